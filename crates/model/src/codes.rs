@@ -1,0 +1,303 @@
+//! The closed code lists of the PBOC-style credit report (see shared/domain/pboc.md).
+//!
+//! Each list serializes to the symbol used in reports and files (`"R1"`, `"N"`, `"02"`).
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! code_list {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $sym:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $sym)] $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The symbol as written in files and reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $sym, )+ }
+            }
+
+            /// Parses a symbol; `None` when it is not on the list.
+            pub fn parse(symbol: &str) -> Option<Self> {
+                match symbol { $( $sym => Some($name::$variant), )+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+code_list! {
+    /// Account type (账户类型).
+    AccountType {
+        /// Non-revolving loan (非循环贷账户): consumer loans, mortgages.
+        D1 = "D1",
+        /// Revolving loan (循环贷账户): credit lines such as a Huabei-style line.
+        R1 = "R1",
+        /// Credit card (贷记卡).
+        R2 = "R2",
+        /// Quasi-credit card (准贷记卡).
+        R3 = "R3",
+        /// Sub-account under a revolving line (循环额度下分账户), e.g. an instalment plan.
+        R4 = "R4",
+        /// Collection (被追偿).
+        C1 = "C1",
+    }
+}
+
+impl AccountType {
+    /// The order in which account details appear in a report: riskiest first, as the PBOC report does.
+    pub const REPORT_ORDER: [AccountType; 6] =
+        [AccountType::C1, AccountType::D1, AccountType::R4, AccountType::R1, AccountType::R2, AccountType::R3];
+
+    /// Whether the account has a credit limit that is drawn on and repaid (R1, R2, R3).
+    pub fn is_revolving(self) -> bool {
+        matches!(self, AccountType::R1 | AccountType::R2 | AccountType::R3)
+    }
+
+    /// The Chinese name used in report section titles.
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            AccountType::D1 => "非循环贷账户",
+            AccountType::R1 => "循环贷账户",
+            AccountType::R2 => "贷记卡账户",
+            AccountType::R3 => "准贷记卡账户",
+            AccountType::R4 => "循环额度下分账户",
+            AccountType::C1 => "被追偿账户",
+        }
+    }
+
+    /// The English name used beside the Chinese one.
+    pub fn title_en(self) -> &'static str {
+        match self {
+            AccountType::D1 => "Non-revolving loans",
+            AccountType::R1 => "Revolving loans",
+            AccountType::R2 => "Credit cards",
+            AccountType::R3 => "Quasi-credit cards",
+            AccountType::R4 => "Sub-accounts under revolving lines",
+            AccountType::C1 => "Collections",
+        }
+    }
+}
+
+code_list! {
+    /// Repayment status symbol (还款状态) of one month.
+    RepaymentStatus {
+        /// Normal: paid as due.
+        Normal = "N",
+        /// 1–30 days overdue.
+        Overdue1 = "1",
+        /// 31–60 days overdue.
+        Overdue2 = "2",
+        /// 61–90 days overdue.
+        Overdue3 = "3",
+        /// 91–120 days overdue.
+        Overdue4 = "4",
+        /// 121–150 days overdue.
+        Overdue5 = "5",
+        /// 151–180 days overdue.
+        Overdue6 = "6",
+        /// Over 180 days overdue.
+        Overdue7 = "7",
+        /// Settled (结清): balance zero.
+        Settled = "C",
+        /// Ended otherwise (write-off, transfer).
+        EndedOther = "G",
+        /// A guarantor paid.
+        GuarantorPaid = "D",
+        /// Repaid by transfer of assets (以资抵债).
+        AssetTransfer = "Z",
+        /// Bad debt (呆账), cards.
+        BadDebt = "B",
+        /// Status unknown.
+        Unknown = "#",
+        /// Nothing due that month.
+        NothingDue = "*",
+        /// Account not open yet.
+        NotOpen = "/",
+    }
+}
+
+impl RepaymentStatus {
+    /// For overdue statuses 1–7, the number of overdue periods the symbol stands for.
+    pub fn overdue_periods(self) -> Option<u8> {
+        match self {
+            RepaymentStatus::Overdue1 => Some(1),
+            RepaymentStatus::Overdue2 => Some(2),
+            RepaymentStatus::Overdue3 => Some(3),
+            RepaymentStatus::Overdue4 => Some(4),
+            RepaymentStatus::Overdue5 => Some(5),
+            RepaymentStatus::Overdue6 => Some(6),
+            RepaymentStatus::Overdue7 => Some(7),
+            _ => None,
+        }
+    }
+
+    /// The overdue status for a number of days past due (0 gives `Normal`).
+    pub fn from_days_past_due(days: u32) -> RepaymentStatus {
+        match days {
+            0 => RepaymentStatus::Normal,
+            1..=30 => RepaymentStatus::Overdue1,
+            31..=60 => RepaymentStatus::Overdue2,
+            61..=90 => RepaymentStatus::Overdue3,
+            91..=120 => RepaymentStatus::Overdue4,
+            121..=150 => RepaymentStatus::Overdue5,
+            151..=180 => RepaymentStatus::Overdue6,
+            _ => RepaymentStatus::Overdue7,
+        }
+    }
+
+    /// Whether this status is negative information (overdue or a bad outcome).
+    pub fn is_negative(self) -> bool {
+        self.overdue_periods().is_some()
+            || matches!(self, RepaymentStatus::BadDebt | RepaymentStatus::GuarantorPaid | RepaymentStatus::AssetTransfer)
+    }
+
+    /// Whether the status ends the account (no further months are expected).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RepaymentStatus::Settled | RepaymentStatus::EndedOther)
+    }
+}
+
+code_list! {
+    /// Five-level loan classification (五级分类).
+    Classification {
+        /// Normal (正常).
+        Normal = "1",
+        /// Special mention (关注).
+        SpecialMention = "2",
+        /// Substandard (次级).
+        Substandard = "3",
+        /// Doubtful (可疑).
+        Doubtful = "4",
+        /// Loss (损失).
+        Loss = "5",
+        /// Unknown (未知).
+        Unknown = "9",
+    }
+}
+
+code_list! {
+    /// Query reason (查询原因): the closed list a lender must choose from.
+    QueryReason {
+        /// 01 post-loan management (贷后管理).
+        PostLoan = "01",
+        /// 02 loan approval (贷款审批).
+        LoanApproval = "02",
+        /// 03 credit-card approval (信用卡审批).
+        CardApproval = "03",
+        /// 08 guarantor check (担保资格审查).
+        GuarantorCheck = "08",
+        /// 09 judicial investigation.
+        Judicial = "09",
+        /// 16 housing-fund withdrawal review.
+        HousingFund = "16",
+        /// 18 index-futures account opening.
+        IndexFutures = "18",
+        /// 19 merchant real-name check (特约商户实名审查).
+        MerchantRealName = "19",
+        /// 20 pre-underwriting review.
+        PreUnderwriting = "20",
+        /// 21 post-underwriting management.
+        PostUnderwriting = "21",
+        /// 22 check on legal representatives and executives.
+        Executives = "22",
+        /// 23 customer admission check.
+        CustomerAdmission = "23",
+        /// 24 financing approval.
+        FinancingApproval = "24",
+        /// 25 credit-standing check.
+        CreditStanding = "25",
+        /// 26 limit approval.
+        LimitApproval = "26",
+        /// The person looking at their own file (本人查询), counted separately.
+        SelfQuery = "self",
+    }
+}
+
+impl QueryReason {
+    /// Hard inquiries are the ones lenders notice and later reports count: loan approval, card
+    /// approval and guarantor checks.
+    pub fn is_hard(self) -> bool {
+        matches!(self, QueryReason::LoanApproval | QueryReason::CardApproval | QueryReason::GuarantorCheck)
+    }
+
+    /// Chinese and English name of the reason, for reports.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            QueryReason::PostLoan => ("贷后管理", "post-loan management"),
+            QueryReason::LoanApproval => ("贷款审批", "loan approval"),
+            QueryReason::CardApproval => ("信用卡审批", "credit-card approval"),
+            QueryReason::GuarantorCheck => ("担保资格审查", "guarantor check"),
+            QueryReason::Judicial => ("司法调查", "judicial investigation"),
+            QueryReason::HousingFund => ("公积金提取复核查询", "housing-fund review"),
+            QueryReason::IndexFutures => ("股指期货开户", "index-futures account"),
+            QueryReason::MerchantRealName => ("特约商户实名审查", "merchant real-name check"),
+            QueryReason::PreUnderwriting => ("保前审查", "pre-underwriting review"),
+            QueryReason::PostUnderwriting => ("保后管理", "post-underwriting management"),
+            QueryReason::Executives => ("法人代表、负责人、高管等资信审查", "executives check"),
+            QueryReason::CustomerAdmission => ("客户准入资格审查", "customer admission check"),
+            QueryReason::FinancingApproval => ("融资审批", "financing approval"),
+            QueryReason::CreditStanding => ("资信审查", "credit-standing check"),
+            QueryReason::LimitApproval => ("额度审批", "limit approval"),
+            QueryReason::SelfQuery => ("本人查询", "self-query"),
+        }
+    }
+}
+
+code_list! {
+    /// What a consent (授权) allows the organization to do.
+    ConsentScope {
+        /// The organization may report the person's accounts to the bureau.
+        Report = "report",
+        /// The organization may obtain the person's report for the consent's purpose.
+        Inquire = "inquire",
+    }
+}
+
+code_list! {
+    /// The person's responsibility for an account.
+    Responsibility {
+        /// Sole borrower.
+        Individual = "individual",
+        /// Joint borrower.
+        Joint = "joint",
+        /// Guarantor (相关还款责任).
+        Guarantor = "guarantor",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_round_trip() {
+        for s in RepaymentStatus::ALL {
+            assert_eq!(RepaymentStatus::parse(s.as_str()), Some(*s));
+        }
+        for r in QueryReason::ALL {
+            assert_eq!(QueryReason::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(AccountType::parse("R9"), None);
+    }
+
+    #[test]
+    fn days_past_due_buckets() {
+        let cases = [(0, "N"), (1, "1"), (30, "1"), (31, "2"), (90, "3"), (91, "4"), (180, "6"), (181, "7")];
+        for (days, sym) in cases {
+            assert_eq!(RepaymentStatus::from_days_past_due(days).as_str(), sym, "{days} days");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! OpenBureau's domain model: the types every other crate speaks.
+//!
+//! This crate does no I/O. It holds the code lists of the PBOC-style credit report (account types,
+//! repayment status symbols, the five-level classification, query reasons), identity documents
+//! with their check-digit rules, money in integer minor units, calendar months, the records a
+//! furnisher sends, and — in [`limits`] — every bound the system enforces.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codes;
+pub mod error;
+pub mod identity;
+pub mod limits;
+pub mod minimization;
+pub mod money;
+pub mod month;
+pub mod records;
+
+pub use codes::{AccountType, Classification, ConsentScope, QueryReason, RepaymentStatus, Responsibility};
+pub use error::{Code, FieldError};
+pub use identity::{DocumentNumber, DocumentType};
+pub use money::Currency;
+pub use month::YearMonth;

@@ -1,0 +1,276 @@
+//! The records a furnisher sends, validated, whatever file format they arrived in.
+//!
+//! Every reader (canonical JSON lines now; Metro 2 and PBOC-style messages later) produces these.
+//! Building one means its fields are individually valid; [`MonthRecord::check`] and friends apply
+//! the rules across the fields of one record. Rules that need stored data live in the bureau.
+
+use crate::codes::{AccountType, Classification, ConsentScope, QueryReason, RepaymentStatus, Responsibility};
+use crate::error::{Code, FieldError};
+use crate::identity::DocumentNumber;
+use crate::limits;
+use crate::money::Currency;
+use crate::month::YearMonth;
+use time::Date;
+
+/// Who a record is about, as the furnisher knows the person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// Full name as on the document.
+    pub name: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// The identity document that keys the person's file.
+    pub document: DocumentNumber,
+}
+
+/// A written authorization (授权) the furnisher holds from the person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// The person.
+    pub subject: Identity,
+    /// What it allows: reporting to the bureau, or inquiring.
+    pub scope: ConsentScope,
+    /// For inquiry consents, the purpose agreed.
+    pub purpose: Option<QueryReason>,
+    /// First day it is in force.
+    pub granted_on: Date,
+    /// Last day it is in force.
+    pub expires_on: Date,
+    /// SHA-256 of the signed authorization form the furnisher keeps.
+    pub evidence_sha256: [u8; 32],
+    /// The furnisher's own reference for it.
+    pub consent_ref: Option<String>,
+}
+
+/// Repayment terms of an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Number of scheduled instalments; `None` for revolving accounts.
+    pub periods: Option<u16>,
+    /// Day of the month a payment falls due (Huabei-style lines: 9 or 10).
+    pub due_day: Option<u8>,
+}
+
+/// The opening of an account (or a change to its terms when sent again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The furnisher's key for the account, unique within that furnisher.
+    pub account_key: String,
+    /// The person responsible.
+    pub subject: Identity,
+    /// PBOC account type.
+    pub account_type: AccountType,
+    /// Date the account was opened.
+    pub opened_on: Date,
+    /// Currency of every amount on the account.
+    pub currency: Currency,
+    /// Credit limit (revolving) or loan amount (instalment), minor units.
+    pub credit_limit_minor: i64,
+    /// Repayment terms.
+    pub terms: Terms,
+    /// The person's responsibility.
+    pub responsibility: Responsibility,
+}
+
+/// One month of an account's performance (月度表现).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthRecord {
+    /// The account, by the furnisher's key.
+    pub account_key: String,
+    /// The month reported.
+    pub month: YearMonth,
+    /// The settlement date the figures are as of; inside `month`.
+    pub settled_on: Date,
+    /// Outstanding balance.
+    pub balance_minor: i64,
+    /// Amount of the limit in use (revolving accounts); the balance for loans.
+    pub used_minor: i64,
+    /// Amount due this month.
+    pub due_minor: i64,
+    /// Amount actually paid this month.
+    pub paid_minor: i64,
+    /// Amount past due.
+    pub past_due_minor: i64,
+    /// Days past due at settlement.
+    pub days_past_due: u32,
+    /// Repayment status symbol.
+    pub status: RepaymentStatus,
+    /// Five-level classification, if the furnisher reports one.
+    pub class5: Option<Classification>,
+    /// Date of the last payment received.
+    pub last_payment_on: Option<Date>,
+    /// Date the account was closed, in the month it closed.
+    pub closed_on: Option<Date>,
+    /// The credit limit in force this month when it changed since opening.
+    pub credit_limit_minor: Option<i64>,
+}
+
+/// One furnisher record of any kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// A consent.
+    Consent(ConsentRecord),
+    /// An account opening.
+    Account(AccountRecord),
+    /// A month of performance.
+    Month(MonthRecord),
+}
+
+impl Record {
+    /// The kind, as written in files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Consent(_) => "consent",
+            Record::Account(_) => "account",
+            Record::Month(_) => "month",
+        }
+    }
+}
+
+fn err(code: Code, field: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(code, field, message)
+}
+
+impl Identity {
+    /// Rules across the identity's fields: a PRC resident ID's embedded birth date must equal the
+    /// stated one, and the name must be non-empty and within its limit.
+    pub fn check(&self, prefix: &str, errors: &mut Vec<FieldError>) {
+        let name_chars = self.name.chars().count();
+        if self.name.trim().is_empty() {
+            errors.push(err(Code::FieldMissing, &format!("{prefix}.name"), "name is empty"));
+        } else if name_chars > limits::NAME_CHARS_MAX {
+            errors.push(err(Code::FieldTooLong, &format!("{prefix}.name"), "name is too long"));
+        }
+        if let Some(embedded) = self.document.prc_birth_date()
+            && embedded != self.birth_date
+        {
+            errors.push(err(
+                Code::IdentityConflict,
+                &format!("{prefix}.birth_date"),
+                "birth date differs from the one in the resident ID",
+            ));
+        }
+    }
+}
+
+impl ConsentRecord {
+    /// Rules across the consent's fields.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        self.subject.check("subject", &mut errors);
+        if self.expires_on < self.granted_on {
+            errors.push(err(Code::DateOrder, "expires_on", "expires before it is granted"));
+        }
+        if self.expires_on.year() - self.granted_on.year() > limits::CONSENT_YEARS_MAX {
+            errors.push(err(Code::OutOfRange, "expires_on", "a consent lasts at most 30 years"));
+        }
+        match (self.scope, self.purpose) {
+            (ConsentScope::Inquire, None) => {
+                errors.push(err(Code::FieldMissing, "purpose", "an inquiry consent names its purpose"))
+            }
+            (ConsentScope::Inquire, Some(QueryReason::SelfQuery)) => {
+                errors.push(err(Code::FieldInvalid, "purpose", "a lender cannot hold a self-query consent"))
+            }
+            _ => {}
+        }
+        errors
+    }
+}
+
+impl AccountRecord {
+    /// Rules across the account's fields.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        self.subject.check("subject", &mut errors);
+        if self.account_key.is_empty() || self.account_key.chars().count() > limits::ACCOUNT_KEY_CHARS_MAX {
+            errors.push(err(Code::FieldInvalid, "account_key", "account key must be 1–60 characters"));
+        }
+        if self.opened_on < self.subject.birth_date {
+            errors.push(err(Code::DateOrder, "opened_on", "opened before the person was born"));
+        }
+        check_amount(&mut errors, "credit_limit", self.credit_limit_minor);
+        if self.account_type == AccountType::D1 && self.terms.periods.is_none() {
+            errors.push(err(Code::FieldMissing, "terms.periods", "a non-revolving loan states its number of periods"));
+        }
+        if let Some(day) = self.terms.due_day
+            && !(1..=28).contains(&day)
+        {
+            errors.push(err(Code::OutOfRange, "terms.due_day", "due day is 1–28"));
+        }
+        errors
+    }
+}
+
+fn check_amount(errors: &mut Vec<FieldError>, field: &str, amount_minor: i64) {
+    if !(0..=limits::AMOUNT_MINOR_MAX).contains(&amount_minor) {
+        errors.push(err(Code::OutOfRange, field, "amount must be between 0 and 10^15 minor units"));
+    }
+}
+
+impl MonthRecord {
+    /// Rules across the month's fields: the settlement date inside the month; the status
+    /// consistent with days past due and the past-due amount; a settled account at zero balance.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let amounts = [
+            ("balance", self.balance_minor),
+            ("used_amount", self.used_minor),
+            ("amount_due", self.due_minor),
+            ("amount_paid", self.paid_minor),
+            ("past_due_amount", self.past_due_minor),
+        ];
+        for (field, v) in amounts {
+            check_amount(&mut errors, field, v);
+        }
+        if let Some(limit) = self.credit_limit_minor {
+            check_amount(&mut errors, "credit_limit", limit);
+        }
+        if self.days_past_due > limits::DAYS_PAST_DUE_MAX {
+            errors.push(err(Code::OutOfRange, "days_past_due", "days past due above 10000"));
+        }
+        if YearMonth::of(self.settled_on) != self.month {
+            errors.push(err(Code::DateOrder, "settled_on", "settlement date is outside the month reported"));
+        }
+        if let Some(closed) = self.closed_on
+            && closed > self.settled_on
+        {
+            errors.push(err(Code::DateOrder, "closed_on", "closed after the settlement date"));
+        }
+        if let Some(paid) = self.last_payment_on
+            && paid > self.settled_on
+        {
+            errors.push(err(Code::DateOrder, "last_payment_on", "last payment after the settlement date"));
+        }
+        self.check_status(&mut errors);
+        errors
+    }
+
+    fn check_status(&self, errors: &mut Vec<FieldError>) {
+        use RepaymentStatus as S;
+        let dpd = self.days_past_due;
+        let inconsistent = |msg: &str| err(Code::StatusInconsistent, "status", msg);
+        match self.status {
+            s if s.overdue_periods().is_some() => {
+                if S::from_days_past_due(dpd) != s {
+                    errors.push(inconsistent("overdue status does not match days past due"));
+                }
+                if self.past_due_minor == 0 {
+                    errors.push(err(Code::StatusInconsistent, "past_due_amount", "overdue status with nothing past due"));
+                }
+            }
+            S::Normal | S::NothingDue | S::Settled => {
+                if dpd != 0 || self.past_due_minor != 0 {
+                    errors.push(inconsistent("status says nothing is overdue but days or amount past due are set"));
+                }
+                if self.status == S::Settled && self.balance_minor != 0 {
+                    errors.push(err(Code::StatusInconsistent, "balance", "a settled account has a zero balance"));
+                }
+            }
+            S::NotOpen => errors.push(inconsistent("\"/\" is shown by reports, not reported")),
+            _ => {}
+        }
+        if self.closed_on.is_some() && !self.status.is_terminal() {
+            errors.push(err(Code::StatusInconsistent, "closed_on", "a closing month has status C or G"));
+        }
+    }
+}
