@@ -1,0 +1,117 @@
+//! OpenBureau storage.
+//!
+//! [`Store`] is what the bureau needs from a database: read handles ([`Reader`]) and one write
+//! transaction at a time ([`Writer`]) that commits everything or nothing. [`sqlite::SqliteStore`]
+//! is the embedded backend (WAL mode, bundled SQLite, no server); a PostgreSQL backend will
+//! implement the same traits.
+//!
+//! The store never sees a name or document number in clear: the bureau hands it ciphertexts and
+//! keyed hashes. It never overwrites a month: corrections are new versions, so any past report
+//! can be rebuilt.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod rows;
+pub mod sqlite;
+
+pub use rows::*;
+
+/// Errors from a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed (I/O, constraint, lock).
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back as the type it should be: the store is damaged or
+    /// was written by an incompatible version.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    /// The schema on disk does not match this build's migrations.
+    #[error("schema migration problem: {0}")]
+    Migration(String),
+}
+
+/// Result of store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A database holding OpenBureau's data.
+pub trait Store: Send {
+    /// A consistent read view.
+    fn read(&self) -> Result<Box<dyn Reader + '_>>;
+    /// Starts the one write transaction. Dropping the writer without [`Writer::commit`] rolls back.
+    fn write(&mut self) -> Result<Box<dyn Writer + '_>>;
+}
+
+/// Reads, within one consistent view.
+pub trait Reader {
+    /// A value from the store's metadata table.
+    fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// An organization by code.
+    fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>>;
+    /// An organization by id.
+    fn org(&self, id: OrgId) -> Result<Option<OrgRow>>;
+    /// The subject holding a document, by the document's keyed hash.
+    fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>>;
+    /// A subject by id.
+    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>>;
+    /// Every document of a subject.
+    fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>>;
+    /// Every consent a subject gave, to any organization.
+    fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>>;
+    /// An account by its furnisher and the furnisher's key.
+    fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>>;
+    /// For each month already stored for the account, its latest version number.
+    fn month_versions(&self, account: AccountId) -> Result<Vec<(ob_model::YearMonth, u32)>>;
+    /// A batch by furnisher and file digest (to recognise a file sent twice).
+    fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>>;
+    /// Every account of a subject.
+    fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>>;
+    /// The latest version of an account's terms recorded at or before `recorded_at_max`.
+    fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>>;
+    /// For each month in `from..=to`, the latest version recorded at or before `recorded_at_max`.
+    fn months(
+        &self,
+        account: AccountId,
+        from: ob_model::YearMonth,
+        to: ob_model::YearMonth,
+        recorded_at_max: i64,
+    ) -> Result<Vec<MonthRow>>;
+    /// Inquiries into a subject's file with `from_at <= at <= to_at`, oldest first.
+    fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>>;
+    /// The newest audit event.
+    fn audit_last(&self) -> Result<Option<AuditRow>>;
+    /// Audit events with `seq > after`, oldest first, at most `limit`.
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>>;
+    /// Row counts, for summaries.
+    fn counts(&self) -> Result<Counts>;
+}
+
+/// The one write transaction. Reads through it see its own writes.
+pub trait Writer: Reader {
+    /// Sets a metadata value.
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// Adds an organization.
+    fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId>;
+    /// Opens a batch record.
+    fn insert_batch(&mut self, batch: &NewBatch) -> Result<BatchId>;
+    /// Writes a batch's final counts.
+    fn finish_batch(&mut self, id: BatchId, records: u64, accepted: u64, rejected: u64) -> Result<()>;
+    /// Adds a subject.
+    fn insert_subject(&mut self, subject: &NewSubject) -> Result<SubjectId>;
+    /// Adds a document to a subject.
+    fn insert_document(&mut self, document: &DocumentRow) -> Result<()>;
+    /// Adds a consent.
+    fn insert_consent(&mut self, consent: &NewConsent) -> Result<ConsentId>;
+    /// Adds an account identity (furnisher, key, subject).
+    fn insert_account(&mut self, org: OrgId, account_key: &str, subject: SubjectId) -> Result<AccountId>;
+    /// Adds a version of an account's terms.
+    fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()>;
+    /// Adds a version of an account-month.
+    fn insert_month(&mut self, month: &MonthRow) -> Result<()>;
+    /// Adds an inquiry.
+    fn insert_inquiry(&mut self, inquiry: &NewInquiry) -> Result<InquiryId>;
+    /// Appends an audit event (its hashes computed by the caller).
+    fn append_audit(&mut self, event: &AuditRow) -> Result<()>;
+    /// Makes every write of this transaction durable and visible, all at once.
+    fn commit(self: Box<Self>) -> Result<()>;
+}

@@ -1,0 +1,311 @@
+//! The rows the store keeps. Amounts are minor units; times are unix seconds UTC.
+
+use ob_model::{AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility, YearMonth};
+use time::Date;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+    };
+}
+
+id_type!(
+    /// An organization's internal id.
+    OrgId
+);
+id_type!(
+    /// A subject's (person's) internal id; never shown outside the bureau.
+    SubjectId
+);
+id_type!(
+    /// An account's internal id.
+    AccountId
+);
+id_type!(
+    /// A consent's internal id.
+    ConsentId
+);
+id_type!(
+    /// A batch's id, shown to the furnisher.
+    BatchId
+);
+id_type!(
+    /// An inquiry's id.
+    InquiryId
+);
+
+/// An organization: furnisher, lender, or both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgRow {
+    /// Internal id.
+    pub id: OrgId,
+    /// Public code, e.g. `HUABEI`.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A person's file header. Name only encrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectRow {
+    /// Internal id.
+    pub id: SubjectId,
+    /// AEAD ciphertext of the name (nonce first).
+    pub name_enc: Vec<u8>,
+    /// Keyed hash of the normalized name, to compare without decrypting.
+    pub name_mac: [u8; 32],
+    /// Birth date.
+    pub birth_date: Date,
+}
+
+/// A new subject.
+#[derive(Clone, Debug)]
+pub struct NewSubject {
+    /// AEAD ciphertext of the name.
+    pub name_enc: Vec<u8>,
+    /// Keyed hash of the normalized name.
+    pub name_mac: [u8; 32],
+    /// Birth date.
+    pub birth_date: Date,
+    /// When the file was created.
+    pub created_at: i64,
+}
+
+/// An identity document of a subject. Number only encrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRow {
+    /// Keyed hash of type and number: the look-up key.
+    pub number_mac: [u8; 32],
+    /// Whose document.
+    pub subject_id: SubjectId,
+    /// Document type.
+    pub doc_type: DocumentType,
+    /// AEAD ciphertext of the number.
+    pub number_enc: Vec<u8>,
+}
+
+/// A stored consent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRow {
+    /// Internal id.
+    pub id: ConsentId,
+    /// The fields as recorded.
+    pub consent: NewConsent,
+}
+
+/// A consent to add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewConsent {
+    /// The person.
+    pub subject_id: SubjectId,
+    /// The authorized organization.
+    pub org_id: OrgId,
+    /// Report or inquire.
+    pub scope: ConsentScope,
+    /// For inquiries, the purpose.
+    pub purpose: Option<QueryReason>,
+    /// First day in force.
+    pub granted_on: Date,
+    /// Last day in force.
+    pub expires_on: Date,
+    /// Day revoked, if it was.
+    pub revoked_on: Option<Date>,
+    /// Digest of the signed form.
+    pub evidence_sha256: [u8; 32],
+    /// The organization's reference.
+    pub consent_ref: Option<String>,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
+}
+
+impl NewConsent {
+    /// Whether the consent is in force on `day`.
+    pub fn active_on(&self, day: Date) -> bool {
+        self.granted_on <= day && day <= self.expires_on && self.revoked_on.is_none_or(|r| day < r)
+    }
+}
+
+/// An account's identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Internal id.
+    pub id: AccountId,
+    /// The furnisher that owns it.
+    pub org_id: OrgId,
+    /// The furnisher's key.
+    pub account_key: String,
+    /// The person.
+    pub subject_id: SubjectId,
+}
+
+/// One version of an account's terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountVersionRow {
+    /// The account.
+    pub account_id: AccountId,
+    /// 1, 2, … in order recorded.
+    pub version: u32,
+    /// The person (distribution key).
+    pub subject_id: SubjectId,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
+    /// Account type.
+    pub account_type: AccountType,
+    /// Opening date.
+    pub opened_on: Date,
+    /// Currency.
+    pub currency: Currency,
+    /// Credit limit or loan amount.
+    pub credit_limit_minor: i64,
+    /// Instalments.
+    pub periods: Option<u16>,
+    /// Due day.
+    pub due_day: Option<u8>,
+    /// Responsibility.
+    pub responsibility: Responsibility,
+}
+
+/// One version of one month of an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthRow {
+    /// The account.
+    pub account_id: AccountId,
+    /// The month.
+    pub month: YearMonth,
+    /// 1 for the first report of this month, then one more per correction.
+    pub version: u32,
+    /// The person (distribution key).
+    pub subject_id: SubjectId,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
+    /// Settlement date.
+    pub settled_on: Date,
+    /// Balance.
+    pub balance_minor: i64,
+    /// Used amount.
+    pub used_minor: i64,
+    /// Amount due.
+    pub due_minor: i64,
+    /// Amount paid.
+    pub paid_minor: i64,
+    /// Amount past due.
+    pub past_due_minor: i64,
+    /// Days past due.
+    pub days_past_due: u32,
+    /// Status symbol.
+    pub status: RepaymentStatus,
+    /// Five-level classification.
+    pub class5: Option<Classification>,
+    /// Last payment date.
+    pub last_payment_on: Option<Date>,
+    /// Closing date.
+    pub closed_on: Option<Date>,
+    /// Credit limit in force this month, when reported.
+    pub credit_limit_minor: Option<i64>,
+}
+
+/// A batch (one furnisher file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// Id.
+    pub id: BatchId,
+    /// The furnisher.
+    pub org_id: OrgId,
+    /// When received.
+    pub received_at: i64,
+    /// Records read.
+    pub records: u64,
+    /// Records accepted.
+    pub accepted: u64,
+    /// Records rejected.
+    pub rejected: u64,
+}
+
+/// A batch to open.
+#[derive(Clone, Debug)]
+pub struct NewBatch {
+    /// The furnisher.
+    pub org_id: OrgId,
+    /// SHA-256 of the file's bytes.
+    pub file_sha256: [u8; 32],
+    /// Format name.
+    pub format: String,
+    /// When received.
+    pub received_at: i64,
+}
+
+/// A stored inquiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InquiryRow {
+    /// Id.
+    pub id: InquiryId,
+    /// The fields.
+    pub inquiry: NewInquiry,
+}
+
+/// An inquiry to log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewInquiry {
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// Who looked; `None` for the person.
+    pub org_id: Option<OrgId>,
+    /// Why.
+    pub reason: QueryReason,
+    /// The consent relied on.
+    pub consent_id: Option<ConsentId>,
+    /// When.
+    pub at: i64,
+    /// Whether it counts as a hard inquiry.
+    pub hard: bool,
+}
+
+/// An audit event, a link of the hash chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// When.
+    pub at: i64,
+    /// Event kind, e.g. `batch.ingested`, `report.produced`.
+    pub kind: String,
+    /// The person concerned, if any.
+    pub subject_id: Option<SubjectId>,
+    /// The organization concerned, if any.
+    pub org_id: Option<OrgId>,
+    /// Details as JSON; never a name or document number.
+    pub detail: String,
+    /// Hash of the previous event (zeros for the first).
+    pub prev_hash: [u8; 32],
+    /// Hash of this event.
+    pub hash: [u8; 32],
+}
+
+/// Row counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Organizations.
+    pub organizations: u64,
+    /// Subjects.
+    pub subjects: u64,
+    /// Accounts.
+    pub accounts: u64,
+    /// Account-month versions.
+    pub account_months: u64,
+    /// Consents.
+    pub consents: u64,
+    /// Batches.
+    pub batches: u64,
+    /// Inquiries.
+    pub inquiries: u64,
+    /// Audit events.
+    pub audit_events: u64,
+}

@@ -1,0 +1,592 @@
+//! The embedded backend: SQLite (bundled) in WAL mode.
+
+use crate::*;
+use ob_model::{
+    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    YearMonth,
+};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The migrations, in order. A migration once released never changes: its checksum is verified.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+
+/// Prepared statements kept per connection (every query of this module fits).
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+/// How long a writer waits for another process's lock before failing, in milliseconds.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// SQLite page cache size, in KiB (negative `cache_size` means KiB).
+const CACHE_KIB: i64 = 64 * 1024;
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// An OpenBureau store in one SQLite file.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(backend)?;
+        Self::setup(conn)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::setup(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn setup(conn: Connection) -> Result<SqliteStore> {
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS)).map_err(backend)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process crashes and
+        // atomic across power loss (the last transactions may roll back, never half-apply).
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(backend)?;
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(backend)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version now on disk.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))
+            .map_err(backend)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
+            )
+            .map_err(backend)?;
+        for (version, sql) in MIGRATIONS {
+            let checksum = hex_digest(sql);
+            let stored: Option<String> = self
+                .conn
+                .query_row("SELECT checksum FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            match stored {
+                Some(s) if s == checksum => continue,
+                Some(_) => {
+                    return Err(StoreError::Migration(format!(
+                        "migration {version} on disk differs from this build's; refusing to open"
+                    )));
+                }
+                None => {}
+            }
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            tx.execute_batch(sql).map_err(backend)?;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            tx.execute("INSERT INTO schema_migrations VALUES (?1, ?2, ?3)", params![version, checksum, now])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        let newest: u32 = self.schema_version()?;
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if newest > known {
+            return Err(StoreError::Migration(format!(
+                "the store has schema version {newest}, newer than this build's {known}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn hex_digest(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store for SqliteStore {
+    fn read(&self) -> Result<Box<dyn Reader + '_>> {
+        Ok(Box::new(Tx(self.conn.unchecked_transaction().map_err(backend)?)))
+    }
+
+    fn write(&mut self) -> Result<Box<dyn Writer + '_>> {
+        Ok(Box::new(Tx(self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?)))
+    }
+}
+
+/// A transaction, used for reads and writes alike.
+struct Tx<'c>(Transaction<'c>);
+
+fn bad(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("not a valid {what}").into())
+}
+
+fn code_col<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>, what: &str) -> rusqlite::Result<T> {
+    let s: String = row.get(idx)?;
+    parse(&s).ok_or_else(|| bad(idx, what))
+}
+
+fn opt_code_col<T>(row: &Row<'_>, idx: usize, parse: fn(&str) -> Option<T>, what: &str) -> rusqlite::Result<Option<T>> {
+    let s: Option<String> = row.get(idx)?;
+    s.map(|s| parse(&s).ok_or_else(|| bad(idx, what))).transpose()
+}
+
+fn digest_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
+    let v: Vec<u8> = row.get(idx)?;
+    v.try_into().map_err(|_| bad(idx, "32-byte digest"))
+}
+
+fn month_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<YearMonth> {
+    let v: u32 = row.get(idx)?;
+    YearMonth::from_yyyymm(v).ok_or_else(|| bad(idx, "yyyymm month"))
+}
+
+fn u64_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let v: i64 = row.get(idx)?;
+    u64::try_from(v).map_err(|_| bad(idx, "count"))
+}
+
+fn org_row(r: &Row<'_>) -> rusqlite::Result<OrgRow> {
+    Ok(OrgRow { id: OrgId(r.get(0)?), code: r.get(1)?, name: r.get(2)? })
+}
+
+fn subject_row(r: &Row<'_>) -> rusqlite::Result<SubjectRow> {
+    Ok(SubjectRow { id: SubjectId(r.get(0)?), name_enc: r.get(1)?, name_mac: digest_col(r, 2)?, birth_date: r.get(3)? })
+}
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok(AccountRow { id: AccountId(r.get(0)?), org_id: OrgId(r.get(1)?), account_key: r.get(2)?, subject_id: SubjectId(r.get(3)?) })
+}
+
+fn consent_row(r: &Row<'_>) -> rusqlite::Result<ConsentRow> {
+    Ok(ConsentRow {
+        id: ConsentId(r.get(0)?),
+        consent: NewConsent {
+            subject_id: SubjectId(r.get(1)?),
+            org_id: OrgId(r.get(2)?),
+            scope: code_col(r, 3, ConsentScope::parse, "consent scope")?,
+            purpose: opt_code_col(r, 4, QueryReason::parse, "query reason")?,
+            granted_on: r.get(5)?,
+            expires_on: r.get(6)?,
+            revoked_on: r.get(7)?,
+            evidence_sha256: digest_col(r, 8)?,
+            consent_ref: r.get(9)?,
+            batch_id: r.get::<_, Option<i64>>(10)?.map(BatchId),
+            recorded_at: r.get(11)?,
+        },
+    })
+}
+
+fn version_row(r: &Row<'_>) -> rusqlite::Result<AccountVersionRow> {
+    Ok(AccountVersionRow {
+        account_id: AccountId(r.get(0)?),
+        version: r.get(1)?,
+        subject_id: SubjectId(r.get(2)?),
+        batch_id: r.get::<_, Option<i64>>(3)?.map(BatchId),
+        recorded_at: r.get(4)?,
+        account_type: code_col(r, 5, AccountType::parse, "account type")?,
+        opened_on: r.get(6)?,
+        currency: code_col(r, 7, Currency::parse, "currency")?,
+        credit_limit_minor: r.get(8)?,
+        periods: r.get(9)?,
+        due_day: r.get(10)?,
+        responsibility: code_col(r, 11, Responsibility::parse, "responsibility")?,
+    })
+}
+
+fn month_row(r: &Row<'_>) -> rusqlite::Result<MonthRow> {
+    Ok(MonthRow {
+        account_id: AccountId(r.get(0)?),
+        month: month_col(r, 1)?,
+        version: r.get(2)?,
+        subject_id: SubjectId(r.get(3)?),
+        batch_id: r.get::<_, Option<i64>>(4)?.map(BatchId),
+        recorded_at: r.get(5)?,
+        settled_on: r.get(6)?,
+        balance_minor: r.get(7)?,
+        used_minor: r.get(8)?,
+        due_minor: r.get(9)?,
+        paid_minor: r.get(10)?,
+        past_due_minor: r.get(11)?,
+        days_past_due: r.get(12)?,
+        status: code_col(r, 13, RepaymentStatus::parse, "repayment status")?,
+        class5: opt_code_col(r, 14, Classification::parse, "classification")?,
+        last_payment_on: r.get(15)?,
+        closed_on: r.get(16)?,
+        credit_limit_minor: r.get(17)?,
+    })
+}
+
+fn inquiry_row(r: &Row<'_>) -> rusqlite::Result<InquiryRow> {
+    Ok(InquiryRow {
+        id: InquiryId(r.get(0)?),
+        inquiry: NewInquiry {
+            subject_id: SubjectId(r.get(1)?),
+            org_id: r.get::<_, Option<i64>>(2)?.map(OrgId),
+            reason: code_col(r, 3, QueryReason::parse, "query reason")?,
+            consent_id: r.get::<_, Option<i64>>(4)?.map(ConsentId),
+            at: r.get(5)?,
+            hard: r.get(6)?,
+        },
+    })
+}
+
+fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: u64_col(r, 0)?,
+        at: r.get(1)?,
+        kind: r.get(2)?,
+        subject_id: r.get::<_, Option<i64>>(3)?.map(SubjectId),
+        org_id: r.get::<_, Option<i64>>(4)?.map(OrgId),
+        detail: r.get(5)?,
+        prev_hash: digest_col(r, 6)?,
+        hash: digest_col(r, 7)?,
+    })
+}
+
+const MONTH_COLUMNS: &str = "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, \
+    balance_minor, used_minor, due_minor, paid_minor, past_due_minor, days_past_due, status, class5, \
+    last_payment_on, closed_on, credit_limit_minor";
+
+impl Tx<'_> {
+    fn one<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
+        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
+        st.query_row(p, f).optional().map_err(backend)
+    }
+
+    fn all<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
+        let rows = st.query_map(p, f).map_err(backend)?;
+        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(backend)
+    }
+
+    fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<()> {
+        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
+        st.execute(p).map_err(backend)?;
+        Ok(())
+    }
+
+    fn insert(&self, sql: &str, p: impl rusqlite::Params) -> Result<i64> {
+        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
+        st.insert(p).map_err(backend)
+    }
+
+    fn count(&self, table: &str) -> Result<u64> {
+        let n: i64 = self.0.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).map_err(backend)?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative count in {table}")))
+    }
+}
+
+impl Reader for Tx<'_> {
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.one("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+    }
+
+    fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>> {
+        self.one("SELECT id, code, name FROM organizations WHERE code = ?1", [code], org_row)
+    }
+
+    fn org(&self, id: OrgId) -> Result<Option<OrgRow>> {
+        self.one("SELECT id, code, name FROM organizations WHERE id = ?1", [id.0], org_row)
+    }
+
+    fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>> {
+        self.one(
+            "SELECT s.id, s.name_enc, s.name_mac, s.birth_date FROM documents d
+             JOIN subjects s ON s.id = d.subject_id WHERE d.number_mac = ?1",
+            [&number_mac[..]],
+            subject_row,
+        )
+    }
+
+    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        self.one("SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = ?1", [id.0], subject_row)
+    }
+
+    fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
+        self.all(
+            "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = ?1 ORDER BY doc_type",
+            [subject.0],
+            |r| {
+                Ok(DocumentRow {
+                    number_mac: digest_col(r, 0)?,
+                    subject_id: SubjectId(r.get(1)?),
+                    doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
+                    number_enc: r.get(3)?,
+                })
+            },
+        )
+    }
+
+    fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
+        self.all(
+            "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
+                    consent_ref, batch_id, recorded_at
+             FROM consents WHERE subject_id = ?1 ORDER BY id",
+            [subject.0],
+            consent_row,
+        )
+    }
+
+    fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>> {
+        self.one(
+            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE org_id = ?1 AND account_key = ?2",
+            params![org.0, account_key],
+            account_row,
+        )
+    }
+
+    fn month_versions(&self, account: AccountId) -> Result<Vec<(YearMonth, u32)>> {
+        self.all(
+            "SELECT month, MAX(version) FROM account_months WHERE account_id = ?1 GROUP BY month",
+            [account.0],
+            |r| Ok((month_col(r, 0)?, r.get(1)?)),
+        )
+    }
+
+    fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
+        self.one(
+            "SELECT id, org_id, received_at, records, accepted, rejected FROM batches
+             WHERE org_id = ?1 AND file_sha256 = ?2",
+            params![org.0, &file_sha256[..]],
+            |r| {
+                Ok(BatchRow {
+                    id: BatchId(r.get(0)?),
+                    org_id: OrgId(r.get(1)?),
+                    received_at: r.get(2)?,
+                    records: u64_col(r, 3)?,
+                    accepted: u64_col(r, 4)?,
+                    rejected: u64_col(r, 5)?,
+                })
+            },
+        )
+    }
+
+    fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
+        self.all(
+            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = ?1 ORDER BY id",
+            [subject.0],
+            account_row,
+        )
+    }
+
+    fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
+        self.one(
+            "SELECT account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency,
+                    credit_limit_minor, periods, due_day, responsibility
+             FROM account_versions WHERE account_id = ?1 AND recorded_at <= ?2
+             ORDER BY version DESC LIMIT 1",
+            params![account.0, recorded_at_max],
+            version_row,
+        )
+    }
+
+    fn months(&self, account: AccountId, from: YearMonth, to: YearMonth, recorded_at_max: i64) -> Result<Vec<MonthRow>> {
+        // Latest version per month among those recorded by the cut-off: SQLite's bare-column
+        // rule for MAX() returns the other columns from the row holding the maximum.
+        let sql = format!(
+            "SELECT {MONTH_COLUMNS}, MAX(version) FROM account_months
+             WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3 AND recorded_at <= ?4
+             GROUP BY month ORDER BY month"
+        );
+        self.all(&sql, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)
+    }
+
+    fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
+        self.all(
+            "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries
+             WHERE subject_id = ?1 AND at BETWEEN ?2 AND ?3 ORDER BY at, id",
+            params![subject.0, from_at, to_at],
+            inquiry_row,
+        )
+    }
+
+    fn audit_last(&self) -> Result<Option<AuditRow>> {
+        self.one(
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            [],
+            audit_row,
+        )
+    }
+
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
+        let after = i64::try_from(after).map_err(|_| StoreError::Corrupt("audit sequence overflow".into()))?;
+        self.all(
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            params![after, limit],
+            audit_row,
+        )
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        Ok(Counts {
+            organizations: self.count("organizations")?,
+            subjects: self.count("subjects")?,
+            accounts: self.count("accounts")?,
+            account_months: self.count("account_months")?,
+            consents: self.count("consents")?,
+            batches: self.count("batches")?,
+            inquiries: self.count("inquiries")?,
+            audit_events: self.count("audit_events")?,
+        })
+    }
+}
+
+fn i64_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt("count exceeds i64".into()))
+}
+
+impl Writer for Tx<'_> {
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.exec("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2", [key, value])
+    }
+
+    fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId> {
+        self.insert("INSERT INTO organizations (code, name, created_at) VALUES (?1, ?2, ?3)", params![code, name, created_at])
+            .map(OrgId)
+    }
+
+    fn insert_batch(&mut self, b: &NewBatch) -> Result<BatchId> {
+        self.insert(
+            "INSERT INTO batches (org_id, file_sha256, format, received_at) VALUES (?1, ?2, ?3, ?4)",
+            params![b.org_id.0, &b.file_sha256[..], b.format, b.received_at],
+        )
+        .map(BatchId)
+    }
+
+    fn finish_batch(&mut self, id: BatchId, records: u64, accepted: u64, rejected: u64) -> Result<()> {
+        self.exec(
+            "UPDATE batches SET records = ?2, accepted = ?3, rejected = ?4 WHERE id = ?1",
+            params![id.0, i64_of(records)?, i64_of(accepted)?, i64_of(rejected)?],
+        )
+    }
+
+    fn insert_subject(&mut self, s: &NewSubject) -> Result<SubjectId> {
+        self.insert(
+            "INSERT INTO subjects (name_enc, name_mac, birth_date, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![s.name_enc, &s.name_mac[..], s.birth_date, s.created_at],
+        )
+        .map(SubjectId)
+    }
+
+    fn insert_document(&mut self, d: &DocumentRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO documents (number_mac, subject_id, doc_type, number_enc) VALUES (?1, ?2, ?3, ?4)",
+            params![&d.number_mac[..], d.subject_id.0, d.doc_type.as_str(), d.number_enc],
+        )
+    }
+
+    fn insert_consent(&mut self, c: &NewConsent) -> Result<ConsentId> {
+        self.insert(
+            "INSERT INTO consents (subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on,
+                 evidence_sha256, consent_ref, batch_id, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                c.subject_id.0,
+                c.org_id.0,
+                c.scope.as_str(),
+                c.purpose.map(QueryReason::as_str),
+                c.granted_on,
+                c.expires_on,
+                c.revoked_on,
+                &c.evidence_sha256[..],
+                c.consent_ref,
+                c.batch_id.map(|b| b.0),
+                c.recorded_at
+            ],
+        )
+        .map(ConsentId)
+    }
+
+    fn insert_account(&mut self, org: OrgId, account_key: &str, subject: SubjectId) -> Result<AccountId> {
+        self.insert(
+            "INSERT INTO accounts (org_id, account_key, subject_id) VALUES (?1, ?2, ?3)",
+            params![org.0, account_key, subject.0],
+        )
+        .map(AccountId)
+    }
+
+    fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO account_versions (account_id, version, subject_id, batch_id, recorded_at, account_type,
+                 opened_on, currency, credit_limit_minor, periods, due_day, responsibility)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                v.account_id.0,
+                v.version,
+                v.subject_id.0,
+                v.batch_id.map(|b| b.0),
+                v.recorded_at,
+                v.account_type.as_str(),
+                v.opened_on,
+                v.currency.as_str(),
+                v.credit_limit_minor,
+                v.periods,
+                v.due_day,
+                v.responsibility.as_str()
+            ],
+        )
+    }
+
+    fn insert_month(&mut self, m: &MonthRow) -> Result<()> {
+        let sql = format!("INSERT INTO account_months ({MONTH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+        self.exec(
+            &sql,
+            params![
+                m.account_id.0,
+                m.month.yyyymm(),
+                m.version,
+                m.subject_id.0,
+                m.batch_id.map(|b| b.0),
+                m.recorded_at,
+                m.settled_on,
+                m.balance_minor,
+                m.used_minor,
+                m.due_minor,
+                m.paid_minor,
+                m.past_due_minor,
+                m.days_past_due,
+                m.status.as_str(),
+                m.class5.map(Classification::as_str),
+                m.last_payment_on,
+                m.closed_on,
+                m.credit_limit_minor
+            ],
+        )
+    }
+
+    fn insert_inquiry(&mut self, q: &NewInquiry) -> Result<InquiryId> {
+        self.insert(
+            "INSERT INTO inquiries (subject_id, org_id, reason, consent_id, at, hard) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![q.subject_id.0, q.org_id.map(|o| o.0), q.reason.as_str(), q.consent_id.map(|c| c.0), q.at, q.hard],
+        )
+        .map(InquiryId)
+    }
+
+    fn append_audit(&mut self, e: &AuditRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                i64_of(e.seq)?,
+                e.at,
+                e.kind,
+                e.subject_id.map(|s| s.0),
+                e.org_id.map(|o| o.0),
+                e.detail,
+                &e.prev_hash[..],
+                &e.hash[..]
+            ],
+        )
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.0.commit().map_err(backend)
+    }
+}

@@ -1,0 +1,99 @@
+//! The SQLite backend against the `Store` contract.
+
+use ob_model::{RepaymentStatus, YearMonth};
+use ob_store::sqlite::SqliteStore;
+use ob_store::*;
+
+fn month_row(account: AccountId, subject: SubjectId, month: &str, version: u32, recorded_at: i64, balance: i64) -> MonthRow {
+    let month = YearMonth::parse(month).unwrap();
+    MonthRow {
+        account_id: account,
+        month,
+        version,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at,
+        settled_on: month.last_day(),
+        balance_minor: balance,
+        used_minor: balance,
+        due_minor: 0,
+        paid_minor: 0,
+        past_due_minor: 0,
+        days_past_due: 0,
+        status: RepaymentStatus::Normal,
+        class5: None,
+        last_payment_on: None,
+        closed_on: None,
+        credit_limit_minor: None,
+    }
+}
+
+fn setup(store: &mut SqliteStore) -> (AccountId, SubjectId) {
+    let mut w = store.write().unwrap();
+    let org = w.insert_org("F1", "Furnisher one", 0).unwrap();
+    let subject = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![1, 2, 3],
+            name_mac: [7; 32],
+            birth_date: time::macros::date!(1990 - 01 - 01),
+            created_at: 0,
+        })
+        .unwrap();
+    let account = w.insert_account(org, "A-1", subject).unwrap();
+    w.commit().unwrap();
+    (account, subject)
+}
+
+#[test]
+fn months_as_of_pick_the_latest_version_recorded_by_then() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let (account, subject) = setup(&mut store);
+    let mut w = store.write().unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-02", 1, 100, 6_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 2, 200, 4_000)).unwrap();
+    w.commit().unwrap();
+
+    let r = store.read().unwrap();
+    let (from, to) = (YearMonth::parse("2023-01").unwrap(), YearMonth::parse("2024-12").unwrap());
+    let balances = |at| r.months(account, from, to, at).unwrap().iter().map(|m| (m.version, m.balance_minor)).collect::<Vec<_>>();
+    assert_eq!(balances(99), vec![]);
+    assert_eq!(balances(150), vec![(1, 5_000), (1, 6_000)]);
+    assert_eq!(balances(200), vec![(2, 4_000), (1, 6_000)]);
+    let versions = r.month_versions(account).unwrap();
+    assert_eq!(versions, vec![(YearMonth::parse("2024-01").unwrap(), 2), (YearMonth::parse("2024-02").unwrap(), 1)]);
+}
+
+#[test]
+fn a_writer_dropped_without_commit_leaves_nothing() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let (account, subject) = setup(&mut store);
+    {
+        let mut w = store.write().unwrap();
+        w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+        assert_eq!(w.counts().unwrap().account_months, 1, "a writer sees its own writes");
+    }
+    assert_eq!(store.read().unwrap().counts().unwrap().account_months, 0);
+}
+
+#[test]
+fn a_month_version_cannot_be_written_twice() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let (account, subject) = setup(&mut store);
+    let mut w = store.write().unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+    assert!(w.insert_month(&month_row(account, subject, "2024-01", 1, 101, 1)).is_err());
+}
+
+#[test]
+fn reopening_applies_no_migration_twice_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        setup(&mut store);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
+}
