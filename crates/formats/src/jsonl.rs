@@ -117,6 +117,7 @@ pub struct Reader<R> {
     buf: Vec<u8>,
     line: u64,
     records: u64,
+    bytes_read: u64,
     header: Header,
 }
 
@@ -125,10 +126,11 @@ impl<R: BufRead> Reader<R> {
     pub fn new(mut input: R) -> Result<Reader<R>, ReadError> {
         let mut buf = Vec::with_capacity(512);
         let mut line = 0;
+        let mut bytes_read = 0;
         loop {
             line += 1;
             let header_err = |error| ReadError::Header { line, error };
-            match read_line(&mut input, &mut buf)? {
+            match read_line(&mut input, &mut buf, &mut bytes_read)? {
                 LineRead::Eof => {
                     return Err(header_err(FieldError::new(Code::HeaderInvalid, "", "the file is empty")));
                 }
@@ -141,7 +143,7 @@ impl<R: BufRead> Reader<R> {
                         header_err(FieldError::new(Code::HeaderInvalid, "", format!("not a header line: {e}")))
                     })?;
                     header.check().map_err(header_err)?;
-                    return Ok(Reader { input, buf, line, records: 0, header });
+                    return Ok(Reader { input, buf, line, records: 0, bytes_read, header });
                 }
             }
         }
@@ -152,11 +154,16 @@ impl<R: BufRead> Reader<R> {
         &self.header
     }
 
+    /// Bytes consumed so far, for progress reporting.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
     /// The next record line, `None` at the end of the file. Blank lines are skipped.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, ReadError>> {
         loop {
             self.line += 1;
-            let read = match read_line(&mut self.input, &mut self.buf) {
+            let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read) {
                 Ok(r) => r,
                 Err(e) => return Some(Err(e.into())),
             };
@@ -187,7 +194,7 @@ enum LineRead {
 
 /// Reads one line into `buf` (without the line break), bounded by [`limits::LINE_BYTES_MAX`].
 /// A longer line is consumed to its end and reported as `TooLong`; `buf` keeps its first bytes.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<LineRead> {
+fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, bytes_read: &mut u64) -> io::Result<LineRead> {
     buf.clear();
     let mut too_long = false;
     let mut seen_any = false;
@@ -206,6 +213,7 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<LineRead
         too_long |= buf.len() > limits::LINE_BYTES_MAX;
         let consumed = chunk.len() + usize::from(found_newline);
         input.consume(consumed);
+        *bytes_read += consumed as u64;
         if found_newline {
             break;
         }

@@ -60,6 +60,8 @@ pub trait Reader {
     fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>>;
     /// An account by its furnisher and the furnisher's key.
     fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>>;
+    /// Whether any organization other than `org` holds an account with this key.
+    fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool>;
     /// For each month already stored for the account, its latest version number.
     fn month_versions(&self, account: AccountId) -> Result<Vec<(ob_model::YearMonth, u32)>>;
     /// A batch by furnisher and file digest (to recognise a file sent twice).

@@ -341,6 +341,15 @@ impl Reader for Tx<'_> {
         )
     }
 
+    fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool> {
+        let found: Option<i64> = self.one(
+            "SELECT 1 FROM accounts WHERE account_key = ?1 AND org_id <> ?2 LIMIT 1",
+            params![account_key, org.0],
+            |r| r.get(0),
+        )?;
+        Ok(found.is_some())
+    }
+
     fn month_versions(&self, account: AccountId) -> Result<Vec<(YearMonth, u32)>> {
         self.all(
             "SELECT month, MAX(version) FROM account_months WHERE account_id = ?1 GROUP BY month",

@@ -68,6 +68,8 @@ CREATE TABLE accounts (
     UNIQUE (org_id, account_key)
 ) STRICT;
 CREATE INDEX accounts_subject ON accounts (subject_id);
+-- To tell a furnisher that a key it does not own belongs to another (never which one).
+CREATE INDEX accounts_key ON accounts (account_key);
 
 CREATE TABLE account_versions (
     account_id         INTEGER NOT NULL,

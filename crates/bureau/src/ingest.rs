@@ -1,0 +1,533 @@
+//! The ingest pipeline: read → validate fields → validate against the batch and the store →
+//! consent gate → match the person → store; all accepted records of a batch in one transaction.
+//!
+//! Rejected records go to the feedback writer as JSON lines (see [`FeedbackLine`]); they never stop
+//! the batch. Only a failure of the input stream, the store or the feedback output aborts it, and
+//! then nothing of the batch is kept.
+
+use crate::crypto::{self, Keys};
+use crate::{Bureau, BureauError, Result, audit};
+use ob_formats::jsonl;
+use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record};
+use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
+use ob_store::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, Read, Write};
+use std::path::Path;
+use time::Date;
+
+/// Name of the canonical format in batch records.
+const FORMAT_JSONL: &str = "openbureau.jsonl/1";
+
+/// How a batch is to be taken.
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    /// Register the header's furnisher if it is unknown (operator use). Otherwise unknown
+    /// furnishers are refused.
+    pub register_unknown_furnisher: bool,
+    /// When set, the file's header must name this furnisher (the authenticated uploader).
+    pub expected_furnisher: Option<String>,
+}
+
+/// What happened to a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IngestSummary {
+    /// The furnisher named in the header.
+    pub furnisher: String,
+    /// The batch id; for a file sent before, the earlier batch's id.
+    pub batch_id: i64,
+    /// True when this exact file was already ingested: nothing was changed.
+    pub already_ingested: bool,
+    /// Records read.
+    pub records: u64,
+    /// Records accepted (stored, or identical to what is stored).
+    pub accepted: u64,
+    /// Of the accepted, those identical to what was already stored.
+    pub unchanged: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Rejections per error code (first error of each record).
+    pub rejected_by_code: BTreeMap<String, u64>,
+}
+
+/// Progress of a batch, reported every [`limits::PROGRESS_EVERY_RECORDS`] records.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Records read so far.
+    pub records: u64,
+    /// Bytes of input read so far.
+    pub bytes: u64,
+}
+
+/// One line of the feedback file: a rejected record.
+#[derive(Serialize)]
+pub struct FeedbackLine<'a> {
+    /// 1-based line number of the record in the file.
+    pub line: u64,
+    /// The first error's code.
+    pub code: &'static str,
+    /// The first error's field.
+    pub field: &'a str,
+    /// The first error's message.
+    pub message: &'a str,
+    /// Every error found in the record.
+    pub errors: Vec<FeedbackError<'a>>,
+    /// The record as sent.
+    pub record: std::borrow::Cow<'a, str>,
+}
+
+/// One error within a feedback line.
+#[derive(Serialize)]
+pub struct FeedbackError<'a> {
+    /// Stable code.
+    pub code: &'static str,
+    /// Field path.
+    pub field: &'a str,
+    /// Message.
+    pub message: &'a str,
+}
+
+/// Writes one feedback line.
+pub fn write_feedback(out: &mut dyn Write, line: u64, raw: &[u8], errors: &[FieldError]) -> std::io::Result<()> {
+    let first = errors.first();
+    let fl = FeedbackLine {
+        line,
+        code: first.map_or("", |e| e.code.as_str()),
+        field: first.map_or("", |e| e.field.as_str()),
+        message: first.map_or("", |e| e.message.as_str()),
+        errors: errors
+            .iter()
+            .map(|e| FeedbackError { code: e.code.as_str(), field: &e.field, message: &e.message })
+            .collect(),
+        record: String::from_utf8_lossy(raw),
+    };
+    serde_json::to_writer(&mut *out, &fl)?;
+    out.write_all(b"\n")
+}
+
+/// SHA-256 of a file's bytes, streamed.
+pub fn file_digest(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finalize().into());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+struct SubjectInfo {
+    id: SubjectId,
+    name_mac: [u8; 32],
+    birth_date: Date,
+}
+
+struct AccountInfo {
+    id: AccountId,
+    subject_id: SubjectId,
+    terms: AccountVersionRow,
+    /// Latest stored version per month; loaded on first use for accounts from earlier batches.
+    month_versions: Option<HashMap<YearMonth, u32>>,
+}
+
+/// The state of one batch while it is being ingested.
+struct Batch<'w> {
+    w: Box<dyn Writer + 'w>,
+    keys: &'w Keys,
+    org: OrgId,
+    batch: BatchId,
+    now: i64,
+    today: Date,
+    subjects: HashMap<[u8; 32], SubjectInfo>,
+    consents: HashMap<SubjectId, Vec<NewConsent>>,
+    accounts: HashMap<String, AccountInfo>,
+    seen_months: HashSet<(AccountId, YearMonth)>,
+}
+
+/// The outcome of one record.
+enum Outcome {
+    Stored,
+    Unchanged,
+    Rejected(Vec<FieldError>),
+}
+
+fn reject(code: Code, field: &str, message: impl Into<String>) -> Result<Outcome> {
+    Ok(Outcome::Rejected(vec![FieldError::new(code, field, message)]))
+}
+
+impl<S: Store> Bureau<S> {
+    /// Ingests a canonical JSON-lines file from disk, writing rejections to `feedback`.
+    pub fn ingest_path(
+        &mut self,
+        path: &Path,
+        options: &IngestOptions,
+        feedback: &mut dyn Write,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestSummary> {
+        let digest = file_digest(path)?;
+        let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+        self.ingest_jsonl(file, digest, options, feedback, progress)
+    }
+
+    /// Ingests a canonical JSON-lines stream whose bytes hash to `file_sha256`.
+    pub fn ingest_jsonl(
+        &mut self,
+        input: impl BufRead,
+        file_sha256: [u8; 32],
+        options: &IngestOptions,
+        feedback: &mut dyn Write,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestSummary> {
+        let mut reader = jsonl::Reader::new(input)?;
+        let header = reader.header().clone();
+        if options.expected_furnisher.as_ref().is_some_and(|f| *f != header.furnisher) {
+            return Err(BureauError::Refused {
+                code: "FURNISHER_MISMATCH",
+                message: "the file's header names another furnisher than the uploader".into(),
+            });
+        }
+        let now = self.clock.now();
+        let mut w = self.store.write()?;
+        let org = match w.org_by_code(&header.furnisher)? {
+            Some(org) => org.id,
+            None if options.register_unknown_furnisher => {
+                let name = header.furnisher_name.as_deref().unwrap_or(&header.furnisher);
+                let id = w.insert_org(&header.furnisher, name, now.unix_timestamp())?;
+                audit::append(w.as_mut(), now.unix_timestamp(), "org.registered", None, Some(id), &serde_json::json!({"code": header.furnisher}))?;
+                id
+            }
+            None => {
+                return Err(BureauError::Refused {
+                    code: "UNKNOWN_FURNISHER",
+                    message: "the furnisher named in the header is not registered".into(),
+                });
+            }
+        };
+        if let Some(done) = w.batch_by_digest(org, &file_sha256)? {
+            return Ok(IngestSummary {
+                furnisher: header.furnisher,
+                batch_id: done.id.0,
+                already_ingested: true,
+                records: done.records,
+                accepted: done.accepted,
+                unchanged: 0,
+                rejected: done.rejected,
+                rejected_by_code: BTreeMap::new(),
+            });
+        }
+        let batch = w.insert_batch(&NewBatch {
+            org_id: org,
+            file_sha256,
+            format: FORMAT_JSONL.into(),
+            received_at: now.unix_timestamp(),
+        })?;
+        let mut state = Batch {
+            w,
+            keys: &self.keys,
+            org,
+            batch,
+            now: now.unix_timestamp(),
+            today: now.date(),
+            subjects: HashMap::new(),
+            consents: HashMap::new(),
+            accounts: HashMap::new(),
+            seen_months: HashSet::new(),
+        };
+        let mut summary = IngestSummary {
+            furnisher: header.furnisher.clone(),
+            batch_id: batch.0,
+            already_ingested: false,
+            records: 0,
+            accepted: 0,
+            unchanged: 0,
+            rejected: 0,
+            rejected_by_code: BTreeMap::new(),
+        };
+        while let Some(entry) = reader.next_entry() {
+            let entry = entry?;
+            let outcome = match entry.outcome {
+                Ok(record) => state.apply(&record)?,
+                Err(errors) => Outcome::Rejected(errors),
+            };
+            summary.records += 1;
+            match outcome {
+                Outcome::Stored => summary.accepted += 1,
+                Outcome::Unchanged => {
+                    summary.accepted += 1;
+                    summary.unchanged += 1;
+                }
+                Outcome::Rejected(errors) => {
+                    summary.rejected += 1;
+                    let code = errors.first().map_or("", |e| e.code.as_str());
+                    *summary.rejected_by_code.entry(code.to_owned()).or_default() += 1;
+                    write_feedback(feedback, entry.line, entry.raw, &errors)?;
+                }
+            }
+            if summary.records.is_multiple_of(limits::PROGRESS_EVERY_RECORDS) {
+                progress(Progress { records: summary.records, bytes: reader.bytes_read() });
+            }
+        }
+        progress(Progress { records: summary.records, bytes: reader.bytes_read() });
+        feedback.flush()?;
+        state.finish(&summary)?;
+        Ok(summary)
+    }
+}
+
+impl Batch<'_> {
+    fn finish(mut self, s: &IngestSummary) -> Result<()> {
+        self.w.finish_batch(self.batch, s.records, s.accepted, s.rejected)?;
+        let detail = serde_json::json!({
+            "batch": self.batch.0, "records": s.records, "accepted": s.accepted,
+            "unchanged": s.unchanged, "rejected": s.rejected,
+        });
+        audit::append(self.w.as_mut(), self.now, "batch.ingested", None, Some(self.org), &detail)?;
+        self.w.commit()?;
+        Ok(())
+    }
+
+    fn apply(&mut self, record: &Record) -> Result<Outcome> {
+        match record {
+            Record::Consent(c) => self.consent(c),
+            Record::Account(a) => self.account(a),
+            Record::Month(m) => self.month(m),
+        }
+    }
+
+    fn not_future(&self, field: &str, d: Date) -> Option<FieldError> {
+        (d > self.today).then(|| FieldError::new(Code::DateInvalid, field, "date is in the future"))
+    }
+
+    /// Finds the person by document, or opens a file. A known document under another name or
+    /// birth date is refused: merging would mix two people's files.
+    fn subject(&mut self, who: &Identity) -> Result<std::result::Result<SubjectId, FieldError>> {
+        let doc_mac = self.keys.document_mac(&who.document);
+        let name_mac = self.keys.name_mac(&who.name);
+        if !self.subjects.contains_key(&doc_mac) {
+            if let Some(row) = self.w.subject_by_document(&doc_mac)? {
+                let info = SubjectInfo { id: row.id, name_mac: row.name_mac, birth_date: row.birth_date };
+                self.subjects.insert(doc_mac, info);
+            }
+        }
+        if let Some(known) = self.subjects.get(&doc_mac) {
+            let (field, differs) = if known.name_mac != name_mac {
+                ("subject.name", "name")
+            } else if known.birth_date != who.birth_date {
+                ("subject.birth_date", "birth date")
+            } else {
+                return Ok(Ok(known.id));
+            };
+            return Ok(Err(FieldError::new(
+                Code::IdentityConflict,
+                field,
+                format!("this document is on file with a different {differs}; not merged (possible mixed file)"),
+            )));
+        }
+        let id = self.w.insert_subject(&NewSubject {
+            name_enc: self.keys.encrypt_text(crypto::NAME_CONTEXT, &who.name)?,
+            name_mac,
+            birth_date: who.birth_date,
+            created_at: self.now,
+        })?;
+        self.w.insert_document(&DocumentRow {
+            number_mac: doc_mac,
+            subject_id: id,
+            doc_type: who.document.doc_type(),
+            number_enc: self.keys.encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
+        })?;
+        self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, birth_date: who.birth_date });
+        Ok(Ok(id))
+    }
+
+    /// This furnisher's consents from `subject`, loaded once per batch.
+    fn consents_of(&mut self, subject: SubjectId) -> Result<&mut Vec<NewConsent>> {
+        if !self.consents.contains_key(&subject) {
+            let rows = self.w.consents_of(subject)?;
+            let mine = rows.into_iter().map(|r| r.consent).filter(|c| c.org_id == self.org).collect();
+            self.consents.insert(subject, mine);
+        }
+        Ok(self.consents.entry(subject).or_default())
+    }
+
+    fn has_report_consent(&mut self, subject: SubjectId, day: Date) -> Result<bool> {
+        Ok(self.consents_of(subject)?.iter().any(|c| c.scope == ConsentScope::Report && c.active_on(day)))
+    }
+
+    fn consent(&mut self, c: &ConsentRecord) -> Result<Outcome> {
+        if let Some(e) = self.not_future("granted_on", c.granted_on) {
+            return Ok(Outcome::Rejected(vec![e]));
+        }
+        let subject = match self.subject(&c.subject)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Outcome::Rejected(vec![e])),
+        };
+        let new = NewConsent {
+            subject_id: subject,
+            org_id: self.org,
+            scope: c.scope,
+            purpose: c.purpose,
+            granted_on: c.granted_on,
+            expires_on: c.expires_on,
+            revoked_on: None,
+            evidence_sha256: c.evidence_sha256,
+            consent_ref: c.consent_ref.clone(),
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+        };
+        let same = |k: &NewConsent| {
+            (k.scope, k.purpose, k.granted_on, k.expires_on, k.evidence_sha256)
+                == (new.scope, new.purpose, new.granted_on, new.expires_on, new.evidence_sha256)
+        };
+        if self.consents_of(subject)?.iter().any(same) {
+            return Ok(Outcome::Unchanged);
+        }
+        self.w.insert_consent(&new)?;
+        self.consents_of(subject)?.push(new);
+        Ok(Outcome::Stored)
+    }
+
+    fn load_account(&mut self, key: &str) -> Result<bool> {
+        if self.accounts.contains_key(key) {
+            return Ok(true);
+        }
+        let Some(row) = self.w.account_by_key(self.org, key)? else { return Ok(false) };
+        let terms = self
+            .w
+            .account_version(row.id, i64::MAX)?
+            .ok_or_else(|| StoreError::Corrupt(format!("account {} has no terms", row.id.0)))?;
+        let info = AccountInfo { id: row.id, subject_id: row.subject_id, terms, month_versions: None };
+        self.accounts.insert(key.to_owned(), info);
+        Ok(true)
+    }
+
+    fn account(&mut self, a: &AccountRecord) -> Result<Outcome> {
+        if let Some(e) = self.not_future("opened_on", a.opened_on) {
+            return Ok(Outcome::Rejected(vec![e]));
+        }
+        let subject = match self.subject(&a.subject)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Outcome::Rejected(vec![e])),
+        };
+        if !self.has_report_consent(subject, self.today)? {
+            return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
+        }
+        let mut terms = AccountVersionRow {
+            account_id: AccountId(0),
+            version: 1,
+            subject_id: subject,
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+            account_type: a.account_type,
+            opened_on: a.opened_on,
+            currency: a.currency,
+            credit_limit_minor: a.credit_limit_minor,
+            periods: a.terms.periods,
+            due_day: a.terms.due_day,
+            responsibility: a.responsibility,
+        };
+        if !self.load_account(&a.account_key)? {
+            let id = self.w.insert_account(self.org, &a.account_key, subject)?;
+            terms.account_id = id;
+            self.w.insert_account_version(&terms)?;
+            let info = AccountInfo { id, subject_id: subject, terms, month_versions: Some(HashMap::new()) };
+            self.accounts.insert(a.account_key.clone(), info);
+            return Ok(Outcome::Stored);
+        }
+        let Some(info) = self.accounts.get_mut(&a.account_key) else { return Ok(Outcome::Unchanged) };
+        if info.subject_id != subject {
+            return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
+        }
+        let old = &info.terms;
+        let same = (old.account_type, old.opened_on, old.currency, old.credit_limit_minor, old.periods, old.due_day, old.responsibility)
+            == (terms.account_type, terms.opened_on, terms.currency, terms.credit_limit_minor, terms.periods, terms.due_day, terms.responsibility);
+        if same {
+            return Ok(Outcome::Unchanged);
+        }
+        terms.account_id = info.id;
+        terms.version = old.version + 1;
+        self.w.insert_account_version(&terms)?;
+        info.terms = terms;
+        Ok(Outcome::Stored)
+    }
+
+    fn month(&mut self, m: &MonthRecord) -> Result<Outcome> {
+        if let Some(e) = self.not_future("settled_on", m.settled_on) {
+            return Ok(Outcome::Rejected(vec![e]));
+        }
+        if !self.load_account(&m.account_key)? {
+            return if self.w.account_key_held_elsewhere(self.org, &m.account_key)? {
+                reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")
+            } else {
+                reject(Code::UnknownAccount, "account_key", "no account with this key: send its account record first")
+            };
+        }
+        let Some(info) = self.accounts.get(&m.account_key) else { return reject(Code::UnknownAccount, "account_key", "unknown account") };
+        let (account, subject) = (info.id, info.subject_id);
+        if let Some(errors) = check_against_terms(m, &info.terms) {
+            return Ok(Outcome::Rejected(errors));
+        }
+        if !self.seen_months.insert((account, m.month)) {
+            return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
+        }
+        if !self.has_report_consent(subject, m.settled_on)? {
+            return reject(Code::NoConsent, "settled_on", "no reporting consent from this person was in force on this date");
+        }
+        let version = self.next_month_version(&m.account_key, m.month)?;
+        self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
+        Ok(Outcome::Stored)
+    }
+
+    fn next_month_version(&mut self, key: &str, month: YearMonth) -> Result<u32> {
+        let Some(info) = self.accounts.get_mut(key) else { return Ok(1) };
+        if info.month_versions.is_none() {
+            info.month_versions = Some(self.w.month_versions(info.id)?.into_iter().collect());
+        }
+        let versions = info.month_versions.get_or_insert_with(HashMap::new);
+        let next = versions.get(&month).map_or(1, |v| v + 1);
+        versions.insert(month, next);
+        Ok(next)
+    }
+}
+
+/// Rules of a month against its account's terms: not before opening; used amount within reason.
+fn check_against_terms(m: &MonthRecord, terms: &AccountVersionRow) -> Option<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if m.month < YearMonth::of(terms.opened_on) {
+        errors.push(FieldError::new(Code::BeforeOpening, "month", "month reported before the account was opened"));
+    }
+    let limit = m.credit_limit_minor.unwrap_or(terms.credit_limit_minor);
+    if terms.account_type != AccountType::C1
+        && i128::from(m.used_minor) * 100 > i128::from(limit) * i128::from(limits::USED_OVER_LIMIT_PERCENT_MAX)
+    {
+        errors.push(FieldError::new(Code::UsedOverLimit, "used_amount", "used amount is more than 150% of the credit limit"));
+    }
+    (!errors.is_empty()).then_some(errors)
+}
+
+fn month_row(m: &MonthRecord, account: AccountId, subject: SubjectId, version: u32, batch: BatchId, now: i64) -> MonthRow {
+    MonthRow {
+        account_id: account,
+        month: m.month,
+        version,
+        subject_id: subject,
+        batch_id: Some(batch),
+        recorded_at: now,
+        settled_on: m.settled_on,
+        balance_minor: m.balance_minor,
+        used_minor: m.used_minor,
+        due_minor: m.due_minor,
+        paid_minor: m.paid_minor,
+        past_due_minor: m.past_due_minor,
+        days_past_due: m.days_past_due,
+        status: m.status,
+        class5: m.class5,
+        last_payment_on: m.last_payment_on,
+        closed_on: m.closed_on,
+        credit_limit_minor: m.credit_limit_minor,
+    }
+}

@@ -1,0 +1,108 @@
+//! OpenBureau's application core.
+//!
+//! [`Bureau`] owns the store, the identifier keys and the clock. It ingests furnisher files
+//! ([`ingest`]): each record is validated, checked against the consent ledger, matched to one
+//! person, and stored, the whole batch in one transaction. It produces credit reports
+//! ([`report`]) only after logging the look as an inquiry, and keeps the audit chain ([`audit`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod clock;
+pub mod crypto;
+pub mod ingest;
+pub mod render;
+pub mod report;
+
+use clock::Clock;
+use crypto::Keys;
+use ob_store::Store;
+use std::sync::Arc;
+
+/// Errors of the bureau's operations (not of individual records: those go to feedback).
+#[derive(Debug, thiserror::Error)]
+pub enum BureauError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] ob_store::StoreError),
+    /// Reading the input failed.
+    #[error("input: {0}")]
+    Read(#[from] ob_formats::jsonl::ReadError),
+    /// Writing output (feedback) failed.
+    #[error("output: {0}")]
+    Io(#[from] std::io::Error),
+    /// Key problems.
+    #[error(transparent)]
+    Key(#[from] crypto::KeyError),
+    /// The store was written with another key.
+    #[error("this store was created with a different key; use the key file it was created with")]
+    WrongKey,
+    /// No credit file for this document.
+    #[error("no credit file for this document")]
+    NoFile,
+    /// The request is refused (no consent, unknown organization…).
+    #[error("{code}: {message}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// Sentence for people.
+        message: String,
+    },
+}
+
+/// Result of bureau operations.
+pub type Result<T> = std::result::Result<T, BureauError>;
+
+/// The bureau: a store, the keys that protect identifiers in it, and the clock.
+pub struct Bureau<S: Store> {
+    store: S,
+    keys: Keys,
+    clock: Arc<dyn Clock>,
+}
+
+/// Metadata key of the key check value.
+const META_KEY_CHECK: &str = "key_check";
+
+impl<S: Store> Bureau<S> {
+    /// Opens the bureau over a store. A new store remembers the key's check value; a store made
+    /// with another key is refused.
+    pub fn new(mut store: S, keys: Keys, clock: Arc<dyn Clock>) -> Result<Bureau<S>> {
+        let check = keys.check_value();
+        let stored = store.read()?.meta(META_KEY_CHECK)?;
+        match stored {
+            Some(s) if s != check => return Err(BureauError::WrongKey),
+            Some(_) => {}
+            None => {
+                let mut w = store.write()?;
+                w.set_meta(META_KEY_CHECK, &check)?;
+                w.commit()?;
+            }
+        }
+        Ok(Bureau { store, keys, clock })
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, for administrative writes (metadata).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// Verifies the audit chain end to end.
+    pub fn verify_audit(&self) -> Result<audit::Verification> {
+        Ok(audit::verify(self.store.read()?.as_ref())?)
+    }
+}

@@ -1,0 +1,177 @@
+//! The report as readable text for a terminal: Chinese section titles with English beside them.
+
+use crate::report::{AccountDetail, Report};
+use ob_model::Currency;
+use std::fmt::Write;
+
+/// Renders a report as text.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut out, report);
+    out
+}
+
+fn money(currency: Currency, minor: i64) -> String {
+    format!("{} {}", currency, currency.format_minor(minor))
+}
+
+fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
+    let h = &r.header;
+    let (reason_zh, reason_en) = h.query_reason.title();
+    writeln!(out, "══ 个人信用报告 Personal credit report (OpenBureau, PBOC-style) ══")?;
+    writeln!(out, "报告编号 Report no.  {}", h.report_id)?;
+    writeln!(out, "报告时间 Produced    {}", h.produced_at)?;
+    writeln!(out, "数据截至 Data as of  {}", h.as_of)?;
+    writeln!(out, "查询原因 Reason      {reason_zh} {reason_en}")?;
+    if let Some(i) = &h.query_institution {
+        writeln!(out, "查询机构 Inquirer    {i}")?;
+    }
+    writeln!(out, "防欺诈警示 Fraud alert {}    异议标注 Disputed items {}", if h.fraud_alert { "有 yes" } else { "无 none" }, h.dispute_marks)?;
+    writeln!(out)?;
+    writeln!(out, "一、个人基本信息 Identity")?;
+    let id = &r.identity;
+    writeln!(out, "  姓名 Name          {}", id.name)?;
+    writeln!(out, "  出生日期 Born      {}", id.birth_date)?;
+    if let Some(g) = id.gender {
+        writeln!(out, "  性别 Gender        {}", if g == "male" { "男 male" } else { "女 female" })?;
+    }
+    for d in &id.documents {
+        let (zh, en) = d.document_type.title();
+        writeln!(out, "  证件 Document      {zh} {en} {}", d.number_masked)?;
+    }
+    writeln!(out)?;
+    write_summary(out, r)?;
+    writeln!(out, "三、信贷交易信息明细 Account details")?;
+    if r.account_groups.is_empty() {
+        writeln!(out, "  (无 none)")?;
+    }
+    for g in &r.account_groups {
+        writeln!(out, "  ── {} {} ──", g.title_zh, g.title_en)?;
+        for a in &g.accounts {
+            write_account(out, a)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "四、查询记录 Query records (2 years)")?;
+    if r.queries.is_empty() {
+        writeln!(out, "  (无 none)")?;
+    }
+    for q in &r.queries {
+        let (zh, en) = q.reason.title();
+        writeln!(out, "  {}  {:<28} {zh} {en}", q.on, q.institution)?;
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
+    let s = &r.summary;
+    writeln!(out, "二、信息概要 Summary")?;
+    writeln!(out, "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m")?;
+    for t in &s.by_type {
+        writeln!(
+            out,
+            "  {:<9}  {:>10}  {:>11}  {:>9}  {:<20} {:<18} {:<19} {}",
+            t.account_type.as_str(),
+            t.accounts,
+            t.open_accounts,
+            t.institutions,
+            money(t.currency, t.total_credit_limit),
+            money(t.currency, t.balance),
+            money(t.currency, t.used_amount),
+            money(t.currency, t.used_6m_avg)
+        )?;
+    }
+    writeln!(out, "  逾期汇总 Overdue summary")?;
+    if s.overdue.is_empty() {
+        writeln!(out, "    (无逾期 no overdue)")?;
+    }
+    for o in &s.overdue {
+        writeln!(
+            out,
+            "    {}: {} 账户 accounts, {} 月 months, 单月最高逾期 highest monthly {}, 最长逾期月数 longest {} months",
+            o.account_type,
+            o.accounts,
+            o.months,
+            money(o.currency, o.highest_monthly_overdue),
+            o.longest_overdue_months
+        )?;
+    }
+    let q = &s.queries;
+    writeln!(out, "  查询记录概要 Query summary")?;
+    writeln!(
+        out,
+        "    最近1个月 last month: 贷款审批 loan approval {} ({} 机构 inst.), 信用卡审批 card approval {} ({} 机构 inst.), 本人查询 self {}",
+        q.loan_approval_queries_1m, q.loan_approval_institutions_1m, q.card_approval_queries_1m, q.card_approval_institutions_1m, q.self_queries_1m
+    )?;
+    writeln!(
+        out,
+        "    最近2年 last 2 years: 贷后管理 post-loan {}, 担保资格审查 guarantor {}, 特约商户实名审查 merchant {}",
+        q.post_loan_queries_2y, q.guarantor_queries_2y, q.merchant_queries_2y
+    )?;
+    writeln!(out)
+}
+
+fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
+    let state = if a.closed { "已结清 closed" } else { "正常 open" };
+    writeln!(
+        out,
+        "  [{}] {}  开立 opened {}  额度 limit {}  {}",
+        a.number,
+        a.institution,
+        a.opened_on,
+        money(a.currency, a.credit_limit),
+        state
+    )?;
+    if let Some(l) = &a.latest {
+        writeln!(
+            out,
+            "      最近表现 Latest {}: 状态 status {}  余额 balance {}  已用 used {}  本月应还 due {}  实还 paid {}  逾期 overdue {}",
+            l.month,
+            l.status,
+            money(a.currency, l.balance),
+            money(a.currency, l.used_amount),
+            money(a.currency, l.amount_due),
+            money(a.currency, l.amount_paid),
+            money(a.currency, l.overdue_amount)
+        )?;
+    }
+    writeln!(out, "      6月平均已用 avg used 6m {}  最大 max {}", money(a.currency, a.used_6m_avg), money(a.currency, a.used_6m_max))?;
+    if let Some(from) = a.status_line_from {
+        writeln!(out, "      近24个月还款状态 24-month status from {from}:  {}", a.status_line)?;
+    }
+    write_history(out, a)
+}
+
+/// The 60-month history as a year × month grid.
+fn write_history(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
+    if a.history.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "      近5年历史 5-year history   01 02 03 04 05 06 07 08 09 10 11 12")?;
+    let mut year = None;
+    for h in &a.history {
+        if year != Some(h.month.year()) {
+            if year.is_some() {
+                writeln!(out)?;
+            }
+            year = Some(h.month.year());
+            write!(out, "      {}                   ", h.month.year())?;
+            for _ in 1..h.month.month() {
+                write!(out, "   ")?;
+            }
+        }
+        write!(out, " {:>2}", h.status.as_str())?;
+    }
+    writeln!(out)?;
+    let overdue: Vec<String> = a
+        .history
+        .iter()
+        .filter(|h| h.overdue_amount > 0)
+        .map(|h| format!("{} {}", h.month, a.currency.format_minor(h.overdue_amount)))
+        .collect();
+    if !overdue.is_empty() {
+        writeln!(out, "      逾期金额 overdue amounts: {}", overdue.join(", "))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,648 @@
+//! The credit report, in the layout of the PBOC second-generation personal report
+//! (shared/domain/pboc.md): header, identity, summary, account details grouped by type in risk
+//! order with the 24-month status line and the 60-month history, and the query records.
+//!
+//! A report is assembled from the store as of a date: only what had been recorded by the end of
+//! that day counts, so a report as of any past date can be rebuilt. [`Bureau::produce_report`]
+//! logs the look (inquiry or self-view, and an audit event) *before* assembling anything.
+
+use crate::clock::end_of_day;
+use crate::crypto::{self, Keys};
+use crate::{Bureau, BureauError, Result, audit};
+use ob_model::{AccountType, ConsentScope, Currency, DocumentNumber, QueryReason, RepaymentStatus, YearMonth, limits};
+use ob_store::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use time::{Date, OffsetDateTime};
+
+/// Version of the report's JSON layout. Field names are stable within a version.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// Who asks for a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requester {
+    /// The person, about their own file (本人查询).
+    Person,
+    /// An organization with a purpose from the closed list; it must hold an inquiry consent.
+    Organization {
+        /// The organization's code.
+        code: String,
+        /// The purpose.
+        reason: QueryReason,
+    },
+}
+
+/// A request for a report.
+#[derive(Clone, Debug)]
+pub struct ReportRequest {
+    /// The document that keys the file.
+    pub document: DocumentNumber,
+    /// The day the report is as of; today when `None`.
+    pub as_of: Option<Date>,
+    /// Who asks.
+    pub requester: Requester,
+}
+
+/// Whose copy: the person's shows lenders' names; an institution's hides other lenders' names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Copy {
+    /// The person's own copy.
+    Person,
+    /// An institution's copy.
+    Institution,
+}
+
+/// A credit report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// [`REPORT_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// 报告头.
+    pub header: ReportHeader,
+    /// 个人基本信息.
+    pub identity: IdentitySection,
+    /// 信息概要.
+    pub summary: Summary,
+    /// 信贷交易信息明细, grouped by type in risk order.
+    pub account_groups: Vec<AccountGroup>,
+    /// 查询记录, newest first.
+    pub queries: Vec<QueryRecord>,
+}
+
+/// The report header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportHeader {
+    /// Report number.
+    pub report_id: String,
+    /// When produced (RFC 3339, UTC).
+    pub produced_at: String,
+    /// The day the data is as of.
+    pub as_of: Date,
+    /// Whose copy.
+    pub copy: Copy,
+    /// This query's reason code.
+    pub query_reason: QueryReason,
+    /// The querying institution (absent for the person's own look).
+    pub query_institution: Option<String>,
+    /// Fraud alert (防欺诈警示) on file.
+    pub fraud_alert: bool,
+    /// Items marked as disputed (异议标注).
+    pub dispute_marks: u32,
+}
+
+/// Identity section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdentitySection {
+    /// Name.
+    pub name: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// `male`/`female` where the document says.
+    pub gender: Option<&'static str>,
+    /// Documents, numbers masked.
+    pub documents: Vec<DocumentEntry>,
+}
+
+/// A document, masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DocumentEntry {
+    /// Type.
+    pub document_type: ob_model::DocumentType,
+    /// Masked number.
+    pub number_masked: String,
+}
+
+/// Summary section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Per account type and currency, in risk order.
+    pub by_type: Vec<TypeSummary>,
+    /// Overdue summary per account type and currency.
+    pub overdue: Vec<OverdueSummary>,
+    /// Query summary.
+    pub queries: QuerySummary,
+}
+
+/// Summary of one account type in one currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeSummary {
+    /// Account type.
+    pub account_type: AccountType,
+    /// Currency of the amounts.
+    pub currency: Currency,
+    /// Accounts, open or closed.
+    pub accounts: u32,
+    /// Accounts not closed.
+    pub open_accounts: u32,
+    /// Institutions holding an open account of this type.
+    pub institutions: u32,
+    /// Sum of open accounts' credit limits (minor units).
+    pub total_credit_limit: i64,
+    /// Sum of open accounts' balances.
+    pub balance: i64,
+    /// Sum of open accounts' used amounts.
+    pub used_amount: i64,
+    /// Sum of open accounts' average used over the last 6 months.
+    pub used_6m_avg: i64,
+}
+
+/// Overdue summary of one account type in one currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OverdueSummary {
+    /// Account type.
+    pub account_type: AccountType,
+    /// Currency.
+    pub currency: Currency,
+    /// Accounts with at least one overdue month in their 60-month history.
+    pub accounts: u32,
+    /// Overdue months, summed over accounts.
+    pub months: u32,
+    /// Highest overdue amount of any single month.
+    pub highest_monthly_overdue: i64,
+    /// Longest overdue periods (the highest status 1–7 seen).
+    pub longest_overdue_months: u8,
+}
+
+/// Query summary (查询记录概要).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QuerySummary {
+    /// Date of the last query.
+    pub last_query_on: Option<Date>,
+    /// Loan-approval queries in the last month: institutions.
+    pub loan_approval_institutions_1m: u32,
+    /// Loan-approval queries in the last month.
+    pub loan_approval_queries_1m: u32,
+    /// Card-approval queries in the last month: institutions.
+    pub card_approval_institutions_1m: u32,
+    /// Card-approval queries in the last month.
+    pub card_approval_queries_1m: u32,
+    /// Self-queries in the last month.
+    pub self_queries_1m: u32,
+    /// Post-loan management queries in the last 2 years.
+    pub post_loan_queries_2y: u32,
+    /// Guarantor checks in the last 2 years.
+    pub guarantor_queries_2y: u32,
+    /// Merchant real-name checks in the last 2 years.
+    pub merchant_queries_2y: u32,
+}
+
+/// The accounts of one type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountGroup {
+    /// Account type.
+    pub account_type: AccountType,
+    /// Chinese title.
+    pub title_zh: &'static str,
+    /// English title.
+    pub title_en: &'static str,
+    /// The accounts, oldest first.
+    pub accounts: Vec<AccountDetail>,
+}
+
+/// One account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountDetail {
+    /// Position in this report (1, 2, …): not the furnisher's key.
+    pub number: u32,
+    /// The institution (hidden as "机构 N / institution N" on an institution's copy).
+    pub institution: String,
+    /// Account type.
+    pub account_type: AccountType,
+    /// Opening date.
+    pub opened_on: Date,
+    /// Currency.
+    pub currency: Currency,
+    /// Current credit limit or loan amount (minor units).
+    pub credit_limit: i64,
+    /// Instalments, for loans.
+    pub periods: Option<u16>,
+    /// Whether closed (last status C or G).
+    pub closed: bool,
+    /// The latest month reported.
+    pub latest: Option<LatestMonth>,
+    /// Average used amount over the last 6 reported months of the window.
+    pub used_6m_avg: i64,
+    /// Highest used amount over the same months.
+    pub used_6m_max: i64,
+    /// First month of the 24-month line.
+    pub status_line_from: Option<YearMonth>,
+    /// The 24-month status line, oldest first, one symbol a month.
+    pub status_line: String,
+    /// The 60-month history, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The latest monthly performance of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LatestMonth {
+    /// Month.
+    pub month: YearMonth,
+    /// Status.
+    pub status: RepaymentStatus,
+    /// Balance.
+    pub balance: i64,
+    /// Used amount.
+    pub used_amount: i64,
+    /// Amount due this month.
+    pub amount_due: i64,
+    /// Amount paid this month.
+    pub amount_paid: i64,
+    /// Past-due amount.
+    pub overdue_amount: i64,
+    /// Days past due.
+    pub days_past_due: u32,
+    /// Last payment date.
+    pub last_payment_on: Option<Date>,
+    /// Closing date.
+    pub closed_on: Option<Date>,
+}
+
+/// One month of an account's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Month.
+    pub month: YearMonth,
+    /// Status symbol (`/` before opening, `#` when not reported).
+    pub status: RepaymentStatus,
+    /// Overdue amount that month.
+    pub overdue_amount: i64,
+}
+
+/// One query record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueryRecord {
+    /// Date.
+    pub on: Date,
+    /// Institution (or "本人 / self").
+    pub institution: String,
+    /// Reason.
+    pub reason: QueryReason,
+    /// Whether a hard inquiry.
+    pub hard: bool,
+}
+
+impl<S: Store> Bureau<S> {
+    /// Produces a report: checks the requester's authorization, logs the inquiry and an audit
+    /// event in one transaction, then assembles the report from the store.
+    pub fn produce_report(&mut self, req: &ReportRequest) -> Result<Report> {
+        let now = self.clock.now();
+        let as_of = req.as_of.unwrap_or(now.date());
+        let doc_mac = self.keys.document_mac(&req.document);
+        let mut w = self.store.write()?;
+        let subject = w.subject_by_document(&doc_mac)?.ok_or(BureauError::NoFile)?;
+        let (org, consent, reason) = match &req.requester {
+            Requester::Person => (None, None, QueryReason::SelfQuery),
+            Requester::Organization { code, reason } => {
+                let org = w.org_by_code(code)?.ok_or_else(|| BureauError::Refused {
+                    code: "UNKNOWN_ORGANIZATION",
+                    message: "no organization with this code".into(),
+                })?;
+                let consent = inquiry_consent(w.as_ref(), subject.id, org.id, *reason, now.date())?;
+                (Some(org), Some(consent), *reason)
+            }
+        };
+        let inquiry = NewInquiry {
+            subject_id: subject.id,
+            org_id: org.as_ref().map(|o| o.id),
+            reason,
+            consent_id: consent,
+            at: now.unix_timestamp(),
+            hard: reason.is_hard(),
+        };
+        let inquiry_id = w.insert_inquiry(&inquiry)?;
+        let detail = serde_json::json!({"inquiry": inquiry_id.0, "reason": reason.as_str(), "as_of": as_of.to_string()});
+        audit::append(w.as_mut(), now.unix_timestamp(), "report.produced", Some(subject.id), inquiry.org_id, &detail)?;
+        w.commit()?;
+        let copy = if org.is_some() { Copy::Institution } else { Copy::Person };
+        let context = ReportContext {
+            report_id: format!("OB{}{:010}", now.date().to_string().replace('-', ""), inquiry_id.0),
+            produced_at: now,
+            as_of,
+            copy,
+            reason,
+            institution: org.map(|o| o.name),
+        };
+        assemble(self.store.read()?.as_ref(), &self.keys, subject.id, &context)
+    }
+}
+
+/// The inquiry consent relied on, or a refusal.
+fn inquiry_consent(r: &dyn Reader, subject: SubjectId, org: OrgId, reason: QueryReason, today: Date) -> Result<ConsentId> {
+    r.consents_of(subject)?
+        .into_iter()
+        .find(|c| {
+            let c2 = &c.consent;
+            c2.org_id == org && c2.scope == ConsentScope::Inquire && c2.purpose == Some(reason) && c2.active_on(today)
+        })
+        .map(|c| c.id)
+        .ok_or_else(|| BureauError::Refused {
+            code: "NO_CONSENT",
+            message: "no consent from this person for this organization and purpose is in force".into(),
+        })
+}
+
+/// Everything about a report that is not read from the person's file.
+#[derive(Clone, Debug)]
+pub struct ReportContext {
+    /// Report number.
+    pub report_id: String,
+    /// When produced.
+    pub produced_at: OffsetDateTime,
+    /// As of which day.
+    pub as_of: Date,
+    /// Whose copy.
+    pub copy: Copy,
+    /// This query's reason.
+    pub reason: QueryReason,
+    /// The querying institution's name.
+    pub institution: Option<String>,
+}
+
+/// Assembles a report from a read view. Does not log anything: callers outside this module must
+/// go through [`Bureau::produce_report`], which logs first. Public for benchmarks and tests.
+pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportContext) -> Result<Report> {
+    let cutoff = end_of_day(ctx.as_of);
+    let identity = identity_section(r, keys, subject)?;
+    let mut names = Institutions::new(r, ctx.copy);
+    let mut details: Vec<(AccountType, AccountDetail)> = Vec::new();
+    for account in r.accounts_of(subject)? {
+        let Some(terms) = r.account_version(account.id, cutoff)? else { continue };
+        let institution = names.name(account.org_id)?;
+        details.push((terms.account_type, account_detail(r, &account, &terms, institution, ctx.as_of, cutoff)?));
+    }
+    details.sort_by_key(|(_, d)| d.opened_on);
+    let inquiries = r.inquiries_of(subject, 0, cutoff)?;
+    let queries = query_records(&inquiries, &mut names, ctx.as_of)?;
+    let mut groups = Vec::new();
+    let mut number = 0;
+    for t in AccountType::REPORT_ORDER {
+        let mut accounts: Vec<AccountDetail> = details.iter().filter(|(k, _)| *k == t).map(|(_, d)| d.clone()).collect();
+        if accounts.is_empty() {
+            continue;
+        }
+        for a in &mut accounts {
+            number += 1;
+            a.number = number;
+        }
+        groups.push(AccountGroup { account_type: t, title_zh: t.title_zh(), title_en: t.title_en(), accounts });
+    }
+    let summary = summarize(&groups, &inquiries, ctx.as_of);
+    let report = Report {
+        format_version: REPORT_FORMAT_VERSION,
+        header: ReportHeader {
+            report_id: ctx.report_id.clone(),
+            produced_at: rfc3339(ctx.produced_at),
+            as_of: ctx.as_of,
+            copy: ctx.copy,
+            query_reason: ctx.reason,
+            query_institution: ctx.institution.clone(),
+            fraud_alert: false,
+            dispute_marks: 0,
+        },
+        identity,
+        summary,
+        account_groups: groups,
+        queries,
+    };
+    debug_assert_eq!(report.summary, summarize(&report.account_groups, &inquiries, ctx.as_of));
+    Ok(report)
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+fn identity_section(r: &dyn Reader, keys: &Keys, subject: SubjectId) -> Result<IdentitySection> {
+    let row = r.subject(subject)?.ok_or(BureauError::NoFile)?;
+    let name = keys.decrypt_text(crypto::NAME_CONTEXT, &row.name_enc)?;
+    let mut documents = Vec::new();
+    let mut gender = None;
+    for d in r.documents_of(subject)? {
+        let number = keys.decrypt_text(&crypto::document_context(d.doc_type), &d.number_enc)?;
+        let number = DocumentNumber::parse(d.doc_type, &number)
+            .map_err(|e| StoreError::Corrupt(format!("stored document does not validate: {e}")))?;
+        gender = gender.or(number.prc_is_male().map(|m| if m { "male" } else { "female" }));
+        documents.push(DocumentEntry { document_type: d.doc_type, number_masked: number.masked() });
+    }
+    Ok(IdentitySection { name, birth_date: row.birth_date, gender, documents })
+}
+
+/// Institution names as this copy shows them: real names on the person's copy; "机构 N" on an
+/// institution's copy (the PBOC rule hides other lenders).
+struct Institutions<'r> {
+    r: &'r dyn Reader,
+    copy: Copy,
+    seen: HashMap<OrgId, String>,
+}
+
+impl<'r> Institutions<'r> {
+    fn new(r: &'r dyn Reader, copy: Copy) -> Self {
+        Institutions { r, copy, seen: HashMap::new() }
+    }
+
+    fn name(&mut self, org: OrgId) -> Result<String> {
+        if let Some(n) = self.seen.get(&org) {
+            return Ok(n.clone());
+        }
+        let name = match self.copy {
+            Copy::Person => self.r.org(org)?.map_or_else(|| format!("#{}", org.0), |o| o.name),
+            Copy::Institution => format!("机构 {} / institution {}", self.seen.len() + 1, self.seen.len() + 1),
+        };
+        self.seen.insert(org, name.clone());
+        Ok(name)
+    }
+}
+
+fn account_detail(
+    r: &dyn Reader,
+    account: &AccountRow,
+    terms: &AccountVersionRow,
+    institution: String,
+    as_of: Date,
+    cutoff: i64,
+) -> Result<AccountDetail> {
+    let to = YearMonth::of(as_of);
+    let from = to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2);
+    let months = r.months(account.id, from, to, cutoff)?;
+    let latest_row = months.last();
+    let history = history(&months, terms.opened_on);
+    let status_line: String = history
+        .iter()
+        .rev()
+        .take(limits::REPORT_STATUS_LINE_MONTHS as usize)
+        .rev()
+        .map(|h| h.status.as_str())
+        .collect();
+    let status_line_from = history.len().checked_sub(limits::REPORT_STATUS_LINE_MONTHS as usize).map_or(history.first(), |i| history.get(i)).map(|h| h.month);
+    let recent: Vec<&MonthRow> = months.iter().rev().take(limits::REPORT_AVERAGE_MONTHS as usize).collect();
+    let used_6m_max = recent.iter().map(|m| m.used_minor).max().unwrap_or(0);
+    let used_6m_avg = if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
+    let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
+    Ok(AccountDetail {
+        number: 0,
+        institution,
+        account_type: terms.account_type,
+        opened_on: terms.opened_on,
+        currency: terms.currency,
+        credit_limit,
+        periods: terms.periods,
+        closed: latest_row.is_some_and(|m| m.status.is_terminal()),
+        latest: latest_row.map(|m| LatestMonth {
+            month: m.month,
+            status: m.status,
+            balance: m.balance_minor,
+            used_amount: m.used_minor,
+            amount_due: m.due_minor,
+            amount_paid: m.paid_minor,
+            overdue_amount: m.past_due_minor,
+            days_past_due: m.days_past_due,
+            last_payment_on: m.last_payment_on,
+            closed_on: m.closed_on,
+        }),
+        used_6m_avg,
+        used_6m_max,
+        status_line_from,
+        status_line,
+        history,
+    })
+}
+
+/// The 60 months ending with the last reported month: `/` before opening, `#` where nothing was
+/// reported. Empty when nothing was reported at all.
+fn history(months: &[MonthRow], opened_on: Date) -> Vec<HistoryEntry> {
+    let Some(last) = months.last() else { return Vec::new() };
+    let by_month: HashMap<YearMonth, &MonthRow> = months.iter().map(|m| (m.month, m)).collect();
+    let opened = YearMonth::of(opened_on);
+    let first = last.month.plus(1 - limits::REPORT_HISTORY_MONTHS as i32);
+    (0..limits::REPORT_HISTORY_MONTHS as i32)
+        .map(|i| first.plus(i))
+        .map(|month| match by_month.get(&month) {
+            Some(m) => HistoryEntry { month, status: m.status, overdue_amount: m.past_due_minor },
+            None if month < opened => HistoryEntry { month, status: RepaymentStatus::NotOpen, overdue_amount: 0 },
+            None => HistoryEntry { month, status: RepaymentStatus::Unknown, overdue_amount: 0 },
+        })
+        .collect()
+}
+
+/// The summary, computed only from the report's own account details and inquiries, so that it
+/// can be checked against them.
+pub fn summarize(groups: &[AccountGroup], inquiries: &[InquiryRow], as_of: Date) -> Summary {
+    let mut by_type: BTreeMap<(usize, Currency), (TypeSummary, BTreeSet<String>)> = BTreeMap::new();
+    let mut overdue: BTreeMap<(usize, Currency), OverdueSummary> = BTreeMap::new();
+    for (rank, group) in groups.iter().enumerate() {
+        for a in &group.accounts {
+            let key = (rank, a.currency);
+            let (t, institutions) = by_type.entry(key).or_insert_with(|| (empty_type(a), BTreeSet::new()));
+            t.accounts += 1;
+            if !a.closed {
+                t.open_accounts += 1;
+                institutions.insert(a.institution.clone());
+                t.institutions = institutions.len() as u32;
+                t.total_credit_limit += a.credit_limit;
+                t.balance += a.latest.as_ref().map_or(0, |l| l.balance);
+                t.used_amount += a.latest.as_ref().map_or(0, |l| l.used_amount);
+                t.used_6m_avg += a.used_6m_avg;
+            }
+            add_overdue(overdue.entry(key).or_insert_with(|| empty_overdue(a)), a);
+        }
+    }
+    Summary {
+        by_type: by_type.into_values().map(|(t, _)| t).collect(),
+        overdue: overdue.into_values().filter(|o| o.accounts > 0).collect(),
+        queries: query_summary(inquiries, as_of),
+    }
+}
+
+fn empty_type(a: &AccountDetail) -> TypeSummary {
+    TypeSummary {
+        account_type: a.account_type,
+        currency: a.currency,
+        accounts: 0,
+        open_accounts: 0,
+        institutions: 0,
+        total_credit_limit: 0,
+        balance: 0,
+        used_amount: 0,
+        used_6m_avg: 0,
+    }
+}
+
+fn empty_overdue(a: &AccountDetail) -> OverdueSummary {
+    OverdueSummary {
+        account_type: a.account_type,
+        currency: a.currency,
+        accounts: 0,
+        months: 0,
+        highest_monthly_overdue: 0,
+        longest_overdue_months: 0,
+    }
+}
+
+fn add_overdue(o: &mut OverdueSummary, a: &AccountDetail) {
+    let overdue: Vec<&HistoryEntry> = a.history.iter().filter(|h| h.status.overdue_periods().is_some()).collect();
+    if overdue.is_empty() {
+        return;
+    }
+    o.accounts += 1;
+    o.months += overdue.len() as u32;
+    for h in overdue {
+        o.highest_monthly_overdue = o.highest_monthly_overdue.max(h.overdue_amount);
+        o.longest_overdue_months = o.longest_overdue_months.max(h.status.overdue_periods().unwrap_or(0));
+    }
+}
+
+fn months_before(day: Date, months: u32) -> i64 {
+    let m = YearMonth::of(day).plus(-(months as i32));
+    m.day(day.day()).midnight().assume_utc().unix_timestamp()
+}
+
+fn query_summary(inquiries: &[InquiryRow], as_of: Date) -> QuerySummary {
+    let one_month = months_before(as_of, limits::REPORT_RECENT_QUERY_MONTHS);
+    let two_years = months_before(as_of, limits::REPORT_QUERY_MONTHS);
+    let mut s = QuerySummary::default();
+    let (mut loan_orgs, mut card_orgs) = (BTreeSet::new(), BTreeSet::new());
+    for q in inquiries.iter().map(|q| &q.inquiry) {
+        let day = OffsetDateTime::from_unix_timestamp(q.at).map(|t| t.date()).ok();
+        s.last_query_on = s.last_query_on.max(day);
+        if q.at >= one_month {
+            match q.reason {
+                QueryReason::LoanApproval => {
+                    s.loan_approval_queries_1m += 1;
+                    loan_orgs.insert(q.org_id);
+                }
+                QueryReason::CardApproval => {
+                    s.card_approval_queries_1m += 1;
+                    card_orgs.insert(q.org_id);
+                }
+                QueryReason::SelfQuery => s.self_queries_1m += 1,
+                _ => {}
+            }
+        }
+        if q.at >= two_years {
+            match q.reason {
+                QueryReason::PostLoan => s.post_loan_queries_2y += 1,
+                QueryReason::GuarantorCheck => s.guarantor_queries_2y += 1,
+                QueryReason::MerchantRealName => s.merchant_queries_2y += 1,
+                _ => {}
+            }
+        }
+    }
+    s.loan_approval_institutions_1m = loan_orgs.len() as u32;
+    s.card_approval_institutions_1m = card_orgs.len() as u32;
+    s
+}
+
+fn query_records(inquiries: &[InquiryRow], names: &mut Institutions<'_>, as_of: Date) -> Result<Vec<QueryRecord>> {
+    let two_years = months_before(as_of, limits::REPORT_QUERY_MONTHS);
+    let mut out = Vec::new();
+    for q in inquiries.iter().rev().map(|q| &q.inquiry).filter(|q| q.at >= two_years) {
+        let institution = match q.org_id {
+            Some(org) => names.name(org)?,
+            None => "本人 / self".to_owned(),
+        };
+        let on = OffsetDateTime::from_unix_timestamp(q.at).map_err(|_| StoreError::Corrupt("inquiry time".into()))?.date();
+        out.push(QueryRecord { on, institution, reason: q.reason, hard: q.hard });
+    }
+    Ok(out)
+}

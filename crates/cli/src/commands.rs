@@ -1,0 +1,296 @@
+//! The simple subcommands: simulate, ingest, report, audit.
+
+use crate::open::{Context, system_clock};
+use crate::{Failure, usage};
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use ob_bureau::audit::Verification;
+use ob_bureau::ingest::{IngestOptions, IngestSummary};
+use ob_bureau::report::{ReportRequest, Requester};
+use ob_bureau::{Bureau, BureauError};
+use ob_formats::jsonl::ReadError;
+use ob_model::{DocumentNumber, DocumentType, QueryReason, YearMonth};
+use ob_store::Store;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// `openbureau simulate`.
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// People to simulate.
+    #[arg(long, default_value_t = 1000)]
+    pub people: u32,
+    /// Months to simulate, ending with --end-month.
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+    /// Random seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Last simulated month (YYYY-MM); defaults to the last month whose files are due by today.
+    #[arg(long, value_parser = parse_month)]
+    pub end_month: Option<YearMonth>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn parse_month(s: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(s).ok_or_else(|| "a month is YYYY-MM".to_owned())
+}
+
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+}
+
+/// The last month whose files (delivered on the 5th of the month after) are in by `today`.
+pub fn last_delivered_month(today: time::Date) -> YearMonth {
+    let this = YearMonth::of(today);
+    if today.day() >= 5 { this.plus(-1) } else { this.plus(-2) }
+}
+
+/// A progress bar over `total` units, drawn on a terminal only.
+pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{msg:>10} [{bar:40}] {percent:>3}% {elapsed_precise} ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Runs `openbureau simulate`.
+pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
+    if a.people == 0 || a.months == 0 {
+        return Err(usage("--people and --months must be at least 1"));
+    }
+    let end_month = a.end_month.unwrap_or_else(|| last_delivered_month(time::OffsetDateTime::now_utc().date()));
+    let config = ob_sim::SimConfig { people: a.people, months: a.months, seed: a.seed, end_month, ..Default::default() };
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let bar = progress_bar(u64::from(a.people), "people");
+    let summary = ob_sim::simulate_with_progress(&config, &a.out, &mut |done| bar.set_position(done))
+        .with_context(|| format!("writing to {}", a.out.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "simulated {} people, {} accounts, {} account-months, {} consents in {} files under {}",
+        summary.people,
+        summary.accounts,
+        summary.month_records,
+        summary.consent_records,
+        summary.files.len(),
+        a.out.display()
+    );
+    println!("ground truth: {}", a.out.join("truth.jsonl").display());
+    Ok(())
+}
+
+/// `openbureau ingest`.
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Files to ingest, in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Folder for feedback files (rejected records); default DATA/feedback.
+    #[arg(long)]
+    pub feedback_dir: Option<PathBuf>,
+}
+
+/// A file created on first write, so that clean batches leave no empty feedback file.
+pub struct LazyFile {
+    path: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl LazyFile {
+    /// A lazy file at `path`.
+    pub fn new(path: PathBuf) -> Self {
+        LazyFile { path, file: None }
+    }
+
+    /// Whether anything was written.
+    pub fn created(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn file(&mut self) -> std::io::Result<&mut BufWriter<File>> {
+        if self.file.is_none() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            self.file = Some(BufWriter::new(File::create(&self.path)?));
+        }
+        self.file.as_mut().ok_or_else(|| std::io::Error::other("feedback file not open"))
+    }
+}
+
+impl Write for LazyFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Maps a bureau error to an exit class: the input's fault is a usage failure.
+pub fn classify(e: BureauError) -> Failure {
+    match e {
+        BureauError::Read(ReadError::Io(_)) | BureauError::Io(_) => usage(format!("cannot read the file: {e}")),
+        BureauError::Read(_) | BureauError::Refused { .. } | BureauError::NoFile | BureauError::WrongKey => usage(e),
+        other => Failure::Internal(other.into()),
+    }
+}
+
+/// Ingests one file with a progress bar; returns the summary and the feedback path if written.
+pub fn ingest_one<S: Store>(
+    bureau: &mut Bureau<S>,
+    path: &Path,
+    feedback_path: PathBuf,
+    bar: &ProgressBar,
+) -> Result<(IngestSummary, Option<PathBuf>), Failure> {
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let mut feedback = LazyFile::new(feedback_path.clone());
+    let start = bar.position();
+    let summary = bureau
+        .ingest_path(path, &options, &mut feedback, &mut |p| bar.set_position(start + p.bytes))
+        .map_err(|e| match classify(e) {
+            Failure::Usage(e) => Failure::Usage(e.context(path.display().to_string())),
+            Failure::Internal(e) => Failure::Internal(e.context(path.display().to_string())),
+        })?;
+    feedback.flush()?;
+    Ok((summary, feedback.created().then_some(feedback_path)))
+}
+
+/// One line about a batch.
+pub fn describe(path: &Path, s: &IngestSummary, feedback: Option<&Path>) -> String {
+    if s.already_ingested {
+        return format!("{}: already ingested as batch {} — nothing changed", path.display(), s.batch_id);
+    }
+    let mut line = format!(
+        "{}: batch {} ({}) — {} records: {} accepted ({} unchanged), {} rejected",
+        path.display(),
+        s.batch_id,
+        s.furnisher,
+        s.records,
+        s.accepted,
+        s.unchanged,
+        s.rejected
+    );
+    if !s.rejected_by_code.is_empty() {
+        let codes: Vec<String> = s.rejected_by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        line += &format!(" ({})", codes.join(", "));
+    }
+    if let Some(f) = feedback {
+        line += &format!("; feedback: {}", f.display());
+    }
+    line
+}
+
+/// Runs `openbureau ingest`.
+pub fn ingest(ctx: &Context, a: &IngestArgs) -> Result<(), Failure> {
+    let mut total_bytes = 0;
+    for f in &a.files {
+        let meta = std::fs::metadata(f).map_err(|e| usage(format!("cannot read {}: {e}", f.display())))?;
+        total_bytes += meta.len();
+    }
+    let mut bureau = ctx.bureau(true, system_clock())?;
+    let feedback_dir = a.feedback_dir.clone().unwrap_or_else(|| ctx.data.join("feedback"));
+    let bar = progress_bar(total_bytes, "ingest");
+    for path in &a.files {
+        let stem = path.file_stem().map_or_else(|| "batch".into(), |s| s.to_string_lossy().into_owned());
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let feedback_path = feedback_dir.join(format!("{stem}.{stamp}.feedback.jsonl"));
+        let (summary, feedback) = ingest_one(&mut bureau, path, feedback_path, &bar)?;
+        bar.suspend(|| println!("{}", describe(path, &summary, feedback.as_deref())));
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// Output format of reports.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// Readable text with Chinese and English titles.
+    Text,
+    /// JSON (stable snake_case field names).
+    Json,
+}
+
+/// `openbureau report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Document type.
+    #[arg(long, default_value = "prc_resident_id", value_parser = parse_doc_type)]
+    pub doc_type: DocumentType,
+    /// Document number.
+    #[arg(long)]
+    pub doc_number: String,
+    /// Report as of this day (YYYY-MM-DD): only what was recorded by its end counts.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<time::Date>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Ask as this organization (code) instead of as the person; needs --reason and a consent.
+    #[arg(long, requires = "reason")]
+    pub org: Option<String>,
+    /// Query reason code from the closed list (01 post-loan, 02 loan approval, 03 card approval…).
+    #[arg(long, value_parser = parse_reason, requires = "org")]
+    pub reason: Option<QueryReason>,
+}
+
+fn parse_doc_type(s: &str) -> Result<DocumentType, String> {
+    DocumentType::parse(s).ok_or_else(|| "one of prc_resident_id, passport, us_ssn".to_owned())
+}
+
+fn parse_reason(s: &str) -> Result<QueryReason, String> {
+    QueryReason::parse(s).filter(|r| *r != QueryReason::SelfQuery).ok_or_else(|| "a query reason code such as 01, 02, 03".to_owned())
+}
+
+/// Runs `openbureau report`.
+pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
+    let document = DocumentNumber::parse(a.doc_type, &a.doc_number).map_err(|e| usage(format!("--doc-number: {e}")))?;
+    let requester = match (&a.org, a.reason) {
+        (Some(code), Some(reason)) => Requester::Organization { code: code.clone(), reason },
+        _ => Requester::Person,
+    };
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    let request = ReportRequest { document, as_of: a.as_of, requester };
+    let report = bureau.produce_report(&request).map_err(classify)?;
+    match a.format {
+        ReportFormat::Text => print!("{}", ob_bureau::render::text(&report)),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(())
+}
+
+/// `openbureau audit`.
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit chain and report the first break.
+    Verify,
+}
+
+/// Runs `openbureau audit`.
+pub fn audit(ctx: &Context, a: &AuditCommand) -> Result<(), Failure> {
+    match a {
+        AuditCommand::Verify => {
+            let bureau = ctx.bureau(false, system_clock())?;
+            match bureau.verify_audit().map_err(classify)? {
+                Verification::Intact { events } => {
+                    println!("audit chain intact: {events} events verified");
+                    Ok(())
+                }
+                Verification::Broken { seq, reason } => {
+                    Err(Failure::Internal(anyhow::anyhow!("audit chain broken at event {seq}: {reason}")))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! `openbureau demo`: a fresh store, three simulated lenders, 24 months of their files ingested
+//! month by month on a simulated clock, totals, and one person's report.
+
+use crate::commands::{describe, ingest_one, last_delivered_month, progress_bar};
+use crate::open::{Context, KEY_FILE, STORE_FILE, open_bureau};
+use crate::{Failure, usage};
+use anyhow::Context as _;
+use clap::Args;
+use ob_bureau::clock::{Clock, ManualClock, SystemClock};
+use ob_bureau::crypto::Keys;
+use ob_bureau::report::{ReportRequest, Requester};
+use ob_model::{DocumentNumber, RepaymentStatus};
+use ob_sim::{Behaviour, PersonTruth, SimConfig};
+use ob_store::Store;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Metadata key marking a store as the demo's (so that a later demo may replace it).
+const DEMO_MARK: &str = "demo";
+/// Folder of the simulated furnisher files inside the data folder.
+const FURNISHER_DIR: &str = "furnishers";
+/// Folder of feedback files inside the data folder.
+const FEEDBACK_DIR: &str = "feedback";
+
+/// `openbureau demo` options.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// People to simulate.
+    #[arg(long, default_value_t = 3000)]
+    pub people: u32,
+    /// Months of history.
+    #[arg(long, default_value_t = 24)]
+    pub months: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 2021)]
+    pub seed: u64,
+}
+
+/// Runs the demo.
+pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
+    let started = Instant::now();
+    prepare_folder(&ctx.data)?;
+    let key_path = ctx.data.join(KEY_FILE);
+    let keys = Keys::generate(&key_path).context("writing the demo key")?;
+    let today = SystemClock.today();
+    let config = SimConfig {
+        people: a.people,
+        months: a.months,
+        seed: a.seed,
+        end_month: last_delivered_month(today),
+        ..Default::default()
+    };
+    println!("OpenBureau demo — data folder {}", ctx.data.display());
+    println!("1. simulating {} people over {} months ({} to {}) at 3 lenders…", a.people, a.months, config.end_month.plus(1 - a.months as i32), config.end_month);
+    let furnisher_dir = ctx.data.join(FURNISHER_DIR);
+    let bar = progress_bar(u64::from(a.people), "simulate");
+    let sim = ob_sim::simulate_with_progress(&config, &furnisher_dir, &mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    println!("   {} accounts, {} account-months, {} consents in {} files", sim.accounts, sim.month_records, sim.consent_records, sim.files.len());
+
+    println!("2. ingesting each month's files as the lenders would have sent them…");
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let mut bureau = open_bureau(&ctx.data.join(STORE_FILE), keys, clock.clone())?;
+    mark_demo(bureau.store_mut())?;
+    let total_bytes: u64 = sim.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).sum();
+    let bar = progress_bar(total_bytes, "ingest");
+    let (mut accepted, mut rejected) = (0, 0);
+    for file in &sim.files {
+        clock.set(file.deliver_on.with_hms(2, 0, 0).map_err(anyhow::Error::from)?.assume_utc());
+        let feedback = ctx.data.join(FEEDBACK_DIR).join(&file.furnisher).join(format!("{}.feedback.jsonl", file.month));
+        let (summary, feedback) = ingest_one(&mut bureau, &file.path, feedback, &bar)?;
+        accepted += summary.accepted;
+        rejected += summary.rejected;
+        if summary.rejected > 0 {
+            bar.suspend(|| println!("   {}", describe(&file.path, &summary, feedback.as_deref())));
+        }
+    }
+    bar.finish_and_clear();
+    let counts = bureau.store().read()?.counts()?;
+    println!(
+        "   {} records accepted, {} rejected; the store holds {} people, {} accounts, {} account-month versions",
+        accepted, rejected, counts.subjects, counts.accounts, counts.account_months
+    );
+    clock.set(SystemClock.now());
+    show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
+    println!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Refuses a folder holding a store that is not a demo's; clears a previous demo's files.
+fn prepare_folder(data: &Path) -> Result<(), Failure> {
+    let store = data.join(STORE_FILE);
+    if store.exists() {
+        let is_demo = ob_store::sqlite::SqliteStore::open(&store)
+            .ok()
+            .and_then(|s| s.read().ok().and_then(|r| r.meta(DEMO_MARK).ok().flatten()))
+            .is_some_and(|v| v == "true");
+        if !is_demo {
+            return Err(usage(format!(
+                "{} holds a store that is not a demo's; refusing to overwrite it (choose another --data folder)",
+                data.display()
+            )));
+        }
+        for name in [STORE_FILE, "openbureau.sqlite-wal", "openbureau.sqlite-shm", KEY_FILE] {
+            let p = data.join(name);
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+        for dir in [FURNISHER_DIR, FEEDBACK_DIR] {
+            let p = data.join(dir);
+            if p.exists() {
+                std::fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+    } else if data.join(KEY_FILE).exists() {
+        return Err(usage(format!("{} holds a key file but no store; refusing to replace the key", data.display())));
+    }
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    Ok(())
+}
+
+fn mark_demo(store: &mut impl Store) -> Result<(), Failure> {
+    let mut w = store.write()?;
+    w.set_meta(DEMO_MARK, "true")?;
+    w.commit()?;
+    Ok(())
+}
+
+/// Picks a person who fell behind (the most instructive report), prints what they did and their
+/// report, and checks the report's grid against what the lenders reported.
+fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -> Result<(), Failure> {
+    let truth = ob_sim::read_truth(truth_path).context("reading the ground truth")?;
+    let worst = |p: &PersonTruth| {
+        p.accounts.iter().flat_map(|a| &a.months).filter_map(|m| m.status.overdue_periods()).max().unwrap_or(0)
+    };
+    let person = truth
+        .iter()
+        .filter(|p| p.behaviour == Behaviour::Struggling && (3..7).contains(&worst(p)))
+        .chain(truth.iter())
+        .next()
+        .ok_or_else(|| usage("the simulation produced nobody"))?;
+    let document = DocumentNumber::parse(person.document_type, &person.document_number)
+        .map_err(|e| anyhow::anyhow!("simulated document invalid: {e}"))?;
+    println!("3. one person's file: simulated behaviour \"{}\", worst status {}", format!("{:?}", person.behaviour).to_lowercase(), worst(person));
+    let report = bureau
+        .produce_report(&ReportRequest { document: document.clone(), as_of: None, requester: Requester::Person })
+        .map_err(crate::commands::classify)?;
+    println!();
+    print!("{}", ob_bureau::render::text(&report));
+    println!();
+    let checked = check_grid(&report, person);
+    println!("   grid check: {checked}");
+    println!();
+    println!("Look further:");
+    println!("  openbureau --data {} report --doc-number {} --format json", bureau_data_hint(truth_path), document.expose());
+    println!("  openbureau --data {} report --doc-number {} --as-of {}", bureau_data_hint(truth_path), document.expose(), report.header.as_of.saturating_sub(time::Duration::days(365)));
+    println!("  openbureau --data {0} ingest {0}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op", bureau_data_hint(truth_path));
+    println!("  openbureau --data {} audit verify", bureau_data_hint(truth_path));
+    println!("  furnisher files, ground truth: {}/{FURNISHER_DIR}/   feedback on rejected records: {}/{FEEDBACK_DIR}/", bureau_data_hint(truth_path), bureau_data_hint(truth_path));
+    Ok(())
+}
+
+fn bureau_data_hint(truth_path: &Path) -> String {
+    truth_path.parent().and_then(Path::parent).map_or_else(|| ".".into(), |p| p.display().to_string())
+}
+
+/// Compares every month the simulation reported for the person with the report's history.
+fn check_grid(report: &ob_bureau::report::Report, person: &PersonTruth) -> String {
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    for truth in &person.accounts {
+        let Some(detail) = accounts.iter().find(|d| d.opened_on == truth.opened_on && d.account_type == truth.account_type) else {
+            mismatches.push(format!("account {} missing", truth.account_key));
+            continue;
+        };
+        for m in &truth.months {
+            let shown = detail.history.iter().find(|h| h.month == m.month).map(|h| h.status);
+            if shown.is_none() && m.month < detail.history.first().map_or(m.month, |h| h.month) {
+                continue; // older than the 60-month window
+            }
+            compared += 1;
+            if shown != Some(m.status) {
+                mismatches.push(format!("{} {}: reported {} shown {}", truth.account_key, m.month, m.status, shown.map_or("none", RepaymentStatus::as_str)));
+            }
+        }
+    }
+    if mismatches.is_empty() {
+        format!("all {compared} reported months match the report's history")
+    } else {
+        format!("{} of {compared} months differ: {}", mismatches.len(), mismatches.join("; "))
+    }
+}

@@ -1,0 +1,84 @@
+//! `openbureau`: the command line. The only crate that knows argv and exit codes.
+//!
+//! Exit codes: 0 done (a file processed with rejections is done); 1 internal error; 2 usage
+//! error, unreadable input, or a refused request.
+
+mod commands;
+mod demo;
+mod open;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// OpenBureau: an open-source credit reference system (征信系统).
+#[derive(Parser)]
+#[command(version, about, propagate_version = true)]
+struct Cli {
+    /// Folder holding the store, the key file and the demo's files.
+    #[arg(long, global = true, env = "OPENBUREAU_DATA", default_value = "./openbureau-data")]
+    data: PathBuf,
+    /// Key file (64 hex digits). Defaults to DATA/openbureau.key. The OPENBUREAU_KEY variable,
+    /// when set, holds the key itself and takes precedence.
+    #[arg(long, global = true, env = "OPENBUREAU_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a demo store: simulate lenders, ingest their files, print one person's report.
+    Demo(demo::DemoArgs),
+    /// Write simulated furnisher files and their ground truth.
+    Simulate(commands::SimulateArgs),
+    /// Ingest furnisher files (canonical JSON lines), in the order given.
+    Ingest(commands::IngestArgs),
+    /// Produce a credit report (logged as an inquiry or self-view first).
+    Report(commands::ReportArgs),
+    /// Audit chain operations.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+}
+
+/// A failure, with the exit code it deserves.
+pub enum Failure {
+    /// The user's input or request is at fault: exit 2.
+    Usage(anyhow::Error),
+    /// Something inside failed: exit 1.
+    Internal(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+/// Shorthand for a usage failure.
+pub fn usage(msg: impl std::fmt::Display) -> Failure {
+    Failure::Usage(anyhow::anyhow!("{msg}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = open::Context { data: cli.data, key_file: cli.key_file };
+    let result = match cli.command {
+        Command::Demo(a) => demo::run(&ctx, &a),
+        Command::Simulate(a) => commands::simulate(&a),
+        Command::Ingest(a) => commands::ingest(&ctx, &a),
+        Command::Report(a) => commands::report(&ctx, &a),
+        Command::Audit(a) => commands::audit(&ctx, &a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Internal(e)) => {
+            eprintln!("internal error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

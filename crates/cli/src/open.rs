@@ -1,0 +1,82 @@
+//! Opening the store and its key from the command line's settings.
+
+use crate::{Failure, usage};
+use anyhow::Context as _;
+use ob_bureau::Bureau;
+use ob_bureau::clock::{Clock, SystemClock};
+use ob_bureau::crypto::Keys;
+use ob_store::sqlite::SqliteStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of the store inside the data folder.
+pub const STORE_FILE: &str = "openbureau.sqlite";
+/// File name of the default key file inside the data folder.
+pub const KEY_FILE: &str = "openbureau.key";
+/// Environment variable holding the key itself.
+pub const KEY_ENV: &str = "OPENBUREAU_KEY";
+
+/// Where things are.
+pub struct Context {
+    /// Data folder.
+    pub data: PathBuf,
+    /// Explicit key file.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Context {
+    /// The store's path.
+    pub fn store_path(&self) -> PathBuf {
+        self.data.join(STORE_FILE)
+    }
+
+    /// The key file's path.
+    pub fn key_path(&self) -> PathBuf {
+        self.key_file.clone().unwrap_or_else(|| self.data.join(KEY_FILE))
+    }
+
+    /// Loads the key: from `OPENBUREAU_KEY`, else the key file; when neither exists and
+    /// `create` is set, generates a key file.
+    pub fn keys(&self, create: bool) -> Result<Keys, Failure> {
+        if let Ok(hex) = std::env::var(KEY_ENV) {
+            return Keys::from_hex(&hex).map_err(|e| usage(format!("{KEY_ENV}: {e}")));
+        }
+        let path = self.key_path();
+        if path.exists() {
+            return Keys::load(&path).map_err(|e| usage(e));
+        }
+        if !create {
+            return Err(usage(format!(
+                "no key: set {KEY_ENV} or create the store first (no key file at {})",
+                path.display()
+            )));
+        }
+        eprintln!("created a new key file at {} — keep it safe: without it the store's identifiers cannot be read", path.display());
+        Ok(Keys::generate(&path)?)
+    }
+
+    /// Opens the bureau on the store in the data folder. `create` allows a new store.
+    pub fn bureau(&self, create: bool, clock: Arc<dyn Clock>) -> Result<Bureau<SqliteStore>, Failure> {
+        let path = self.store_path();
+        if !path.exists() && !create {
+            return Err(usage(format!("no store at {} (run `openbureau demo` or `openbureau ingest`)", path.display())));
+        }
+        std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
+        let keys = self.keys(create)?;
+        open_bureau(&path, keys, clock)
+    }
+}
+
+/// Opens a bureau over the SQLite store at `path`.
+pub fn open_bureau(path: &Path, keys: Keys, clock: Arc<dyn Clock>) -> Result<Bureau<SqliteStore>, Failure> {
+    let store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+    Bureau::new(store, keys, clock).map_err(|e| match e {
+        ob_bureau::BureauError::WrongKey => usage(e),
+        other => Failure::Internal(other.into()),
+    })
+}
+
+/// The system clock.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

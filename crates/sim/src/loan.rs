@@ -1,0 +1,80 @@
+//! An amortizing instalment loan, simulated month by month.
+//!
+//! Instalment k of the schedule falls due on the due day of the k-th month after the opening
+//! month. The reported balance is the principal of the instalments not yet due plus every unpaid
+//! instalment (principal and interest). No penalty interest is charged on loans. A loan whose
+//! last instalment is paid, or that the borrower pays off, closes that month.
+
+use crate::SimRng;
+use crate::arith::Instalment;
+use crate::ledger::{Arrears, Conduct, MonthFigures, day_between};
+use ob_model::YearMonth;
+use ob_model::records::MonthRecord;
+use time::Date;
+
+/// The state of a loan between two settlement dates.
+pub(crate) struct Loan {
+    account_key: String,
+    schedule: Vec<Instalment>,
+    opened: YearMonth,
+    due_day: u8,
+    /// Index of the next instalment to fall due.
+    next: usize,
+    arrears: Arrears,
+    last_payment_on: Option<Date>,
+}
+
+impl Loan {
+    /// A loan opened in month `opened` with its whole schedule ahead.
+    pub(crate) fn new(account_key: String, schedule: Vec<Instalment>, opened: YearMonth, due_day: u8) -> Loan {
+        Loan { account_key, schedule, opened, due_day, next: 0, arrears: Arrears::default(), last_payment_on: None }
+    }
+
+    /// Simulates one month and returns its record (status C with `closed_on` when it closed).
+    pub(crate) fn step(&mut self, month: YearMonth, conduct: Conduct, rng: &mut SimRng) -> MonthRecord {
+        let current_fen = self.instalment_due_in(month).map_or(0, |i| i.amount_fen());
+        let due_fen = self.arrears.total_fen() + current_fen;
+        let amount_fen = match conduct {
+            Conduct::PayFull | Conduct::PayPartial | Conduct::Cure => due_fen,
+            Conduct::Miss => 0,
+            Conduct::Close => due_fen + self.future_principal_fen(),
+        };
+        let late = matches!(conduct, Conduct::Cure | Conduct::Close);
+        let paid_on = (amount_fen > 0).then(|| day_between(rng, month, 1, if late { 28 } else { self.due_day }));
+        let left_fen = self.arrears.pay(amount_fen);
+        self.arrears.push(month.day(self.due_day), current_fen - left_fen.min(current_fen));
+        if conduct == Conduct::Close {
+            self.next = self.schedule.len();
+        }
+        self.last_payment_on = paid_on.or(self.last_payment_on);
+        let balance_fen = self.future_principal_fen() + self.arrears.total_fen();
+        let closed_on = (balance_fen == 0).then(|| paid_on.unwrap_or_else(|| month.day(self.due_day)));
+        MonthFigures {
+            account_key: &self.account_key,
+            month,
+            balance_fen,
+            due_fen,
+            paid_fen: amount_fen,
+            arrears: &self.arrears,
+            last_payment_on: self.last_payment_on,
+            closed_on,
+        }
+        .record()
+    }
+
+    /// The instalment falling due in `month`, if any; it is then no longer in the future.
+    fn instalment_due_in(&mut self, month: YearMonth) -> Option<Instalment> {
+        let period = usize::try_from(month.months_since(self.opened)).ok()?;
+        if period == 0 || period != self.next + 1 {
+            return None;
+        }
+        let instalment = self.schedule.get(self.next).copied()?;
+        self.next += 1;
+        Some(instalment)
+    }
+
+    /// Principal of the instalments not yet due.
+    fn future_principal_fen(&self) -> i64 {
+        self.schedule.get(self.next..).map_or(0, |rest| rest.iter().map(|i| i.principal_fen).sum())
+    }
+}
