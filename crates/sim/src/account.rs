@@ -5,8 +5,8 @@ use crate::ledger::{Conduct, day_between};
 use crate::loan::Loan;
 use crate::params::{
     self, ADULT_AGE_YEARS, CONSENT_COVER_YEARS_AFTER_WINDOW, CONSENT_DAYS_BEFORE_OPENING, CONSENT_YEARS_MIN,
-    LOAN_DUE_DAY_MAX, LoanParams, OPENED_BEFORE_WINDOW_PERCENT, OPENED_BEFORE_WINDOW_YEARS_MAX,
-    REVOLVER_SPEND_BP, RevolvingParams, TRANSACTOR_SPEND_BP, WARM_UP_MONTHS,
+    LOAN_DUE_DAY_MAX, LoanParams, OPENED_BEFORE_WINDOW_PERCENT, OPENED_BEFORE_WINDOW_YEARS_MAX, REVOLVER_SPEND_BP,
+    RevolvingParams, TRANSACTOR_SPEND_BP, WARM_UP_MONTHS,
 };
 use crate::revolving::Revolving;
 use crate::{Behaviour, SimRng, Window};
@@ -168,7 +168,8 @@ fn simulate_account(
 ) -> Option<SimAccount> {
     let plan = draw_plan(holder, window, product, rng)?;
     let consent = draw_consent(holder, window, product, plan.account.opened_on, rng);
-    let months = simulate_months(holder.conducts, window, plan.state, (plan.start, plan.first_reported), plan.close_month, rng);
+    let months =
+        simulate_months(holder.conducts, window, plan.state, (plan.start, plan.first_reported), plan.close_month, rng);
     Some(SimAccount { furnisher, consent, account: plan.account, first_reported: plan.first_reported, months })
 }
 
@@ -290,7 +291,13 @@ fn draw_close_month(window: &Window, first_reported: YearMonth, rng: &mut SimRng
 
 /// The reporting consent: granted a few days before opening, valid at least five years and
 /// until a year after the window.
-fn draw_consent(holder: &Holder<'_>, window: &Window, product: Product, opened_on: Date, rng: &mut SimRng) -> ConsentRecord {
+fn draw_consent(
+    holder: &Holder<'_>,
+    window: &Window,
+    product: Product,
+    opened_on: Date,
+    rng: &mut SimRng,
+) -> ConsentRecord {
     let (low, high) = CONSENT_DAYS_BEFORE_OPENING;
     let granted_on = opened_on.saturating_sub(Duration::days(rng.random_range(low..=high)));
     let cover_until = add_years(window.last.last_day(), CONSENT_COVER_YEARS_AFTER_WINDOW);

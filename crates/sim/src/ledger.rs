@@ -1,9 +1,9 @@
 //! What revolving accounts and loans share: amounts past due with their due dates, and the month
 //! record built from an account's state at the settlement date.
 
+use crate::SimRng;
 use ob_model::records::MonthRecord;
 use ob_model::{Classification, RepaymentStatus, YearMonth};
-use crate::SimRng;
 use rand::RngExt;
 use std::collections::VecDeque;
 use time::Date;
@@ -63,10 +63,7 @@ impl Arrears {
 
     /// Days from the earliest unpaid due date to `on` (0 when nothing is past due).
     pub(crate) fn days_past_due(&self, on: Date) -> u32 {
-        self.items
-            .front()
-            .map(|(due_on, _)| u32::try_from((on - *due_on).whole_days()).unwrap_or(0))
-            .unwrap_or(0)
+        self.items.front().map(|(due_on, _)| u32::try_from((on - *due_on).whole_days()).unwrap_or(0)).unwrap_or(0)
     }
 }
 

@@ -62,7 +62,8 @@ pub enum Behaviour {
 
 impl Behaviour {
     /// Every behaviour.
-    pub const ALL: [Behaviour; 4] = [Behaviour::Transactor, Behaviour::Revolver, Behaviour::Struggling, Behaviour::Closer];
+    pub const ALL: [Behaviour; 4] =
+        [Behaviour::Transactor, Behaviour::Revolver, Behaviour::Struggling, Behaviour::Closer];
 }
 
 /// Relative weights of the behaviours in the population (they need not sum to 100).

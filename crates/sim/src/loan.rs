@@ -78,3 +78,45 @@ impl Loan {
         self.schedule.get(self.next..).map_or(0, |rest| rest.iter().map(|i| i.principal_fen).sum())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arith::amortization_schedule;
+    use ob_model::RepaymentStatus;
+    use rand::SeedableRng;
+
+    fn month(s: &str) -> YearMonth {
+        YearMonth::parse(s).expect("month")
+    }
+
+    #[test]
+    fn a_missed_instalment_ages_then_the_cure_closes_the_loan() {
+        let mut rng = SimRng::seed_from_u64(3);
+        // 3,000 yuan at 12% over 3 months: instalments 1,020.06; principal 990.06, 999.97, 1,009.97.
+        let schedule = amortization_schedule(300_000, 1_200, 3);
+        let mut loan = Loan::new("XF1".into(), schedule, month("2024-01"), 9);
+        let m = loan.step(month("2024-01"), Conduct::PayFull, &mut rng);
+        assert_eq!((m.due_minor, m.balance_minor, m.status), (0, 300_000, RepaymentStatus::Normal));
+        let m = loan.step(month("2024-02"), Conduct::PayFull, &mut rng);
+        assert_eq!((m.due_minor, m.paid_minor, m.balance_minor), (102_006, 102_006, 99_997 + 100_997));
+        let m = loan.step(month("2024-03"), Conduct::Miss, &mut rng);
+        assert_eq!((m.balance_minor, m.past_due_minor), (100_997 + 102_006, 102_006));
+        assert_eq!((m.days_past_due, m.status), (22, RepaymentStatus::Overdue1));
+        let m = loan.step(month("2024-04"), Conduct::Cure, &mut rng);
+        assert_eq!((m.due_minor, m.paid_minor, m.balance_minor), (204_012, 204_012, 0));
+        assert_eq!(m.status, RepaymentStatus::Settled);
+        assert_eq!(m.closed_on, m.last_payment_on);
+        assert!(m.check().is_empty());
+    }
+
+    #[test]
+    fn paying_off_early_closes_with_only_the_principal_left() {
+        let mut rng = SimRng::seed_from_u64(4);
+        let mut loan = Loan::new("XF2".into(), amortization_schedule(300_000, 1_200, 3), month("2024-01"), 9);
+        loan.step(month("2024-01"), Conduct::PayFull, &mut rng);
+        let m = loan.step(month("2024-02"), Conduct::Close, &mut rng);
+        // This month's instalment plus the principal of the two not yet due; no future interest.
+        assert_eq!((m.paid_minor, m.balance_minor, m.status), (102_006 + 99_997 + 100_997, 0, RepaymentStatus::Settled));
+    }
+}

@@ -76,14 +76,7 @@ pub const ZSBANK: RevolvingParams = RevolvingParams {
     key_prefix: "ZS",
     account_type: AccountType::R2,
     due_day: 20,
-    limits_fen: &[
-        (500_000, 15),
-        (1_000_000, 25),
-        (2_000_000, 25),
-        (3_000_000, 15),
-        (5_000_000, 12),
-        (10_000_000, 8),
-    ],
+    limits_fen: &[(500_000, 15), (1_000_000, 25), (2_000_000, 25), (3_000_000, 15), (5_000_000, 12), (10_000_000, 8)],
     holder_percent: 45,
 };
 

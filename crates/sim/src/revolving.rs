@@ -121,3 +121,56 @@ fn revolver_extra_fen(rest_fen: i64, rng: &mut SimRng) -> i64 {
     let (low, high) = REVOLVER_EXTRA_PAID_PERCENT;
     rest_fen.max(0) * rng.random_range(low..=high) / 100
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ob_model::RepaymentStatus;
+    use rand::SeedableRng;
+
+    fn month(s: &str) -> YearMonth {
+        YearMonth::parse(s).expect("month")
+    }
+
+    /// A 10,000-yuan line due on the 9th with a bill of 1,234.56 yuan outstanding.
+    fn line_with_bill() -> Revolving {
+        let mut line = Revolving::new("HB1".into(), 1_000_000, 9, (1_000, 1_000));
+        line.balance_fen = 123_456;
+        line
+    }
+
+    #[test]
+    fn missed_bills_age_and_accrue_interest_then_cure() {
+        let mut rng = SimRng::seed_from_u64(1);
+        let mut line = line_with_bill();
+        // March: minimum 123.45 missed; 31 days of interest on 1,234.56 = 19.13; frozen.
+        let m = line.step(month("2024-03"), Conduct::Miss, &mut rng);
+        assert_eq!((m.due_minor, m.paid_minor, m.past_due_minor), (12_345, 0, 12_345));
+        assert_eq!((m.balance_minor, m.days_past_due, m.status), (125_369, 22, RepaymentStatus::Overdue1));
+        // April: new minimum 10% of (1,253.69 − 123.45) = 113.02; interest 30 days on 1,253.69 = 18.80.
+        let m = line.step(month("2024-04"), Conduct::Miss, &mut rng);
+        assert_eq!((m.due_minor, m.past_due_minor), (12_345 + 11_302, 23_647));
+        assert_eq!((m.balance_minor, m.days_past_due, m.status), (127_249, 52, RepaymentStatus::Overdue2));
+        // May: pays everything past due plus the new minimum 10% of (1,272.49 − 236.47) = 103.60.
+        let m = line.step(month("2024-05"), Conduct::Cure, &mut rng);
+        assert_eq!((m.due_minor, m.paid_minor, m.past_due_minor, m.days_past_due), (34_007, 34_007, 0, 0));
+        assert_eq!(m.status, RepaymentStatus::Normal);
+        // Carried 1,272.49 − 340.07 = 932.42, plus 31 days of interest 14.45, plus purchases.
+        assert!([93_242 + 1_445, 93_242 + 1_445 + 100_000].contains(&m.balance_minor), "{}", m.balance_minor);
+        assert!(m.check().is_empty());
+    }
+
+    #[test]
+    fn full_payment_costs_no_interest_and_closing_zeroes_the_balance() {
+        let mut rng = SimRng::seed_from_u64(2);
+        let mut line = line_with_bill();
+        let m = line.step(month("2024-03"), Conduct::PayFull, &mut rng);
+        assert_eq!((m.due_minor, m.paid_minor), (12_345, 123_456));
+        assert!(m.balance_minor == 0 || m.balance_minor == 100_000, "only this month's purchases remain");
+        assert!(m.last_payment_on.is_some_and(|d| d.day() <= 9));
+        let bill = m.balance_minor;
+        let m = line.step(month("2024-04"), Conduct::Close, &mut rng);
+        assert_eq!((m.paid_minor, m.balance_minor, m.status), (bill, 0, RepaymentStatus::Settled));
+        assert!(m.closed_on.is_some() && m.check().is_empty());
+    }
+}

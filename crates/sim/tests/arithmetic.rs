@@ -1,6 +1,8 @@
 //! Hand-computed checks of the product arithmetic.
 
-use ob_sim::arith::{amortization_schedule, daily_interest_fen, level_instalment_fen, min_payment_fen, monthly_interest_fen};
+use ob_sim::arith::{
+    amortization_schedule, daily_interest_fen, level_instalment_fen, min_payment_fen, monthly_interest_fen,
+};
 
 #[test]
 fn minimum_payment_is_ten_percent_rounded_down() {
@@ -43,9 +45,13 @@ fn level_instalment_matches_the_annuity_formula() {
 
 #[test]
 fn schedules_repay_principal_plus_interest_and_close_at_zero() {
-    for (principal_fen, rate_bp, periods) in
-        [(1_000_000, 1_200, 12), (300_000, 1_800, 24), (10_000_000, 1_800, 36), (1_234_567, 2_399, 12), (500_000, 0, 24)]
-    {
+    for (principal_fen, rate_bp, periods) in [
+        (1_000_000, 1_200, 12),
+        (300_000, 1_800, 24),
+        (10_000_000, 1_800, 36),
+        (1_234_567, 2_399, 12),
+        (500_000, 0, 24),
+    ] {
         let schedule = amortization_schedule(principal_fen, rate_bp, periods);
         assert_eq!(schedule.len(), usize::from(periods));
         let payment = level_instalment_fen(principal_fen, rate_bp, periods);

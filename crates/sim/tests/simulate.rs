@@ -172,7 +172,9 @@ fn records_respect_layout_consent_and_account_rules() {
                     assert!(accounts.insert(key, fresh).is_none(), "account opened once");
                 }
                 Record::Month(m) => {
-                    let state = accounts.get_mut(&(furnisher.clone(), m.account_key.clone())).expect("account opened before its months");
+                    let state = accounts
+                        .get_mut(&(furnisher.clone(), m.account_key.clone()))
+                        .expect("account opened before its months");
                     check_month(state, month, &m);
                 }
             }
@@ -187,7 +189,9 @@ fn records_respect_layout_consent_and_account_rules() {
 fn file_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walk(dir)
         .into_iter()
-        .map(|p| (p.strip_prefix(dir.to_str().expect("utf-8")).expect("prefix").to_owned(), fs::read(&p).expect("read")))
+        .map(|p| {
+            (p.strip_prefix(dir.to_str().expect("utf-8")).expect("prefix").to_owned(), fs::read(&p).expect("read"))
+        })
         .collect()
 }
 
@@ -239,13 +243,23 @@ fn truth_agrees_with_the_files() {
         assert_eq!(p.person as usize, i);
         for a in &p.accounts {
             let acct = &opened[&(a.furnisher.clone(), a.account_key.clone())];
-            assert_eq!((acct.opened_on, acct.credit_limit_minor, acct.account_type), (a.opened_on, a.credit_limit_fen, a.account_type));
+            assert_eq!(
+                (acct.opened_on, acct.credit_limit_minor, acct.account_type),
+                (a.opened_on, a.credit_limit_fen, a.account_type)
+            );
             assert_eq!(acct.subject.document.expose(), p.document_number);
             assert_eq!(acct.subject.name, p.name);
             for t in &a.months {
-                let m = reported.get(&(a.furnisher.clone(), a.account_key.clone(), t.month)).expect("truth month reported");
+                let m =
+                    reported.get(&(a.furnisher.clone(), a.account_key.clone(), t.month)).expect("truth month reported");
                 let got = (m.status, m.balance_minor, m.used_minor, m.past_due_minor, m.days_past_due);
-                assert_eq!(got, (t.status, t.balance_fen, t.used_fen, t.past_due_fen, t.days_past_due), "{} {}", a.account_key, t.month);
+                assert_eq!(
+                    got,
+                    (t.status, t.balance_fen, t.used_fen, t.past_due_fen, t.days_past_due),
+                    "{} {}",
+                    a.account_key,
+                    t.month
+                );
                 truth_months += 1;
             }
         }
@@ -287,11 +301,16 @@ fn behaviours_follow_the_mix_and_drive_statuses() {
         assert!((share - expected).abs() <= 4.0, "{b:?}: {share:.1}% vs {expected:.1}%");
     }
     let calm = [RepaymentStatus::Normal, RepaymentStatus::Settled, RepaymentStatus::NothingDue];
-    for p in truth.iter().filter(|p| matches!(p.behaviour, Behaviour::Transactor | Behaviour::Revolver | Behaviour::Closer)) {
+    for p in
+        truth.iter().filter(|p| matches!(p.behaviour, Behaviour::Transactor | Behaviour::Revolver | Behaviour::Closer))
+    {
         assert!(statuses(p).all(|s| calm.contains(&s)), "{:?} person {} went overdue", p.behaviour, p.person);
     }
     for p in truth.iter().filter(|p| p.behaviour != Behaviour::Closer) {
-        assert!(statuses(p).all(|s| s != RepaymentStatus::Settled) || p.accounts.iter().any(|a| a.account_type == ob_model::AccountType::D1));
+        assert!(
+            statuses(p).all(|s| s != RepaymentStatus::Settled)
+                || p.accounts.iter().any(|a| a.account_type == ob_model::AccountType::D1)
+        );
     }
     let struggling: Vec<_> = truth.iter().filter(|p| p.behaviour == Behaviour::Struggling).collect();
     let deep = struggling.iter().filter(|p| statuses(p).any(|s| s.overdue_periods().is_some_and(|n| n >= 3))).count();
@@ -299,7 +318,11 @@ fn behaviours_follow_the_mix_and_drive_statuses() {
     assert!(deep * 2 > struggling.len(), "most struggling people reach status 3+: {deep} of {}", struggling.len());
     assert!(seven > 0, "some reach status 7");
     let cured = struggling.iter().filter(|p| {
-        p.accounts.iter().any(|a| a.months.windows(2).any(|w| w[0].status.overdue_periods().is_some() && w[1].status == RepaymentStatus::Normal))
+        p.accounts.iter().any(|a| {
+            a.months
+                .windows(2)
+                .any(|w| w[0].status.overdue_periods().is_some() && w[1].status == RepaymentStatus::Normal)
+        })
     });
     assert!(cured.count() > 0, "some struggling people cure");
     let closers = truth.iter().filter(|p| p.behaviour == Behaviour::Closer);
@@ -323,7 +346,10 @@ fn bad_configurations_are_refused() {
     for cfg in [
         SimConfig { months: 0, ..SimConfig::default() },
         SimConfig { months: 121, ..SimConfig::default() },
-        SimConfig { mix: ob_sim::BehaviourMix { transactor: 0, revolver: 0, struggling: 0, closer: 0 }, ..SimConfig::default() },
+        SimConfig {
+            mix: ob_sim::BehaviourMix { transactor: 0, revolver: 0, struggling: 0, closer: 0 },
+            ..SimConfig::default()
+        },
         SimConfig { end_month: YearMonth::new(1905, 1).expect("month"), ..SimConfig::default() },
     ] {
         let err = simulate(&cfg, dir.path()).expect_err("refused");

@@ -1,0 +1,293 @@
+//! The ingest pipeline and reports, end to end on a real SQLite store.
+
+use ob_bureau::Bureau;
+use ob_bureau::clock::ManualClock;
+use ob_bureau::crypto::Keys;
+use ob_bureau::ingest::{IngestOptions, IngestSummary};
+use ob_bureau::report::{Report, ReportRequest, Requester};
+use ob_model::{DocumentNumber, DocumentType, QueryReason};
+use ob_store::Store;
+use ob_store::sqlite::SqliteStore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use time::macros::datetime;
+
+const ZHANG: &str = r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+const ZHANG_ID: &str = "11010519491231002X";
+const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+struct World {
+    bureau: Bureau<SqliteStore>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
+    let bureau = Bureau::new(SqliteStore::open(&db).unwrap(), Keys::from_master(&[7; 32]), clock.clone()).unwrap();
+    World { bureau, clock, _dir: dir, db }
+}
+
+fn header(furnisher: &str) -> String {
+    format!(r#"{{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"{furnisher}"}}"#)
+}
+
+fn consent(subject: &str, granted: &str) -> String {
+    format!(r#"{{"kind":"consent","subject":{subject},"scope":"report","granted_on":"{granted}","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#)
+}
+
+fn inquire_consent(subject: &str, purpose: &str) -> String {
+    format!(r#"{{"kind":"consent","subject":{subject},"scope":"inquire","purpose":"{purpose}","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#)
+}
+
+fn account(key: &str, subject: &str) -> String {
+    format!(r#"{{"kind":"account","account_key":"{key}","subject":{subject},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":500000}}"#)
+}
+
+fn month(key: &str, month: &str, balance: i64) -> String {
+    format!(r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":{balance},"amount_due":{},"status":"N"}}"#, balance / 10)
+}
+
+fn file(furnisher: &str, lines: &[String]) -> String {
+    let mut s = header(furnisher);
+    for l in lines {
+        s.push('\n');
+        s.push_str(l);
+    }
+    s.push('\n');
+    s
+}
+
+impl World {
+    fn ingest_with_feedback(&mut self, text: &str) -> (IngestSummary, Vec<serde_json::Value>) {
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let mut feedback = Vec::new();
+        let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+        let summary = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
+        let lines = String::from_utf8(feedback).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        (summary, lines)
+    }
+
+    fn ingest(&mut self, text: &str) -> IngestSummary {
+        self.ingest_with_feedback(text).0
+    }
+
+    fn report(&mut self, as_of: Option<time::Date>) -> Report {
+        let document = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+        self.bureau.produce_report(&ReportRequest { document, as_of, requester: Requester::Person }).unwrap()
+    }
+
+    fn counts(&self) -> ob_store::Counts {
+        self.bureau.store().read().unwrap().counts().unwrap()
+    }
+}
+
+/// The (code, field) of each feedback line.
+fn codes(feedback: &[serde_json::Value]) -> Vec<(u64, String, String)> {
+    feedback
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["code"].as_str().unwrap().to_owned(), f["field"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn line(n: u64, code: &str, field: &str) -> (u64, String, String) {
+    (n, code.to_owned(), field.to_owned())
+}
+
+#[test]
+fn a_record_without_consent_is_rejected_with_its_code() {
+    let mut w = world();
+    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    assert_eq!((s.accepted, s.rejected), (0, 2));
+    assert_eq!(codes(&feedback), vec![line(2, "NO_CONSENT", "subject"), line(3, "UNKNOWN_ACCOUNT", "account_key")]);
+    assert_eq!(feedback[0]["record"].as_str().unwrap(), account("A1", ZHANG), "the original record comes back");
+    // A consent granted after the month's settlement date does not cover it.
+    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[consent(ZHANG, "2024-06-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    assert_eq!((s.accepted, s.rejected), (2, 1));
+    assert_eq!(codes(&feedback), vec![line(4, "NO_CONSENT", "settled_on")]);
+    assert_eq!(w.counts().account_months, 0);
+}
+
+#[test]
+fn a_furnisher_cannot_touch_another_furnishers_account() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    let (s, feedback) = w.ingest_with_feedback(&file("OTHER", &[consent(ZHANG, "2024-01-01"), month("A1", "2024-05", 999)]));
+    assert_eq!(codes(&feedback), vec![line(3, "NOT_OWN_ACCOUNT", "account_key")]);
+    assert_eq!(s.rejected, 1);
+    let report = w.report(None);
+    let a = &report.account_groups[0].accounts[0];
+    assert_eq!(a.latest.as_ref().unwrap().balance, 100, "HB's month is untouched");
+    assert_eq!(w.counts().account_months, 1);
+}
+
+#[test]
+fn a_conflicting_identity_is_not_merged() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01")]));
+    let impostor = ZHANG.replace("张三", "李四");
+    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[consent(&impostor, "2024-01-01"), account("A2", &impostor)]));
+    assert_eq!(s.rejected, 2);
+    assert_eq!(codes(&feedback), vec![line(2, "IDENTITY_CONFLICT", "subject.name"), line(3, "IDENTITY_CONFLICT", "subject.name")]);
+    assert_eq!((w.counts().subjects, w.counts().accounts), (1, 0));
+}
+
+/// A reader that fails after `ok_bytes` bytes: an upload cut off midway.
+struct Broken<'a> {
+    data: &'a [u8],
+    ok_bytes: usize,
+}
+
+impl std::io::Read for Broken<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.ok_bytes == 0 {
+            return Err(std::io::Error::other("connection reset"));
+        }
+        let n = buf.len().min(self.ok_bytes).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.ok_bytes -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_batch_that_fails_midway_leaves_the_store_unchanged() {
+    let mut w = world();
+    let months: Vec<String> = (1..=5).map(|m| month("A1", &format!("2024-0{m}"), m * 100)).collect();
+    let mut lines = vec![consent(ZHANG, "2024-01-01"), account("A1", ZHANG)];
+    lines.extend(months);
+    let text = file("HB", &lines);
+    let before = w.counts();
+    let cut = text.len() * 2 / 3;
+    let input = std::io::BufReader::with_capacity(64, Broken { data: text.as_bytes(), ok_bytes: cut });
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let result = w.bureau.ingest_jsonl(input, [1; 32], &options, &mut Vec::new(), &mut |_| {});
+    assert!(result.is_err(), "the broken stream fails the batch");
+    assert_eq!(w.counts(), before, "nothing of the batch is kept, not even the furnisher or the batch record");
+    // The whole file, sent again intact, goes in.
+    assert_eq!(w.ingest(&text).accepted, 7);
+}
+
+#[test]
+fn reingesting_the_same_file_is_a_no_op_that_says_so() {
+    let mut w = world();
+    let text = file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]);
+    let first = w.ingest(&text);
+    let after_first = w.counts();
+    let again = w.ingest(&text);
+    assert!(again.already_ingested);
+    assert_eq!(again.batch_id, first.batch_id);
+    assert_eq!(w.counts(), after_first);
+}
+
+#[test]
+fn an_as_of_report_before_a_correction_shows_the_old_value() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    w.clock.set(datetime!(2024-06-20 09:00 UTC));
+    let corrected = w.ingest(&file("HB", &[month("A1", "2024-05", 250)]));
+    assert_eq!(corrected.accepted, 1);
+    let balance = |r: &Report| r.account_groups[0].accounts[0].latest.as_ref().unwrap().balance;
+    assert_eq!(balance(&w.report(Some(time::macros::date!(2024 - 06 - 10)))), 100);
+    assert_eq!(balance(&w.report(None)), 250);
+    assert_eq!(w.counts().account_months, 2, "the correction is a new version; the old one stays");
+    // Before the first batch there was nothing.
+    assert!(w.report(Some(time::macros::date!(2024 - 06 - 01))).account_groups.is_empty());
+}
+
+#[test]
+fn a_malformed_line_is_located_and_the_rest_of_the_batch_goes_in() {
+    let mut w = world();
+    let text = file(
+        "HB",
+        &[
+            consent(ZHANG, "2024-01-01"),
+            account("A1", ZHANG),
+            r#"{"kind":"month","account_key":"A1","month":"2024-04""#.to_owned(),
+            month("A1", "2024-03", 100).replace("\"N\"", "\"Q\""),
+            month("A1", "2024-05", 100),
+            month("A1", "2024-05", 120),
+            month("A1", "2023-12", 100),
+            month("A1", "2024-07", 100),
+            month("A1", "2024-04", 900_000),
+        ],
+    );
+    let (s, feedback) = w.ingest_with_feedback(&text);
+    assert_eq!(
+        codes(&feedback),
+        vec![
+            line(4, "JSON_SYNTAX", ""),
+            line(5, "FIELD_INVALID", "status"),
+            line(7, "MONTH_DUPLICATE", "month"),
+            line(8, "BEFORE_OPENING", "month"),
+            line(9, "DATE_INVALID", "settled_on"),
+            line(10, "USED_OVER_LIMIT", "used_amount"),
+        ]
+    );
+    assert_eq!((s.records, s.accepted, s.rejected), (9, 3, 6));
+    assert_eq!(w.counts().account_months, 1);
+}
+
+#[test]
+fn the_stored_database_contains_no_id_number_or_name_in_clear() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    let mut bytes = std::fs::read(&w.db).unwrap();
+    bytes.extend(std::fs::read(w.db.with_extension("sqlite-wal")).unwrap_or_default());
+    assert!(bytes.len() > 10_000, "the database was written");
+    for needle in [ZHANG_ID.as_bytes(), "张三".as_bytes(), b"10519491231"] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "found {:?} in clear", String::from_utf8_lossy(needle));
+    }
+    // While the report, produced with the key, shows the name.
+    assert_eq!(w.report(None).identity.name, "张三");
+}
+
+#[test]
+fn an_organization_needs_an_inquiry_consent_for_its_purpose_and_every_report_is_logged() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    w.ingest(&file("BANK", &[inquire_consent(ZHANG, "03")]));
+    let document = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+    let ask = |reason| ReportRequest {
+        document: document.clone(),
+        as_of: None,
+        requester: Requester::Organization { code: "BANK".into(), reason },
+    };
+    let refused = w.bureau.produce_report(&ask(QueryReason::LoanApproval));
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_CONSENT", .. })));
+    assert_eq!(w.counts().inquiries, 0, "a refused request is not an inquiry");
+    let report = w.bureau.produce_report(&ask(QueryReason::CardApproval)).unwrap();
+    assert_eq!(report.account_groups[0].accounts[0].institution, "机构 1 / institution 1", "other lenders' names hidden");
+    assert_eq!(report.summary.queries.card_approval_queries_1m, 1, "the inquiry was logged before assembly");
+    let own = w.report(None);
+    assert_eq!(own.account_groups[0].accounts[0].institution, "HB");
+    assert_eq!(own.queries.len(), 2);
+    assert_eq!(w.counts().inquiries, 2);
+    assert_eq!(w.bureau.verify_audit().unwrap(), ob_bureau::audit::Verification::Intact { events: 6 });
+}
+
+#[test]
+fn a_store_opened_with_another_key_is_refused() {
+    let w = world();
+    drop(w.bureau);
+    let other = Bureau::new(SqliteStore::open(&w.db).unwrap(), Keys::from_master(&[8; 32]), w.clock.clone());
+    assert!(matches!(other, Err(ob_bureau::BureauError::WrongKey)));
+}
+
+#[test]
+fn report_json_snapshot() {
+    let mut w = world();
+    let mut late = month("A1", "2024-04", 90_000);
+    late = late.replace(r#""status":"N""#, r#""status":"1","days_past_due":20,"past_due_amount":9000"#);
+    w.ingest(&file(
+        "HB",
+        &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-02", 50_000), month("A1", "2024-03", 80_000), late, month("A1", "2024-05", 20_000)],
+    ));
+    let report = w.report(None);
+    insta::assert_json_snapshot!(report);
+    insta::assert_snapshot!(ob_bureau::render::text(&report));
+}
