@@ -117,6 +117,9 @@ mod tests {
         loan.step(month("2024-01"), Conduct::PayFull, &mut rng);
         let m = loan.step(month("2024-02"), Conduct::Close, &mut rng);
         // This month's instalment plus the principal of the two not yet due; no future interest.
-        assert_eq!((m.paid_minor, m.balance_minor, m.status), (102_006 + 99_997 + 100_997, 0, RepaymentStatus::Settled));
+        assert_eq!(
+            (m.paid_minor, m.balance_minor, m.status),
+            (102_006 + 99_997 + 100_997, 0, RepaymentStatus::Settled)
+        );
     }
 }

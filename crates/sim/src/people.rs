@@ -108,7 +108,7 @@ impl IdentitySpace {
         let first_birth = year_start(BIRTH_YEARS.0);
         let birth_days = (year_start(BIRTH_YEARS.1 + 1) - first_birth).whole_days().unsigned_abs();
         let size = birth_days as u128 * REGION_CODES.len() as u128 * SEQUENCES;
-        let mut multiplier = u128::from(splitmix64(seed)) % size | 1;
+        let mut multiplier = (u128::from(splitmix64(seed)) % size) | 1;
         while gcd(multiplier, size) != 1 {
             multiplier += 2;
         }
