@@ -11,7 +11,10 @@ use ob_bureau::ingest::IngestOptions;
 use ob_bureau::report::{Copy, ReportContext, ReportRequest, Requester, assemble};
 use ob_formats::jsonl::{Header, Writer};
 use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
-use ob_model::{AccountType, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus, Responsibility, YearMonth};
+use ob_model::{
+    AccountType, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    YearMonth,
+};
 use ob_store::sqlite::SqliteStore;
 use ob_store::{Store, SubjectId};
 use std::sync::Arc;

@@ -80,10 +80,10 @@ impl Keys {
 
     /// Reads a key file.
     pub fn load(path: &Path) -> Result<Keys, KeyError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| KeyError::File {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|source| KeyError::File { path: path.display().to_string(), source })?,
+        );
         Keys::from_hex(&text)
     }
 
@@ -98,7 +98,8 @@ impl Keys {
     }
 
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.mac_key[..]).expect("HMAC takes keys of any length");
+        let mut mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&self.mac_key[..]).expect("HMAC takes keys of any length");
         for p in parts {
             // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
             mac.update(&(p.len() as u64).to_be_bytes());

@@ -13,7 +13,7 @@ use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use time::Date;
@@ -133,6 +133,8 @@ struct AccountInfo {
     terms: AccountVersionRow,
     /// Latest stored version per month; loaded on first use for accounts from earlier batches.
     month_versions: Option<HashMap<YearMonth, u32>>,
+    /// Months of this account already in this batch (a handful: a linear scan beats hashing).
+    batch_months: Vec<YearMonth>,
 }
 
 /// The state of one batch while it is being ingested.
@@ -145,8 +147,9 @@ struct Batch<'w> {
     today: Date,
     subjects: HashMap<[u8; 32], SubjectInfo>,
     consents: HashMap<SubjectId, Vec<NewConsent>>,
-    accounts: HashMap<String, AccountInfo>,
-    seen_months: HashSet<(AccountId, YearMonth)>,
+    /// Accounts touched by this batch, and their index by the furnisher's key.
+    accounts: Vec<AccountInfo>,
+    account_index: HashMap<String, usize>,
 }
 
 /// The outcome of one record.
@@ -198,7 +201,14 @@ impl<S: Store> Bureau<S> {
             None if options.register_unknown_furnisher => {
                 let name = header.furnisher_name.as_deref().unwrap_or(&header.furnisher);
                 let id = w.insert_org(&header.furnisher, name, now.unix_timestamp())?;
-                audit::append(w.as_mut(), now.unix_timestamp(), "org.registered", None, Some(id), &serde_json::json!({"code": header.furnisher}))?;
+                audit::append(
+                    w.as_mut(),
+                    now.unix_timestamp(),
+                    "org.registered",
+                    None,
+                    Some(id),
+                    &serde_json::json!({"code": header.furnisher}),
+                )?;
                 id
             }
             None => {
@@ -235,8 +245,8 @@ impl<S: Store> Bureau<S> {
             today: now.date(),
             subjects: HashMap::new(),
             consents: HashMap::new(),
-            accounts: HashMap::new(),
-            seen_months: HashSet::new(),
+            accounts: Vec::new(),
+            account_index: HashMap::new(),
         };
         let mut summary = IngestSummary {
             furnisher: header.furnisher.clone(),
@@ -338,7 +348,9 @@ impl Batch<'_> {
             number_mac: doc_mac,
             subject_id: id,
             doc_type: who.document.doc_type(),
-            number_enc: self.keys.encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
+            number_enc: self
+                .keys
+                .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
         })?;
         self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, birth_date: who.birth_date });
         Ok(Ok(id))
@@ -391,18 +403,30 @@ impl Batch<'_> {
         Ok(Outcome::Stored)
     }
 
-    fn load_account(&mut self, key: &str) -> Result<bool> {
-        if self.accounts.contains_key(key) {
-            return Ok(true);
+    /// The batch's index of the account with this key, loading it from the store on first use.
+    fn load_account(&mut self, key: &str) -> Result<Option<usize>> {
+        if let Some(i) = self.account_index.get(key) {
+            return Ok(Some(*i));
         }
-        let Some(row) = self.w.account_by_key(self.org, key)? else { return Ok(false) };
+        let Some(row) = self.w.account_by_key(self.org, key)? else { return Ok(None) };
         let terms = self
             .w
             .account_version(row.id, i64::MAX)?
             .ok_or_else(|| StoreError::Corrupt(format!("account {} has no terms", row.id.0)))?;
-        let info = AccountInfo { id: row.id, subject_id: row.subject_id, terms, month_versions: None };
-        self.accounts.insert(key.to_owned(), info);
-        Ok(true)
+        let info = AccountInfo {
+            id: row.id,
+            subject_id: row.subject_id,
+            terms,
+            month_versions: None,
+            batch_months: Vec::new(),
+        };
+        Ok(Some(self.add_account(key, info)))
+    }
+
+    fn add_account(&mut self, key: &str, info: AccountInfo) -> usize {
+        self.accounts.push(info);
+        self.account_index.insert(key.to_owned(), self.accounts.len() - 1);
+        self.accounts.len() - 1
     }
 
     fn account(&mut self, a: &AccountRecord) -> Result<Outcome> {
@@ -430,21 +454,42 @@ impl Batch<'_> {
             due_day: a.terms.due_day,
             responsibility: a.responsibility,
         };
-        if !self.load_account(&a.account_key)? {
+        let Some(index) = self.load_account(&a.account_key)? else {
             let id = self.w.insert_account(self.org, &a.account_key, subject)?;
             terms.account_id = id;
             self.w.insert_account_version(&terms)?;
-            let info = AccountInfo { id, subject_id: subject, terms, month_versions: Some(HashMap::new()) };
-            self.accounts.insert(a.account_key.clone(), info);
+            let info = AccountInfo {
+                id,
+                subject_id: subject,
+                terms,
+                month_versions: Some(HashMap::new()),
+                batch_months: Vec::new(),
+            };
+            self.add_account(&a.account_key, info);
             return Ok(Outcome::Stored);
-        }
-        let Some(info) = self.accounts.get_mut(&a.account_key) else { return Ok(Outcome::Unchanged) };
+        };
+        let info = &mut self.accounts[index];
         if info.subject_id != subject {
             return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
         }
         let old = &info.terms;
-        let same = (old.account_type, old.opened_on, old.currency, old.credit_limit_minor, old.periods, old.due_day, old.responsibility)
-            == (terms.account_type, terms.opened_on, terms.currency, terms.credit_limit_minor, terms.periods, terms.due_day, terms.responsibility);
+        let same = (
+            old.account_type,
+            old.opened_on,
+            old.currency,
+            old.credit_limit_minor,
+            old.periods,
+            old.due_day,
+            old.responsibility,
+        ) == (
+            terms.account_type,
+            terms.opened_on,
+            terms.currency,
+            terms.credit_limit_minor,
+            terms.periods,
+            terms.due_day,
+            terms.responsibility,
+        );
         if same {
             return Ok(Outcome::Unchanged);
         }
@@ -459,31 +504,36 @@ impl Batch<'_> {
         if let Some(e) = self.not_future("settled_on", m.settled_on) {
             return Ok(Outcome::Rejected(vec![e]));
         }
-        if !self.load_account(&m.account_key)? {
+        let Some(index) = self.load_account(&m.account_key)? else {
             return if self.w.account_key_held_elsewhere(self.org, &m.account_key)? {
                 reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")
             } else {
                 reject(Code::UnknownAccount, "account_key", "no account with this key: send its account record first")
             };
-        }
-        let Some(info) = self.accounts.get(&m.account_key) else { return reject(Code::UnknownAccount, "account_key", "unknown account") };
+        };
+        let info = &mut self.accounts[index];
         let (account, subject) = (info.id, info.subject_id);
         if let Some(errors) = check_against_terms(m, &info.terms) {
             return Ok(Outcome::Rejected(errors));
         }
-        if !self.seen_months.insert((account, m.month)) {
+        if info.batch_months.contains(&m.month) {
             return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
         }
+        info.batch_months.push(m.month);
         if !self.has_report_consent(subject, m.settled_on)? {
-            return reject(Code::NoConsent, "settled_on", "no reporting consent from this person was in force on this date");
+            return reject(
+                Code::NoConsent,
+                "settled_on",
+                "no reporting consent from this person was in force on this date",
+            );
         }
-        let version = self.next_month_version(&m.account_key, m.month)?;
+        let version = self.next_month_version(index, m.month)?;
         self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
         Ok(Outcome::Stored)
     }
 
-    fn next_month_version(&mut self, key: &str, month: YearMonth) -> Result<u32> {
-        let Some(info) = self.accounts.get_mut(key) else { return Ok(1) };
+    fn next_month_version(&mut self, index: usize, month: YearMonth) -> Result<u32> {
+        let info = &mut self.accounts[index];
         if info.month_versions.is_none() {
             info.month_versions = Some(self.w.month_versions(info.id)?.into_iter().collect());
         }
@@ -504,12 +554,23 @@ fn check_against_terms(m: &MonthRecord, terms: &AccountVersionRow) -> Option<Vec
     if terms.account_type != AccountType::C1
         && i128::from(m.used_minor) * 100 > i128::from(limit) * i128::from(limits::USED_OVER_LIMIT_PERCENT_MAX)
     {
-        errors.push(FieldError::new(Code::UsedOverLimit, "used_amount", "used amount is more than 150% of the credit limit"));
+        errors.push(FieldError::new(
+            Code::UsedOverLimit,
+            "used_amount",
+            "used amount is more than 150% of the credit limit",
+        ));
     }
     (!errors.is_empty()).then_some(errors)
 }
 
-fn month_row(m: &MonthRecord, account: AccountId, subject: SubjectId, version: u32, batch: BatchId, now: i64) -> MonthRow {
+fn month_row(
+    m: &MonthRecord,
+    account: AccountId,
+    subject: SubjectId,
+    version: u32,
+    batch: BatchId,
+    now: i64,
+) -> MonthRow {
     MonthRow {
         account_id: account,
         month: m.month,

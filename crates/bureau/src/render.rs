@@ -27,7 +27,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     if let Some(i) = &h.query_institution {
         writeln!(out, "查询机构 Inquirer    {i}")?;
     }
-    writeln!(out, "防欺诈警示 Fraud alert {}    异议标注 Disputed items {}", if h.fraud_alert { "有 yes" } else { "无 none" }, h.dispute_marks)?;
+    writeln!(
+        out,
+        "防欺诈警示 Fraud alert {}    异议标注 Disputed items {}",
+        if h.fraud_alert { "有 yes" } else { "无 none" },
+        h.dispute_marks
+    )?;
     writeln!(out)?;
     writeln!(out, "一、个人基本信息 Identity")?;
     let id = &r.identity;
@@ -67,7 +72,10 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
 fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     let s = &r.summary;
     writeln!(out, "二、信息概要 Summary")?;
-    writeln!(out, "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m")?;
+    writeln!(
+        out,
+        "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m"
+    )?;
     for t in &s.by_type {
         writeln!(
             out,
@@ -102,7 +110,11 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(
         out,
         "    最近1个月 last month: 贷款审批 loan approval {} ({} 机构 inst.), 信用卡审批 card approval {} ({} 机构 inst.), 本人查询 self {}",
-        q.loan_approval_queries_1m, q.loan_approval_institutions_1m, q.card_approval_queries_1m, q.card_approval_institutions_1m, q.self_queries_1m
+        q.loan_approval_queries_1m,
+        q.loan_approval_institutions_1m,
+        q.card_approval_queries_1m,
+        q.card_approval_institutions_1m,
+        q.self_queries_1m
     )?;
     writeln!(
         out,
@@ -136,7 +148,12 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
             money(a.currency, l.overdue_amount)
         )?;
     }
-    writeln!(out, "      6月平均已用 avg used 6m {}  最大 max {}", money(a.currency, a.used_6m_avg), money(a.currency, a.used_6m_max))?;
+    writeln!(
+        out,
+        "      6月平均已用 avg used 6m {}  最大 max {}",
+        money(a.currency, a.used_6m_avg),
+        money(a.currency, a.used_6m_max)
+    )?;
     if let Some(from) = a.status_line_from {
         writeln!(out, "      近24个月还款状态 24-month status from {from}:  {}", a.status_line)?;
     }

@@ -311,7 +311,8 @@ impl<S: Store> Bureau<S> {
             hard: reason.is_hard(),
         };
         let inquiry_id = w.insert_inquiry(&inquiry)?;
-        let detail = serde_json::json!({"inquiry": inquiry_id.0, "reason": reason.as_str(), "as_of": as_of.to_string()});
+        let detail =
+            serde_json::json!({"inquiry": inquiry_id.0, "reason": reason.as_str(), "as_of": as_of.to_string()});
         audit::append(w.as_mut(), now.unix_timestamp(), "report.produced", Some(subject.id), inquiry.org_id, &detail)?;
         w.commit()?;
         let copy = if org.is_some() { Copy::Institution } else { Copy::Person };
@@ -328,7 +329,13 @@ impl<S: Store> Bureau<S> {
 }
 
 /// The inquiry consent relied on, or a refusal.
-fn inquiry_consent(r: &dyn Reader, subject: SubjectId, org: OrgId, reason: QueryReason, today: Date) -> Result<ConsentId> {
+fn inquiry_consent(
+    r: &dyn Reader,
+    subject: SubjectId,
+    org: OrgId,
+    reason: QueryReason,
+    today: Date,
+) -> Result<ConsentId> {
     r.consents_of(subject)?
         .into_iter()
         .find(|c| {
@@ -377,7 +384,8 @@ pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportCon
     let mut groups = Vec::new();
     let mut number = 0;
     for t in AccountType::REPORT_ORDER {
-        let mut accounts: Vec<AccountDetail> = details.iter().filter(|(k, _)| *k == t).map(|(_, d)| d.clone()).collect();
+        let mut accounts: Vec<AccountDetail> =
+            details.iter().filter(|(k, _)| *k == t).map(|(_, d)| d.clone()).collect();
         if accounts.is_empty() {
             continue;
         }
@@ -474,10 +482,15 @@ fn account_detail(
         .rev()
         .map(|h| h.status.as_str())
         .collect();
-    let status_line_from = history.len().checked_sub(limits::REPORT_STATUS_LINE_MONTHS as usize).map_or(history.first(), |i| history.get(i)).map(|h| h.month);
+    let status_line_from = history
+        .len()
+        .checked_sub(limits::REPORT_STATUS_LINE_MONTHS as usize)
+        .map_or(history.first(), |i| history.get(i))
+        .map(|h| h.month);
     let recent: Vec<&MonthRow> = months.iter().rev().take(limits::REPORT_AVERAGE_MONTHS as usize).collect();
     let used_6m_max = recent.iter().map(|m| m.used_minor).max().unwrap_or(0);
-    let used_6m_avg = if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
+    let used_6m_avg =
+        if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
     let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
     Ok(AccountDetail {
         number: 0,
@@ -641,7 +654,8 @@ fn query_records(inquiries: &[InquiryRow], names: &mut Institutions<'_>, as_of: 
             Some(org) => names.name(org)?,
             None => "本人 / self".to_owned(),
         };
-        let on = OffsetDateTime::from_unix_timestamp(q.at).map_err(|_| StoreError::Corrupt("inquiry time".into()))?.date();
+        let on =
+            OffsetDateTime::from_unix_timestamp(q.at).map_err(|_| StoreError::Corrupt("inquiry time".into()))?.date();
         out.push(QueryRecord { on, institution, reason: q.reason, hard: q.hard });
     }
     Ok(out)

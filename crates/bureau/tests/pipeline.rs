@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use time::macros::datetime;
 
-const ZHANG: &str = r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+const ZHANG: &str =
+    r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
 const ZHANG_ID: &str = "11010519491231002X";
 const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -36,19 +37,28 @@ fn header(furnisher: &str) -> String {
 }
 
 fn consent(subject: &str, granted: &str) -> String {
-    format!(r#"{{"kind":"consent","subject":{subject},"scope":"report","granted_on":"{granted}","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#)
+    format!(
+        r#"{{"kind":"consent","subject":{subject},"scope":"report","granted_on":"{granted}","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
+    )
 }
 
 fn inquire_consent(subject: &str, purpose: &str) -> String {
-    format!(r#"{{"kind":"consent","subject":{subject},"scope":"inquire","purpose":"{purpose}","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#)
+    format!(
+        r#"{{"kind":"consent","subject":{subject},"scope":"inquire","purpose":"{purpose}","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
+    )
 }
 
 fn account(key: &str, subject: &str) -> String {
-    format!(r#"{{"kind":"account","account_key":"{key}","subject":{subject},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":500000}}"#)
+    format!(
+        r#"{{"kind":"account","account_key":"{key}","subject":{subject},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":500000}}"#
+    )
 }
 
 fn month(key: &str, month: &str, balance: i64) -> String {
-    format!(r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":{balance},"amount_due":{},"status":"N"}}"#, balance / 10)
+    format!(
+        r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":{balance},"amount_due":{},"status":"N"}}"#,
+        balance / 10
+    )
 }
 
 fn file(furnisher: &str, lines: &[String]) -> String {
@@ -89,7 +99,13 @@ impl World {
 fn codes(feedback: &[serde_json::Value]) -> Vec<(u64, String, String)> {
     feedback
         .iter()
-        .map(|f| (f["line"].as_u64().unwrap(), f["code"].as_str().unwrap().to_owned(), f["field"].as_str().unwrap().to_owned()))
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap().to_owned(),
+                f["field"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -105,7 +121,10 @@ fn a_record_without_consent_is_rejected_with_its_code() {
     assert_eq!(codes(&feedback), vec![line(2, "NO_CONSENT", "subject"), line(3, "UNKNOWN_ACCOUNT", "account_key")]);
     assert_eq!(feedback[0]["record"].as_str().unwrap(), account("A1", ZHANG), "the original record comes back");
     // A consent granted after the month's settlement date does not cover it.
-    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[consent(ZHANG, "2024-06-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    let (s, feedback) = w.ingest_with_feedback(&file(
+        "HB",
+        &[consent(ZHANG, "2024-06-01"), account("A1", ZHANG), month("A1", "2024-05", 100)],
+    ));
     assert_eq!((s.accepted, s.rejected), (2, 1));
     assert_eq!(codes(&feedback), vec![line(4, "NO_CONSENT", "settled_on")]);
     assert_eq!(w.counts().account_months, 0);
@@ -115,7 +134,8 @@ fn a_record_without_consent_is_rejected_with_its_code() {
 fn a_furnisher_cannot_touch_another_furnishers_account() {
     let mut w = world();
     w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
-    let (s, feedback) = w.ingest_with_feedback(&file("OTHER", &[consent(ZHANG, "2024-01-01"), month("A1", "2024-05", 999)]));
+    let (s, feedback) =
+        w.ingest_with_feedback(&file("OTHER", &[consent(ZHANG, "2024-01-01"), month("A1", "2024-05", 999)]));
     assert_eq!(codes(&feedback), vec![line(3, "NOT_OWN_ACCOUNT", "account_key")]);
     assert_eq!(s.rejected, 1);
     let report = w.report(None);
@@ -129,9 +149,13 @@ fn a_conflicting_identity_is_not_merged() {
     let mut w = world();
     w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01")]));
     let impostor = ZHANG.replace("张三", "李四");
-    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[consent(&impostor, "2024-01-01"), account("A2", &impostor)]));
+    let (s, feedback) =
+        w.ingest_with_feedback(&file("HB", &[consent(&impostor, "2024-01-01"), account("A2", &impostor)]));
     assert_eq!(s.rejected, 2);
-    assert_eq!(codes(&feedback), vec![line(2, "IDENTITY_CONFLICT", "subject.name"), line(3, "IDENTITY_CONFLICT", "subject.name")]);
+    assert_eq!(
+        codes(&feedback),
+        vec![line(2, "IDENTITY_CONFLICT", "subject.name"), line(3, "IDENTITY_CONFLICT", "subject.name")]
+    );
     assert_eq!((w.counts().subjects, w.counts().accounts), (1, 0));
 }
 
@@ -240,7 +264,11 @@ fn the_stored_database_contains_no_id_number_or_name_in_clear() {
     bytes.extend(std::fs::read(w.db.with_extension("sqlite-wal")).unwrap_or_default());
     assert!(bytes.len() > 10_000, "the database was written");
     for needle in [ZHANG_ID.as_bytes(), "张三".as_bytes(), b"10519491231"] {
-        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "found {:?} in clear", String::from_utf8_lossy(needle));
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "found {:?} in clear",
+            String::from_utf8_lossy(needle)
+        );
     }
     // While the report, produced with the key, shows the name.
     assert_eq!(w.report(None).identity.name, "张三");
@@ -261,7 +289,10 @@ fn an_organization_needs_an_inquiry_consent_for_its_purpose_and_every_report_is_
     assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_CONSENT", .. })));
     assert_eq!(w.counts().inquiries, 0, "a refused request is not an inquiry");
     let report = w.bureau.produce_report(&ask(QueryReason::CardApproval)).unwrap();
-    assert_eq!(report.account_groups[0].accounts[0].institution, "机构 1 / institution 1", "other lenders' names hidden");
+    assert_eq!(
+        report.account_groups[0].accounts[0].institution, "机构 1 / institution 1",
+        "other lenders' names hidden"
+    );
     assert_eq!(report.summary.queries.card_approval_queries_1m, 1, "the inquiry was logged before assembly");
     let own = w.report(None);
     assert_eq!(own.account_groups[0].accounts[0].institution, "HB");
@@ -285,7 +316,14 @@ fn report_json_snapshot() {
     late = late.replace(r#""status":"N""#, r#""status":"1","days_past_due":20,"past_due_amount":9000"#);
     w.ingest(&file(
         "HB",
-        &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-02", 50_000), month("A1", "2024-03", 80_000), late, month("A1", "2024-05", 20_000)],
+        &[
+            consent(ZHANG, "2024-01-01"),
+            account("A1", ZHANG),
+            month("A1", "2024-02", 50_000),
+            month("A1", "2024-03", 80_000),
+            late,
+            month("A1", "2024-05", 20_000),
+        ],
     ));
     let report = w.report(None);
     insta::assert_json_snapshot!(report);

@@ -14,7 +14,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Simulates, ingests month by month on the simulated clock, and returns the bureau and the truth.
-fn simulate_and_ingest(people: u32, months: u32, seed: u64) -> (Bureau<SqliteStore>, Arc<ManualClock>, Vec<PersonTruth>, tempfile::TempDir) {
+fn simulate_and_ingest(
+    people: u32,
+    months: u32,
+    seed: u64,
+) -> (Bureau<SqliteStore>, Arc<ManualClock>, Vec<PersonTruth>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let end_month = YearMonth::parse("2025-12").unwrap();
     let config = SimConfig { people, months, seed, end_month, ..Default::default() };
@@ -66,7 +70,15 @@ fn summary_figures(report: &Report) -> Vec<(AccountType, Currency, [i64; 7])> {
         .by_type
         .iter()
         .map(|t| {
-            let v = [t.accounts as i64, t.open_accounts as i64, t.institutions as i64, t.total_credit_limit, t.balance, t.used_amount, t.used_6m_avg];
+            let v = [
+                t.accounts as i64,
+                t.open_accounts as i64,
+                t.institutions as i64,
+                t.total_credit_limit,
+                t.balance,
+                t.used_amount,
+                t.used_6m_avg,
+            ];
             (t.account_type, t.currency, v)
         })
         .collect()
@@ -120,10 +132,21 @@ fn every_report_matches_the_ground_truth() {
                 .unwrap_or_else(|| panic!("person {} account {} missing", p.person, a.account_key));
             let last = a.months.last().unwrap();
             let latest = d.latest.as_ref().unwrap();
-            assert_eq!((latest.month, latest.status, latest.balance), (last.month, last.status, last.balance_fen), "{}", a.account_key);
+            assert_eq!(
+                (latest.month, latest.status, latest.balance),
+                (last.month, last.status, last.balance_fen),
+                "{}",
+                a.account_key
+            );
             for m in &a.months {
                 let shown = d.history.iter().find(|h| h.month == m.month).unwrap();
-                assert_eq!((shown.status, shown.overdue_amount), (m.status, m.past_due_fen), "{} {}", a.account_key, m.month);
+                assert_eq!(
+                    (shown.status, shown.overdue_amount),
+                    (m.status, m.past_due_fen),
+                    "{} {}",
+                    a.account_key,
+                    m.month
+                );
                 months += 1;
             }
         }

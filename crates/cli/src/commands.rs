@@ -41,7 +41,8 @@ fn parse_month(s: &str) -> Result<YearMonth, String> {
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 /// The last month whose files (delivered on the 5th of the month after) are in by `today`.
@@ -67,7 +68,8 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
         return Err(usage("--people and --months must be at least 1"));
     }
     let end_month = a.end_month.unwrap_or_else(|| last_delivered_month(time::OffsetDateTime::now_utc().date()));
-    let config = ob_sim::SimConfig { people: a.people, months: a.months, seed: a.seed, end_month, ..Default::default() };
+    let config =
+        ob_sim::SimConfig { people: a.people, months: a.months, seed: a.seed, end_month, ..Default::default() };
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let bar = progress_bar(u64::from(a.people), "people");
     let summary = ob_sim::simulate_with_progress(&config, &a.out, &mut |done| bar.set_position(done))
@@ -250,7 +252,9 @@ fn parse_doc_type(s: &str) -> Result<DocumentType, String> {
 }
 
 fn parse_reason(s: &str) -> Result<QueryReason, String> {
-    QueryReason::parse(s).filter(|r| *r != QueryReason::SelfQuery).ok_or_else(|| "a query reason code such as 01, 02, 03".to_owned())
+    QueryReason::parse(s)
+        .filter(|r| *r != QueryReason::SelfQuery)
+        .ok_or_else(|| "a query reason code such as 01, 02, 03".to_owned())
 }
 
 /// Runs `openbureau report`.

@@ -52,12 +52,24 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
         ..Default::default()
     };
     println!("OpenBureau demo — data folder {}", ctx.data.display());
-    println!("1. simulating {} people over {} months ({} to {}) at 3 lenders…", a.people, a.months, config.end_month.plus(1 - a.months as i32), config.end_month);
+    println!(
+        "1. simulating {} people over {} months ({} to {}) at 3 lenders…",
+        a.people,
+        a.months,
+        config.end_month.plus(1 - a.months as i32),
+        config.end_month
+    );
     let furnisher_dir = ctx.data.join(FURNISHER_DIR);
     let bar = progress_bar(u64::from(a.people), "simulate");
     let sim = ob_sim::simulate_with_progress(&config, &furnisher_dir, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
-    println!("   {} accounts, {} account-months, {} consents in {} files", sim.accounts, sim.month_records, sim.consent_records, sim.files.len());
+    println!(
+        "   {} accounts, {} account-months, {} consents in {} files",
+        sim.accounts,
+        sim.month_records,
+        sim.consent_records,
+        sim.files.len()
+    );
 
     println!("2. ingesting each month's files as the lenders would have sent them…");
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
@@ -143,7 +155,11 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
         .ok_or_else(|| usage("the simulation produced nobody"))?;
     let document = DocumentNumber::parse(person.document_type, &person.document_number)
         .map_err(|e| anyhow::anyhow!("simulated document invalid: {e}"))?;
-    println!("3. one person's file: simulated behaviour \"{}\", worst status {}", format!("{:?}", person.behaviour).to_lowercase(), worst(person));
+    println!(
+        "3. one person's file: simulated behaviour \"{}\", worst status {}",
+        format!("{:?}", person.behaviour).to_lowercase(),
+        worst(person)
+    );
     let report = bureau
         .produce_report(&ReportRequest { document: document.clone(), as_of: None, requester: Requester::Person })
         .map_err(crate::commands::classify)?;
@@ -154,11 +170,27 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
     println!("   grid check: {checked}");
     println!();
     println!("Look further:");
-    println!("  openbureau --data {} report --doc-number {} --format json", bureau_data_hint(truth_path), document.expose());
-    println!("  openbureau --data {} report --doc-number {} --as-of {}", bureau_data_hint(truth_path), document.expose(), report.header.as_of.saturating_sub(time::Duration::days(365)));
-    println!("  openbureau --data {0} ingest {0}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op", bureau_data_hint(truth_path));
+    println!(
+        "  openbureau --data {} report --doc-number {} --format json",
+        bureau_data_hint(truth_path),
+        document.expose()
+    );
+    println!(
+        "  openbureau --data {} report --doc-number {} --as-of {}",
+        bureau_data_hint(truth_path),
+        document.expose(),
+        report.header.as_of.saturating_sub(time::Duration::days(365))
+    );
+    println!(
+        "  openbureau --data {0} ingest {0}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op",
+        bureau_data_hint(truth_path)
+    );
     println!("  openbureau --data {} audit verify", bureau_data_hint(truth_path));
-    println!("  furnisher files, ground truth: {}/{FURNISHER_DIR}/   feedback on rejected records: {}/{FEEDBACK_DIR}/", bureau_data_hint(truth_path), bureau_data_hint(truth_path));
+    println!(
+        "  furnisher files, ground truth: {}/{FURNISHER_DIR}/   feedback on rejected records: {}/{FEEDBACK_DIR}/",
+        bureau_data_hint(truth_path),
+        bureau_data_hint(truth_path)
+    );
     Ok(())
 }
 
@@ -172,7 +204,9 @@ fn check_grid(report: &ob_bureau::report::Report, person: &PersonTruth) -> Strin
     let mut mismatches = Vec::new();
     let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
     for truth in &person.accounts {
-        let Some(detail) = accounts.iter().find(|d| d.opened_on == truth.opened_on && d.account_type == truth.account_type) else {
+        let Some(detail) =
+            accounts.iter().find(|d| d.opened_on == truth.opened_on && d.account_type == truth.account_type)
+        else {
             mismatches.push(format!("account {} missing", truth.account_key));
             continue;
         };
@@ -183,7 +217,13 @@ fn check_grid(report: &ob_bureau::report::Report, person: &PersonTruth) -> Strin
             }
             compared += 1;
             if shown != Some(m.status) {
-                mismatches.push(format!("{} {}: reported {} shown {}", truth.account_key, m.month, m.status, shown.map_or("none", RepaymentStatus::as_str)));
+                mismatches.push(format!(
+                    "{} {}: reported {} shown {}",
+                    truth.account_key,
+                    m.month,
+                    m.status,
+                    shown.map_or("none", RepaymentStatus::as_str)
+                ));
             }
         }
     }

@@ -51,7 +51,10 @@ impl Context {
                 path.display()
             )));
         }
-        eprintln!("created a new key file at {} — keep it safe: without it the store's identifiers cannot be read", path.display());
+        eprintln!(
+            "created a new key file at {} — keep it safe: without it the store's identifiers cannot be read",
+            path.display()
+        );
         Ok(Keys::generate(&path)?)
     }
 
@@ -59,7 +62,10 @@ impl Context {
     pub fn bureau(&self, create: bool, clock: Arc<dyn Clock>) -> Result<Bureau<SqliteStore>, Failure> {
         let path = self.store_path();
         if !path.exists() && !create {
-            return Err(usage(format!("no store at {} (run `openbureau demo` or `openbureau ingest`)", path.display())));
+            return Err(usage(format!(
+                "no store at {} (run `openbureau demo` or `openbureau ingest`)",
+                path.display()
+            )));
         }
         std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
         let keys = self.keys(create)?;

@@ -7,8 +7,8 @@
 use crate::text;
 use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError,
-    QueryReason, RepaymentStatus, Responsibility, limits, minimization,
+    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, QueryReason,
+    RepaymentStatus, Responsibility, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -330,8 +330,20 @@ const CONSENT_FIELDS: &[&str] =
 const ACCOUNT_FIELDS: &[&str] =
     &["account_key", "subject", "account_type", "opened_on", "currency", "credit_limit", "terms", "responsibility"];
 const MONTH_FIELDS: &[&str] = &[
-    "account_key", "month", "settled_on", "balance", "used_amount", "amount_due", "amount_paid",
-    "past_due_amount", "days_past_due", "status", "class5", "last_payment_on", "closed_on", "credit_limit",
+    "account_key",
+    "month",
+    "settled_on",
+    "balance",
+    "used_amount",
+    "amount_due",
+    "amount_paid",
+    "past_due_amount",
+    "days_past_due",
+    "status",
+    "class5",
+    "last_payment_on",
+    "closed_on",
+    "credit_limit",
 ];
 
 /// Parses and validates one record line.
@@ -392,7 +404,8 @@ fn locate_json_error(line: &[u8]) -> FieldError {
     let field = path.trim_start_matches("?.").replace(".?", "");
     if message.starts_with("missing field") {
         let name = message.split('`').nth(1).unwrap_or("");
-        let field = if field == "." { name.to_owned() } else { format!("{field}.{name}").trim_start_matches('.').to_owned() };
+        let field =
+            if field == "." { name.to_owned() } else { format!("{field}.{name}").trim_start_matches('.').to_owned() };
         return FieldError::new(Code::FieldMissing, field, "required field is missing");
     }
     FieldError::new(Code::FieldInvalid, field, strip_position(&message))
@@ -482,10 +495,18 @@ impl<'a> Wire<'a> {
     fn identity(errors: &mut Vec<FieldError>, w: Option<WireIdentity<'_>>) -> Option<Identity> {
         let w = need(errors, "subject", w)?;
         let birth_date = parse_with(errors, text::date("subject.birth_date", &w.birth_date));
-        let doc_type = code(errors, "subject.document.type", &w.document.doc_type, DocumentType::parse, "prc_resident_id, passport, us_ssn");
+        let doc_type = code(
+            errors,
+            "subject.document.type",
+            &w.document.doc_type,
+            DocumentType::parse,
+            "prc_resident_id, passport, us_ssn",
+        );
         let document = doc_type.and_then(|t| {
             DocumentNumber::parse(t, &w.document.number)
-                .map_err(|e| errors.push(FieldError::new(Code::DocumentInvalid, "subject.document.number", e.to_string())))
+                .map_err(|e| {
+                    errors.push(FieldError::new(Code::DocumentInvalid, "subject.document.number", e.to_string()))
+                })
                 .ok()
         });
         Some(Identity { name: w.name.trim().to_owned(), birth_date: birth_date?, document: document? })
@@ -500,13 +521,16 @@ impl<'a> Wire<'a> {
 
     fn consent(self, errors: &mut Vec<FieldError>) -> Option<Record> {
         let subject = Self::identity(errors, self.subject);
-        let scope = need(errors, "scope", self.scope).and_then(|s| code(errors, "scope", &s, ConsentScope::parse, "report, inquire"));
+        let scope = need(errors, "scope", self.scope)
+            .and_then(|s| code(errors, "scope", &s, ConsentScope::parse, "report, inquire"));
         let purpose = match self.purpose {
             None => Some(None),
             Some(p) => code(errors, "purpose", &p, QueryReason::parse, "the query reason list").map(Some),
         };
-        let granted_on = need(errors, "granted_on", self.granted_on).and_then(|s| parse_with(errors, text::date("granted_on", &s)));
-        let expires_on = need(errors, "expires_on", self.expires_on).and_then(|s| parse_with(errors, text::date("expires_on", &s)));
+        let granted_on =
+            need(errors, "granted_on", self.granted_on).and_then(|s| parse_with(errors, text::date("granted_on", &s)));
+        let expires_on =
+            need(errors, "expires_on", self.expires_on).and_then(|s| parse_with(errors, text::date("expires_on", &s)));
         let evidence = need(errors, "evidence_sha256", self.evidence_sha256)
             .and_then(|s| parse_with(errors, text::sha256_hex("evidence_sha256", &s)));
         let consent_ref = self.consent_ref.map(Cow::into_owned);
@@ -529,7 +553,8 @@ impl<'a> Wire<'a> {
         let subject = Self::identity(errors, self.subject);
         let account_type = need(errors, "account_type", self.account_type)
             .and_then(|s| code(errors, "account_type", &s, AccountType::parse, "D1, R1, R2, R3, R4, C1"));
-        let opened_on = need(errors, "opened_on", self.opened_on).and_then(|s| parse_with(errors, text::date("opened_on", &s)));
+        let opened_on =
+            need(errors, "opened_on", self.opened_on).and_then(|s| parse_with(errors, text::date("opened_on", &s)));
         let currency = need(errors, "currency", self.currency).and_then(|s| {
             Currency::parse(&s).or_else(|| {
                 errors.push(FieldError::new(Code::FieldInvalid, "currency", "three upper-case letters (ISO 4217)"));

@@ -25,7 +25,8 @@ pub(crate) fn date(field: &str, s: &str) -> Result<Date, FieldError> {
 
 /// Parses `YYYY-MM`.
 pub(crate) fn month(field: &str, s: &str) -> Result<YearMonth, FieldError> {
-    YearMonth::parse(s).ok_or_else(|| FieldError::new(Code::DateInvalid, field, "a month is written YYYY-MM, 1901–2099"))
+    YearMonth::parse(s)
+        .ok_or_else(|| FieldError::new(Code::DateInvalid, field, "a month is written YYYY-MM, 1901–2099"))
 }
 
 /// Parses 64 hexadecimal digits into a SHA-256 digest.

@@ -3,8 +3,8 @@
 use ob_formats::jsonl::{Header, Reader, Writer, parse_record};
 use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
 use ob_model::{
-    AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason,
-    RepaymentStatus, Responsibility, YearMonth, identity::prc_check_char,
+    AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus,
+    Responsibility, YearMonth, identity::prc_check_char,
 };
 use proptest::prelude::*;
 use std::fmt::Write as _;
@@ -92,19 +92,27 @@ fn date() -> impl Strategy<Value = time::Date> {
 }
 
 fn record() -> impl Strategy<Value = Record> {
-    let consent = (identity(), date(), 0i64..3000, any::<[u8; 32]>(), prop::option::of("[A-Z0-9-]{1,20}"), any::<bool>())
-        .prop_map(|(subject, granted_on, days, evidence_sha256, consent_ref, inquire)| {
-            Record::Consent(ConsentRecord {
-                subject,
-                scope: if inquire { ConsentScope::Inquire } else { ConsentScope::Report },
-                purpose: inquire.then_some(QueryReason::LoanApproval),
-                granted_on,
-                expires_on: granted_on + time::Duration::days(days),
-                evidence_sha256,
-                consent_ref,
-            })
-        });
-    let account = (identity(), "[A-Za-z0-9-]{1,30}", prop::sample::select(AccountType::ALL.to_vec()), date(), 0i64..1_000_000_000, 1u16..360)
+    let consent =
+        (identity(), date(), 0i64..3000, any::<[u8; 32]>(), prop::option::of("[A-Z0-9-]{1,20}"), any::<bool>())
+            .prop_map(|(subject, granted_on, days, evidence_sha256, consent_ref, inquire)| {
+                Record::Consent(ConsentRecord {
+                    subject,
+                    scope: if inquire { ConsentScope::Inquire } else { ConsentScope::Report },
+                    purpose: inquire.then_some(QueryReason::LoanApproval),
+                    granted_on,
+                    expires_on: granted_on + time::Duration::days(days),
+                    evidence_sha256,
+                    consent_ref,
+                })
+            });
+    let account = (
+        identity(),
+        "[A-Za-z0-9-]{1,30}",
+        prop::sample::select(AccountType::ALL.to_vec()),
+        date(),
+        0i64..1_000_000_000,
+        1u16..360,
+    )
         .prop_map(|(subject, account_key, account_type, opened_on, limit, periods)| {
             Record::Account(AccountRecord {
                 account_key,
@@ -117,7 +125,15 @@ fn record() -> impl Strategy<Value = Record> {
                 responsibility: Responsibility::Individual,
             })
         });
-    let month = ("[A-Za-z0-9-]{1,30}", 2005i32..2030, 1u8..=12, 0i64..1_000_000, 0u32..400, any::<bool>(), prop::option::of(0i64..9_000_000))
+    let month = (
+        "[A-Za-z0-9-]{1,30}",
+        2005i32..2030,
+        1u8..=12,
+        0i64..1_000_000,
+        0u32..400,
+        any::<bool>(),
+        prop::option::of(0i64..9_000_000),
+    )
         .prop_map(|(account_key, y, m, balance, dpd, class, limit)| {
             let month = YearMonth::new(y, m).unwrap();
             let status = RepaymentStatus::from_days_past_due(dpd);

@@ -161,7 +161,10 @@ impl RepaymentStatus {
     /// Whether this status is negative information (overdue or a bad outcome).
     pub fn is_negative(self) -> bool {
         self.overdue_periods().is_some()
-            || matches!(self, RepaymentStatus::BadDebt | RepaymentStatus::GuarantorPaid | RepaymentStatus::AssetTransfer)
+            || matches!(
+                self,
+                RepaymentStatus::BadDebt | RepaymentStatus::GuarantorPaid | RepaymentStatus::AssetTransfer
+            )
     }
 
     /// Whether the status ends the account (no further months are expected).

@@ -78,8 +78,8 @@ const PRC_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4
 const PRC_CHECK: [u8; 11] = *b"10X98765432";
 /// The province-level codes (first two digits) of GB/T 2260.
 const PRC_PROVINCES: [u8; 34] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
-    62, 63, 64, 65, 71, 81, 82,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82,
 ];
 
 /// The check character for the first 17 digits of a PRC resident ID.
@@ -128,10 +128,7 @@ impl DocumentNumber {
             DocumentType::UsSsn => (0, 4),
         };
         let n = self.number.len();
-        self.number
-            .char_indices()
-            .map(|(i, c)| if i < keep_head || i >= n - keep_tail { c } else { '*' })
-            .collect()
+        self.number.char_indices().map(|(i, c)| if i < keep_head || i >= n - keep_tail { c } else { '*' }).collect()
     }
 
     /// For a PRC resident ID, the birth date it carries.

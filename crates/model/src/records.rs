@@ -255,7 +255,11 @@ impl MonthRecord {
                     errors.push(inconsistent("overdue status does not match days past due"));
                 }
                 if self.past_due_minor == 0 {
-                    errors.push(err(Code::StatusInconsistent, "past_due_amount", "overdue status with nothing past due"));
+                    errors.push(err(
+                        Code::StatusInconsistent,
+                        "past_due_amount",
+                        "overdue status with nothing past due",
+                    ));
                 }
             }
             S::Normal | S::NothingDue | S::Settled => {

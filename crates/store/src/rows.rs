@@ -1,6 +1,9 @@
 //! The rows the store keeps. Amounts are minor units; times are unix seconds UTC.
 
-use ob_model::{AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility, YearMonth};
+use ob_model::{
+    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    YearMonth,
+};
 use time::Date;
 
 macro_rules! id_type {

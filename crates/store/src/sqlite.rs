@@ -160,7 +160,12 @@ fn subject_row(r: &Row<'_>) -> rusqlite::Result<SubjectRow> {
 }
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
-    Ok(AccountRow { id: AccountId(r.get(0)?), org_id: OrgId(r.get(1)?), account_key: r.get(2)?, subject_id: SubjectId(r.get(3)?) })
+    Ok(AccountRow {
+        id: AccountId(r.get(0)?),
+        org_id: OrgId(r.get(1)?),
+        account_key: r.get(2)?,
+        subject_id: SubjectId(r.get(3)?),
+    })
 }
 
 fn consent_row(r: &Row<'_>) -> rusqlite::Result<ConsentRow> {
@@ -249,10 +254,18 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
     })
 }
 
-const MONTH_COLUMNS: &str = "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, \
-    balance_minor, used_minor, due_minor, paid_minor, past_due_minor, days_past_due, status, class5, \
-    last_payment_on, closed_on, credit_limit_minor";
+/// The columns of `account_months`, as a literal so that statements are built at compile time.
+macro_rules! month_columns {
+    () => {
+        "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
+         due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
+         credit_limit_minor"
+    };
+}
 
+// Hot queries have no ORDER BY or GROUP BY: this SQLite recompiles (sqlite3Reprepare) a statement
+// with ORDER BY/GROUP BY and an equality on a bound parameter every time the parameter changes,
+// which cost 13% of ingest. Rows are sorted and reduced in Rust instead (docs/benchmarks.md).
 impl Tx<'_> {
     fn one<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
         let mut st = self.0.prepare_cached(sql).map_err(backend)?;
@@ -310,7 +323,7 @@ impl Reader for Tx<'_> {
 
     fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
         self.all(
-            "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = ?1 ORDER BY doc_type",
+            "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = ?1",
             [subject.0],
             |r| {
                 Ok(DocumentRow {
@@ -321,16 +334,24 @@ impl Reader for Tx<'_> {
                 })
             },
         )
+        .map(|mut v| {
+            v.sort_by_key(|d| d.doc_type);
+            v
+        })
     }
 
     fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
         self.all(
             "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
                     consent_ref, batch_id, recorded_at
-             FROM consents WHERE subject_id = ?1 ORDER BY id",
+             FROM consents WHERE subject_id = ?1",
             [subject.0],
             consent_row,
         )
+        .map(|mut v| {
+            v.sort_by_key(|c| c.id);
+            v
+        })
     }
 
     fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>> {
@@ -351,11 +372,16 @@ impl Reader for Tx<'_> {
     }
 
     fn month_versions(&self, account: AccountId) -> Result<Vec<(YearMonth, u32)>> {
-        self.all(
-            "SELECT month, MAX(version) FROM account_months WHERE account_id = ?1 GROUP BY month",
-            [account.0],
-            |r| Ok((month_col(r, 0)?, r.get(1)?)),
-        )
+        let rows: Vec<(YearMonth, u32)> =
+            self.all("SELECT month, version FROM account_months WHERE account_id = ?1", [account.0], |r| {
+                Ok((month_col(r, 0)?, r.get(1)?))
+            })?;
+        let mut latest = std::collections::BTreeMap::new();
+        for (month, version) in rows {
+            let v = latest.entry(month).or_insert(version);
+            *v = (*v).max(version);
+        }
+        Ok(latest.into_iter().collect())
     }
 
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
@@ -378,46 +404,72 @@ impl Reader for Tx<'_> {
 
     fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
         self.all(
-            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = ?1 ORDER BY id",
+            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = ?1",
             [subject.0],
             account_row,
         )
+        .map(|mut v| {
+            v.sort_by_key(|a| a.id);
+            v
+        })
     }
 
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
         self.one(
             "SELECT account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency,
                     credit_limit_minor, periods, due_day, responsibility
-             FROM account_versions WHERE account_id = ?1 AND recorded_at <= ?2
-             ORDER BY version DESC LIMIT 1",
+             FROM account_versions WHERE account_id = ?1 AND recorded_at <= ?2",
             params![account.0, recorded_at_max],
             version_row,
         )
+        .map(|v| v.into_iter().max_by_key(|v| v.version))
     }
 
-    fn months(&self, account: AccountId, from: YearMonth, to: YearMonth, recorded_at_max: i64) -> Result<Vec<MonthRow>> {
+    fn months(
+        &self,
+        account: AccountId,
+        from: YearMonth,
+        to: YearMonth,
+        recorded_at_max: i64,
+    ) -> Result<Vec<MonthRow>> {
         // Latest version per month among those recorded by the cut-off: SQLite's bare-column
         // rule for MAX() returns the other columns from the row holding the maximum.
-        let sql = format!(
-            "SELECT {MONTH_COLUMNS}, MAX(version) FROM account_months
-             WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3 AND recorded_at <= ?4
-             GROUP BY month ORDER BY month"
+        const SQL: &str = concat!(
+            "SELECT ",
+            month_columns!(),
+            " FROM account_months
+             WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3 AND recorded_at <= ?4"
         );
-        self.all(&sql, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)
+        let mut rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
+        // The latest version of each month: sort by (month, version) and keep the last of each run.
+        rows.sort_by_key(|m| (m.month, m.version));
+        let mut latest: Vec<MonthRow> = Vec::with_capacity(rows.len());
+        for row in rows {
+            match latest.last_mut() {
+                Some(last) if last.month == row.month => *last = row,
+                _ => latest.push(row),
+            }
+        }
+        Ok(latest)
     }
 
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
         self.all(
             "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries
-             WHERE subject_id = ?1 AND at BETWEEN ?2 AND ?3 ORDER BY at, id",
+             WHERE subject_id = ?1 AND at BETWEEN ?2 AND ?3",
             params![subject.0, from_at, to_at],
             inquiry_row,
         )
+        .map(|mut v| {
+            v.sort_by_key(|q| (q.inquiry.at, q.id));
+            v
+        })
     }
 
     fn audit_last(&self) -> Result<Option<AuditRow>> {
         self.one(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+             WHERE seq = (SELECT MAX(seq) FROM audit_events)",
             [],
             audit_row,
         )
@@ -453,12 +505,18 @@ fn i64_of(v: u64) -> Result<i64> {
 
 impl Writer for Tx<'_> {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.exec("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2", [key, value])
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            [key, value],
+        )
     }
 
     fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId> {
-        self.insert("INSERT INTO organizations (code, name, created_at) VALUES (?1, ?2, ?3)", params![code, name, created_at])
-            .map(OrgId)
+        self.insert(
+            "INSERT INTO organizations (code, name, created_at) VALUES (?1, ?2, ?3)",
+            params![code, name, created_at],
+        )
+        .map(OrgId)
     }
 
     fn insert_batch(&mut self, b: &NewBatch) -> Result<BatchId> {
@@ -544,9 +602,13 @@ impl Writer for Tx<'_> {
     }
 
     fn insert_month(&mut self, m: &MonthRow) -> Result<()> {
-        let sql = format!("INSERT INTO account_months ({MONTH_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)");
+        const SQL: &str = concat!(
+            "INSERT INTO account_months (",
+            month_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        );
         self.exec(
-            &sql,
+            SQL,
             params![
                 m.account_id.0,
                 m.month.yyyymm(),

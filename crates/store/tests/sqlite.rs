@@ -4,7 +4,14 @@ use ob_model::{RepaymentStatus, YearMonth};
 use ob_store::sqlite::SqliteStore;
 use ob_store::*;
 
-fn month_row(account: AccountId, subject: SubjectId, month: &str, version: u32, recorded_at: i64, balance: i64) -> MonthRow {
+fn month_row(
+    account: AccountId,
+    subject: SubjectId,
+    month: &str,
+    version: u32,
+    recorded_at: i64,
+    balance: i64,
+) -> MonthRow {
     let month = YearMonth::parse(month).unwrap();
     MonthRow {
         account_id: account,
@@ -56,7 +63,8 @@ fn months_as_of_pick_the_latest_version_recorded_by_then() {
 
     let r = store.read().unwrap();
     let (from, to) = (YearMonth::parse("2023-01").unwrap(), YearMonth::parse("2024-12").unwrap());
-    let balances = |at| r.months(account, from, to, at).unwrap().iter().map(|m| (m.version, m.balance_minor)).collect::<Vec<_>>();
+    let balances =
+        |at| r.months(account, from, to, at).unwrap().iter().map(|m| (m.version, m.balance_minor)).collect::<Vec<_>>();
     assert_eq!(balances(99), vec![]);
     assert_eq!(balances(150), vec![(1, 5_000), (1, 6_000)]);
     assert_eq!(balances(200), vec![(2, 4_000), (1, 6_000)]);

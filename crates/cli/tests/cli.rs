@@ -1,0 +1,131 @@
+//! The `openbureau` binary: commands, output and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openbureau"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("OPENBUREAU_KEY")
+        .env_remove("OPENBUREAU_DATA")
+        .env_remove("OPENBUREAU_KEY_FILE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+const HEADER: &str = r#"{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"HB"}"#;
+const ZHANG: &str =
+    r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+
+fn write_file(dir: &Path, name: &str, lines: &[String]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
+    path
+}
+
+fn good_lines() -> Vec<String> {
+    vec![
+        format!(
+            r#"{{"kind":"consent","subject":{ZHANG},"scope":"report","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{}"}}"#,
+            "ab".repeat(32)
+        ),
+        format!(
+            r#"{{"kind":"account","account_key":"A1","subject":{ZHANG},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":500000}}"#
+        ),
+        r#"{"kind":"month","account_key":"A1","month":"2024-05","balance":100,"status":"N"}"#.to_owned(),
+    ]
+}
+
+#[test]
+fn ingest_with_rejections_exits_0_and_writes_feedback_then_reingest_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut lines = good_lines();
+    lines.push(
+        r#"{"kind":"month","account_key":"A1","month":"2024-06","balance":100,"status":"N","merchant":"shop"}"#
+            .to_owned(),
+    );
+    let file = write_file(dir.path(), "hb.jsonl", &lines);
+    let out = run(&data, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("3 accepted") && said.contains("1 rejected (FIELD_BANNED 1)"), "{said}");
+    let feedback: Vec<_> = std::fs::read_dir(data.join("feedback")).unwrap().collect();
+    assert_eq!(feedback.len(), 1);
+    let again = run(&data, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(text(&again).contains("already ingested as batch 1"), "{}", text(&again));
+}
+
+#[test]
+fn unreadable_or_headerless_files_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let missing = run(&data, &["ingest", dir.path().join("nope.jsonl").to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"kind\":\"month\"}\n").unwrap();
+    let out = run(&data, &["ingest", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("line 1: HEADER_INVALID"), "{}", text(&out));
+    let usage = run(&data, &["report"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn report_in_text_and_json_and_for_an_unknown_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    assert_eq!(run(&data, &["ingest", file.to_str().unwrap()]).status.code(), Some(0));
+    let out = run(&data, &["report", "--doc-number", "11010519491231002X", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["account_groups"][0]["accounts"][0]["credit_limit"], 500000);
+    assert_eq!(report["account_groups"][0]["accounts"][0]["history"].as_array().unwrap().len(), 60);
+    let out = run(&data, &["report", "--doc-number", "11010519491231002X"]);
+    assert!(text(&out).contains("信息概要 Summary"));
+    let nobody = run(&data, &["report", "--doc-number", "110101199003070015"]);
+    assert_eq!(nobody.status.code(), Some(2), "{}", text(&nobody));
+    assert!(text(&nobody).contains("no credit file"));
+    let bad_id = run(&data, &["report", "--doc-number", "110101199003070016"]);
+    assert_eq!(bad_id.status.code(), Some(2));
+    assert!(!text(&bad_id).contains("110101199003070016"), "errors never echo an ID number");
+    let refused = run(&data, &["report", "--doc-number", "11010519491231002X", "--org", "HB", "--reason", "02"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused).contains("NO_CONSENT"));
+    let audit = run(&data, &["audit", "verify"]);
+    assert!(text(&audit).contains("audit chain intact"), "{}", text(&audit));
+}
+
+#[test]
+fn demo_builds_a_store_and_refuses_to_overwrite_a_store_that_is_not_a_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let out = run(&data, &["demo", "--people", "120", "--months", "12"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("个人信用报告"), "{said}");
+    assert!(said.contains("grid check: all"), "{said}");
+    assert!(data.join("furnishers/HUABEI").is_dir());
+    // A demo store may be replaced by a new demo.
+    assert_eq!(run(&data, &["demo", "--people", "50", "--months", "6"]).status.code(), Some(0));
+
+    let real = dir.path().join("real");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    assert_eq!(run(&real, &["ingest", file.to_str().unwrap()]).status.code(), Some(0));
+    let refused = run(&real, &["demo", "--people", "10"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused).contains("not a demo"), "{}", text(&refused));
+    assert_eq!(
+        run(&real, &["report", "--doc-number", "11010519491231002X"]).status.code(),
+        Some(0),
+        "the real store is intact"
+    );
+}
