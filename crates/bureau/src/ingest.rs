@@ -8,7 +8,7 @@
 use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, Result, audit};
 use ob_formats::jsonl;
-use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record};
+use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record};
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
@@ -306,6 +306,8 @@ impl Batch<'_> {
             Record::Consent(c) => self.consent(c),
             Record::Account(a) => self.account(a),
             Record::Month(m) => self.month(m),
+            Record::Delete(d) => self.delete(d),
+            Record::Notice(n) => self.notice(n),
         }
     }
 
@@ -453,7 +455,19 @@ impl Batch<'_> {
             periods: a.terms.periods,
             due_day: a.terms.due_day,
             responsibility: a.responsibility,
+            credit_line_id: None,
+            deleted: false,
         };
+        if let Some(line_key) = &a.credit_line_key {
+            match self.load_account(line_key)? {
+                Some(i) if self.accounts[i].terms.account_type.is_revolving() && !self.accounts[i].terms.deleted => {
+                    terms.credit_line_id = Some(self.accounts[i].id);
+                }
+                _ => {
+                    return reject(Code::UnknownAccount, "credit_line_key", "no open revolving line of this furnisher has this key");
+                }
+            }
+        }
         let Some(index) = self.load_account(&a.account_key)? else {
             let id = self.w.insert_account(self.org, &a.account_key, subject)?;
             terms.account_id = id;
@@ -473,7 +487,8 @@ impl Batch<'_> {
             return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
         }
         let old = &info.terms;
-        let same = (
+        let same = !old.deleted
+            && (
             old.account_type,
             old.opened_on,
             old.currency,
@@ -500,16 +515,29 @@ impl Batch<'_> {
         Ok(Outcome::Stored)
     }
 
+    /// The batch index of one of this furnisher's live accounts, or the rejection to give.
+    fn own_account(&mut self, key: &str) -> Result<std::result::Result<usize, Outcome>> {
+        let Some(index) = self.load_account(key)? else {
+            let outcome = if self.w.account_key_held_elsewhere(self.org, key)? {
+                reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")?
+            } else {
+                reject(Code::UnknownAccount, "account_key", "no account with this key: send its account record first")?
+            };
+            return Ok(Err(outcome));
+        };
+        if self.accounts[index].terms.deleted {
+            return Ok(Err(reject(Code::AccountConflict, "account_key", "this account was deleted; send its account record to restore it")?));
+        }
+        Ok(Ok(index))
+    }
+
     fn month(&mut self, m: &MonthRecord) -> Result<Outcome> {
         if let Some(e) = self.not_future("settled_on", m.settled_on) {
             return Ok(Outcome::Rejected(vec![e]));
         }
-        let Some(index) = self.load_account(&m.account_key)? else {
-            return if self.w.account_key_held_elsewhere(self.org, &m.account_key)? {
-                reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")
-            } else {
-                reject(Code::UnknownAccount, "account_key", "no account with this key: send its account record first")
-            };
+        let index = match self.own_account(&m.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(outcome),
         };
         let info = &mut self.accounts[index];
         let (account, subject) = (info.id, info.subject_id);
@@ -529,6 +557,64 @@ impl Batch<'_> {
         }
         let version = self.next_month_version(index, m.month)?;
         self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
+        Ok(Outcome::Stored)
+    }
+
+    /// Deletes months (tombstone versions) or the whole account (a deleted version of its terms).
+    fn delete(&mut self, d: &DeleteRecord) -> Result<Outcome> {
+        let index = match self.own_account(&d.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(outcome),
+        };
+        let Some((from, to)) = d.months else {
+            let info = &mut self.accounts[index];
+            let mut terms = info.terms.clone();
+            terms.version += 1;
+            terms.deleted = true;
+            terms.batch_id = Some(self.batch);
+            terms.recorded_at = self.now;
+            self.w.insert_account_version(&terms)?;
+            info.terms = terms;
+            return Ok(Outcome::Stored);
+        };
+        self.next_month_version(index, from)?; // loads the stored months
+        let info = &mut self.accounts[index];
+        let mut stored: Vec<YearMonth> = info
+            .month_versions
+            .as_ref()
+            .map(|v| v.keys().copied().filter(|m| (from..=to).contains(m)).collect())
+            .unwrap_or_default();
+        stored.sort();
+        info.batch_months.retain(|m| !(from..=to).contains(m));
+        let (account, subject) = (info.id, info.subject_id);
+        if stored.is_empty() {
+            return Ok(Outcome::Unchanged);
+        }
+        for month in stored {
+            let version = self.next_month_version(index, month)?;
+            self.w.insert_month(&tombstone(account, subject, month, version, self.batch, self.now))?;
+        }
+        Ok(Outcome::Stored)
+    }
+
+    fn notice(&mut self, n: &NoticeRecord) -> Result<Outcome> {
+        if let Some(e) = self.not_future("notified_on", n.notified_on) {
+            return Ok(Outcome::Rejected(vec![e]));
+        }
+        let index = match self.own_account(&n.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(outcome),
+        };
+        let info = &self.accounts[index];
+        let row = NoticeRow {
+            account_id: info.id,
+            subject_id: info.subject_id,
+            notified_on: n.notified_on,
+            channel: n.channel,
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+        };
+        self.w.insert_notice(&row)?;
         Ok(Outcome::Stored)
     }
 
@@ -590,5 +676,31 @@ fn month_row(
         last_payment_on: m.last_payment_on,
         closed_on: m.closed_on,
         credit_limit_minor: m.credit_limit_minor,
+        deleted: false,
+    }
+}
+
+/// A version that deletes a month: reports treat the month as never reported from then on.
+fn tombstone(account: AccountId, subject: SubjectId, month: YearMonth, version: u32, batch: BatchId, now: i64) -> MonthRow {
+    MonthRow {
+        account_id: account,
+        month,
+        version,
+        subject_id: subject,
+        batch_id: Some(batch),
+        recorded_at: now,
+        settled_on: month.last_day(),
+        balance_minor: 0,
+        used_minor: 0,
+        due_minor: 0,
+        paid_minor: 0,
+        past_due_minor: 0,
+        days_past_due: 0,
+        status: ob_model::RepaymentStatus::Unknown,
+        class5: None,
+        last_payment_on: None,
+        closed_on: None,
+        credit_limit_minor: None,
+        deleted: true,
     }
 }

@@ -126,9 +126,10 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
 
 fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     let state = if a.closed { "已结清 closed" } else { "正常 open" };
+    let line = a.credit_line_number.map(|n| format!("  所属额度 under line [{n}]")).unwrap_or_default();
     writeln!(
         out,
-        "  [{}] {}  开立 opened {}  额度 limit {}  {}",
+        "  [{}] {}  开立 opened {}  额度 limit {}  {}{line}",
         a.number,
         a.institution,
         a.opened_on,

@@ -217,6 +217,8 @@ pub struct AccountDetail {
     pub credit_limit: i64,
     /// Instalments, for loans.
     pub periods: Option<u16>,
+    /// For a sub-account (R4), the report number of the credit line it was drawn under.
+    pub credit_line_number: Option<u32>,
     /// Whether closed (last status C or G).
     pub closed: bool,
     /// The latest month reported.
@@ -372,29 +374,18 @@ pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportCon
     let cutoff = end_of_day(ctx.as_of);
     let identity = identity_section(r, keys, subject)?;
     let mut names = Institutions::new(r, ctx.copy);
-    let mut details: Vec<(AccountType, AccountDetail)> = Vec::new();
+    // (account, its credit line, detail), in opening order.
+    let mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)> = Vec::new();
     for account in r.accounts_of(subject)? {
-        let Some(terms) = r.account_version(account.id, cutoff)? else { continue };
+        let Some(terms) = r.account_version(account.id, cutoff)?.filter(|t| !t.deleted) else { continue };
         let institution = names.name(account.org_id)?;
-        details.push((terms.account_type, account_detail(r, &account, &terms, institution, ctx.as_of, cutoff)?));
+        let detail = account_detail(r, &account, &terms, institution, ctx.as_of, cutoff)?;
+        details.push((account.id, terms.credit_line_id, detail));
     }
-    details.sort_by_key(|(_, d)| d.opened_on);
+    details.sort_by_key(|(id, _, d)| (d.opened_on, *id));
     let inquiries = r.inquiries_of(subject, 0, cutoff)?;
     let queries = query_records(&inquiries, &mut names, ctx.as_of)?;
-    let mut groups = Vec::new();
-    let mut number = 0;
-    for t in AccountType::REPORT_ORDER {
-        let mut accounts: Vec<AccountDetail> =
-            details.iter().filter(|(k, _)| *k == t).map(|(_, d)| d.clone()).collect();
-        if accounts.is_empty() {
-            continue;
-        }
-        for a in &mut accounts {
-            number += 1;
-            a.number = number;
-        }
-        groups.push(AccountGroup { account_type: t, title_zh: t.title_zh(), title_en: t.title_en(), accounts });
-    }
+    let groups = number_and_group(details);
     let summary = summarize(&groups, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -415,6 +406,31 @@ pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportCon
     };
     debug_assert_eq!(report.summary, summarize(&report.account_groups, &inquiries, ctx.as_of));
     Ok(report)
+}
+
+/// Numbers the accounts in report order (groups in risk order, oldest first within a group), links
+/// sub-accounts to their credit line's number, and groups them.
+fn number_and_group(mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)>) -> Vec<AccountGroup> {
+    details.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
+    let mut numbers = HashMap::new();
+    for (i, (id, _, d)) in details.iter_mut().enumerate() {
+        d.number = i as u32 + 1;
+        numbers.insert(*id, d.number);
+    }
+    let mut groups: Vec<AccountGroup> = Vec::new();
+    for (_, line, mut d) in details {
+        d.credit_line_number = line.and_then(|l| numbers.get(&l).copied());
+        match groups.last_mut() {
+            Some(g) if g.account_type == d.account_type => g.accounts.push(d),
+            _ => groups.push(AccountGroup {
+                account_type: d.account_type,
+                title_zh: d.account_type.title_zh(),
+                title_en: d.account_type.title_en(),
+                accounts: vec![d],
+            }),
+        }
+    }
+    groups
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -472,7 +488,8 @@ fn account_detail(
 ) -> Result<AccountDetail> {
     let to = YearMonth::of(as_of);
     let from = to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2);
-    let months = r.months(account.id, from, to, cutoff)?;
+    let mut months = r.months(account.id, from, to, cutoff)?;
+    months.retain(|m| !m.deleted);
     let latest_row = months.last();
     let history = history(&months, terms.opened_on);
     let status_line: String = history
@@ -500,6 +517,7 @@ fn account_detail(
         currency: terms.currency,
         credit_limit,
         periods: terms.periods,
+        credit_line_number: None,
         closed: latest_row.is_some_and(|m| m.status.is_terminal()),
         latest: latest_row.map(|m| LatestMonth {
             month: m.month,

@@ -5,9 +5,9 @@
 //! [`Entry`] holding either the validated record or every problem found in it.
 
 use crate::text;
-use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
+use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, Terms};
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, QueryReason,
+    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, NoticeChannel, QueryReason,
     RepaymentStatus, Responsibility, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
@@ -268,6 +268,18 @@ struct Wire<'a> {
     terms: Option<WireTerms>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     responsibility: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    credit_line_key: Option<Cow<'a, str>>,
+    // delete
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    from_month: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    to_month: Option<Cow<'a, str>>,
+    // notice
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    notified_on: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    channel: Option<Cow<'a, str>>,
     // month
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     month: Option<Cow<'a, str>>,
@@ -327,8 +339,19 @@ struct WireTerms {
 /// The fields each kind may carry (besides `kind`).
 const CONSENT_FIELDS: &[&str] =
     &["subject", "scope", "purpose", "granted_on", "expires_on", "evidence_sha256", "consent_ref"];
-const ACCOUNT_FIELDS: &[&str] =
-    &["account_key", "subject", "account_type", "opened_on", "currency", "credit_limit", "terms", "responsibility"];
+const ACCOUNT_FIELDS: &[&str] = &[
+    "account_key",
+    "subject",
+    "account_type",
+    "opened_on",
+    "currency",
+    "credit_limit",
+    "terms",
+    "responsibility",
+    "credit_line_key",
+];
+const DELETE_FIELDS: &[&str] = &["account_key", "from_month", "to_month"];
+const NOTICE_FIELDS: &[&str] = &["account_key", "notified_on", "channel"];
 const MONTH_FIELDS: &[&str] = &[
     "account_key",
     "month",
@@ -357,12 +380,14 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
         "consent" => wire.fields_only(CONSENT_FIELDS, &mut errors).and_then(|w| w.consent(&mut errors)),
         "account" => wire.fields_only(ACCOUNT_FIELDS, &mut errors).and_then(|w| w.account(&mut errors)),
         "month" => wire.fields_only(MONTH_FIELDS, &mut errors).and_then(|w| w.month(&mut errors)),
+        "delete" => wire.fields_only(DELETE_FIELDS, &mut errors).and_then(|w| w.delete(&mut errors)),
+        "notice" => wire.fields_only(NOTICE_FIELDS, &mut errors).and_then(|w| w.notice(&mut errors)),
         "header" => {
             errors.push(FieldError::new(Code::HeaderInvalid, "kind", "a header is only allowed on the first line"));
             None
         }
         _ => {
-            errors.push(FieldError::new(Code::UnknownKind, "kind", "kind must be consent, account or month"));
+            errors.push(FieldError::new(Code::UnknownKind, "kind", "kind must be consent, account, month, delete or notice"));
             None
         }
     };
@@ -372,6 +397,8 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             Record::Consent(c) => c.check(),
             Record::Account(a) => a.check(),
             Record::Month(m) => m.check(),
+            Record::Delete(d) => d.check(),
+            Record::Notice(_) => Vec::new(),
         });
     }
     match record {
@@ -446,7 +473,7 @@ fn code<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -
 }
 
 impl<'a> Wire<'a> {
-    fn present(&self) -> [(&'static str, bool); 27] {
+    fn present(&self) -> [(&'static str, bool); 32] {
         [
             ("account_key", self.account_key.is_some()),
             ("subject", self.subject.is_some()),
@@ -474,6 +501,11 @@ impl<'a> Wire<'a> {
             ("class5", self.class5.is_some()),
             ("last_payment_on", self.last_payment_on.is_some()),
             ("closed_on", self.closed_on.is_some()),
+            ("credit_line_key", self.credit_line_key.is_some()),
+            ("from_month", self.from_month.is_some()),
+            ("to_month", self.to_month.is_some()),
+            ("notified_on", self.notified_on.is_some()),
+            ("channel", self.channel.is_some()),
             ("kind", true),
         ]
     }
@@ -576,7 +608,38 @@ impl<'a> Wire<'a> {
             credit_limit_minor: credit_limit?,
             terms: Terms { periods: terms.periods, due_day: terms.due_day },
             responsibility: responsibility?,
+            credit_line_key: self.credit_line_key.map(Cow::into_owned),
         }))
+    }
+
+    fn delete(self, errors: &mut Vec<FieldError>) -> Option<Record> {
+        let account_key = need(errors, "account_key", self.account_key);
+        let months = match (self.from_month, self.to_month) {
+            (None, None) => Some(None),
+            (Some(from), Some(to)) => {
+                let from = parse_with(errors, text::month("from_month", &from));
+                let to = parse_with(errors, text::month("to_month", &to));
+                from.zip(to).map(Some)
+            }
+            (None, Some(_)) => {
+                missing(errors, "from_month");
+                None
+            }
+            (Some(_), None) => {
+                missing(errors, "to_month");
+                None
+            }
+        };
+        Some(Record::Delete(DeleteRecord { account_key: account_key?.into_owned(), months: months? }))
+    }
+
+    fn notice(self, errors: &mut Vec<FieldError>) -> Option<Record> {
+        let account_key = need(errors, "account_key", self.account_key);
+        let notified_on =
+            need(errors, "notified_on", self.notified_on).and_then(|s| parse_with(errors, text::date("notified_on", &s)));
+        let channel = need(errors, "channel", self.channel)
+            .and_then(|s| code(errors, "channel", &s, NoticeChannel::parse, "sms, app, email, letter, phone"));
+        Some(Record::Notice(NoticeRecord { account_key: account_key?.into_owned(), notified_on: notified_on?, channel: channel? }))
     }
 
     fn month(self, errors: &mut Vec<FieldError>) -> Option<Record> {
@@ -688,6 +751,21 @@ fn to_wire(record: &Record) -> Wire<'_> {
             terms: (a.terms != Terms::default())
                 .then_some(WireTerms { periods: a.terms.periods, due_day: a.terms.due_day }),
             responsibility: Some(Cow::Borrowed(a.responsibility.as_str())),
+            credit_line_key: a.credit_line_key.as_deref().map(Cow::Borrowed),
+            ..Wire::default()
+        },
+        Record::Delete(d) => Wire {
+            kind: Cow::Borrowed("delete"),
+            account_key: Some(Cow::Borrowed(&d.account_key)),
+            from_month: d.months.map(|(from, _)| Cow::Owned(from.to_string())),
+            to_month: d.months.map(|(_, to)| Cow::Owned(to.to_string())),
+            ..Wire::default()
+        },
+        Record::Notice(n) => Wire {
+            kind: Cow::Borrowed("notice"),
+            account_key: Some(Cow::Borrowed(&n.account_key)),
+            notified_on: Some(date_cow(n.notified_on)),
+            channel: Some(Cow::Borrowed(n.channel.as_str())),
             ..Wire::default()
         },
         Record::Month(m) => Wire {

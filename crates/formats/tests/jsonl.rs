@@ -123,6 +123,7 @@ fn record() -> impl Strategy<Value = Record> {
                 credit_limit_minor: limit,
                 terms: Terms { periods: Some(periods), due_day: Some(9) },
                 responsibility: Responsibility::Individual,
+                credit_line_key: None,
             })
         });
     let month = (

@@ -281,6 +281,22 @@ code_list! {
     }
 }
 
+code_list! {
+    /// How a notice before negative reporting reached the person.
+    NoticeChannel {
+        /// Text message.
+        Sms = "sms",
+        /// In-app message.
+        App = "app",
+        /// E-mail.
+        Email = "email",
+        /// Letter.
+        Letter = "letter",
+        /// Telephone call.
+        Phone = "phone",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

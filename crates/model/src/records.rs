@@ -4,7 +4,7 @@
 //! Building one means its fields are individually valid; [`MonthRecord::check`] and friends apply
 //! the rules across the fields of one record. Rules that need stored data live in the bureau.
 
-use crate::codes::{AccountType, Classification, ConsentScope, QueryReason, RepaymentStatus, Responsibility};
+use crate::codes::{AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility};
 use crate::error::{Code, FieldError};
 use crate::identity::DocumentNumber;
 use crate::limits;
@@ -70,6 +70,9 @@ pub struct AccountRecord {
     pub terms: Terms,
     /// The person's responsibility.
     pub responsibility: Responsibility,
+    /// For an R4 sub-account (an instalment plan), the key of the furnisher's revolving line it
+    /// was drawn under (the PBOC credit-agreement link).
+    pub credit_line_key: Option<String>,
 }
 
 /// One month of an account's performance (月度表现).
@@ -105,6 +108,29 @@ pub struct MonthRecord {
     pub credit_limit_minor: Option<i64>,
 }
 
+/// A deletion (PBOC-style 213/214): some months of an account, or the whole account. The bureau
+/// records it as a new version, so reports as of earlier days still show what was there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteRecord {
+    /// The account, by the furnisher's key.
+    pub account_key: String,
+    /// The months to delete, inclusive; `None` deletes the whole account.
+    pub months: Option<(YearMonth, YearMonth)>,
+}
+
+
+/// A notice the furnisher gave the person before reporting negative information about an account
+/// (PRC: 征信业管理条例 art. 15; US: FCRA's first negative-information notice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRecord {
+    /// The account, by the furnisher's key.
+    pub account_key: String,
+    /// The day the notice was given.
+    pub notified_on: Date,
+    /// How it was given.
+    pub channel: NoticeChannel,
+}
+
 /// One furnisher record of any kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
@@ -114,6 +140,10 @@ pub enum Record {
     Account(AccountRecord),
     /// A month of performance.
     Month(MonthRecord),
+    /// A deletion of months or of a whole account.
+    Delete(DeleteRecord),
+    /// A notice given before negative reporting.
+    Notice(NoticeRecord),
 }
 
 impl Record {
@@ -123,6 +153,8 @@ impl Record {
             Record::Consent(_) => "consent",
             Record::Account(_) => "account",
             Record::Month(_) => "month",
+            Record::Delete(_) => "delete",
+            Record::Notice(_) => "notice",
         }
     }
 }
@@ -191,6 +223,14 @@ impl AccountRecord {
         check_amount(&mut errors, "credit_limit", self.credit_limit_minor);
         if self.account_type == AccountType::D1 && self.terms.periods.is_none() {
             errors.push(err(Code::FieldMissing, "terms.periods", "a non-revolving loan states its number of periods"));
+        }
+        match (self.account_type, &self.credit_line_key) {
+            (AccountType::R4, Some(k)) if k.is_empty() || k.chars().count() > limits::ACCOUNT_KEY_CHARS_MAX => {
+                errors.push(err(Code::FieldInvalid, "credit_line_key", "account key must be 1–60 characters"))
+            }
+            (AccountType::R4, _) => {}
+            (_, Some(_)) => errors.push(err(Code::FieldInvalid, "credit_line_key", "only an R4 sub-account names a credit line")),
+            (_, None) => {}
         }
         if let Some(day) = self.terms.due_day
             && !(1..=28).contains(&day)
@@ -275,6 +315,16 @@ impl MonthRecord {
         }
         if self.closed_on.is_some() && !self.status.is_terminal() {
             errors.push(err(Code::StatusInconsistent, "closed_on", "a closing month has status C or G"));
+        }
+    }
+}
+
+impl DeleteRecord {
+    /// Rules across the deletion's fields: the range in order.
+    pub fn check(&self) -> Vec<FieldError> {
+        match self.months {
+            Some((from, to)) if to < from => vec![err(Code::DateOrder, "to_month", "to_month is before from_month")],
+            _ => Vec::new(),
         }
     }
 }

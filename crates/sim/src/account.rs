@@ -240,6 +240,7 @@ fn draw_plan(holder: &Holder<'_>, window: &Window, product: Product, rng: &mut S
         credit_limit_minor: drawn.limit_fen,
         terms: drawn.terms,
         responsibility: Responsibility::Individual,
+        credit_line_key: None,
     };
     Some(Plan { account, state: drawn.state, start, first_reported, close_month })
 }

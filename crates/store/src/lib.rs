@@ -78,6 +78,8 @@ pub trait Reader {
         to: ob_model::YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>>;
+    /// Notices given for an account, oldest first.
+    fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>>;
     /// Inquiries into a subject's file with `from_at <= at <= to_at`, oldest first.
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>>;
     /// The newest audit event.
@@ -110,6 +112,8 @@ pub trait Writer: Reader {
     fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()>;
     /// Adds a version of an account-month.
     fn insert_month(&mut self, month: &MonthRow) -> Result<()>;
+    /// Adds a notice.
+    fn insert_notice(&mut self, notice: &NoticeRow) -> Result<()>;
     /// Adds an inquiry.
     fn insert_inquiry(&mut self, inquiry: &NewInquiry) -> Result<InquiryId>;
     /// Appends an audit event (its hashes computed by the caller).

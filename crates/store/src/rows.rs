@@ -172,6 +172,10 @@ pub struct AccountVersionRow {
     pub due_day: Option<u8>,
     /// Responsibility.
     pub responsibility: Responsibility,
+    /// For R4 sub-accounts, the revolving line's account.
+    pub credit_line_id: Option<AccountId>,
+    /// Whether this version deletes the account.
+    pub deleted: bool,
 }
 
 /// One version of one month of an account.
@@ -213,6 +217,25 @@ pub struct MonthRow {
     pub closed_on: Option<Date>,
     /// Credit limit in force this month, when reported.
     pub credit_limit_minor: Option<i64>,
+    /// Whether this version deletes the month.
+    pub deleted: bool,
+}
+
+/// A notice given before negative reporting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRow {
+    /// The account.
+    pub account_id: AccountId,
+    /// The person (distribution key).
+    pub subject_id: SubjectId,
+    /// Day given.
+    pub notified_on: Date,
+    /// Channel.
+    pub channel: ob_model::NoticeChannel,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
 }
 
 /// A batch (one furnisher file).

@@ -201,6 +201,8 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<AccountVersionRow> {
         periods: r.get(9)?,
         due_day: r.get(10)?,
         responsibility: code_col(r, 11, Responsibility::parse, "responsibility")?,
+        credit_line_id: r.get::<_, Option<i64>>(12)?.map(AccountId),
+        deleted: r.get(13)?,
     })
 }
 
@@ -224,6 +226,7 @@ fn month_row(r: &Row<'_>) -> rusqlite::Result<MonthRow> {
         last_payment_on: r.get(15)?,
         closed_on: r.get(16)?,
         credit_limit_minor: r.get(17)?,
+        deleted: r.get(18)?,
     })
 }
 
@@ -259,7 +262,7 @@ macro_rules! month_columns {
     () => {
         "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
          due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
-         credit_limit_minor"
+         credit_limit_minor, deleted"
     };
 }
 
@@ -415,9 +418,9 @@ impl Reader for Tx<'_> {
     }
 
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
-        self.one(
+        self.all(
             "SELECT account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency,
-                    credit_limit_minor, periods, due_day, responsibility
+                    credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted
              FROM account_versions WHERE account_id = ?1 AND recorded_at <= ?2",
             params![account.0, recorded_at_max],
             version_row,
@@ -451,6 +454,27 @@ impl Reader for Tx<'_> {
             }
         }
         Ok(latest)
+    }
+
+    fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
+        self.all(
+            "SELECT account_id, subject_id, notified_on, channel, batch_id, recorded_at FROM notices WHERE account_id = ?1",
+            [account.0],
+            |r| {
+                Ok(NoticeRow {
+                    account_id: AccountId(r.get(0)?),
+                    subject_id: SubjectId(r.get(1)?),
+                    notified_on: r.get(2)?,
+                    channel: code_col(r, 3, ob_model::NoticeChannel::parse, "notice channel")?,
+                    batch_id: r.get::<_, Option<i64>>(4)?.map(BatchId),
+                    recorded_at: r.get(5)?,
+                })
+            },
+        )
+        .map(|mut v| {
+            v.sort_by_key(|n| (n.notified_on, n.recorded_at));
+            v
+        })
     }
 
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
@@ -582,8 +606,8 @@ impl Writer for Tx<'_> {
     fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
         self.exec(
             "INSERT INTO account_versions (account_id, version, subject_id, batch_id, recorded_at, account_type,
-                 opened_on, currency, credit_limit_minor, periods, due_day, responsibility)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 opened_on, currency, credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 v.account_id.0,
                 v.version,
@@ -596,7 +620,9 @@ impl Writer for Tx<'_> {
                 v.credit_limit_minor,
                 v.periods,
                 v.due_day,
-                v.responsibility.as_str()
+                v.responsibility.as_str(),
+                v.credit_line_id.map(|a| a.0),
+                v.deleted
             ],
         )
     }
@@ -605,7 +631,7 @@ impl Writer for Tx<'_> {
         const SQL: &str = concat!(
             "INSERT INTO account_months (",
             month_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
         );
         self.exec(
             SQL,
@@ -627,8 +653,17 @@ impl Writer for Tx<'_> {
                 m.class5.map(Classification::as_str),
                 m.last_payment_on,
                 m.closed_on,
-                m.credit_limit_minor
+                m.credit_limit_minor,
+                m.deleted
             ],
+        )
+    }
+
+    fn insert_notice(&mut self, n: &NoticeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO notices (account_id, subject_id, notified_on, channel, batch_id, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![n.account_id.0, n.subject_id.0, n.notified_on, n.channel.as_str(), n.batch_id.map(|b| b.0), n.recorded_at],
         )
     }
 

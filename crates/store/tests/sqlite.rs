@@ -32,6 +32,7 @@ fn month_row(
         last_payment_on: None,
         closed_on: None,
         credit_limit_minor: None,
+        deleted: false,
     }
 }
 
@@ -104,4 +105,34 @@ fn reopening_applies_no_migration_twice_and_keeps_data() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
+}
+
+#[test]
+fn account_terms_as_of_pick_the_latest_version_recorded_by_then() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let (account, subject) = setup(&mut store);
+    let version = |version, recorded_at, limit| AccountVersionRow {
+        account_id: account,
+        version,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at,
+        account_type: ob_model::AccountType::R1,
+        opened_on: time::macros::date!(2024 - 01 - 01),
+        currency: ob_model::Currency::CNY,
+        credit_limit_minor: limit,
+        periods: None,
+        due_day: None,
+        responsibility: ob_model::Responsibility::Individual,
+        credit_line_id: None,
+        deleted: false,
+    };
+    let mut w = store.write().unwrap();
+    for (v, at, limit) in [(1, 100, 1_000), (2, 200, 2_000), (3, 300, 3_000)] {
+        w.insert_account_version(&version(v, at, limit)).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let limit = |at| r.account_version(account, at).unwrap().map(|v| v.credit_limit_minor);
+    assert_eq!((limit(50), limit(100), limit(250), limit(i64::MAX)), (None, Some(1_000), Some(2_000), Some(3_000)));
 }

@@ -84,6 +84,8 @@ CREATE TABLE account_versions (
     periods            INTEGER,
     due_day            INTEGER,
     responsibility     TEXT NOT NULL,
+    credit_line_id     INTEGER,            -- for R4 sub-accounts: the revolving line's account id
+    deleted            INTEGER NOT NULL DEFAULT 0,   -- 1: the furnisher deleted the account
     PRIMARY KEY (account_id, version)
 ) STRICT, WITHOUT ROWID;
 
@@ -106,8 +108,21 @@ CREATE TABLE account_months (
     last_payment_on    TEXT,
     closed_on          TEXT,
     credit_limit_minor INTEGER,
+    deleted            INTEGER NOT NULL DEFAULT 0,   -- 1: this version deletes the month
     PRIMARY KEY (account_id, month, version)
 ) STRICT, WITHOUT ROWID;
+
+-- Notices given before negative reporting.
+CREATE TABLE notices (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL,
+    subject_id  INTEGER NOT NULL,
+    notified_on TEXT NOT NULL,
+    channel     TEXT NOT NULL,
+    batch_id    INTEGER,
+    recorded_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX notices_account ON notices (account_id);
 
 CREATE TABLE inquiries (
     id         INTEGER PRIMARY KEY,
