@@ -320,11 +320,11 @@ impl Batch<'_> {
     fn subject(&mut self, who: &Identity) -> Result<std::result::Result<SubjectId, FieldError>> {
         let doc_mac = self.keys.document_mac(&who.document);
         let name_mac = self.keys.name_mac(&who.name);
-        if !self.subjects.contains_key(&doc_mac) {
-            if let Some(row) = self.w.subject_by_document(&doc_mac)? {
-                let info = SubjectInfo { id: row.id, name_mac: row.name_mac, birth_date: row.birth_date };
-                self.subjects.insert(doc_mac, info);
-            }
+        if !self.subjects.contains_key(&doc_mac)
+            && let Some(row) = self.w.subject_by_document(&doc_mac)?
+        {
+            let info = SubjectInfo { id: row.id, name_mac: row.name_mac, birth_date: row.birth_date };
+            self.subjects.insert(doc_mac, info);
         }
         if let Some(known) = self.subjects.get(&doc_mac) {
             let (field, differs) = if known.name_mac != name_mac {
