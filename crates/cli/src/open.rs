@@ -43,7 +43,7 @@ impl Context {
         }
         let path = self.key_path();
         if path.exists() {
-            return Keys::load(&path).map_err(|e| usage(e));
+            return Keys::load(&path).map_err(usage);
         }
         if !create {
             return Err(usage(format!(
