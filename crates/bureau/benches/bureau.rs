@@ -67,7 +67,7 @@ fn canonical_file() -> (Vec<u8>, u64) {
         for m in 0..MONTHS {
             let month = first.plus(m);
             let balance = i64::from((i * 7 + m as u32) % 900_000);
-            let late = (i + m as u32) % 23 == 0;
+            let late = (i + m as u32).is_multiple_of(23);
             w.write(&Record::Month(MonthRecord {
                 account_key: format!("ACC{i:08}"),
                 month,
