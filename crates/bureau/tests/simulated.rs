@@ -34,7 +34,7 @@ fn simulate_and_ingest(
         assert_eq!(s.rejected, 0, "{}: {}", f.path.display(), String::from_utf8_lossy(&feedback));
     }
     clock.set(end_month.plus(1).day(20).midnight().assume_utc());
-    let truth = ob_sim::read_truth(&dir.path().join("truth.jsonl")).unwrap();
+    let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
     (bureau, clock, truth, dir)
 }
 
