@@ -61,7 +61,7 @@ fn canonical_file() -> (Vec<u8>, u64) {
             credit_limit_minor: 1_000_000,
             terms: Terms { periods: None, due_day: Some(9) },
             responsibility: Responsibility::Individual,
-                credit_line_key: None,
+            credit_line_key: None,
         };
         w.write(&Record::Account(account)).expect("in memory");
         for m in 0..MONTHS {

@@ -464,7 +464,11 @@ impl Batch<'_> {
                     terms.credit_line_id = Some(self.accounts[i].id);
                 }
                 _ => {
-                    return reject(Code::UnknownAccount, "credit_line_key", "no open revolving line of this furnisher has this key");
+                    return reject(
+                        Code::UnknownAccount,
+                        "credit_line_key",
+                        "no open revolving line of this furnisher has this key",
+                    );
                 }
             }
         }
@@ -489,22 +493,22 @@ impl Batch<'_> {
         let old = &info.terms;
         let same = !old.deleted
             && (
-            old.account_type,
-            old.opened_on,
-            old.currency,
-            old.credit_limit_minor,
-            old.periods,
-            old.due_day,
-            old.responsibility,
-        ) == (
-            terms.account_type,
-            terms.opened_on,
-            terms.currency,
-            terms.credit_limit_minor,
-            terms.periods,
-            terms.due_day,
-            terms.responsibility,
-        );
+                old.account_type,
+                old.opened_on,
+                old.currency,
+                old.credit_limit_minor,
+                old.periods,
+                old.due_day,
+                old.responsibility,
+            ) == (
+                terms.account_type,
+                terms.opened_on,
+                terms.currency,
+                terms.credit_limit_minor,
+                terms.periods,
+                terms.due_day,
+                terms.responsibility,
+            );
         if same {
             return Ok(Outcome::Unchanged);
         }
@@ -526,7 +530,11 @@ impl Batch<'_> {
             return Ok(Err(outcome));
         };
         if self.accounts[index].terms.deleted {
-            return Ok(Err(reject(Code::AccountConflict, "account_key", "this account was deleted; send its account record to restore it")?));
+            return Ok(Err(reject(
+                Code::AccountConflict,
+                "account_key",
+                "this account was deleted; send its account record to restore it",
+            )?));
         }
         Ok(Ok(index))
     }
@@ -681,7 +689,14 @@ fn month_row(
 }
 
 /// A version that deletes a month: reports treat the month as never reported from then on.
-fn tombstone(account: AccountId, subject: SubjectId, month: YearMonth, version: u32, batch: BatchId, now: i64) -> MonthRow {
+fn tombstone(
+    account: AccountId,
+    subject: SubjectId,
+    month: YearMonth,
+    version: u32,
+    batch: BatchId,
+    now: i64,
+) -> MonthRow {
     MonthRow {
         account_id: account,
         month,

@@ -332,7 +332,9 @@ fn report_json_snapshot() {
 
 fn delete(key: &str, months: Option<(&str, &str)>) -> String {
     match months {
-        Some((from, to)) => format!(r#"{{"kind":"delete","account_key":"{key}","from_month":"{from}","to_month":"{to}"}}"#),
+        Some((from, to)) => {
+            format!(r#"{{"kind":"delete","account_key":"{key}","from_month":"{from}","to_month":"{to}"}}"#)
+        }
         None => format!(r#"{{"kind":"delete","account_key":"{key}"}}"#),
     }
 }
@@ -348,12 +350,23 @@ fn deletions_are_versions_that_as_of_reports_see_through() {
     let s = w.ingest(&file("HB", &[delete("A1", Some(("2024-03", "2024-04"))), month("A1", "2024-04", 300)]));
     assert_eq!((s.accepted, s.rejected), (2, 0), "a deleted month may be reported again in the same file");
     let shown = |r: &Report| {
-        r.account_groups[0].accounts[0].history.iter().filter(|h| h.status != ob_model::RepaymentStatus::NotOpen).map(|h| (h.month.to_string(), h.status.as_str())).collect::<Vec<_>>()
+        r.account_groups[0].accounts[0]
+            .history
+            .iter()
+            .filter(|h| h.status != ob_model::RepaymentStatus::NotOpen)
+            .map(|h| (h.month.to_string(), h.status.as_str()))
+            .collect::<Vec<_>>()
     };
     let before = w.report(Some(time::macros::date!(2024 - 06 - 06)));
-    assert_eq!(shown(&before)[..], [("2024-01".into(), "#"), ("2024-02".into(), "N"), ("2024-03".into(), "N"), ("2024-04".into(), "N")]);
+    assert_eq!(
+        shown(&before)[..],
+        [("2024-01".into(), "#"), ("2024-02".into(), "N"), ("2024-03".into(), "N"), ("2024-04".into(), "N")]
+    );
     let after = w.report(None);
-    assert_eq!(shown(&after)[..], [("2024-01".into(), "#"), ("2024-02".into(), "N"), ("2024-03".into(), "#"), ("2024-04".into(), "N")]);
+    assert_eq!(
+        shown(&after)[..],
+        [("2024-01".into(), "#"), ("2024-02".into(), "N"), ("2024-03".into(), "#"), ("2024-04".into(), "N")]
+    );
     assert_eq!(after.account_groups[0].accounts[0].latest.as_ref().unwrap().balance, 300);
 
     w.clock.set(datetime!(2024-06-12 09:00 UTC));
@@ -375,12 +388,17 @@ fn notices_and_credit_lines_are_recorded() {
     );
     let orphan = r4.replace("A1-I1", "A1-I2").replace(r#""credit_line_key":"A1""#, r#""credit_line_key":"NOPE""#);
     let notice = r#"{"kind":"notice","account_key":"A1","notified_on":"2024-05-02","channel":"sms"}"#.to_owned();
-    let (s, feedback) = w.ingest_with_feedback(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), r4, orphan, notice]));
+    let (s, feedback) =
+        w.ingest_with_feedback(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), r4, orphan, notice]));
     assert_eq!(codes(&feedback), vec![line(5, "UNKNOWN_ACCOUNT", "credit_line_key")]);
     assert_eq!(s.accepted, 4);
     let report = w.report(None);
-    let numbers: Vec<(ob_model::AccountType, u32, Option<u32>)> =
-        report.account_groups.iter().flat_map(|g| &g.accounts).map(|a| (a.account_type, a.number, a.credit_line_number)).collect();
+    let numbers: Vec<(ob_model::AccountType, u32, Option<u32>)> = report
+        .account_groups
+        .iter()
+        .flat_map(|g| &g.accounts)
+        .map(|a| (a.account_type, a.number, a.credit_line_number))
+        .collect();
     assert_eq!(numbers, vec![(ob_model::AccountType::R4, 1, Some(2)), (ob_model::AccountType::R1, 2, None)]);
     let r = w.bureau.store().read().unwrap();
     let account = r.accounts_of(ob_store::SubjectId(1)).unwrap()[0].id;

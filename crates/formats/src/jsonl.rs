@@ -5,10 +5,12 @@
 //! [`Entry`] holding either the validated record or every problem found in it.
 
 use crate::text;
-use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, Terms};
+use ob_model::records::{
+    AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, Terms,
+};
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, NoticeChannel, QueryReason,
-    RepaymentStatus, Responsibility, limits, minimization,
+    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, NoticeChannel,
+    QueryReason, RepaymentStatus, Responsibility, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -387,7 +389,11 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             None
         }
         _ => {
-            errors.push(FieldError::new(Code::UnknownKind, "kind", "kind must be consent, account, month, delete or notice"));
+            errors.push(FieldError::new(
+                Code::UnknownKind,
+                "kind",
+                "kind must be consent, account, month, delete or notice",
+            ));
             None
         }
     };
@@ -635,11 +641,15 @@ impl<'a> Wire<'a> {
 
     fn notice(self, errors: &mut Vec<FieldError>) -> Option<Record> {
         let account_key = need(errors, "account_key", self.account_key);
-        let notified_on =
-            need(errors, "notified_on", self.notified_on).and_then(|s| parse_with(errors, text::date("notified_on", &s)));
+        let notified_on = need(errors, "notified_on", self.notified_on)
+            .and_then(|s| parse_with(errors, text::date("notified_on", &s)));
         let channel = need(errors, "channel", self.channel)
             .and_then(|s| code(errors, "channel", &s, NoticeChannel::parse, "sms, app, email, letter, phone"));
-        Some(Record::Notice(NoticeRecord { account_key: account_key?.into_owned(), notified_on: notified_on?, channel: channel? }))
+        Some(Record::Notice(NoticeRecord {
+            account_key: account_key?.into_owned(),
+            notified_on: notified_on?,
+            channel: channel?,
+        }))
     }
 
     fn month(self, errors: &mut Vec<FieldError>) -> Option<Record> {

@@ -16,7 +16,9 @@ pub mod money;
 pub mod month;
 pub mod records;
 
-pub use codes::{AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility};
+pub use codes::{
+    AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility,
+};
 pub use error::{Code, FieldError};
 pub use identity::{DocumentNumber, DocumentType};
 pub use money::Currency;

@@ -4,7 +4,9 @@
 //! Building one means its fields are individually valid; [`MonthRecord::check`] and friends apply
 //! the rules across the fields of one record. Rules that need stored data live in the bureau.
 
-use crate::codes::{AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility};
+use crate::codes::{
+    AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility,
+};
 use crate::error::{Code, FieldError};
 use crate::identity::DocumentNumber;
 use crate::limits;
@@ -118,7 +120,6 @@ pub struct DeleteRecord {
     pub months: Option<(YearMonth, YearMonth)>,
 }
 
-
 /// A notice the furnisher gave the person before reporting negative information about an account
 /// (PRC: 征信业管理条例 art. 15; US: FCRA's first negative-information notice).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,7 +230,9 @@ impl AccountRecord {
                 errors.push(err(Code::FieldInvalid, "credit_line_key", "account key must be 1–60 characters"))
             }
             (AccountType::R4, _) => {}
-            (_, Some(_)) => errors.push(err(Code::FieldInvalid, "credit_line_key", "only an R4 sub-account names a credit line")),
+            (_, Some(_)) => {
+                errors.push(err(Code::FieldInvalid, "credit_line_key", "only an R4 sub-account names a credit line"))
+            }
             (_, None) => {}
         }
         if let Some(day) = self.terms.due_day

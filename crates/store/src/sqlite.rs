@@ -663,7 +663,14 @@ impl Writer for Tx<'_> {
         self.exec(
             "INSERT INTO notices (account_id, subject_id, notified_on, channel, batch_id, recorded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![n.account_id.0, n.subject_id.0, n.notified_on, n.channel.as_str(), n.batch_id.map(|b| b.0), n.recorded_at],
+            params![
+                n.account_id.0,
+                n.subject_id.0,
+                n.notified_on,
+                n.channel.as_str(),
+                n.batch_id.map(|b| b.0),
+                n.recorded_at
+            ],
         )
     }
 
