@@ -91,7 +91,7 @@ fn report_in_text_and_json_and_for_an_unknown_person() {
     assert_eq!(report["account_groups"][0]["accounts"][0]["history"].as_array().unwrap().len(), 60);
     let out = run(&data, &["report", "--doc-number", "11010519491231002X"]);
     assert!(text(&out).contains("信息概要 Summary"));
-    let nobody = run(&data, &["report", "--doc-number", "110101199003070015"]);
+    let nobody = run(&data, &["report", "--doc-number", "110101199003070011"]);
     assert_eq!(nobody.status.code(), Some(2), "{}", text(&nobody));
     assert!(text(&nobody).contains("no credit file"));
     let bad_id = run(&data, &["report", "--doc-number", "110101199003070016"]);
