@@ -146,7 +146,7 @@ fn bench_reports(c: &mut Criterion) {
         bench.iter(|| {
             i = i % i64::from(PEOPLE) + 1;
             let reader = b.store().read().expect("read");
-            assemble(reader.as_ref(), b.keys(), SubjectId(i), &ctx).expect("report")
+            assemble(reader.as_ref(), b.keys(), b.policy(), SubjectId(i), &ctx).expect("report")
         })
     });
     let mut n = 0u32;

@@ -4,7 +4,8 @@
 //! The hash is SHA-256 over a fixed, documented encoding (see [`event_hash`]) so that anyone can
 //! recompute it with standard tools.
 
-use ob_store::{AuditRow, OrgId, Reader, Result, SubjectId, Writer};
+use crate::crypto::Keys;
+use ob_store::{AuditRow, CheckpointRow, OrgId, Reader, Result, SubjectId, Writer};
 use sha2::{Digest, Sha256};
 
 /// Events read per round trip when verifying.
@@ -92,4 +93,50 @@ pub fn verify(r: &dyn Reader) -> Result<Verification> {
             (after, prev_hash, events) = (e.seq, e.hash, events + 1);
         }
     }
+}
+
+/// The message a checkpoint signs: `"openbureau-checkpoint-v1"`, seq (u64 BE), at (i64 BE), hash.
+pub fn checkpoint_message(seq: u64, at: i64, hash: &[u8; 32]) -> Vec<u8> {
+    let mut m = b"openbureau-checkpoint-v1".to_vec();
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(&at.to_be_bytes());
+    m.extend_from_slice(hash);
+    m
+}
+
+/// Signs the newest event's hash; returns its sequence number, or `None` for an empty chain.
+pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64>> {
+    let Some(last) = w.audit_last()? else { return Ok(None) };
+    if w.audit_checkpoints()?.last().is_some_and(|c| c.seq == last.seq) {
+        return Ok(Some(last.seq));
+    }
+    let signature = keys.sign_audit(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
+    w.insert_checkpoint(&CheckpointRow { seq: last.seq, at, hash: last.hash, public_key: keys.audit_public_key(), signature })?;
+    Ok(Some(last.seq))
+}
+
+/// Checks every checkpoint: signed by `public_key`, and naming the hash the chain holds at its
+/// sequence number. `None` when all hold.
+pub fn verify_checkpoints(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Option<Verification>> {
+    use ed25519_dalek::Verifier;
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
+        return Ok(Some(Verification::Broken { seq: 0, reason: "invalid audit public key".into() }));
+    };
+    for c in r.audit_checkpoints()? {
+        let broken = |reason: &str| Ok(Some(Verification::Broken { seq: c.seq, reason: reason.to_owned() }));
+        if c.public_key != *public_key {
+            return broken("checkpoint signed by another key");
+        }
+        let Ok(signature) = ed25519_dalek::Signature::try_from(c.signature.as_slice()) else {
+            return broken("checkpoint signature malformed");
+        };
+        if key.verify(&checkpoint_message(c.seq, c.at, &c.hash), &signature).is_err() {
+            return broken("checkpoint signature does not verify");
+        }
+        let event = r.audit_after(c.seq.saturating_sub(1), 1)?;
+        if event.first().is_none_or(|e| e.seq != c.seq || e.hash != c.hash) {
+            return broken("the chain no longer holds the checkpointed event");
+        }
+    }
+    Ok(None)
 }

@@ -49,6 +49,7 @@ pub enum KeyError {
 pub struct Keys {
     cipher: Aes256Gcm,
     mac_key: Zeroizing<[u8; 32]>,
+    signing: ed25519_dalek::SigningKey,
 }
 
 impl std::fmt::Debug for Keys {
@@ -68,7 +69,20 @@ impl Keys {
     pub fn from_master(master: &[u8; KEY_BYTES]) -> Keys {
         let enc = derive(master, "openbureau/v1/encrypt");
         let cipher = Aes256Gcm::new_from_slice(&enc[..]).expect("AES-256 takes 32-byte keys");
-        Keys { cipher, mac_key: derive(master, "openbureau/v1/blind-index") }
+        let seed = derive(master, "openbureau/v1/audit-signing");
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+        Keys { cipher, mac_key: derive(master, "openbureau/v1/blind-index"), signing }
+    }
+
+    /// Signs an audit checkpoint message (Ed25519).
+    pub fn sign_audit(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.signing.sign(message).to_bytes()
+    }
+
+    /// The public key that verifies audit checkpoints; publish it so outsiders can verify.
+    pub fn audit_public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
     }
 
     /// Parses a master key written as 64 hex digits (surrounding whitespace ignored).

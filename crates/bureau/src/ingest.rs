@@ -10,6 +10,7 @@ use crate::{Bureau, BureauError, Result, audit};
 use ob_formats::jsonl;
 use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record};
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
+use ob_model::policy::Policy;
 use ob_store::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -135,12 +136,41 @@ struct AccountInfo {
     month_versions: Option<HashMap<YearMonth, u32>>,
     /// Months of this account already in this batch (a handful: a linear scan beats hashing).
     batch_months: Vec<YearMonth>,
+    /// Whether a negative month is on file (stored or earlier in this batch); loaded on first need.
+    negative_on_file: Option<bool>,
+    /// Days of notices given before negative reporting; loaded on first need.
+    notices: Option<Vec<Date>>,
+    /// Items deleted after a dispute and not certified back; loaded on first use.
+    dispute_deleted: Option<DisputeDeleted>,
+}
+
+/// What disputes deleted from an account.
+#[derive(Default)]
+struct DisputeDeleted {
+    account: bool,
+    months: Vec<YearMonth>,
+}
+
+impl AccountInfo {
+    fn new(id: AccountId, subject_id: SubjectId, terms: AccountVersionRow, fresh: bool) -> AccountInfo {
+        AccountInfo {
+            id,
+            subject_id,
+            terms,
+            month_versions: fresh.then(HashMap::new),
+            batch_months: Vec::new(),
+            negative_on_file: fresh.then_some(false),
+            notices: fresh.then(Vec::new),
+            dispute_deleted: fresh.then(DisputeDeleted::default),
+        }
+    }
 }
 
 /// The state of one batch while it is being ingested.
 struct Batch<'w> {
     w: Box<dyn Writer + 'w>,
     keys: &'w Keys,
+    policy: &'w Policy,
     org: OrgId,
     batch: BatchId,
     now: i64,
@@ -239,6 +269,7 @@ impl<S: Store> Bureau<S> {
         let mut state = Batch {
             w,
             keys: &self.keys,
+            policy: &self.policy,
             org,
             batch,
             now: now.unix_timestamp(),
@@ -415,14 +446,7 @@ impl Batch<'_> {
             .w
             .account_version(row.id, i64::MAX)?
             .ok_or_else(|| StoreError::Corrupt(format!("account {} has no terms", row.id.0)))?;
-        let info = AccountInfo {
-            id: row.id,
-            subject_id: row.subject_id,
-            terms,
-            month_versions: None,
-            batch_months: Vec::new(),
-        };
-        Ok(Some(self.add_account(key, info)))
+        Ok(Some(self.add_account(key, AccountInfo::new(row.id, row.subject_id, terms, false))))
     }
 
     fn add_account(&mut self, key: &str, info: AccountInfo) -> usize {
@@ -476,16 +500,12 @@ impl Batch<'_> {
             let id = self.w.insert_account(self.org, &a.account_key, subject)?;
             terms.account_id = id;
             self.w.insert_account_version(&terms)?;
-            let info = AccountInfo {
-                id,
-                subject_id: subject,
-                terms,
-                month_versions: Some(HashMap::new()),
-                batch_months: Vec::new(),
-            };
-            self.add_account(&a.account_key, info);
+            self.add_account(&a.account_key, AccountInfo::new(id, subject, terms, true));
             return Ok(Outcome::Stored);
         };
+        if self.dispute_deleted(index)?.account {
+            return reject(Code::DisputeDeleted, "account_key", "this account was deleted after a dispute; certify it to report it again");
+        }
         let info = &mut self.accounts[index];
         if info.subject_id != subject {
             return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
@@ -563,6 +583,12 @@ impl Batch<'_> {
                 "no reporting consent from this person was in force on this date",
             );
         }
+        if self.dispute_deleted(index)?.months.contains(&m.month) {
+            return reject(Code::DisputeDeleted, "month", "this month was deleted after a dispute; certify it to report it again");
+        }
+        if let Some(outcome) = self.check_notice(index, m)? {
+            return Ok(outcome);
+        }
         let version = self.next_month_version(index, m.month)?;
         self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
         Ok(Outcome::Stored)
@@ -600,7 +626,7 @@ impl Batch<'_> {
         }
         for month in stored {
             let version = self.next_month_version(index, month)?;
-            self.w.insert_month(&tombstone(account, subject, month, version, self.batch, self.now))?;
+            self.w.insert_month(&tombstone(account, subject, month, version, Some(self.batch), self.now))?;
         }
         Ok(Outcome::Stored)
     }
@@ -623,7 +649,59 @@ impl Batch<'_> {
             recorded_at: self.now,
         };
         self.w.insert_notice(&row)?;
+        if let Some(days) = self.accounts[index].notices.as_mut() {
+            days.push(n.notified_on);
+        }
         Ok(Outcome::Stored)
+    }
+
+    /// A first negative month needs a notice given on or before its settlement date.
+    fn check_notice(&mut self, index: usize, m: &MonthRecord) -> Result<Option<Outcome>> {
+        let negative = m.status.is_negative() || m.past_due_minor > 0;
+        if !negative || !self.policy.notice_before_negative {
+            return Ok(None);
+        }
+        let account = self.accounts[index].id;
+        if self.accounts[index].negative_on_file.is_none() {
+            let any = self.w.months(account, YearMonth::MIN, YearMonth::MAX, i64::MAX)?;
+            self.accounts[index].negative_on_file = Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
+        }
+        if self.accounts[index].notices.is_none() {
+            let days = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
+            self.accounts[index].notices = Some(days);
+        }
+        let info = &mut self.accounts[index];
+        let noticed = info.notices.as_ref().is_some_and(|d| d.iter().any(|day| *day <= m.settled_on));
+        if info.negative_on_file == Some(false) && !noticed {
+            return Ok(Some(Outcome::Rejected(vec![FieldError::new(
+                Code::NoNotice,
+                "status",
+                "the first negative month of an account needs a notice to the person first",
+            )])));
+        }
+        info.negative_on_file = Some(true);
+        Ok(None)
+    }
+
+    /// What disputes deleted from the account (and the furnisher did not certify back).
+    fn dispute_deleted(&mut self, index: usize) -> Result<&DisputeDeleted> {
+        if self.accounts[index].dispute_deleted.is_none() {
+            let (account, subject) = (self.accounts[index].id, self.accounts[index].subject_id);
+            let mut deleted = DisputeDeleted::default();
+            for d in self.w.disputes_of(subject)? {
+                let last = self.w.dispute_events(d.id)?.last().map(|e| e.state);
+                if last != Some(ob_model::DisputeState::Deleted) {
+                    continue;
+                }
+                match d.dispute.item {
+                    DisputeItem::Account(a) if a == account => deleted.account = true,
+                    DisputeItem::Month(a, m) if a == account => deleted.months.push(m),
+                    _ => {}
+                }
+            }
+            self.accounts[index].dispute_deleted = Some(deleted);
+        }
+        Ok(self.accounts[index].dispute_deleted.get_or_insert_with(DisputeDeleted::default))
     }
 
     fn next_month_version(&mut self, index: usize, month: YearMonth) -> Result<u32> {
@@ -689,12 +767,12 @@ fn month_row(
 }
 
 /// A version that deletes a month: reports treat the month as never reported from then on.
-fn tombstone(
+pub(crate) fn tombstone(
     account: AccountId,
     subject: SubjectId,
     month: YearMonth,
     version: u32,
-    batch: BatchId,
+    batch: Option<BatchId>,
     now: i64,
 ) -> MonthRow {
     MonthRow {
@@ -702,7 +780,7 @@ fn tombstone(
         month,
         version,
         subject_id: subject,
-        batch_id: Some(batch),
+        batch_id: batch,
         recorded_at: now,
         settled_on: month.last_day(),
         balance_minor: 0,

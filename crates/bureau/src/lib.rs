@@ -13,9 +13,12 @@ pub mod crypto;
 pub mod ingest;
 pub mod render;
 pub mod report;
+pub mod retention;
+pub mod rights;
 
 use clock::Clock;
 use crypto::Keys;
+use ob_model::policy::Policy;
 use ob_store::Store;
 use std::sync::Arc;
 
@@ -58,6 +61,7 @@ pub struct Bureau<S: Store> {
     store: S,
     keys: Keys,
     clock: Arc<dyn Clock>,
+    policy: Policy,
 }
 
 /// Metadata key of the key check value.
@@ -78,7 +82,18 @@ impl<S: Store> Bureau<S> {
                 w.commit()?;
             }
         }
-        Ok(Bureau { store, keys, clock })
+        Ok(Bureau { store, keys, clock, policy: Policy::prc() })
+    }
+
+    /// Uses another policy than the PRC default.
+    pub fn with_policy(mut self, policy: Policy) -> Bureau<S> {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// The store, for reads.
@@ -101,8 +116,40 @@ impl<S: Store> Bureau<S> {
         self.clock.as_ref()
     }
 
-    /// Verifies the audit chain end to end.
+    /// Verifies the audit chain end to end, and every signed checkpoint against this bureau's key.
     pub fn verify_audit(&self) -> Result<audit::Verification> {
-        Ok(audit::verify(self.store.read()?.as_ref())?)
+        let r = self.store.read()?;
+        match audit::verify(r.as_ref())? {
+            audit::Verification::Intact { events } => {
+                Ok(audit::verify_checkpoints(r.as_ref(), &self.keys.audit_public_key())?.unwrap_or(audit::Verification::Intact { events }))
+            }
+            broken => Ok(broken),
+        }
+    }
+
+    /// Signs a checkpoint of the audit chain's newest event; `None` when the chain is empty.
+    pub fn checkpoint_audit(&mut self) -> Result<Option<u64>> {
+        let now = self.clock.now().unix_timestamp();
+        let mut w = self.store.write()?;
+        let seq = audit::checkpoint(w.as_mut(), &self.keys, now)?;
+        w.commit()?;
+        Ok(seq)
+    }
+
+    /// Runs `f` in one write transaction with the current time, appending an audit event of `kind`
+    /// for `subject` with the detail `f` returns, and commits. For the person's rights operations.
+    fn audited<T>(
+        &mut self,
+        kind: &str,
+        subject: Option<ob_store::SubjectId>,
+        org: Option<ob_store::OrgId>,
+        f: impl FnOnce(&mut dyn ob_store::Writer, &Keys, &Policy, time::OffsetDateTime) -> Result<(T, serde_json::Value)>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        let mut w = self.store.write()?;
+        let (value, detail) = f(w.as_mut(), &self.keys, &self.policy, now)?;
+        audit::append(w.as_mut(), now.unix_timestamp(), kind, subject, org, &detail)?;
+        w.commit()?;
+        Ok(value)
     }
 }

@@ -24,6 +24,11 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "报告时间 Produced    {}", h.produced_at)?;
     writeln!(out, "数据截至 Data as of  {}", h.as_of)?;
     writeln!(out, "查询原因 Reason      {reason_zh} {reason_en}")?;
+    match h.free_self_view {
+        Some(true) => writeln!(out, "本人查询 Self-view    免费 free (of the year's allowance)")?,
+        Some(false) => writeln!(out, "本人查询 Self-view    超出免费次数 beyond the free allowance")?,
+        None => {}
+    }
     if let Some(i) = &h.query_institution {
         writeln!(out, "查询机构 Inquirer    {i}")?;
     }
@@ -45,6 +50,7 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
         let (zh, en) = d.document_type.title();
         writeln!(out, "  证件 Document      {zh} {en} {}", d.number_masked)?;
     }
+    write_disputes(out, &id.disputes)?;
     writeln!(out)?;
     write_summary(out, r)?;
     writeln!(out, "三、信贷交易信息明细 Account details")?;
@@ -64,7 +70,8 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     }
     for q in &r.queries {
         let (zh, en) = q.reason.title();
-        writeln!(out, "  {}  {:<28} {zh} {en}", q.on, q.institution)?;
+        let disputed = if q.disputed { "  [异议 disputed]" } else { "" };
+        writeln!(out, "  {}  {:<28} {zh} {en}  ({}){disputed}", q.on, q.institution, q.inquiry_ref)?;
     }
     Ok(())
 }
@@ -149,6 +156,7 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
             money(a.currency, l.overdue_amount)
         )?;
     }
+    writeln!(out, "      账户参考 ref {}", a.account_ref)?;
     writeln!(
         out,
         "      6月平均已用 avg used 6m {}  最大 max {}",
@@ -158,7 +166,25 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     if let Some(from) = a.status_line_from {
         writeln!(out, "      近24个月还款状态 24-month status from {from}:  {}", a.status_line)?;
     }
-    write_history(out, a)
+    write_history(out, a)?;
+    write_disputes(out, &a.disputes)?;
+    for st in &a.statements {
+        let about = st.month.map(|m| format!(" {m}")).unwrap_or_default();
+        writeln!(out, "      本人声明 Statement{about} ({}, {}): {}", st.statement_type, st.added_on, st.text)?;
+    }
+    Ok(())
+}
+
+fn write_disputes(out: &mut String, marks: &[crate::report::DisputeMark]) -> std::fmt::Result {
+    for d in marks {
+        let about = d.month.map(|m| format!(" {m}")).unwrap_or_default();
+        writeln!(
+            out,
+            "      异议标注 Dispute #{}{about}: {} — {} (filed {}, answer due {})",
+            d.dispute_id, d.dispute_type, d.state, d.filed_on, d.due_on
+        )?;
+    }
+    Ok(())
 }
 
 /// The 60-month history as a year × month grid.

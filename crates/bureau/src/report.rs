@@ -9,7 +9,11 @@
 use crate::clock::end_of_day;
 use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, Result, audit};
-use ob_model::{AccountType, ConsentScope, Currency, DocumentNumber, QueryReason, RepaymentStatus, YearMonth, limits};
+use ob_model::policy::Policy;
+use ob_model::{
+    AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason,
+    RepaymentStatus, StatementType, YearMonth, limits,
+};
 use ob_store::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -89,6 +93,9 @@ pub struct ReportHeader {
     pub fraud_alert: bool,
     /// Items marked as disputed (异议标注).
     pub dispute_marks: u32,
+    /// For the person's own look: whether it is one of the free self-views of the year (the
+    /// policy's number); further looks are allowed and marked.
+    pub free_self_view: Option<bool>,
 }
 
 /// Identity section.
@@ -102,6 +109,8 @@ pub struct IdentitySection {
     pub gender: Option<&'static str>,
     /// Documents, numbers masked.
     pub documents: Vec<DocumentEntry>,
+    /// Disputes on the identity section.
+    pub disputes: Vec<DisputeMark>,
 }
 
 /// A document, masked.
@@ -205,6 +214,12 @@ pub struct AccountGroup {
 pub struct AccountDetail {
     /// Position in this report (1, 2, …): not the furnisher's key.
     pub number: u32,
+    /// Stable reference to dispute the account or add a statement to it (not the furnisher's key).
+    pub account_ref: String,
+    /// Disputes on the account or its months (异议标注), with their state.
+    pub disputes: Vec<DisputeMark>,
+    /// The person's statements beside the account or its months (本人声明).
+    pub statements: Vec<StatementEntry>,
     /// The institution (hidden as "机构 N / institution N" on an institution's copy).
     pub institution: String,
     /// Account type.
@@ -274,6 +289,10 @@ pub struct HistoryEntry {
 /// One query record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QueryRecord {
+    /// Stable reference, to dispute the query ("I did not authorize this").
+    pub inquiry_ref: String,
+    /// Whether the person disputes it.
+    pub disputed: bool,
     /// Date.
     pub on: Date,
     /// Institution (or "本人 / self").
@@ -301,9 +320,15 @@ impl<S: Store> Bureau<S> {
                     message: "no organization with this code".into(),
                 })?;
                 let consent = inquiry_consent(w.as_ref(), subject.id, org.id, *reason, now.date())?;
+                refuse_if_frozen(w.as_ref(), subject.id, *reason, now)?;
                 (Some(org), Some(consent), *reason)
             }
         };
+        crate::rights::sweep(w.as_mut(), subject.id, now.unix_timestamp(), now.date())?;
+        let free_self_view = (reason == QueryReason::SelfQuery)
+            .then(|| self_views_this_year(w.as_ref(), subject.id, now))
+            .transpose()?
+            .map(|n| n < u32::from(self.policy.free_self_views_per_year));
         let inquiry = NewInquiry {
             subject_id: subject.id,
             org_id: org.as_ref().map(|o| o.id),
@@ -326,8 +351,30 @@ impl<S: Store> Bureau<S> {
             reason,
             institution: org.map(|o| o.name),
         };
-        assemble(self.store.read()?.as_ref(), &self.keys, subject.id, &context)
+        let mut report = assemble(self.store.read()?.as_ref(), &self.keys, &self.policy, subject.id, &context)?;
+        report.header.free_self_view = free_self_view;
+        Ok(report)
     }
+}
+
+/// A freeze refuses inquiries for new credit; post-loan management and other purposes go on.
+fn refuse_if_frozen(r: &dyn Reader, subject: SubjectId, reason: QueryReason, now: OffsetDateTime) -> Result<()> {
+    let frozen =
+        r.flags_of(subject)?.iter().any(|f| f.kind == FlagKind::Freeze && f.holds_at(now.unix_timestamp(), now.date()));
+    if frozen && reason.is_new_credit() {
+        return Err(BureauError::Refused {
+            code: "FROZEN",
+            message: "the person has frozen their file: no report is given for new credit".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Self-views already made this calendar year.
+fn self_views_this_year(r: &dyn Reader, subject: SubjectId, now: OffsetDateTime) -> Result<u32> {
+    let year_start = now.date().replace_ordinal(1).map_or(0, |d| d.midnight().assume_utc().unix_timestamp());
+    let views = r.inquiries_of(subject, year_start, now.unix_timestamp())?;
+    Ok(views.iter().filter(|q| q.inquiry.reason == QueryReason::SelfQuery).count() as u32)
 }
 
 /// The inquiry consent relied on, or a refusal.
@@ -370,21 +417,36 @@ pub struct ReportContext {
 
 /// Assembles a report from a read view. Does not log anything: callers outside this module must
 /// go through [`Bureau::produce_report`], which logs first. Public for benchmarks and tests.
-pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportContext) -> Result<Report> {
+pub fn assemble(r: &dyn Reader, keys: &Keys, policy: &Policy, subject: SubjectId, ctx: &ReportContext) -> Result<Report> {
     let cutoff = end_of_day(ctx.as_of);
-    let identity = identity_section(r, keys, subject)?;
+    let notes = FileNotes::load(r, keys, subject, ctx.produced_at, cutoff)?;
+    let mut identity = identity_section(r, keys, subject)?;
+    identity.disputes = notes.marks(|item| matches!(item, DisputeItem::Identity));
     let mut names = Institutions::new(r, ctx.copy);
     // (account, its credit line, detail), in opening order.
     let mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)> = Vec::new();
     for account in r.accounts_of(subject)? {
         let Some(terms) = r.account_version(account.id, cutoff)?.filter(|t| !t.deleted) else { continue };
+        if notes.suppressed(DisputeItem::Account(account.id)) {
+            continue;
+        }
         let institution = names.name(account.org_id)?;
-        let detail = account_detail(r, &account, &terms, institution, ctx.as_of, cutoff)?;
+        let today = ctx.produced_at.date();
+        let mut detail = account_detail(r, &account, &terms, institution, ctx.as_of, cutoff, policy, today, &notes)?;
+        detail.disputes = notes.marks(|item| match item {
+            DisputeItem::Account(a) | DisputeItem::Month(a, _) => *a == account.id,
+            _ => false,
+        });
+        detail.statements = notes.statements_for(account.id, &detail.history);
         details.push((account.id, terms.credit_line_id, detail));
     }
     details.sort_by_key(|(id, _, d)| (d.opened_on, *id));
-    let inquiries = r.inquiries_of(subject, 0, cutoff)?;
-    let queries = query_records(&inquiries, &mut names, ctx.as_of)?;
+    let mut inquiries = r.inquiries_of(subject, 0, cutoff)?;
+    inquiries.retain(|q| !notes.suppressed(DisputeItem::Inquiry(q.id)) && !notes.deleted(DisputeItem::Inquiry(q.id)));
+    let mut queries = query_records(&inquiries, &mut names, ctx.as_of)?;
+    for (q, row) in queries.iter_mut().zip(inquiries.iter().rev()) {
+        q.disputed = notes.open(DisputeItem::Inquiry(row.id));
+    }
     let groups = number_and_group(details);
     let summary = summarize(&groups, &inquiries, ctx.as_of);
     let report = Report {
@@ -396,8 +458,9 @@ pub fn assemble(r: &dyn Reader, keys: &Keys, subject: SubjectId, ctx: &ReportCon
             copy: ctx.copy,
             query_reason: ctx.reason,
             query_institution: ctx.institution.clone(),
-            fraud_alert: false,
-            dispute_marks: 0,
+            fraud_alert: notes.fraud_alert,
+            dispute_marks: notes.open_count(),
+            free_self_view: None,
         },
         identity,
         summary,
@@ -449,7 +512,7 @@ fn identity_section(r: &dyn Reader, keys: &Keys, subject: SubjectId) -> Result<I
         gender = gender.or(number.prc_is_male().map(|m| if m { "male" } else { "female" }));
         documents.push(DocumentEntry { document_type: d.doc_type, number_masked: number.masked() });
     }
-    Ok(IdentitySection { name, birth_date: row.birth_date, gender, documents })
+    Ok(IdentitySection { name, birth_date: row.birth_date, gender, documents, disputes: Vec::new() })
 }
 
 /// Institution names as this copy shows them: real names on the person's copy; "机构 N" on an
@@ -478,6 +541,7 @@ impl<'r> Institutions<'r> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn account_detail(
     r: &dyn Reader,
     account: &AccountRow,
@@ -485,11 +549,18 @@ fn account_detail(
     institution: String,
     as_of: Date,
     cutoff: i64,
+    policy: &Policy,
+    today: Date,
+    notes: &FileNotes,
 ) -> Result<AccountDetail> {
     let to = YearMonth::of(as_of);
     let from = to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2);
     let mut months = r.months(account.id, from, to, cutoff)?;
     months.retain(|m| !m.deleted);
+    // Expired negative information (retention) and items suppressed after an unanswered dispute
+    // are not shown, whatever day the report is as of.
+    let expired = crate::retention::expired_months(&months, policy, today);
+    months.retain(|m| !expired.contains(&m.month) && !notes.suppressed(DisputeItem::Month(account.id, m.month)));
     let latest_row = months.last();
     let history = history(&months, terms.opened_on);
     let status_line: String = history
@@ -510,6 +581,9 @@ fn account_detail(
         if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
     let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
     Ok(AccountDetail {
+        account_ref: crate::rights::account_ref(account.id),
+        disputes: Vec::new(),
+        statements: Vec::new(),
         number: 0,
         institution,
         account_type: terms.account_type,
@@ -667,14 +741,135 @@ fn query_summary(inquiries: &[InquiryRow], as_of: Date) -> QuerySummary {
 fn query_records(inquiries: &[InquiryRow], names: &mut Institutions<'_>, as_of: Date) -> Result<Vec<QueryRecord>> {
     let two_years = months_before(as_of, limits::REPORT_QUERY_MONTHS);
     let mut out = Vec::new();
-    for q in inquiries.iter().rev().map(|q| &q.inquiry).filter(|q| q.at >= two_years) {
+    for (id, q) in inquiries.iter().rev().map(|q| (q.id, &q.inquiry)).filter(|(_, q)| q.at >= two_years) {
         let institution = match q.org_id {
             Some(org) => names.name(org)?,
             None => "本人 / self".to_owned(),
         };
         let on =
             OffsetDateTime::from_unix_timestamp(q.at).map_err(|_| StoreError::Corrupt("inquiry time".into()))?.date();
-        out.push(QueryRecord { on, institution, reason: q.reason, hard: q.hard });
+        out.push(QueryRecord { inquiry_ref: crate::rights::inquiry_ref(id), disputed: false, on, institution, reason: q.reason, hard: q.hard });
     }
     Ok(out)
+}
+
+/// A dispute mark on a report item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeMark {
+    /// The dispute's id.
+    pub dispute_id: i64,
+    /// The month, for a month's dispute.
+    pub month: Option<YearMonth>,
+    /// Type.
+    pub dispute_type: DisputeType,
+    /// State (open: under dispute now).
+    pub state: DisputeState,
+    /// Filed on.
+    pub filed_on: Date,
+    /// Answer due by.
+    pub due_on: Date,
+}
+
+/// A personal statement shown beside an item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementEntry {
+    /// The statement's id.
+    pub statement_id: i64,
+    /// The month, for a month's statement.
+    pub month: Option<YearMonth>,
+    /// Type.
+    pub statement_type: StatementType,
+    /// The person's words.
+    pub text: String,
+    /// Added on.
+    pub added_on: Date,
+}
+
+/// Disputes, statements and flags of one file, as they stand when the report is produced.
+struct FileNotes {
+    disputes: Vec<(DisputeItem, DisputeMark)>,
+    statements: Vec<(AccountId, StatementEntry)>,
+    fraud_alert: bool,
+}
+
+fn day_of(at: i64) -> Date {
+    OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date())
+}
+
+impl FileNotes {
+    fn load(r: &dyn Reader, keys: &Keys, subject: SubjectId, now: OffsetDateTime, cutoff: i64) -> Result<FileNotes> {
+        let today = now.date();
+        let mut disputes = Vec::new();
+        for d in r.disputes_of(subject)? {
+            let events: Vec<DisputeEventRow> = r.dispute_events(d.id)?.into_iter().filter(|e| e.at <= cutoff).collect();
+            if d.dispute.filed_at > cutoff {
+                continue;
+            }
+            let state = crate::rights::effective_state(&events, d.dispute.due_on, today);
+            let month = match d.dispute.item {
+                DisputeItem::Month(_, m) => Some(m),
+                _ => None,
+            };
+            let mark = DisputeMark {
+                dispute_id: d.id.0,
+                month,
+                dispute_type: d.dispute.dispute_type,
+                state,
+                filed_on: day_of(d.dispute.filed_at),
+                due_on: d.dispute.due_on,
+            };
+            disputes.push((d.dispute.item, mark));
+        }
+        let mut statements = Vec::new();
+        for st in r.statements_of(subject)? {
+            if st.added_at > cutoff || st.withdrawn_at.is_some_and(|w| w <= cutoff) {
+                continue;
+            }
+            let entry = StatementEntry {
+                statement_id: st.id.0,
+                month: st.month,
+                statement_type: st.statement_type,
+                text: crate::rights::statement_text(keys, &st)?,
+                added_on: day_of(st.added_at),
+            };
+            statements.push((st.account_id, entry));
+        }
+        let at = now.unix_timestamp();
+        let fraud_alert = r.flags_of(subject)?.iter().any(|f| f.kind == FlagKind::FraudAlert && f.holds_at(at, today));
+        Ok(FileNotes { disputes, statements, fraud_alert })
+    }
+
+    fn state(&self, item: DisputeItem) -> Option<DisputeState> {
+        self.disputes.iter().rev().find(|(i, _)| *i == item).map(|(_, m)| m.state)
+    }
+
+    fn suppressed(&self, item: DisputeItem) -> bool {
+        self.state(item) == Some(DisputeState::Suppressed)
+    }
+
+    fn deleted(&self, item: DisputeItem) -> bool {
+        self.state(item) == Some(DisputeState::Deleted)
+    }
+
+    fn open(&self, item: DisputeItem) -> bool {
+        self.state(item) == Some(DisputeState::Open)
+    }
+
+    fn open_count(&self) -> u32 {
+        self.disputes.iter().filter(|(_, m)| m.state == DisputeState::Open).count() as u32
+    }
+
+    fn marks(&self, mut keep: impl FnMut(&DisputeItem) -> bool) -> Vec<DisputeMark> {
+        self.disputes.iter().filter(|(i, m)| keep(i) && m.state != DisputeState::Suppressed).map(|(_, m)| m.clone()).collect()
+    }
+
+    /// The account's statements whose item is shown: the account, or a month still in its history.
+    fn statements_for(&self, account: AccountId, history: &[HistoryEntry]) -> Vec<StatementEntry> {
+        let shown = |m: &YearMonth| history.iter().any(|h| h.month == *m && h.status.is_negative());
+        self.statements
+            .iter()
+            .filter(|(a, s)| *a == account && s.month.as_ref().is_none_or(shown))
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
 }

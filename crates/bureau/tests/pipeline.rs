@@ -314,17 +314,19 @@ fn report_json_snapshot() {
     let mut w = world();
     let mut late = month("A1", "2024-04", 90_000);
     late = late.replace(r#""status":"N""#, r#""status":"1","days_past_due":20,"past_due_amount":9000"#);
-    w.ingest(&file(
+    let s = w.ingest(&file(
         "HB",
         &[
             consent(ZHANG, "2024-01-01"),
             account("A1", ZHANG),
             month("A1", "2024-02", 50_000),
             month("A1", "2024-03", 80_000),
+            r#"{"kind":"notice","account_key":"A1","notified_on":"2024-04-25","channel":"app"}"#.to_owned(),
             late,
             month("A1", "2024-05", 20_000),
         ],
     ));
+    assert_eq!(s.rejected, 0);
     let report = w.report(None);
     insta::assert_json_snapshot!(report);
     insta::assert_snapshot!(ob_bureau::render::text(&report));

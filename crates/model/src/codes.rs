@@ -236,6 +236,15 @@ impl QueryReason {
         matches!(self, QueryReason::LoanApproval | QueryReason::CardApproval | QueryReason::GuarantorCheck)
     }
 
+    /// Inquiries for new credit, refused while the person's file is frozen: loan, card, financing
+    /// and limit approvals.
+    pub fn is_new_credit(self) -> bool {
+        matches!(
+            self,
+            QueryReason::LoanApproval | QueryReason::CardApproval | QueryReason::FinancingApproval | QueryReason::LimitApproval
+        )
+    }
+
     /// Chinese and English name of the reason, for reports.
     pub fn title(self) -> (&'static str, &'static str) {
         match self {
@@ -294,6 +303,78 @@ code_list! {
         Letter = "letter",
         /// Telephone call.
         Phone = "phone",
+    }
+}
+
+code_list! {
+    /// Dispute item types (异议事项), after the PBOC list.
+    DisputeType {
+        /// Not my business (非本人业务).
+        NotMine = "not_mine",
+        /// Wrong basic information.
+        WrongBasicInfo = "wrong_basic_info",
+        /// A settled account shows a balance.
+        SettledShowsBalance = "settled_shows_balance",
+        /// The account is closed.
+        AccountClosed = "account_closed",
+        /// Wrong repayment status.
+        WrongStatus = "wrong_status",
+        /// I deny being overdue.
+        DenyOverdue = "deny_overdue",
+        /// Information is missing.
+        MissingInfo = "missing_info",
+        /// Information is duplicated.
+        Duplicated = "duplicated",
+        /// Fraud: opened or used by someone else.
+        Fraud = "fraud",
+        /// A query I did not authorize (查询记录非本人授权).
+        UnauthorizedQuery = "unauthorized_query",
+    }
+}
+
+code_list! {
+    /// The state of a dispute; the latest event gives it.
+    DisputeState {
+        /// Filed, waiting for the furnisher's answer; the item is marked disputed.
+        Open = "open",
+        /// The furnisher corrected the data (data wrong, corrected).
+        Corrected = "corrected",
+        /// The furnisher verified the data as right.
+        Verified = "verified",
+        /// The furnisher deleted the item.
+        Deleted = "deleted",
+        /// No answer by the deadline: the item is suppressed from reports.
+        Suppressed = "suppressed",
+        /// A deleted item came back because the furnisher certified it; the person was told.
+        Reinserted = "reinserted",
+    }
+}
+
+code_list! {
+    /// Personal statement types (本人声明).
+    StatementType {
+        /// Not my credit business.
+        NotMyBusiness = "not_my_business",
+        /// The overdue was a card's annual fee.
+        AnnualFee = "annual_fee",
+        /// The card was lost.
+        LostCard = "lost_card",
+        /// A third party paid late.
+        ThirdPartyLate = "third_party_late",
+        /// A government subsidy arrived late.
+        SubsidyLate = "subsidy_late",
+        /// Anything else the person wants read beside the item.
+        Other = "other",
+    }
+}
+
+code_list! {
+    /// Flags a person can place on their file.
+    FlagKind {
+        /// Fraud alert (防欺诈警示), shown in the report header.
+        FraudAlert = "fraud_alert",
+        /// Security freeze: no new-credit inquiries answered while it holds.
+        Freeze = "freeze",
     }
 }
 

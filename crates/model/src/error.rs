@@ -53,11 +53,15 @@ pub enum Code {
     UnknownAccount,
     /// An account record contradicts the stored account in a field that cannot change.
     AccountConflict,
+    /// A first negative month without a prior notice to the person.
+    NoNotice,
+    /// The item was deleted after a dispute; it comes back only if the furnisher certifies it.
+    DisputeDeleted,
 }
 
 impl Code {
     /// Every code, for documentation and tests.
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 25] = [
         Code::JsonSyntax,
         Code::LineTooLong,
         Code::UnknownKind,
@@ -81,6 +85,8 @@ impl Code {
         Code::NotOwnAccount,
         Code::UnknownAccount,
         Code::AccountConflict,
+        Code::NoNotice,
+        Code::DisputeDeleted,
     ];
 
     /// The code as written in files and output, e.g. `NO_CONSENT`.
@@ -109,6 +115,8 @@ impl Code {
             Code::NotOwnAccount => "NOT_OWN_ACCOUNT",
             Code::UnknownAccount => "UNKNOWN_ACCOUNT",
             Code::AccountConflict => "ACCOUNT_CONFLICT",
+            Code::NoNotice => "NO_NOTICE",
+            Code::DisputeDeleted => "DISPUTE_DELETED",
         }
     }
 }

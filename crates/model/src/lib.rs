@@ -12,12 +12,14 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod minimization;
+pub mod policy;
 pub mod money;
 pub mod month;
 pub mod records;
 
 pub use codes::{
-    AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility,
+    AccountType, Classification, ConsentScope, DisputeState, DisputeType, FlagKind, NoticeChannel, QueryReason,
+    RepaymentStatus, Responsibility, StatementType,
 };
 pub use error::{Code, FieldError};
 pub use identity::{DocumentNumber, DocumentType};

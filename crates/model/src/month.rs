@@ -12,6 +12,11 @@ pub struct YearMonth {
 }
 
 impl YearMonth {
+    /// The earliest month the system accepts (January 1901).
+    pub const MIN: YearMonth = YearMonth { index: crate::limits::YEAR_MIN * 12 };
+    /// The latest month the system accepts (December 2099).
+    pub const MAX: YearMonth = YearMonth { index: crate::limits::YEAR_MAX * 12 + 11 };
+
     /// The month of `year`-`month` (1–12); `None` when out of range.
     pub fn new(year: i32, month: u8) -> Option<YearMonth> {
         if !(1..=12).contains(&month) || !(crate::limits::YEAR_MIN..=crate::limits::YEAR_MAX).contains(&year) {

@@ -88,6 +88,28 @@ pub trait Reader {
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>>;
     /// Row counts, for summaries.
     fn counts(&self) -> Result<Counts>;
+    /// A consent by id.
+    fn consent(&self, id: ConsentId) -> Result<Option<ConsentRow>>;
+    /// An inquiry by id.
+    fn inquiry(&self, id: InquiryId) -> Result<Option<InquiryRow>>;
+    /// An account by id.
+    fn account(&self, id: AccountId) -> Result<Option<AccountRow>>;
+    /// A dispute by id.
+    fn dispute(&self, id: DisputeId) -> Result<Option<DisputeRow>>;
+    /// Every dispute on a subject's file, oldest first.
+    fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>>;
+    /// Every dispute an organization must answer, oldest first.
+    fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>>;
+    /// The steps of a dispute, oldest first.
+    fn dispute_events(&self, dispute: DisputeId) -> Result<Vec<DisputeEventRow>>;
+    /// Every statement on a subject's file.
+    fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>>;
+    /// Every flag ever placed on a subject's file.
+    fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>>;
+    /// Accounts holding at least one stored month with a negative status (retention candidates).
+    fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>>;
+    /// Every signed audit checkpoint, oldest first.
+    fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
 }
 
 /// The one write transaction. Reads through it see its own writes.
@@ -118,6 +140,24 @@ pub trait Writer: Reader {
     fn insert_inquiry(&mut self, inquiry: &NewInquiry) -> Result<InquiryId>;
     /// Appends an audit event (its hashes computed by the caller).
     fn append_audit(&mut self, event: &AuditRow) -> Result<()>;
+    /// Files a dispute.
+    fn insert_dispute(&mut self, dispute: &NewDispute) -> Result<DisputeId>;
+    /// Adds a step to a dispute.
+    fn insert_dispute_event(&mut self, event: &DisputeEventRow) -> Result<()>;
+    /// Adds a statement.
+    fn insert_statement(&mut self, statement: &StatementRow) -> Result<StatementId>;
+    /// Withdraws a statement.
+    fn withdraw_statement(&mut self, id: StatementId, at: i64) -> Result<()>;
+    /// Places a flag.
+    fn insert_flag(&mut self, flag: &FlagRow) -> Result<FlagId>;
+    /// Lifts a flag.
+    fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()>;
+    /// Records a consent's revocation (the only change made to a stored consent).
+    fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()>;
+    /// Deletes every version of one month of an account (retention); returns rows deleted.
+    fn purge_month(&mut self, account: AccountId, month: ob_model::YearMonth) -> Result<u64>;
+    /// Stores a signed audit checkpoint.
+    fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
     /// Makes every write of this transaction durable and visible, all at once.
     fn commit(self: Box<Self>) -> Result<()>;
 }

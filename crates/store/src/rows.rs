@@ -38,6 +38,18 @@ id_type!(
     /// An inquiry's id.
     InquiryId
 );
+id_type!(
+    /// A dispute's id, shown to the person and the furnisher.
+    DisputeId
+);
+id_type!(
+    /// A statement's id.
+    StatementId
+);
+id_type!(
+    /// A flag's id.
+    FlagId
+);
 
 /// An organization: furnisher, lender, or both.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -334,4 +346,118 @@ pub struct Counts {
     pub inquiries: u64,
     /// Audit events.
     pub audit_events: u64,
+}
+
+/// What a dispute is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisputeItem {
+    /// A whole account.
+    Account(AccountId),
+    /// One month of an account.
+    Month(AccountId, YearMonth),
+    /// An inquiry ("I did not authorize this").
+    Inquiry(InquiryId),
+    /// The identity section (answered by the bureau).
+    Identity,
+}
+
+/// A dispute to file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDispute {
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// The item.
+    pub item: DisputeItem,
+    /// Who must answer: the account's furnisher, the inquirer; `None` for the bureau.
+    pub org_id: Option<OrgId>,
+    /// Type from the PBOC-style list.
+    pub dispute_type: ob_model::DisputeType,
+    /// When filed.
+    pub filed_at: i64,
+    /// The answer deadline.
+    pub due_on: Date,
+}
+
+/// A stored dispute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeRow {
+    /// Id.
+    pub id: DisputeId,
+    /// Fields.
+    pub dispute: NewDispute,
+}
+
+/// A step of a dispute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeEventRow {
+    /// The dispute.
+    pub dispute_id: DisputeId,
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// When.
+    pub at: i64,
+    /// The state from then on.
+    pub state: ob_model::DisputeState,
+    /// A note for the person (never an ID number).
+    pub note: Option<String>,
+}
+
+/// A personal statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementRow {
+    /// Id (0 before insertion).
+    pub id: StatementId,
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// The account it is beside.
+    pub account_id: AccountId,
+    /// The month, or `None` for the whole account.
+    pub month: Option<YearMonth>,
+    /// Type.
+    pub statement_type: ob_model::StatementType,
+    /// AEAD ciphertext of the text.
+    pub text_enc: Vec<u8>,
+    /// When added.
+    pub added_at: i64,
+    /// When withdrawn.
+    pub withdrawn_at: Option<i64>,
+}
+
+/// A fraud alert or freeze.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagRow {
+    /// Id (0 before insertion).
+    pub id: FlagId,
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// Which flag.
+    pub kind: ob_model::FlagKind,
+    /// When placed.
+    pub placed_at: i64,
+    /// Last day in force, if it expires.
+    pub expires_on: Option<Date>,
+    /// When lifted.
+    pub lifted_at: Option<i64>,
+}
+
+impl FlagRow {
+    /// Whether the flag holds at `at` (unix seconds).
+    pub fn holds_at(&self, at: i64, day: Date) -> bool {
+        self.placed_at <= at && self.lifted_at.is_none_or(|l| at < l) && self.expires_on.is_none_or(|e| day <= e)
+    }
+}
+
+/// A signed checkpoint of the audit chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRow {
+    /// The event signed.
+    pub seq: u64,
+    /// When signed.
+    pub at: i64,
+    /// The event's hash.
+    pub hash: [u8; 32],
+    /// Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Ed25519 signature over the checkpoint message.
+    pub signature: Vec<u8>,
 }

@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The migrations, in order. A migration once released never changes: its checksum is verified.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_rights.sql")),
+];
 
 /// Prepared statements kept per connection (every query of this module fits).
 const STATEMENT_CACHE_CAPACITY: usize = 64;
@@ -255,6 +258,43 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         prev_hash: digest_col(r, 6)?,
         hash: digest_col(r, 7)?,
     })
+}
+
+/// The columns of `disputes`, as a literal.
+macro_rules! dispute_columns {
+    () => {
+        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on"
+    };
+}
+
+fn dispute_row(r: &Row<'_>) -> rusqlite::Result<DisputeRow> {
+    let kind: String = r.get(2)?;
+    let account = r.get::<_, Option<i64>>(3)?.map(AccountId);
+    let month = r.get::<_, Option<u32>>(4)?.and_then(YearMonth::from_yyyymm);
+    let item = match (kind.as_str(), account, month, r.get::<_, Option<i64>>(5)?) {
+        ("account", Some(a), _, _) => DisputeItem::Account(a),
+        ("month", Some(a), Some(m), _) => DisputeItem::Month(a, m),
+        ("inquiry", _, _, Some(q)) => DisputeItem::Inquiry(InquiryId(q)),
+        ("identity", _, _, _) => DisputeItem::Identity,
+        _ => return Err(bad(2, "dispute item")),
+    };
+    Ok(DisputeRow {
+        id: DisputeId(r.get(0)?),
+        dispute: NewDispute {
+            subject_id: SubjectId(r.get(1)?),
+            item,
+            org_id: r.get::<_, Option<i64>>(6)?.map(OrgId),
+            dispute_type: code_col(r, 7, ob_model::DisputeType::parse, "dispute type")?,
+            filed_at: r.get(8)?,
+            due_on: r.get(9)?,
+        },
+    })
+}
+
+/// Sorts rows by a key (queries avoid ORDER BY, see below).
+fn sorted<T, K: Ord>(mut rows: Vec<T>, key: impl FnMut(&T) -> K) -> Result<Vec<T>> {
+    rows.sort_by_key(key);
+    Ok(rows)
 }
 
 /// The columns of `account_months`, as a literal so that statements are built at compile time.
@@ -521,6 +561,120 @@ impl Reader for Tx<'_> {
             audit_events: self.count("audit_events")?,
         })
     }
+
+    fn consent(&self, id: ConsentId) -> Result<Option<ConsentRow>> {
+        self.one(
+            "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
+                    consent_ref, batch_id, recorded_at
+             FROM consents WHERE id = ?1",
+            [id.0],
+            consent_row,
+        )
+    }
+
+    fn inquiry(&self, id: InquiryId) -> Result<Option<InquiryRow>> {
+        self.one("SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE id = ?1", [id.0], inquiry_row)
+    }
+
+    fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
+        self.one("SELECT id, org_id, account_key, subject_id FROM accounts WHERE id = ?1", [id.0], account_row)
+    }
+
+    fn dispute(&self, id: DisputeId) -> Result<Option<DisputeRow>> {
+        self.one(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE id = ?1"), [id.0], dispute_row)
+    }
+
+    fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>> {
+        sorted(self.all(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = ?1"), [subject.0], dispute_row)?, |d| d.id)
+    }
+
+    fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>> {
+        sorted(self.all(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE org_id = ?1"), [org.0], dispute_row)?, |d| d.id)
+    }
+
+    fn dispute_events(&self, dispute: DisputeId) -> Result<Vec<DisputeEventRow>> {
+        let rows = self.all(
+            "SELECT id, dispute_id, subject_id, at, state, note FROM dispute_events WHERE dispute_id = ?1",
+            [dispute.0],
+            |r| {
+                let id: i64 = r.get(0)?;
+                let event = DisputeEventRow {
+                    dispute_id: DisputeId(r.get(1)?),
+                    subject_id: SubjectId(r.get(2)?),
+                    at: r.get(3)?,
+                    state: code_col(r, 4, ob_model::DisputeState::parse, "dispute state")?,
+                    note: r.get(5)?,
+                };
+                Ok((id, event))
+            },
+        )?;
+        Ok(sorted(rows, |(id, _)| *id)?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>> {
+        sorted(
+            self.all(
+                "SELECT id, subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at
+                 FROM statements WHERE subject_id = ?1",
+                [subject.0],
+                |r| {
+                    Ok(StatementRow {
+                        id: StatementId(r.get(0)?),
+                        subject_id: SubjectId(r.get(1)?),
+                        account_id: AccountId(r.get(2)?),
+                        month: r.get::<_, Option<u32>>(3)?.map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(3, "month"))).transpose()?,
+                        statement_type: code_col(r, 4, ob_model::StatementType::parse, "statement type")?,
+                        text_enc: r.get(5)?,
+                        added_at: r.get(6)?,
+                        withdrawn_at: r.get(7)?,
+                    })
+                },
+            )?,
+            |s| s.id,
+        )
+    }
+
+    fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>> {
+        sorted(
+            self.all(
+                "SELECT id, subject_id, kind, placed_at, expires_on, lifted_at FROM file_flags WHERE subject_id = ?1",
+                [subject.0],
+                |r| {
+                    Ok(FlagRow {
+                        id: FlagId(r.get(0)?),
+                        subject_id: SubjectId(r.get(1)?),
+                        kind: code_col(r, 2, ob_model::FlagKind::parse, "flag kind")?,
+                        placed_at: r.get(3)?,
+                        expires_on: r.get(4)?,
+                        lifted_at: r.get(5)?,
+                    })
+                },
+            )?,
+            |f| f.id,
+        )
+    }
+
+    fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
+        self.all(
+            "SELECT DISTINCT account_id FROM account_months
+             WHERE status IN ('1', '2', '3', '4', '5', '6', '7', 'B', 'D', 'Z') OR past_due_minor > 0",
+            [],
+            |r| Ok(AccountId(r.get(0)?)),
+        )
+    }
+
+    fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+        let rows = self.all("SELECT seq, at, hash, public_key, signature FROM audit_checkpoints", [], |r| {
+            Ok(CheckpointRow {
+                seq: u64_col(r, 0)?,
+                at: r.get(1)?,
+                hash: digest_col(r, 2)?,
+                public_key: digest_col(r, 3)?,
+                signature: r.get(4)?,
+            })
+        })?;
+        sorted(rows, |c| c.seq)
+    }
 }
 
 fn i64_of(v: u64) -> Result<i64> {
@@ -696,6 +850,81 @@ impl Writer for Tx<'_> {
                 &e.prev_hash[..],
                 &e.hash[..]
             ],
+        )
+    }
+
+    fn insert_dispute(&mut self, d: &NewDispute) -> Result<DisputeId> {
+        let (kind, account, month, inquiry) = match d.item {
+            DisputeItem::Account(a) => ("account", Some(a.0), None, None),
+            DisputeItem::Month(a, m) => ("month", Some(a.0), Some(m.yyyymm()), None),
+            DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(q.0)),
+            DisputeItem::Identity => ("identity", None, None, None),
+        };
+        self.insert(
+            "INSERT INTO disputes (subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![d.subject_id.0, kind, account, month, inquiry, d.org_id.map(|o| o.0), d.dispute_type.as_str(), d.filed_at, d.due_on],
+        )
+        .map(DisputeId)
+    }
+
+    fn insert_dispute_event(&mut self, e: &DisputeEventRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO dispute_events (dispute_id, subject_id, at, state, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![e.dispute_id.0, e.subject_id.0, e.at, e.state.as_str(), e.note],
+        )
+    }
+
+    fn insert_statement(&mut self, st: &StatementRow) -> Result<StatementId> {
+        self.insert(
+            "INSERT INTO statements (subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                st.subject_id.0,
+                st.account_id.0,
+                st.month.map(YearMonth::yyyymm),
+                st.statement_type.as_str(),
+                st.text_enc,
+                st.added_at,
+                st.withdrawn_at
+            ],
+        )
+        .map(StatementId)
+    }
+
+    fn withdraw_statement(&mut self, id: StatementId, at: i64) -> Result<()> {
+        self.exec("UPDATE statements SET withdrawn_at = ?2 WHERE id = ?1 AND withdrawn_at IS NULL", params![id.0, at])
+    }
+
+    fn insert_flag(&mut self, f: &FlagRow) -> Result<FlagId> {
+        self.insert(
+            "INSERT INTO file_flags (subject_id, kind, placed_at, expires_on, lifted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![f.subject_id.0, f.kind.as_str(), f.placed_at, f.expires_on, f.lifted_at],
+        )
+        .map(FlagId)
+    }
+
+    fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()> {
+        self.exec("UPDATE file_flags SET lifted_at = ?2 WHERE id = ?1 AND lifted_at IS NULL", params![id.0, at])
+    }
+
+    fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()> {
+        self.exec("UPDATE consents SET revoked_on = ?2 WHERE id = ?1 AND revoked_on IS NULL", params![id.0, on])
+    }
+
+    fn purge_month(&mut self, account: AccountId, month: YearMonth) -> Result<u64> {
+        let mut st = self
+            .0
+            .prepare_cached("DELETE FROM account_months WHERE account_id = ?1 AND month = ?2")
+            .map_err(backend)?;
+        let n = st.execute(params![account.0, month.yyyymm()]).map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i64_of(c.seq)?, c.at, &c.hash[..], &c.public_key[..], c.signature],
         )
     }
 

@@ -1,0 +1,152 @@
+//! Retention of negative information: it leaves reports, and the store, once the policy's period
+//! has passed (PRC: 5 years after the delinquency ended; US: 7 years from 180 days after the first
+//! delinquency). The same rule filters every report, "as of" reports included, so nothing expired
+//! shows even before `retention run` has purged it.
+
+use crate::rights::is_negative;
+use crate::{Bureau, Result};
+use ob_model::YearMonth;
+use ob_model::policy::{Policy, Retention};
+use ob_store::{MonthRow, Store};
+use serde::Serialize;
+use serde_json::json;
+use time::{Date, Duration};
+
+/// What a retention run did: counts only, never content.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionSummary {
+    /// Accounts holding negative months, examined.
+    pub accounts_examined: u64,
+    /// Account-months whose negative information expired.
+    pub months_purged: u64,
+    /// Stored versions deleted.
+    pub versions_deleted: u64,
+}
+
+/// `day` plus whole years (29 February becomes 28 February in common years).
+fn plus_years(day: Date, years: u8) -> Date {
+    let year = day.year() + i32::from(years);
+    day.replace_year(year).or_else(|_| day.replace_day(28).and_then(|d| d.replace_year(year))).unwrap_or(Date::MAX)
+}
+
+/// The months among `months` (latest versions, any order) whose negative information has expired
+/// by `today` under `policy`. A run of consecutive negative months is one delinquency: under the
+/// PRC rule it expires `years` after the first non-negative month that ends it (never while it
+/// lasts); under the US rule, `years` after 180 days past its first month.
+pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<YearMonth> {
+    let mut sorted: Vec<&MonthRow> = months.iter().filter(|m| !m.deleted).collect();
+    sorted.sort_by_key(|m| m.month);
+    let mut expired = Vec::new();
+    let mut run: Vec<&MonthRow> = Vec::new();
+    for m in sorted {
+        if is_negative(m) {
+            run.push(m);
+            continue;
+        }
+        if !run.is_empty() && run_expired(&run, Some(m.settled_on), policy, today) {
+            expired.extend(run.iter().map(|r| r.month));
+        }
+        run.clear();
+    }
+    if !run.is_empty() && run_expired(&run, None, policy, today) {
+        expired.extend(run.iter().map(|r| r.month));
+    }
+    expired
+}
+
+fn run_expired(run: &[&MonthRow], ended_on: Option<Date>, policy: &Policy, today: Date) -> bool {
+    match policy.retention {
+        Retention::AfterDelinquencyEnded { years } => ended_on.is_some_and(|end| today > plus_years(end, years)),
+        Retention::FromFirstDelinquency { years, start_after_days } => run.first().is_some_and(|first| {
+            let start = first.settled_on.saturating_add(Duration::days(i64::from(start_after_days)));
+            today > plus_years(start, years)
+        }),
+    }
+}
+
+impl<S: Store> Bureau<S> {
+    /// Purges expired negative information from the store, in one transaction, and logs what it
+    /// purged by count.
+    pub fn run_retention(&mut self) -> Result<RetentionSummary> {
+        let today = self.clock.today();
+        let summary = self.audited("retention.purged", None, None, |w, _, policy, _| {
+            let mut s = RetentionSummary::default();
+            let (from, to) = (YearMonth::MIN, YearMonth::MAX);
+            for account in w.accounts_with_negative_months()? {
+                s.accounts_examined += 1;
+                let months = w.months(account, from, to, i64::MAX)?;
+                for month in expired_months(&months, policy, today) {
+                    s.versions_deleted += w.purge_month(account, month)?;
+                    s.months_purged += 1;
+                }
+            }
+            let detail = json!({
+                "policy": policy.name, "accounts_examined": s.accounts_examined,
+                "months_purged": s.months_purged, "versions_deleted": s.versions_deleted,
+            });
+            Ok((s, detail))
+        })?;
+        self.checkpoint_audit()?;
+        Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ob_model::RepaymentStatus;
+    use ob_store::{AccountId, SubjectId};
+
+    fn m(month: &str, status: &str) -> MonthRow {
+        let month = YearMonth::parse(month).unwrap();
+        let status = RepaymentStatus::parse(status).unwrap();
+        MonthRow {
+            account_id: AccountId(1),
+            month,
+            version: 1,
+            subject_id: SubjectId(1),
+            batch_id: None,
+            recorded_at: 0,
+            settled_on: month.last_day(),
+            balance_minor: 100,
+            used_minor: 100,
+            due_minor: 0,
+            paid_minor: 0,
+            past_due_minor: if status.overdue_periods().is_some() { 10 } else { 0 },
+            days_past_due: 0,
+            status,
+            class5: None,
+            last_payment_on: None,
+            closed_on: None,
+            credit_limit_minor: None,
+            deleted: false,
+        }
+    }
+
+    fn check(months: &[(&str, &str)], policy: Policy, today: Date, expect: &[&str]) {
+        let rows: Vec<MonthRow> = months.iter().map(|(mo, st)| m(mo, st)).collect();
+        let got: Vec<String> = expired_months(&rows, &policy, today).iter().map(ToString::to_string).collect();
+        assert_eq!(got, expect, "{months:?} on {today}");
+    }
+
+    #[test]
+    fn prc_counts_five_years_from_the_end_of_the_delinquency() {
+        use time::macros::date;
+        let history = [("2019-01", "N"), ("2019-02", "1"), ("2019-03", "2"), ("2019-04", "N"), ("2020-06", "1"), ("2020-07", "N")];
+        // The first run ended with the 2019-04 month (settled 2019-04-30): expires after 2024-04-30.
+        check(&history, Policy::prc(), date!(2024 - 04 - 30), &[]);
+        check(&history, Policy::prc(), date!(2024 - 05 - 01), &["2019-02", "2019-03"]);
+        check(&history, Policy::prc(), date!(2025 - 08 - 01), &["2019-02", "2019-03", "2020-06"]);
+        // A delinquency that has not ended never expires under the PRC rule.
+        check(&[("2010-01", "1"), ("2010-02", "2")], Policy::prc(), date!(2030 - 01 - 01), &[]);
+    }
+
+    #[test]
+    fn us_counts_seven_years_from_180_days_after_the_first_delinquency() {
+        use time::macros::date;
+        let history = [("2015-01", "1"), ("2015-02", "2"), ("2015-03", "3")];
+        // First delinquency settled 2015-01-31; +180 days = 2015-07-30; +7 years = 2022-07-30.
+        check(&history, Policy::us(), date!(2022 - 07 - 30), &[]);
+        check(&history, Policy::us(), date!(2022 - 07 - 31), &["2015-01", "2015-02", "2015-03"]);
+    }
+}

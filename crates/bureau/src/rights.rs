@@ -1,0 +1,472 @@
+//! People's rights and the bureau's duties (shared/domain/rules.md): disputes (异议), personal
+//! statements (本人声明), consent revocation, fraud alerts and freezes. Every step is one
+//! transaction with its audit event. Deadlines and limits come from the [`Policy`].
+
+use crate::crypto::Keys;
+use crate::{Bureau, BureauError, Result};
+use ob_model::policy::Policy;
+use ob_model::{
+    ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType, YearMonth,
+};
+use ob_store::*;
+use serde::Serialize;
+use serde_json::json;
+use time::{Date, Duration};
+
+/// The encryption context of statement texts.
+const STATEMENT_CONTEXT: &str = "statement:text";
+
+/// What a person disputes, named as their report names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisputeTarget {
+    /// A whole account (`account_ref` from the report, e.g. `A12`).
+    Account(String),
+    /// One month of an account.
+    Month(String, YearMonth),
+    /// An inquiry (`inquiry_ref` from the report, e.g. `Q7`): "I did not authorize this".
+    Inquiry(String),
+    /// The identity section.
+    Identity,
+}
+
+/// A furnisher's answer to a dispute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The data was wrong; the corrected record has been sent (it must be on file by now).
+    Corrected,
+    /// The data is right.
+    Verified,
+    /// The item is deleted.
+    Deleted,
+}
+
+impl Answer {
+    fn state(self) -> DisputeState {
+        match self {
+            Answer::Corrected => DisputeState::Corrected,
+            Answer::Verified => DisputeState::Verified,
+            Answer::Deleted => DisputeState::Deleted,
+        }
+    }
+}
+
+/// A dispute as the person and the furnisher see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DisputeView {
+    /// Id.
+    pub id: i64,
+    /// `account`, `month`, `inquiry` or `identity`.
+    pub item: &'static str,
+    /// The account, as reports name it.
+    pub account_ref: Option<String>,
+    /// The month.
+    pub month: Option<YearMonth>,
+    /// The inquiry, as reports name it.
+    pub inquiry_ref: Option<String>,
+    /// Type.
+    pub dispute_type: DisputeType,
+    /// State now (an open dispute past its deadline is `suppressed`).
+    pub state: DisputeState,
+    /// Filed on.
+    pub filed_on: Date,
+    /// Answer due by.
+    pub due_on: Date,
+    /// Every step: (day, state, note).
+    pub history: Vec<(Date, DisputeState, Option<String>)>,
+}
+
+/// A consent as the person sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConsentView {
+    /// Reference to revoke it by, e.g. `C3`.
+    pub consent_ref: String,
+    /// The organization authorized.
+    pub organization: String,
+    /// Report or inquire.
+    pub scope: ConsentScope,
+    /// Purpose, for inquiries.
+    pub purpose: Option<QueryReason>,
+    /// First day.
+    pub granted_on: Date,
+    /// Last day.
+    pub expires_on: Date,
+    /// Revoked on.
+    pub revoked_on: Option<Date>,
+}
+
+/// The reference reports give an account.
+pub fn account_ref(id: AccountId) -> String {
+    format!("A{}", id.0)
+}
+
+/// The reference reports give an inquiry.
+pub fn inquiry_ref(id: InquiryId) -> String {
+    format!("Q{}", id.0)
+}
+
+fn parse_ref(prefix: char, s: &str) -> Option<i64> {
+    s.strip_prefix(prefix).and_then(|n| n.parse().ok())
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> BureauError {
+    BureauError::Refused { code, message: message.into() }
+}
+
+/// A dispute's state: its latest step, with an open dispute past its deadline counting as suppressed.
+pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date) -> DisputeState {
+    match events.last().map(|e| e.state) {
+        Some(DisputeState::Open) | None if today > due_on => DisputeState::Suppressed,
+        Some(state) => state,
+        None => DisputeState::Open,
+    }
+}
+
+fn subject_of(w: &dyn Reader, keys: &Keys, document: &DocumentNumber) -> Result<SubjectId> {
+    Ok(w.subject_by_document(&keys.document_mac(document))?.ok_or(BureauError::NoFile)?.id)
+}
+
+/// The person's account named by `account_ref`.
+fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<AccountRow> {
+    parse_ref('A', account_ref)
+        .map(AccountId)
+        .map(|id| r.account(id))
+        .transpose()?
+        .flatten()
+        .filter(|a| a.subject_id == subject)
+        .ok_or_else(|| refused("UNKNOWN_ITEM", "no such account on this file"))
+}
+
+fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
+    code.map(|c| r.org_by_code(c)?.map(|o| o.id).ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization with this code")))
+        .transpose()
+}
+
+/// Every step of the subject's disputes, with the dispute.
+fn disputes_with_events(r: &dyn Reader, subject: SubjectId) -> Result<Vec<(DisputeRow, Vec<DisputeEventRow>)>> {
+    r.disputes_of(subject)?.into_iter().map(|d| Ok((d.clone(), r.dispute_events(d.id)?))).collect()
+}
+
+/// Records `suppressed` for the subject's open disputes past their deadline. Returns how many.
+pub fn sweep(w: &mut dyn Writer, subject: SubjectId, now: i64, today: Date) -> Result<u64> {
+    let mut n = 0;
+    for (d, events) in disputes_with_events(w, subject)? {
+        let last = events.last().map(|e| e.state);
+        if last == Some(DisputeState::Open) && today > d.dispute.due_on {
+            let note = Some("no answer by the deadline: the item is suppressed".to_owned());
+            w.insert_dispute_event(&DisputeEventRow { dispute_id: d.id, subject_id: subject, at: now, state: DisputeState::Suppressed, note })?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date) -> DisputeView {
+    let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date());
+    let (item, account_ref, month, inquiry_ref) = match d.dispute.item {
+        DisputeItem::Account(a) => ("account", Some(account_ref(a)), None, None),
+        DisputeItem::Month(a, m) => ("month", Some(account_ref(a)), Some(m), None),
+        DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(inquiry_ref(q))),
+        DisputeItem::Identity => ("identity", None, None, None),
+    };
+    DisputeView {
+        id: d.id.0,
+        item,
+        account_ref,
+        month,
+        inquiry_ref,
+        dispute_type: d.dispute.dispute_type,
+        state: effective_state(events, d.dispute.due_on, today),
+        filed_on: day(d.dispute.filed_at),
+        due_on: d.dispute.due_on,
+        history: events.iter().map(|e| (day(e.at), e.state, e.note.clone())).collect(),
+    }
+}
+
+impl<S: Store> Bureau<S> {
+    /// Files a dispute on an item of the person's own file. The item is marked disputed on every
+    /// report from now on; the furnisher (or the bureau, for identity) must answer by the deadline.
+    pub fn file_dispute(&mut self, document: &DocumentNumber, target: &DisputeTarget, kind: DisputeType) -> Result<DisputeId> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("dispute.filed", Some(subject), None, |w, _, policy, now| {
+            let (item, org) = resolve_target(w, subject, target)?;
+            let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
+            let id = w.insert_dispute(&NewDispute { subject_id: subject, item, org_id: org, dispute_type: kind, filed_at: now.unix_timestamp(), due_on })?;
+            let event = DisputeEventRow { dispute_id: id, subject_id: subject, at: now.unix_timestamp(), state: DisputeState::Open, note: None };
+            w.insert_dispute_event(&event)?;
+            Ok((id, json!({"dispute": id.0, "type": kind.as_str(), "due_on": due_on.to_string()})))
+        })
+    }
+
+    /// Answers a dispute: `answerer` is the organization code that must answer, or `None` for the
+    /// bureau itself (identity disputes). A late answer is recorded after the suppression.
+    pub fn answer_dispute(&mut self, answerer: Option<&str>, dispute: DisputeId, answer: Answer, note: Option<&str>) -> Result<()> {
+        let (d, org) = self.answerable(answerer, dispute)?;
+        let subject = d.dispute.subject_id;
+        self.audited("dispute.answered", Some(subject), org, |w, _, _, now| {
+            let events = w.dispute_events(dispute)?;
+            match events.last().map(|e| e.state) {
+                Some(DisputeState::Open | DisputeState::Suppressed) => {}
+                _ => return Err(refused("DISPUTE_CLOSED", "this dispute has already been answered")),
+            }
+            sweep(w, subject, now.unix_timestamp(), now.date())?;
+            match answer {
+                Answer::Corrected => require_correction(w, &d)?,
+                Answer::Deleted => delete_item(w, &d, now.unix_timestamp())?,
+                Answer::Verified => {}
+            }
+            let event = DisputeEventRow { dispute_id: dispute, subject_id: subject, at: now.unix_timestamp(), state: answer.state(), note: note.map(str::to_owned) };
+            w.insert_dispute_event(&event)?;
+            Ok(((), json!({"dispute": dispute.0, "answer": answer.state().as_str()})))
+        })
+    }
+
+    /// Lets a deleted item come back: the furnisher certifies the data is complete and accurate.
+    /// The person sees the reinsertion and its note in their dispute list.
+    pub fn certify_reinsertion(&mut self, answerer: &str, dispute: DisputeId, note: &str) -> Result<()> {
+        let (d, org) = self.answerable(Some(answerer), dispute)?;
+        self.audited("dispute.reinserted", Some(d.dispute.subject_id), org, |w, _, _, now| {
+            if w.dispute_events(dispute)?.last().map(|e| e.state) != Some(DisputeState::Deleted) {
+                return Err(refused("DISPUTE_NOT_DELETED", "only a deleted item can be reinserted"));
+            }
+            let event = DisputeEventRow {
+                dispute_id: dispute,
+                subject_id: d.dispute.subject_id,
+                at: now.unix_timestamp(),
+                state: DisputeState::Reinserted,
+                note: Some(format!("the furnisher certified the item as accurate; it may be reported again: {note}")),
+            };
+            w.insert_dispute_event(&event)?;
+            Ok(((), json!({"dispute": dispute.0})))
+        })
+    }
+
+    fn answerable(&self, answerer: Option<&str>, dispute: DisputeId) -> Result<(DisputeRow, Option<OrgId>)> {
+        let r = self.store.read()?;
+        let org = org_id(r.as_ref(), answerer)?;
+        let d = r.dispute(dispute)?.filter(|d| d.dispute.org_id == org);
+        Ok((d.ok_or_else(|| refused("UNKNOWN_DISPUTE", "no such dispute for this answerer"))?, org))
+    }
+
+    /// The disputes an organization must answer (its queue), oldest first.
+    pub fn dispute_queue(&self, org_code: &str) -> Result<Vec<DisputeView>> {
+        let r = self.store.read()?;
+        let org = org_id(r.as_ref(), Some(org_code))?.ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization"))?;
+        let today = self.clock.today();
+        r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today))).collect()
+    }
+
+    /// The person's disputes and every step of them.
+    pub fn disputes_of_person(&self, document: &DocumentNumber) -> Result<Vec<DisputeView>> {
+        let r = self.store.read()?;
+        let subject = subject_of(r.as_ref(), &self.keys, document)?;
+        let today = self.clock.today();
+        Ok(disputes_with_events(r.as_ref(), subject)?.iter().map(|(d, e)| view(d, e, today)).collect())
+    }
+
+    /// Adds a personal statement beside a negative item of the person's file.
+    pub fn add_statement(
+        &mut self,
+        document: &DocumentNumber,
+        account_ref: &str,
+        month: Option<YearMonth>,
+        kind: StatementType,
+        text: &str,
+    ) -> Result<StatementId> {
+        check_statement_text(&self.policy, text)?;
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("statement.added", Some(subject), None, |w, keys, _, now| {
+            let account = own_account(w, subject, account_ref)?;
+            require_negative(w, account.id, month)?;
+            let row = StatementRow {
+                id: StatementId(0),
+                subject_id: subject,
+                account_id: account.id,
+                month,
+                statement_type: kind,
+                text_enc: keys.encrypt_text(STATEMENT_CONTEXT, text.trim())?,
+                added_at: now.unix_timestamp(),
+                withdrawn_at: None,
+            };
+            let id = w.insert_statement(&row)?;
+            Ok((id, json!({"statement": id.0, "type": kind.as_str()})))
+        })
+    }
+
+    /// Withdraws one of the person's statements.
+    pub fn withdraw_statement(&mut self, document: &DocumentNumber, statement: StatementId) -> Result<()> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("statement.withdrawn", Some(subject), None, |w, _, _, now| {
+            if !w.statements_of(subject)?.iter().any(|s| s.id == statement && s.withdrawn_at.is_none()) {
+                return Err(refused("UNKNOWN_ITEM", "no such statement on this file"));
+            }
+            w.withdraw_statement(statement, now.unix_timestamp())?;
+            Ok(((), json!({"statement": statement.0})))
+        })
+    }
+
+    /// Places a fraud alert or a freeze on the person's file (at once; idempotent).
+    pub fn place_flag(&mut self, document: &DocumentNumber, kind: FlagKind) -> Result<FlagId> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("flag.placed", Some(subject), None, |w, _, policy, now| {
+            let (at, today) = (now.unix_timestamp(), now.date());
+            if let Some(f) = w.flags_of(subject)?.into_iter().find(|f| f.kind == kind && f.holds_at(at, today)) {
+                return Ok((f.id, json!({"flag": f.id.0, "kind": kind.as_str(), "already": true})));
+            }
+            let expires_on = (kind == FlagKind::FraudAlert)
+                .then(|| today.saturating_add(Duration::days(i64::from(policy.fraud_alert_days))));
+            let id = w.insert_flag(&FlagRow { id: FlagId(0), subject_id: subject, kind, placed_at: at, expires_on, lifted_at: None })?;
+            Ok((id, json!({"flag": id.0, "kind": kind.as_str()})))
+        })
+    }
+
+    /// Lifts the person's fraud alert or freeze, at once.
+    pub fn lift_flag(&mut self, document: &DocumentNumber, kind: FlagKind) -> Result<()> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("flag.lifted", Some(subject), None, |w, _, _, now| {
+            let (at, today) = (now.unix_timestamp(), now.date());
+            let holding: Vec<FlagRow> = w.flags_of(subject)?.into_iter().filter(|f| f.kind == kind && f.holds_at(at, today)).collect();
+            if holding.is_empty() {
+                return Err(refused("NOT_PLACED", "no such flag is on this file"));
+            }
+            for f in &holding {
+                w.lift_flag(f.id, at)?;
+            }
+            Ok(((), json!({"kind": kind.as_str()})))
+        })
+    }
+
+    /// The person's consents, with the organizations' names.
+    pub fn consents_of_person(&self, document: &DocumentNumber) -> Result<Vec<ConsentView>> {
+        let r = self.store.read()?;
+        let subject = subject_of(r.as_ref(), &self.keys, document)?;
+        let mut out = Vec::new();
+        for c in r.consents_of(subject)? {
+            let organization = r.org(c.consent.org_id)?.map_or_else(|| "?".to_owned(), |o| o.name);
+            let k = c.consent;
+            out.push(ConsentView {
+                consent_ref: format!("C{}", c.id.0),
+                organization,
+                scope: k.scope,
+                purpose: k.purpose,
+                granted_on: k.granted_on,
+                expires_on: k.expires_on,
+                revoked_on: k.revoked_on,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Revokes one of the person's consents from today: later records and inquiries relying on it
+    /// are refused; what was lawfully reported before stays for its retention period.
+    pub fn revoke_consent(&mut self, document: &DocumentNumber, consent_ref: &str) -> Result<()> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        self.audited("consent.revoked", Some(subject), None, |w, _, _, now| {
+            let consent = parse_ref('C', consent_ref)
+                .map(ConsentId)
+                .map(|id| w.consent(id))
+                .transpose()?
+                .flatten()
+                .filter(|c| c.consent.subject_id == subject)
+                .ok_or_else(|| refused("UNKNOWN_ITEM", "no such consent on this file"))?;
+            if consent.consent.revoked_on.is_some() {
+                return Err(refused("ALREADY_REVOKED", "this consent is already revoked"));
+            }
+            w.revoke_consent(consent.id, now.date())?;
+            Ok(((), json!({"consent": consent.id.0, "org": consent.consent.org_id.0})))
+        })
+    }
+}
+
+/// The stored item and who must answer for it.
+fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) -> Result<(DisputeItem, Option<OrgId>)> {
+    match target {
+        DisputeTarget::Account(a) => own_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
+        DisputeTarget::Month(a, m) => own_account(r, subject, a).map(|a| (DisputeItem::Month(a.id, *m), Some(a.org_id))),
+        DisputeTarget::Inquiry(q) => {
+            let inquiry = parse_ref('Q', q)
+                .map(InquiryId)
+                .map(|id| r.inquiry(id))
+                .transpose()?
+                .flatten()
+                .filter(|i| i.inquiry.subject_id == subject && i.inquiry.org_id.is_some())
+                .ok_or_else(|| refused("UNKNOWN_ITEM", "no such inquiry by an organization on this file"))?;
+            Ok((DisputeItem::Inquiry(inquiry.id), inquiry.inquiry.org_id))
+        }
+        DisputeTarget::Identity => Ok((DisputeItem::Identity, None)),
+    }
+}
+
+/// A "corrected" answer needs the corrected record on file, recorded after the dispute was filed.
+fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
+    let after = d.dispute.filed_at;
+    let corrected = match d.dispute.item {
+        DisputeItem::Month(a, m) => r.months(a, m, m, i64::MAX)?.iter().any(|v| v.recorded_at >= after),
+        DisputeItem::Account(a) => {
+            r.account_version(a, i64::MAX)?.is_some_and(|v| v.recorded_at >= after)
+                || r.months(a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?
+                    .iter()
+                    .any(|v| v.recorded_at >= after)
+        }
+        DisputeItem::Inquiry(_) | DisputeItem::Identity => true,
+    };
+    if corrected { Ok(()) } else { Err(refused("NO_CORRECTION", "send the corrected record before answering \"corrected\"")) }
+}
+
+/// Deletes the disputed item: a deleting version of the month or the account. Inquiries and
+/// identity items are hidden by the dispute's state alone.
+fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
+    match d.dispute.item {
+        DisputeItem::Month(account, month) => {
+            let version = w.month_versions(account)?.into_iter().find(|(m, _)| *m == month).map_or(1, |(_, v)| v + 1);
+            w.insert_month(&crate::ingest::tombstone(account, d.dispute.subject_id, month, version, None, now))?;
+        }
+        DisputeItem::Account(account) => {
+            if let Some(mut terms) = w.account_version(account, i64::MAX)? {
+                terms.version += 1;
+                terms.deleted = true;
+                terms.batch_id = None;
+                terms.recorded_at = now;
+                w.insert_account_version(&terms)?;
+            }
+        }
+        DisputeItem::Inquiry(_) => {}
+        DisputeItem::Identity => return Err(refused("NOT_DELETABLE", "identity items are corrected, not deleted")),
+    }
+    Ok(())
+}
+
+/// Statements go beside negative items only.
+fn require_negative(r: &dyn Reader, account: AccountId, month: Option<YearMonth>) -> Result<()> {
+    let (from, to) = match month {
+        Some(m) => (m, m),
+        None => (YearMonth::MIN, YearMonth::MAX),
+    };
+    let negative = r.months(account, from, to, i64::MAX)?.iter().any(|m| !m.deleted && is_negative(m));
+    if negative { Ok(()) } else { Err(refused("NOT_NEGATIVE", "a statement goes beside negative information only")) }
+}
+
+/// Whether a stored month is negative information.
+pub fn is_negative(m: &MonthRow) -> bool {
+    m.status.is_negative() || m.past_due_minor > 0
+}
+
+fn check_statement_text(policy: &Policy, text: &str) -> Result<()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(refused("STATEMENT_EMPTY", "the statement is empty"));
+    }
+    let chars = text.chars().count();
+    let words = text.split_whitespace().count();
+    if chars > usize::from(policy.statement_chars_max) || words > usize::from(policy.statement_words_max) {
+        return Err(refused(
+            "STATEMENT_TOO_LONG",
+            format!("a statement has at most {} words and {} characters", policy.statement_words_max, policy.statement_chars_max),
+        ));
+    }
+    Ok(())
+}
+
+/// Decrypts a statement's text.
+pub fn statement_text(keys: &Keys, s: &StatementRow) -> Result<String> {
+    Ok(keys.decrypt_text(STATEMENT_CONTEXT, &s.text_enc)?)
+}

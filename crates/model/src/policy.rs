@@ -1,0 +1,92 @@
+//! The rules a credit bureau must keep, as values with PRC defaults (shared/domain/rules.md).
+//!
+//! A deployment under other law changes a value here (or loads a policy file), not the code.
+//! [`Policy::prc`] is the default; [`Policy::us`] gives the FCRA values side by side.
+
+use serde::{Deserialize, Serialize};
+
+/// How long negative information stays, and from when it is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Retention {
+    /// PRC (征信业管理条例 art. 16): kept for `years` from the day the bad behaviour ended (the
+    /// first month after a run of negative months that is not negative), then deleted.
+    AfterDelinquencyEnded {
+        /// Years kept after the end.
+        years: u8,
+    },
+    /// US (FCRA §605): reported for `years` from 180 days after the first delinquency of the run.
+    FromFirstDelinquency {
+        /// Years kept.
+        years: u8,
+        /// Days after the first delinquency that the period starts.
+        start_after_days: u16,
+    },
+}
+
+/// A bureau's policy values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Name, for display (`prc`, `us`, or a deployment's own).
+    pub name: String,
+    /// Days a furnisher has to answer a dispute; unanswered disputed items are then suppressed.
+    pub dispute_answer_days: u16,
+    /// Retention of negative information.
+    pub retention: Retention,
+    /// Whether a furnisher's first negative month for an account needs a prior notice record.
+    pub notice_before_negative: bool,
+    /// Free self-views of one's own report per calendar year; further ones are allowed and marked.
+    pub free_self_views_per_year: u8,
+    /// Longest personal statement, in words (US: 100; PRC sets none, we use the same).
+    pub statement_words_max: u16,
+    /// Longest personal statement, in characters (Chinese text has no spaces between words).
+    pub statement_chars_max: u16,
+    /// Days an initial fraud alert lasts.
+    pub fraud_alert_days: u16,
+}
+
+impl Policy {
+    /// PRC values (征信业管理条例 2013; 征信业务管理办法 2022): the default.
+    pub fn prc() -> Policy {
+        Policy {
+            name: "prc".into(),
+            dispute_answer_days: 20,
+            retention: Retention::AfterDelinquencyEnded { years: 5 },
+            notice_before_negative: true,
+            free_self_views_per_year: 2,
+            statement_words_max: 100,
+            statement_chars_max: 200,
+            fraud_alert_days: 365,
+        }
+    }
+
+    /// US values (FCRA, Regulation V).
+    pub fn us() -> Policy {
+        Policy {
+            name: "us".into(),
+            dispute_answer_days: 30,
+            retention: Retention::FromFirstDelinquency { years: 7, start_after_days: 180 },
+            notice_before_negative: true,
+            free_self_views_per_year: 1,
+            statement_words_max: 100,
+            statement_chars_max: 600,
+            fraud_alert_days: 365,
+        }
+    }
+
+    /// A built-in policy by name.
+    pub fn named(name: &str) -> Option<Policy> {
+        match name {
+            "prc" => Some(Policy::prc()),
+            "us" => Some(Policy::us()),
+            _ => None,
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::prc()
+    }
+}
