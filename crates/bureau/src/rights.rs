@@ -400,12 +400,12 @@ fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) ->
 fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
     let after = d.dispute.filed_at;
     let corrected = match d.dispute.item {
-        DisputeItem::Month(a, m) => r.months(a, m, m, i64::MAX)?.iter().any(|v| v.recorded_at >= after),
+        DisputeItem::Month(a, m) => r.months(a, m, m, i64::MAX)?.iter().any(|v| v.recorded_at > after),
         DisputeItem::Account(a) => {
-            r.account_version(a, i64::MAX)?.is_some_and(|v| v.recorded_at >= after)
+            r.account_version(a, i64::MAX)?.is_some_and(|v| v.recorded_at > after)
                 || r.months(a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?
                     .iter()
-                    .any(|v| v.recorded_at >= after)
+                    .any(|v| v.recorded_at > after)
         }
         DisputeItem::Inquiry(_) | DisputeItem::Identity => true,
     };

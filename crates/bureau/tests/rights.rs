@@ -1,0 +1,432 @@
+//! People's rights and the bureau's duties, each workflow end to end under a test clock.
+
+use ob_bureau::Bureau;
+use ob_bureau::audit::Verification;
+use ob_bureau::clock::ManualClock;
+use ob_bureau::crypto::Keys;
+use ob_bureau::ingest::{IngestOptions, IngestSummary};
+use ob_bureau::report::{Report, ReportRequest, Requester};
+use ob_bureau::rights::{Answer, DisputeTarget};
+use ob_model::policy::Policy;
+use ob_model::{DisputeState, DisputeType, DocumentNumber, DocumentType, FlagKind, QueryReason, StatementType, YearMonth};
+use ob_store::Store;
+use ob_store::sqlite::SqliteStore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use time::macros::{date, datetime};
+use time::{Date, OffsetDateTime};
+
+const ZHANG: &str = r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+const ZHANG_ID: &str = "11010519491231002X";
+const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+struct World {
+    bureau: Bureau<SqliteStore>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+}
+
+fn world_with(policy: Policy) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite");
+    let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
+    let bureau = Bureau::new(SqliteStore::open(&db).unwrap(), Keys::from_master(&[7; 32]), clock.clone())
+        .unwrap()
+        .with_policy(policy);
+    World { bureau, clock, _dir: dir, db }
+}
+
+fn world() -> World {
+    world_with(Policy::prc())
+}
+
+fn zhang() -> DocumentNumber {
+    DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap()
+}
+
+fn file(furnisher: &str, lines: &[String]) -> String {
+    let mut s = format!(r#"{{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"{furnisher}"}}"#);
+    for l in lines {
+        s.push('\n');
+        s.push_str(l);
+    }
+    s + "\n"
+}
+
+fn consent(scope: &str, purpose: Option<&str>) -> String {
+    let purpose = purpose.map(|p| format!(r#","purpose":"{p}""#)).unwrap_or_default();
+    format!(
+        r#"{{"kind":"consent","subject":{ZHANG},"scope":"{scope}"{purpose},"granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
+    )
+}
+
+fn account(key: &str) -> String {
+    format!(
+        r#"{{"kind":"account","account_key":"{key}","subject":{ZHANG},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":500000}}"#
+    )
+}
+
+fn month(key: &str, month: &str, days_late: u32) -> String {
+    let status = ob_model::RepaymentStatus::from_days_past_due(days_late);
+    let past_due = if days_late > 0 { 5_000 } else { 0 };
+    format!(
+        r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":50000,"past_due_amount":{past_due},"days_past_due":{days_late},"status":"{status}"}}"#
+    )
+}
+
+fn notice(key: &str, on: &str) -> String {
+    format!(r#"{{"kind":"notice","account_key":"{key}","notified_on":"{on}","channel":"sms"}}"#)
+}
+
+impl World {
+    fn ingest(&mut self, text: &str) -> (IngestSummary, Vec<String>) {
+        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        let mut feedback = Vec::new();
+        let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+        let s = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
+        let codes = String::from_utf8(feedback)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["code"].as_str().unwrap().to_owned())
+            .collect();
+        (s, codes)
+    }
+
+    fn at(&self, t: OffsetDateTime) {
+        self.clock.set(t);
+    }
+
+    fn report(&mut self) -> Report {
+        self.bureau.produce_report(&ReportRequest { document: zhang(), as_of: None, requester: Requester::Person }).unwrap()
+    }
+
+    fn report_as_of(&mut self, day: Date) -> Report {
+        self.bureau.produce_report(&ReportRequest { document: zhang(), as_of: Some(day), requester: Requester::Person }).unwrap()
+    }
+
+    fn ask(&mut self, org: &str, reason: QueryReason) -> ob_bureau::Result<Report> {
+        self.bureau.produce_report(&ReportRequest {
+            document: zhang(),
+            as_of: None,
+            requester: Requester::Organization { code: org.into(), reason },
+        })
+    }
+
+    /// An account with months 2024-02 (N), 2024-03 (late, with notice), 2024-04 (N).
+    fn with_history(&mut self) {
+        let (s, codes) = self.ingest(&file(
+            "HB",
+            &[
+                consent("report", None),
+                account("A1"),
+                month("A1", "2024-02", 0),
+                notice("A1", "2024-03-02"),
+                month("A1", "2024-03", 20),
+                month("A1", "2024-04", 0),
+            ],
+        ));
+        assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
+    }
+}
+
+fn statuses(r: &Report) -> Vec<(String, String)> {
+    r.account_groups
+        .iter()
+        .flat_map(|g| &g.accounts)
+        .flat_map(|a| &a.history)
+        .filter(|h| h.status != ob_model::RepaymentStatus::NotOpen)
+        .map(|h| (h.month.to_string(), h.status.to_string()))
+        .collect()
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+fn month_target(r: &Report, m: &str) -> DisputeTarget {
+    DisputeTarget::Month(r.account_groups[0].accounts[0].account_ref.clone(), YearMonth::parse(m).unwrap())
+}
+
+#[test]
+fn a_dispute_answered_in_time_is_marked_then_shows_its_outcome() {
+    let mut w = world();
+    w.with_history();
+    let target = month_target(&w.report(), "2024-03");
+    let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::DenyOverdue).unwrap();
+    let marked = w.report();
+    assert_eq!(marked.header.dispute_marks, 1, "marked at once");
+    let mark = &marked.account_groups[0].accounts[0].disputes[0];
+    assert_eq!((mark.state, mark.due_on), (DisputeState::Open, date!(2024 - 06 - 25)), "20 days by default");
+    let queue = w.bureau.dispute_queue("HB").unwrap();
+    assert_eq!(queue.len(), 1, "the furnisher sees it in its queue");
+    assert!(w.bureau.answer_dispute(Some("OTHER"), id, Answer::Verified, None).is_err(), "only the furnisher answers");
+    w.at(datetime!(2024-06-20 09:00 UTC));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Verified, Some("statement of account checked")).unwrap();
+    let answered = w.report();
+    assert_eq!(answered.header.dispute_marks, 0);
+    assert_eq!(answered.account_groups[0].accounts[0].disputes[0].state, DisputeState::Verified);
+    assert_eq!(statuses(&answered)[2], ("2024-03".into(), "1".into()), "verified data stays");
+    let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
+    let steps: Vec<DisputeState> = mine[0].history.iter().map(|h| h.1).collect();
+    assert_eq!(steps, vec![DisputeState::Open, DisputeState::Verified]);
+    assert!(w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).is_err(), "answered once");
+}
+
+#[test]
+fn an_unanswered_dispute_suppresses_the_item_after_the_deadline() {
+    let mut w = world();
+    w.with_history();
+    let target = month_target(&w.report(), "2024-03");
+    w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus).unwrap();
+    w.at(datetime!(2024-06-25 23:00 UTC));
+    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "1".into()), "shown on the last day");
+    w.at(datetime!(2024-06-26 09:00 UTC));
+    let report = w.report();
+    assert_eq!(statuses(&report)[2], ("2024-03".into(), "#".into()), "suppressed the day after");
+    assert!(report.summary.overdue.is_empty(), "and gone from the summary");
+    let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
+    assert_eq!(mine[0].state, DisputeState::Suppressed);
+    assert_eq!(mine[0].history.last().unwrap().1, DisputeState::Suppressed, "the suppression is recorded");
+}
+
+#[test]
+fn a_deleted_item_comes_back_only_when_certified_and_the_person_is_told() {
+    let mut w = world();
+    w.with_history();
+    let target = month_target(&w.report(), "2024-03");
+    let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::DenyOverdue).unwrap();
+    w.at(datetime!(2024-06-10 09:00 UTC));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
+    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "#".into()));
+    w.at(datetime!(2024-06-12 09:00 UTC));
+    let (_, codes) = w.ingest(&file("HB", &[month("A1", "2024-03", 20), month("A1", "2024-05", 0)]));
+    assert_eq!(codes, vec!["DISPUTE_DELETED"], "the deleted month cannot simply be sent again");
+    w.bureau.certify_reinsertion("HB", id, "payment records attached").unwrap();
+    w.at(datetime!(2024-06-13 09:00 UTC));
+    let (s, codes) = w.ingest(&file("HB", &[month("A1", "2024-03", 20)]));
+    assert_eq!((s.accepted, codes.len()), (1, 0));
+    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "1".into()));
+    let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
+    let last = mine[0].history.last().unwrap();
+    assert_eq!(last.1, DisputeState::Reinserted);
+    assert!(last.2.as_deref().unwrap().contains("certified"), "the person is told why");
+}
+
+#[test]
+fn a_corrected_answer_needs_the_corrected_record() {
+    let mut w = world();
+    w.with_history();
+    let target = month_target(&w.report(), "2024-03");
+    let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus).unwrap();
+    w.at(datetime!(2024-06-08 09:00 UTC));
+    assert!(w.bureau.answer_dispute(Some("HB"), id, Answer::Corrected, None).is_err());
+    w.ingest(&file("HB", &[month("A1", "2024-03", 0)]));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Corrected, None).unwrap();
+    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "N".into()));
+    assert_eq!(statuses(&w.report_as_of(date!(2024 - 06 - 07)))[2], ("2024-03".into(), "1".into()));
+}
+
+#[test]
+fn statements_show_beside_negative_items_only() {
+    let mut w = world();
+    w.with_history();
+    let a = w.report().account_groups[0].accounts[0].account_ref.clone();
+    let text = "逾期系单位工资延迟发放所致 salary paid late by my employer";
+    let march = YearMonth::parse("2024-03").unwrap();
+    w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::ThirdPartyLate, text).unwrap();
+    let refused = w.bureau.add_statement(&zhang(), &a, YearMonth::parse("2024-02"), StatementType::Other, "fine month");
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NOT_NEGATIVE", .. })));
+    let long = "word ".repeat(101);
+    assert!(w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::Other, &long).is_err(), "100 words at most");
+    let report = w.report();
+    let shown = &report.account_groups[0].accounts[0].statements;
+    assert_eq!((shown.len(), shown[0].text.as_str()), (1, text));
+    assert!(ob_bureau::render::text(&report).contains(text));
+    let bytes = std::fs::read(&w.db).unwrap_or_default();
+    let wal = std::fs::read(w.db.with_extension("sqlite-wal")).unwrap_or_default();
+    let needle = "salary paid late".as_bytes();
+    assert!(!bytes.windows(needle.len()).chain(wal.windows(needle.len())).any(|x| x == needle), "stored encrypted");
+}
+
+#[test]
+fn retention_purges_exactly_the_expired_negative_months() {
+    let mut w = world();
+    w.at(datetime!(2019-09-05 02:00 UTC));
+    let consent_2019 = consent("report", None).replace("2024-01-01", "2019-01-01");
+    let acct = account("A1").replace("2024-01-10", "2019-01-10");
+    let (s, codes) = w.ingest(&file(
+        "HB",
+        &[
+            consent_2019,
+            acct,
+            month("A1", "2019-02", 0),
+            notice("A1", "2019-03-01"),
+            month("A1", "2019-03", 20),
+            month("A1", "2019-04", 40),
+            month("A1", "2019-05", 0),
+            month("A1", "2019-06", 10),
+            month("A1", "2019-07", 0),
+        ],
+    ));
+    assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
+    let before = w.bureau.store().read().unwrap().counts().unwrap().account_months;
+    // The first delinquency ended with 2019-05 (settled 2019-05-31): it expires after 2024-05-31;
+    // the second ended with 2019-07: after 2024-07-31.
+    w.at(datetime!(2024-06-15 02:00 UTC));
+    let report = w.report();
+    let shown = statuses(&report);
+    assert!(shown.contains(&("2019-03".into(), "#".into())) && shown.contains(&("2019-06".into(), "1".into())), "{shown:?}");
+    assert_eq!(w.report_as_of(date!(2019 - 09 - 05)).account_groups[0].accounts[0].history.iter().filter(|h| h.status.overdue_periods().is_some()).count(), 1, "as-of reports follow the same rule");
+    let purged = w.bureau.run_retention().unwrap();
+    assert_eq!((purged.months_purged, purged.versions_deleted), (2, 2));
+    let counts = w.bureau.store().read().unwrap().counts().unwrap();
+    assert_eq!(counts.account_months, before - 2, "exactly the expired months, nothing else");
+    w.at(datetime!(2024-08-01 02:00 UTC));
+    assert_eq!(w.bureau.run_retention().unwrap().months_purged, 1);
+    assert_eq!(w.bureau.run_retention().unwrap().months_purged, 0, "nothing left to purge");
+    assert!(w.report().summary.overdue.is_empty());
+    assert_eq!(statuses(&w.report()).iter().filter(|(_, s)| s == "N").count(), 3, "normal months stay");
+    assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Intact { .. }));
+}
+
+#[test]
+fn a_revoked_consent_blocks_later_records_and_inquiries() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
+    assert!(w.ask("BANK", QueryReason::LoanApproval).is_ok());
+    let consents = w.bureau.consents_of_person(&zhang()).unwrap();
+    assert_eq!(consents.len(), 2);
+    w.at(datetime!(2024-06-10 09:00 UTC));
+    for c in &consents {
+        w.bureau.revoke_consent(&zhang(), &c.consent_ref).unwrap();
+    }
+    assert!(w.bureau.revoke_consent(&zhang(), &consents[0].consent_ref).is_err(), "revoked once");
+    let refused = w.ask("BANK", QueryReason::LoanApproval);
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_CONSENT", .. })));
+    w.at(datetime!(2024-07-05 02:00 UTC));
+    let (s, codes) = w.ingest(&file("HB", &[month("A1", "2024-06", 0)]));
+    assert_eq!((s.accepted, codes), (0, vec!["NO_CONSENT".to_owned()]));
+    assert_eq!(statuses(&w.report()).len(), 4, "what was lawfully reported stays");
+}
+
+#[test]
+fn the_first_negative_month_needs_a_prior_notice() {
+    let mut w = world();
+    let (s, codes) = w.ingest(&file(
+        "HB",
+        &[consent("report", None), account("A1"), month("A1", "2024-02", 0), month("A1", "2024-03", 20)],
+    ));
+    assert_eq!((s.rejected, codes), (1, vec!["NO_NOTICE".to_owned()]));
+    w.at(datetime!(2024-06-06 02:00 UTC));
+    let late_notice = w.ingest(&file("HB", &[notice("A1", "2024-04-02"), month("A1", "2024-03", 20)]));
+    assert_eq!(late_notice.1, vec!["NO_NOTICE"], "a notice after the month does not count");
+    w.at(datetime!(2024-06-07 02:00 UTC));
+    let ok = w.ingest(&file("HB", &[notice("A1", "2024-03-01"), month("A1", "2024-03", 20), month("A1", "2024-04", 40)]));
+    assert_eq!(ok.1, Vec::<String>::new(), "later negative months need no new notice");
+    let mut us = world_with(Policy { notice_before_negative: false, ..Policy::us() });
+    let off = us.ingest(&file("HB", &[consent("report", None), account("A1"), month("A1", "2024-03", 20)]));
+    assert_eq!(off.1, Vec::<String>::new(), "a policy may turn the rule off");
+}
+
+#[test]
+fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
+    let mut w = world();
+    w.with_history();
+    let line = month("A1", "2024-05", 0).replace(r#""status":"N""#, r#""status":"N","merchant":"Hangzhou Teahouse 杭州茶馆""#);
+    let religion = account("A2").replace(r#""name":"张三","#, r#""name":"张三","religion":"Buddhist","#);
+    let (s, codes) = w.ingest(&file("HB", &[line, religion]));
+    assert_eq!((s.accepted, codes), (0, vec!["FIELD_BANNED".to_owned(), "FIELD_BANNED".to_owned()]));
+    drop(w.bureau);
+    let mut bytes = std::fs::read(&w.db).unwrap();
+    bytes.extend(std::fs::read(w.db.with_extension("sqlite-wal")).unwrap_or_default());
+    for needle in ["Teahouse".as_bytes(), "杭州茶馆".as_bytes(), b"Buddhist", b"merchant"] {
+        assert!(!bytes.windows(needle.len()).any(|x| x == needle), "{:?} reached the database", String::from_utf8_lossy(needle));
+    }
+}
+
+#[test]
+fn editing_an_audit_row_by_hand_breaks_verification_at_that_row() {
+    let mut w = world();
+    w.with_history();
+    w.report();
+    w.report();
+    w.bureau.checkpoint_audit().unwrap();
+    let events = match w.bureau.verify_audit().unwrap() {
+        Verification::Intact { events } => events,
+        broken => panic!("{broken:?}"),
+    };
+    assert!(events >= 4);
+    let conn = rusqlite::Connection::open(&w.db).unwrap();
+    conn.execute("UPDATE audit_events SET detail = '{\"reason\":\"02\"}' WHERE seq = 3", []).unwrap();
+    assert_eq!(w.bureau.verify_audit().unwrap(), Verification::Broken { seq: 3, reason: "content does not match its hash".into() });
+    // Recomputing that row's hash to hide the edit breaks the next link instead.
+    conn.execute("UPDATE audit_events SET hash = zeroblob(32) WHERE seq = 3", []).unwrap();
+    let Verification::Broken { seq, .. } = w.bureau.verify_audit().unwrap() else { panic!() };
+    assert_eq!(seq, 3);
+    conn.execute("DELETE FROM audit_events WHERE seq = 3", []).unwrap();
+    assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Broken { seq: 4, .. }), "a removed row is a gap");
+}
+
+#[test]
+fn a_checkpoint_signed_by_another_key_or_altered_fails() {
+    let mut w = world();
+    w.with_history();
+    w.bureau.checkpoint_audit().unwrap();
+    assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Intact { .. }));
+    let conn = rusqlite::Connection::open(&w.db).unwrap();
+    conn.execute("UPDATE audit_checkpoints SET at = at + 1", []).unwrap();
+    let Verification::Broken { reason, .. } = w.bureau.verify_audit().unwrap() else { panic!("tampering unseen") };
+    assert_eq!(reason, "checkpoint signature does not verify");
+}
+
+#[test]
+fn a_frozen_file_refuses_approval_inquiries_until_lifted() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("BANK", &[consent("inquire", Some("02")), consent("inquire", Some("01"))]));
+    w.bureau.place_flag(&zhang(), FlagKind::Freeze).unwrap();
+    let refused = w.ask("BANK", QueryReason::LoanApproval);
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "FROZEN", .. })));
+    assert!(w.ask("BANK", QueryReason::PostLoan).is_ok(), "post-loan management goes on");
+    w.bureau.lift_flag(&zhang(), FlagKind::Freeze).unwrap();
+    assert!(w.ask("BANK", QueryReason::LoanApproval).is_ok(), "lifting is immediate");
+    assert!(w.bureau.lift_flag(&zhang(), FlagKind::Freeze).is_err());
+}
+
+#[test]
+fn a_fraud_alert_shows_in_the_header_for_a_year() {
+    let mut w = world();
+    w.with_history();
+    assert!(!w.report().header.fraud_alert);
+    w.bureau.place_flag(&zhang(), FlagKind::FraudAlert).unwrap();
+    assert!(w.report().header.fraud_alert);
+    w.at(datetime!(2025-06-06 02:00 UTC));
+    assert!(!w.report().header.fraud_alert, "expires after 365 days");
+}
+
+#[test]
+fn an_inquiry_the_person_did_not_authorize_can_be_disputed_and_deleted() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("BANK", &[consent("inquire", Some("03"))]));
+    w.ask("BANK", QueryReason::CardApproval).unwrap();
+    let q = w.report().queries.iter().find(|q| q.reason == QueryReason::CardApproval).unwrap().inquiry_ref.clone();
+    let id = w.bureau.file_dispute(&zhang(), &DisputeTarget::Inquiry(q), DisputeType::UnauthorizedQuery).unwrap();
+    assert!(w.report().queries.iter().any(|q| q.disputed));
+    w.bureau.answer_dispute(Some("BANK"), id, Answer::Deleted, None).unwrap();
+    let report = w.report();
+    assert!(report.queries.iter().all(|q| q.reason != QueryReason::CardApproval));
+    assert_eq!(report.summary.queries.card_approval_queries_1m, 0);
+}
+
+#[test]
+fn self_views_beyond_the_free_allowance_are_marked() {
+    let mut w = world();
+    w.with_history();
+    let free: Vec<Option<bool>> = (0..3).map(|_| w.report().header.free_self_view).collect();
+    assert_eq!(free, vec![Some(true), Some(true), Some(false)]);
+    w.at(datetime!(2025-01-02 09:00 UTC));
+    assert_eq!(w.report().header.free_self_view, Some(true), "a new year, a new allowance");
+}
