@@ -277,8 +277,12 @@ pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
 /// `openbureau audit`.
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Walk the audit chain and report the first break.
+    /// Walk the audit chain and every signed checkpoint; report the first break.
     Verify,
+    /// Sign a checkpoint of the chain's newest event (Ed25519).
+    Checkpoint,
+    /// Print the public key that verifies checkpoints (hex), for outside verifiers.
+    PublicKey,
 }
 
 /// Runs `openbureau audit`.
@@ -296,5 +300,22 @@ pub fn audit(ctx: &Context, a: &AuditCommand) -> Result<(), Failure> {
                 }
             }
         }
+        AuditCommand::Checkpoint => {
+            let mut bureau = ctx.bureau(false, system_clock())?;
+            match bureau.checkpoint_audit().map_err(classify)? {
+                Some(seq) => println!("checkpoint signed at event {seq}"),
+                None => println!("the audit chain is empty"),
+            }
+            Ok(())
+        }
+        AuditCommand::PublicKey => {
+            let bureau = ctx.bureau(false, system_clock())?;
+            println!("{}", hex_encode(&bureau.keys().audit_public_key()));
+            Ok(())
+        }
     }
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,6 +6,7 @@
 mod commands;
 mod demo;
 mod open;
+mod rights;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,6 +23,9 @@ struct Cli {
     /// when set, holds the key itself and takes precedence.
     #[arg(long, global = true, env = "OPENBUREAU_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// The rules in force: `prc` (default), `us`, or a policy JSON file (docs/rights.md).
+    #[arg(long, global = true, env = "OPENBUREAU_POLICY", default_value = "prc")]
+    policy: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +43,21 @@ enum Command {
     /// Audit chain operations.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Disputes (异议): file, list, answer, certify.
+    #[command(subcommand)]
+    Dispute(rights::DisputeCommand),
+    /// Personal statements (本人声明) beside negative items.
+    #[command(subcommand)]
+    Statement(rights::StatementCommand),
+    /// Authorizations (授权): list, revoke.
+    #[command(subcommand)]
+    Consent(rights::ConsentCommand),
+    /// Fraud alerts and freezes.
+    #[command(subcommand)]
+    Flag(rights::FlagCommand),
+    /// Retention of negative information.
+    #[command(subcommand)]
+    Retention(rights::RetentionCommand),
 }
 
 /// A failure, with the exit code it deserves.
@@ -62,14 +81,26 @@ pub fn usage(msg: impl std::fmt::Display) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = open::Context { data: cli.data, key_file: cli.key_file };
+    let ctx = match open::Context::new(cli.data, cli.key_file, &cli.policy) {
+        Ok(ctx) => ctx,
+        Err(e) => return exit(Err(e)),
+    };
     let result = match cli.command {
         Command::Demo(a) => demo::run(&ctx, &a),
         Command::Simulate(a) => commands::simulate(&a),
         Command::Ingest(a) => commands::ingest(&ctx, &a),
         Command::Report(a) => commands::report(&ctx, &a),
         Command::Audit(a) => commands::audit(&ctx, &a),
+        Command::Dispute(c) => rights::dispute(&ctx, &c),
+        Command::Statement(c) => rights::statement(&ctx, &c),
+        Command::Consent(c) => rights::consent(&ctx, &c),
+        Command::Flag(c) => rights::flag(&ctx, &c),
+        Command::Retention(c) => rights::retention(&ctx, &c),
     };
+    exit(result)
+}
+
+fn exit(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {

@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use ob_bureau::Bureau;
 use ob_bureau::clock::{Clock, SystemClock};
 use ob_bureau::crypto::Keys;
+use ob_model::policy::Policy;
 use ob_store::sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,15 +17,29 @@ pub const KEY_FILE: &str = "openbureau.key";
 /// Environment variable holding the key itself.
 pub const KEY_ENV: &str = "OPENBUREAU_KEY";
 
-/// Where things are.
+/// Where things are, and the rules in force.
 pub struct Context {
     /// Data folder.
     pub data: PathBuf,
     /// Explicit key file.
     pub key_file: Option<PathBuf>,
+    /// The policy.
+    pub policy: Policy,
 }
 
 impl Context {
+    /// Settings from the command line; `policy` is `prc`, `us` or a JSON file's path.
+    pub fn new(data: PathBuf, key_file: Option<PathBuf>, policy: &str) -> Result<Context, Failure> {
+        let policy = match Policy::named(policy) {
+            Some(p) => p,
+            None => {
+                let text = std::fs::read_to_string(policy).map_err(|e| usage(format!("--policy {policy}: {e}")))?;
+                serde_json::from_str(&text).map_err(|e| usage(format!("--policy {policy}: {e}")))?
+            }
+        };
+        Ok(Context { data, key_file, policy })
+    }
+
     /// The store's path.
     pub fn store_path(&self) -> PathBuf {
         self.data.join(STORE_FILE)
@@ -69,7 +84,7 @@ impl Context {
         }
         std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
         let keys = self.keys(create)?;
-        open_bureau(&path, keys, clock)
+        Ok(open_bureau(&path, keys, clock)?.with_policy(self.policy.clone()))
     }
 }
 

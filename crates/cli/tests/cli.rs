@@ -129,3 +129,48 @@ fn demo_builds_a_store_and_refuses_to_overwrite_a_store_that_is_not_a_demo() {
         "the real store is intact"
     );
 }
+
+#[test]
+fn rights_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut lines = good_lines();
+    lines.push(r#"{"kind":"notice","account_key":"A1","notified_on":"2024-06-01","channel":"app"}"#.to_owned());
+    lines.push(r#"{"kind":"month","account_key":"A1","month":"2024-06","balance":100,"past_due_amount":10,"days_past_due":15,"status":"1"}"#.to_owned());
+    lines.push(format!(r#"{{"kind":"consent","subject":{ZHANG},"scope":"inquire","purpose":"02","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{}"}}"#, "cd".repeat(32)));
+    let file = write_file(dir.path(), "hb.jsonl", &lines);
+    let out = run(&data, &["ingest", file.to_str().unwrap()]);
+    assert!(text(&out).contains("0 rejected"), "{}", text(&out));
+    let id = ["--doc-number", "11010519491231002X"];
+    let report: serde_json::Value = serde_json::from_slice(&run(&data, &["report", id[0], id[1], "--format", "json"]).stdout).unwrap();
+    let account = report["account_groups"][0]["accounts"][0]["account_ref"].as_str().unwrap().to_owned();
+
+    let ok = |args: &[&str]| {
+        let out = run(&data, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        text(&out)
+    };
+    assert!(ok(&["dispute", "file", id[0], id[1], "--account", &account, "--month", "2024-06", "--type", "deny_overdue"]).contains("dispute 1 filed"));
+    assert!(ok(&["dispute", "queue", "--org", "HB"]).contains("deny_overdue"));
+    ok(&["dispute", "answer", "--org", "HB", "--id", "1", "--outcome", "verified", "--note", "checked"]);
+    assert!(ok(&["dispute", "list", id[0], id[1]]).contains("verified"));
+    ok(&["statement", "add", id[0], id[1], "--account", &account, "--month", "2024-06", "--type", "third_party_late", "--text", "my employer paid late"]);
+    assert!(ok(&["report", id[0], id[1]]).contains("my employer paid late"));
+    ok(&["flag", "place", id[0], id[1], "--kind", "freeze"]);
+    let frozen = run(&data, &["report", id[0], id[1], "--org", "HB", "--reason", "02"]);
+    assert_eq!(frozen.status.code(), Some(2));
+    assert!(text(&frozen).contains("FROZEN"));
+    ok(&["flag", "lift", id[0], id[1], "--kind", "freeze"]);
+    ok(&["report", id[0], id[1], "--org", "HB", "--reason", "02"]);
+    let consents = ok(&["consent", "list", id[0], id[1]]);
+    assert!(consents.contains("\"C1\"") && consents.contains("\"C2\""), "{consents}");
+    ok(&["consent", "revoke", id[0], id[1], "--consent", "C2"]);
+    assert_eq!(run(&data, &["report", id[0], id[1], "--org", "HB", "--reason", "02"]).status.code(), Some(2));
+    assert!(ok(&["retention", "run"]).contains("0 account-months purged"));
+    assert!(ok(&["audit", "checkpoint"]).contains("checkpoint signed"));
+    assert_eq!(ok(&["audit", "public-key"]).trim().len(), 64);
+    assert!(ok(&["audit", "verify"]).contains("intact"));
+    let us = run(&data, &["--policy", "us", "retention", "run"]);
+    assert!(text(&us).contains("retention (us)"), "{}", text(&us));
+    assert_eq!(run(&data, &["--policy", "/nope.json", "retention", "run"]).status.code(), Some(2));
+}

@@ -1,0 +1,313 @@
+//! The person's rights and the furnisher's duties on the command line: disputes, statements,
+//! consents, fraud alerts and freezes, retention.
+
+use crate::commands::classify;
+use crate::open::{Context, system_clock};
+use crate::{Failure, usage};
+use clap::{Args, Subcommand, ValueEnum};
+use ob_bureau::rights::{Answer, DisputeTarget};
+use ob_model::{DisputeType, DocumentNumber, DocumentType, FlagKind, StatementType, YearMonth};
+use ob_store::{DisputeId, StatementId};
+
+/// Whose file: the person's document.
+#[derive(Args)]
+pub struct Person {
+    /// Document type.
+    #[arg(long, default_value = "prc_resident_id", value_parser = parse_doc_type)]
+    pub doc_type: DocumentType,
+    /// Document number.
+    #[arg(long)]
+    pub doc_number: String,
+}
+
+impl Person {
+    fn document(&self) -> Result<DocumentNumber, Failure> {
+        DocumentNumber::parse(self.doc_type, &self.doc_number).map_err(|e| usage(format!("--doc-number: {e}")))
+    }
+}
+
+fn parse_doc_type(s: &str) -> Result<DocumentType, String> {
+    DocumentType::parse(s).ok_or_else(|| "one of prc_resident_id, passport, us_ssn".to_owned())
+}
+
+fn parse_month(s: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(s).ok_or_else(|| "a month is YYYY-MM".to_owned())
+}
+
+fn parse_code<T>(parse: fn(&str) -> Option<T>, all: &[T], s: &str) -> Result<T, String>
+where
+    T: std::fmt::Display,
+{
+    parse(s).ok_or_else(|| format!("one of {}", all.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")))
+}
+
+fn parse_dispute_type(s: &str) -> Result<DisputeType, String> {
+    parse_code(DisputeType::parse, DisputeType::ALL, s)
+}
+
+fn parse_statement_type(s: &str) -> Result<StatementType, String> {
+    parse_code(StatementType::parse, StatementType::ALL, s)
+}
+
+/// `openbureau dispute`.
+#[derive(Subcommand)]
+pub enum DisputeCommand {
+    /// File a dispute on an item of your own file (the item is marked at once).
+    File {
+        #[command(flatten)]
+        person: Person,
+        /// The account, by the reference your report shows (e.g. A12).
+        #[arg(long, conflicts_with_all = ["inquiry", "identity"])]
+        account: Option<String>,
+        /// With --account: one month of it (YYYY-MM).
+        #[arg(long, requires = "account", value_parser = parse_month)]
+        month: Option<YearMonth>,
+        /// An inquiry, by the reference your report shows (e.g. Q7).
+        #[arg(long)]
+        inquiry: Option<String>,
+        /// The identity section.
+        #[arg(long)]
+        identity: bool,
+        /// Dispute type: not_mine, wrong_basic_info, settled_shows_balance, account_closed,
+        /// wrong_status, deny_overdue, missing_info, duplicated, fraud, unauthorized_query.
+        #[arg(long = "type", value_parser = parse_dispute_type)]
+        kind: DisputeType,
+    },
+    /// Your disputes and every step of them.
+    List {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// A furnisher's queue of disputes to answer.
+    Queue {
+        /// The furnisher's code.
+        #[arg(long)]
+        org: String,
+    },
+    /// Answer a dispute (as the furnisher; without --org, as the bureau for identity items).
+    Answer {
+        /// The answering organization.
+        #[arg(long)]
+        org: Option<String>,
+        /// Dispute id.
+        #[arg(long)]
+        id: i64,
+        /// The outcome.
+        #[arg(long, value_enum)]
+        outcome: Outcome,
+        /// A note the person will read.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Certify a deleted item as accurate so it may be reported again (the person is told).
+    Certify {
+        /// The furnisher's code.
+        #[arg(long)]
+        org: String,
+        /// Dispute id.
+        #[arg(long)]
+        id: i64,
+        /// Why it is accurate; the person reads it.
+        #[arg(long)]
+        note: String,
+    },
+}
+
+/// A dispute's outcome.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Outcome {
+    /// Data wrong, corrected record sent.
+    Corrected,
+    /// Data right.
+    Verified,
+    /// Item deleted.
+    Deleted,
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Runs `openbureau dispute`.
+pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    match c {
+        DisputeCommand::File { person, account, month, inquiry, identity, kind } => {
+            let target = match (account, month, inquiry, identity) {
+                (Some(a), Some(m), _, _) => DisputeTarget::Month(a.clone(), *m),
+                (Some(a), None, _, _) => DisputeTarget::Account(a.clone()),
+                (None, _, Some(q), _) => DisputeTarget::Inquiry(q.clone()),
+                (None, _, None, true) => DisputeTarget::Identity,
+                _ => return Err(usage("name the item: --account [--month], --inquiry or --identity")),
+            };
+            let id = bureau.file_dispute(&person.document()?, &target, *kind).map_err(classify)?;
+            let due = bureau.policy().dispute_answer_days;
+            println!("dispute {} filed; the item is marked disputed; the answer is due within {due} days", id.0);
+        }
+        DisputeCommand::List { person } => print_json(&bureau.disputes_of_person(&person.document()?).map_err(classify)?)?,
+        DisputeCommand::Queue { org } => print_json(&bureau.dispute_queue(org).map_err(classify)?)?,
+        DisputeCommand::Answer { org, id, outcome, note } => {
+            let answer = match outcome {
+                Outcome::Corrected => Answer::Corrected,
+                Outcome::Verified => Answer::Verified,
+                Outcome::Deleted => Answer::Deleted,
+            };
+            bureau.answer_dispute(org.as_deref(), DisputeId(*id), answer, note.as_deref()).map_err(classify)?;
+            println!("dispute {id} answered");
+        }
+        DisputeCommand::Certify { org, id, note } => {
+            bureau.certify_reinsertion(org, DisputeId(*id), note).map_err(classify)?;
+            println!("dispute {id}: reinsertion certified; the person will see it");
+        }
+    }
+    Ok(())
+}
+
+/// `openbureau statement`.
+#[derive(Subcommand)]
+pub enum StatementCommand {
+    /// Add a statement beside a negative item of your file.
+    Add {
+        #[command(flatten)]
+        person: Person,
+        /// The account, by the reference your report shows.
+        #[arg(long)]
+        account: String,
+        /// One month of it.
+        #[arg(long, value_parser = parse_month)]
+        month: Option<YearMonth>,
+        /// not_my_business, annual_fee, lost_card, third_party_late, subsidy_late, other.
+        #[arg(long = "type", value_parser = parse_statement_type)]
+        kind: StatementType,
+        /// Your words (at most 100 words).
+        #[arg(long)]
+        text: String,
+    },
+    /// Withdraw a statement.
+    Withdraw {
+        #[command(flatten)]
+        person: Person,
+        /// Statement id.
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// Runs `openbureau statement`.
+pub fn statement(ctx: &Context, c: &StatementCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    match c {
+        StatementCommand::Add { person, account, month, kind, text } => {
+            let id = bureau.add_statement(&person.document()?, account, *month, *kind, text).map_err(classify)?;
+            println!("statement {} added; it shows beside the item on every report", id.0);
+        }
+        StatementCommand::Withdraw { person, id } => {
+            bureau.withdraw_statement(&person.document()?, StatementId(*id)).map_err(classify)?;
+            println!("statement {id} withdrawn");
+        }
+    }
+    Ok(())
+}
+
+/// `openbureau consent`.
+#[derive(Subcommand)]
+pub enum ConsentCommand {
+    /// Your authorizations.
+    List {
+        #[command(flatten)]
+        person: Person,
+    },
+    /// Revoke an authorization from today.
+    Revoke {
+        #[command(flatten)]
+        person: Person,
+        /// The consent's reference (e.g. C3).
+        #[arg(long)]
+        consent: String,
+    },
+}
+
+/// Runs `openbureau consent`.
+pub fn consent(ctx: &Context, c: &ConsentCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    match c {
+        ConsentCommand::List { person } => print_json(&bureau.consents_of_person(&person.document()?).map_err(classify)?)?,
+        ConsentCommand::Revoke { person, consent } => {
+            bureau.revoke_consent(&person.document()?, consent).map_err(classify)?;
+            println!("consent {consent} revoked from today; what was reported before stays for its retention period");
+        }
+    }
+    Ok(())
+}
+
+/// Which flag.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Flag {
+    /// Fraud alert (防欺诈警示), shown in the report header.
+    FraudAlert,
+    /// Security freeze: no report for new credit.
+    Freeze,
+}
+
+/// `openbureau flag`.
+#[derive(Subcommand)]
+pub enum FlagCommand {
+    /// Place a fraud alert or a freeze on your file.
+    Place {
+        #[command(flatten)]
+        person: Person,
+        /// Which flag.
+        #[arg(long, value_enum)]
+        kind: Flag,
+    },
+    /// Lift it, at once.
+    Lift {
+        #[command(flatten)]
+        person: Person,
+        /// Which flag.
+        #[arg(long, value_enum)]
+        kind: Flag,
+    },
+}
+
+/// Runs `openbureau flag`.
+pub fn flag(ctx: &Context, c: &FlagCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    let kind = |k: &Flag| match k {
+        Flag::FraudAlert => FlagKind::FraudAlert,
+        Flag::Freeze => FlagKind::Freeze,
+    };
+    match c {
+        FlagCommand::Place { person, kind: k } => {
+            bureau.place_flag(&person.document()?, kind(k)).map_err(classify)?;
+            println!("{} placed", kind(k));
+        }
+        FlagCommand::Lift { person, kind: k } => {
+            bureau.lift_flag(&person.document()?, kind(k)).map_err(classify)?;
+            println!("{} lifted", kind(k));
+        }
+    }
+    Ok(())
+}
+
+/// `openbureau retention`.
+#[derive(Subcommand)]
+pub enum RetentionCommand {
+    /// Purge negative information older than the policy's retention period.
+    Run,
+}
+
+/// Runs `openbureau retention run`.
+pub fn retention(ctx: &Context, _c: &RetentionCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    let s = bureau.run_retention().map_err(classify)?;
+    println!(
+        "retention ({}): {} accounts examined, {} account-months purged ({} stored versions deleted)",
+        bureau.policy().name,
+        s.accounts_examined,
+        s.months_purged,
+        s.versions_deleted
+    );
+    Ok(())
+}
