@@ -316,6 +316,8 @@ impl<S: Store> Bureau<S> {
         progress(Progress { records: summary.records, bytes: reader.bytes_read() });
         feedback.flush()?;
         state.finish(&summary)?;
+        // A signed checkpoint after every batch: outsiders can verify the chain up to here.
+        self.checkpoint_audit()?;
         Ok(summary)
     }
 }
