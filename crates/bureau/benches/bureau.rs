@@ -10,9 +10,9 @@ use ob_bureau::crypto::Keys;
 use ob_bureau::ingest::IngestOptions;
 use ob_bureau::report::{Copy, ReportContext, ReportRequest, Requester, assemble};
 use ob_formats::jsonl::{Header, Writer};
-use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
+use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, NoticeRecord, Record, Terms};
 use ob_model::{
-    AccountType, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    AccountType, NoticeChannel, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus, Responsibility,
     YearMonth,
 };
 use ob_store::sqlite::SqliteStore;
@@ -64,10 +64,17 @@ fn canonical_file() -> (Vec<u8>, u64) {
             credit_line_key: None,
         };
         w.write(&Record::Account(account)).expect("in memory");
+        let mut noticed = false;
         for m in 0..MONTHS {
             let month = first.plus(m);
             let balance = i64::from((i * 7 + m as u32) % 900_000);
             let late = (i + m as u32).is_multiple_of(23);
+            if late && !noticed {
+                // The person is told before the first negative month is reported.
+                let notice = NoticeRecord { account_key: format!("ACC{i:08}"), notified_on: month.first_day(), channel: NoticeChannel::Sms };
+                w.write(&Record::Notice(notice)).expect("in memory");
+                noticed = true;
+            }
             w.write(&Record::Month(MonthRecord {
                 account_key: format!("ACC{i:08}"),
                 month,

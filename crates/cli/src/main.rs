@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod open;
 mod rights;
+mod score;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -58,6 +59,9 @@ enum Command {
     /// Retention of negative information.
     #[command(subcommand)]
     Retention(rights::RetentionCommand),
+    /// Scorecards on any CSV file: train, apply.
+    #[command(subcommand)]
+    Score(score::ScoreCommand),
 }
 
 /// A failure, with the exit code it deserves.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Consent(c) => rights::consent(&ctx, &c),
         Command::Flag(c) => rights::flag(&ctx, &c),
         Command::Retention(c) => rights::retention(&ctx, &c),
+        Command::Score(c) => score::run(&c),
     };
     exit(result)
 }
