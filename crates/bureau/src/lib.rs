@@ -15,6 +15,7 @@ pub mod render;
 pub mod report;
 pub mod retention;
 pub mod rights;
+pub mod score;
 
 use clock::Clock;
 use crypto::Keys;
@@ -62,6 +63,8 @@ pub struct Bureau<S: Store> {
     keys: Keys,
     clock: Arc<dyn Clock>,
     policy: Policy,
+    /// The newest score model, parsed once per version.
+    score_cache: Option<Arc<score::ScoreModel>>,
 }
 
 /// Metadata key of the key check value.
@@ -82,13 +85,22 @@ impl<S: Store> Bureau<S> {
                 w.commit()?;
             }
         }
-        Ok(Bureau { store, keys, clock, policy: Policy::prc() })
+        Ok(Bureau { store, keys, clock, policy: Policy::prc(), score_cache: None })
     }
 
     /// Uses another policy than the PRC default.
     pub fn with_policy(mut self, policy: Policy) -> Bureau<S> {
         self.policy = policy;
         self
+    }
+
+    /// The newest score model, from the cache when its version is still the newest.
+    pub fn current_score_model(&mut self) -> Result<Option<Arc<score::ScoreModel>>> {
+        let latest = self.store.read()?.latest_score_version()?;
+        if latest.is_some() && self.score_cache.as_ref().map(|m| m.version) != latest {
+            self.score_cache = self.score_model()?.map(Arc::new);
+        }
+        Ok(self.score_cache.clone().filter(|_| latest.is_some()))
     }
 
     /// The policy in force.

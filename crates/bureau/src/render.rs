@@ -79,6 +79,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
 fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     let s = &r.summary;
     writeln!(out, "二、信息概要 Summary")?;
+    if let Some(sc) = &r.score {
+        writeln!(out, "  数字解读 Score {}  (相对位置 at or above {}% of people; model v{})", sc.score, sc.percentile, sc.model_version)?;
+        for reason in &sc.reasons {
+            writeln!(out, "    · {} — {}", reason.zh, reason.en)?;
+        }
+    }
     writeln!(
         out,
         "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m"

@@ -66,6 +66,8 @@ pub struct Report {
     pub header: ReportHeader,
     /// 个人基本信息.
     pub identity: IdentitySection,
+    /// 数字解读: the bureau score, once a model has been built (`openbureau score build`).
+    pub score: Option<crate::score::ScoreSection>,
     /// 信息概要.
     pub summary: Summary,
     /// 信贷交易信息明细, grouped by type in risk order.
@@ -353,6 +355,9 @@ impl<S: Store> Bureau<S> {
         };
         let mut report = assemble(self.store.read()?.as_ref(), &self.keys, &self.policy, subject.id, &context)?;
         report.header.free_self_view = free_self_view;
+        if let Some(model) = self.current_score_model()? {
+            report.score = Some(model.score(&report)?);
+        }
         Ok(report)
     }
 }
@@ -463,6 +468,7 @@ pub fn assemble(r: &dyn Reader, keys: &Keys, policy: &Policy, subject: SubjectId
             free_self_view: None,
         },
         identity,
+        score: None,
         summary,
         account_groups: groups,
         queries,

@@ -95,8 +95,24 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
         accepted, rejected, counts.subjects, counts.accounts, counts.account_months
     );
     clock.set(SystemClock.now());
+    build_score(&mut bureau, config.end_month)?;
     show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
     println!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Trains the bureau score as of 12 months before the last simulated month, so that reports carry
+/// a score; a population too small to train on is said, not an error.
+fn build_score<S: Store>(bureau: &mut ob_bureau::Bureau<S>, end_month: ob_model::YearMonth) -> Result<(), Failure> {
+    let as_of = end_month.plus(-ob_bureau::score::OUTCOME_MONTHS).last_day();
+    match bureau.build_score(as_of) {
+        Ok(b) => println!(
+            "   bureau score v{} trained on {} files as of {as_of} ({} went 90+ days late within a year): holdout AUC {:.3}",
+            b.version, b.people, b.bad, b.holdout_auc
+        ),
+        Err(ob_bureau::BureauError::Refused { message, .. }) => println!("   no bureau score: {message}"),
+        Err(e) => return Err(crate::commands::classify(e)),
+    }
     Ok(())
 }
 

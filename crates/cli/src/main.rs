@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         Command::Consent(c) => rights::consent(&ctx, &c),
         Command::Flag(c) => rights::flag(&ctx, &c),
         Command::Retention(c) => rights::retention(&ctx, &c),
-        Command::Score(c) => score::run(&c),
+        Command::Score(c) => score::run(&ctx, &c),
     };
     exit(result)
 }

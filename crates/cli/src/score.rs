@@ -18,6 +18,55 @@ pub enum ScoreCommand {
     Train(TrainArgs),
     /// Score a CSV file: every input column, plus score, probability_bad and reason_1…reason_4.
     Apply(ApplyArgs),
+    /// Train the bureau score from the store's own history (outcome: 90+ days past due within
+    /// the next 12 months) and store it as a new version; every report then carries the score.
+    Build(BuildArgs),
+}
+
+/// `openbureau score build`.
+#[derive(Args)]
+pub struct BuildArgs {
+    /// Take every file's features as of this day (YYYY-MM-DD); outcomes are the 12 months after.
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: time::Date,
+    /// Also write the training table (features and outcome, no identifiers) as CSV.
+    #[arg(long)]
+    pub export_features: Option<PathBuf>,
+    /// Also write the model (JSON), for `score apply`.
+    #[arg(long)]
+    pub model_out: Option<PathBuf>,
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+}
+
+/// Runs `openbureau score build`.
+fn build(ctx: &crate::open::Context, a: &BuildArgs) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(false, crate::open::system_clock())?;
+    if let Some(path) = &a.export_features {
+        let (_, rows, bad) = bureau.score_training_rows(a.as_of).map_err(crate::commands::classify)?;
+        let mut out = String::new();
+        let names: Vec<&str> = ob_bureau::score::FEATURES.iter().map(|f| f.name).collect();
+        out += &(names.join(",") + ",bad_within_12m\n");
+        for (row, b) in rows.iter().zip(&bad) {
+            let cells: Vec<String> = row.iter().map(|v| v.map_or(String::new(), |x| x.to_string())).collect();
+            out += &format!("{},{}\n", cells.join(","), u8::from(*b));
+        }
+        std::fs::write(path, out).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    }
+    let built = bureau.build_score(a.as_of).map_err(crate::commands::classify)?;
+    print!("{}", built.card);
+    println!(
+        "bureau score v{} built as of {}: {} files, {} went 90+ days past due within 12 months; holdout AUC {:.3}, KS {:.3}",
+        built.version, a.as_of, built.people, built.bad, built.holdout_auc, built.holdout_ks
+    );
+    if let Some(path) = &a.model_out {
+        let model = bureau.score_model().map_err(crate::commands::classify)?.ok_or_else(|| usage("no model"))?;
+        let file = std::fs::File::create(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        model.model.write_json(std::io::BufWriter::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// `openbureau score train`.
@@ -67,10 +116,11 @@ pub struct ApplyArgs {
 }
 
 /// Runs `openbureau score`.
-pub fn run(command: &ScoreCommand) -> Result<(), Failure> {
+pub fn run(ctx: &crate::open::Context, command: &ScoreCommand) -> Result<(), Failure> {
     match command {
         ScoreCommand::Train(a) => train(a),
         ScoreCommand::Apply(a) => apply(a),
+        ScoreCommand::Build(a) => build(ctx, a),
     }
 }
 

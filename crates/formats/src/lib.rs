@@ -9,4 +9,5 @@
 #![warn(missing_docs)]
 
 pub mod jsonl;
+pub mod metro2;
 mod text;

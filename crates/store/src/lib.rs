@@ -108,6 +108,12 @@ pub trait Reader {
     fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>>;
     /// Accounts holding at least one stored month with a negative status (retention candidates).
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>>;
+    /// Subjects with an id above `after`, in id order, at most `limit` (to walk the population).
+    fn subjects_after(&self, after: SubjectId, limit: u32) -> Result<Vec<SubjectId>>;
+    /// The newest bureau score model's version (cheap: to know whether a cached model is current).
+    fn latest_score_version(&self) -> Result<Option<u32>>;
+    /// The newest bureau score model.
+    fn latest_score_model(&self) -> Result<Option<ScoreModelRow>>;
     /// Every signed audit checkpoint, oldest first.
     fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
 }
@@ -156,6 +162,8 @@ pub trait Writer: Reader {
     fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()>;
     /// Deletes every version of one month of an account (retention); returns rows deleted.
     fn purge_month(&mut self, account: AccountId, month: ob_model::YearMonth) -> Result<u64>;
+    /// Stores a new score model; returns its version.
+    fn insert_score_model(&mut self, model: &ScoreModelRow) -> Result<u32>;
     /// Stores a signed audit checkpoint.
     fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
     /// Makes every write of this transaction durable and visible, all at once.

@@ -461,3 +461,18 @@ pub struct CheckpointRow {
     /// Ed25519 signature over the checkpoint message.
     pub signature: Vec<u8>,
 }
+
+/// A bureau score model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreModelRow {
+    /// Version, from 1 (ignored on insert).
+    pub version: u32,
+    /// When built.
+    pub built_at: i64,
+    /// The day its features were taken as of.
+    pub as_of: Date,
+    /// The model, as ob-score's JSON.
+    pub model_json: String,
+    /// The population's score percentiles at build time, as a JSON array of 99 integers.
+    pub percentiles_json: String,
+}

@@ -14,6 +14,7 @@ use std::path::Path;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_rights.sql")),
+    (3, include_str!("../migrations/sqlite/0003_score.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -663,6 +664,35 @@ impl Reader for Tx<'_> {
         )
     }
 
+    fn subjects_after(&self, after: SubjectId, limit: u32) -> Result<Vec<SubjectId>> {
+        let ids = self.all("SELECT id FROM subjects WHERE id > ?1 LIMIT ?2", params![after.0, limit], |r| {
+            Ok(SubjectId(r.get(0)?))
+        })?;
+        sorted(ids, |s| *s)
+    }
+
+    fn latest_score_version(&self) -> Result<Option<u32>> {
+        let v: Option<Option<u32>> = self.one("SELECT MAX(version) FROM score_models", [], |r| r.get(0))?;
+        Ok(v.flatten())
+    }
+
+    fn latest_score_model(&self) -> Result<Option<ScoreModelRow>> {
+        self.one(
+            "SELECT version, built_at, as_of, model_json, percentiles_json FROM score_models
+             WHERE version = (SELECT MAX(version) FROM score_models)",
+            [],
+            |r| {
+                Ok(ScoreModelRow {
+                    version: r.get(0)?,
+                    built_at: r.get(1)?,
+                    as_of: r.get(2)?,
+                    model_json: r.get(3)?,
+                    percentiles_json: r.get(4)?,
+                })
+            },
+        )
+    }
+
     fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>> {
         let rows = self.all("SELECT seq, at, hash, public_key, signature FROM audit_checkpoints", [], |r| {
             Ok(CheckpointRow {
@@ -919,6 +949,14 @@ impl Writer for Tx<'_> {
             .map_err(backend)?;
         let n = st.execute(params![account.0, month.yyyymm()]).map_err(backend)?;
         Ok(n as u64)
+    }
+
+    fn insert_score_model(&mut self, m: &ScoreModelRow) -> Result<u32> {
+        let id = self.insert(
+            "INSERT INTO score_models (built_at, as_of, model_json, percentiles_json) VALUES (?1, ?2, ?3, ?4)",
+            params![m.built_at, m.as_of, m.model_json, m.percentiles_json],
+        )?;
+        u32::try_from(id).map_err(|_| StoreError::Corrupt("score model version overflow".into()))
     }
 
     fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {

@@ -1,0 +1,488 @@
+//! The JSON form of moov-io/metro2: `{"header": {…}, "data": [{"base": {…}, "j1": […], "j2": […],
+//! "k1": {…}, …, "n1": {…}}], "trailer": {…}}` with camelCase keys.
+//!
+//! Output adds what moov-io writes (`recordDescriptorWord`, `recordIdentifier`,
+//! `segmentIdentifier`); input ignores those (they are derived) and any other unknown key. Dates
+//! are RFC 3339 (`2024-01-31T00:00:00Z`) and omitted when not applicable; input also takes
+//! `YYYY-MM-DD` and `MM/DD/YYYY`, and reads moov-io's zero time (`0001-01-01T00:00:00Z`) as none.
+//! Fillers (`reserved…`) appear only when not blank, so no byte of a file is lost either way.
+//!
+//! [`to_json`] and [`from_json`] stream: memory does not grow with the number of records.
+
+use super::reader::Error as ReadError;
+use super::{
+    BaseSegment, CHARACTER_RECORD_BYTES, Code, DataRecord, Diagnostic, Format, HeaderRecord, J1Segment, J2Segment,
+    K1Segment, K2Segment, K3Segment, K4Segment, L1Segment, N1Segment, Reader, TrailerRecord, WriteError, Writer,
+    WriterOptions,
+};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::io::{self, Read, Write};
+
+/// Why a conversion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Reading the input or writing the output failed.
+    #[error("i/o failed: {0}")]
+    Io(#[from] io::Error),
+    /// The JSON is malformed or a value has the wrong type.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The Metro 2 input cannot be converted: the first record (or framing) that failed, with
+    /// every problem found in it.
+    #[error("{}", .0.first().map_or(String::from("invalid Metro 2 input"), |d| d.to_string()))]
+    Invalid(Vec<Diagnostic>),
+    /// A value from the JSON does not fit its Metro 2 field.
+    #[error("{0}")]
+    Write(#[from] WriteError),
+}
+
+/// A whole file in memory (for small files and tests; [`to_json`] and [`from_json`] stream).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct File {
+    /// The header record.
+    pub header: HeaderRecord,
+    /// The data records.
+    pub data: Vec<DataRecord>,
+    /// The trailer record.
+    pub trailer: TrailerRecord,
+}
+
+impl Serialize for File {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            header: HeaderOut<'a>,
+            data: &'a [DataRecord],
+            trailer: TrailerOut<'a>,
+        }
+        Out { header: HeaderOut::new(&self.header), data: &self.data, trailer: TrailerOut::new(&self.trailer) }
+            .serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HeaderOut<'a> {
+    record_descriptor_word: usize,
+    record_identifier: &'static str,
+    #[serde(flatten)]
+    header: &'a HeaderRecord,
+}
+
+impl<'a> HeaderOut<'a> {
+    fn new(header: &'a HeaderRecord) -> Self {
+        HeaderOut { record_descriptor_word: CHARACTER_RECORD_BYTES, record_identifier: "HEADER", header }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrailerOut<'a> {
+    record_descriptor_word: usize,
+    record_identifier: &'static str,
+    #[serde(flatten)]
+    trailer: &'a TrailerRecord,
+}
+
+impl<'a> TrailerOut<'a> {
+    fn new(trailer: &'a TrailerRecord) -> Self {
+        TrailerOut { record_descriptor_word: CHARACTER_RECORD_BYTES, record_identifier: "TRAILER", trailer }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BaseOut<'a> {
+    record_descriptor_word: usize,
+    #[serde(flatten)]
+    base: &'a BaseSegment,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tagged<'a, T> {
+    segment_identifier: &'static str,
+    #[serde(flatten)]
+    segment: &'a T,
+}
+
+fn tag<T>(id: &'static str) -> impl Fn(&T) -> Tagged<'_, T> {
+    move |segment| Tagged { segment_identifier: id, segment }
+}
+
+#[derive(Serialize)]
+struct DataOut<'a> {
+    base: BaseOut<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    j1: Vec<Tagged<'a, J1Segment>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    j2: Vec<Tagged<'a, J2Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k1: Option<Tagged<'a, K1Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k2: Option<Tagged<'a, K2Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k3: Option<Tagged<'a, K3Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k4: Option<Tagged<'a, K4Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    l1: Option<Tagged<'a, L1Segment>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n1: Option<Tagged<'a, N1Segment>>,
+}
+
+impl Serialize for DataRecord {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DataOut {
+            base: BaseOut { record_descriptor_word: self.len_in(Format::Character), base: &self.base },
+            j1: self.j1.iter().map(tag("J1")).collect(),
+            j2: self.j2.iter().map(tag("J2")).collect(),
+            k1: self.k1.as_ref().map(tag("K1")),
+            k2: self.k2.as_ref().map(tag("K2")),
+            k3: self.k3.as_ref().map(tag("K3")),
+            k4: self.k4.as_ref().map(tag("K4")),
+            l1: self.l1.as_ref().map(tag("L1")),
+            n1: self.n1.as_ref().map(tag("N1")),
+        }
+        .serialize(s)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
+struct DataIn {
+    base: BaseSegment,
+    #[serde(deserialize_with = "null_as_empty")]
+    j1: Vec<J1Segment>,
+    #[serde(deserialize_with = "null_as_empty")]
+    j2: Vec<J2Segment>,
+    k1: Option<K1Segment>,
+    k2: Option<K2Segment>,
+    k3: Option<K3Segment>,
+    k4: Option<K4Segment>,
+    l1: Option<L1Segment>,
+    n1: Option<N1Segment>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl<'de> Deserialize<'de> for DataRecord {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let i = DataIn::deserialize(d)?;
+        Ok(DataRecord { base: i.base, j1: i.j1, j2: i.j2, k1: i.k1, k2: i.k2, k3: i.k3, k4: i.k4, l1: i.l1, n1: i.n1 })
+    }
+}
+
+/// Converts a Metro 2 file (any format) to JSON, streaming record by record.
+pub fn to_json(input: impl Read, out: impl Write) -> Result<(), JsonError> {
+    let mut out = io::BufWriter::new(out);
+    let mut reader = Reader::new(input).map_err(read_error)?;
+    let header = match reader.header() {
+        Some(h) => h.map_err(JsonError::Invalid)?,
+        None => return Err(invalid(Code::HeaderMissing, "the file does not start with a HEADER record")),
+    };
+    out.write_all(b"{\"header\":")?;
+    serde_json::to_writer(&mut out, &HeaderOut::new(&header))?;
+    out.write_all(b",\"data\":[")?;
+    let mut first = true;
+    while let Some(next) = reader.next_record() {
+        let rec = next.map_err(read_error)?;
+        let record = DataRecord::parse(&rec).map_err(JsonError::Invalid)?;
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &record)?;
+    }
+    let trailer = match reader.trailer() {
+        Some(t) => t.map_err(JsonError::Invalid)?,
+        None => return Err(invalid(Code::TrailerMissing, "the file ends without a TRAILER record")),
+    };
+    out.write_all(b"],\"trailer\":")?;
+    serde_json::to_writer(&mut out, &TrailerOut::new(&trailer))?;
+    out.write_all(b"}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn read_error(e: ReadError) -> JsonError {
+    match e {
+        ReadError::Io(e) => JsonError::Io(e),
+        ReadError::Skipped(d) | ReadError::Fatal(d) => JsonError::Invalid(vec![d]),
+    }
+}
+
+fn invalid(code: Code, message: &'static str) -> JsonError {
+    JsonError::Invalid(vec![Diagnostic::file(0, 0, code, message)])
+}
+
+/// Converts JSON to a Metro 2 file, streaming: each data record is written as soon as it is
+/// parsed (when `header` comes before `data`, as moov-io writes it; otherwise records wait in
+/// memory for the header). The trailer is the JSON's own when present (so a file converted to
+/// JSON and back keeps its bytes), else computed from the records. Returns the output.
+pub fn from_json<R: Read, W: Write>(input: R, out: W, options: WriterOptions) -> Result<W, JsonError> {
+    let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(input));
+    let mut state = State { out: Some(out), options, writer: None, pending: Vec::new(), trailer: None, error: None };
+    let parsed = (&mut de).deserialize_map(FileVisitor { state: &mut state });
+    if let Some(e) = state.error.take() {
+        return Err(e.into());
+    }
+    parsed?;
+    de.end()?;
+    let writer = state.writer.take().ok_or_else(|| de::Error::missing_field("header")).map_err(JsonError::Json)?;
+    let out = match &state.trailer {
+        Some(t) => writer.finish_with(t)?,
+        None => writer.finish()?.0,
+    };
+    Ok(out)
+}
+
+struct State<W: Write> {
+    out: Option<W>,
+    options: WriterOptions,
+    writer: Option<Writer<W>>,
+    pending: Vec<DataRecord>,
+    trailer: Option<TrailerRecord>,
+    error: Option<WriteError>,
+}
+
+impl<W: Write> State<W> {
+    fn start(&mut self, header: &HeaderRecord) -> Result<(), WriteError> {
+        let Some(out) = self.out.take() else { return Ok(()) };
+        let mut writer = Writer::new(out, self.options, header)?;
+        for rec in self.pending.drain(..) {
+            writer.write(&rec)?;
+        }
+        self.writer = Some(writer);
+        Ok(())
+    }
+
+    fn push(&mut self, rec: DataRecord) -> Result<(), WriteError> {
+        match &mut self.writer {
+            Some(w) => w.write(&rec),
+            None => {
+                self.pending.push(rec);
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps the real error and hands serde a placeholder.
+    fn keep<E: de::Error>(&mut self, r: Result<(), WriteError>) -> Result<(), E> {
+        r.map_err(|e| {
+            let msg = e.to_string();
+            self.error = Some(e);
+            E::custom(msg)
+        })
+    }
+}
+
+struct FileVisitor<'s, W: Write> {
+    state: &'s mut State<W>,
+}
+
+impl<'de, W: Write> Visitor<'de> for FileVisitor<'_, W> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Metro 2 file object with header, data and trailer")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "header" => {
+                    let header: HeaderRecord = map.next_value()?;
+                    let r = self.state.start(&header);
+                    self.state.keep(r)?;
+                }
+                "data" => map.next_value_seed(DataSeed { state: &mut *self.state })?,
+                "trailer" => self.state.trailer = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct DataSeed<'s, W: Write> {
+    state: &'s mut State<W>,
+}
+
+impl<'de, W: Write> DeserializeSeed<'de> for DataSeed<'_, W> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, W: Write> Visitor<'de> for DataSeed<'_, W> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of data records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(rec) = seq.next_element::<DataRecord>()? {
+            let r = self.state.push(rec);
+            self.state.keep(r)?;
+        }
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Serde helpers for dates, time stamps and numbers given as digit strings.
+pub(crate) mod serde_dates {
+    use super::super::decode::Ymd;
+    use serde::de::{self, Deserializer, Visitor};
+    use serde::{Deserialize, Serializer};
+    use std::fmt;
+    use time::{Date, PrimitiveDateTime, Time};
+
+    /// Parses the date forms accepted in JSON; `Ok(None)` for empty and moov-io's zero time.
+    fn parse_date(s: &str) -> Result<Option<Date>, String> {
+        let s = s.trim();
+        if s.is_empty() || s.starts_with("0001-01-01") {
+            return Ok(None);
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|b| b.is_ascii_digit()))?.parse().ok();
+        let b = s.as_bytes();
+        let ymd = match (b.get(4), b.get(7), b.get(2), b.get(5)) {
+            (Some(b'-'), Some(b'-'), _, _) => (num(0..4), num(5..7), num(8..10)),
+            (_, _, Some(b'/'), Some(b'/')) => (num(6..10), num(0..2), num(3..5)),
+            _ => (None, None, None),
+        };
+        let bad = || format!("not a date (YYYY-MM-DD…, MM/DD/YYYY, 1901–2099): {s:?}");
+        let (Some(y), Some(m), Some(d)) = ymd else { return Err(bad()) };
+        Ymd::new(y, m, d).and_then(Ymd::to_date).map(Some).ok_or_else(bad)
+    }
+
+    fn parse_stamp(s: &str) -> Result<Option<PrimitiveDateTime>, String> {
+        let Some(date) = parse_date(s)? else { return Ok(None) };
+        let t = s.trim();
+        let Some(clock) = t.get(11..19) else { return Ok(Some(PrimitiveDateTime::new(date, Time::MIDNIGHT))) };
+        let part = |r: std::ops::Range<usize>| clock.get(r).and_then(|p| p.parse::<u8>().ok());
+        let time = match (part(0..2), part(3..5), part(6..8)) {
+            (Some(h), Some(m), Some(sec)) => Time::from_hms(h, m, sec).ok(),
+            _ => None,
+        };
+        time.map(|time| Some(PrimitiveDateTime::new(date, time))).ok_or_else(|| format!("not a time: {s:?}"))
+    }
+
+    /// `Option<Date>` as RFC 3339 at midnight UTC.
+    pub mod date {
+        use super::*;
+
+        /// Writes the date.
+        pub fn serialize<S: Serializer>(v: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(d) => {
+                    s.collect_str(&format_args!("{:04}-{:02}-{:02}T00:00:00Z", d.year(), u8::from(d.month()), d.day()))
+                }
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads a date in any accepted form.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(s) => parse_date(&s).map_err(de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+
+    /// `Option<PrimitiveDateTime>` as RFC 3339 UTC.
+    pub mod stamp {
+        use super::*;
+
+        /// Writes the time stamp.
+        pub fn serialize<S: Serializer>(v: &Option<PrimitiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(t) => s.collect_str(&format_args!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second()
+                )),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads a time stamp (a date alone means midnight).
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PrimitiveDateTime>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(s) => parse_stamp(&s).map_err(de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+
+    /// A number given as a JSON number or as a string of digits (dashes allowed: `123-45-6789`).
+    pub fn number_or_digits<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = u32;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of at most 9 digits")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+                u32::try_from(v).ok().filter(|v| *v <= 999_999_999).ok_or_else(|| E::custom("more than 9 digits"))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+                u64::try_from(v).map_err(|_| E::custom("negative")).and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<u32, E> {
+                let digits: String = s.chars().filter(|c| *c != '-').collect();
+                if digits.is_empty() {
+                    return Ok(0);
+                }
+                let v: u64 = digits.parse().map_err(|_| E::custom("not digits"))?;
+                self.visit_u64(v)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<u32, E> {
+                Ok(0)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serde_dates::*;
+
+    #[test]
+    fn date_forms() {
+        #[derive(serde::Deserialize)]
+        struct D {
+            #[serde(with = "date")]
+            d: Option<time::Date>,
+        }
+        let parse = |s: &str| serde_json::from_str::<D>(&format!("{{\"d\":{s}}}")).map(|d| d.d);
+        let want = Some(time::macros::date!(2024 - 01 - 31));
+        assert_eq!(parse("\"2024-01-31T00:00:00Z\"").unwrap(), want);
+        assert_eq!(parse("\"2024-01-31\"").unwrap(), want);
+        assert_eq!(parse("\"01/31/2024\"").unwrap(), want);
+        assert_eq!(parse("\"0001-01-01T00:00:00Z\"").unwrap(), None);
+        assert_eq!(parse("null").unwrap(), None);
+        assert!(parse("\"2024-02-30\"").is_err());
+    }
+}
