@@ -8,9 +8,11 @@
 use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, Result, audit};
 use ob_formats::jsonl;
-use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record};
-use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_model::policy::Policy;
+use ob_model::records::{
+    AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, RekeyRecord,
+};
+use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -194,7 +196,8 @@ fn reject(code: Code, field: &str, message: impl Into<String>) -> Result<Outcome
 }
 
 impl<S: Store> Bureau<S> {
-    /// Ingests a canonical JSON-lines file from disk, writing rejections to `feedback`.
+    /// Ingests a furnisher file from disk, canonical JSON lines or Metro 2 (recognised by its
+    /// first byte), writing rejections to `feedback`.
     pub fn ingest_path(
         &mut self,
         path: &Path,
@@ -203,8 +206,13 @@ impl<S: Store> Bureau<S> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
         let digest = file_digest(path)?;
-        let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-        self.ingest_jsonl(file, digest, options, feedback, progress)
+        if looks_like_jsonl(path)? {
+            let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+            return self.ingest_jsonl(file, digest, options, feedback, progress);
+        }
+        let today = self.clock.today();
+        let mut source = crate::metro2::Metro2Source::open(path, today)?;
+        self.ingest_source(&mut source, digest, options, feedback, progress)
     }
 
     /// Ingests a canonical JSON-lines stream whose bytes hash to `file_sha256`.
@@ -216,56 +224,71 @@ impl<S: Store> Bureau<S> {
         feedback: &mut dyn Write,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
-        let mut reader = jsonl::Reader::new(input)?;
-        let header = reader.header().clone();
-        if options.expected_furnisher.as_ref().is_some_and(|f| *f != header.furnisher) {
-            return Err(BureauError::Refused {
-                code: "FURNISHER_MISMATCH",
-                message: "the file's header names another furnisher than the uploader".into(),
-            });
-        }
+        let mut source = JsonlSource(jsonl::Reader::new(input)?);
+        self.ingest_source(&mut source, file_sha256, options, feedback, progress)
+    }
+}
+
+/// The organization of the file's furnisher, registering it when allowed.
+fn furnisher_org(w: &mut dyn Writer, source: &dyn Source, options: &IngestOptions, now: i64) -> Result<OrgId> {
+    let (code, name) = source.furnisher();
+    if options.expected_furnisher.as_ref().is_some_and(|f| f != code) {
+        return Err(BureauError::Refused {
+            code: "FURNISHER_MISMATCH",
+            message: "the file names another furnisher than the uploader".into(),
+        });
+    }
+    if let Some(org) = w.org_by_code(code)? {
+        return Ok(org.id);
+    }
+    if !options.register_unknown_furnisher {
+        return Err(BureauError::Refused {
+            code: "UNKNOWN_FURNISHER",
+            message: "the furnisher named in the file is not registered".into(),
+        });
+    }
+    let id = w.insert_org(code, name.unwrap_or(code), now)?;
+    audit::append(w, now, "org.registered", None, Some(id), &serde_json::json!({"code": code}))?;
+    Ok(id)
+}
+
+impl<S: Store> Bureau<S> {
+    /// Runs a batch from any source: one transaction, feedback for every rejected entry.
+    fn ingest_source(
+        &mut self,
+        source: &mut dyn Source,
+        file_sha256: [u8; 32],
+        options: &IngestOptions,
+        feedback: &mut dyn Write,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestSummary> {
         let now = self.clock.now();
         let mut w = self.store.write()?;
-        let org = match w.org_by_code(&header.furnisher)? {
-            Some(org) => org.id,
-            None if options.register_unknown_furnisher => {
-                let name = header.furnisher_name.as_deref().unwrap_or(&header.furnisher);
-                let id = w.insert_org(&header.furnisher, name, now.unix_timestamp())?;
-                audit::append(
-                    w.as_mut(),
-                    now.unix_timestamp(),
-                    "org.registered",
-                    None,
-                    Some(id),
-                    &serde_json::json!({"code": header.furnisher}),
-                )?;
-                id
-            }
-            None => {
-                return Err(BureauError::Refused {
-                    code: "UNKNOWN_FURNISHER",
-                    message: "the furnisher named in the header is not registered".into(),
-                });
-            }
+        let org = furnisher_org(w.as_mut(), source, options, now.unix_timestamp())?;
+        let furnisher = source.furnisher().0.to_owned();
+        let mut summary = IngestSummary {
+            furnisher,
+            batch_id: 0,
+            already_ingested: false,
+            records: 0,
+            accepted: 0,
+            unchanged: 0,
+            rejected: 0,
+            rejected_by_code: BTreeMap::new(),
         };
         if let Some(done) = w.batch_by_digest(org, &file_sha256)? {
-            return Ok(IngestSummary {
-                furnisher: header.furnisher,
-                batch_id: done.id.0,
-                already_ingested: true,
-                records: done.records,
-                accepted: done.accepted,
-                unchanged: 0,
-                rejected: done.rejected,
-                rejected_by_code: BTreeMap::new(),
-            });
+            summary.batch_id = done.id.0;
+            summary.already_ingested = true;
+            (summary.records, summary.accepted, summary.rejected) = (done.records, done.accepted, done.rejected);
+            return Ok(summary);
         }
         let batch = w.insert_batch(&NewBatch {
             org_id: org,
             file_sha256,
-            format: FORMAT_JSONL.into(),
+            format: source.format().into(),
             received_at: now.unix_timestamp(),
         })?;
+        summary.batch_id = batch.0;
         let mut state = Batch {
             w,
             keys: &self.keys,
@@ -279,46 +302,99 @@ impl<S: Store> Bureau<S> {
             accounts: Vec::new(),
             account_index: HashMap::new(),
         };
-        let mut summary = IngestSummary {
-            furnisher: header.furnisher.clone(),
-            batch_id: batch.0,
-            already_ingested: false,
-            records: 0,
-            accepted: 0,
-            unchanged: 0,
-            rejected: 0,
-            rejected_by_code: BTreeMap::new(),
-        };
-        while let Some(entry) = reader.next_entry() {
+        while let Some(entry) = source.next_entry() {
             let entry = entry?;
-            let outcome = match entry.outcome {
-                Ok(record) => state.apply(&record)?,
-                Err(errors) => Outcome::Rejected(errors),
+            let outcome = match &entry.outcome {
+                Ok(records) => state.apply_all(records)?,
+                Err(errors) => Outcome::Rejected(errors.clone()),
             };
-            summary.records += 1;
-            match outcome {
-                Outcome::Stored => summary.accepted += 1,
-                Outcome::Unchanged => {
-                    summary.accepted += 1;
-                    summary.unchanged += 1;
-                }
-                Outcome::Rejected(errors) => {
-                    summary.rejected += 1;
-                    let code = errors.first().map_or("", |e| e.code.as_str());
-                    *summary.rejected_by_code.entry(code.to_owned()).or_default() += 1;
-                    write_feedback(feedback, entry.line, entry.raw, &errors)?;
-                }
-            }
+            summary.count(outcome, entry.line, entry.raw, feedback)?;
             if summary.records.is_multiple_of(limits::PROGRESS_EVERY_RECORDS) {
-                progress(Progress { records: summary.records, bytes: reader.bytes_read() });
+                progress(Progress { records: summary.records, bytes: source.bytes_read() });
             }
         }
-        progress(Progress { records: summary.records, bytes: reader.bytes_read() });
+        progress(Progress { records: summary.records, bytes: source.bytes_read() });
         feedback.flush()?;
         state.finish(&summary)?;
         // A signed checkpoint after every batch: outsiders can verify the chain up to here.
         self.checkpoint_audit()?;
         Ok(summary)
+    }
+}
+
+impl IngestSummary {
+    fn count(&mut self, outcome: Outcome, line: u64, raw: &[u8], feedback: &mut dyn Write) -> Result<()> {
+        self.records += 1;
+        match outcome {
+            Outcome::Stored => self.accepted += 1,
+            Outcome::Unchanged => {
+                self.accepted += 1;
+                self.unchanged += 1;
+            }
+            Outcome::Rejected(errors) => {
+                self.rejected += 1;
+                let code = errors.first().map_or("", |e| e.code.as_str());
+                *self.rejected_by_code.entry(code.to_owned()).or_default() += 1;
+                write_feedback(feedback, line, raw, &errors)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a file is canonical JSON lines: its first byte that is not white space (or a UTF-8
+/// byte-order mark) is `{`. Metro 2 files start with a record descriptor word.
+fn looks_like_jsonl(path: &Path) -> Result<bool> {
+    let mut head = [0u8; 64];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut head)?;
+    let text = head[..n].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[..n]);
+    Ok(text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{'))
+}
+
+/// One entry of a furnisher file: a line (JSON lines) or a data record (Metro 2).
+pub(crate) struct Entry<'a> {
+    /// Line or record number, 1-based.
+    pub(crate) line: u64,
+    /// The entry as sent, for the feedback file.
+    pub(crate) raw: &'a [u8],
+    /// The records it stands for, or every problem found in it.
+    pub(crate) outcome: std::result::Result<Vec<Record>, Vec<FieldError>>,
+}
+
+/// A furnisher file being read.
+pub(crate) trait Source {
+    /// The furnisher's code and name.
+    fn furnisher(&self) -> (&str, Option<&str>);
+    /// Format name, for the batch record.
+    fn format(&self) -> &'static str;
+    /// The next entry.
+    fn next_entry(&mut self) -> Option<Result<Entry<'_>>>;
+    /// Bytes read so far.
+    fn bytes_read(&self) -> u64;
+}
+
+struct JsonlSource<R>(jsonl::Reader<R>);
+
+impl<R: BufRead> Source for JsonlSource<R> {
+    fn furnisher(&self) -> (&str, Option<&str>) {
+        let h = self.0.header();
+        (&h.furnisher, h.furnisher_name.as_deref())
+    }
+
+    fn format(&self) -> &'static str {
+        FORMAT_JSONL
+    }
+
+    fn next_entry(&mut self) -> Option<Result<Entry<'_>>> {
+        Some(match self.0.next_entry()? {
+            Ok(e) => Ok(Entry { line: e.line, raw: e.raw, outcome: e.outcome.map(|r| vec![r]) }),
+            Err(e) => Err(e.into()),
+        })
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.0.bytes_read()
     }
 }
 
@@ -334,6 +410,19 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Applies the records of one entry; the entry is rejected if any of them is.
+    fn apply_all(&mut self, records: &[Record]) -> Result<Outcome> {
+        let mut result = Outcome::Unchanged;
+        for record in records {
+            match self.apply(record)? {
+                Outcome::Rejected(errors) => return Ok(Outcome::Rejected(errors)),
+                Outcome::Stored => result = Outcome::Stored,
+                Outcome::Unchanged => {}
+            }
+        }
+        Ok(result)
+    }
+
     fn apply(&mut self, record: &Record) -> Result<Outcome> {
         match record {
             Record::Consent(c) => self.consent(c),
@@ -341,6 +430,7 @@ impl Batch<'_> {
             Record::Month(m) => self.month(m),
             Record::Delete(d) => self.delete(d),
             Record::Notice(n) => self.notice(n),
+            Record::Rekey(k) => self.rekey(k),
         }
     }
 
@@ -465,7 +555,7 @@ impl Batch<'_> {
             Ok(s) => s,
             Err(e) => return Ok(Outcome::Rejected(vec![e])),
         };
-        if !self.has_report_consent(subject, self.today)? {
+        if self.policy.report_consent_required && !self.has_report_consent(subject, self.today)? {
             return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
         }
         let mut terms = AccountVersionRow {
@@ -506,7 +596,11 @@ impl Batch<'_> {
             return Ok(Outcome::Stored);
         };
         if self.dispute_deleted(index)?.account {
-            return reject(Code::DisputeDeleted, "account_key", "this account was deleted after a dispute; certify it to report it again");
+            return reject(
+                Code::DisputeDeleted,
+                "account_key",
+                "this account was deleted after a dispute; certify it to report it again",
+            );
         }
         let info = &mut self.accounts[index];
         if info.subject_id != subject {
@@ -578,7 +672,7 @@ impl Batch<'_> {
             return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
         }
         info.batch_months.push(m.month);
-        if !self.has_report_consent(subject, m.settled_on)? {
+        if self.policy.report_consent_required && !self.has_report_consent(subject, m.settled_on)? {
             return reject(
                 Code::NoConsent,
                 "settled_on",
@@ -586,7 +680,11 @@ impl Batch<'_> {
             );
         }
         if self.dispute_deleted(index)?.months.contains(&m.month) {
-            return reject(Code::DisputeDeleted, "month", "this month was deleted after a dispute; certify it to report it again");
+            return reject(
+                Code::DisputeDeleted,
+                "month",
+                "this month was deleted after a dispute; certify it to report it again",
+            );
         }
         if let Some(outcome) = self.check_notice(index, m)? {
             return Ok(outcome);
@@ -633,6 +731,23 @@ impl Batch<'_> {
         Ok(Outcome::Stored)
     }
 
+    /// Moves an account to a new key; its history stays with it.
+    fn rekey(&mut self, k: &RekeyRecord) -> Result<Outcome> {
+        let index = match self.own_account(&k.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(outcome),
+        };
+        if self.load_account(&k.new_account_key)?.is_some()
+            || self.w.account_key_held_elsewhere(self.org, &k.new_account_key)?
+        {
+            return reject(Code::AccountConflict, "new_account_key", "an account with the new key exists already");
+        }
+        self.w.rekey_account(self.accounts[index].id, &k.new_account_key)?;
+        self.account_index.remove(&k.account_key);
+        self.account_index.insert(k.new_account_key.clone(), index);
+        Ok(Outcome::Stored)
+    }
+
     fn notice(&mut self, n: &NoticeRecord) -> Result<Outcome> {
         if let Some(e) = self.not_future("notified_on", n.notified_on) {
             return Ok(Outcome::Rejected(vec![e]));
@@ -666,7 +781,8 @@ impl Batch<'_> {
         let account = self.accounts[index].id;
         if self.accounts[index].negative_on_file.is_none() {
             let any = self.w.months(account, YearMonth::MIN, YearMonth::MAX, i64::MAX)?;
-            self.accounts[index].negative_on_file = Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
+            self.accounts[index].negative_on_file =
+                Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
         }
         if self.accounts[index].notices.is_none() {
             let days = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod ingest;
+mod metro2;
 pub mod render;
 pub mod report;
 pub mod retention;

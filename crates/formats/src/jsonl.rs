@@ -6,7 +6,7 @@
 
 use crate::text;
 use ob_model::records::{
-    AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, Terms,
+    AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, RekeyRecord, Terms,
 };
 use ob_model::{
     AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, NoticeChannel,
@@ -282,6 +282,9 @@ struct Wire<'a> {
     notified_on: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     channel: Option<Cow<'a, str>>,
+    // rekey
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    new_account_key: Option<Cow<'a, str>>,
     // month
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     month: Option<Cow<'a, str>>,
@@ -354,6 +357,7 @@ const ACCOUNT_FIELDS: &[&str] = &[
 ];
 const DELETE_FIELDS: &[&str] = &["account_key", "from_month", "to_month"];
 const NOTICE_FIELDS: &[&str] = &["account_key", "notified_on", "channel"];
+const REKEY_FIELDS: &[&str] = &["account_key", "new_account_key"];
 const MONTH_FIELDS: &[&str] = &[
     "account_key",
     "month",
@@ -384,6 +388,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
         "month" => wire.fields_only(MONTH_FIELDS, &mut errors).and_then(|w| w.month(&mut errors)),
         "delete" => wire.fields_only(DELETE_FIELDS, &mut errors).and_then(|w| w.delete(&mut errors)),
         "notice" => wire.fields_only(NOTICE_FIELDS, &mut errors).and_then(|w| w.notice(&mut errors)),
+        "rekey" => wire.fields_only(REKEY_FIELDS, &mut errors).and_then(|w| w.rekey(&mut errors)),
         "header" => {
             errors.push(FieldError::new(Code::HeaderInvalid, "kind", "a header is only allowed on the first line"));
             None
@@ -392,7 +397,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             errors.push(FieldError::new(
                 Code::UnknownKind,
                 "kind",
-                "kind must be consent, account, month, delete or notice",
+                "kind must be consent, account, month, delete, notice or rekey",
             ));
             None
         }
@@ -405,6 +410,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             Record::Month(m) => m.check(),
             Record::Delete(d) => d.check(),
             Record::Notice(_) => Vec::new(),
+            Record::Rekey(k) => k.check(),
         });
     }
     match record {
@@ -479,7 +485,7 @@ fn code<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -
 }
 
 impl<'a> Wire<'a> {
-    fn present(&self) -> [(&'static str, bool); 32] {
+    fn present(&self) -> [(&'static str, bool); 33] {
         [
             ("account_key", self.account_key.is_some()),
             ("subject", self.subject.is_some()),
@@ -512,6 +518,7 @@ impl<'a> Wire<'a> {
             ("to_month", self.to_month.is_some()),
             ("notified_on", self.notified_on.is_some()),
             ("channel", self.channel.is_some()),
+            ("new_account_key", self.new_account_key.is_some()),
             ("kind", true),
         ]
     }
@@ -637,6 +644,12 @@ impl<'a> Wire<'a> {
             }
         };
         Some(Record::Delete(DeleteRecord { account_key: account_key?.into_owned(), months: months? }))
+    }
+
+    fn rekey(self, errors: &mut Vec<FieldError>) -> Option<Record> {
+        let account_key = need(errors, "account_key", self.account_key);
+        let new_account_key = need(errors, "new_account_key", self.new_account_key);
+        Some(Record::Rekey(RekeyRecord { account_key: account_key?.into_owned(), new_account_key: new_account_key?.into_owned() }))
     }
 
     fn notice(self, errors: &mut Vec<FieldError>) -> Option<Record> {
@@ -769,6 +782,12 @@ fn to_wire(record: &Record) -> Wire<'_> {
             account_key: Some(Cow::Borrowed(&d.account_key)),
             from_month: d.months.map(|(from, _)| Cow::Owned(from.to_string())),
             to_month: d.months.map(|(_, to)| Cow::Owned(to.to_string())),
+            ..Wire::default()
+        },
+        Record::Rekey(k) => Wire {
+            kind: Cow::Borrowed("rekey"),
+            account_key: Some(Cow::Borrowed(&k.account_key)),
+            new_account_key: Some(Cow::Borrowed(&k.new_account_key)),
             ..Wire::default()
         },
         Record::Notice(n) => Wire {

@@ -57,6 +57,8 @@ pub enum Code {
     NoNotice,
     /// The item was deleted after a dispute; it comes back only if the furnisher certifies it.
     DisputeDeleted,
+    /// A code of a furnisher format's own validator (e.g. Metro 2's `M2_…` codes), kept as is.
+    Format(&'static str),
 }
 
 impl Code {
@@ -117,6 +119,7 @@ impl Code {
             Code::AccountConflict => "ACCOUNT_CONFLICT",
             Code::NoNotice => "NO_NOTICE",
             Code::DisputeDeleted => "DISPUTE_DELETED",
+            Code::Format(code) => code,
         }
     }
 }

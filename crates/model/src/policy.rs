@@ -34,6 +34,9 @@ pub struct Policy {
     pub dispute_answer_days: u16,
     /// Retention of negative information.
     pub retention: Retention,
+    /// Whether a furnisher needs the person's written consent on file to report (PRC: yes; US:
+    /// no — the FCRA lets furnishers report without consent, but accurately).
+    pub report_consent_required: bool,
     /// Whether a furnisher's first negative month for an account needs a prior notice record.
     pub notice_before_negative: bool,
     /// Free self-views of one's own report per calendar year; further ones are allowed and marked.
@@ -53,6 +56,7 @@ impl Policy {
             name: "prc".into(),
             dispute_answer_days: 20,
             retention: Retention::AfterDelinquencyEnded { years: 5 },
+            report_consent_required: true,
             notice_before_negative: true,
             free_self_views_per_year: 2,
             statement_words_max: 100,
@@ -67,7 +71,10 @@ impl Policy {
             name: "us".into(),
             dispute_answer_days: 30,
             retention: Retention::FromFirstDelinquency { years: 7, start_after_days: 180 },
-            notice_before_negative: true,
+            report_consent_required: false,
+            // FCRA §623(a)(7): the notice may follow the first negative report within 30 days, so
+            // the bureau cannot demand it beforehand.
+            notice_before_negative: false,
             free_self_views_per_year: 1,
             statement_words_max: 100,
             statement_chars_max: 600,

@@ -132,6 +132,16 @@ pub struct NoticeRecord {
     pub channel: NoticeChannel,
 }
 
+/// A change of an account's key (Metro 2 L1 segment; PBOC-style 211): the account keeps its
+/// history under the new key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RekeyRecord {
+    /// The key the account has now.
+    pub account_key: String,
+    /// The key it has from now on.
+    pub new_account_key: String,
+}
+
 /// One furnisher record of any kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
@@ -145,6 +155,8 @@ pub enum Record {
     Delete(DeleteRecord),
     /// A notice given before negative reporting.
     Notice(NoticeRecord),
+    /// A change of account key.
+    Rekey(RekeyRecord),
 }
 
 impl Record {
@@ -156,6 +168,7 @@ impl Record {
             Record::Month(_) => "month",
             Record::Delete(_) => "delete",
             Record::Notice(_) => "notice",
+            Record::Rekey(_) => "rekey",
         }
     }
 }
@@ -328,6 +341,20 @@ impl DeleteRecord {
         match self.months {
             Some((from, to)) if to < from => vec![err(Code::DateOrder, "to_month", "to_month is before from_month")],
             _ => Vec::new(),
+        }
+    }
+}
+
+impl RekeyRecord {
+    /// Rules across the change's fields: a new key of valid length, different from the old one.
+    pub fn check(&self) -> Vec<FieldError> {
+        let len = self.new_account_key.chars().count();
+        if len == 0 || len > limits::ACCOUNT_KEY_CHARS_MAX {
+            vec![err(Code::FieldInvalid, "new_account_key", "account key must be 1–60 characters")]
+        } else if self.new_account_key == self.account_key {
+            vec![err(Code::FieldInvalid, "new_account_key", "the new key equals the old one")]
+        } else {
+            Vec::new()
         }
     }
 }

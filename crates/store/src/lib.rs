@@ -136,6 +136,8 @@ pub trait Writer: Reader {
     fn insert_consent(&mut self, consent: &NewConsent) -> Result<ConsentId>;
     /// Adds an account identity (furnisher, key, subject).
     fn insert_account(&mut self, org: OrgId, account_key: &str, subject: SubjectId) -> Result<AccountId>;
+    /// Changes an account's key (its history stays with it).
+    fn rekey_account(&mut self, account: AccountId, new_key: &str) -> Result<()>;
     /// Adds a version of an account's terms.
     fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()>;
     /// Adds a version of an account-month.

@@ -787,6 +787,10 @@ impl Writer for Tx<'_> {
         .map(AccountId)
     }
 
+    fn rekey_account(&mut self, account: AccountId, new_key: &str) -> Result<()> {
+        self.exec("UPDATE accounts SET account_key = ?2 WHERE id = ?1", params![account.0, new_key])
+    }
+
     fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
         self.exec(
             "INSERT INTO account_versions (account_id, version, subject_id, batch_id, recorded_at, account_type,

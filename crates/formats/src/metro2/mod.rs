@@ -19,6 +19,7 @@ pub mod json;
 mod layout;
 mod reader;
 mod record;
+pub mod to_model;
 mod totals;
 mod validate;
 mod writer;

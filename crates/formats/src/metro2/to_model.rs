@@ -1,0 +1,211 @@
+//! Metro 2 onto OpenBureau's model (docs/formats/metro2.md, "Ingest mapping").
+//!
+//! One data record gives an account record and the month it reports, or a deletion (account
+//! status DA/DF, ECOA code Z), plus a key change for an L1 segment. Whole dollars become cents.
+
+use super::record::{BaseSegment, DataRecord};
+use ob_model::records::{AccountRecord, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms};
+use ob_model::{
+    AccountType, Code, Currency, DocumentNumber, DocumentType, FieldError, RepaymentStatus, Responsibility, YearMonth,
+};
+
+/// Cents in a dollar.
+const CENTS_PER_DOLLAR: i64 = 100;
+
+fn err(code: Code, field: &str, message: &str) -> FieldError {
+    FieldError::new(code, field, message)
+}
+
+/// The PBOC account type of a Metro 2 portfolio type and account type: collection accounts
+/// (48 collection agency, 0C debt buyer) are C1; revolving credit cards (18) R2; other revolving
+/// and lines of credit R1; installment, mortgage and open accounts D1.
+pub fn account_type(portfolio: &str, account_type: &str) -> Option<AccountType> {
+    if matches!(account_type, "48" | "0C") {
+        return Some(AccountType::C1);
+    }
+    match portfolio {
+        "R" if account_type == "18" => Some(AccountType::R2),
+        "R" | "C" => Some(AccountType::R1),
+        "I" | "M" | "O" => Some(AccountType::D1),
+        _ => None,
+    }
+}
+
+/// The monthly status and days past due of a Metro 2 account status. Late statuses count missed
+/// payments (71: one, 30–59 days; 78: two; … 84: six or more) and map to the PBOC symbol of that
+/// many overdue periods with the bucket's first day count. `None` for DA/DF (deletions).
+pub fn status(account_status: &str) -> Option<(RepaymentStatus, u32)> {
+    use RepaymentStatus as S;
+    Some(match account_status {
+        "11" => (S::Normal, 0),
+        "13" | "61" | "62" | "63" | "64" | "65" => (S::Settled, 0),
+        "71" => (S::Overdue1, 30),
+        "78" => (S::Overdue2, 60),
+        "80" => (S::Overdue3, 90),
+        "82" => (S::Overdue4, 120),
+        "83" => (S::Overdue5, 150),
+        "84" => (S::Overdue6, 180),
+        "05" | "88" | "93" => (S::EndedOther, 0),
+        "89" | "94" | "95" | "96" => (S::AssetTransfer, 0),
+        "97" => (S::BadDebt, 0),
+        _ => return None,
+    })
+}
+
+/// The monthly status a payment-history-profile character stands for (`None`: no history that
+/// month, B/D). Kept for validation and reports of what a furnisher sent; months come from each
+/// month's own record.
+pub fn history_status(c: u8) -> Option<RepaymentStatus> {
+    use RepaymentStatus as S;
+    Some(match c {
+        b'0' | b'E' => S::Normal,
+        b'1' => S::Overdue1,
+        b'2' => S::Overdue2,
+        b'3' => S::Overdue3,
+        b'4' => S::Overdue4,
+        b'5' => S::Overdue5,
+        b'6' => S::Overdue6,
+        b'G' => S::EndedOther,
+        b'H' | b'J' | b'K' => S::AssetTransfer,
+        b'L' => S::BadDebt,
+        _ => return None,
+    })
+}
+
+/// The person of the base segment: name as `FIRST MIDDLE SURNAME`, birth date, SSN.
+fn identity(b: &BaseSegment) -> Result<Identity, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = [b.first_name.trim(), b.middle_name.trim(), b.surname.trim()]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let birth_date = b.date_birth;
+    if birth_date.is_none() {
+        errors.push(err(Code::FieldMissing, "dateBirth", "OpenBureau keys files by document and birth date"));
+    }
+    let document = DocumentNumber::parse(DocumentType::UsSsn, &format!("{:09}", b.social_security_number.0))
+        .map_err(|e| errors.push(FieldError::new(Code::DocumentInvalid, "socialSecurityNumber", e.to_string())))
+        .ok();
+    match (birth_date, document) {
+        (Some(birth_date), Some(document)) if errors.is_empty() => Ok(Identity { name, birth_date, document }),
+        _ => Err(errors),
+    }
+}
+
+fn cents(dollars: i64) -> i64 {
+    dollars.saturating_mul(CENTS_PER_DOLLAR)
+}
+
+/// The records a Metro 2 data record stands for.
+pub fn to_records(rec: &DataRecord) -> Result<Vec<Record>, Vec<FieldError>> {
+    let b = &rec.base;
+    let key = b.consumer_account_number.trim().to_owned();
+    let mut out = Vec::new();
+    if let Some(l1) = &rec.l1 {
+        let new_key = l1.new_consumer_account_number.trim();
+        if !new_key.is_empty() && new_key != key {
+            out.push(Record::Rekey(RekeyRecord { account_key: key.clone(), new_account_key: new_key.to_owned() }));
+        }
+    }
+    let key = match out.last() {
+        Some(Record::Rekey(k)) => k.new_account_key.clone(),
+        _ => key,
+    };
+    if matches!(b.account_status.as_str(), "DA" | "DF") || b.ecoa_code == "Z" {
+        out.push(Record::Delete(DeleteRecord { account_key: key, months: None }));
+        return Ok(out);
+    }
+    let subject = identity(b)?;
+    let account = account_record(b, &key, subject)?;
+    let month = month_record(b, &key, account.account_type)?;
+    out.push(Record::Account(account));
+    out.push(Record::Month(month));
+    Ok(out)
+}
+
+fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<AccountRecord, Vec<FieldError>> {
+    let account_type = account_type(&b.portfolio_type, &b.account_type)
+        .ok_or_else(|| vec![err(Code::FieldInvalid, "portfolioType", "no PBOC account type for this portfolio type")])?;
+    let opened_on = b.date_opened.ok_or_else(|| vec![err(Code::FieldMissing, "dateOpened", "date opened is required")])?;
+    let revolving = matches!(b.portfolio_type.as_str(), "R" | "C");
+    let limit_dollars = if revolving { b.credit_limit_dollars } else { b.highest_credit_dollars };
+    let periods = b.terms_duration.trim().parse::<u16>().ok().filter(|p| *p > 0);
+    let periods = match (account_type, periods) {
+        (AccountType::D1, None) => Some(1),
+        (_, p) => p,
+    };
+    let responsibility = match b.ecoa_code.as_str() {
+        "2" | "5" | "7" => Responsibility::Joint,
+        _ => Responsibility::Individual,
+    };
+    let account = AccountRecord {
+        account_key: key.to_owned(),
+        subject,
+        account_type,
+        opened_on,
+        currency: Currency::USD,
+        credit_limit_minor: cents(limit_dollars),
+        terms: Terms { periods: if revolving { None } else { periods }, due_day: None },
+        responsibility,
+        credit_line_key: None,
+    };
+    let errors = account.check();
+    if errors.is_empty() { Ok(account) } else { Err(errors) }
+}
+
+fn month_record(b: &BaseSegment, key: &str, account_type: AccountType) -> Result<MonthRecord, Vec<FieldError>> {
+    let settled_on = b
+        .date_account_information
+        .ok_or_else(|| vec![err(Code::FieldMissing, "dateAccountInformation", "date of account information is required")])?;
+    let (status, days_past_due) = status(&b.account_status)
+        .ok_or_else(|| vec![err(Code::FieldInvalid, "accountStatus", "not an account status that reports a month")])?;
+    let balance = cents(b.current_balance_dollars);
+    let terminal = status.is_terminal();
+    let month = MonthRecord {
+        account_key: key.to_owned(),
+        month: YearMonth::of(settled_on),
+        settled_on,
+        balance_minor: balance,
+        used_minor: balance,
+        due_minor: cents(b.scheduled_monthly_payment_dollars),
+        paid_minor: cents(b.actual_payment_dollars),
+        past_due_minor: cents(b.amount_past_due_dollars),
+        days_past_due,
+        status,
+        class5: None,
+        last_payment_on: b.date_last_payment.filter(|d| *d <= settled_on),
+        closed_on: b.date_closed.filter(|d| terminal && *d <= settled_on),
+        credit_limit_minor: account_type.is_revolving().then(|| cents(b.credit_limit_dollars)),
+    };
+    let errors = month.check();
+    if errors.is_empty() { Ok(month) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_onto_overdue_periods() {
+        let cases = [("11", "N", 0), ("71", "1", 30), ("84", "6", 180), ("13", "C", 0), ("97", "B", 0), ("95", "Z", 0)];
+        for (m2, pboc, days) in cases {
+            let (s, d) = status(m2).unwrap();
+            assert_eq!((s.as_str(), d), (pboc, days), "{m2}");
+            if let Some(p) = s.overdue_periods() {
+                assert_eq!(RepaymentStatus::from_days_past_due(d).overdue_periods(), Some(p), "consistent with {m2}");
+            }
+        }
+        assert_eq!(status("DA"), None);
+    }
+
+    #[test]
+    fn account_types() {
+        assert_eq!(account_type("R", "18"), Some(AccountType::R2));
+        assert_eq!(account_type("C", "15"), Some(AccountType::R1));
+        assert_eq!(account_type("I", "00"), Some(AccountType::D1));
+        assert_eq!(account_type("O", "48"), Some(AccountType::C1));
+        assert_eq!(account_type("X", "00"), None);
+    }
+}
