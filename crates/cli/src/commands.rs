@@ -164,6 +164,7 @@ pub fn ingest_one<S: Store>(
         .map_err(|e| match classify(e) {
             Failure::Usage(e) => Failure::Usage(e.context(path.display().to_string())),
             Failure::Internal(e) => Failure::Internal(e.context(path.display().to_string())),
+            Failure::Findings => Failure::Findings,
         })?;
     feedback.flush()?;
     Ok((summary, feedback.created().then_some(feedback_path)))

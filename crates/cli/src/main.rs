@@ -5,6 +5,7 @@
 
 mod commands;
 mod demo;
+mod metro2;
 mod open;
 mod rights;
 mod score;
@@ -59,6 +60,9 @@ enum Command {
     /// Retention of negative information.
     #[command(subcommand)]
     Retention(rights::RetentionCommand),
+    /// CDIA Metro 2 files: validate, convert, print.
+    #[command(subcommand)]
+    Metro2(metro2::Metro2Command),
     /// Scorecards on any CSV file: train, apply.
     #[command(subcommand)]
     Score(score::ScoreCommand),
@@ -66,6 +70,8 @@ enum Command {
 
 /// A failure, with the exit code it deserves.
 pub enum Failure {
+    /// A check found problems and said so already: exit 1.
+    Findings,
     /// The user's input or request is at fault: exit 2.
     Usage(anyhow::Error),
     /// Something inside failed: exit 1.
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
         Command::Flag(c) => rights::flag(&ctx, &c),
         Command::Retention(c) => rights::retention(&ctx, &c),
         Command::Score(c) => score::run(&ctx, &c),
+        Command::Metro2(c) => metro2::run(&c),
     };
     exit(result)
 }
@@ -108,6 +115,7 @@ fn main() -> ExitCode {
 fn exit(result: Result<(), Failure>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Usage(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

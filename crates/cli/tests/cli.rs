@@ -174,3 +174,32 @@ fn rights_on_the_command_line() {
     assert!(text(&us).contains("retention (us)"), "{}", text(&us));
     assert_eq!(run(&data, &["--policy", "/nope.json", "retention", "run"]).status.code(), Some(2));
 }
+
+#[test]
+fn metro2_validate_convert_and_ingest() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let valid = golden.join("character_lf.dat");
+    let out = run(&data, &["metro2", "validate", valid.to_str().unwrap(), "--today", "2024-07-15"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let invalid = golden.join("invalid_cross_field.dat");
+    let out = run(&data, &["metro2", "validate", invalid.to_str().unwrap(), "--today", "2024-07-15", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "errors found");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["errors"].as_array().unwrap().iter().all(|e| e["record"].is_u64() && e["offset"].is_u64() && e["code"].is_string()));
+    assert_eq!(run(&data, &["metro2", "validate", "/no/such/file"]).status.code(), Some(2));
+    let (packed, json, back) = (dir.path().join("p.m2"), dir.path().join("p.json"), dir.path().join("c.m2"));
+    for (from, to, target) in [(&valid, &packed, "packed"), (&packed, &json, "json"), (&json, &back, "character")] {
+        let mut args = vec!["metro2", "convert", from.to_str().unwrap(), "--to", target, "--output", to.to_str().unwrap()];
+        if target == "character" {
+            args.push("--newline");
+        }
+        assert_eq!(run(&data, &args).status.code(), Some(0));
+    }
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&valid).unwrap(), "character → packed → JSON → character");
+    assert!(text(&run(&data, &["metro2", "print", valid.to_str().unwrap()])).contains("ACCT000000000001"));
+    let out = run(&data, &["--policy", "us", "ingest", valid.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("(OBTEST0001)"), "{}", text(&out));
+}

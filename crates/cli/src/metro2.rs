@@ -1,0 +1,217 @@
+//! `openbureau metro2`: validate, convert and print CDIA Metro 2 files.
+//!
+//! Exit codes of `validate`: 0 valid, 1 errors found, 2 usage error or unreadable file.
+
+use crate::{Failure, usage};
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use ob_formats::metro2::{self, Blocking, DataRecord, Format, LineBreak, Reader, WriterOptions};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// `openbureau metro2`.
+#[derive(Subcommand)]
+pub enum Metro2Command {
+    /// Check every field, code list, cross-field rule and trailer total; list every error located.
+    Validate(ValidateArgs),
+    /// Convert between character, packed (decimal) and JSON (the moov-io/metro2 shape).
+    Convert(ConvertArgs),
+    /// Print the file's records, one line each.
+    Print {
+        /// The file.
+        file: PathBuf,
+    },
+}
+
+/// `openbureau metro2 validate`.
+#[derive(Args)]
+pub struct ValidateArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// Output: a line per error, or JSON.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Dates after this day are errors (YYYY-MM-DD; default today).
+    #[arg(long, value_parser = parse_day)]
+    pub today: Option<time::Date>,
+}
+
+/// Output of `validate`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// One line per error.
+    Text,
+    /// A JSON object.
+    Json,
+}
+
+/// Target of `convert`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Target {
+    /// JSON in the moov-io/metro2 shape.
+    Json,
+    /// 426-byte character records.
+    Character,
+    /// 366-byte packed-decimal records.
+    Packed,
+}
+
+/// `openbureau metro2 convert`.
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// The file (Metro 2 in any format, or JSON).
+    pub file: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum)]
+    pub to: Target,
+    /// Output file (default: standard output).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// A line break after each record (Metro 2 targets).
+    #[arg(long)]
+    pub newline: bool,
+    /// Variable blocking (a BDW before each record).
+    #[arg(long)]
+    pub variable: bool,
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, Failure> {
+    File::open(path).map(BufReader::new).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Runs `openbureau metro2`.
+pub fn run(c: &Metro2Command) -> Result<(), Failure> {
+    match c {
+        Metro2Command::Validate(a) => validate(a),
+        Metro2Command::Convert(a) => convert(a),
+        Metro2Command::Print { file } => print(file),
+    }
+}
+
+fn validate(a: &ValidateArgs) -> Result<(), Failure> {
+    let today = a.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let report = metro2::validate(open(&a.file)?, today).map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?;
+    match a.format {
+        OutputFormat::Json => {
+            let out = serde_json::json!({
+                "file": a.file.display().to_string(),
+                "format": report.format.map(|f| format!("{f:?}")),
+                "records": report.records,
+                "bytes": report.bytes,
+                "errors_total": report.errors_total,
+                "errors": report.errors,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        OutputFormat::Text => {
+            for d in &report.errors {
+                println!("record {} byte {} {:?}.{}: {} {}", d.record, d.offset, d.segment, d.field, d.code.as_str(), d.message);
+            }
+            let format = report.format.map_or_else(|| "unknown".to_owned(), |f| format!("{f:?}"));
+            println!("{}: {format}, {} records, {} errors", a.file.display(), report.records, report.errors_total);
+        }
+    }
+    if report.errors_total > 0 {
+        return Err(Failure::Findings);
+    }
+    Ok(())
+}
+
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>, Failure> {
+    Ok(match path {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
+fn convert(a: &ConvertArgs) -> Result<(), Failure> {
+    let mut out = output(a.output.as_deref())?;
+    let is_json = std::fs::read(&a.file)
+        .map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        == Some(&b'{');
+    let options = WriterOptions {
+        format: if matches!(a.to, Target::Packed) { Format::PackedDecimal } else { Format::Character },
+        blocking: if a.variable { Blocking::Variable } else { Blocking::Fixed },
+        line_break: if a.newline { LineBreak::Lf } else { LineBreak::None },
+    };
+    match (a.to, is_json) {
+        (Target::Json, false) => metro2::json::to_json(open(&a.file)?, &mut out).map_err(|e| usage(format!("{}: {e}", a.file.display())))?,
+        (Target::Json, true) => return Err(usage("the file is JSON already")),
+        (_, true) => {
+            metro2::json::from_json(open(&a.file)?, &mut out, options).map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+        }
+        (_, false) => rewrite(&a.file, &mut out, options)?,
+    }
+    out.flush().context("writing the output")?;
+    Ok(())
+}
+
+/// Reads a Metro 2 file and writes it again with other options; the trailer is recomputed.
+fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(), Failure> {
+    let mut reader = Reader::new(open(path)?).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let header = match reader.header() {
+        Some(Ok(h)) => h,
+        _ => return Err(usage(format!("{}: no valid header record", path.display()))),
+    };
+    let mut writer = metro2::Writer::new(out, options, &header).map_err(|e| usage(format!("{e}")))?;
+    while let Some(next) = reader.next_record() {
+        let rec = next.map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        let data = DataRecord::parse(&rec)
+            .map_err(|d| usage(format!("{}: record {}: {}", path.display(), rec.number(), d.first().map_or("", |d| &d.message))))?;
+        writer.write(&data).map_err(|e| usage(format!("record {}: {e}", rec.number())))?;
+    }
+    writer.finish().map_err(|e| usage(format!("{e}")))?;
+    Ok(())
+}
+
+fn print(path: &Path) -> Result<(), Failure> {
+    let mut reader = Reader::new(open(path)?).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    println!("format {:?}, blocking {:?}", reader.format(), reader.blocking());
+    if let Some(Ok(h)) = reader.header() {
+        println!("HEADER  reporter {:?}  activity {:?}  created {:?}", h.reporter_name.trim(), h.activity_date, h.date_created);
+    }
+    let mut stdout = std::io::stdout().lock();
+    while let Some(next) = reader.next_record() {
+        let rec = match next {
+            Ok(rec) => rec,
+            Err(e) => {
+                writeln!(stdout, "  {e}").context("writing")?;
+                continue;
+            }
+        };
+        let n = rec.number();
+        let line = match DataRecord::parse(&rec) {
+            Ok(d) => {
+                let b = &d.base;
+                format!(
+                    "{n:>6} {:<30} {}{} status {} balance {} past due {} info {:?} ssn ***-**-{:04} segments j1 {} j2 {}{}{}",
+                    b.consumer_account_number.trim(),
+                    b.portfolio_type,
+                    b.account_type,
+                    b.account_status,
+                    b.current_balance_dollars,
+                    b.amount_past_due_dollars,
+                    b.date_account_information,
+                    b.social_security_number.0 % 10_000,
+                    d.j1.len(),
+                    d.j2.len(),
+                    if d.k1.is_some() { " k1" } else { "" },
+                    if d.l1.is_some() { " l1" } else { "" },
+                )
+            }
+            Err(diags) => format!("{n:>6} unreadable: {}", diags.first().map_or("", |d| &d.message)),
+        };
+        writeln!(stdout, "{line}").context("writing")?;
+    }
+    if let Some(Ok(t)) = reader.trailer() {
+        writeln!(stdout, "TRAILER {t:?}").context("writing")?;
+    }
+    Ok(())
+}
