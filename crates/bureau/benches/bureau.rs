@@ -12,8 +12,8 @@ use ob_bureau::report::{Copy, ReportContext, ReportRequest, Requester, assemble}
 use ob_formats::jsonl::{Header, Writer};
 use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, NoticeRecord, Record, Terms};
 use ob_model::{
-    AccountType, NoticeChannel, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus, Responsibility,
-    YearMonth,
+    AccountType, ConsentScope, Currency, DocumentNumber, DocumentType, NoticeChannel, QueryReason, RepaymentStatus,
+    Responsibility, YearMonth,
 };
 use ob_store::sqlite::SqliteStore;
 use ob_store::{Store, SubjectId};
@@ -71,7 +71,11 @@ fn canonical_file() -> (Vec<u8>, u64) {
             let late = (i + m as u32).is_multiple_of(23);
             if late && !noticed {
                 // The person is told before the first negative month is reported.
-                let notice = NoticeRecord { account_key: format!("ACC{i:08}"), notified_on: month.first_day(), channel: NoticeChannel::Sms };
+                let notice = NoticeRecord {
+                    account_key: format!("ACC{i:08}"),
+                    notified_on: month.first_day(),
+                    channel: NoticeChannel::Sms,
+                };
                 w.write(&Record::Notice(notice)).expect("in memory");
                 noticed = true;
             }

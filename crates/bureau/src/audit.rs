@@ -111,7 +111,13 @@ pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64
         return Ok(Some(last.seq));
     }
     let signature = keys.sign_audit(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
-    w.insert_checkpoint(&CheckpointRow { seq: last.seq, at, hash: last.hash, public_key: keys.audit_public_key(), signature })?;
+    w.insert_checkpoint(&CheckpointRow {
+        seq: last.seq,
+        at,
+        hash: last.hash,
+        public_key: keys.audit_public_key(),
+        signature,
+    })?;
     Ok(Some(last.seq))
 }
 

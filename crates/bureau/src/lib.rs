@@ -134,7 +134,8 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         match audit::verify(r.as_ref())? {
             audit::Verification::Intact { events } => {
-                Ok(audit::verify_checkpoints(r.as_ref(), &self.keys.audit_public_key())?.unwrap_or(audit::Verification::Intact { events }))
+                Ok(audit::verify_checkpoints(r.as_ref(), &self.keys.audit_public_key())?
+                    .unwrap_or(audit::Verification::Intact { events }))
             }
             broken => Ok(broken),
         }

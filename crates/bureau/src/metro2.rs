@@ -32,7 +32,11 @@ pub(crate) struct Metro2Source {
 
 fn field_error(d: &Diagnostic) -> FieldError {
     let segment = format!("{:?}", d.segment).to_lowercase();
-    FieldError::new(Code::Format(d.code.as_str()), format!("{segment}.{}", d.field), format!("byte {}: {}", d.offset, d.message))
+    FieldError::new(
+        Code::Format(d.code.as_str()),
+        format!("{segment}.{}", d.field),
+        format!("byte {}: {}", d.offset, d.message),
+    )
 }
 
 fn refused(message: String) -> BureauError {
@@ -73,7 +77,9 @@ impl Metro2Source {
         let mut errors: HashMap<u64, Vec<FieldError>> = HashMap::new();
         let mut file_problems = Vec::new();
         metro2::validate_each(BufReader::new(File::open(path)?), today, |d| match d.segment {
-            Segment::Header | Segment::Trailer => file_problems.push(format!("record {}: {} {}", d.record, d.code.as_str(), d.message)),
+            Segment::Header | Segment::Trailer => {
+                file_problems.push(format!("record {}: {} {}", d.record, d.code.as_str(), d.message))
+            }
             _ if errors.len() < RECORDS_WITH_ERRORS_MAX => errors.entry(d.record).or_default().push(field_error(&d)),
             _ => file_problems.push("too many records with errors".to_owned()),
         })?;
@@ -86,7 +92,8 @@ impl Metro2Source {
             return Err(refused("the data records carry no identification number".into()));
         }
         let reader = open(path)?;
-        let furnisher_name = reader.header().and_then(|h| h.ok()).map(|h| h.reporter_name.trim().to_owned()).filter(|n| !n.is_empty());
+        let furnisher_name =
+            reader.header().and_then(|h| h.ok()).map(|h| h.reporter_name.trim().to_owned()).filter(|n| !n.is_empty());
         Ok(Metro2Source { reader, errors, furnisher, furnisher_name })
     }
 }
@@ -114,11 +121,13 @@ impl Source for Metro2Source {
             Some(errors) => Err(errors),
             None => match DataRecord::parse(&rec) {
                 Err(diagnostics) => Err(diagnostics.iter().map(field_error).collect()),
-                Ok(data) if furnisher_code(&data.base.identification_number) != self.furnisher => Err(vec![FieldError::new(
-                    Code::NotOwnAccount,
-                    "base.identificationNumber",
-                    "a file carries one furnisher's records",
-                )]),
+                Ok(data) if furnisher_code(&data.base.identification_number) != self.furnisher => {
+                    Err(vec![FieldError::new(
+                        Code::NotOwnAccount,
+                        "base.identificationNumber",
+                        "a file carries one furnisher's records",
+                    )])
+                }
                 Ok(data) => to_model::to_records(&data),
             },
         };

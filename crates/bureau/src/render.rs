@@ -80,7 +80,11 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     let s = &r.summary;
     writeln!(out, "二、信息概要 Summary")?;
     if let Some(sc) = &r.score {
-        writeln!(out, "  数字解读 Score {}  (相对位置 at or above {}% of people; model v{})", sc.score, sc.percentile, sc.model_version)?;
+        writeln!(
+            out,
+            "  数字解读 Score {}  (相对位置 at or above {}% of people; model v{})",
+            sc.score, sc.percentile, sc.model_version
+        )?;
         for reason in &sc.reasons {
             writeln!(out, "    · {} — {}", reason.zh, reason.en)?;
         }

@@ -422,7 +422,13 @@ pub struct ReportContext {
 
 /// Assembles a report from a read view. Does not log anything: callers outside this module must
 /// go through [`Bureau::produce_report`], which logs first. Public for benchmarks and tests.
-pub fn assemble(r: &dyn Reader, keys: &Keys, policy: &Policy, subject: SubjectId, ctx: &ReportContext) -> Result<Report> {
+pub fn assemble(
+    r: &dyn Reader,
+    keys: &Keys,
+    policy: &Policy,
+    subject: SubjectId,
+    ctx: &ReportContext,
+) -> Result<Report> {
     let cutoff = end_of_day(ctx.as_of);
     let notes = FileNotes::load(r, keys, subject, ctx.produced_at, cutoff)?;
     let mut identity = identity_section(r, keys, subject)?;
@@ -754,7 +760,14 @@ fn query_records(inquiries: &[InquiryRow], names: &mut Institutions<'_>, as_of: 
         };
         let on =
             OffsetDateTime::from_unix_timestamp(q.at).map_err(|_| StoreError::Corrupt("inquiry time".into()))?.date();
-        out.push(QueryRecord { inquiry_ref: crate::rights::inquiry_ref(id), disputed: false, on, institution, reason: q.reason, hard: q.hard });
+        out.push(QueryRecord {
+            inquiry_ref: crate::rights::inquiry_ref(id),
+            disputed: false,
+            on,
+            institution,
+            reason: q.reason,
+            hard: q.hard,
+        });
     }
     Ok(out)
 }
@@ -866,7 +879,11 @@ impl FileNotes {
     }
 
     fn marks(&self, mut keep: impl FnMut(&DisputeItem) -> bool) -> Vec<DisputeMark> {
-        self.disputes.iter().filter(|(i, m)| keep(i) && m.state != DisputeState::Suppressed).map(|(_, m)| m.clone()).collect()
+        self.disputes
+            .iter()
+            .filter(|(i, m)| keep(i) && m.state != DisputeState::Suppressed)
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 
     /// The account's statements whose item is shown: the account, or a month still in its history.

@@ -132,7 +132,14 @@ mod tests {
     #[test]
     fn prc_counts_five_years_from_the_end_of_the_delinquency() {
         use time::macros::date;
-        let history = [("2019-01", "N"), ("2019-02", "1"), ("2019-03", "2"), ("2019-04", "N"), ("2020-06", "1"), ("2020-07", "N")];
+        let history = [
+            ("2019-01", "N"),
+            ("2019-02", "1"),
+            ("2019-03", "2"),
+            ("2019-04", "N"),
+            ("2020-06", "1"),
+            ("2020-07", "N"),
+        ];
         // The first run ended with the 2019-04 month (settled 2019-04-30): expires after 2024-04-30.
         check(&history, Policy::prc(), date!(2024 - 04 - 30), &[]);
         check(&history, Policy::prc(), date!(2024 - 05 - 01), &["2019-02", "2019-03"]);

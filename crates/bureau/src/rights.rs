@@ -137,8 +137,10 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
 }
 
 fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
-    code.map(|c| r.org_by_code(c)?.map(|o| o.id).ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization with this code")))
-        .transpose()
+    code.map(|c| {
+        r.org_by_code(c)?.map(|o| o.id).ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization with this code"))
+    })
+    .transpose()
 }
 
 /// Every step of the subject's disputes, with the dispute.
@@ -153,7 +155,13 @@ pub fn sweep(w: &mut dyn Writer, subject: SubjectId, now: i64, today: Date) -> R
         let last = events.last().map(|e| e.state);
         if last == Some(DisputeState::Open) && today > d.dispute.due_on {
             let note = Some("no answer by the deadline: the item is suppressed".to_owned());
-            w.insert_dispute_event(&DisputeEventRow { dispute_id: d.id, subject_id: subject, at: now, state: DisputeState::Suppressed, note })?;
+            w.insert_dispute_event(&DisputeEventRow {
+                dispute_id: d.id,
+                subject_id: subject,
+                at: now,
+                state: DisputeState::Suppressed,
+                note,
+            })?;
             n += 1;
         }
     }
@@ -185,13 +193,31 @@ fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date) -> DisputeView 
 impl<S: Store> Bureau<S> {
     /// Files a dispute on an item of the person's own file. The item is marked disputed on every
     /// report from now on; the furnisher (or the bureau, for identity) must answer by the deadline.
-    pub fn file_dispute(&mut self, document: &DocumentNumber, target: &DisputeTarget, kind: DisputeType) -> Result<DisputeId> {
+    pub fn file_dispute(
+        &mut self,
+        document: &DocumentNumber,
+        target: &DisputeTarget,
+        kind: DisputeType,
+    ) -> Result<DisputeId> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("dispute.filed", Some(subject), None, |w, _, policy, now| {
             let (item, org) = resolve_target(w, subject, target)?;
             let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
-            let id = w.insert_dispute(&NewDispute { subject_id: subject, item, org_id: org, dispute_type: kind, filed_at: now.unix_timestamp(), due_on })?;
-            let event = DisputeEventRow { dispute_id: id, subject_id: subject, at: now.unix_timestamp(), state: DisputeState::Open, note: None };
+            let id = w.insert_dispute(&NewDispute {
+                subject_id: subject,
+                item,
+                org_id: org,
+                dispute_type: kind,
+                filed_at: now.unix_timestamp(),
+                due_on,
+            })?;
+            let event = DisputeEventRow {
+                dispute_id: id,
+                subject_id: subject,
+                at: now.unix_timestamp(),
+                state: DisputeState::Open,
+                note: None,
+            };
             w.insert_dispute_event(&event)?;
             Ok((id, json!({"dispute": id.0, "type": kind.as_str(), "due_on": due_on.to_string()})))
         })
@@ -199,7 +225,13 @@ impl<S: Store> Bureau<S> {
 
     /// Answers a dispute: `answerer` is the organization code that must answer, or `None` for the
     /// bureau itself (identity disputes). A late answer is recorded after the suppression.
-    pub fn answer_dispute(&mut self, answerer: Option<&str>, dispute: DisputeId, answer: Answer, note: Option<&str>) -> Result<()> {
+    pub fn answer_dispute(
+        &mut self,
+        answerer: Option<&str>,
+        dispute: DisputeId,
+        answer: Answer,
+        note: Option<&str>,
+    ) -> Result<()> {
         let (d, org) = self.answerable(answerer, dispute)?;
         let subject = d.dispute.subject_id;
         self.audited("dispute.answered", Some(subject), org, |w, _, _, now| {
@@ -214,7 +246,13 @@ impl<S: Store> Bureau<S> {
                 Answer::Deleted => delete_item(w, &d, now.unix_timestamp())?,
                 Answer::Verified => {}
             }
-            let event = DisputeEventRow { dispute_id: dispute, subject_id: subject, at: now.unix_timestamp(), state: answer.state(), note: note.map(str::to_owned) };
+            let event = DisputeEventRow {
+                dispute_id: dispute,
+                subject_id: subject,
+                at: now.unix_timestamp(),
+                state: answer.state(),
+                note: note.map(str::to_owned),
+            };
             w.insert_dispute_event(&event)?;
             Ok(((), json!({"dispute": dispute.0, "answer": answer.state().as_str()})))
         })
@@ -250,7 +288,8 @@ impl<S: Store> Bureau<S> {
     /// The disputes an organization must answer (its queue), oldest first.
     pub fn dispute_queue(&self, org_code: &str) -> Result<Vec<DisputeView>> {
         let r = self.store.read()?;
-        let org = org_id(r.as_ref(), Some(org_code))?.ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization"))?;
+        let org =
+            org_id(r.as_ref(), Some(org_code))?.ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization"))?;
         let today = self.clock.today();
         r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today))).collect()
     }
@@ -314,7 +353,14 @@ impl<S: Store> Bureau<S> {
             }
             let expires_on = (kind == FlagKind::FraudAlert)
                 .then(|| today.saturating_add(Duration::days(i64::from(policy.fraud_alert_days))));
-            let id = w.insert_flag(&FlagRow { id: FlagId(0), subject_id: subject, kind, placed_at: at, expires_on, lifted_at: None })?;
+            let id = w.insert_flag(&FlagRow {
+                id: FlagId(0),
+                subject_id: subject,
+                kind,
+                placed_at: at,
+                expires_on,
+                lifted_at: None,
+            })?;
             Ok((id, json!({"flag": id.0, "kind": kind.as_str()})))
         })
     }
@@ -324,7 +370,8 @@ impl<S: Store> Bureau<S> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("flag.lifted", Some(subject), None, |w, _, _, now| {
             let (at, today) = (now.unix_timestamp(), now.date());
-            let holding: Vec<FlagRow> = w.flags_of(subject)?.into_iter().filter(|f| f.kind == kind && f.holds_at(at, today)).collect();
+            let holding: Vec<FlagRow> =
+                w.flags_of(subject)?.into_iter().filter(|f| f.kind == kind && f.holds_at(at, today)).collect();
             if holding.is_empty() {
                 return Err(refused("NOT_PLACED", "no such flag is on this file"));
             }
@@ -381,7 +428,9 @@ impl<S: Store> Bureau<S> {
 fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
         DisputeTarget::Account(a) => own_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
-        DisputeTarget::Month(a, m) => own_account(r, subject, a).map(|a| (DisputeItem::Month(a.id, *m), Some(a.org_id))),
+        DisputeTarget::Month(a, m) => {
+            own_account(r, subject, a).map(|a| (DisputeItem::Month(a.id, *m), Some(a.org_id)))
+        }
         DisputeTarget::Inquiry(q) => {
             let inquiry = parse_ref('Q', q)
                 .map(InquiryId)
@@ -403,13 +452,15 @@ fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
         DisputeItem::Month(a, m) => r.months(a, m, m, i64::MAX)?.iter().any(|v| v.recorded_at > after),
         DisputeItem::Account(a) => {
             r.account_version(a, i64::MAX)?.is_some_and(|v| v.recorded_at > after)
-                || r.months(a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?
-                    .iter()
-                    .any(|v| v.recorded_at > after)
+                || r.months(a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?.iter().any(|v| v.recorded_at > after)
         }
         DisputeItem::Inquiry(_) | DisputeItem::Identity => true,
     };
-    if corrected { Ok(()) } else { Err(refused("NO_CORRECTION", "send the corrected record before answering \"corrected\"")) }
+    if corrected {
+        Ok(())
+    } else {
+        Err(refused("NO_CORRECTION", "send the corrected record before answering \"corrected\""))
+    }
 }
 
 /// Deletes the disputed item: a deleting version of the month or the account. Inquiries and
@@ -460,7 +511,10 @@ fn check_statement_text(policy: &Policy, text: &str) -> Result<()> {
     if chars > usize::from(policy.statement_chars_max) || words > usize::from(policy.statement_words_max) {
         return Err(refused(
             "STATEMENT_TOO_LONG",
-            format!("a statement has at most {} words and {} characters", policy.statement_words_max, policy.statement_chars_max),
+            format!(
+                "a statement has at most {} words and {} characters",
+                policy.statement_words_max, policy.statement_chars_max
+            ),
         ));
     }
     Ok(())

@@ -35,17 +35,49 @@ pub struct Feature {
     pub reason_en: &'static str,
 }
 
+/// One file's features, in [`FEATURES`] order; `None` where a feature does not apply.
+pub type FeatureRow = [Option<f64>; FEATURES.len()];
+
+/// The training table of a score build.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingRows {
+    /// Whose file each row is.
+    pub subjects: Vec<SubjectId>,
+    /// The features as of the build day.
+    pub rows: Vec<FeatureRow>,
+    /// Whether the file went 90+ days past due in the 12 months after.
+    pub bad: Vec<bool>,
+}
+
 /// The features, in column order.
 pub const FEATURES: [Feature; 11] = [
-    Feature { name: "revolving_utilization_pct", reason_zh: "循环额度使用率较高", reason_en: "a large share of your revolving credit limits is in use" },
-    Feature { name: "worst_status_6m", reason_zh: "近6个月有逾期", reason_en: "late payments in the last 6 months" },
-    Feature { name: "worst_status_12m", reason_zh: "近12个月有逾期", reason_en: "late payments in the last 12 months" },
-    Feature { name: "worst_status_24m", reason_zh: "近24个月有逾期", reason_en: "late payments in the last 24 months" },
-    Feature { name: "months_since_delinquency", reason_zh: "距最近一次逾期时间较短", reason_en: "your last late payment was recent" },
+    Feature {
+        name: "revolving_utilization_pct",
+        reason_zh: "循环额度使用率较高",
+        reason_en: "a large share of your revolving credit limits is in use",
+    },
+    Feature {
+        name: "worst_status_6m", reason_zh: "近6个月有逾期", reason_en: "late payments in the last 6 months"
+    },
+    Feature {
+        name: "worst_status_12m", reason_zh: "近12个月有逾期", reason_en: "late payments in the last 12 months"
+    },
+    Feature {
+        name: "worst_status_24m", reason_zh: "近24个月有逾期", reason_en: "late payments in the last 24 months"
+    },
+    Feature {
+        name: "months_since_delinquency",
+        reason_zh: "距最近一次逾期时间较短",
+        reason_en: "your last late payment was recent",
+    },
     Feature { name: "open_accounts", reason_zh: "未结清账户数", reason_en: "the number of open accounts" },
     Feature { name: "total_accounts", reason_zh: "账户总数", reason_en: "the number of accounts" },
     Feature { name: "oldest_account_months", reason_zh: "信用历史较短", reason_en: "a short credit history" },
-    Feature { name: "hard_inquiries_12m", reason_zh: "近12个月审批查询次数较多", reason_en: "many loan or card applications in the last 12 months" },
+    Feature {
+        name: "hard_inquiries_12m",
+        reason_zh: "近12个月审批查询次数较多",
+        reason_en: "many loan or card applications in the last 12 months",
+    },
     Feature { name: "current_overdue_yuan", reason_zh: "当前有逾期金额", reason_en: "an amount is overdue now" },
     Feature { name: "used_trend_pct", reason_zh: "近期已用额度上升", reason_en: "your balances rose recently" },
 ];
@@ -88,7 +120,8 @@ pub struct ScoreModel {
 impl ScoreModel {
     /// Parses a stored row.
     pub fn from_row(row: &ScoreModelRow) -> Result<ScoreModel> {
-        let corrupt = |e: String| BureauError::Store(ob_store::StoreError::Corrupt(format!("score model {}: {e}", row.version)));
+        let corrupt =
+            |e: String| BureauError::Store(ob_store::StoreError::Corrupt(format!("score model {}: {e}", row.version)));
         let model = Model::read_json(row.model_json.as_bytes()).map_err(|e| corrupt(e.to_string()))?;
         let percentiles: Vec<i32> = serde_json::from_str(&row.percentiles_json).map_err(|e| corrupt(e.to_string()))?;
         Ok(ScoreModel { version: row.version, model, percentiles })
@@ -118,7 +151,7 @@ fn score_error(e: ob_score::ScoreError) -> BureauError {
 }
 
 /// A one-column-per-feature table of rows (missing values as NaN).
-pub fn table(rows: &[[Option<f64>; 11]]) -> Result<Table> {
+pub fn table(rows: &[FeatureRow]) -> Result<Table> {
     let columns = FEATURES
         .iter()
         .enumerate()
@@ -128,7 +161,7 @@ pub fn table(rows: &[[Option<f64>; 11]]) -> Result<Table> {
 }
 
 /// The features of the file a report shows, as of the report's day.
-pub fn features(report: &Report) -> [Option<f64>; 11] {
+pub fn features(report: &Report) -> FeatureRow {
     let now = YearMonth::of(report.header.as_of);
     let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
     let within = |n: i32| {
@@ -152,7 +185,8 @@ pub fn features(report: &Report) -> [Option<f64>; 11] {
     let avg_used: i64 = revolving.iter().map(|a| a.used_6m_avg).sum();
     let year_ago = report.header.as_of.saturating_sub(time::Duration::days(365));
     let hard = report.queries.iter().filter(|q| q.hard && q.on > year_ago).count();
-    let overdue: i64 = accounts.iter().filter(|a| !a.closed).map(|a| a.latest.as_ref().map_or(0, |l| l.overdue_amount)).sum();
+    let overdue: i64 =
+        accounts.iter().filter(|a| !a.closed).map(|a| a.latest.as_ref().map_or(0, |l| l.overdue_amount)).sum();
     let oldest = accounts.iter().map(|a| a.opened_on).min();
     [
         (limit > 0).then(|| used as f64 * 100.0 / limit as f64),
@@ -212,11 +246,11 @@ impl<S: Store> Bureau<S> {
     /// The features of every file as of `as_of` and whether each went bad in the 12 months after
     /// (judged on what is on file now). Internal processing: no report leaves the bureau, so no
     /// inquiry is logged; the build itself is an audit event.
-    pub fn score_training_rows(&self, as_of: Date) -> Result<(Vec<SubjectId>, Vec<[Option<f64>; 11]>, Vec<bool>)> {
+    pub fn score_training_rows(&self, as_of: Date) -> Result<TrainingRows> {
         let now = self.clock.now();
         let later = YearMonth::of(as_of).plus(OUTCOME_MONTHS).last_day().min(now.date());
         let r = self.store.read()?;
-        let (mut ids, mut rows, mut bad) = (Vec::new(), Vec::new(), Vec::new());
+        let mut t = TrainingRows::default();
         let mut after = SubjectId(0);
         loop {
             let page = r.subjects_after(after, SUBJECTS_PAGE)?;
@@ -228,12 +262,12 @@ impl<S: Store> Bureau<S> {
                     continue;
                 }
                 let outcome = assemble(r.as_ref(), &self.keys, &self.policy, subject, &internal_context(later, now))?;
-                ids.push(subject);
-                rows.push(features(&then));
-                bad.push(went_bad(&outcome, YearMonth::of(as_of)));
+                t.subjects.push(subject);
+                t.rows.push(features(&then));
+                t.bad.push(went_bad(&outcome, YearMonth::of(as_of)));
             }
         }
-        Ok((ids, rows, bad))
+        Ok(t)
     }
 
     /// Trains and stores a new bureau score model from the store's own history as of `as_of`.
@@ -241,7 +275,7 @@ impl<S: Store> Bureau<S> {
         if end_of_day(as_of) > self.clock.now().unix_timestamp() {
             return Err(BureauError::Refused { code: "FUTURE_DATE", message: "build as of a past day".into() });
         }
-        let (_, rows, bad) = self.score_training_rows(as_of)?;
+        let TrainingRows { rows, bad, .. } = self.score_training_rows(as_of)?;
         let bads = bad.iter().filter(|b| **b).count() as u64;
         if bads < 10 || (rows.len() as u64) < bads + 10 {
             return Err(BureauError::Refused {
@@ -254,7 +288,8 @@ impl<S: Store> Bureau<S> {
         let trained = ob_score::train(&table, &bad, &config).map_err(score_error)?;
         let mut scores = trained.model.score_table(&table).map_err(score_error)?.score;
         scores.sort_unstable();
-        let percentiles: Vec<i32> = (1..=PERCENTILES).map(|p| scores[(scores.len() * p / 100).min(scores.len() - 1)]).collect();
+        let percentiles: Vec<i32> =
+            (1..=PERCENTILES).map(|p| scores[(scores.len() * p / 100).min(scores.len() - 1)]).collect();
         let mut model_json = Vec::new();
         trained.model.write_json(&mut model_json).map_err(score_error)?;
         let model_json = String::from_utf8_lossy(&model_json).into_owned();

@@ -1,7 +1,6 @@
 //! Metro 2 files through the ingest pipeline: mapped onto the model, every error located, and
 //! giving the same reports as their canonical twins.
 
-#[allow(dead_code)]
 #[path = "../../formats/tests/metro2_support/mod.rs"]
 mod support;
 
@@ -32,7 +31,11 @@ fn base(month_end: time::Date, status: &str, balance: i64, past_due: i64) -> Bas
         date_account_information: Some(month_end),
         date_last_payment: Some(date!(2024 - 04 - 15)),
         date_first_delinquency: (past_due > 0).then_some(date!(2024 - 05 - 20)),
-        payment_history_profile: if past_due > 0 { "100000000000000000000000".into() } else { "000000000000000000000000".into() },
+        payment_history_profile: if past_due > 0 {
+            "100000000000000000000000".into()
+        } else {
+            "000000000000000000000000".into()
+        },
         time_stamp: Some(month_end.with_hms(23, 0, 0).unwrap()),
         ..support::base(1)
     }
@@ -53,7 +56,12 @@ fn record(base: BaseSegment) -> DataRecord {
     DataRecord { base, ..DataRecord::default() }
 }
 
-fn ingest(b: &mut Bureau<SqliteStore>, clock: &ManualClock, path: &Path, at: time::OffsetDateTime) -> (IngestSummary, Vec<serde_json::Value>) {
+fn ingest(
+    b: &mut Bureau<SqliteStore>,
+    clock: &ManualClock,
+    path: &Path,
+    at: time::OffsetDateTime,
+) -> (IngestSummary, Vec<serde_json::Value>) {
     clock.set(at);
     let mut feedback = Vec::new();
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
@@ -88,9 +96,12 @@ fn metro2_and_its_canonical_twin_give_the_same_report() {
     assert!(feedback_june[0]["field"].as_str().unwrap().contains("accountStatus"), "{}", feedback_june[0]);
 
     let ssn = format!("{:09}", support::ssn(1).0);
-    let subject = format!(r#"{{"name":"JANE Q DOE","birth_date":"1980-05-17","document":{{"type":"us_ssn","number":"{ssn}"}}}}"#);
+    let subject =
+        format!(r#"{{"name":"JANE Q DOE","birth_date":"1980-05-17","document":{{"type":"us_ssn","number":"{ssn}"}}}}"#);
     let header = r#"{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"OBTEST0001","furnisher_name":"OPENBUREAU TEST LENDER"}"#;
-    let account = format!(r#"{{"kind":"account","account_key":"ACCT000000000001","subject":{subject},"account_type":"R2","opened_on":"2019-03-15","currency":"USD","credit_limit":500000}}"#);
+    let account = format!(
+        r#"{{"kind":"account","account_key":"ACCT000000000001","subject":{subject},"account_type":"R2","opened_on":"2019-03-15","currency":"USD","credit_limit":500000}}"#
+    );
     let may_twin = format!(
         "{header}\n{account}\n{}\n",
         r#"{"kind":"month","account_key":"ACCT000000000001","month":"2024-05","settled_on":"2024-05-31","balance":120000,"amount_due":3500,"amount_paid":3500,"status":"N","last_payment_on":"2024-04-15","credit_limit":500000}"#
@@ -110,7 +121,8 @@ fn metro2_and_its_canonical_twin_give_the_same_report() {
     assert_eq!(a.account_groups, b.account_groups);
     assert_eq!(a.summary, b.summary);
     assert_eq!(a.identity.documents, b.identity.documents);
-    let history: Vec<&str> = a.account_groups[0].accounts[0].history.iter().rev().take(2).map(|h| h.status.as_str()).collect();
+    let history: Vec<&str> =
+        a.account_groups[0].accounts[0].history.iter().rev().take(2).map(|h| h.status.as_str()).collect();
     assert_eq!(history, vec!["1", "N"]);
     assert_eq!(a.account_groups[0].accounts[0].latest.as_ref().unwrap().balance, 130_000, "dollars become cents");
 }
@@ -121,7 +133,11 @@ fn deletions_and_account_number_changes() {
     let (may, june, july) = (dir.path().join("may.m2"), dir.path().join("june.m2"), dir.path().join("july.m2"));
     write(&may, &[record(base(date!(2024 - 05 - 31), "11", 1_200, 0))]);
     let mut moved = record(base(date!(2024 - 06 - 30), "11", 1_100, 0));
-    moved.l1 = Some(L1Segment { change_indicator: 1, new_consumer_account_number: "NEWACCT0001".into(), ..L1Segment::default() });
+    moved.l1 = Some(L1Segment {
+        change_indicator: 1,
+        new_consumer_account_number: "NEWACCT0001".into(),
+        ..L1Segment::default()
+    });
     write(&june, &[moved]);
     let mut gone = base(date!(2024 - 07 - 31), "DA", 0, 0);
     gone.consumer_account_number = "NEWACCT0001".into();
@@ -132,7 +148,11 @@ fn deletions_and_account_number_changes() {
     assert_eq!((s.accepted, s.rejected), (1, 0), "{f:?}");
     let history = report(&mut b).account_groups[0].accounts[0].history.len();
     assert_eq!(history, 60);
-    assert_eq!(report(&mut b).account_groups.iter().flat_map(|g| &g.accounts).count(), 1, "one account, its history kept under the new number");
+    assert_eq!(
+        report(&mut b).account_groups.iter().flat_map(|g| &g.accounts).count(),
+        1,
+        "one account, its history kept under the new number"
+    );
     let (s, f) = ingest(&mut b, &clock, &july, datetime!(2024-08-05 02:00 UTC));
     assert_eq!((s.accepted, s.rejected), (1, 0), "{f:?}");
     assert!(report(&mut b).account_groups.is_empty(), "DA deletes the account");
@@ -148,6 +168,11 @@ fn a_file_with_a_bad_trailer_is_refused_whole() {
     bytes.truncate(n - 426);
     std::fs::write(&path, bytes).unwrap();
     let (mut b, _) = bureau();
-    let result = b.ingest_path(&path, &IngestOptions { register_unknown_furnisher: true, expected_furnisher: None }, &mut Vec::new(), &mut |_| {});
+    let result = b.ingest_path(
+        &path,
+        &IngestOptions { register_unknown_furnisher: true, expected_furnisher: None },
+        &mut Vec::new(),
+        &mut |_| {},
+    );
     assert!(matches!(result, Err(ob_bureau::BureauError::Refused { code: "FILE_INVALID", .. })), "{result:?}");
 }

@@ -8,7 +8,9 @@ use ob_bureau::ingest::{IngestOptions, IngestSummary};
 use ob_bureau::report::{Report, ReportRequest, Requester};
 use ob_bureau::rights::{Answer, DisputeTarget};
 use ob_model::policy::Policy;
-use ob_model::{DisputeState, DisputeType, DocumentNumber, DocumentType, FlagKind, QueryReason, StatementType, YearMonth};
+use ob_model::{
+    DisputeState, DisputeType, DocumentNumber, DocumentType, FlagKind, QueryReason, StatementType, YearMonth,
+};
 use ob_store::Store;
 use ob_store::sqlite::SqliteStore;
 use sha2::{Digest, Sha256};
@@ -16,7 +18,8 @@ use std::sync::Arc;
 use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime};
 
-const ZHANG: &str = r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+const ZHANG: &str =
+    r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
 const ZHANG_ID: &str = "11010519491231002X";
 const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -98,11 +101,15 @@ impl World {
     }
 
     fn report(&mut self) -> Report {
-        self.bureau.produce_report(&ReportRequest { document: zhang(), as_of: None, requester: Requester::Person }).unwrap()
+        self.bureau
+            .produce_report(&ReportRequest { document: zhang(), as_of: None, requester: Requester::Person })
+            .unwrap()
     }
 
     fn report_as_of(&mut self, day: Date) -> Report {
-        self.bureau.produce_report(&ReportRequest { document: zhang(), as_of: Some(day), requester: Requester::Person }).unwrap()
+        self.bureau
+            .produce_report(&ReportRequest { document: zhang(), as_of: Some(day), requester: Requester::Person })
+            .unwrap()
     }
 
     fn ask(&mut self, org: &str, reason: QueryReason) -> ob_bureau::Result<Report> {
@@ -138,10 +145,6 @@ fn statuses(r: &Report) -> Vec<(String, String)> {
         .filter(|h| h.status != ob_model::RepaymentStatus::NotOpen)
         .map(|h| (h.month.to_string(), h.status.to_string()))
         .collect()
-}
-
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
 fn month_target(r: &Report, m: &str) -> DisputeTarget {
@@ -238,7 +241,10 @@ fn statements_show_beside_negative_items_only() {
     let refused = w.bureau.add_statement(&zhang(), &a, YearMonth::parse("2024-02"), StatementType::Other, "fine month");
     assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NOT_NEGATIVE", .. })));
     let long = "word ".repeat(101);
-    assert!(w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::Other, &long).is_err(), "100 words at most");
+    assert!(
+        w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::Other, &long).is_err(),
+        "100 words at most"
+    );
     let report = w.report();
     let shown = &report.account_groups[0].accounts[0].statements;
     assert_eq!((shown.len(), shown[0].text.as_str()), (1, text));
@@ -276,8 +282,19 @@ fn retention_purges_exactly_the_expired_negative_months() {
     w.at(datetime!(2024-06-15 02:00 UTC));
     let report = w.report();
     let shown = statuses(&report);
-    assert!(shown.contains(&("2019-03".into(), "#".into())) && shown.contains(&("2019-06".into(), "1".into())), "{shown:?}");
-    assert_eq!(w.report_as_of(date!(2019 - 09 - 05)).account_groups[0].accounts[0].history.iter().filter(|h| h.status.overdue_periods().is_some()).count(), 1, "as-of reports follow the same rule");
+    assert!(
+        shown.contains(&("2019-03".into(), "#".into())) && shown.contains(&("2019-06".into(), "1".into())),
+        "{shown:?}"
+    );
+    assert_eq!(
+        w.report_as_of(date!(2019 - 09 - 05)).account_groups[0].accounts[0]
+            .history
+            .iter()
+            .filter(|h| h.status.overdue_periods().is_some())
+            .count(),
+        1,
+        "as-of reports follow the same rule"
+    );
     let purged = w.bureau.run_retention().unwrap();
     assert_eq!((purged.months_purged, purged.versions_deleted), (2, 2));
     let counts = w.bureau.store().read().unwrap().counts().unwrap();
@@ -323,7 +340,8 @@ fn the_first_negative_month_needs_a_prior_notice() {
     let late_notice = w.ingest(&file("HB", &[notice("A1", "2024-04-02"), month("A1", "2024-03", 20)]));
     assert_eq!(late_notice.1, vec!["NO_NOTICE"], "a notice after the month does not count");
     w.at(datetime!(2024-06-07 02:00 UTC));
-    let ok = w.ingest(&file("HB", &[notice("A1", "2024-03-01"), month("A1", "2024-03", 20), month("A1", "2024-04", 40)]));
+    let ok =
+        w.ingest(&file("HB", &[notice("A1", "2024-03-01"), month("A1", "2024-03", 20), month("A1", "2024-04", 40)]));
     assert_eq!(ok.1, Vec::<String>::new(), "later negative months need no new notice");
     let mut us = world_with(Policy { notice_before_negative: false, ..Policy::us() });
     let off = us.ingest(&file("HB", &[consent("report", None), account("A1"), month("A1", "2024-03", 20)]));
@@ -334,7 +352,8 @@ fn the_first_negative_month_needs_a_prior_notice() {
 fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
     let mut w = world();
     w.with_history();
-    let line = month("A1", "2024-05", 0).replace(r#""status":"N""#, r#""status":"N","merchant":"Hangzhou Teahouse 杭州茶馆""#);
+    let line =
+        month("A1", "2024-05", 0).replace(r#""status":"N""#, r#""status":"N","merchant":"Hangzhou Teahouse 杭州茶馆""#);
     let religion = account("A2").replace(r#""name":"张三","#, r#""name":"张三","religion":"Buddhist","#);
     let (s, codes) = w.ingest(&file("HB", &[line, religion]));
     assert_eq!((s.accepted, codes), (0, vec!["FIELD_BANNED".to_owned(), "FIELD_BANNED".to_owned()]));
@@ -342,7 +361,11 @@ fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
     let mut bytes = std::fs::read(&w.db).unwrap();
     bytes.extend(std::fs::read(w.db.with_extension("sqlite-wal")).unwrap_or_default());
     for needle in ["Teahouse".as_bytes(), "杭州茶馆".as_bytes(), b"Buddhist", b"merchant"] {
-        assert!(!bytes.windows(needle.len()).any(|x| x == needle), "{:?} reached the database", String::from_utf8_lossy(needle));
+        assert!(
+            !bytes.windows(needle.len()).any(|x| x == needle),
+            "{:?} reached the database",
+            String::from_utf8_lossy(needle)
+        );
     }
 }
 
@@ -360,7 +383,10 @@ fn editing_an_audit_row_by_hand_breaks_verification_at_that_row() {
     assert!(events >= 4);
     let conn = rusqlite::Connection::open(&w.db).unwrap();
     conn.execute("UPDATE audit_events SET detail = '{\"reason\":\"02\"}' WHERE seq = 3", []).unwrap();
-    assert_eq!(w.bureau.verify_audit().unwrap(), Verification::Broken { seq: 3, reason: "content does not match its hash".into() });
+    assert_eq!(
+        w.bureau.verify_audit().unwrap(),
+        Verification::Broken { seq: 3, reason: "content does not match its hash".into() }
+    );
     // Recomputing that row's hash to hide the edit breaks the next link instead.
     conn.execute("UPDATE audit_events SET hash = zeroblob(32) WHERE seq = 3", []).unwrap();
     let Verification::Broken { seq, .. } = w.bureau.verify_audit().unwrap() else { panic!() };

@@ -23,7 +23,9 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     // This test is about scoring; notices are another test's business.
     let policy = Policy { notice_before_negative: false, ..Policy::prc() };
-    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone()).unwrap().with_policy(policy);
+    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
+        .unwrap()
+        .with_policy(policy);
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
@@ -39,14 +41,16 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
     let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
     let person = &truth[0];
     let document = DocumentNumber::parse(person.document_type, &person.document_number).unwrap();
-    let report = bureau.produce_report(&ReportRequest { document, as_of: Some(as_of), requester: Requester::Person }).unwrap();
+    let report =
+        bureau.produce_report(&ReportRequest { document, as_of: Some(as_of), requester: Requester::Person }).unwrap();
     let section = report.score.clone().expect("score on the report");
     assert_eq!(section.model_version, built.version);
     assert!(section.percentile <= 99);
     assert!(section.reasons.len() <= 5 && section.reasons.iter().all(|r| !r.zh.is_empty() && !r.en.is_empty()));
 
     // The same numbers through the CSV path the `score apply` command uses.
-    let (ids, rows, _) = bureau.score_training_rows(as_of).unwrap();
+    let training = bureau.score_training_rows(as_of).unwrap();
+    let (ids, rows) = (training.subjects, training.rows);
     let mut csv = FEATURES.iter().map(|f| f.name).collect::<Vec<_>>().join(",") + "\n";
     for row in &rows {
         let cells: Vec<String> = row.iter().map(|v| v.map_or(String::new(), |x| x.to_string())).collect();

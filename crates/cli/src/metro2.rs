@@ -77,7 +77,8 @@ pub struct ConvertArgs {
 }
 
 fn parse_day(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {
@@ -95,7 +96,8 @@ pub fn run(c: &Metro2Command) -> Result<(), Failure> {
 
 fn validate(a: &ValidateArgs) -> Result<(), Failure> {
     let today = a.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-    let report = metro2::validate(open(&a.file)?, today).map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?;
+    let report =
+        metro2::validate(open(&a.file)?, today).map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?;
     match a.format {
         OutputFormat::Json => {
             let out = serde_json::json!({
@@ -110,7 +112,15 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
         }
         OutputFormat::Text => {
             for d in &report.errors {
-                println!("record {} byte {} {:?}.{}: {} {}", d.record, d.offset, d.segment, d.field, d.code.as_str(), d.message);
+                println!(
+                    "record {} byte {} {:?}.{}: {} {}",
+                    d.record,
+                    d.offset,
+                    d.segment,
+                    d.field,
+                    d.code.as_str(),
+                    d.message
+                );
             }
             let format = report.format.map_or_else(|| "unknown".to_owned(), |f| format!("{f:?}"));
             println!("{}: {format}, {} records, {} errors", a.file.display(), report.records, report.errors_total);
@@ -124,7 +134,9 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
 
 fn output(path: Option<&Path>) -> Result<Box<dyn Write>, Failure> {
     Ok(match path {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?)),
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?))
+        }
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     })
 }
@@ -142,10 +154,13 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         line_break: if a.newline { LineBreak::Lf } else { LineBreak::None },
     };
     match (a.to, is_json) {
-        (Target::Json, false) => metro2::json::to_json(open(&a.file)?, &mut out).map_err(|e| usage(format!("{}: {e}", a.file.display())))?,
+        (Target::Json, false) => {
+            metro2::json::to_json(open(&a.file)?, &mut out).map_err(|e| usage(format!("{}: {e}", a.file.display())))?
+        }
         (Target::Json, true) => return Err(usage("the file is JSON already")),
         (_, true) => {
-            metro2::json::from_json(open(&a.file)?, &mut out, options).map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+            metro2::json::from_json(open(&a.file)?, &mut out, options)
+                .map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
         }
         (_, false) => rewrite(&a.file, &mut out, options)?,
     }
@@ -163,8 +178,9 @@ fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(
     let mut writer = metro2::Writer::new(out, options, &header).map_err(|e| usage(format!("{e}")))?;
     while let Some(next) = reader.next_record() {
         let rec = next.map_err(|e| usage(format!("{}: {e}", path.display())))?;
-        let data = DataRecord::parse(&rec)
-            .map_err(|d| usage(format!("{}: record {}: {}", path.display(), rec.number(), d.first().map_or("", |d| &d.message))))?;
+        let data = DataRecord::parse(&rec).map_err(|d| {
+            usage(format!("{}: record {}: {}", path.display(), rec.number(), d.first().map_or("", |d| &d.message)))
+        })?;
         writer.write(&data).map_err(|e| usage(format!("record {}: {e}", rec.number())))?;
     }
     writer.finish().map_err(|e| usage(format!("{e}")))?;
@@ -175,7 +191,12 @@ fn print(path: &Path) -> Result<(), Failure> {
     let mut reader = Reader::new(open(path)?).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     println!("format {:?}, blocking {:?}", reader.format(), reader.blocking());
     if let Some(Ok(h)) = reader.header() {
-        println!("HEADER  reporter {:?}  activity {:?}  created {:?}", h.reporter_name.trim(), h.activity_date, h.date_created);
+        println!(
+            "HEADER  reporter {:?}  activity {:?}  created {:?}",
+            h.reporter_name.trim(),
+            h.activity_date,
+            h.date_created
+        );
     }
     let mut stdout = std::io::stdout().lock();
     while let Some(next) = reader.next_record() {

@@ -145,7 +145,9 @@ pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
             let due = bureau.policy().dispute_answer_days;
             println!("dispute {} filed; the item is marked disputed; the answer is due within {due} days", id.0);
         }
-        DisputeCommand::List { person } => print_json(&bureau.disputes_of_person(&person.document()?).map_err(classify)?)?,
+        DisputeCommand::List { person } => {
+            print_json(&bureau.disputes_of_person(&person.document()?).map_err(classify)?)?
+        }
         DisputeCommand::Queue { org } => print_json(&bureau.dispute_queue(org).map_err(classify)?)?,
         DisputeCommand::Answer { org, id, outcome, note } => {
             let answer = match outcome {
@@ -232,7 +234,9 @@ pub enum ConsentCommand {
 pub fn consent(ctx: &Context, c: &ConsentCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
     match c {
-        ConsentCommand::List { person } => print_json(&bureau.consents_of_person(&person.document()?).map_err(classify)?)?,
+        ConsentCommand::List { person } => {
+            print_json(&bureau.consents_of_person(&person.document()?).map_err(classify)?)?
+        }
         ConsentCommand::Revoke { person, consent } => {
             bureau.revoke_consent(&person.document()?, consent).map_err(classify)?;
             println!("consent {consent} revoked from today; what was reported before stays for its retention period");

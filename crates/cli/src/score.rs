@@ -38,14 +38,16 @@ pub struct BuildArgs {
 }
 
 fn parse_day(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| "a date is YYYY-MM-DD".to_owned())
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 /// Runs `openbureau score build`.
 fn build(ctx: &crate::open::Context, a: &BuildArgs) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, crate::open::system_clock())?;
     if let Some(path) = &a.export_features {
-        let (_, rows, bad) = bureau.score_training_rows(a.as_of).map_err(crate::commands::classify)?;
+        let ob_bureau::score::TrainingRows { rows, bad, .. } =
+            bureau.score_training_rows(a.as_of).map_err(crate::commands::classify)?;
         let mut out = String::new();
         let names: Vec<&str> = ob_bureau::score::FEATURES.iter().map(|f| f.name).collect();
         out += &(names.join(",") + ",bad_within_12m\n");
@@ -257,6 +259,7 @@ mod tests {
         match r {
             Ok(()) => {}
             Err(Failure::Usage(e) | Failure::Internal(e)) => panic!("{e:#}"),
+            Err(Failure::Findings) => panic!("findings"),
         }
     }
 
@@ -264,7 +267,7 @@ mod tests {
         match r {
             Err(Failure::Usage(e)) => format!("{e:#}"),
             Err(Failure::Internal(e)) => panic!("expected a usage error, got internal: {e:#}"),
-            Ok(()) => panic!("expected a usage error"),
+            Err(Failure::Findings) | Ok(()) => panic!("expected a usage error"),
         }
     }
 

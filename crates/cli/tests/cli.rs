@@ -142,7 +142,8 @@ fn rights_on_the_command_line() {
     let out = run(&data, &["ingest", file.to_str().unwrap()]);
     assert!(text(&out).contains("0 rejected"), "{}", text(&out));
     let id = ["--doc-number", "11010519491231002X"];
-    let report: serde_json::Value = serde_json::from_slice(&run(&data, &["report", id[0], id[1], "--format", "json"]).stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&run(&data, &["report", id[0], id[1], "--format", "json"]).stdout).unwrap();
     let account = report["account_groups"][0]["accounts"][0]["account_ref"].as_str().unwrap().to_owned();
 
     let ok = |args: &[&str]| {
@@ -150,11 +151,27 @@ fn rights_on_the_command_line() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
         text(&out)
     };
-    assert!(ok(&["dispute", "file", id[0], id[1], "--account", &account, "--month", "2024-06", "--type", "deny_overdue"]).contains("dispute 1 filed"));
+    assert!(
+        ok(&["dispute", "file", id[0], id[1], "--account", &account, "--month", "2024-06", "--type", "deny_overdue"])
+            .contains("dispute 1 filed")
+    );
     assert!(ok(&["dispute", "queue", "--org", "HB"]).contains("deny_overdue"));
     ok(&["dispute", "answer", "--org", "HB", "--id", "1", "--outcome", "verified", "--note", "checked"]);
     assert!(ok(&["dispute", "list", id[0], id[1]]).contains("verified"));
-    ok(&["statement", "add", id[0], id[1], "--account", &account, "--month", "2024-06", "--type", "third_party_late", "--text", "my employer paid late"]);
+    ok(&[
+        "statement",
+        "add",
+        id[0],
+        id[1],
+        "--account",
+        &account,
+        "--month",
+        "2024-06",
+        "--type",
+        "third_party_late",
+        "--text",
+        "my employer paid late",
+    ]);
     assert!(ok(&["report", id[0], id[1]]).contains("my employer paid late"));
     ok(&["flag", "place", id[0], id[1], "--kind", "freeze"]);
     let frozen = run(&data, &["report", id[0], id[1], "--org", "HB", "--reason", "02"]);
@@ -184,14 +201,22 @@ fn metro2_validate_convert_and_ingest() {
     let out = run(&data, &["metro2", "validate", valid.to_str().unwrap(), "--today", "2024-07-15"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let invalid = golden.join("invalid_cross_field.dat");
-    let out = run(&data, &["metro2", "validate", invalid.to_str().unwrap(), "--today", "2024-07-15", "--format", "json"]);
+    let out =
+        run(&data, &["metro2", "validate", invalid.to_str().unwrap(), "--today", "2024-07-15", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "errors found");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(report["errors"].as_array().unwrap().iter().all(|e| e["record"].is_u64() && e["offset"].is_u64() && e["code"].is_string()));
+    assert!(
+        report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["record"].is_u64() && e["offset"].is_u64() && e["code"].is_string())
+    );
     assert_eq!(run(&data, &["metro2", "validate", "/no/such/file"]).status.code(), Some(2));
     let (packed, json, back) = (dir.path().join("p.m2"), dir.path().join("p.json"), dir.path().join("c.m2"));
     for (from, to, target) in [(&valid, &packed, "packed"), (&packed, &json, "json"), (&json, &back, "character")] {
-        let mut args = vec!["metro2", "convert", from.to_str().unwrap(), "--to", target, "--output", to.to_str().unwrap()];
+        let mut args =
+            vec!["metro2", "convert", from.to_str().unwrap(), "--to", target, "--output", to.to_str().unwrap()];
         if target == "character" {
             args.push("--newline");
         }

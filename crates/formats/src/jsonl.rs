@@ -649,7 +649,10 @@ impl<'a> Wire<'a> {
     fn rekey(self, errors: &mut Vec<FieldError>) -> Option<Record> {
         let account_key = need(errors, "account_key", self.account_key);
         let new_account_key = need(errors, "new_account_key", self.new_account_key);
-        Some(Record::Rekey(RekeyRecord { account_key: account_key?.into_owned(), new_account_key: new_account_key?.into_owned() }))
+        Some(Record::Rekey(RekeyRecord {
+            account_key: account_key?.into_owned(),
+            new_account_key: new_account_key?.into_owned(),
+        }))
     }
 
     fn notice(self, errors: &mut Vec<FieldError>) -> Option<Record> {

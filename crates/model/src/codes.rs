@@ -241,7 +241,10 @@ impl QueryReason {
     pub fn is_new_credit(self) -> bool {
         matches!(
             self,
-            QueryReason::LoanApproval | QueryReason::CardApproval | QueryReason::FinancingApproval | QueryReason::LimitApproval
+            QueryReason::LoanApproval
+                | QueryReason::CardApproval
+                | QueryReason::FinancingApproval
+                | QueryReason::LimitApproval
         )
     }
 

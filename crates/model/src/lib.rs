@@ -12,9 +12,9 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod minimization;
-pub mod policy;
 pub mod money;
 pub mod month;
+pub mod policy;
 pub mod records;
 
 pub use codes::{

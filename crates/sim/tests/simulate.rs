@@ -236,7 +236,7 @@ fn truth_agrees_with_the_files() {
                 Record::Account(a) => {
                     opened.insert((furnisher.clone(), a.account_key.clone()), a);
                 }
-                Record::Consent(_) | Record::Delete(_) | Record::Notice(_) => {}
+                Record::Consent(_) | Record::Delete(_) | Record::Notice(_) | Record::Rekey(_) => {}
             }
         }
     }

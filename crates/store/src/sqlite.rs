@@ -574,7 +574,11 @@ impl Reader for Tx<'_> {
     }
 
     fn inquiry(&self, id: InquiryId) -> Result<Option<InquiryRow>> {
-        self.one("SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE id = ?1", [id.0], inquiry_row)
+        self.one(
+            "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE id = ?1",
+            [id.0],
+            inquiry_row,
+        )
     }
 
     fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
@@ -586,11 +590,21 @@ impl Reader for Tx<'_> {
     }
 
     fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>> {
-        sorted(self.all(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = ?1"), [subject.0], dispute_row)?, |d| d.id)
+        sorted(
+            self.all(
+                concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = ?1"),
+                [subject.0],
+                dispute_row,
+            )?,
+            |d| d.id,
+        )
     }
 
     fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>> {
-        sorted(self.all(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE org_id = ?1"), [org.0], dispute_row)?, |d| d.id)
+        sorted(
+            self.all(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE org_id = ?1"), [org.0], dispute_row)?,
+            |d| d.id,
+        )
     }
 
     fn dispute_events(&self, dispute: DisputeId) -> Result<Vec<DisputeEventRow>> {
@@ -623,7 +637,10 @@ impl Reader for Tx<'_> {
                         id: StatementId(r.get(0)?),
                         subject_id: SubjectId(r.get(1)?),
                         account_id: AccountId(r.get(2)?),
-                        month: r.get::<_, Option<u32>>(3)?.map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(3, "month"))).transpose()?,
+                        month: r
+                            .get::<_, Option<u32>>(3)?
+                            .map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(3, "month")))
+                            .transpose()?,
                         statement_type: code_col(r, 4, ob_model::StatementType::parse, "statement type")?,
                         text_enc: r.get(5)?,
                         added_at: r.get(6)?,

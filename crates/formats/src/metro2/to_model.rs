@@ -126,9 +126,11 @@ pub fn to_records(rec: &DataRecord) -> Result<Vec<Record>, Vec<FieldError>> {
 }
 
 fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<AccountRecord, Vec<FieldError>> {
-    let account_type = account_type(&b.portfolio_type, &b.account_type)
-        .ok_or_else(|| vec![err(Code::FieldInvalid, "portfolioType", "no PBOC account type for this portfolio type")])?;
-    let opened_on = b.date_opened.ok_or_else(|| vec![err(Code::FieldMissing, "dateOpened", "date opened is required")])?;
+    let account_type = account_type(&b.portfolio_type, &b.account_type).ok_or_else(|| {
+        vec![err(Code::FieldInvalid, "portfolioType", "no PBOC account type for this portfolio type")]
+    })?;
+    let opened_on =
+        b.date_opened.ok_or_else(|| vec![err(Code::FieldMissing, "dateOpened", "date opened is required")])?;
     let revolving = matches!(b.portfolio_type.as_str(), "R" | "C");
     let limit_dollars = if revolving { b.credit_limit_dollars } else { b.highest_credit_dollars };
     let periods = b.terms_duration.trim().parse::<u16>().ok().filter(|p| *p > 0);
@@ -156,9 +158,9 @@ fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<Accou
 }
 
 fn month_record(b: &BaseSegment, key: &str, account_type: AccountType) -> Result<MonthRecord, Vec<FieldError>> {
-    let settled_on = b
-        .date_account_information
-        .ok_or_else(|| vec![err(Code::FieldMissing, "dateAccountInformation", "date of account information is required")])?;
+    let settled_on = b.date_account_information.ok_or_else(|| {
+        vec![err(Code::FieldMissing, "dateAccountInformation", "date of account information is required")]
+    })?;
     let (status, days_past_due) = status(&b.account_status)
         .ok_or_else(|| vec![err(Code::FieldInvalid, "accountStatus", "not an account status that reports a month")])?;
     let balance = cents(b.current_balance_dollars);
