@@ -103,7 +103,7 @@ fn reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 3, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
