@@ -1,5 +1,8 @@
-//! Simulated furnisher files through the whole bureau: every report agrees with the simulator's
-//! ground truth, and every report's summary equals what its own account details add up to.
+//! Simulated furnisher files through the whole bureau: every rejection is one the truth beside the
+//! file names, with its code; every report agrees with the simulator's ground truth; deliberately
+//! wrong months show their wrong value until their correction arrives and the right one after;
+//! accounts deleted by their furnisher are absent; and every report's summary equals what its
+//! own account details add up to.
 
 use ob_bureau::Bureau;
 use ob_bureau::clock::ManualClock;
@@ -7,47 +10,110 @@ use ob_bureau::crypto::Keys;
 use ob_bureau::ingest::IngestOptions;
 use ob_bureau::report::{AccountDetail, Report, ReportRequest, Requester};
 use ob_model::{AccountType, Currency, DocumentNumber, YearMonth};
-use ob_sim::{PersonTruth, SimConfig};
+use ob_sim::{AccountTruth, Expectation, FURNISHERS, Malformation, MistakeRates, PersonTruth, SimConfig, SimSummary};
 use ob_store::sqlite::SqliteStore;
 use proptest::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
+use time::{Date, Duration};
 
-/// Simulates, ingests month by month on the simulated clock, and returns the bureau and the truth.
-fn simulate_and_ingest(
-    people: u32,
-    months: u32,
-    seed: u64,
-) -> (Bureau<SqliteStore>, Arc<ManualClock>, Vec<PersonTruth>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
+/// A simulation ingested month by month.
+struct Ingested {
+    bureau: Bureau<SqliteStore>,
+    truth: Vec<PersonTruth>,
+    /// Every deliberate line, with the file it is in.
+    expected: Vec<(String, ob_sim::ExpectedLine)>,
+    /// Rejections checked against the truth.
+    rejections: usize,
+    _dir: tempfile::TempDir,
+}
+
+fn config(people: u32, months: u32, seed: u64) -> SimConfig {
     let end_month = YearMonth::parse("2025-12").unwrap();
-    let config = SimConfig { people, months, seed, end_month, ..Default::default() };
-    let sim = ob_sim::simulate(&config, dir.path()).unwrap();
+    SimConfig { people, months, seed, end_month, threads: 2, ..Default::default() }
+}
+
+/// The (line, code) pairs of a feedback file.
+fn rejected_lines(feedback: &[u8]) -> BTreeSet<(u64, String)> {
+    String::from_utf8_lossy(feedback)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["line"].as_u64().unwrap(), v["code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+/// Simulates, ingests month by month on the simulated clock (each file on its delivery day), and
+/// checks each file's rejections against the truth beside it: exactly the lines it names, with
+/// the codes it names.
+fn simulate_and_ingest(config: &SimConfig) -> Ingested {
+    let dir = tempfile::tempdir().unwrap();
+    let sim: SimSummary = ob_sim::simulate(config, dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let store = SqliteStore::in_memory().unwrap();
     let mut bureau = Bureau::new(store, Keys::from_master(&[3; 32]), clock.clone()).unwrap();
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let (mut expected, mut rejections) = (Vec::new(), 0);
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
         let mut feedback = Vec::new();
         let s = bureau.ingest_path(&f.path, &options, &mut feedback, &mut |_| {}).unwrap();
-        assert_eq!(s.rejected, 0, "{}: {}", f.path.display(), String::from_utf8_lossy(&feedback));
+        let name = f.path.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/");
+        let truth = ob_sim::read_expected(&f.truth_path).unwrap();
+        let want: BTreeSet<(u64, String)> = truth
+            .iter()
+            .filter_map(|e| match &e.expect {
+                Expectation::Reject { code, .. } => Some((e.line, code.clone())),
+                _ => None,
+            })
+            .collect();
+        let got = rejected_lines(&feedback);
+        assert_eq!(
+            got,
+            want,
+            "{name}: rejections differ from the truth; feedback:\n{}",
+            String::from_utf8_lossy(&feedback)
+        );
+        assert_eq!(s.rejected as usize, want.len());
+        rejections += want.len();
+        expected.extend(truth.into_iter().map(|e| (name.clone(), e)));
     }
-    clock.set(end_month.plus(1).day(20).midnight().assume_utc());
+    clock.set(config.end_month.plus(1).day(20).midnight().assume_utc());
     let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
-    (bureau, clock, truth, dir)
+    Ingested { bureau, truth, expected, rejections, _dir: dir }
 }
 
-fn self_report(bureau: &mut Bureau<SqliteStore>, p: &PersonTruth) -> Report {
+fn report(bureau: &mut Bureau<SqliteStore>, p: &PersonTruth, as_of: Option<Date>) -> Report {
     let document = DocumentNumber::parse(p.document_type, &p.document_number).unwrap();
-    bureau.produce_report(&ReportRequest { document, as_of: None, requester: Requester::Person }).unwrap()
+    bureau.produce_report(&ReportRequest { document, as_of, requester: Requester::Person }).unwrap()
+}
+
+fn details(report: &Report) -> Vec<&AccountDetail> {
+    report.account_groups.iter().flat_map(|g| &g.accounts).collect()
+}
+
+fn institution(furnisher: &str) -> &'static str {
+    FURNISHERS.iter().find(|(code, _)| *code == furnisher).map(|(_, name)| *name).unwrap()
+}
+
+/// The report's account for a truth account: same lender, type and opening day (the simulator
+/// keeps these distinct per person).
+fn find<'r>(details: &[&'r AccountDetail], a: &AccountTruth) -> Option<&'r AccountDetail> {
+    let matches: Vec<_> = details
+        .iter()
+        .filter(|d| {
+            d.institution == institution(&a.furnisher) && d.account_type == a.account_type && d.opened_on == a.opened_on
+        })
+        .collect();
+    assert!(matches.len() <= 1, "{} is ambiguous in the report", a.account_key);
+    matches.first().map(|d| **d)
 }
 
 /// The summary's account figures, recomputed here independently from the details.
 fn recompute(report: &Report) -> Vec<(AccountType, Currency, [i64; 7])> {
     let mut by: BTreeMap<(usize, Currency), ([i64; 7], BTreeSet<String>)> = BTreeMap::new();
-    let accounts: Vec<&AccountDetail> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
-    for a in accounts {
+    for a in details(report) {
         let rank = AccountType::REPORT_ORDER.iter().position(|t| *t == a.account_type).unwrap();
         let (v, inst) = by.entry((rank, a.currency)).or_default();
         v[0] += 1;
@@ -86,7 +152,7 @@ fn summary_figures(report: &Report) -> Vec<(AccountType, Currency, [i64; 7])> {
 
 fn overdue_figures(report: &Report) -> BTreeMap<AccountType, (u32, u32, i64, u8)> {
     let mut out = BTreeMap::new();
-    for a in report.account_groups.iter().flat_map(|g| &g.accounts) {
+    for a in details(report) {
         let late: Vec<_> = a.history.iter().filter(|h| h.status.overdue_periods().is_some()).collect();
         if late.is_empty() {
             continue;
@@ -105,9 +171,9 @@ proptest! {
 
     #[test]
     fn report_summaries_equal_their_own_details(seed in any::<u64>()) {
-        let (mut bureau, _clock, truth, _dir) = simulate_and_ingest(40, 14, seed);
-        for p in &truth {
-            let report = self_report(&mut bureau, p);
+        let mut run = simulate_and_ingest(&config(40, 14, seed));
+        for p in run.truth.iter().filter(|p| !p.accounts.is_empty() || !p.deleted_accounts.is_empty()) {
+            let report = report(&mut run.bureau, p, None);
             prop_assert_eq!(summary_figures(&report), recompute(&report));
             let summary_overdue: BTreeMap<_, _> = report.summary.overdue.iter()
                 .map(|o| (o.account_type, (o.accounts, o.months, o.highest_monthly_overdue, o.longest_overdue_months)))
@@ -117,39 +183,95 @@ proptest! {
     }
 }
 
-#[test]
-fn every_report_matches_the_ground_truth() {
-    let (mut bureau, _clock, truth, _dir) = simulate_and_ingest(150, 24, 7);
+/// Compares one person's report with the truth; returns the months compared.
+fn check_person(report: &Report, p: &PersonTruth) -> usize {
+    let shown = details(report);
+    assert_eq!(shown.len(), p.accounts.len(), "person {}: accounts shown vs true", p.person);
     let mut months = 0;
-    for p in &truth {
-        let report = self_report(&mut bureau, p);
-        let details: Vec<&AccountDetail> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
-        assert_eq!(details.len(), p.accounts.len(), "person {}", p.person);
-        for a in &p.accounts {
-            let d = details
-                .iter()
-                .find(|d| d.opened_on == a.opened_on && d.account_type == a.account_type)
-                .unwrap_or_else(|| panic!("person {} account {} missing", p.person, a.account_key));
-            let last = a.months.last().unwrap();
-            let latest = d.latest.as_ref().unwrap();
-            assert_eq!(
-                (latest.month, latest.status, latest.balance),
-                (last.month, last.status, last.balance_fen),
-                "{}",
-                a.account_key
-            );
-            for m in &a.months {
-                let shown = d.history.iter().find(|h| h.month == m.month).unwrap();
-                assert_eq!(
-                    (shown.status, shown.overdue_amount),
-                    (m.status, m.past_due_fen),
-                    "{} {}",
-                    a.account_key,
-                    m.month
-                );
-                months += 1;
-            }
+    for a in &p.accounts {
+        let d = find(&shown, a).unwrap_or_else(|| panic!("person {} account {} missing", p.person, a.account_key));
+        let last = a.months.last().unwrap();
+        let latest = d.latest.as_ref().unwrap();
+        assert_eq!(
+            (latest.month, latest.status, latest.balance, latest.overdue_amount, d.credit_limit),
+            (last.month, last.status, last.balance_fen, last.past_due_fen, last.credit_limit_fen),
+            "{}",
+            a.account_key
+        );
+        for m in &a.months {
+            let h = d.history.iter().find(|h| h.month == m.month).unwrap();
+            assert_eq!((h.status, h.overdue_amount), (m.status, m.past_due_fen), "{} {}", a.account_key, m.month);
+            months += 1;
+        }
+        if let Some(line_key) = &a.credit_line_key {
+            let line = p.accounts.iter().find(|l| &l.account_key == line_key).unwrap();
+            let line_number = find(&shown, line).unwrap().number;
+            assert_eq!(d.credit_line_number, Some(line_number), "{} names its line", a.account_key);
         }
     }
-    assert!(months > 3_000, "compared {months} months");
+    for gone in &p.deleted_accounts {
+        assert!(find(&shown, gone).is_none(), "deleted account {} is still shown", gone.account_key);
+    }
+    months
+}
+
+#[test]
+fn every_report_matches_the_ground_truth_and_mistakes_are_handled_as_the_truth_says() {
+    let mut cfg = config(300, 24, 7);
+    cfg.mistakes =
+        MistakeRates { corrections_per_million: 10_000, malformed_per_million: 30_000, phantoms_per_million: 50_000 };
+    let mut run = simulate_and_ingest(&cfg);
+    let mut months = 0;
+    let by_key: HashMap<String, usize> = run
+        .truth
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.accounts.iter().chain(&p.deleted_accounts).map(move |a| (a.account_key.clone(), i)))
+        .collect();
+    for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty() || !p.deleted_accounts.is_empty()) {
+        let report = report(&mut run.bureau, p, None);
+        months += check_person(&report, p);
+    }
+    assert!(months > 6_000, "compared {months} months");
+    let kinds: BTreeSet<Malformation> = run
+        .expected
+        .iter()
+        .filter_map(
+            |(_, e)| if let Expectation::Reject { malformation, .. } = e.expect { Some(malformation) } else { None },
+        )
+        .collect();
+    assert_eq!(kinds.len(), Malformation::ALL.len(), "every malformation was exercised: {kinds:?}");
+    assert!(run.rejections > 100, "{} rejections compared", run.rejections);
+    let (mut corrected, mut deleted) = (0, 0);
+    for (file, e) in run.expected.clone() {
+        let person = run.truth[by_key[&e.account_key]].clone();
+        match &e.expect {
+            Expectation::Corrected { month, sent, correct, corrected_on, .. } => {
+                let before = report(&mut run.bureau, &person, Some(*corrected_on - Duration::days(1)));
+                let after = report(&mut run.bureau, &person, None);
+                for (r, want, when) in [(&before, sent, "before"), (&after, correct, "after")] {
+                    let account = person.accounts.iter().find(|a| a.account_key == e.account_key).unwrap();
+                    let d = find(&details(r), account).unwrap();
+                    let h = d.history.iter().find(|h| h.month == *month).unwrap();
+                    assert_eq!(
+                        (h.status, h.overdue_amount),
+                        (want.status, want.past_due_fen),
+                        "{file}:{} {when}",
+                        e.line
+                    );
+                }
+                corrected += 1;
+            }
+            Expectation::DeletedLater { deleted_on, .. } => {
+                let account = person.deleted_accounts.iter().find(|a| a.account_key == e.account_key).unwrap();
+                let before = report(&mut run.bureau, &person, Some(*deleted_on - Duration::days(1)));
+                assert!(find(&details(&before), account).is_some(), "{file}:{} shown before its deletion", e.line);
+                let after = report(&mut run.bureau, &person, Some(*deleted_on));
+                assert!(find(&details(&after), account).is_none(), "{file}:{} absent from its deletion", e.line);
+                deleted += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(corrected >= 20 && deleted >= 5, "{corrected} corrections, {deleted} deletions checked");
 }

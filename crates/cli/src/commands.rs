@@ -34,6 +34,18 @@ pub struct SimulateArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// Worker threads (the files are the same for any number).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No deliberate mistakes: no corrections, malformed lines or accounts reported by mistake.
+    #[arg(long)]
+    pub clean: bool,
+    /// Month records corrected later, per million (default: the simulator's documented rate).
+    #[arg(long, conflicts_with = "clean")]
+    pub corrections_per_million: Option<u32>,
+    /// Malformed lines, per million month records.
+    #[arg(long, conflicts_with = "clean")]
+    pub malformed_per_million: Option<u32>,
 }
 
 fn parse_month(s: &str) -> Result<YearMonth, String> {
@@ -84,7 +96,11 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
         summary.files.len(),
         a.out.display()
     );
-    println!("ground truth: {}", a.out.join("truth.jsonl").display());
+    println!(
+        "deliberate mistakes: {} corrections, {} malformed lines, {} accounts reported by mistake and deleted",
+        summary.corrections, summary.malformed_lines, summary.deletions
+    );
+    println!("ground truth: {} (per file: {})", a.out.join("truth.jsonl").display(), a.out.join("truth").display());
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `openbureau demo`: a fresh store, three simulated lenders, 24 months of their files ingested
 //! month by month on a simulated clock, totals, and one person's report.
 
-use crate::commands::{describe, ingest_one, last_delivered_month, progress_bar};
+use crate::commands::{ingest_one, last_delivered_month, progress_bar};
 use crate::open::{Context, KEY_FILE, STORE_FILE, open_bureau};
 use crate::{Failure, usage};
 use anyhow::Context as _;
@@ -53,22 +53,27 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     };
     println!("OpenBureau demo — data folder {}", ctx.data.display());
     println!(
-        "1. simulating {} people over {} months ({} to {}) at 3 lenders…",
+        "1. simulating {} people over {} months ({} to {}) at {} lenders…",
         a.people,
         a.months,
         config.end_month.plus(1 - a.months as i32),
-        config.end_month
+        config.end_month,
+        ob_sim::FURNISHERS.len()
     );
     let furnisher_dir = ctx.data.join(FURNISHER_DIR);
     let bar = progress_bar(u64::from(a.people), "simulate");
     let sim = ob_sim::simulate_with_progress(&config, &furnisher_dir, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
     println!(
-        "   {} accounts, {} account-months, {} consents in {} files",
+        "   {} accounts, {} account-months, {} consents, {} notices in {} files; on purpose: {} malformed lines, {} corrections, {} accounts reported by mistake then deleted",
         sim.accounts,
         sim.month_records,
         sim.consent_records,
-        sim.files.len()
+        sim.notices,
+        sim.files.len(),
+        sim.malformed_lines,
+        sim.corrections,
+        sim.deletions
     );
 
     println!("2. ingesting each month's files as the lenders would have sent them…");
@@ -78,15 +83,17 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     let total_bytes: u64 = sim.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).sum();
     let bar = progress_bar(total_bytes, "ingest");
     let (mut accepted, mut rejected) = (0, 0);
+    let mut by_code: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for file in &sim.files {
         clock.set(file.deliver_on.with_hms(2, 0, 0).map_err(anyhow::Error::from)?.assume_utc());
         let feedback = ctx.data.join(FEEDBACK_DIR).join(&file.furnisher).join(format!("{}.feedback.jsonl", file.month));
         let (summary, feedback) = ingest_one(&mut bureau, &file.path, feedback, &bar)?;
         accepted += summary.accepted;
         rejected += summary.rejected;
-        if summary.rejected > 0 {
-            bar.suspend(|| println!("   {}", describe(&file.path, &summary, feedback.as_deref())));
+        for (code, n) in &summary.rejected_by_code {
+            *by_code.entry(code.clone()).or_default() += n;
         }
+        let _ = feedback;
     }
     bar.finish_and_clear();
     let counts = bureau.store().read()?.counts()?;
@@ -94,6 +101,14 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
         "   {} records accepted, {} rejected; the store holds {} people, {} accounts, {} account-month versions",
         accepted, rejected, counts.subjects, counts.accounts, counts.account_months
     );
+    if !by_code.is_empty() {
+        let codes: Vec<String> = by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        println!(
+            "   rejections by code: {} — each in its feedback file under {}/{FEEDBACK_DIR}/",
+            codes.join(", "),
+            ctx.data.display()
+        );
+    }
     clock.set(SystemClock.now());
     build_score(&mut bureau, config.end_month)?;
     show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;

@@ -1,18 +1,24 @@
-//! One simulated account: its plan (product, opening, limit, consent), then its months.
+//! The products, and what is drawn when an account is opened: its date, limit or principal, due
+//! day, and the reporting consent behind it. An account's months are simulated in
+//! [`crate::person`].
 
-use crate::arith::amortization_schedule;
-use crate::ledger::{Conduct, day_between};
+use crate::arith::{Instalment, amortization_schedule, round_down_fen};
+use crate::ledger::day_between;
+use crate::life::Timeline;
 use crate::loan::Loan;
 use crate::params::{
-    self, ADULT_AGE_YEARS, CONSENT_COVER_YEARS_AFTER_WINDOW, CONSENT_DAYS_BEFORE_OPENING, CONSENT_YEARS_MIN,
-    LOAN_DUE_DAY_MAX, LoanParams, OPENED_BEFORE_WINDOW_PERCENT, OPENED_BEFORE_WINDOW_YEARS_MAX, REVOLVER_SPEND_BP,
-    RevolvingParams, TRANSACTOR_SPEND_BP, WARM_UP_MONTHS,
+    self, ADULT_AGE_YEARS, CONSENT_COVER_YEARS_AFTER_WINDOW, CONSENT_DAYS_BEFORE_OPENING, CONSENT_REFUSE_PERCENT,
+    CONSENT_YEARS_MIN, CollectorParams, LOAN_DUE_DAY_MAX, LoanParams, OPENED_BEFORE_WINDOW_PERCENT,
+    OPENED_BEFORE_WINDOW_YEARS_MAX, RevolvingParams,
 };
-use crate::revolving::Revolving;
-use crate::{Behaviour, SimRng, Window};
+use crate::truth::AccountOrigin;
+use crate::{SimRng, Window};
 use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Terms};
-use ob_model::{AccountType, ConsentScope, Currency, Responsibility, YearMonth};
+use ob_model::{AccountType, ConsentScope, Currency, NoticeChannel, Responsibility, YearMonth};
 use rand::{Rng, RngExt};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use time::{Date, Duration};
 
 /// The products, in furnisher order (the index is the furnisher's index in [`crate::FURNISHERS`]).
@@ -22,11 +28,25 @@ pub(crate) enum Product {
     Revolving(&'static RevolvingParams),
     /// An instalment loan.
     Loan(&'static LoanParams),
+    /// The debt collector.
+    Collector(&'static CollectorParams),
 }
 
+/// Index of the Huabei-like line in [`PRODUCTS`].
+pub(crate) const HUABEI: usize = 0;
+/// Index of the consumer loan.
+pub(crate) const XFLOAN: usize = 2;
+/// Index of the collector.
+pub(crate) const HXAMC: usize = 4;
+
 /// Every product, in furnisher order.
-pub(crate) const PRODUCTS: [Product; 3] =
-    [Product::Revolving(&params::HUABEI), Product::Revolving(&params::ZSBANK), Product::Loan(&params::XFLOAN)];
+pub(crate) const PRODUCTS: [Product; 5] = [
+    Product::Revolving(&params::HUABEI),
+    Product::Revolving(&params::ZSBANK),
+    Product::Loan(&params::XFLOAN),
+    Product::Loan(&params::JSBANK),
+    Product::Collector(&params::HXAMC),
+];
 
 impl Product {
     /// Furnisher code.
@@ -34,6 +54,7 @@ impl Product {
         match self {
             Product::Revolving(p) => p.code,
             Product::Loan(p) => p.code,
+            Product::Collector(p) => p.code,
         }
     }
 
@@ -42,72 +63,72 @@ impl Product {
         match self {
             Product::Revolving(p) => p.name,
             Product::Loan(p) => p.name,
+            Product::Collector(p) => p.name,
         }
     }
 
-    fn key_prefix(self) -> &'static str {
+    /// How the furnisher notifies before negative reporting.
+    pub(crate) fn notice_channel(self) -> NoticeChannel {
+        match self {
+            Product::Revolving(p) => p.notice_channel,
+            Product::Loan(p) => p.notice_channel,
+            Product::Collector(p) => p.notice_channel,
+        }
+    }
+
+    /// Prefix of account keys.
+    pub(crate) fn key_prefix(self) -> &'static str {
         match self {
             Product::Revolving(p) => p.key_prefix,
             Product::Loan(p) => p.key_prefix,
-        }
-    }
-
-    fn holder_percent(self) -> u32 {
-        match self {
-            Product::Revolving(p) => p.holder_percent,
-            Product::Loan(p) => p.holder_percent,
-        }
-    }
-}
-
-/// A struggling person's trouble: from `onset` they pay nothing, until `cure` if they cure.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Struggle {
-    /// First month with nothing paid.
-    pub(crate) onset: YearMonth,
-    /// Month in which everything past due is paid, if ever.
-    pub(crate) cure: Option<YearMonth>,
-}
-
-/// How a person behaves, month by month.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Conducts {
-    /// The behaviour type.
-    pub(crate) behaviour: Behaviour,
-    /// For struggling people, when trouble starts and ends.
-    pub(crate) struggle: Option<Struggle>,
-}
-
-impl Conducts {
-    /// What the person does in `month` about an account that closes in `close_month`.
-    fn conduct(&self, month: YearMonth, close_month: Option<YearMonth>) -> Conduct {
-        if close_month == Some(month) {
-            return Conduct::Close;
-        }
-        match (self.behaviour, self.struggle) {
-            (Behaviour::Transactor | Behaviour::Closer, _) => Conduct::PayFull,
-            (Behaviour::Struggling, Some(s)) if month >= s.onset => match s.cure {
-                Some(cure) if month == cure => Conduct::Cure,
-                Some(cure) if month > cure => Conduct::PayPartial,
-                _ => Conduct::Miss,
-            },
-            _ => Conduct::PayPartial,
+            Product::Collector(p) => p.key_prefix,
         }
     }
 }
 
 /// One account as simulated: what the furnisher sends about it.
 pub(crate) struct SimAccount {
-    /// Index of the furnisher in [`crate::FURNISHERS`].
+    /// Index of the furnisher in [`PRODUCTS`].
     pub(crate) furnisher: usize,
-    /// The reporting consent, sent just before the account.
-    pub(crate) consent: ConsentRecord,
-    /// The account opening.
+    /// Why the account exists.
+    pub(crate) origin: AccountOrigin,
+    /// The reporting consent sent just before the account, if the account needs its own.
+    pub(crate) consent: Option<ConsentRecord>,
+    /// The account record (its limit is settled by [`SimAccount::finish`]).
     pub(crate) account: AccountRecord,
-    /// The first month reported: the opening month, or the window's first month.
+    /// The first month reported.
     pub(crate) first_reported: YearMonth,
-    /// Every month reported, in order.
+    /// Every month reported, in order, with true values.
     pub(crate) months: Vec<MonthRecord>,
+    /// How the furnisher notifies before negative reporting.
+    pub(crate) notice_channel: NoticeChannel,
+    /// For a collection, the key of the account whose debt was bought.
+    pub(crate) collected_from: Option<String>,
+    /// For an account reported by mistake, the month whose file deletes it.
+    pub(crate) delete_in: Option<YearMonth>,
+}
+
+impl SimAccount {
+    /// Keeps `record` if its month is reported.
+    pub(crate) fn push(&mut self, record: MonthRecord) {
+        if record.month >= self.first_reported {
+            self.months.push(record);
+        }
+    }
+
+    /// Settles the limit: the account record carries the limit in force at the first report;
+    /// months carry `credit_limit` from the first one whose limit differs from it on.
+    pub(crate) fn finish(&mut self) {
+        let Some(base) = self.months.first().and_then(|m| m.credit_limit_minor) else { return };
+        self.account.credit_limit_minor = base;
+        let mut changed = false;
+        for m in &mut self.months {
+            changed |= m.credit_limit_minor.is_some_and(|l| l != base);
+            if !changed {
+                m.credit_limit_minor = None;
+            }
+        }
+    }
 }
 
 /// What a person brings to each of their accounts.
@@ -116,191 +137,201 @@ pub(crate) struct Holder<'a> {
     pub(crate) index: u32,
     /// Identity as every furnisher knows it.
     pub(crate) identity: &'a Identity,
+    /// Monthly income, fen.
+    pub(crate) income_fen: i64,
     /// Behaviour over time.
-    pub(crate) conducts: Conducts,
+    pub(crate) timeline: &'a Timeline,
 }
 
-/// Draws which products the person holds and simulates each; accounts opened after the window
-/// (a person too young to borrow during it) are left out.
-pub(crate) fn simulate_accounts(holder: &Holder<'_>, window: &Window, rng: &mut SimRng) -> Vec<SimAccount> {
-    let mut accounts = Vec::new();
-    for (furnisher, product) in PRODUCTS.into_iter().enumerate() {
-        if rng.random_range(0..100) < product.holder_percent()
-            && let Some(account) = simulate_account(holder, window, furnisher, product, rng)
-        {
-            accounts.push(account);
+impl Holder<'_> {
+    /// The account key of this person at `furnisher`, with a suffix for further accounts.
+    pub(crate) fn key(&self, furnisher: usize, suffix: &str) -> String {
+        format!("{}{:010}{suffix}", PRODUCTS[furnisher].key_prefix(), self.index)
+    }
+
+    /// The day the person turns `years` old.
+    pub(crate) fn birthday(&self, years: i32) -> Date {
+        add_years(self.identity.birth_date, years)
+    }
+
+    /// The person's age in whole years on `day`.
+    pub(crate) fn age_on(&self, day: Date) -> i32 {
+        let birth = self.identity.birth_date;
+        let had_birthday = (day.month(), day.day()) >= (birth.month(), birth.day());
+        day.year() - birth.year() - i32::from(!had_birthday)
+    }
+
+    /// An account record of this person.
+    pub(crate) fn account_record(
+        &self,
+        key: String,
+        account_type: AccountType,
+        opened_on: Date,
+        limit_fen: i64,
+        terms: Terms,
+    ) -> AccountRecord {
+        AccountRecord {
+            account_key: key,
+            subject: self.identity.clone(),
+            account_type,
+            opened_on,
+            currency: Currency::CNY,
+            credit_limit_minor: limit_fen,
+            terms,
+            responsibility: Responsibility::Individual,
+            credit_line_key: None,
         }
     }
-    accounts
 }
 
-/// An account's state machine.
-enum State {
-    Revolving(Revolving),
-    Loan(Loan),
+/// The terms of a revolving account, drawn at opening.
+pub(crate) struct RevolvingDraft {
+    /// Opening date.
+    pub(crate) opened_on: Date,
+    /// Day of the month the bill falls due.
+    pub(crate) due_day: u8,
+    /// Opening limit, fen.
+    pub(crate) limit_fen: i64,
 }
 
-impl State {
-    fn step(&mut self, month: YearMonth, conduct: Conduct, rng: &mut SimRng) -> MonthRecord {
-        match self {
-            State::Revolving(r) => r.step(month, conduct, rng),
-            State::Loan(l) => l.step(month, conduct, rng),
-        }
-    }
-}
-
-/// The fixed facts of an account, drawn before its months are simulated.
-struct Plan {
-    account: AccountRecord,
-    state: State,
-    /// First month simulated (earlier than the first reported for a warm-up).
-    start: YearMonth,
-    first_reported: YearMonth,
-    close_month: Option<YearMonth>,
-}
-
-fn simulate_account(
+/// Draws a revolving account's opening: up to five years before the window or during it, its due
+/// day, and a limit set from income.
+pub(crate) fn draft_revolving(
     holder: &Holder<'_>,
     window: &Window,
-    furnisher: usize,
-    product: Product,
+    p: &RevolvingParams,
     rng: &mut SimRng,
-) -> Option<SimAccount> {
-    let plan = draw_plan(holder, window, product, rng)?;
-    let consent = draw_consent(holder, window, product, plan.account.opened_on, rng);
-    let months =
-        simulate_months(holder.conducts, window, plan.state, (plan.start, plan.first_reported), plan.close_month, rng);
-    Some(SimAccount { furnisher, consent, account: plan.account, first_reported: plan.first_reported, months })
+) -> RevolvingDraft {
+    let opened_on = draw_opened_on(holder, window, OPENED_BEFORE_WINDOW_YEARS_MAX * 12, ADULT_AGE_YEARS, rng);
+    let due_day = p.due_days[rng.random_range(0..p.due_days.len().max(1))];
+    let (low, high) = p.limit_income_percent;
+    let limit = holder.income_fen * rng.random_range(low..=high) / 100;
+    let limit_fen = round_down_fen(limit, p.limit_step_fen).clamp(p.limit_min_fen, p.limit_max_fen);
+    RevolvingDraft { opened_on, due_day, limit_fen }
 }
 
-/// The drawn terms of an account and its initial state.
-struct Drawn {
-    opened_on: Date,
-    limit_fen: i64,
-    terms: Terms,
-    account_type: AccountType,
-    state: State,
+/// The terms of a loan, drawn at opening.
+pub(crate) struct LoanDraft {
+    /// Opening date.
+    pub(crate) opened_on: Date,
+    /// Instalments.
+    pub(crate) periods: u16,
+    /// Principal, fen.
+    pub(crate) principal_fen: i64,
+    /// Day of the month instalments fall due.
+    pub(crate) due_day: u8,
 }
 
-fn draw_revolving(holder: &Holder<'_>, window: &Window, p: &RevolvingParams, key: &str, rng: &mut SimRng) -> Drawn {
-    let opened_on = draw_opened_on(holder, window, OPENED_BEFORE_WINDOW_YEARS_MAX * 12, rng);
-    let limit_fen = pick_weighted(p.limits_fen, rng);
-    let spend_bp = match holder.conducts.behaviour {
-        Behaviour::Revolver | Behaviour::Struggling => REVOLVER_SPEND_BP,
-        Behaviour::Transactor | Behaviour::Closer => TRANSACTOR_SPEND_BP,
-    };
-    Drawn {
-        opened_on,
-        limit_fen,
-        terms: Terms { periods: None, due_day: Some(p.due_day) },
-        account_type: p.account_type,
-        state: State::Revolving(Revolving::new(key.to_owned(), limit_fen, p.due_day, spend_bp)),
+impl LoanDraft {
+    /// The loan's state machine, keyed `key`.
+    pub(crate) fn loan(&self, key: String, annual_rate_bp: u32) -> Loan {
+        let schedule = cached_schedule(self.principal_fen, annual_rate_bp, self.periods);
+        Loan::new(key, schedule, YearMonth::of(self.opened_on), self.due_day)
+    }
+
+    /// The loan's account record.
+    pub(crate) fn record(&self, holder: &Holder<'_>, key: String) -> AccountRecord {
+        let terms = Terms { periods: Some(self.periods), due_day: Some(self.due_day) };
+        holder.account_record(key, AccountType::D1, self.opened_on, self.principal_fen, terms)
     }
 }
 
-fn draw_loan(holder: &Holder<'_>, window: &Window, p: &LoanParams, key: &str, rng: &mut SimRng) -> Drawn {
+/// Schedules kept per thread: principals are round amounts, so the same few hundred schedules
+/// recur (a mortgage's takes 360 months of arithmetic per step of a binary search).
+const SCHEDULE_CACHE_MAX: usize = 4_096;
+
+/// Schedules by (principal in fen, annual rate in basis points, periods).
+type Schedules = HashMap<(i64, u32, u16), Rc<[Instalment]>>;
+
+thread_local! {
+    static SCHEDULES: RefCell<Schedules> = RefCell::new(HashMap::new());
+}
+
+/// [`amortization_schedule`], computed once per thread for each (principal, rate, periods).
+fn cached_schedule(principal_fen: i64, annual_rate_bp: u32, periods: u16) -> Rc<[Instalment]> {
+    SCHEDULES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= SCHEDULE_CACHE_MAX {
+            cache.clear();
+        }
+        cache
+            .entry((principal_fen, annual_rate_bp, periods))
+            .or_insert_with(|| amortization_schedule(principal_fen, annual_rate_bp, periods).into())
+            .clone()
+    })
+}
+
+/// Draws a loan's opening (never so long before the window that it is repaid before it starts),
+/// term and a principal set from income.
+pub(crate) fn draft_loan(holder: &Holder<'_>, window: &Window, p: &LoanParams, rng: &mut SimRng) -> LoanDraft {
     let periods = pick_weighted(p.periods, rng);
-    // Opened at most periods − 1 months before the window, so an instalment falls due inside it.
-    let opened_on = draw_opened_on(holder, window, i32::from(periods) - 1, rng);
-    let principal_fen = pick_weighted(p.principals_fen, rng);
-    let due_day = opened_on.day().min(LOAN_DUE_DAY_MAX);
-    let schedule = amortization_schedule(principal_fen, p.annual_rate_bp, periods);
-    Drawn {
-        opened_on,
-        limit_fen: principal_fen,
-        terms: Terms { periods: Some(periods), due_day: Some(due_day) },
-        account_type: AccountType::D1,
-        state: State::Loan(Loan::new(key.to_owned(), schedule, YearMonth::of(opened_on), due_day)),
-    }
+    let before_max = (i32::from(periods) - 1).min(p.opened_before_window_months_max);
+    let opened_on = draw_opened_on(holder, window, before_max, p.min_age_years, rng);
+    let (low, high) = p.principal_income_percent;
+    let principal = holder.income_fen * rng.random_range(low..=high) / 100;
+    let principal_fen = round_down_fen(principal, p.principal_step_fen).clamp(p.principal_min_fen, p.principal_max_fen);
+    LoanDraft { opened_on, periods, principal_fen, due_day: opened_on.day().min(LOAN_DUE_DAY_MAX) }
 }
 
-fn draw_plan(holder: &Holder<'_>, window: &Window, product: Product, rng: &mut SimRng) -> Option<Plan> {
-    let account_key = format!("{}{:010}", product.key_prefix(), holder.index);
-    let drawn = match product {
-        Product::Revolving(p) => draw_revolving(holder, window, p, &account_key, rng),
-        Product::Loan(p) => draw_loan(holder, window, p, &account_key, rng),
-    };
-    let opened = YearMonth::of(drawn.opened_on);
-    if opened > window.last {
-        return None;
-    }
-    let first_reported = opened.max(window.first);
-    let start = match product {
-        Product::Revolving(_) => opened.max(window.first.plus(-WARM_UP_MONTHS)),
-        Product::Loan(_) => opened,
-    };
-    let closes = holder.conducts.behaviour == Behaviour::Closer;
-    let close_month = if closes { draw_close_month(window, first_reported, rng) } else { None };
-    let account = AccountRecord {
-        account_key,
-        subject: holder.identity.clone(),
-        account_type: drawn.account_type,
-        opened_on: drawn.opened_on,
-        currency: Currency::CNY,
-        credit_limit_minor: drawn.limit_fen,
-        terms: drawn.terms,
-        responsibility: Responsibility::Individual,
-        credit_line_key: None,
-    };
-    Some(Plan { account, state: drawn.state, start, first_reported, close_month })
+/// Asks the person for the reporting authorization on `asked_on`; returns whether they granted
+/// it ([`CONSENT_REFUSE_PERCENT`] refuse) and notes the answer.
+pub(crate) fn ask_consent(furnisher: usize, asked_on: Date, rng: &mut SimRng, answers: &mut Vec<Answer>) -> bool {
+    let granted = rng.random_range(0..100) >= CONSENT_REFUSE_PERCENT;
+    answers.push(Answer { furnisher, asked_on, granted });
+    granted
 }
 
-/// Runs the account from its first simulated month to the window's end (or its closing) and
-/// keeps the months from the first reported one on.
-fn simulate_months(
-    conducts: Conducts,
-    window: &Window,
-    mut state: State,
-    (start, first_reported): (YearMonth, YearMonth),
-    close_month: Option<YearMonth>,
-    rng: &mut SimRng,
-) -> Vec<MonthRecord> {
-    let mut months = Vec::new();
-    let mut month = start;
-    while month <= window.last {
-        let record = state.step(month, conducts.conduct(month, close_month), rng);
-        let closed = record.closed_on.is_some();
-        if month >= first_reported {
-            months.push(record);
-        }
-        if closed {
-            break;
-        }
-        month = month.plus(1);
-    }
-    months
+/// A person's answer to a request for the reporting authorization.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Answer {
+    /// The lender asking.
+    pub(crate) furnisher: usize,
+    /// When.
+    pub(crate) asked_on: Date,
+    /// Whether they granted it.
+    pub(crate) granted: bool,
+}
+
+/// The day an applicant signs the authorization: a few days before the account opens.
+pub(crate) fn application_day(opened_on: Date, rng: &mut SimRng) -> Date {
+    let (low, high) = CONSENT_DAYS_BEFORE_OPENING;
+    opened_on.saturating_sub(Duration::days(rng.random_range(low..=high)))
 }
 
 /// Opening date: before the window (up to `months_before_max` months) or during it, never before
-/// the person's 18th birthday.
-fn draw_opened_on(holder: &Holder<'_>, window: &Window, months_before_max: i32, rng: &mut SimRng) -> Date {
-    let month = if rng.random_range(0..100) < OPENED_BEFORE_WINDOW_PERCENT {
-        window.first.plus(-rng.random_range(1..=months_before_max.max(1)))
+/// the person's `min_age` birthday.
+fn draw_opened_on(
+    holder: &Holder<'_>,
+    window: &Window,
+    months_before_max: i32,
+    min_age: i32,
+    rng: &mut SimRng,
+) -> Date {
+    let month = if rng.random_range(0..100) < OPENED_BEFORE_WINDOW_PERCENT && months_before_max > 0 {
+        window.first.plus(-rng.random_range(1..=months_before_max))
     } else {
         window.first.plus(rng.random_range(0..window.months_i32()))
     };
     let opened_on = day_between(rng, month, 1, month.last_day().day());
-    opened_on.max(add_years(holder.identity.birth_date, ADULT_AGE_YEARS))
+    opened_on.max(holder.birthday(min_age))
 }
 
 /// A closer's closing month: after the first reported month, within the window.
-fn draw_close_month(window: &Window, first_reported: YearMonth, rng: &mut SimRng) -> Option<YearMonth> {
+pub(crate) fn draw_close_month(window: &Window, first_reported: YearMonth, rng: &mut SimRng) -> Option<YearMonth> {
     let earliest = first_reported.plus(1);
     let span = window.last.months_since(earliest);
     (span >= 0).then(|| earliest.plus(rng.random_range(0..=span)))
 }
 
-/// The reporting consent: granted a few days before opening, valid at least five years and
-/// until a year after the window.
-fn draw_consent(
+/// A reporting consent granted on `granted_on`, valid at least five years and until a year after
+/// the window; `reference` is the furnisher's own reference.
+pub(crate) fn consent(
     holder: &Holder<'_>,
     window: &Window,
-    product: Product,
-    opened_on: Date,
+    granted_on: Date,
+    reference: String,
     rng: &mut SimRng,
 ) -> ConsentRecord {
-    let (low, high) = CONSENT_DAYS_BEFORE_OPENING;
-    let granted_on = opened_on.saturating_sub(Duration::days(rng.random_range(low..=high)));
     let cover_until = add_years(window.last.last_day(), CONSENT_COVER_YEARS_AFTER_WINDOW);
     let years = CONSENT_YEARS_MIN.max(cover_until.year() - granted_on.year() + 1);
     let mut evidence_sha256 = [0u8; 32];
@@ -312,7 +343,7 @@ fn draw_consent(
         granted_on,
         expires_on: add_years(granted_on, years),
         evidence_sha256,
-        consent_ref: Some(format!("{}C{:010}", product.key_prefix(), holder.index)),
+        consent_ref: Some(reference),
     }
 }
 

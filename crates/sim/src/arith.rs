@@ -8,6 +8,8 @@ use crate::params::{DAILY_INTEREST_BP, MIN_PAYMENT_PERCENT};
 const BP_PER_UNIT: i128 = 10_000;
 /// Months in a year, for monthly loan interest.
 const MONTHS_PER_YEAR: i128 = 12;
+/// Basis points of an annual rate per whole, times months in a year: the divisor of monthly interest.
+const MONTHLY_DIVISOR: i64 = 120_000;
 
 /// Converts a computed amount back to `i64`, saturating (amounts here are far below the bound).
 fn to_fen(v: i128) -> i64 {
@@ -29,15 +31,23 @@ pub fn min_payment_fen(bill_fen: i64) -> i64 {
 /// simple interest, rounded down to the fen: `floor(balance × days × 5 / 10,000)`.
 /// 1,000.00 yuan for 30 days costs 15.00 yuan.
 pub fn daily_interest_fen(balance_fen: i64, days: u32) -> i64 {
-    let balance = i128::from(balance_fen.max(0));
-    to_fen(balance * i128::from(days) * i128::from(DAILY_INTEREST_BP) / BP_PER_UNIT)
+    let balance = balance_fen.max(0);
+    // The same quotient in 64 bits when the product fits (always, for simulated accounts).
+    match balance.checked_mul(i64::from(days) * DAILY_INTEREST_BP) {
+        Some(product) => product / 10_000,
+        None => to_fen(i128::from(balance) * i128::from(days) * i128::from(DAILY_INTEREST_BP) / BP_PER_UNIT),
+    }
 }
 
 /// One month's interest on a loan balance at an annual rate in basis points, rounded down:
 /// `floor(balance × rate_bp / 120,000)`.
 pub fn monthly_interest_fen(balance_fen: i64, annual_rate_bp: u32) -> i64 {
-    let balance = i128::from(balance_fen.max(0));
-    to_fen(balance * i128::from(annual_rate_bp) / (BP_PER_UNIT * MONTHS_PER_YEAR))
+    let balance = balance_fen.max(0);
+    // The same quotient in 64 bits when the product fits (always, for simulated loans): faster.
+    match balance.checked_mul(i64::from(annual_rate_bp)) {
+        Some(product) => product / MONTHLY_DIVISOR,
+        None => to_fen(i128::from(balance) * i128::from(annual_rate_bp) / (BP_PER_UNIT * MONTHS_PER_YEAR)),
+    }
 }
 
 /// One scheduled instalment of an amortizing loan.
@@ -72,13 +82,21 @@ fn balance_after_fen(principal_fen: i64, annual_rate_bp: u32, periods: u16, paym
 /// The level instalment (等额本息) of a loan: the smallest whole-fen payment that repays the
 /// principal within `periods` months when each month's interest is [`monthly_interest_fen`] of
 /// the remaining balance. Found by binary search over fen, so it is exact integer arithmetic and
-/// within a fen of the annuity formula `P·i / (1 − (1+i)^−n)`.
+/// within a fen of the annuity formula `P·i / (1 − (1+i)^−n)`. The formula, in floating point,
+/// only narrows the search: the bracket it gives is checked in integers, and the whole range is
+/// searched when the check fails, so the result never depends on floating point.
 pub fn level_instalment_fen(principal_fen: i64, annual_rate_bp: u32, periods: u16) -> i64 {
     if principal_fen <= 0 || periods == 0 {
         return 0;
     }
+    let repays = |payment: i64| balance_after_fen(principal_fen, annual_rate_bp, periods, payment) == 0;
     let mut low = principal_fen.div_euclid(i64::from(periods));
     let mut high = principal_fen + monthly_interest_fen(principal_fen, annual_rate_bp);
+    let estimate = annuity_estimate_fen(principal_fen, annual_rate_bp, periods);
+    let (near_low, near_high) = (estimate - ESTIMATE_MARGIN_FEN, estimate + ESTIMATE_MARGIN_FEN);
+    if low < near_low && near_high < high && !repays(near_low) && repays(near_high) {
+        (low, high) = (near_low + 1, near_high);
+    }
     while low < high {
         let mid = low + (high - low) / 2;
         if balance_after_fen(principal_fen, annual_rate_bp, periods, mid) == 0 {
@@ -88,6 +106,62 @@ pub fn level_instalment_fen(principal_fen: i64, annual_rate_bp: u32, periods: u1
         }
     }
     low
+}
+
+/// Half the width of the bracket the annuity estimate gives, fen: far above the formula's
+/// rounding error, so the bracket almost always holds the answer.
+const ESTIMATE_MARGIN_FEN: i64 = 500;
+
+/// The annuity formula `P·i / (1 − (1+i)^−n)` in floating point, rounded to the fen: a hint.
+fn annuity_estimate_fen(principal_fen: i64, annual_rate_bp: u32, periods: u16) -> i64 {
+    let rate = f64::from(annual_rate_bp) / MONTHLY_DIVISOR as f64;
+    let principal = principal_fen as f64;
+    let payment = if rate == 0.0 {
+        principal / f64::from(periods)
+    } else {
+        principal * rate / (1.0 - (1.0 + rate).powi(-i32::from(periods)))
+    };
+    payment.round() as i64
+}
+
+/// The fee of an instalment plan: `floor(principal × fee_bp / 10,000)`.
+/// 1,000.00 yuan over 3 months at 2.5% costs 25.00 yuan.
+pub fn plan_fee_fen(principal_fen: i64, fee_bp: i64) -> i64 {
+    to_fen(i128::from(principal_fen.max(0)) * i128::from(fee_bp.max(0)) / BP_PER_UNIT)
+}
+
+/// The schedule of an instalment plan (分期) of `periods` months: each instalment repays
+/// `floor(principal / periods)` and `floor(fee / periods)`, and the last one also the remainders,
+/// so the instalments sum to exactly the principal plus [`plan_fee_fen`]. The fee is carried in
+/// [`Instalment::interest_fen`].
+/// 1,000.00 yuan over 3 months at 2.5%: 341.66, 341.66 and 341.68 yuan.
+pub fn plan_schedule(principal_fen: i64, fee_bp: i64, periods: u16) -> Vec<Instalment> {
+    let n = i64::from(periods.max(1));
+    let principal = principal_fen.max(0);
+    let fee = plan_fee_fen(principal, fee_bp);
+    (1..=periods.max(1))
+        .map(|period| {
+            let last = i64::from(period) == n;
+            let principal_fen = principal / n + if last { principal % n } else { 0 };
+            let interest_fen = fee / n + if last { fee % n } else { 0 };
+            Instalment { period, principal_fen, interest_fen }
+        })
+        .collect()
+}
+
+/// `amount_fen` rounded down to a whole multiple of `step_fen` (a step of 0 or less leaves it).
+pub fn round_down_fen(amount_fen: i64, step_fen: i64) -> i64 {
+    if step_fen <= 0 { amount_fen } else { amount_fen.div_euclid(step_fen) * step_fen }
+}
+
+/// `amount_fen` rounded up to a whole multiple of `step_fen` (a step of 0 or less leaves it).
+pub fn round_up_fen(amount_fen: i64, step_fen: i64) -> i64 {
+    if step_fen <= 0 { amount_fen } else { -round_down_fen(-amount_fen, step_fen) }
+}
+
+/// `share` percent of `amount_fen`, rounded down: `floor(amount × share / 100)`.
+pub fn percent_of_fen(amount_fen: i64, share: i64) -> i64 {
+    to_fen((i128::from(amount_fen) * i128::from(share)).div_euclid(100))
 }
 
 /// The whole schedule of a level-instalment loan. Every instalment but the last is the level
@@ -115,6 +189,28 @@ mod tests {
         assert_eq!(min_payment_fen(123_456), 12_345);
         assert_eq!(min_payment_fen(9), 1);
         assert_eq!(min_payment_fen(0), 0);
+    }
+
+    /// The plain binary search over the whole range, without the estimate's bracket.
+    fn full_search(principal_fen: i64, rate_bp: u32, periods: u16) -> i64 {
+        let (mut low, mut high) = (principal_fen / i64::from(periods), principal_fen + principal_fen);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if balance_after_fen(principal_fen, rate_bp, periods, mid) == 0 { high = mid } else { low = mid + 1 }
+        }
+        low
+    }
+
+    #[test]
+    fn the_estimate_never_changes_the_level_instalment() {
+        for principal in [1, 99, 100_000, 1_234_567, 20_000_000, 500_000_000] {
+            for rate in [0, 1, 390, 1_800, 2_399, 10_000] {
+                for periods in [1, 3, 12, 36, 240, 360] {
+                    let got = level_instalment_fen(principal, rate, periods);
+                    assert_eq!(got, full_search(principal, rate, periods), "{principal} {rate} {periods}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! record built from an account's state at the settlement date.
 
 use crate::SimRng;
+use crate::params::ChargeOff;
 use ob_model::records::MonthRecord;
 use ob_model::{Classification, RepaymentStatus, YearMonth};
 use rand::RngExt;
@@ -61,6 +62,11 @@ impl Arrears {
         self.items.is_empty()
     }
 
+    /// The earliest unpaid due date, if anything is past due.
+    pub(crate) fn oldest_due_on(&self) -> Option<Date> {
+        self.items.front().map(|(due_on, _)| *due_on)
+    }
+
     /// Days from the earliest unpaid due date to `on` (0 when nothing is past due).
     pub(crate) fn days_past_due(&self, on: Date) -> u32 {
         self.items.front().map(|(due_on, _)| u32::try_from((on - *due_on).whole_days()).unwrap_or(0)).unwrap_or(0)
@@ -75,7 +81,7 @@ pub(crate) fn day_between(rng: &mut SimRng, month: YearMonth, first_day: u8, las
 
 /// The five-level classification implied by days past due: normal when current, special mention
 /// up to 90 days, substandard to 180, doubtful to 360, loss beyond (the regulators' floor).
-fn class5(days_past_due: u32) -> Classification {
+pub(crate) fn class5(days_past_due: u32) -> Classification {
     match days_past_due {
         0 => Classification::Normal,
         1..=90 => Classification::SpecialMention,
@@ -117,6 +123,9 @@ pub(crate) struct MonthFigures<'a> {
     pub(crate) last_payment_on: Option<Date>,
     /// Closing date when the account closed this month.
     pub(crate) closed_on: Option<Date>,
+    /// The credit limit in force (revolving) or the principal (loans), fen. Always set here;
+    /// whether the record carries it is decided when the account's months are finished.
+    pub(crate) credit_limit_fen: i64,
 }
 
 impl MonthFigures<'_> {
@@ -138,9 +147,33 @@ impl MonthFigures<'_> {
             class5: Some(class5(days_past_due)),
             last_payment_on: self.last_payment_on,
             closed_on: self.closed_on,
-            credit_limit_minor: None,
+            credit_limit_minor: Some(self.credit_limit_fen),
         }
     }
+}
+
+/// Turns a month's record into the account's last one after a charge-off: `G` at a zero balance
+/// (sold: the debt moves to the collector), `B` with the balance still owed (bad debt kept by the
+/// bank), or `Z` at a zero balance (repaid by the sale of the home). Closing only with `G`, the
+/// one status of the three that ends an account in the format (`closed_on` needs C or G).
+pub(crate) fn charge_off_record(mut m: MonthRecord, how: ChargeOff) -> MonthRecord {
+    m.status = how.status();
+    m.class5 = Some(Classification::Loss);
+    match how {
+        ChargeOff::Transfer | ChargeOff::Foreclosure => {
+            if how == ChargeOff::Foreclosure {
+                m.paid_minor += m.balance_minor;
+                m.last_payment_on = Some(m.settled_on);
+            }
+            m.balance_minor = 0;
+            m.used_minor = 0;
+            m.past_due_minor = 0;
+            m.days_past_due = 0;
+            m.closed_on = (how == ChargeOff::Transfer).then_some(m.settled_on);
+        }
+        ChargeOff::BadDebt => m.closed_on = None,
+    }
+    m
 }
 
 #[cfg(test)]

@@ -2,36 +2,80 @@
 //!
 //! Instalment k of the schedule falls due on the due day of the k-th month after the opening
 //! month. The reported balance is the principal of the instalments not yet due plus every unpaid
-//! instalment (principal and interest). No penalty interest is charged on loans. A loan whose
-//! last instalment is paid, or that the borrower pays off, closes that month.
+//! instalment (principal and interest). Loans charge no penalty interest; instalment plans of the
+//! line charge a late fee of 0.05% a day on what is past due ([`daily_interest_fen`]), added to
+//! the amount past due. A loan whose last instalment is paid, or that the borrower pays off,
+//! closes that month; paying off early saves the interest (or fee) of the instalments not yet due.
 
 use crate::SimRng;
-use crate::arith::Instalment;
+use crate::arith::{Instalment, daily_interest_fen};
 use crate::ledger::{Arrears, Conduct, MonthFigures, day_between};
+use crate::params::NON_ACCRUAL_DAYS;
 use ob_model::YearMonth;
 use ob_model::records::MonthRecord;
+use std::rc::Rc;
 use time::Date;
 
 /// The state of a loan between two settlement dates.
 pub(crate) struct Loan {
     account_key: String,
-    schedule: Vec<Instalment>,
+    schedule: Rc<[Instalment]>,
     opened: YearMonth,
     due_day: u8,
     /// Index of the next instalment to fall due.
     next: usize,
     arrears: Arrears,
     last_payment_on: Option<Date>,
+    principal_fen: i64,
+    late_fee: bool,
 }
 
 impl Loan {
     /// A loan opened in month `opened` with its whole schedule ahead.
-    pub(crate) fn new(account_key: String, schedule: Vec<Instalment>, opened: YearMonth, due_day: u8) -> Loan {
-        Loan { account_key, schedule, opened, due_day, next: 0, arrears: Arrears::default(), last_payment_on: None }
+    pub(crate) fn new(account_key: String, schedule: Rc<[Instalment]>, opened: YearMonth, due_day: u8) -> Loan {
+        let principal_fen = schedule.iter().map(|i| i.principal_fen).sum();
+        Loan {
+            account_key,
+            schedule,
+            opened,
+            due_day,
+            next: 0,
+            arrears: Arrears::default(),
+            last_payment_on: None,
+            principal_fen,
+            late_fee: false,
+        }
+    }
+
+    /// The same loan charging late fees on what is past due (an instalment plan).
+    pub(crate) fn with_late_fee(mut self) -> Loan {
+        self.late_fee = true;
+        self
+    }
+
+    /// What is past due.
+    pub(crate) fn arrears(&self) -> &Arrears {
+        &self.arrears
+    }
+
+    /// Principal of the instalments not yet due.
+    pub(crate) fn future_principal_fen(&self) -> i64 {
+        self.schedule.get(self.next..).map_or(0, |rest| rest.iter().map(|i| i.principal_fen).sum())
+    }
+
+    /// The late fee accrued over `month` on what was past due at its start.
+    fn late_fee_fen(&self, month: YearMonth) -> i64 {
+        let start = month.first_day();
+        if !self.late_fee || self.arrears.is_empty() || self.arrears.days_past_due(start) > NON_ACCRUAL_DAYS {
+            return 0;
+        }
+        daily_interest_fen(self.arrears.total_fen(), u32::from(month.last_day().day()))
     }
 
     /// Simulates one month and returns its record (status C with `closed_on` when it closed).
     pub(crate) fn step(&mut self, month: YearMonth, conduct: Conduct, rng: &mut SimRng) -> MonthRecord {
+        let fee_fen = self.late_fee_fen(month);
+        self.arrears.push(month.first_day(), fee_fen);
         let current_fen = self.instalment_due_in(month).map_or(0, |i| i.amount_fen());
         let due_fen = self.arrears.total_fen() + current_fen;
         let amount_fen = match conduct {
@@ -58,6 +102,7 @@ impl Loan {
             arrears: &self.arrears,
             last_payment_on: self.last_payment_on,
             closed_on,
+            credit_limit_fen: self.principal_fen,
         }
         .record()
     }
@@ -71,11 +116,6 @@ impl Loan {
         let instalment = self.schedule.get(self.next).copied()?;
         self.next += 1;
         Some(instalment)
-    }
-
-    /// Principal of the instalments not yet due.
-    fn future_principal_fen(&self) -> i64 {
-        self.schedule.get(self.next..).map_or(0, |rest| rest.iter().map(|i| i.principal_fen).sum())
     }
 }
 
@@ -94,7 +134,7 @@ mod tests {
     fn a_missed_instalment_ages_then_the_cure_closes_the_loan() {
         let mut rng = SimRng::seed_from_u64(3);
         // 3,000 yuan at 12% over 3 months: instalments 1,020.06; principal 990.06, 999.97, 1,009.97.
-        let schedule = amortization_schedule(300_000, 1_200, 3);
+        let schedule = amortization_schedule(300_000, 1_200, 3).into();
         let mut loan = Loan::new("XF1".into(), schedule, month("2024-01"), 9);
         let m = loan.step(month("2024-01"), Conduct::PayFull, &mut rng);
         assert_eq!((m.due_minor, m.balance_minor, m.status), (0, 300_000, RepaymentStatus::Normal));
@@ -113,7 +153,7 @@ mod tests {
     #[test]
     fn paying_off_early_closes_with_only_the_principal_left() {
         let mut rng = SimRng::seed_from_u64(4);
-        let mut loan = Loan::new("XF2".into(), amortization_schedule(300_000, 1_200, 3), month("2024-01"), 9);
+        let mut loan = Loan::new("XF2".into(), amortization_schedule(300_000, 1_200, 3).into(), month("2024-01"), 9);
         loan.step(month("2024-01"), Conduct::PayFull, &mut rng);
         let m = loan.step(month("2024-02"), Conduct::Close, &mut rng);
         // This month's instalment plus the principal of the two not yet due; no future interest.

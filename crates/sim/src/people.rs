@@ -1,11 +1,13 @@
-//! Simulated people: names, PRC resident IDs, behaviours.
+//! Simulated people: names, PRC resident IDs with real region codes, incomes, behaviours.
 //!
 //! Identities are unique by construction: person i's (region, birth date, sequence number) is the
 //! i-th element of a seed-keyed permutation of every possible combination, so no two people share
 //! an ID number whatever the seed. Everything else comes from the person's own RNG.
 
-use crate::account::{Conducts, Holder, SimAccount, Struggle, simulate_accounts};
-use crate::params::{BIRTH_YEARS, STRUGGLE_CURE_PERCENT, STRUGGLE_MISSED_MONTHS, STRUGGLE_ONSET_WITHIN_PERCENT};
+use crate::account::{Answer, Holder, SimAccount, pick_weighted};
+use crate::life::Timeline;
+use crate::params::{BIRTH_YEARS, INCOME_BANDS, income_band};
+use crate::person::{Accounts, simulate_accounts};
 use crate::{Behaviour, BehaviourMix, SimRng, Window};
 use ob_model::identity::prc_check_char;
 use ob_model::records::Identity;
@@ -65,15 +67,30 @@ pub(crate) struct SimPerson {
     pub(crate) index: u32,
     /// Identity as every furnisher reports it.
     pub(crate) identity: Identity,
-    /// Behaviour type.
-    pub(crate) behaviour: Behaviour,
-    /// Accounts, in furnisher order.
+    /// Region code: the ID's first six digits.
+    pub(crate) region: &'static str,
+    /// Monthly income, fen.
+    pub(crate) income_fen: i64,
+    /// Behaviour and life events.
+    pub(crate) timeline: Timeline,
+    /// Authorizations asked for.
+    pub(crate) answers: Vec<Answer>,
+    /// Accounts reported, in the order they were made.
     pub(crate) accounts: Vec<SimAccount>,
 }
 
 /// The RNG of person `index` under `seed`: independent of every other person's.
 pub(crate) fn person_rng(seed: u64, index: u32) -> SimRng {
-    let mut key = *b"OpenBureau sim v1 person key....";
+    keyed_rng(*b"OpenBureau sim v1 person key....", seed, index)
+}
+
+/// The RNG of person `index`'s deliberate mistakes: separate, so that the mistake rates change
+/// nothing else about the person.
+pub(crate) fn mistake_rng(seed: u64, index: u32) -> SimRng {
+    keyed_rng(*b"OpenBureau sim v1 mistakes key..", seed, index)
+}
+
+fn keyed_rng(mut key: [u8; 32], seed: u64, index: u32) -> SimRng {
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..12].copy_from_slice(&index.to_le_bytes());
     SimRng::from_seed(key)
@@ -130,8 +147,8 @@ impl IdentitySpace {
         (region, self.first_birth.saturating_add(Duration::days(days)), sequence)
     }
 
-    /// Person `index`'s identity: name, birth date, resident ID.
-    pub(crate) fn identity(&self, index: u32, rng: &mut SimRng) -> io::Result<Identity> {
+    /// Person `index`'s identity (name, birth date, resident ID) and region code.
+    pub(crate) fn identity(&self, index: u32, rng: &mut SimRng) -> io::Result<(Identity, &'static str)> {
         let (region, birth_date, sequence) = self.slot(index);
         let first17 = format!(
             "{region}{:04}{:02}{:02}{sequence:03}",
@@ -143,7 +160,7 @@ impl IdentitySpace {
         let document = DocumentNumber::parse(DocumentType::PrcResidentId, &format!("{first17}{check}"))
             .map_err(|e| invalid(&e.to_string()))?;
         let male = sequence % 2 == 1;
-        Ok(Identity { name: draw_name(male, rng), birth_date, document })
+        Ok((Identity { name: draw_name(male, rng), birth_date, document }, region))
     }
 }
 
@@ -174,29 +191,29 @@ fn draw_behaviour(mix: &BehaviourMix, rng: &mut SimRng) -> Behaviour {
     Behaviour::Transactor
 }
 
-/// When a struggling person's trouble starts, and whether and when it ends.
-fn draw_struggle(window: &Window, rng: &mut SimRng) -> Struggle {
-    let onset_span = (window.months * STRUGGLE_ONSET_WITHIN_PERCENT / 100).max(1);
-    let onset = window.first.plus(rng.random_range(0..i32::try_from(onset_span).unwrap_or(1)));
-    let cures = rng.random_range(0..100) < STRUGGLE_CURE_PERCENT;
-    let (low, high) = STRUGGLE_MISSED_MONTHS;
-    let cure = cures.then(|| onset.plus(rng.random_range(low..=high)));
-    Struggle { onset, cure }
+/// Draws a monthly income: a band by weight, then uniformly within it.
+fn draw_income(rng: &mut SimRng) -> i64 {
+    let weights: Vec<(usize, u32)> = INCOME_BANDS.iter().enumerate().map(|(i, b)| (i, b.weight)).collect();
+    let band = &INCOME_BANDS[pick_weighted(&weights, rng)];
+    rng.random_range(band.low_fen..band.high_fen)
 }
 
-/// Generates person `index` and simulates all their accounts.
+/// Generates person `index` and simulates all their accounts; returns them with their mistakes
+/// RNG, for the deliberate mistakes in their lines.
 pub(crate) fn generate(
-    seed: u64,
-    mix: &BehaviourMix,
+    config: &crate::SimConfig,
     window: &Window,
     space: &IdentitySpace,
     index: u32,
-) -> io::Result<SimPerson> {
-    let mut rng = person_rng(seed, index);
-    let identity = space.identity(index, &mut rng)?;
-    let behaviour = draw_behaviour(mix, &mut rng);
-    let struggle = (behaviour == Behaviour::Struggling).then(|| draw_struggle(window, &mut rng));
-    let holder = Holder { index, identity: &identity, conducts: Conducts { behaviour, struggle } };
-    let accounts = simulate_accounts(&holder, window, &mut rng);
-    Ok(SimPerson { index, identity, behaviour, accounts })
+) -> io::Result<(SimPerson, SimRng)> {
+    let mut rng = person_rng(config.seed, index);
+    let mut mistakes = mistake_rng(config.seed, index);
+    let (identity, region) = space.identity(index, &mut rng)?;
+    let income_fen = draw_income(&mut rng);
+    let behaviour = draw_behaviour(&config.mix, &mut rng);
+    let timeline = Timeline::draw(behaviour, income_band(income_fen), window, &mut rng);
+    let holder = Holder { index, identity: &identity, income_fen, timeline: &timeline };
+    let phantoms = config.mistakes.phantoms_per_million;
+    let Accounts { accounts, answers } = simulate_accounts(&holder, window, phantoms, &mut rng, &mut mistakes);
+    Ok((SimPerson { index, identity, region, income_fen, timeline, answers, accounts }, mistakes))
 }

@@ -5,6 +5,8 @@
 //! everything already past due. A bill paid in full costs no interest; whatever is left of it
 //! after this month's payment is charged [`daily_interest_fen`] for every day of the month (late
 //! amounts cost the same 0.05% a day). An account with anything past due is frozen: no purchases.
+//! Purchases never take what is owed on the account, plus what its instalment plans still occupy,
+//! above the limit in force; the limit itself is changed from outside ([`Revolving::set_limit`]).
 
 use crate::SimRng;
 use crate::arith::{daily_interest_fen, min_payment_fen};
@@ -50,8 +52,35 @@ impl Revolving {
         }
     }
 
+    /// The limit in force, fen.
+    pub(crate) fn limit_fen(&self) -> i64 {
+        self.limit_fen
+    }
+
+    /// Changes the limit from this month on.
+    pub(crate) fn set_limit(&mut self, limit_fen: i64) {
+        self.limit_fen = limit_fen;
+    }
+
+    /// What is owed on the account, fen.
+    pub(crate) fn balance_fen(&self) -> i64 {
+        self.balance_fen
+    }
+
+    /// What is past due.
+    pub(crate) fn arrears(&self) -> &Arrears {
+        &self.arrears
+    }
+
     /// Simulates one month and returns its record (status C with `closed_on` when it closed).
-    pub(crate) fn step(&mut self, month: YearMonth, conduct: Conduct, rng: &mut SimRng) -> MonthRecord {
+    /// `occupied_fen` is the part of the limit taken by instalment plans.
+    pub(crate) fn step(
+        &mut self,
+        month: YearMonth,
+        conduct: Conduct,
+        occupied_fen: i64,
+        rng: &mut SimRng,
+    ) -> MonthRecord {
         let bill_fen = self.balance_fen;
         let past_due_fen = self.arrears.total_fen();
         let current_min_fen = min_payment_fen(bill_fen - past_due_fen);
@@ -63,7 +92,8 @@ impl Revolving {
         let interest_fen = self.interest_fen(month, carried_fen);
         let closing = conduct == Conduct::Close;
         let frozen = closing || !self.arrears.is_empty();
-        let purchases_fen = if frozen { 0 } else { self.purchases_fen(carried_fen + interest_fen, rng) };
+        let owed_fen = carried_fen + interest_fen + occupied_fen;
+        let purchases_fen = if frozen { 0 } else { self.purchases_fen(owed_fen, rng) };
         self.balance_fen = carried_fen + interest_fen + purchases_fen;
         self.last_payment_on = payment.paid_on.or(self.last_payment_on);
         let closed_on = closing.then(|| payment.paid_on.unwrap_or_else(|| day_between(rng, month, 1, 28)));
@@ -76,6 +106,7 @@ impl Revolving {
             arrears: &self.arrears,
             last_payment_on: self.last_payment_on,
             closed_on,
+            credit_limit_fen: self.limit_fen,
         }
         .record()
     }
@@ -144,15 +175,15 @@ mod tests {
         let mut rng = SimRng::seed_from_u64(1);
         let mut line = line_with_bill();
         // March: minimum 123.45 missed; 31 days of interest on 1,234.56 = 19.13; frozen.
-        let m = line.step(month("2024-03"), Conduct::Miss, &mut rng);
+        let m = line.step(month("2024-03"), Conduct::Miss, 0, &mut rng);
         assert_eq!((m.due_minor, m.paid_minor, m.past_due_minor), (12_345, 0, 12_345));
         assert_eq!((m.balance_minor, m.days_past_due, m.status), (125_369, 22, RepaymentStatus::Overdue1));
         // April: new minimum 10% of (1,253.69 − 123.45) = 113.02; interest 30 days on 1,253.69 = 18.80.
-        let m = line.step(month("2024-04"), Conduct::Miss, &mut rng);
+        let m = line.step(month("2024-04"), Conduct::Miss, 0, &mut rng);
         assert_eq!((m.due_minor, m.past_due_minor), (12_345 + 11_302, 23_647));
         assert_eq!((m.balance_minor, m.days_past_due, m.status), (127_249, 52, RepaymentStatus::Overdue2));
         // May: pays everything past due plus the new minimum 10% of (1,272.49 − 236.47) = 103.60.
-        let m = line.step(month("2024-05"), Conduct::Cure, &mut rng);
+        let m = line.step(month("2024-05"), Conduct::Cure, 0, &mut rng);
         assert_eq!((m.due_minor, m.paid_minor, m.past_due_minor, m.days_past_due), (34_007, 34_007, 0, 0));
         assert_eq!(m.status, RepaymentStatus::Normal);
         // Carried 1,272.49 − 340.07 = 932.42, plus 31 days of interest 14.45, plus purchases.
@@ -164,12 +195,12 @@ mod tests {
     fn full_payment_costs_no_interest_and_closing_zeroes_the_balance() {
         let mut rng = SimRng::seed_from_u64(2);
         let mut line = line_with_bill();
-        let m = line.step(month("2024-03"), Conduct::PayFull, &mut rng);
+        let m = line.step(month("2024-03"), Conduct::PayFull, 0, &mut rng);
         assert_eq!((m.due_minor, m.paid_minor), (12_345, 123_456));
         assert!(m.balance_minor == 0 || m.balance_minor == 100_000, "only this month's purchases remain");
         assert!(m.last_payment_on.is_some_and(|d| d.day() <= 9));
         let bill = m.balance_minor;
-        let m = line.step(month("2024-04"), Conduct::Close, &mut rng);
+        let m = line.step(month("2024-04"), Conduct::Close, 0, &mut rng);
         assert_eq!((m.paid_minor, m.balance_minor, m.status), (bill, 0, RepaymentStatus::Settled));
         assert!(m.closed_on.is_some() && m.check().is_empty());
     }
