@@ -229,10 +229,8 @@ fn overdue(
     use RepaymentStatus as S;
     let f = |name: &str| format!("{prefix}{name}");
     match status {
-        s if s.overdue_periods().is_some() => {
-            if periods == 0 || total == 0 {
-                err(errors, E::Inconsistent, &f("OverdPrd"), "an overdue status needs overdue periods and a total");
-            }
+        s if s.overdue_periods().is_some() && (periods == 0 || total == 0) => {
+            err(errors, E::Inconsistent, &f("OverdPrd"), "an overdue status needs overdue periods and a total")
         }
         S::Normal | S::NothingDue | S::Settled => {
             if periods != 0 || total != 0 {

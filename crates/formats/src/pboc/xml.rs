@@ -168,7 +168,7 @@ pub(crate) fn leaf(out: &mut String, name: &str, text: &str) {
     out.push('<');
     out.push_str(name);
     out.push('>');
-    out.push_str(&quick_xml::escape::escape(text));
+    out.push_str(&quick_xml::escape::partial_escape(text));
     out.push_str("</");
     out.push_str(name);
     out.push('>');
