@@ -38,10 +38,7 @@ pub struct FeedbackRecord {
 impl FeedbackError {
     /// The feedback form of an OpenBureau error.
     pub fn of(e: &FieldError) -> FeedbackError {
-        let message = match e.message.char_indices().nth(MESSAGE_CHARS_MAX) {
-            Some((i, _)) => e.message[..i].to_owned(),
-            None => e.message.clone(),
-        };
+        let message = e.message.chars().take(MESSAGE_CHARS_MAX).collect();
         FeedbackError { code: feedback_code(e.code), field: e.field.clone(), message }
     }
 }

@@ -105,18 +105,20 @@ impl FileName {
     pub fn parse(name: &str) -> Result<FileName, FieldError> {
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
         let stem = base.split_once('.').map_or(base, |(s, _)| s);
-        let b = stem.as_bytes();
-        if b.len() != FILE_NAME_CHARS {
+        if stem.len() != FILE_NAME_CHARS {
             return Err(name_error("a file name has 30 characters before any extension"));
         }
-        let institution = stem.get(..14).filter(|s| is_org_code(s)).ok_or_else(|| name_error("institution code"))?;
-        let date = date8(&b[14..22]).ok_or_else(|| name_error("date (yyyyMMdd, 1901–2099)"))?;
-        let record_type = stem.get(22..25).and_then(RecordType::parse).ok_or_else(|| name_error("record type"))?;
-        if b[25] != b'0' {
+        let part = |r: std::ops::Range<usize>| stem.get(r).unwrap_or_default();
+        let institution = Some(part(0..14)).filter(|s| is_org_code(s)).ok_or_else(|| name_error("institution code"))?;
+        let date = date8(part(14..22).as_bytes()).ok_or_else(|| name_error("date (yyyyMMdd, 1901–2099)"))?;
+        let record_type = RecordType::parse(part(22..25)).ok_or_else(|| name_error("record type"))?;
+        if part(25..26) != "0" {
             return Err(name_error("the character after the record type is 0"));
         }
-        let serial = digits(&b[26..29]).and_then(|s| u16::try_from(s).ok()).ok_or_else(|| name_error("serial"))?;
-        let flag = FeedbackFlag::parse(b[29]).ok_or_else(|| name_error("feedback flag (0, 1, 2 or 3)"))?;
+        let serial = digits(part(26..29).as_bytes()).and_then(|s| u16::try_from(s).ok());
+        let serial = serial.filter(|_| part(26..29).len() == 3).ok_or_else(|| name_error("serial"))?;
+        let flag = part(29..30).bytes().next().and_then(FeedbackFlag::parse);
+        let flag = flag.ok_or_else(|| name_error("feedback flag (0, 1, 2 or 3)"))?;
         Ok(FileName { institution: institution.to_owned(), date, record_type, serial, flag })
     }
 
@@ -158,22 +160,23 @@ pub struct Header {
 impl Header {
     /// Parses the header line (without its line break).
     pub fn parse(line: &[u8]) -> Result<Header, FieldError> {
-        if line.len() != HEADER_CHARS {
+        let text = std::str::from_utf8(line).map_err(|_| header_error("the header line is ASCII"))?;
+        if text.len() != HEADER_CHARS {
             return Err(header_error("the header line has exactly 50 characters"));
         }
-        if &line[..4] != HEADER_TAG.as_bytes() {
+        let part = |r: std::ops::Range<usize>| text.get(r).unwrap_or_default();
+        if part(0..4) != HEADER_TAG {
             return Err(header_error("the header line starts with A050"));
         }
-        let text = std::str::from_utf8(line).map_err(|_| header_error("the header line is ASCII"))?;
-        let record_type = text.get(4..7).and_then(RecordType::parse).ok_or_else(|| header_error("record type"))?;
-        if text.get(7..12) != Some(VERSION) {
+        let record_type = RecordType::parse(part(4..7)).ok_or_else(|| header_error("record type"))?;
+        if part(7..12) != VERSION {
             return Err(header_error("version 2.0.0"));
         }
-        let institution = text.get(12..26).filter(|s| is_org_code(s)).ok_or_else(|| header_error("institution"))?;
-        let created = stamp(&line[26..40]).ok_or_else(|| header_error("creation time yyyyMMddHHmmss"))?;
-        let count = line[40..50]
-            .iter()
-            .try_fold(0u64, |n, d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
+        let institution = Some(part(12..26)).filter(|s| is_org_code(s)).ok_or_else(|| header_error("institution"))?;
+        let created = stamp(part(26..40).as_bytes()).ok_or_else(|| header_error("creation time yyyyMMddHHmmss"))?;
+        let count = Some(part(40..50))
+            .filter(|c| c.len() == 10)
+            .and_then(|c| c.bytes().try_fold(0u64, |n, d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))))
             .ok_or_else(|| header_error("record count, 10 digits"))?;
         Ok(Header { record_type, institution: institution.to_owned(), created, count })
     }

@@ -48,7 +48,8 @@ pub struct Reader<R> {
     seq: u64,
     bytes_read: u64,
     header: Header,
-    count_checked: bool,
+    /// Set once the count was checked or reading stopped: `next_entry` gives `None` from then on.
+    finished: bool,
 }
 
 fn file_error(line: u64, code: ErrorCode, message: String) -> ReadError {
@@ -65,7 +66,7 @@ impl<R: BufRead> Reader<R> {
             LineRead::TooLong => return Err(file_error(1, ErrorCode::Header, "the first line is not a header".into())),
             LineRead::Line => Header::parse(&buf).map_err(|error| ReadError::File { line: 1, error })?,
         };
-        Ok(Reader { input, buf, line: 1, seq: 0, bytes_read, header, count_checked: false })
+        Ok(Reader { input, buf, line: 1, seq: 0, bytes_read, header, finished: false })
     }
 
     /// The file's header.
@@ -84,8 +85,12 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// The next record, `None` after the last. Blank lines are skipped. At the end of the file, a
-    /// record count other than the header's is reported once as [`ReadError::File`] (`OBF003`).
+    /// record count other than the header's is reported once as [`ReadError::File`] (`OBF003`);
+    /// more records than a file may hold ends reading with `OBF005`.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, ReadError>> {
+        if self.finished {
+            return None;
+        }
         loop {
             let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read) {
                 Ok(r) => r,
@@ -104,6 +109,7 @@ impl<R: BufRead> Reader<R> {
             };
             self.seq += 1;
             if self.seq > limits::RECORDS_PER_BATCH_MAX {
+                self.finished = true;
                 let m = format!("more than {} records in one file", limits::RECORDS_PER_BATCH_MAX);
                 return Some(Err(file_error(self.line, ErrorCode::TooManyRecords, m)));
             }
@@ -112,10 +118,9 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn end(&mut self) -> Option<Result<Entry<'_>, ReadError>> {
-        if self.count_checked || self.seq == self.header.count {
+        if std::mem::replace(&mut self.finished, true) || self.seq == self.header.count {
             return None;
         }
-        self.count_checked = true;
         let m = format!("the header announces {} records, the file holds {}", self.header.count, self.seq);
         Some(Err(file_error(self.line, ErrorCode::Count, m)))
     }

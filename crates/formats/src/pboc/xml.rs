@@ -160,7 +160,7 @@ fn is_xml_char(c: char) -> bool {
 
 /// Keeps error texts short (they end up in 100-character feedback messages).
 fn short(s: &str) -> &str {
-    s.char_indices().nth(60).map_or(s, |(i, _)| &s[..i])
+    s.char_indices().nth(60).and_then(|(i, _)| s.get(..i)).unwrap_or(s)
 }
 
 /// Appends `<name>text</name>` with the text escaped.
