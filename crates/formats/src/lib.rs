@@ -5,9 +5,11 @@
 //! byte offset), field and stable [`ob_model::Code`]; and a writer. No storage, no clock.
 //!
 //! - [`jsonl`]: OpenBureau's canonical JSON-lines format (docs/formats/jsonl.md).
+//! - [`pboc`]: PBOC-style reporting messages (docs/formats/pboc.md).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod jsonl;
 pub mod metro2;
+pub mod pboc;
 mod text;
