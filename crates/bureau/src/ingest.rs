@@ -92,6 +92,10 @@ pub struct FeedbackError<'a> {
     pub message: &'a str,
 }
 
+/// Called with every rejected entry (line, bytes as sent, errors), besides the JSON-lines
+/// feedback: a format's own feedback file (e.g. the PBOC-style one) is written from it.
+pub type RejectHook<'a> = &'a mut dyn FnMut(u64, &[u8], &[FieldError]);
+
 /// Writes one feedback line.
 pub fn write_feedback(out: &mut dyn Write, line: u64, raw: &[u8], errors: &[FieldError]) -> std::io::Result<()> {
     let first = errors.first();
@@ -205,14 +209,31 @@ impl<S: Store> Bureau<S> {
         feedback: &mut dyn Write,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
+        self.ingest_path_with(path, options, feedback, &mut |_, _, _| {}, progress)
+    }
+
+    /// [`Bureau::ingest_path`], also handing every rejected entry to `on_reject`.
+    pub fn ingest_path_with(
+        &mut self,
+        path: &Path,
+        options: &IngestOptions,
+        feedback: &mut dyn Write,
+        on_reject: RejectHook<'_>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<IngestSummary> {
         let digest = file_digest(path)?;
+        if crate::pboc::looks_like_pboc(&file_head(path)?) {
+            let mut source = crate::pboc::PbocSource::open(path)?;
+            return self.ingest_source(&mut source, digest, options, feedback, on_reject, progress);
+        }
         if looks_like_jsonl(path)? {
             let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-            return self.ingest_jsonl(file, digest, options, feedback, progress);
+            let mut source = JsonlSource(jsonl::Reader::new(file)?);
+            return self.ingest_source(&mut source, digest, options, feedback, on_reject, progress);
         }
         let today = self.clock.today();
         let mut source = crate::metro2::Metro2Source::open(path, today)?;
-        self.ingest_source(&mut source, digest, options, feedback, progress)
+        self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
     }
 
     /// Ingests a canonical JSON-lines stream whose bytes hash to `file_sha256`.
@@ -225,7 +246,7 @@ impl<S: Store> Bureau<S> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
         let mut source = JsonlSource(jsonl::Reader::new(input)?);
-        self.ingest_source(&mut source, file_sha256, options, feedback, progress)
+        self.ingest_source(&mut source, file_sha256, options, feedback, &mut |_, _, _| {}, progress)
     }
 }
 
@@ -260,6 +281,7 @@ impl<S: Store> Bureau<S> {
         file_sha256: [u8; 32],
         options: &IngestOptions,
         feedback: &mut dyn Write,
+        on_reject: RejectHook<'_>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
         let now = self.clock.now();
@@ -308,6 +330,9 @@ impl<S: Store> Bureau<S> {
                 Ok(records) => state.apply_all(records)?,
                 Err(errors) => Outcome::Rejected(errors.clone()),
             };
+            if let Outcome::Rejected(errors) = &outcome {
+                on_reject(entry.line, entry.raw, errors);
+            }
             summary.count(outcome, entry.line, entry.raw, feedback)?;
             if summary.records.is_multiple_of(limits::PROGRESS_EVERY_RECORDS) {
                 progress(Progress { records: summary.records, bytes: source.bytes_read() });
@@ -342,13 +367,19 @@ impl IngestSummary {
     }
 }
 
+/// The first bytes of a file, to recognise its format.
+fn file_head(path: &Path) -> Result<Vec<u8>> {
+    let mut head = vec![0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    head.truncate(n);
+    Ok(head)
+}
+
 /// Whether a file is canonical JSON lines: its first byte that is not white space (or a UTF-8
 /// byte-order mark) is `{`. Metro 2 files start with a record descriptor word.
 fn looks_like_jsonl(path: &Path) -> Result<bool> {
-    let mut head = [0u8; 64];
-    let mut f = std::fs::File::open(path)?;
-    let n = f.read(&mut head)?;
-    let text = head[..n].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[..n]);
+    let head = file_head(path)?;
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     Ok(text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{'))
 }
 

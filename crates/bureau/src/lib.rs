@@ -12,6 +12,7 @@ pub mod clock;
 pub mod crypto;
 pub mod ingest;
 mod metro2;
+mod pboc;
 pub mod render;
 pub mod report;
 pub mod retention;

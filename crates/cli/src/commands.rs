@@ -175,15 +175,29 @@ pub fn ingest_one<S: Store>(
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
     let mut feedback = LazyFile::new(feedback_path.clone());
     let start = bar.position();
+    let mut pboc_rejections = Vec::new();
     let summary = bureau
-        .ingest_path(path, &options, &mut feedback, &mut |p| bar.set_position(start + p.bytes))
+        .ingest_path_with(path, &options, &mut feedback, &mut crate::pboc::collect(&mut pboc_rejections), &mut |p| {
+            bar.set_position(start + p.bytes)
+        })
         .map_err(|e| match classify(e) {
             Failure::Usage(e) => Failure::Usage(e.context(path.display().to_string())),
             Failure::Internal(e) => Failure::Internal(e.context(path.display().to_string())),
             Failure::Findings => Failure::Findings,
         })?;
     feedback.flush()?;
+    if !pboc_rejections.is_empty() && is_pboc(path) {
+        let dir = feedback_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        crate::pboc::write_feedback(path, &dir, &pboc_rejections)?;
+    }
     Ok((summary, feedback.created().then_some(feedback_path)))
+}
+
+/// Whether a file starts with the PBOC-style header line.
+fn is_pboc(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"A050"
 }
 
 /// One line about a batch.

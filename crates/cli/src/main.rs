@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod metro2;
 mod open;
+mod pboc;
 mod rights;
 mod score;
 
@@ -63,6 +64,9 @@ enum Command {
     /// CDIA Metro 2 files: validate, convert, print.
     #[command(subcommand)]
     Metro2(metro2::Metro2Command),
+    /// PBOC-style reporting messages: validate, convert.
+    #[command(subcommand)]
+    Pboc(pboc::PbocCommand),
     /// Scorecards on any CSV file: train, apply.
     #[command(subcommand)]
     Score(score::ScoreCommand),
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Retention(c) => rights::retention(&ctx, &c),
         Command::Score(c) => score::run(&ctx, &c),
         Command::Metro2(c) => metro2::run(&c),
+        Command::Pboc(c) => pboc::run(&c),
     };
     exit(result)
 }

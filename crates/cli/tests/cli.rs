@@ -228,3 +228,68 @@ fn metro2_validate_convert_and_ingest() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("(OBTEST0001)"), "{}", text(&out));
 }
+
+#[test]
+fn pboc_validate_convert_and_ingest_with_pboc_style_feedback() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/pboc");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let valid = golden.join("valid_210.txt");
+    assert_eq!(run(&data, &["pboc", "validate", valid.to_str().unwrap()]).status.code(), Some(0));
+    let fb = dir.path().join("fb");
+    let invalid = run(
+        &data,
+        &[
+            "pboc",
+            "validate",
+            golden.join("invalid_dates.txt").to_str().unwrap(),
+            "--feedback-dir",
+            fb.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(invalid.status.code(), Some(1), "{}", text(&invalid));
+    assert_eq!(std::fs::read_dir(&fb).unwrap().count(), 1, "a PBOC-style feedback file");
+    let count = run(&data, &["pboc", "validate", golden.join("invalid_count.txt").to_str().unwrap()]);
+    assert_eq!(count.status.code(), Some(2), "a wrong record count refuses the file");
+    let jsonl = dir.path().join("v.jsonl");
+    assert_eq!(
+        run(&data, &["pboc", "convert", valid.to_str().unwrap(), "--to", "jsonl", "--output", jsonl.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let back = dir.path().join("back.txt");
+    let out = run(
+        &data,
+        &[
+            "pboc",
+            "convert",
+            jsonl.to_str().unwrap(),
+            "--to",
+            "pboc",
+            "--output",
+            back.to_str().unwrap(),
+            "--institution",
+            "B1234567890ABC",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        run(&data, &["pboc", "validate", back.to_str().unwrap()]).status.code(),
+        Some(0),
+        "converted back, still valid"
+    );
+    // Under the PRC default, records without a consent on file are rejected, in both feedbacks.
+    let out = run(&data, &["ingest", valid.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("NO_CONSENT"), "{}", text(&out));
+    let feedback: Vec<String> = std::fs::read_dir(data.join("feedback"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        feedback.iter().any(|n| n.ends_with(".feedback.jsonl"))
+            && feedback.iter().any(|n| n.ends_with(".feedback.txt")),
+        "{feedback:?}"
+    );
+}
