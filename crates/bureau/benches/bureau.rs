@@ -137,6 +137,65 @@ fn bench_ingest(c: &mut Criterion) {
     g.finish();
 }
 
+/// The same people as a PBOC-style file: each month travels in a 210 record with its account.
+/// Consents have no place in the format, so this benchmark runs under a policy that does not
+/// require them (the US one); notices are not needed there either.
+fn pboc_file(canonical: &[u8], dir: &std::path::Path) -> (std::path::PathBuf, u64) {
+    let mut reader = ob_formats::jsonl::Reader::new(canonical).expect("canonical");
+    let (mut records, mut accounts) = (Vec::new(), std::collections::HashMap::new());
+    while let Some(e) = reader.next_entry() {
+        match e.expect("in memory").outcome.expect("valid") {
+            Record::Account(a) => {
+                accounts.insert(a.account_key.clone(), a);
+            }
+            Record::Month(m) => {
+                records.push(Record::Account(accounts[&m.account_key].clone()));
+                records.push(Record::Month(m));
+            }
+            _ => {}
+        }
+    }
+    let institution = "BENCH000000000";
+    let converted = ob_formats::pboc::to_model::from_model(&records, institution);
+    let created = datetime!(2025-02-05 02:00);
+    let header = ob_formats::pboc::Header {
+        record_type: ob_formats::pboc::RecordType::Account,
+        institution: institution.into(),
+        created,
+        count: 0,
+    };
+    let path = dir.join("bench.pboc.txt");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("file"));
+    ob_formats::pboc::write_file(file, header, &converted.records).expect("write");
+    (path, converted.records.len() as u64)
+}
+
+fn bench_ingest_pboc(c: &mut Criterion) {
+    let (canonical, _) = canonical_file();
+    let files = tempfile::tempdir().expect("tempdir");
+    let (path, records) = pboc_file(&canonical, files.path());
+    let mut g = c.benchmark_group("ingest");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(records));
+    g.bench_function("pboc_style_210_records_into_sqlite", |bench| {
+        bench.iter_batched(
+            || {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let b = bureau(dir.path()).with_policy(ob_model::policy::Policy::us());
+                (dir, b)
+            },
+            |(dir, mut b)| {
+                let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+                let s = b.ingest_path(&path, &options, &mut std::io::sink(), &mut |_| {}).expect("ingest");
+                assert_eq!(s.rejected, 0);
+                (dir, b)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
 fn bench_reports(c: &mut Criterion) {
     let (file, _) = canonical_file();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -171,5 +230,5 @@ fn bench_reports(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_ingest, bench_reports);
+criterion_group!(benches, bench_ingest, bench_ingest_pboc, bench_reports);
 criterion_main!(benches);
