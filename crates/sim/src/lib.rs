@@ -33,12 +33,14 @@ mod jsonw;
 mod ledger;
 mod life;
 mod loan;
+mod metro2;
 mod output;
 pub mod params;
 mod people;
 mod person;
 mod revolving;
 mod truth;
+mod us;
 
 pub use format::OutputFormat;
 pub use life::LifeEvent;
@@ -393,8 +395,7 @@ impl Job<'_> {
         let spare = self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
         let mut out = spare.unwrap_or_else(|| ChunkOut::new(index, files));
         out.reset(index);
-        let format = self.config.format.writer();
-        let emitter = emit::Emitter { format, window: self.window, rates: &self.config.mistakes };
+        let emitter = emit::Emitter::new(self.config.format, self.window, &self.config.mistakes);
         for person_index in first..end {
             let (person, mut mistakes) = people::generate(self.config, self.window, &self.space, person_index)?;
             emitter.person(&person, &mut mistakes, &mut out)?;
@@ -445,7 +446,7 @@ fn run(
     mut sink: Box<dyn Sink>,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<SimSummary> {
-    let space = people::IdentitySpace::new(config.seed);
+    let space = people::IdentitySpace::new(config.seed, config.format.is_us());
     if u128::from(config.people) > space.size() {
         return Err(invalid_input(format!("at most {} people can have distinct identities", space.size())));
     }
