@@ -281,7 +281,7 @@ pub(crate) fn normalize(person: &mut SimPerson) {
 /// balance, no five-level class, the limit in force on every revolving month (and on no other);
 /// overdue statuses count missed payments, at most six (Metro 2's 84, 180 days or more), with 30
 /// days per payment; nothing due (`*`) is current (11); a charged-off card (97) shows no days
-/// past due; a collection settled for less (`G`) is paid (13 with special comment AU).
+/// past due; a collection settled for less (`G`) is paid (62 with special comment AU).
 fn month(m: &mut MonthRecord, account_type: AccountType, base_limit_minor: i64) {
     let limit = m.credit_limit_minor.unwrap_or(base_limit_minor);
     m.credit_limit_minor = account_type.is_revolving().then(|| whole_dollars(limit));
