@@ -36,7 +36,7 @@ fn config(format: OutputFormat) -> SimConfig {
     }
 }
 
-/// A simulation ingested file by file, each on its delivery day, under the US policy.
+/// A simulation ingested file by file, each on its delivery day.
 struct Run {
     bureau: Bureau<SqliteStore>,
     clock: Arc<ManualClock>,
@@ -46,12 +46,12 @@ struct Run {
     _dir: tempfile::TempDir,
 }
 
-fn simulate_and_ingest(format: OutputFormat) -> Run {
+fn simulate_and_ingest(format: OutputFormat, policy: Policy) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let sim = ob_sim::simulate(&config(format), dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH));
     let store = SqliteStore::in_memory().unwrap();
-    let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap().with_policy(Policy::us());
+    let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap().with_policy(policy);
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
     let mut records = 0;
     for f in &sim.files {
@@ -105,8 +105,8 @@ fn check_against_truth(
 
 #[test]
 fn a_simulated_metro2_population_and_its_canonical_twin_give_the_same_reports() {
-    let mut m2 = simulate_and_ingest(OutputFormat::Metro2);
-    let mut twin = simulate_and_ingest(OutputFormat::CanonicalUs);
+    let mut m2 = simulate_and_ingest(OutputFormat::Metro2, Policy::us());
+    let mut twin = simulate_and_ingest(OutputFormat::CanonicalUs, Policy::us());
 
     // The same population: the truth is the same, person by person.
     assert_eq!(m2.truth, twin.truth, "the two outputs describe the same people, accounts and months");
@@ -165,4 +165,12 @@ fn a_simulated_metro2_population_and_its_canonical_twin_give_the_same_reports() 
             );
         }
     }
+}
+
+#[test]
+fn the_canonical_twin_also_passes_the_prc_policy() {
+    // Consents before every account and notices before every first negative month: nothing is
+    // refused where the policy requires both.
+    let run = simulate_and_ingest(OutputFormat::CanonicalUs, Policy::prc());
+    assert!(run.records > 2_000, "{} records", run.records);
 }
