@@ -229,7 +229,9 @@ fn append(record: &DataRecord, out: &mut Vec<u8>) -> io::Result<u64> {
             .map_err(write_error)?;
     writer.write(record).map_err(write_error)?;
     let (bytes, _) = writer.finish().map_err(write_error)?;
-    let line = bytes.get(LINE_BYTES..bytes.len().saturating_sub(LINE_BYTES)).unwrap_or_default();
+    let line = bytes
+        .get(LINE_BYTES..bytes.len().saturating_sub(LINE_BYTES))
+        .ok_or_else(|| invalid("the writer wrote less than a header and a trailer".into()))?;
     out.extend_from_slice(line);
     Ok(1)
 }
@@ -319,7 +321,7 @@ impl FileFormat for Metro2 {
         let trailer = counter.trailer();
         let writer = Writer::new(Vec::new(), options, &HeaderRecord::default()).map_err(write_error)?;
         let bytes = writer.finish_with(&trailer).map_err(write_error)?;
-        Ok(bytes.get(LINE_BYTES..).unwrap_or_default().to_vec())
+        bytes.get(LINE_BYTES..).map(<[u8]>::to_vec).ok_or_else(|| invalid("the writer wrote no trailer".into()))
     }
 
     fn writes_account_lines(&self) -> bool {
