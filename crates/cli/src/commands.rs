@@ -43,9 +43,37 @@ pub struct SimulateArgs {
     /// Month records corrected later, per million (default: the simulator's documented rate).
     #[arg(long, conflicts_with = "clean")]
     pub corrections_per_million: Option<u32>,
-    /// Malformed lines, per million month records.
+    /// Malformed lines, per million month records (canonical format only).
     #[arg(long, conflicts_with = "clean")]
     pub malformed_per_million: Option<u32>,
+    /// File format: canonical JSON lines (PRC identities), Metro 2 (US identities with SSNs,
+    /// whole dollars), or canonical-us, the canonical twin of Metro 2 (same seed, same people,
+    /// accounts and months).
+    #[arg(long, value_enum, default_value_t = SimFormat::Canonical)]
+    pub format: SimFormat,
+}
+
+/// The file format of `openbureau simulate`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+pub enum SimFormat {
+    /// Canonical JSON lines, PRC resident IDs, amounts in fen.
+    Canonical,
+    /// CDIA Metro 2, character format, one record per line: SSNs, whole US dollars.
+    #[value(name = "metro2")]
+    Metro2,
+    /// The canonical twin of metro2: canonical JSON lines of the same people and months.
+    #[value(name = "canonical-us")]
+    CanonicalUs,
+}
+
+impl SimFormat {
+    fn output(self) -> ob_sim::OutputFormat {
+        match self {
+            SimFormat::Canonical => ob_sim::OutputFormat::Jsonl,
+            SimFormat::Metro2 => ob_sim::OutputFormat::Metro2,
+            SimFormat::CanonicalUs => ob_sim::OutputFormat::CanonicalUs,
+        }
+    }
 }
 
 fn parse_month(s: &str) -> Result<YearMonth, String> {
@@ -80,8 +108,26 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
         return Err(usage("--people and --months must be at least 1"));
     }
     let end_month = a.end_month.unwrap_or_else(|| last_delivered_month(time::OffsetDateTime::now_utc().date()));
-    let config =
-        ob_sim::SimConfig { people: a.people, months: a.months, seed: a.seed, end_month, ..Default::default() };
+    let mut config = ob_sim::SimConfig {
+        people: a.people,
+        months: a.months,
+        seed: a.seed,
+        end_month,
+        format: a.format.output(),
+        ..Default::default()
+    };
+    if let Some(threads) = a.threads {
+        config.threads = threads.max(1);
+    }
+    if a.clean {
+        config.mistakes = ob_sim::MistakeRates::NONE;
+    }
+    if let Some(rate) = a.corrections_per_million {
+        config.mistakes.corrections_per_million = rate;
+    }
+    if let Some(rate) = a.malformed_per_million {
+        config.mistakes.malformed_per_million = rate;
+    }
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let bar = progress_bar(u64::from(a.people), "people");
     let summary = ob_sim::simulate_with_progress(&config, &a.out, &mut |done| bar.set_position(done))

@@ -293,3 +293,32 @@ fn pboc_validate_convert_and_ingest_with_pboc_style_feedback() {
         "{feedback:?}"
     );
 }
+
+#[test]
+fn simulate_writes_metro2_files_that_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out_dir) = (dir.path().join("data"), dir.path().join("sim"));
+    let args = ["simulate", "--format", "metro2", "--people", "40", "--months", "3", "--end-month", "2024-06"];
+    let out = run(&data, &[&args[..], &["--seed", "3", "--out", out_dir.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let file = out_dir.join("HUABEI").join("2024-06.m2");
+    assert!(file.exists(), "{}", text(&out));
+    assert!(!out_dir.join("HUABEI").join("2024-06.jsonl").exists());
+    let validate = run(&data, &["metro2", "validate", file.to_str().unwrap(), "--today", "2024-07-05"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", text(&validate));
+    let ingest = run(&data, &["--policy", "us", "ingest", out_dir.join("HUABEI").join("2024-04.m2").to_str().unwrap()]);
+    assert_eq!(ingest.status.code(), Some(0), "{}", text(&ingest));
+    assert!(text(&ingest).contains("(HUABEI)"), "{}", text(&ingest));
+    let twin = dir.path().join("twin");
+    let args = ["simulate", "--format", "canonical-us", "--people", "40", "--months", "3", "--end-month", "2024-06"];
+    let out = run(&data, &[&args[..], &["--seed", "3", "--out", twin.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(twin.join("HUABEI").join("2024-06.jsonl").exists());
+    assert_eq!(
+        std::fs::read(out_dir.join("truth.jsonl")).unwrap(),
+        std::fs::read(twin.join("truth.jsonl")).unwrap(),
+        "the same people, accounts and months"
+    );
+    let bad = run(&data, &["simulate", "--format", "pboc", "--out", twin.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

@@ -12,8 +12,8 @@ use crate::output::{ChunkOut, delivery_date};
 use crate::params::{CORRECTION_LAG_MONTHS, NOTICE_DAYS_AFTER_DUE};
 use crate::people::SimPerson;
 use crate::truth::{AccountOrigin, Malformation, MonthValues};
-use crate::{MistakeRates, SimRng, Window};
-use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record};
+use crate::{MistakeRates, OutputFormat, SimRng, Window};
+use ob_model::records::{ConsentRecord, MonthRecord, NoticeRecord, Record};
 use ob_model::{AccountType, ConsentScope, RepaymentStatus, YearMonth, limits};
 use rand::RngExt;
 use std::io;
@@ -32,11 +32,17 @@ enum Section {
 }
 
 /// A line before it is written: the person's own records by reference (most lines), records
-/// made for the files (notices, deletions, wrong versions, invalid copies) boxed.
+/// made for the files (notices, wrong versions, invalid copies) boxed.
 enum Line<'p> {
     Consent(&'p ConsentRecord),
-    Account(&'p AccountRecord),
-    Month(&'p MonthRecord),
+    /// The opening of an account.
+    Account(&'p SimAccount),
+    /// A month of an account, as simulated.
+    Month(&'p SimAccount, &'p MonthRecord),
+    /// A wrong version of a month of an account.
+    WrongMonth(&'p SimAccount, Box<MonthRecord>),
+    /// The deletion of an account in the file of a month.
+    Delete(&'p SimAccount, YearMonth),
     Record(Box<Record>),
     /// A record the format breaks as the malformation says.
     Broken(Malformation, Box<Record>),
@@ -47,13 +53,16 @@ impl Line<'_> {
         Line::Record(Box::new(record))
     }
 
-    fn write(&self, format: &dyn FileFormat, out: &mut Vec<u8>) -> io::Result<()> {
+    /// Writes the line; returns how many lines the format wrote (0: it has no place for it).
+    fn write(&self, format: &dyn FileFormat, out: &mut Vec<u8>) -> io::Result<u64> {
         match self {
             Line::Consent(c) => format.record(&Record::Consent((*c).clone()), out),
-            Line::Account(a) => format.record(&Record::Account((*a).clone()), out),
-            Line::Month(m) => format.month(m, out),
+            Line::Account(a) => format.account(a, out),
+            Line::Month(a, m) => format.month(a, m, out),
+            Line::WrongMonth(a, m) => format.month(a, m, out),
+            Line::Delete(a, month) => format.delete(a, *month, out),
             Line::Record(r) => format.record(r, out),
-            Line::Broken(kind, base) => format.malformed(*kind, base, out),
+            Line::Broken(kind, base) => format.malformed(*kind, base, out).map(|()| 1),
         }
     }
 }
@@ -114,8 +123,10 @@ pub(crate) struct Emitter<'a> {
     pub(crate) format: &'a dyn FileFormat,
     /// The window.
     pub(crate) window: &'a Window,
-    /// How many mistakes.
-    pub(crate) rates: &'a MistakeRates,
+    /// How many mistakes (US output: no malformed lines, see [`Emitter::new`]).
+    rates: MistakeRates,
+    /// US output: no wrong version a Metro 2 status cannot express.
+    us: bool,
 }
 
 /// One person's lines while they are gathered.
@@ -146,7 +157,15 @@ impl<'p> Lines<'p> {
     }
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    /// The emitter of `format` over `window`. US output (Metro 2 and its twin) has no malformed
+    /// lines: the twins must hold the same records, and Metro 2 breaks differently.
+    pub(crate) fn new(output: OutputFormat, window: &'a Window, rates: &MistakeRates) -> Emitter<'a> {
+        let us = output.is_us();
+        let rates = if us { MistakeRates { malformed_per_million: 0, ..*rates } } else { *rates };
+        Emitter { format: output.writer(), window, rates, us }
+    }
+
     /// The index of the file of `furnisher` for `month`, if the month is in the window.
     pub(crate) fn file(&self, furnisher: usize, month: YearMonth) -> Option<usize> {
         let offset = usize::try_from(month.months_since(self.window.first)).ok()?;
@@ -164,10 +183,14 @@ impl Emitter<'_> {
         items.sort_by_key(|i| (i.file, i.section, i.seq));
         let mut at = vec![(0, 0); usize::try_from(tags).unwrap_or(0) + 1];
         for item in items {
-            item.line.write(self.format, &mut chunk.files[item.file])?;
-            chunk.lines[item.file] += 1;
+            let written = item.line.write(self.format, &mut chunk.files[item.file])?;
+            // An account is counted though Metro 2 writes it within each month's record.
+            if written == 0 && !matches!(item.line, Line::Account(_)) {
+                continue;
+            }
+            chunk.lines[item.file] += written;
             chunk.counts.add(&item);
-            if let Some(tag) = item.tag {
+            if let Some(tag) = item.tag.filter(|_| written > 0) {
                 at[tag as usize] = (item.file, chunk.lines[item.file]);
             }
         }
@@ -181,7 +204,10 @@ impl Emitter<'_> {
             lines.push(first, Section::Consent, Line::Consent(c), false);
         }
         let phantom = a.origin == AccountOrigin::ReportedByMistake;
-        let opening = lines.push(first, Section::Account, Line::Account(&a.account), phantom);
+        // The line that makes a phantom account known: its account record, or (formats that
+        // carry the account in each month, Metro 2) its first month.
+        let account_line = self.format.writes_account_lines();
+        let mut opening = lines.push(first, Section::Account, Line::Account(a), phantom && account_line);
         let mut negative_before = false;
         for m in &a.months {
             let negative = m.status.is_negative();
@@ -195,7 +221,9 @@ impl Emitter<'_> {
                 );
             }
             if phantom {
-                lines.push(self.file(a.furnisher, m.month), Section::Month, Line::Month(m), false);
+                let tagged = !account_line && opening.is_none();
+                let tag = lines.push(self.file(a.furnisher, m.month), Section::Month, Line::Month(a, m), tagged);
+                opening = opening.or(tag);
             } else if !self.maybe_correct(a, m, negative_before, lines, rng) {
                 self.maybe_malform(a, m, lines, rng);
             }
@@ -220,7 +248,7 @@ impl Emitter<'_> {
     /// the true one in a later file). Returns whether it was corrected.
     fn maybe_correct<'p>(
         &self,
-        a: &SimAccount,
+        a: &'p SimAccount,
         m: &'p MonthRecord,
         negative_before: bool,
         lines: &mut Lines<'p>,
@@ -228,16 +256,16 @@ impl Emitter<'_> {
     ) -> bool {
         let file = self.file(a.furnisher, m.month);
         let chosen = rng.random_range(0..1_000_000) < self.rates.corrections_per_million;
-        let wrong = chosen.then(|| wrong_version(m, negative_before)).flatten();
+        let wrong = chosen.then(|| wrong_version(m, negative_before, !self.us)).flatten();
         let (low, high) = CORRECTION_LAG_MONTHS;
         let later = wrong.as_ref().map(|_| m.month.plus(rng.random_range(low..=high)));
         let (Some(wrong), Some(later)) = (wrong, later.filter(|l| *l <= self.window.last)) else {
-            lines.push(file, Section::Month, Line::Month(m), false);
+            lines.push(file, Section::Month, Line::Month(a, m), false);
             return false;
         };
         let sent = MonthValues::of(&wrong);
-        let wrong_tag = lines.push(file, Section::Month, Line::record(Record::Month(wrong)), true);
-        let fix_tag = lines.push(self.file(a.furnisher, later), Section::Correction, Line::Month(m), true);
+        let wrong_tag = lines.push(file, Section::Month, Line::WrongMonth(a, Box::new(wrong)), true);
+        let fix_tag = lines.push(self.file(a.furnisher, later), Section::Correction, Line::Month(a, m), true);
         let (Some(by), Some(of)) = (fix_tag, wrong_tag) else { return true };
         let key = &a.account.account_key;
         let corrected_on = delivery_date(later);
@@ -345,18 +373,17 @@ impl Emitter<'_> {
 
     /// The deletion of an account reported by mistake, in the file of `delete_in`; in one such
     /// account of two (when malformed lines are on) a stray month for it follows the deletion.
-    fn delete(
+    fn delete<'p>(
         &self,
-        a: &SimAccount,
+        a: &'p SimAccount,
         delete_in: YearMonth,
         opening: Option<u32>,
-        lines: &mut Lines<'_>,
+        lines: &mut Lines<'p>,
         rng: &mut SimRng,
     ) {
         let key = &a.account.account_key;
         let file = self.file(a.furnisher, delete_in);
-        let delete = Record::Delete(DeleteRecord { account_key: key.clone(), months: None });
-        let tag = lines.push(file, Section::Delete, Line::record(delete), true);
+        let tag = lines.push(file, Section::Delete, Line::Delete(a, delete_in), true);
         let deleted_on = delivery_date(delete_in);
         if let Some(by) = tag {
             lines.note(opening, key, TagExpect::DeletedLater { by, deleted_on });
@@ -375,8 +402,9 @@ impl Emitter<'_> {
 
 /// A wrong version of month `m`, if its status allows one that the bureau accepts: an overdue
 /// month reported as normal when it starts a delinquency, with ten times its past-due amount
-/// otherwise; a normal month with something due reported as "nothing due".
-fn wrong_version(m: &MonthRecord, negative_before: bool) -> Option<MonthRecord> {
+/// otherwise; a normal month with something due reported as "nothing due" (when the format has
+/// `nothing_due`: Metro 2 has no such status).
+fn wrong_version(m: &MonthRecord, negative_before: bool, nothing_due: bool) -> Option<MonthRecord> {
     let mut wrong = m.clone();
     if m.status.overdue_periods().is_some() {
         if negative_before {
@@ -388,7 +416,7 @@ fn wrong_version(m: &MonthRecord, negative_before: bool) -> Option<MonthRecord> 
         }
         return Some(wrong);
     }
-    if m.status == RepaymentStatus::Normal && m.due_minor > 0 {
+    if nothing_due && m.status == RepaymentStatus::Normal && m.due_minor > 0 {
         wrong.status = RepaymentStatus::NothingDue;
         return Some(wrong);
     }
@@ -449,7 +477,8 @@ impl crate::output::Counts {
         match &item.line {
             Line::Consent(_) => self.consents += 1,
             Line::Account(_) => self.accounts += 1,
-            Line::Month(_) => self.months += 1,
+            Line::Month(..) | Line::WrongMonth(..) => self.months += 1,
+            Line::Delete(..) => self.deletions += 1,
             Line::Record(r) => match **r {
                 Record::Consent(_) => self.consents += 1,
                 Record::Account(_) => self.accounts += 1,

@@ -1,40 +1,61 @@
-//! The file formats the simulator writes, behind one trait so a second format (Metro 2, the
-//! PBOC-style messages) is one more implementation: [`FileFormat`].
+//! The file formats the simulator writes, behind one trait so that each format is one
+//! implementation: [`FileFormat`].
 //!
 //! The canonical JSON-lines format is written by `ob_formats::jsonl::Writer`, except month,
 //! account and consent records — all but a few lines — which [`Jsonl`] formats by hand for speed.
 //! The hand-written bytes are tested to equal the reference writer's (see the tests below).
+//! Metro 2 is in [`crate::metro2`].
 
-use crate::account::PRODUCTS;
+use crate::account::{PRODUCTS, SimAccount};
 use crate::jsonw;
 use crate::output::delivery_date;
 use crate::truth::Malformation;
+use crate::us::FURNISHER_NAMES;
 use ob_formats::jsonl::{Header, Writer};
 use ob_model::YearMonth;
-use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
+use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, Record, Terms};
 use serde_json::Value;
 use std::io;
+use std::path::Path;
 
 /// The formats the simulator can write.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OutputFormat {
-    /// Canonical JSON lines (`openbureau.jsonl`, docs/formats/jsonl.md), files `<YYYY-MM>.jsonl`.
+    /// Canonical JSON lines (`openbureau.jsonl`, docs/formats/jsonl.md), files `<YYYY-MM>.jsonl`,
+    /// PRC resident IDs, amounts in fen.
     #[default]
     Jsonl,
+    /// CDIA Metro 2 (docs/formats/metro2.md), character format, one record per line, files
+    /// `<YYYY-MM>.m2`: people with SSNs and Latin names, whole US dollars, no consents, notices,
+    /// instalment plans or malformed lines (docs/simulator.md, "US output").
+    Metro2,
+    /// The canonical twin of [`OutputFormat::Metro2`]: canonical JSON lines of the same people,
+    /// accounts and months with the same seed (consents and notices included, so the files also
+    /// pass the PRC policy).
+    CanonicalUs,
 }
 
 impl OutputFormat {
     /// The writer of this format.
     pub(crate) fn writer(self) -> &'static dyn FileFormat {
         match self {
-            OutputFormat::Jsonl => &Jsonl,
+            OutputFormat::Jsonl => &Jsonl { us: false },
+            OutputFormat::Metro2 => &crate::metro2::Metro2,
+            OutputFormat::CanonicalUs => &Jsonl { us: true },
         }
+    }
+
+    /// Whether the format carries US-style people (SSNs, whole dollars): [`OutputFormat::Metro2`]
+    /// and its twin.
+    pub fn is_us(self) -> bool {
+        matches!(self, OutputFormat::Metro2 | OutputFormat::CanonicalUs)
     }
 }
 
 /// How records become bytes. One record is one line: the truth's line numbers count lines, the
-/// header's included.
+/// header's included. Each method returns the lines it wrote: 0 when the format has no place for
+/// what it is given (Metro 2 carries no consents or notices).
 pub(crate) trait FileFormat: Sync {
     /// File name extension, without the dot.
     fn extension(&self) -> &'static str;
@@ -42,31 +63,47 @@ pub(crate) trait FileFormat: Sync {
     fn header(&self, furnisher: usize, month: YearMonth) -> io::Result<Vec<u8>>;
     /// How many lines [`FileFormat::header`] writes.
     fn header_lines(&self) -> u64;
-    /// Appends one record as one line.
-    fn record(&self, record: &Record, out: &mut Vec<u8>) -> io::Result<()>;
-    /// Appends one month record as one line (the most frequent line: formats may write it faster).
-    fn month(&self, month: &MonthRecord, out: &mut Vec<u8>) -> io::Result<()> {
-        self.record(&Record::Month(month.clone()), out)
-    }
+    /// Appends one record that is not about an account's terms or months (a consent, a notice)
+    /// or a deliberately invalid record.
+    fn record(&self, record: &Record, out: &mut Vec<u8>) -> io::Result<u64>;
+    /// Appends the opening of `account`: its account record.
+    fn account(&self, account: &SimAccount, out: &mut Vec<u8>) -> io::Result<u64>;
+    /// Appends `month`, a month of `account` (its true record, or a wrong version sent by
+    /// mistake); the most frequent line.
+    fn month(&self, account: &SimAccount, month: &MonthRecord, out: &mut Vec<u8>) -> io::Result<u64>;
+    /// Appends the deletion of the whole `account`, in the file of `month`.
+    fn delete(&self, account: &SimAccount, month: YearMonth, out: &mut Vec<u8>) -> io::Result<u64>;
     /// The malformations that need this format's encoding broken (the others are records with
     /// wrong values, written by [`FileFormat::record`]).
     fn encoding_malformations(&self) -> &'static [Malformation];
     /// Appends one line that is `base` broken as `kind` says (one of
     /// [`FileFormat::encoding_malformations`]).
     fn malformed(&self, kind: Malformation, base: &Record, out: &mut Vec<u8>) -> io::Result<()>;
-    /// The last lines of a file holding `records` records (a trailer, for formats that have one).
-    fn trailer(&self, furnisher: usize, month: YearMonth, records: u64) -> Vec<u8>;
+    /// The last lines of the file written at `path` (a trailer, for formats that have one).
+    fn trailer(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Whether a file with nothing to report is written (header only); if not, it is left out.
+    fn writes_empty_files(&self) -> bool {
+        true
+    }
+    /// Whether [`FileFormat::account`] writes a line (Metro 2 carries the account in each month).
+    fn writes_account_lines(&self) -> bool {
+        true
+    }
 }
 
-/// The canonical JSON-lines format.
-pub(crate) struct Jsonl;
+/// The canonical JSON-lines format; `us`: furnisher names of US output.
+pub(crate) struct Jsonl {
+    /// Whether the files are US output (the twin of Metro 2): furnishers' ASCII names.
+    pub(crate) us: bool,
+}
 
 /// The header of a furnisher's file: made on the delivery day.
-fn jsonl_header(furnisher: usize, month: YearMonth) -> Header {
+fn jsonl_header(furnisher: usize, month: YearMonth, us: bool) -> Header {
     let product = PRODUCTS[furnisher];
+    let name = if us { FURNISHER_NAMES[furnisher] } else { product.name() };
     let d = delivery_date(month);
     let created_at = format!("{:04}-{:02}-{:02}T02:00:00Z", d.year(), u8::from(d.month()), d.day());
-    Header::new(product.code(), Some(product.name()), Some(&created_at))
+    Header::new(product.code(), Some(name), Some(&created_at))
 }
 
 /// Appends a record as the reference writer writes it: the writer starts with a header line,
@@ -106,31 +143,37 @@ impl FileFormat for Jsonl {
     }
 
     fn header(&self, furnisher: usize, month: YearMonth) -> io::Result<Vec<u8>> {
-        Writer::new(Vec::new(), &jsonl_header(furnisher, month))?.finish()
+        Writer::new(Vec::new(), &jsonl_header(furnisher, month, self.us))?.finish()
     }
 
     fn header_lines(&self) -> u64 {
         1
     }
 
-    fn record(&self, record: &Record, out: &mut Vec<u8>) -> io::Result<()> {
+    fn record(&self, record: &Record, out: &mut Vec<u8>) -> io::Result<u64> {
         match record {
-            Record::Month(m) => self.month(m, out),
-            Record::Consent(c) => {
-                write_consent(c, out);
-                Ok(())
-            }
-            Record::Account(a) => {
-                write_account(a, out);
-                Ok(())
-            }
-            other => append_reference_line(other, out),
+            Record::Month(m) => write_month(m, out),
+            Record::Consent(c) => write_consent(c, out),
+            Record::Account(a) => write_account(a, out),
+            other => append_reference_line(other, out)?,
         }
+        Ok(1)
     }
 
-    fn month(&self, month: &MonthRecord, out: &mut Vec<u8>) -> io::Result<()> {
+    fn account(&self, account: &SimAccount, out: &mut Vec<u8>) -> io::Result<u64> {
+        write_account(&account.account, out);
+        Ok(1)
+    }
+
+    fn month(&self, _account: &SimAccount, month: &MonthRecord, out: &mut Vec<u8>) -> io::Result<u64> {
         write_month(month, out);
-        Ok(())
+        Ok(1)
+    }
+
+    fn delete(&self, account: &SimAccount, _month: YearMonth, out: &mut Vec<u8>) -> io::Result<u64> {
+        let delete = DeleteRecord { account_key: account.account.account_key.clone(), months: None };
+        append_reference_line(&Record::Delete(delete), out)?;
+        Ok(1)
     }
 
     fn encoding_malformations(&self) -> &'static [Malformation] {
@@ -155,8 +198,8 @@ impl FileFormat for Jsonl {
         Ok(())
     }
 
-    fn trailer(&self, _furnisher: usize, _month: YearMonth, _records: u64) -> Vec<u8> {
-        Vec::new()
+    fn trailer(&self, _path: &Path) -> io::Result<Vec<u8>> {
+        Ok(Vec::new())
     }
 }
 
@@ -437,7 +480,7 @@ mod tests {
 
     fn assert_same_as_reference(record: &Record) {
         let mut fast = Vec::new();
-        Jsonl.record(record, &mut fast).expect("write");
+        Jsonl { us: false }.record(record, &mut fast).expect("write");
         let reference = reference_line(record).expect("reference");
         assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&reference));
     }
@@ -458,11 +501,11 @@ mod tests {
         let month = Record::Month(random_month(&mut rng));
         for kind in ENCODING_MALFORMATIONS {
             let mut out = Vec::new();
-            Jsonl.malformed(*kind, &month, &mut out).expect("write");
+            Jsonl { us: false }.malformed(*kind, &month, &mut out).expect("write");
             assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "{kind:?}");
             assert!(out.ends_with(b"\n"));
         }
-        let header = Jsonl.header(0, YearMonth::new(2024, 1).expect("month")).expect("header");
+        let header = Jsonl { us: false }.header(0, YearMonth::new(2024, 1).expect("month")).expect("header");
         let reader = ob_formats::jsonl::Reader::new(&header[..]).expect("reads");
         assert_eq!(reader.header().created_at.as_deref(), Some("2024-02-05T02:00:00Z"));
     }

@@ -1,6 +1,7 @@
 //! OpenBureau's lender simulator: seeded, deterministic furnisher files and the truth behind them.
 //!
-//! Five simulated furnishers report in the canonical JSON-lines format: `HUABEI` (a Huabei-like
+//! Five simulated furnishers report in the canonical JSON-lines format (or, with US identities, in
+//! Metro 2 and its canonical twin: [`OutputFormat`]): `HUABEI` (a Huabei-like
 //! revolving line, R1, with instalment plans as R4 sub-accounts), `ZSBANK` (a bank credit card,
 //! R2), `XFLOAN` (a consumer-finance loan, D1), `JSBANK` (a mortgage, D1) and `HXAMC` (a collector
 //! that buys charged-off debts and reports them as C1). People have an age, a region, a hidden
@@ -9,9 +10,10 @@
 //! data, corrections, deletions and — at a documented share — malformed lines (docs/simulator.md).
 //!
 //! [`simulate`] writes, under `out_dir`:
-//! - `<FURNISHER>/<YYYY-MM>.jsonl` for every furnisher and every month of the window: the header,
-//!   then each person's lines in person order (consents, accounts, notices, months, corrections,
-//!   deletions, malformed lines);
+//! - `<FURNISHER>/<YYYY-MM>.jsonl` (Metro 2: `.m2`, and only for months with something to
+//!   report) for every furnisher and every month of the window: the header, then each person's
+//!   lines in person order (consents, accounts, notices, months, corrections, deletions,
+//!   malformed lines), then the trailer of formats that have one;
 //! - `truth/<FURNISHER>/<YYYY-MM>.jsonl` beside each: every deliberate line of that file and what
 //!   the bureau must do with it ([`ExpectedLine`]);
 //! - `truth.jsonl`: one line per person with what they really did ([`PersonTruth`]).
@@ -33,12 +35,14 @@ mod jsonw;
 mod ledger;
 mod life;
 mod loan;
+mod metro2;
 mod output;
 pub mod params;
 mod people;
 mod person;
 mod revolving;
 mod truth;
+mod us;
 
 pub use format::OutputFormat;
 pub use life::LifeEvent;
@@ -228,7 +232,8 @@ pub struct SimFile {
 pub struct SimSummary {
     /// People simulated.
     pub people: u64,
-    /// Account records written.
+    /// Accounts reported: account records written (Metro 2 writes none; each month's record
+    /// carries its account).
     pub accounts: u64,
     /// Month records written in their month's file: one per account-month.
     pub month_records: u64,
@@ -393,8 +398,7 @@ impl Job<'_> {
         let spare = self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
         let mut out = spare.unwrap_or_else(|| ChunkOut::new(index, files));
         out.reset(index);
-        let format = self.config.format.writer();
-        let emitter = emit::Emitter { format, window: self.window, rates: &self.config.mistakes };
+        let emitter = emit::Emitter::new(self.config.format, self.window, &self.config.mistakes);
         for person_index in first..end {
             let (person, mut mistakes) = people::generate(self.config, self.window, &self.space, person_index)?;
             emitter.person(&person, &mut mistakes, &mut out)?;
@@ -445,7 +449,7 @@ fn run(
     mut sink: Box<dyn Sink>,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<SimSummary> {
-    let space = people::IdentitySpace::new(config.seed);
+    let space = people::IdentitySpace::new(config.seed, config.format.is_us());
     if u128::from(config.people) > space.size() {
         return Err(invalid_input(format!("at most {} people can have distinct identities", space.size())));
     }

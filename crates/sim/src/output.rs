@@ -227,8 +227,13 @@ impl Sink for DirSink {
         truth.flush()?;
         let mut done = Vec::with_capacity(files.len());
         for mut f in files {
-            let records = f.lines.saturating_sub(format.header_lines());
-            f.out.write_all(&format.trailer(f.furnisher, f.month, records))?;
+            if f.lines == format.header_lines() && !format.writes_empty_files() {
+                drop(f.out);
+                fs::remove_file(&f.path)?;
+                fs::remove_file(&f.truth_path)?;
+                continue;
+            }
+            f.out.write_all(&format.trailer(&f.path)?)?;
             f.out.flush()?;
             done.push(SimFile {
                 furnisher: PRODUCTS[f.furnisher].code().to_owned(),

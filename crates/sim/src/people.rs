@@ -8,6 +8,7 @@ use crate::account::{Answer, Holder, SimAccount, pick_weighted};
 use crate::life::Timeline;
 use crate::params::{BIRTH_YEARS, INCOME_BANDS, income_band};
 use crate::person::{Accounts, simulate_accounts};
+use crate::us::{self, SsnSpace};
 use crate::{Behaviour, BehaviourMix, SimRng, Window};
 use ob_model::identity::prc_check_char;
 use ob_model::records::Identity;
@@ -67,7 +68,7 @@ pub(crate) struct SimPerson {
     pub(crate) index: u32,
     /// Identity as every furnisher reports it.
     pub(crate) identity: Identity,
-    /// Region code: the ID's first six digits.
+    /// Region code: the ID's first six digits (US output: the state of the address).
     pub(crate) region: &'static str,
     /// Monthly income, fen.
     pub(crate) income_fen: i64,
@@ -90,6 +91,12 @@ pub(crate) fn mistake_rng(seed: u64, index: u32) -> SimRng {
     keyed_rng(*b"OpenBureau sim v1 mistakes key..", seed, index)
 }
 
+/// The RNG of person `index`'s US name (US output only): separate, so that the rest of the
+/// person is the same as in PRC output.
+pub(crate) fn us_name_rng(seed: u64, index: u32) -> SimRng {
+    keyed_rng(*b"OpenBureau sim v1 US people key.", seed, index)
+}
+
 fn keyed_rng(mut key: [u8; 32], seed: u64, index: u32) -> SimRng {
     key[..8].copy_from_slice(&seed.to_le_bytes());
     key[8..12].copy_from_slice(&index.to_le_bytes());
@@ -97,31 +104,35 @@ fn keyed_rng(mut key: [u8; 32], seed: u64, index: u32) -> SimRng {
 }
 
 /// SplitMix64: a fixed mixing of the seed into the permutation's constants.
-fn splitmix64(x: u64) -> u64 {
+pub(crate) fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
+/// Greatest common divisor.
+pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         (a, b) = (b, a % b);
     }
     a
 }
 
-/// Every (region, birth date, sequence) combination, walked in a seed-keyed order.
+/// Every (region, birth date, sequence) combination, walked in a seed-keyed order; for US output
+/// also every SSN.
 pub(crate) struct IdentitySpace {
     first_birth: Date,
     size: u128,
     multiplier: u128,
     offset: u128,
+    /// For US output: the SSNs.
+    ssns: Option<SsnSpace>,
 }
 
 impl IdentitySpace {
-    /// The space for `seed`.
-    pub(crate) fn new(seed: u64) -> IdentitySpace {
+    /// The space for `seed`, with SSNs when `us`.
+    pub(crate) fn new(seed: u64, us: bool) -> IdentitySpace {
         let first_birth = year_start(BIRTH_YEARS.0);
         let birth_days = (year_start(BIRTH_YEARS.1 + 1) - first_birth).whole_days().unsigned_abs();
         let size = birth_days as u128 * REGION_CODES.len() as u128 * SEQUENCES;
@@ -130,12 +141,12 @@ impl IdentitySpace {
             multiplier += 2;
         }
         let offset = u128::from(splitmix64(seed ^ 0x5EED)) % size;
-        IdentitySpace { first_birth, size, multiplier, offset }
+        IdentitySpace { first_birth, size, multiplier, offset, ssns: us.then(|| SsnSpace::new(seed)) }
     }
 
     /// How many distinct people the space holds.
     pub(crate) fn size(&self) -> u128 {
-        self.size
+        self.ssns.as_ref().map_or(self.size, |s| s.size().min(self.size))
     }
 
     /// Person `index`'s (region code, birth date, sequence number).
@@ -208,12 +219,20 @@ pub(crate) fn generate(
 ) -> io::Result<(SimPerson, SimRng)> {
     let mut rng = person_rng(config.seed, index);
     let mut mistakes = mistake_rng(config.seed, index);
-    let (identity, region) = space.identity(index, &mut rng)?;
+    let (mut identity, mut region) = space.identity(index, &mut rng)?;
+    if let Some(ssns) = &space.ssns {
+        identity = ssns.identity(index, identity.birth_date, &mut us_name_rng(config.seed, index))?;
+        region = us::address(&identity).state;
+    }
     let income_fen = draw_income(&mut rng);
     let behaviour = draw_behaviour(&config.mix, &mut rng);
     let timeline = Timeline::draw(behaviour, income_band(income_fen), window, &mut rng);
     let holder = Holder { index, identity: &identity, income_fen, timeline: &timeline };
     let phantoms = config.mistakes.phantoms_per_million;
     let Accounts { accounts, answers } = simulate_accounts(&holder, window, phantoms, &mut rng, &mut mistakes);
-    Ok((SimPerson { index, identity, region, income_fen, timeline, answers, accounts }, mistakes))
+    let mut person = SimPerson { index, identity, region, income_fen, timeline, answers, accounts };
+    if config.format.is_us() {
+        us::normalize(&mut person);
+    }
+    Ok((person, mistakes))
 }

@@ -38,7 +38,8 @@ pub struct PersonTruth {
     pub document_type: DocumentType,
     /// The whole document number. Test data only: real ID numbers never go in such a file.
     pub document_number: String,
-    /// The region code (GB/T 2260) in the ID's first six digits.
+    /// The region code (GB/T 2260) in the ID's first six digits; in US output, the USPS state of
+    /// the address.
     pub region: String,
     /// Monthly income, fen: the hidden variable behind limits and trouble. Never reported.
     #[serde(rename = "monthly_income")]
@@ -568,7 +569,7 @@ mod tests {
     fn hand_written_truth_lines_equal_serde_json_and_read_back() {
         let config = crate::SimConfig { people: 400, months: 24, ..crate::SimConfig::default() };
         let window = crate::window_of(&config).expect("window");
-        let space = crate::people::IdentitySpace::new(config.seed);
+        let space = crate::people::IdentitySpace::new(config.seed, false);
         let mut deleted = 0;
         for index in 0..config.people {
             let (person, _) = crate::people::generate(&config, &window, &space, index).expect("person");
