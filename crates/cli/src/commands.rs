@@ -64,6 +64,9 @@ pub enum SimFormat {
     /// The canonical twin of metro2: canonical JSON lines of the same people and months.
     #[value(name = "canonical-us")]
     CanonicalUs,
+    /// PBOC-style messages (210, 211, 214 files by the naming convention), with consents and
+    /// notices in a canonical side file per month.
+    Pboc,
 }
 
 impl SimFormat {
@@ -72,6 +75,7 @@ impl SimFormat {
             SimFormat::Canonical => ob_sim::OutputFormat::Jsonl,
             SimFormat::Metro2 => ob_sim::OutputFormat::Metro2,
             SimFormat::CanonicalUs => ob_sim::OutputFormat::CanonicalUs,
+            SimFormat::Pboc => ob_sim::OutputFormat::Jsonl,
         }
     }
 }
@@ -147,6 +151,14 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
         summary.corrections, summary.malformed_lines, summary.deletions
     );
     println!("ground truth: {} (per file: {})", a.out.join("truth.jsonl").display(), a.out.join("truth").display());
+    if a.format == SimFormat::Pboc {
+        let c = crate::sim_pboc::convert_all(&summary, &a.out)?;
+        println!(
+            "PBOC-style: {} records in {} files; consents and notices in a canonical side file per month; {} records with no PBOC-style form left out (docs/formats/pboc.md)",
+            c.records, c.files, c.left_out
+        );
+        println!("ingest them in order: openbureau ingest $(cat {})", a.out.join("ingest-order.txt").display());
+    }
     Ok(())
 }
 

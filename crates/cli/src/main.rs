@@ -10,6 +10,7 @@ mod open;
 mod pboc;
 mod rights;
 mod score;
+mod sim_pboc;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -322,3 +322,40 @@ fn simulate_writes_metro2_files_that_validate() {
     let bad = run(&data, &["simulate", "--format", "pboc", "--out", twin.to_str().unwrap()]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[test]
+fn simulate_writes_pboc_style_files_that_validate_and_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sim");
+    let data = dir.path().join("data");
+    let said = run(
+        &data,
+        &[
+            "simulate",
+            "--people",
+            "60",
+            "--months",
+            "6",
+            "--end-month",
+            "2025-06",
+            "--format",
+            "pboc",
+            "--clean",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(said.status.code(), Some(0), "{}", text(&said));
+    let order = std::fs::read_to_string(out.join("ingest-order.txt")).unwrap();
+    let files: Vec<&str> = order.lines().collect();
+    let pboc_files: Vec<&&str> = files.iter().filter(|f| f.ends_with(".txt")).collect();
+    assert!(!pboc_files.is_empty());
+    for f in &pboc_files {
+        assert_eq!(run(&data, &["pboc", "validate", f]).status.code(), Some(0), "{f}");
+    }
+    let mut args = vec!["ingest"];
+    args.extend(files.iter().copied());
+    let ingested = run(&data, &args);
+    assert_eq!(ingested.status.code(), Some(0), "{}", text(&ingested));
+    assert!(text(&ingested).contains("pboc") || text(&ingested).contains(".txt"), "{}", text(&ingested));
+}
