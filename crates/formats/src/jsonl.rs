@@ -4,6 +4,7 @@
 //! [`Reader`] streams it with memory bounded by the longest accepted line; every line yields an
 //! [`Entry`] holding either the validated record or every problem found in it.
 
+use crate::lines::{LineRead, read_line};
 use crate::text;
 use ob_model::records::{
     AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, RekeyRecord, Terms,
@@ -132,7 +133,7 @@ impl<R: BufRead> Reader<R> {
         loop {
             line += 1;
             let header_err = |error| ReadError::Header { line, error };
-            match read_line(&mut input, &mut buf, &mut bytes_read)? {
+            match read_line(&mut input, &mut buf, &mut bytes_read, limits::LINE_BYTES_MAX)? {
                 LineRead::Eof => {
                     return Err(header_err(FieldError::new(Code::HeaderInvalid, "", "the file is empty")));
                 }
@@ -165,7 +166,7 @@ impl<R: BufRead> Reader<R> {
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, ReadError>> {
         loop {
             self.line += 1;
-            let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read) {
+            let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read, limits::LINE_BYTES_MAX) {
                 Ok(r) => r,
                 Err(e) => return Some(Err(e.into())),
             };
@@ -186,51 +187,6 @@ impl<R: BufRead> Reader<R> {
             return Some(Ok(Entry { line: self.line, raw: &self.buf, outcome }));
         }
     }
-}
-
-enum LineRead {
-    Line,
-    TooLong,
-    Eof,
-}
-
-/// Reads one line into `buf` (without the line break), bounded by [`limits::LINE_BYTES_MAX`].
-/// A longer line is consumed to its end and reported as `TooLong`; `buf` keeps its first bytes.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, bytes_read: &mut u64) -> io::Result<LineRead> {
-    buf.clear();
-    let mut too_long = false;
-    let mut seen_any = false;
-    loop {
-        let available = input.fill_buf()?;
-        if available.is_empty() {
-            break;
-        }
-        seen_any = true;
-        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        let room = (limits::LINE_BYTES_MAX + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        too_long |= buf.len() > limits::LINE_BYTES_MAX;
-        let consumed = chunk.len() + usize::from(found_newline);
-        input.consume(consumed);
-        *bytes_read += consumed as u64;
-        if found_newline {
-            break;
-        }
-    }
-    if !seen_any {
-        return Ok(LineRead::Eof);
-    }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    if too_long {
-        buf.truncate(limits::LINE_BYTES_MAX);
-        return Ok(LineRead::TooLong);
-    }
-    Ok(LineRead::Line)
 }
 
 /// The wire form of a record: every field of every kind, all optional, so one pass of the JSON

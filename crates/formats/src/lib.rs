@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod jsonl;
+mod lines;
 pub mod metro2;
 pub mod pboc;
 mod text;

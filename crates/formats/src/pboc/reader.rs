@@ -7,6 +7,7 @@ use super::codes::ErrorCode;
 use super::file::Header;
 use super::parse::parse_record;
 use super::record::PbocRecord;
+use crate::lines::{LineRead, read_line};
 use ob_model::{FieldError, limits};
 use std::io::{self, BufRead};
 
@@ -61,7 +62,7 @@ impl<R: BufRead> Reader<R> {
     pub fn new(mut input: R) -> Result<Reader<R>, ReadError> {
         let mut buf = Vec::with_capacity(1024);
         let mut bytes_read = 0;
-        let header = match read_line(&mut input, &mut buf, &mut bytes_read)? {
+        let header = match read_line(&mut input, &mut buf, &mut bytes_read, LINE_BYTES_MAX)? {
             LineRead::Eof => return Err(file_error(1, ErrorCode::Header, "the file is empty".into())),
             LineRead::TooLong => return Err(file_error(1, ErrorCode::Header, "the first line is not a header".into())),
             LineRead::Line => Header::parse(&buf).map_err(|error| ReadError::File { line: 1, error })?,
@@ -92,7 +93,7 @@ impl<R: BufRead> Reader<R> {
             return None;
         }
         loop {
-            let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read) {
+            let read = match read_line(&mut self.input, &mut self.buf, &mut self.bytes_read, LINE_BYTES_MAX) {
                 Ok(r) => r,
                 Err(e) => return Some(Err(e.into())),
             };
@@ -124,49 +125,4 @@ impl<R: BufRead> Reader<R> {
         let m = format!("the header announces {} records, the file holds {}", self.header.count, self.seq);
         Some(Err(file_error(self.line, ErrorCode::Count, m)))
     }
-}
-
-enum LineRead {
-    Line,
-    TooLong,
-    Eof,
-}
-
-/// Reads one line into `buf` (without its LF or CRLF), keeping at most [`LINE_BYTES_MAX`] bytes;
-/// a longer line is consumed to its end and reported as `TooLong`.
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, bytes_read: &mut u64) -> io::Result<LineRead> {
-    buf.clear();
-    let mut too_long = false;
-    let mut seen_any = false;
-    loop {
-        let available = input.fill_buf()?;
-        if available.is_empty() {
-            break;
-        }
-        seen_any = true;
-        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        let room = (LINE_BYTES_MAX + 1).saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        too_long |= buf.len() > LINE_BYTES_MAX;
-        let consumed = chunk.len() + usize::from(found_newline);
-        input.consume(consumed);
-        *bytes_read += consumed as u64;
-        if found_newline {
-            break;
-        }
-    }
-    if !seen_any {
-        return Ok(LineRead::Eof);
-    }
-    if buf.last() == Some(&b'\r') {
-        buf.pop();
-    }
-    if too_long {
-        buf.truncate(LINE_BYTES_MAX);
-        return Ok(LineRead::TooLong);
-    }
-    Ok(LineRead::Line)
 }
