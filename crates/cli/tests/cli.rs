@@ -319,8 +319,8 @@ fn simulate_writes_metro2_files_that_validate() {
         std::fs::read(twin.join("truth.jsonl")).unwrap(),
         "the same people, accounts and months"
     );
-    let bad = run(&data, &["simulate", "--format", "pboc", "--out", twin.to_str().unwrap()]);
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let bad = run(&data, &["simulate", "--format", "xml", "--out", twin.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2), "an unknown format is a usage error: {}", text(&bad));
 }
 
 #[test]
