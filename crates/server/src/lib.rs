@@ -122,7 +122,7 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     }
     if state.log {
         let line = serde_json::json!({"request_id": id, "method": method.as_str(), "route": route,
-            "status": status, "ms": started.elapsed().as_secs_f64() * 1000.0});
+            "status": status, "ms": started.elapsed().as_micros() as f64 / 1000.0});
         eprintln!("{line}");
     }
     response
