@@ -10,6 +10,7 @@ mod open;
 mod pboc;
 mod rights;
 mod score;
+mod serve;
 mod sim_pboc;
 
 use clap::{Parser, Subcommand};
@@ -71,6 +72,11 @@ enum Command {
     /// Scorecards on any CSV file: train, apply.
     #[command(subcommand)]
     Score(score::ScoreCommand),
+    /// Serve the HTTP API (furnisher batches, lender reports) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// Organizations: API keys.
+    #[command(subcommand)]
+    Org(serve::OrgCommand),
 }
 
 /// A failure, with the exit code it deserves.
@@ -114,6 +120,8 @@ fn main() -> ExitCode {
         Command::Score(c) => score::run(&ctx, &c),
         Command::Metro2(c) => metro2::run(&c),
         Command::Pboc(c) => pboc::run(&c),
+        Command::Serve(a) => serve::serve(&ctx, &a),
+        Command::Org(c) => serve::org(&c),
     };
     exit(result)
 }

@@ -359,3 +359,26 @@ fn simulate_writes_pboc_style_files_that_validate_and_ingest() {
     assert_eq!(ingested.status.code(), Some(0), "{}", text(&ingested));
     assert!(text(&ingested).contains("pboc") || text(&ingested).contains(".txt"), "{}", text(&ingested));
 }
+
+#[test]
+fn org_key_prints_a_key_once_and_keeps_its_digest_and_serve_needs_a_keys_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys.json");
+    let keys_arg = keys.to_str().unwrap();
+    let o = run(dir.path(), &["org", "key", "--code", "HB", "--role", "furnisher", "--keys", keys_arg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let key = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+    assert_eq!(key.len(), 64, "one key of 64 hex digits on stdout");
+    let file = std::fs::read_to_string(&keys).unwrap();
+    assert!(!file.contains(&key), "only the digest is kept");
+    let table: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(table["keys"][0]["org_code"], "HB");
+    assert_eq!(table["keys"][0]["roles"], serde_json::json!(["furnisher"]));
+    let o = run(dir.path(), &["org", "key", "--code", "HB", "--role", "admin", "--keys", keys_arg]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    let missing = dir.path().join("none.json");
+    let o = run(dir.path(), &["serve", "--listen", "127.0.0.1:0", "--keys", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no keys file"), "{}", text(&o));
+}

@@ -1,0 +1,83 @@
+//! The one error envelope: `{"error": {"code", "message"}}` with its HTTP status.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ob_bureau::BureauError;
+
+/// An error answered to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Sentence for people; never holds identifiers, names or keys.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of any status.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401: no key or an unknown key.
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "send a valid API key as `Authorization: Bearer KEY`",
+        )
+    }
+
+    /// 403: the key's organization may not do this.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 404: no such route or resource.
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// 500: something failed on our side; details stay in the server's log.
+    pub fn internal() -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; quote the request id")
+    }
+}
+
+impl From<BureauError> for ApiError {
+    fn from(e: BureauError) -> ApiError {
+        match e {
+            BureauError::NoFile => ApiError::not_found("NO_FILE", "no credit file for this document"),
+            BureauError::Read(e) => ApiError::bad_request("FILE_INVALID", e.to_string()),
+            BureauError::Refused { code, message } => {
+                let status = match code {
+                    "FILE_INVALID" | "FUTURE_DATE" => StatusCode::BAD_REQUEST,
+                    "TOO_FEW_OUTCOMES" => StatusCode::CONFLICT,
+                    "SCORE_FAILED" => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                ApiError::new(status, code, message)
+            }
+            e @ (BureauError::Store(_) | BureauError::Io(_) | BureauError::Key(_) | BureauError::WrongKey) => {
+                // Store and key errors name tables and files, never identifiers.
+                eprintln!("{}", serde_json::json!({"event": "internal_error", "error": e.to_string()}));
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, Json(body)).into_response()
+    }
+}
