@@ -313,7 +313,18 @@ impl<S: Store> Bureau<S> {
         let as_of = req.as_of.unwrap_or(now.date());
         let doc_mac = self.keys.document_mac(&req.document);
         let mut w = self.store.write()?;
-        let subject = w.subject_by_document(&doc_mac)?.ok_or(BureauError::NoFile)?;
+        let subject = match (w.subject_by_document(&doc_mac)?, &req.requester) {
+            (Some(s), _) => s,
+            (None, Requester::Person) => return Err(BureauError::NoFile),
+            // An organization learns nothing from a refusal: whether or not the person has a
+            // file, without their consent the answer is the same.
+            (None, Requester::Organization { .. }) => {
+                return Err(BureauError::Refused {
+                    code: "NO_CONSENT",
+                    message: "no consent from this person for this organization and purpose is in force".into(),
+                });
+            }
+        };
         let (org, consent, reason) = match &req.requester {
             Requester::Person => (None, None, QueryReason::SelfQuery),
             Requester::Organization { code, reason } => {

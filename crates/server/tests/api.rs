@@ -305,7 +305,8 @@ async fn reports_access_matrix() {
     let b = check(&app, report(LenderWithConsent, LI_ID, "02"), 200, None).await;
     holds_none(&b, &A_DATA);
 
-    check(&app, report(LenderWithConsent, NOBODY_ID, "02"), 404, Some("NO_FILE")).await;
+    // Whether someone has a file is not revealed to a lender without their consent.
+    check(&app, report(LenderWithConsent, NOBODY_ID, "02"), 403, Some("NO_CONSENT")).await;
     for (doc, purpose, code) in [
         ("11010519491231002Y", "02", "DOCUMENT_INVALID"),
         ("123", "02", "DOCUMENT_INVALID"),
