@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 /// OpenBureau: an open-source credit reference system (征信系统).
 #[derive(Parser)]
-#[command(version, about, propagate_version = true)]
+#[command(version, propagate_version = true)]
 struct Cli {
     /// Folder holding the store, the key file and the demo's files.
     #[arg(long, global = true, env = "OPENBUREAU_DATA", default_value = "./openbureau-data")]
@@ -41,7 +41,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Write simulated furnisher files and their ground truth.
     Simulate(commands::SimulateArgs),
-    /// Ingest furnisher files (canonical JSON lines), in the order given.
+    /// Ingest furnisher files (canonical JSON lines, Metro 2, PBOC-style messages), in the order given.
     Ingest(commands::IngestArgs),
     /// Produce a credit report (logged as an inquiry or self-view first).
     Report(commands::ReportArgs),
@@ -69,7 +69,7 @@ enum Command {
     /// PBOC-style reporting messages: validate, convert.
     #[command(subcommand)]
     Pboc(pboc::PbocCommand),
-    /// Scorecards on any CSV file: train, apply.
+    /// Scorecards: train and apply on any CSV file; build the bureau score from the store.
     #[command(subcommand)]
     Score(score::ScoreCommand),
     /// Serve the HTTP API (furnisher batches, lender reports) until Ctrl-C.
