@@ -186,6 +186,10 @@ struct Batch<'w> {
     /// Accounts touched by this batch, and their index by the furnisher's key.
     accounts: Vec<AccountInfo>,
     account_index: HashMap<String, usize>,
+    /// Notices given in this batch for accounts not reported yet, by account key.
+    pending_notices: HashMap<String, Vec<Date>>,
+    /// Whether earlier batches left notices waiting for accounts (checked once per batch).
+    stored_pending_notices: bool,
 }
 
 /// The outcome of one record.
@@ -323,7 +327,10 @@ impl<S: Store> Bureau<S> {
             consents: HashMap::new(),
             accounts: Vec::new(),
             account_index: HashMap::new(),
+            pending_notices: HashMap::new(),
+            stored_pending_notices: false,
         };
+        state.stored_pending_notices = state.w.has_pending_notices(org)?;
         while let Some(entry) = source.next_entry() {
             let entry = entry?;
             let outcome = match &entry.outcome {
@@ -623,7 +630,13 @@ impl Batch<'_> {
             let id = self.w.insert_account(self.org, &a.account_key, subject)?;
             terms.account_id = id;
             self.w.insert_account_version(&terms)?;
-            self.add_account(&a.account_key, AccountInfo::new(id, subject, terms, true));
+            let mut info = AccountInfo::new(id, subject, terms, true);
+            if self.stored_pending_notices {
+                info.notices = None; // load them, with the waiting ones, when a negative month needs them
+            } else if let Some(days) = self.pending_notices.remove(&a.account_key) {
+                info.notices = Some(days);
+            }
+            self.add_account(&a.account_key, info);
             return Ok(Outcome::Stored);
         };
         if self.dispute_deleted(index)?.account {
@@ -779,27 +792,42 @@ impl Batch<'_> {
         Ok(Outcome::Stored)
     }
 
+    /// Records a notice. One for an account this furnisher has not reported yet waits, keyed by the
+    /// account key, for the account's first report (a furnisher tells the person before it reports).
     fn notice(&mut self, n: &NoticeRecord) -> Result<Outcome> {
         if let Some(e) = self.not_future("notified_on", n.notified_on) {
             return Ok(Outcome::Rejected(vec![e]));
         }
-        let index = match self.own_account(&n.account_key)? {
-            Ok(i) => i,
-            Err(outcome) => return Ok(outcome),
-        };
-        let info = &self.accounts[index];
-        let row = NoticeRow {
-            account_id: info.id,
-            subject_id: info.subject_id,
+        let mut row = NoticeRow {
+            account_id: None,
+            subject_id: None,
+            org_id: self.org,
+            account_key: n.account_key.clone(),
             notified_on: n.notified_on,
             channel: n.channel,
             batch_id: Some(self.batch),
             recorded_at: self.now,
         };
-        self.w.insert_notice(&row)?;
-        if let Some(days) = self.accounts[index].notices.as_mut() {
-            days.push(n.notified_on);
+        match self.load_account(&n.account_key)? {
+            Some(index) => {
+                let index = match self.own_account(&n.account_key)? {
+                    Ok(_) => index,
+                    Err(outcome) => return Ok(outcome),
+                };
+                row.account_id = Some(self.accounts[index].id);
+                row.subject_id = Some(self.accounts[index].subject_id);
+                if let Some(days) = self.accounts[index].notices.as_mut() {
+                    days.push(n.notified_on);
+                }
+            }
+            None if self.w.account_key_held_elsewhere(self.org, &n.account_key)? => {
+                return reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher");
+            }
+            None => {
+                self.pending_notices.entry(n.account_key.clone()).or_default().push(n.notified_on);
+            }
         }
+        self.w.insert_notice(&row)?;
         Ok(Outcome::Stored)
     }
 
@@ -816,7 +844,9 @@ impl Batch<'_> {
                 Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
         }
         if self.accounts[index].notices.is_none() {
-            let days = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
+            let key = self.w.account(account)?.map(|a| a.account_key).unwrap_or_default();
+            let mut days: Vec<Date> = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
+            days.extend(self.w.pending_notices(self.org, &key)?.iter().map(|n| n.notified_on));
             self.accounts[index].notices = Some(days);
         }
         let info = &mut self.accounts[index];

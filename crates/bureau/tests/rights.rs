@@ -456,3 +456,26 @@ fn self_views_beyond_the_free_allowance_are_marked() {
     w.at(datetime!(2025-01-02 09:00 UTC));
     assert_eq!(w.report().header.free_self_view, Some(true), "a new year, a new allowance");
 }
+
+#[test]
+fn a_notice_may_come_before_the_account_is_first_reported() {
+    let mut w = world();
+    // Told in one file, before the account exists at the bureau; the account then arrives already
+    // late in a later file, and in the same file as its notice for a second account.
+    let (s, codes) = w.ingest(&file("HB", &[consent("report", None), notice("A1", "2024-03-01")]));
+    assert_eq!((s.accepted, codes), (2, Vec::<String>::new()));
+    w.at(datetime!(2024-06-06 02:00 UTC));
+    let (s, codes) = w.ingest(&file(
+        "HB",
+        &[
+            account("A1"),
+            month("A1", "2024-03", 20),
+            notice("A2", "2024-03-02"),
+            account("A2"),
+            month("A2", "2024-03", 20),
+        ],
+    ));
+    assert_eq!((s.accepted, codes), (5, Vec::<String>::new()));
+    let (_, codes) = w.ingest(&file("OTHER", &[consent("report", None), notice("A1", "2024-03-01")]));
+    assert_eq!(codes, vec!["NOT_OWN_ACCOUNT"], "a notice names only the furnisher's own accounts");
+}

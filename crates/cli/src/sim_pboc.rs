@@ -58,9 +58,13 @@ pub fn convert_file(
     let mut side =
         jsonl::Writer::new(BufWriter::new(std::fs::File::create(&side_path)?), &jsonl::Header::new(&code, None, None))?;
     let mut input = Vec::new();
+    let mut side_records = 0;
     for r in read(&file.path)? {
         match r {
-            Record::Consent(_) | Record::Notice(_) => side.write(&r)?,
+            Record::Consent(_) | Record::Notice(_) => {
+                side.write(&r)?;
+                side_records += 1;
+            }
             Record::Account(a) => {
                 accounts.insert(a.account_key.clone(), a);
             }
@@ -74,9 +78,14 @@ pub fn convert_file(
         }
     }
     side.finish()?;
+    let mut written = Vec::new();
+    if side_records > 0 {
+        written.push(side_path);
+    } else {
+        std::fs::remove_file(&side_path)?;
+    }
     let converted = to_model::from_model(&input, &code);
     out.left_out += converted.unconverted.len() as u64;
-    let mut written = vec![side_path];
     for (serial, t) in [RecordType::Account, RecordType::IdChange, RecordType::AccountDeletion].into_iter().enumerate()
     {
         let records: Vec<PbocRecord> = converted.records.iter().filter(|r| r.record_type() == t).cloned().collect();

@@ -80,6 +80,10 @@ pub trait Reader {
     ) -> Result<Vec<MonthRow>>;
     /// Notices given for an account, oldest first.
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>>;
+    /// Notices a furnisher gave for an account key before the account was first reported.
+    fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>>;
+    /// Whether a furnisher has any notice waiting for its account to be reported.
+    fn has_pending_notices(&self, org: OrgId) -> Result<bool>;
     /// Inquiries into a subject's file with `from_at <= at <= to_at`, oldest first.
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>>;
     /// The newest audit event.

@@ -236,10 +236,14 @@ pub struct MonthRow {
 /// A notice given before negative reporting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeRow {
-    /// The account.
-    pub account_id: AccountId,
-    /// The person (distribution key).
-    pub subject_id: SubjectId,
+    /// The account; `None` when the notice came before the account was first reported.
+    pub account_id: Option<AccountId>,
+    /// The person (distribution key), when the account is known.
+    pub subject_id: Option<SubjectId>,
+    /// The furnisher.
+    pub org_id: OrgId,
+    /// The furnisher's account key.
+    pub account_key: String,
     /// Day given.
     pub notified_on: Date,
     /// Channel.

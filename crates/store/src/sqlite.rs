@@ -261,6 +261,26 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
     })
 }
 
+/// The columns of `notices`, as a literal.
+macro_rules! notice_columns {
+    () => {
+        "account_id, subject_id, org_id, account_key, notified_on, channel, batch_id, recorded_at"
+    };
+}
+
+fn notice_row(r: &Row<'_>) -> rusqlite::Result<NoticeRow> {
+    Ok(NoticeRow {
+        account_id: r.get::<_, Option<i64>>(0)?.map(AccountId),
+        subject_id: r.get::<_, Option<i64>>(1)?.map(SubjectId),
+        org_id: OrgId(r.get(2)?),
+        account_key: r.get(3)?,
+        notified_on: r.get(4)?,
+        channel: code_col(r, 5, ob_model::NoticeChannel::parse, "notice channel")?,
+        batch_id: r.get::<_, Option<i64>>(6)?.map(BatchId),
+        recorded_at: r.get(7)?,
+    })
+}
+
 /// The columns of `disputes`, as a literal.
 macro_rules! dispute_columns {
     () => {
@@ -498,24 +518,23 @@ impl Reader for Tx<'_> {
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
-        self.all(
-            "SELECT account_id, subject_id, notified_on, channel, batch_id, recorded_at FROM notices WHERE account_id = ?1",
-            [account.0],
-            |r| {
-                Ok(NoticeRow {
-                    account_id: AccountId(r.get(0)?),
-                    subject_id: SubjectId(r.get(1)?),
-                    notified_on: r.get(2)?,
-                    channel: code_col(r, 3, ob_model::NoticeChannel::parse, "notice channel")?,
-                    batch_id: r.get::<_, Option<i64>>(4)?.map(BatchId),
-                    recorded_at: r.get(5)?,
-                })
-            },
-        )
-        .map(|mut v| {
-            v.sort_by_key(|n| (n.notified_on, n.recorded_at));
-            v
-        })
+        const SQL: &str = concat!("SELECT ", notice_columns!(), " FROM notices WHERE account_id = ?1");
+        sorted(self.all(SQL, [account.0], notice_row)?, |n| (n.notified_on, n.recorded_at))
+    }
+
+    fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            notice_columns!(),
+            " FROM notices WHERE org_id = ?1 AND account_key = ?2 AND account_id IS NULL"
+        );
+        sorted(self.all(SQL, params![org.0, account_key], notice_row)?, |n| (n.notified_on, n.recorded_at))
+    }
+
+    fn has_pending_notices(&self, org: OrgId) -> Result<bool> {
+        let found: Option<i64> =
+            self.one("SELECT 1 FROM notices WHERE org_id = ?1 AND account_id IS NULL LIMIT 1", [org.0], |r| r.get(0))?;
+        Ok(found.is_some())
     }
 
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
@@ -866,11 +885,13 @@ impl Writer for Tx<'_> {
 
     fn insert_notice(&mut self, n: &NoticeRow) -> Result<()> {
         self.exec(
-            "INSERT INTO notices (account_id, subject_id, notified_on, channel, batch_id, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO notices (account_id, subject_id, org_id, account_key, notified_on, channel, batch_id, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
-                n.account_id.0,
-                n.subject_id.0,
+                n.account_id.map(|a| a.0),
+                n.subject_id.map(|s| s.0),
+                n.org_id.0,
+                n.account_key,
                 n.notified_on,
                 n.channel.as_str(),
                 n.batch_id.map(|b| b.0),

@@ -112,17 +112,21 @@ CREATE TABLE account_months (
     PRIMARY KEY (account_id, month, version)
 ) STRICT, WITHOUT ROWID;
 
--- Notices given before negative reporting.
+-- Notices given before negative reporting. A notice may arrive before the account is first
+-- reported (account_id and subject_id still NULL); it is found again by furnisher and key.
 CREATE TABLE notices (
     id          INTEGER PRIMARY KEY,
-    account_id  INTEGER NOT NULL,
-    subject_id  INTEGER NOT NULL,
+    account_id  INTEGER,
+    subject_id  INTEGER,
+    org_id      INTEGER NOT NULL,
+    account_key TEXT NOT NULL,
     notified_on TEXT NOT NULL,
     channel     TEXT NOT NULL,
     batch_id    INTEGER,
     recorded_at INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX notices_account ON notices (account_id);
+CREATE INDEX notices_key ON notices (org_id, account_key);
 
 CREATE TABLE inquiries (
     id         INTEGER PRIMARY KEY,
