@@ -453,8 +453,8 @@ pub fn assemble(
             continue;
         }
         let institution = names.name(account.org_id)?;
-        let today = ctx.produced_at.date();
-        let mut detail = account_detail(r, &account, &terms, institution, ctx.as_of, cutoff, policy, today, &notes)?;
+        let view = View { as_of: ctx.as_of, cutoff, policy, today: ctx.produced_at.date(), notes: &notes };
+        let mut detail = account_detail(r, &account, &terms, institution, &view)?;
         detail.disputes = notes.marks(|item| match item {
             DisputeItem::Account(a) | DisputeItem::Month(a, _) => *a == account.id,
             _ => false,
@@ -564,26 +564,31 @@ impl<'r> Institutions<'r> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How a report looks at the file: as of which day (and its cut-off), under which policy, today,
+/// with which disputes and statements.
+struct View<'a> {
+    as_of: Date,
+    cutoff: i64,
+    policy: &'a Policy,
+    today: Date,
+    notes: &'a FileNotes,
+}
+
 fn account_detail(
     r: &dyn Reader,
     account: &AccountRow,
     terms: &AccountVersionRow,
     institution: String,
-    as_of: Date,
-    cutoff: i64,
-    policy: &Policy,
-    today: Date,
-    notes: &FileNotes,
+    view: &View<'_>,
 ) -> Result<AccountDetail> {
-    let to = YearMonth::of(as_of);
+    let to = YearMonth::of(view.as_of);
     let from = to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2);
-    let mut months = r.months(account.id, from, to, cutoff)?;
+    let mut months = r.months(account.id, from, to, view.cutoff)?;
     months.retain(|m| !m.deleted);
     // Expired negative information (retention) and items suppressed after an unanswered dispute
     // are not shown, whatever day the report is as of.
-    let expired = crate::retention::expired_months(&months, policy, today);
-    months.retain(|m| !expired.contains(&m.month) && !notes.suppressed(DisputeItem::Month(account.id, m.month)));
+    let expired = crate::retention::expired_months(&months, view.policy, view.today);
+    months.retain(|m| !expired.contains(&m.month) && !view.notes.suppressed(DisputeItem::Month(account.id, m.month)));
     let latest_row = months.last();
     let history = history(&months, terms.opened_on);
     let status_line: String = history
