@@ -29,7 +29,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Last simulated month (YYYY-MM); defaults to the last month whose files are due by today.
-    #[arg(long, value_parser = parse_month)]
+    #[arg(long, value_parser = crate::args::month)]
     pub end_month: Option<YearMonth>,
     /// Output folder.
     #[arg(long)]
@@ -78,15 +78,6 @@ impl SimFormat {
             SimFormat::Pboc => ob_sim::OutputFormat::Jsonl,
         }
     }
-}
-
-fn parse_month(s: &str) -> Result<YearMonth, String> {
-    YearMonth::parse(s).ok_or_else(|| "a month is YYYY-MM".to_owned())
-}
-
-fn parse_date(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 /// The last month whose files (delivered on the 5th of the month after) are in by `today`.
@@ -317,13 +308,13 @@ pub enum ReportFormat {
 #[derive(Args)]
 pub struct ReportArgs {
     /// Document type.
-    #[arg(long, default_value = "prc_resident_id", value_parser = parse_doc_type)]
+    #[arg(long, default_value = "prc_resident_id", value_parser = crate::args::doc_type)]
     pub doc_type: DocumentType,
     /// Document number.
     #[arg(long)]
     pub doc_number: String,
     /// Report as of this day (YYYY-MM-DD): only what was recorded by its end counts.
-    #[arg(long, value_parser = parse_date)]
+    #[arg(long, value_parser = crate::args::date)]
     pub as_of: Option<time::Date>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -332,18 +323,8 @@ pub struct ReportArgs {
     #[arg(long, requires = "reason")]
     pub org: Option<String>,
     /// Query reason code from the closed list (01 post-loan, 02 loan approval, 03 card approval…).
-    #[arg(long, value_parser = parse_reason, requires = "org")]
+    #[arg(long, value_parser = crate::args::reason, requires = "org")]
     pub reason: Option<QueryReason>,
-}
-
-fn parse_doc_type(s: &str) -> Result<DocumentType, String> {
-    DocumentType::parse(s).ok_or_else(|| "one of prc_resident_id, passport, us_ssn".to_owned())
-}
-
-fn parse_reason(s: &str) -> Result<QueryReason, String> {
-    QueryReason::parse(s)
-        .filter(|r| *r != QueryReason::SelfQuery)
-        .ok_or_else(|| "a query reason code such as 01, 02, 03".to_owned())
 }
 
 /// Runs `openbureau report`.

@@ -3,6 +3,7 @@
 //! Exit codes: 0 done (a file processed with rejections is done); 1 internal error; 2 usage
 //! error, unreadable input, or a refused request.
 
+mod args;
 mod commands;
 mod demo;
 mod metro2;

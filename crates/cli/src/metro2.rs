@@ -33,7 +33,7 @@ pub struct ValidateArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
     /// Dates after this day are errors (YYYY-MM-DD; default today).
-    #[arg(long, value_parser = parse_day)]
+    #[arg(long, value_parser = crate::args::date)]
     pub today: Option<time::Date>,
 }
 
@@ -74,11 +74,6 @@ pub struct ConvertArgs {
     /// Variable blocking (a BDW before each record).
     #[arg(long)]
     pub variable: bool,
-}
-
-fn parse_day(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {

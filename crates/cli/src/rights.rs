@@ -13,7 +13,7 @@ use ob_store::{DisputeId, StatementId};
 #[derive(Args)]
 pub struct Person {
     /// Document type.
-    #[arg(long, default_value = "prc_resident_id", value_parser = parse_doc_type)]
+    #[arg(long, default_value = "prc_resident_id", value_parser = crate::args::doc_type)]
     pub doc_type: DocumentType,
     /// Document number.
     #[arg(long)]
@@ -24,14 +24,6 @@ impl Person {
     fn document(&self) -> Result<DocumentNumber, Failure> {
         DocumentNumber::parse(self.doc_type, &self.doc_number).map_err(|e| usage(format!("--doc-number: {e}")))
     }
-}
-
-fn parse_doc_type(s: &str) -> Result<DocumentType, String> {
-    DocumentType::parse(s).ok_or_else(|| "one of prc_resident_id, passport, us_ssn".to_owned())
-}
-
-fn parse_month(s: &str) -> Result<YearMonth, String> {
-    YearMonth::parse(s).ok_or_else(|| "a month is YYYY-MM".to_owned())
 }
 
 fn parse_code<T>(parse: fn(&str) -> Option<T>, all: &[T], s: &str) -> Result<T, String>
@@ -60,7 +52,7 @@ pub enum DisputeCommand {
         #[arg(long, conflicts_with_all = ["inquiry", "identity"])]
         account: Option<String>,
         /// With --account: one month of it (YYYY-MM).
-        #[arg(long, requires = "account", value_parser = parse_month)]
+        #[arg(long, requires = "account", value_parser = crate::args::month)]
         month: Option<YearMonth>,
         /// An inquiry, by the reference your report shows (e.g. Q7).
         #[arg(long)]
@@ -177,7 +169,7 @@ pub enum StatementCommand {
         #[arg(long)]
         account: String,
         /// One month of it.
-        #[arg(long, value_parser = parse_month)]
+        #[arg(long, value_parser = crate::args::month)]
         month: Option<YearMonth>,
         /// not_my_business, annual_fee, lost_card, third_party_late, subsidy_late, other.
         #[arg(long = "type", value_parser = parse_statement_type)]

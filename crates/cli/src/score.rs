@@ -27,7 +27,7 @@ pub enum ScoreCommand {
 #[derive(Args)]
 pub struct BuildArgs {
     /// Take every file's features as of this day (YYYY-MM-DD); outcomes are the 12 months after.
-    #[arg(long, value_parser = parse_day)]
+    #[arg(long, value_parser = crate::args::date)]
     pub as_of: time::Date,
     /// Also write the training table (features and outcome, no identifiers) as CSV.
     #[arg(long)]
@@ -35,11 +35,6 @@ pub struct BuildArgs {
     /// Also write the model (JSON), for `score apply`.
     #[arg(long)]
     pub model_out: Option<PathBuf>,
-}
-
-fn parse_day(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "a date is YYYY-MM-DD".to_owned())
 }
 
 /// Runs `openbureau score build`.
