@@ -226,18 +226,21 @@ impl<S: Store> Bureau<S> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
         let digest = file_digest(path)?;
-        if crate::pboc::looks_like_pboc(&file_head(path)?) {
-            let mut source = crate::pboc::PbocSource::open(path)?;
-            return self.ingest_source(&mut source, digest, options, feedback, on_reject, progress);
+        match file_kind(path)? {
+            FileKind::Pboc => {
+                let mut source = crate::pboc::PbocSource::open(path)?;
+                self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
+            }
+            FileKind::Jsonl => {
+                let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+                let mut source = JsonlSource(jsonl::Reader::new(file)?);
+                self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
+            }
+            FileKind::Metro2 => {
+                let mut source = crate::metro2::Metro2Source::open(path, self.clock.today())?;
+                self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
+            }
         }
-        if looks_like_jsonl(path)? {
-            let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-            let mut source = JsonlSource(jsonl::Reader::new(file)?);
-            return self.ingest_source(&mut source, digest, options, feedback, on_reject, progress);
-        }
-        let today = self.clock.today();
-        let mut source = crate::metro2::Metro2Source::open(path, today)?;
-        self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
     }
 
     /// Ingests a canonical JSON-lines stream whose bytes hash to `file_sha256`.
@@ -374,20 +377,28 @@ impl IngestSummary {
     }
 }
 
-/// The first bytes of a file, to recognise its format.
-fn file_head(path: &Path) -> Result<Vec<u8>> {
-    let mut head = vec![0u8; 64];
-    let n = std::fs::File::open(path)?.read(&mut head)?;
-    head.truncate(n);
-    Ok(head)
+/// The furnisher formats the bureau reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Canonical JSON lines: the first byte that is not white space (or a byte-order mark) is `{`.
+    Jsonl,
+    /// PBOC-style messages: the file starts with the `A050` header.
+    Pboc,
+    /// Anything else is read as Metro 2 (it starts with a record or block descriptor word).
+    Metro2,
 }
 
-/// Whether a file is canonical JSON lines: its first byte that is not white space (or a UTF-8
-/// byte-order mark) is `{`. Metro 2 files start with a record descriptor word.
-fn looks_like_jsonl(path: &Path) -> Result<bool> {
-    let head = file_head(path)?;
-    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    Ok(text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{'))
+/// Recognises a file's format from its first bytes.
+pub fn file_kind(path: &Path) -> std::io::Result<FileKind> {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    let head = &head[..n];
+    if crate::pboc::looks_like_pboc(head) {
+        return Ok(FileKind::Pboc);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let jsonl = text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{');
+    Ok(if jsonl { FileKind::Jsonl } else { FileKind::Metro2 })
 }
 
 /// One entry of a furnisher file: a line (JSON lines) or a data record (Metro 2).
@@ -844,9 +855,8 @@ impl Batch<'_> {
                 Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
         }
         if self.accounts[index].notices.is_none() {
-            let key = self.w.account(account)?.map(|a| a.account_key).unwrap_or_default();
             let mut days: Vec<Date> = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
-            days.extend(self.w.pending_notices(self.org, &key)?.iter().map(|n| n.notified_on));
+            days.extend(self.w.pending_notices(self.org, &m.account_key)?.iter().map(|n| n.notified_on));
             self.accounts[index].notices = Some(days);
         }
         let info = &mut self.accounts[index];

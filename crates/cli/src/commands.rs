@@ -235,18 +235,11 @@ pub fn ingest_one<S: Store>(
             Failure::Findings => Failure::Findings,
         })?;
     feedback.flush()?;
-    if !pboc_rejections.is_empty() && is_pboc(path) {
+    if !pboc_rejections.is_empty() && ob_bureau::ingest::file_kind(path)? == ob_bureau::ingest::FileKind::Pboc {
         let dir = feedback_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         crate::pboc::write_feedback(path, &dir, &pboc_rejections)?;
     }
     Ok((summary, feedback.created().then_some(feedback_path)))
-}
-
-/// Whether a file starts with the PBOC-style header line.
-fn is_pboc(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"A050"
 }
 
 /// One line about a batch.
