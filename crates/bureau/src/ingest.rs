@@ -32,6 +32,53 @@ pub struct IngestOptions {
     pub register_unknown_furnisher: bool,
     /// When set, the file's header must name this furnisher (the authenticated uploader).
     pub expected_furnisher: Option<String>,
+    /// Keep the JSON-lines feedback file in the store, encrypted, with the batch (up to
+    /// [`limits::FEEDBACK_KEPT_BYTES_MAX`]), so that it can be fetched again later.
+    pub keep_feedback: bool,
+}
+
+/// Media type of the JSON-lines feedback file.
+pub const FEEDBACK_MEDIA_TYPE: &str = "application/x-ndjson";
+
+/// Encryption context of kept feedback files.
+const FEEDBACK_CONTEXT: &str = "batch_feedback.body";
+
+/// Writes to the feedback output and keeps a bounded copy.
+struct Keep<'a> {
+    out: &'a mut dyn Write,
+    kept: Option<Vec<u8>>,
+    cut: bool,
+}
+
+impl Write for Keep<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + n <= limits::FEEDBACK_KEPT_BYTES_MAX {
+                kept.extend_from_slice(&buf[..n]);
+            } else {
+                self.cut = true;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Keep<'_> {
+    /// The kept copy, whole lines only, with a last line when it was cut.
+    fn into_kept(self) -> Option<Vec<u8>> {
+        let mut kept = self.kept?;
+        if self.cut {
+            let whole = kept.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            kept.truncate(whole);
+            kept.extend_from_slice(b"{\"truncated\":true,\"message\":\"the kept feedback file was cut at its size limit; the uploader's copy is whole\"}\n");
+        }
+        Some(kept)
+    }
 }
 
 /// What happened to a batch.
@@ -204,6 +251,18 @@ fn reject(code: Code, field: &str, message: impl Into<String>) -> Result<Outcome
 }
 
 impl<S: Store> Bureau<S> {
+    /// The feedback file kept with one of `org`'s batches (see [`IngestOptions::keep_feedback`]);
+    /// `None` when the batch is not `org`'s or kept none.
+    pub fn batch_feedback(&self, org: OrgId, batch: BatchId) -> Result<Option<Vec<u8>>> {
+        let r = self.store.read()?;
+        match r.batch(batch)? {
+            Some(b) if b.org_id == org => {}
+            _ => return Ok(None),
+        }
+        let Some(row) = r.batch_feedback(batch)? else { return Ok(None) };
+        Ok(Some(self.keys.decrypt(FEEDBACK_CONTEXT, &row.body_enc)?.to_vec()))
+    }
+
     /// Ingests a furnisher file from disk, canonical JSON lines or Metro 2 (recognised by its
     /// first byte), writing rejections to `feedback`.
     pub fn ingest_path(
@@ -334,6 +393,7 @@ impl<S: Store> Bureau<S> {
             stored_pending_notices: false,
         };
         state.stored_pending_notices = state.w.has_pending_notices(org)?;
+        let mut feedback = Keep { out: feedback, kept: options.keep_feedback.then(Vec::new), cut: false };
         while let Some(entry) = source.next_entry() {
             let entry = entry?;
             let outcome = match &entry.outcome {
@@ -343,13 +403,21 @@ impl<S: Store> Bureau<S> {
             if let Outcome::Rejected(errors) = &outcome {
                 on_reject(entry.line, entry.raw, errors);
             }
-            summary.count(outcome, entry.line, entry.raw, feedback)?;
+            summary.count(outcome, entry.line, entry.raw, &mut feedback)?;
             if summary.records.is_multiple_of(limits::PROGRESS_EVERY_RECORDS) {
                 progress(Progress { records: summary.records, bytes: source.bytes_read() });
             }
         }
         progress(Progress { records: summary.records, bytes: source.bytes_read() });
         feedback.flush()?;
+        if let Some(kept) = feedback.into_kept() {
+            let body_enc = self.keys.encrypt(FEEDBACK_CONTEXT, &kept)?;
+            state.w.put_batch_feedback(&BatchFeedbackRow {
+                batch_id: state.batch,
+                media_type: FEEDBACK_MEDIA_TYPE.into(),
+                body_enc,
+            })?;
+        }
         state.finish(&summary)?;
         // A signed checkpoint after every batch: outsiders can verify the chain up to here.
         self.checkpoint_audit()?;

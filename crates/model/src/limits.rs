@@ -62,3 +62,44 @@ pub const CONSENT_YEARS_MAX: i32 = 30;
 
 /// Progress callbacks fire once per this many records, not per record.
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
+
+/// A batch's feedback file kept in the store (for `GET /v1/batches/{id}/feedback`), at most; the
+/// rest is cut and a last line says so. The uploader also gets the whole file in its answer.
+pub const FEEDBACK_KEPT_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Largest batch body the HTTP API accepts, in bytes.
+pub const HTTP_BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+/// Largest JSON or form body of any other HTTP request, in bytes.
+pub const HTTP_BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// Requests per second one API key may make, sustained (the bucket refills at this rate).
+pub const HTTP_RATE_PER_KEY_PER_S: u32 = 5_000;
+
+/// Requests one API key may make in a burst above the sustained rate.
+pub const HTTP_BURST_PER_KEY: u32 = 10_000;
+
+/// Seconds an organization's key stays cached in the server before the store is asked again
+/// (a key revoked from the CLI stops working within this time; revoked over the API, at once).
+pub const KEY_CACHE_S: u64 = 30;
+
+/// Batches listed per page.
+pub const BATCHES_PAGE_MAX: u32 = 1_000;
+
+/// A person's web session lasts at most this many seconds from sign-in.
+pub const SESSION_S_MAX: i64 = 8 * 3600;
+
+/// Web sessions held at once; the oldest go first.
+pub const SESSIONS_MAX: usize = 100_000;
+
+/// Failed sign-ins for one document before it is locked for [`SIGNIN_LOCK_S`].
+pub const SIGNIN_FAILURES_MAX: u32 = 5;
+
+/// Seconds a document stays locked after too many failed sign-ins.
+pub const SIGNIN_LOCK_S: i64 = 15 * 60;
+
+/// A person's password: at least this many characters.
+pub const PASSWORD_CHARS_MIN: usize = 10;
+
+/// A person's password: at most this many bytes (argon2 takes any length; bounded all the same).
+pub const PASSWORD_BYTES_MAX: usize = 256;

@@ -50,6 +50,22 @@ pub trait Reader {
     fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>>;
     /// An organization by id.
     fn org(&self, id: OrgId) -> Result<Option<OrgRow>>;
+    /// Every organization, by id.
+    fn orgs(&self) -> Result<Vec<OrgRow>>;
+    /// An organization's roles, as set by an operator (comma-separated; empty when none).
+    fn org_roles(&self, id: OrgId) -> Result<String>;
+    /// An API key by the SHA-256 of its text.
+    fn api_key(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyRow>>;
+    /// An organization's keys (`None`: operators' keys).
+    fn api_keys_of(&self, org: Option<OrgId>) -> Result<Vec<ApiKeyRow>>;
+    /// A batch by id.
+    fn batch(&self, id: BatchId) -> Result<Option<BatchRow>>;
+    /// An organization's batches with ids above `after`, oldest first, at most `limit`.
+    fn batches_of(&self, org: OrgId, after: BatchId, limit: u32) -> Result<Vec<BatchRow>>;
+    /// A batch's feedback file.
+    fn batch_feedback(&self, id: BatchId) -> Result<Option<BatchFeedbackRow>>;
+    /// A person's web sign-in.
+    fn person_login(&self, subject: SubjectId) -> Result<Option<PersonLoginRow>>;
     /// The subject holding a document, by the document's keyed hash.
     fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>>;
     /// A subject by id.
@@ -128,6 +144,16 @@ pub trait Writer: Reader {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// Adds an organization.
     fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId>;
+    /// Sets an organization's roles (comma-separated).
+    fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()>;
+    /// Adds an API key.
+    fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<()>;
+    /// Revokes an API key; false when no such unrevoked key.
+    fn revoke_api_key(&mut self, key_sha256: &[u8; 32], at: i64) -> Result<bool>;
+    /// Keeps a batch's feedback file (replacing any earlier one).
+    fn put_batch_feedback(&mut self, feedback: &BatchFeedbackRow) -> Result<()>;
+    /// Sets a person's web sign-in (creating or replacing the password hash).
+    fn put_person_login(&mut self, login: &PersonLoginRow) -> Result<()>;
     /// Opens a batch record.
     fn insert_batch(&mut self, batch: &NewBatch) -> Result<BatchId>;
     /// Writes a batch's final counts.

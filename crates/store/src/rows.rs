@@ -269,6 +269,8 @@ pub struct BatchRow {
     pub accepted: u64,
     /// Records rejected.
     pub rejected: u64,
+    /// Format name, as given when the batch was opened.
+    pub format: String,
 }
 
 /// A batch to open.
@@ -479,4 +481,43 @@ pub struct ScoreModelRow {
     pub model_json: String,
     /// The population's score percentiles at build time, as a JSON array of 99 integers.
     pub percentiles_json: String,
+}
+
+/// An API key, kept only as the SHA-256 of the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// SHA-256 of the key's text.
+    pub key_sha256: [u8; 32],
+    /// The organization; `None` for an operator's (admin) key.
+    pub org_id: Option<OrgId>,
+    /// What the key is for, for people reading a list of keys.
+    pub label: String,
+    /// When created, unix seconds.
+    pub created_at: i64,
+    /// When revoked, unix seconds.
+    pub revoked_at: Option<i64>,
+}
+
+/// A person's web sign-in: the argon2id hash of their password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonLoginRow {
+    /// Whose.
+    pub subject_id: SubjectId,
+    /// The password hash, in the PHC string format.
+    pub password_phc: String,
+    /// When created, unix seconds.
+    pub created_at: i64,
+    /// When last changed, unix seconds.
+    pub updated_at: i64,
+}
+
+/// A batch's feedback file, encrypted: it quotes rejected records as sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchFeedbackRow {
+    /// The batch.
+    pub batch_id: BatchId,
+    /// Its media type, e.g. `application/x-ndjson`.
+    pub media_type: String,
+    /// The file's bytes, encrypted by the bureau.
+    pub body_enc: Vec<u8>,
 }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_rights.sql")),
     (3, include_str!("../migrations/sqlite/0003_score.sql")),
+    (4, include_str!("../migrations/sqlite/0004_access.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -157,6 +158,29 @@ fn u64_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
 
 fn org_row(r: &Row<'_>) -> rusqlite::Result<OrgRow> {
     Ok(OrgRow { id: OrgId(r.get(0)?), code: r.get(1)?, name: r.get(2)? })
+}
+
+fn batch_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
+    Ok(BatchRow {
+        id: BatchId(r.get(0)?),
+        org_id: OrgId(r.get(1)?),
+        received_at: r.get(2)?,
+        records: u64_col(r, 3)?,
+        accepted: u64_col(r, 4)?,
+        rejected: u64_col(r, 5)?,
+        format: r.get(6)?,
+    })
+}
+
+fn api_key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRow> {
+    let org: Option<i64> = r.get(1)?;
+    Ok(ApiKeyRow {
+        key_sha256: digest_col(r, 0)?,
+        org_id: org.map(OrgId),
+        label: r.get(2)?,
+        created_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+    })
 }
 
 fn subject_row(r: &Row<'_>) -> rusqlite::Result<SubjectRow> {
@@ -450,17 +474,79 @@ impl Reader for Tx<'_> {
 
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
         self.one(
-            "SELECT id, org_id, received_at, records, accepted, rejected FROM batches
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches
              WHERE org_id = ?1 AND file_sha256 = ?2",
             params![org.0, &file_sha256[..]],
+            batch_row,
+        )
+    }
+
+    fn batch(&self, id: BatchId) -> Result<Option<BatchRow>> {
+        self.one(
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches WHERE id = ?1",
+            [id.0],
+            batch_row,
+        )
+    }
+
+    fn batches_of(&self, org: OrgId, after: BatchId, limit: u32) -> Result<Vec<BatchRow>> {
+        // The primary key orders the scan: no ORDER BY needed (see above).
+        self.all(
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches
+             WHERE org_id = ?1 AND id > ?2 LIMIT ?3",
+            params![org.0, after.0, limit],
+            batch_row,
+        )
+        .map(|mut rows| {
+            rows.sort_by_key(|b| b.id.0);
+            rows
+        })
+    }
+
+    fn batch_feedback(&self, id: BatchId) -> Result<Option<BatchFeedbackRow>> {
+        self.one("SELECT batch_id, media_type, body_enc FROM batch_feedback WHERE batch_id = ?1", [id.0], |r| {
+            Ok(BatchFeedbackRow { batch_id: BatchId(r.get(0)?), media_type: r.get(1)?, body_enc: r.get(2)? })
+        })
+    }
+
+    fn orgs(&self) -> Result<Vec<OrgRow>> {
+        let mut rows = self.all("SELECT id, code, name FROM organizations", [], org_row)?;
+        rows.sort_by_key(|o| o.id.0);
+        Ok(rows)
+    }
+
+    fn org_roles(&self, id: OrgId) -> Result<String> {
+        Ok(self.one("SELECT roles FROM organizations WHERE id = ?1", [id.0], |r| r.get(0))?.unwrap_or_default())
+    }
+
+    fn api_key(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyRow>> {
+        self.one(
+            "SELECT key_sha256, org_id, label, created_at, revoked_at FROM api_keys WHERE key_sha256 = ?1",
+            [&key_sha256[..]],
+            api_key_row,
+        )
+    }
+
+    fn api_keys_of(&self, org: Option<OrgId>) -> Result<Vec<ApiKeyRow>> {
+        let mut rows = self.all(
+            "SELECT key_sha256, org_id, label, created_at, revoked_at FROM api_keys WHERE org_id IS ?1",
+            [org.map(|o| o.0)],
+            api_key_row,
+        )?;
+        rows.sort_by_key(|k| k.created_at);
+        Ok(rows)
+    }
+
+    fn person_login(&self, subject: SubjectId) -> Result<Option<PersonLoginRow>> {
+        self.one(
+            "SELECT subject_id, password_phc, created_at, updated_at FROM person_logins WHERE subject_id = ?1",
+            [subject.0],
             |r| {
-                Ok(BatchRow {
-                    id: BatchId(r.get(0)?),
-                    org_id: OrgId(r.get(1)?),
-                    received_at: r.get(2)?,
-                    records: u64_col(r, 3)?,
-                    accepted: u64_col(r, 4)?,
-                    rejected: u64_col(r, 5)?,
+                Ok(PersonLoginRow {
+                    subject_id: SubjectId(r.get(0)?),
+                    password_phc: r.get(1)?,
+                    created_at: r.get(2)?,
+                    updated_at: r.get(3)?,
                 })
             },
         )
@@ -761,6 +847,40 @@ impl Writer for Tx<'_> {
             params![code, name, created_at],
         )
         .map(OrgId)
+    }
+
+    fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()> {
+        self.exec("UPDATE organizations SET roles = ?2 WHERE id = ?1", params![id.0, roles])
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO api_keys (key_sha256, org_id, label, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&k.key_sha256[..], k.org_id.map(|o| o.0), k.label, k.created_at, k.revoked_at],
+        )
+    }
+
+    fn revoke_api_key(&mut self, key_sha256: &[u8; 32], at: i64) -> Result<bool> {
+        let mut st = self
+            .0
+            .prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE key_sha256 = ?1 AND revoked_at IS NULL")
+            .map_err(backend)?;
+        Ok(st.execute(params![&key_sha256[..], at]).map_err(backend)? == 1)
+    }
+
+    fn put_batch_feedback(&mut self, f: &BatchFeedbackRow) -> Result<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO batch_feedback (batch_id, media_type, body_enc) VALUES (?1, ?2, ?3)",
+            params![f.batch_id.0, f.media_type, f.body_enc],
+        )
+    }
+
+    fn put_person_login(&mut self, l: &PersonLoginRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO person_logins (subject_id, password_phc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (subject_id) DO UPDATE SET password_phc = excluded.password_phc, updated_at = excluded.updated_at",
+            params![l.subject_id.0, l.password_phc, l.created_at, l.updated_at],
+        )
     }
 
     fn insert_batch(&mut self, b: &NewBatch) -> Result<BatchId> {

@@ -1,0 +1,271 @@
+//! Who may reach the bureau: organizations' roles, API keys (organizations' and operators'), and
+//! people's passwords for the web page.
+//!
+//! An API key is 32 random bytes shown once as 64 hex digits; the store keeps only its SHA-256, so
+//! checking a key is one hash and one indexed look-up (a high-entropy key needs no slow hash).
+//! A person's password is kept as an argon2id hash. Issuing and revoking keys, setting roles and
+//! setting a password are audit events; the events never hold a key or a password.
+
+use crate::{Bureau, BureauError, Result, audit};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use ob_model::{DocumentNumber, limits};
+use ob_store::{ApiKeyRow, OrgId, PersonLoginRow, Store, SubjectId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Bytes of randomness in an API key.
+pub const KEY_BYTES: usize = 32;
+
+/// What a principal may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Uploads batches about its own accounts.
+    Furnisher,
+    /// Requests reports with a purpose and the person's consent.
+    Lender,
+    /// Runs the bureau: organizations and keys. Only operators' keys hold it.
+    Admin,
+}
+
+impl Role {
+    /// The role named `furnisher`, `lender` or `admin`.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "furnisher" => Some(Role::Furnisher),
+            "lender" => Some(Role::Lender),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Furnisher => "furnisher",
+            Role::Lender => "lender",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Whoever a key belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The organization; `None` for an operator.
+    pub org_id: Option<OrgId>,
+    /// The organization's code; empty for an operator.
+    pub org_code: String,
+    /// What it may do.
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    /// Whether the principal holds `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// An organization, for listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrgView {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its roles.
+    pub roles: Vec<Role>,
+}
+
+/// The SHA-256 of a presented key's text.
+pub fn key_digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Parses a stored roles column.
+fn parse_roles(column: &str) -> Vec<Role> {
+    column.split(',').filter_map(Role::parse).filter(|r| *r != Role::Admin).collect()
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> BureauError {
+    BureauError::Refused { code, message: message.into() }
+}
+
+/// A new random key, as 64 hex digits.
+fn new_key() -> Result<String> {
+    let mut bytes = [0u8; KEY_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| crate::crypto::KeyError::Random(e.to_string()))?;
+    Ok(hex::encode(bytes))
+}
+
+/// The argon2id hash of a person's password, in PHC form. Slow on purpose (tens of
+/// milliseconds): call it outside any lock.
+pub fn hash_password(password: &str) -> Result<String> {
+    check_password_rules(password)?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| refused("PASSWORD_INVALID", "the password could not be hashed"))
+}
+
+/// Whether `password` matches the PHC hash. Slow on purpose: call it outside any lock.
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    if password.len() > limits::PASSWORD_BYTES_MAX {
+        return false;
+    }
+    let Ok(hash) = PasswordHash::new(phc) else { return false };
+    argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok()
+}
+
+/// A hash no password matches quickly: verified against when a document has no sign-in, so that
+/// the answer takes as long as for a wrong password (no telling who has a login).
+pub fn decoy_hash() -> &'static str {
+    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$gU2yCvB0vMrnGg6b0Lq9yQsmRJkrJmWzzQHCAaWSsDE"
+}
+
+fn check_password_rules(password: &str) -> Result<()> {
+    let chars = password.chars().count();
+    if chars < limits::PASSWORD_CHARS_MIN || password.len() > limits::PASSWORD_BYTES_MAX {
+        return Err(refused(
+            "PASSWORD_INVALID",
+            format!("a password has {} to {} characters", limits::PASSWORD_CHARS_MIN, limits::PASSWORD_BYTES_MAX),
+        ));
+    }
+    Ok(())
+}
+
+impl<S: Store> Bureau<S> {
+    /// Adds an organization with `roles`, or sets the roles of an existing one.
+    pub fn add_org(&mut self, code: &str, name: &str, roles: &[Role]) -> Result<OrgView> {
+        if code.is_empty() || code.chars().count() > limits::ORG_CODE_CHARS_MAX {
+            return Err(refused(
+                "ORG_INVALID",
+                format!("an organization code has 1 to {} characters", limits::ORG_CODE_CHARS_MAX),
+            ));
+        }
+        if name.chars().count() > limits::ORG_NAME_CHARS_MAX || roles.is_empty() || roles.contains(&Role::Admin) {
+            return Err(refused("ORG_INVALID", "an organization has a name and is a furnisher, a lender or both"));
+        }
+        let now = self.clock.now().unix_timestamp();
+        let mut w = self.store.write()?;
+        let id = match w.org_by_code(code)? {
+            Some(org) => org.id,
+            None => w.insert_org(code, if name.is_empty() { code } else { name }, now)?,
+        };
+        let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let column = names.join(",");
+        w.set_org_roles(id, &column)?;
+        audit::append(
+            w.as_mut(),
+            now,
+            "org.roles",
+            None,
+            Some(id),
+            &serde_json::json!({"code": code, "roles": column}),
+        )?;
+        let org = w.org(id)?.ok_or_else(|| refused("ORG_INVALID", "organization vanished"))?;
+        w.commit()?;
+        Ok(OrgView { code: org.code, name: org.name, roles: parse_roles(&column) })
+    }
+
+    /// Every organization with its roles.
+    pub fn orgs(&self) -> Result<Vec<OrgView>> {
+        let r = self.store.read()?;
+        let mut out = Vec::new();
+        for org in r.orgs()? {
+            let roles = parse_roles(&r.org_roles(org.id)?);
+            out.push(OrgView { code: org.code, name: org.name, roles });
+        }
+        Ok(out)
+    }
+
+    /// Issues a key for the organization `org_code` (which must have a role), or an operator's
+    /// key when `None`. Returns the key: the only time it exists outside its holder's hands.
+    pub fn issue_key(&mut self, org_code: Option<&str>, label: &str) -> Result<String> {
+        let now = self.clock.now().unix_timestamp();
+        let mut w = self.store.write()?;
+        let org_id = match org_code {
+            None => None,
+            Some(code) => {
+                let org =
+                    w.org_by_code(code)?.ok_or_else(|| refused("UNKNOWN_ORG", "no organization with this code"))?;
+                if parse_roles(&w.org_roles(org.id)?).is_empty() {
+                    return Err(refused("ORG_NO_ROLE", "give the organization a role first (`org add`)"));
+                }
+                Some(org.id)
+            }
+        };
+        let key = new_key()?;
+        let digest = key_digest(&key);
+        let label: String = label.chars().take(limits::ORG_NAME_CHARS_MAX).collect();
+        w.insert_api_key(&ApiKeyRow { key_sha256: digest, org_id, label, created_at: now, revoked_at: None })?;
+        // The digest's first 8 hex digits name the key in the audit chain; the key never appears.
+        let detail = serde_json::json!({"key": &hex::encode(digest)[..8], "operator": org_id.is_none()});
+        audit::append(w.as_mut(), now, "key.issued", None, org_id, &detail)?;
+        w.commit()?;
+        Ok(key)
+    }
+
+    /// Revokes the key whose SHA-256 is `digest`; `org`, when given, must own it.
+    pub fn revoke_key(&mut self, digest: &[u8; 32], org: Option<OrgId>) -> Result<bool> {
+        let now = self.clock.now().unix_timestamp();
+        let mut w = self.store.write()?;
+        let Some(row) = w.api_key(digest)? else { return Ok(false) };
+        if org.is_some() && row.org_id != org {
+            return Ok(false);
+        }
+        let done = w.revoke_api_key(digest, now)?;
+        if done {
+            let detail = serde_json::json!({"key": &hex::encode(digest)[..8]});
+            audit::append(w.as_mut(), now, "key.revoked", None, row.org_id, &detail)?;
+            w.commit()?;
+        }
+        Ok(done)
+    }
+
+    /// The principal of a presented key: `None` for an unknown or revoked key.
+    pub fn principal_for_key(&self, key: &str) -> Result<Option<Principal>> {
+        let r = self.store.read()?;
+        let Some(row) = r.api_key(&key_digest(key))? else { return Ok(None) };
+        if row.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let Some(org_id) = row.org_id else {
+            return Ok(Some(Principal { org_id: None, org_code: String::new(), roles: vec![Role::Admin] }));
+        };
+        let org =
+            r.org(org_id)?.ok_or_else(|| ob_store::StoreError::Corrupt("key of a missing organization".into()))?;
+        let roles = parse_roles(&r.org_roles(org_id)?);
+        Ok(Some(Principal { org_id: Some(org_id), org_code: org.code, roles }))
+    }
+
+    /// Sets the web password of the person holding `document` (from [`hash_password`]).
+    pub fn set_password(&mut self, document: &DocumentNumber, password_phc: &str) -> Result<()> {
+        PasswordHash::new(password_phc).map_err(|_| refused("PASSWORD_INVALID", "not a PHC password hash"))?;
+        let now = self.clock.now().unix_timestamp();
+        let mac = self.keys.document_mac(document);
+        let mut w = self.store.write()?;
+        let subject = w.subject_by_document(&mac)?.ok_or(BureauError::NoFile)?;
+        let created_at = w.person_login(subject.id)?.map_or(now, |l| l.created_at);
+        w.put_person_login(&PersonLoginRow {
+            subject_id: subject.id,
+            password_phc: password_phc.to_owned(),
+            created_at,
+            updated_at: now,
+        })?;
+        audit::append(w.as_mut(), now, "login.set", Some(subject.id), None, &serde_json::json!({}))?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// The person holding `document` and their password hash, when they have a web sign-in.
+    /// Verify the password with [`verify_password`] outside any lock.
+    pub fn login_of(&self, document: &DocumentNumber) -> Result<Option<(SubjectId, String)>> {
+        let r = self.store.read()?;
+        let Some(subject) = r.subject_by_document(&self.keys.document_mac(document))? else { return Ok(None) };
+        Ok(r.person_login(subject.id)?.map(|l| (subject.id, l.password_phc)))
+    }
+}
