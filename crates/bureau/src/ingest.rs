@@ -263,6 +263,17 @@ impl<S: Store> Bureau<S> {
         Ok(Some(self.keys.decrypt(FEEDBACK_CONTEXT, &row.body_enc)?.to_vec()))
     }
 
+    /// One of `org`'s batches; `None` when there is no such batch or it is another's.
+    pub fn batch_of(&self, org: OrgId, batch: BatchId) -> Result<Option<BatchRow>> {
+        Ok(self.store.read()?.batch(batch)?.filter(|b| b.org_id == org))
+    }
+
+    /// `org`'s batches with ids above `after`, oldest first, at most `limit`
+    /// (capped at [`limits::BATCHES_PAGE_MAX`]).
+    pub fn batches_of(&self, org: OrgId, after: BatchId, limit: u32) -> Result<Vec<BatchRow>> {
+        Ok(self.store.read()?.batches_of(org, after, limit.min(limits::BATCHES_PAGE_MAX))?)
+    }
+
     /// Ingests a furnisher file from disk, canonical JSON lines or Metro 2 (recognised by its
     /// first byte), writing rejections to `feedback`.
     pub fn ingest_path(

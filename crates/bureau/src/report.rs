@@ -36,6 +36,15 @@ pub enum Requester {
     },
 }
 
+/// The authorization an organization relies on for an inquiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsentProof {
+    /// The consent's reference, as the furnisher of the consent gave it.
+    Reference(String),
+    /// SHA-256 of the signed authorization document (the consent's evidence).
+    Evidence([u8; 32]),
+}
+
 /// A request for a report.
 #[derive(Clone, Debug)]
 pub struct ReportRequest {
@@ -309,6 +318,12 @@ impl<S: Store> Bureau<S> {
     /// Produces a report: checks the requester's authorization, logs the inquiry and an audit
     /// event in one transaction, then assembles the report from the store.
     pub fn produce_report(&mut self, req: &ReportRequest) -> Result<Report> {
+        self.produce_report_with(req, None)
+    }
+
+    /// [`Bureau::produce_report`], where the organization also names the person's authorization
+    /// it relies on: the consent must then be that one.
+    pub fn produce_report_with(&mut self, req: &ReportRequest, proof: Option<&ConsentProof>) -> Result<Report> {
         let now = self.clock.now();
         let as_of = req.as_of.unwrap_or(now.date());
         let doc_mac = self.keys.document_mac(&req.document);
@@ -332,7 +347,10 @@ impl<S: Store> Bureau<S> {
                     code: "UNKNOWN_ORGANIZATION",
                     message: "no organization with this code".into(),
                 })?;
-                let consent = inquiry_consent(w.as_ref(), subject.id, org.id, *reason, now.date())?;
+                let consent = inquiry_consent(w.as_ref(), subject.id, org.id, *reason, now.date(), proof)?;
+                if *reason == QueryReason::PostLoan {
+                    require_open_account(w.as_ref(), subject.id, org.id, now.unix_timestamp())?;
+                }
                 refuse_if_frozen(w.as_ref(), subject.id, *reason, now)?;
                 (Some(org), Some(consent), *reason)
             }
@@ -373,6 +391,25 @@ impl<S: Store> Bureau<S> {
     }
 }
 
+/// Post-loan management (贷后管理) is for a lender's own customers: the person must hold an
+/// account at the lender that is neither deleted nor closed (its newest month is not C or G).
+fn require_open_account(r: &dyn Reader, subject: SubjectId, org: OrgId, now: i64) -> Result<()> {
+    for account in r.accounts_of(subject)?.into_iter().filter(|a| a.org_id == org) {
+        if r.account_version(account.id, now)?.is_none_or(|v| v.deleted) {
+            continue;
+        }
+        let months = r.months(account.id, YearMonth::MIN, YearMonth::MAX, now)?;
+        let newest = months.iter().max_by_key(|m| (m.month, m.version));
+        if newest.is_none_or(|m| !m.status.is_terminal()) {
+            return Ok(());
+        }
+    }
+    Err(BureauError::Refused {
+        code: "NO_OPEN_ACCOUNT",
+        message: "post-loan management is only for a person with an open account at this organization".into(),
+    })
+}
+
 /// A freeze refuses inquiries for new credit; post-loan management and other purposes go on.
 fn refuse_if_frozen(r: &dyn Reader, subject: SubjectId, reason: QueryReason, now: OffsetDateTime) -> Result<()> {
     let frozen =
@@ -400,12 +437,22 @@ fn inquiry_consent(
     org: OrgId,
     reason: QueryReason,
     today: Date,
+    proof: Option<&ConsentProof>,
 ) -> Result<ConsentId> {
     r.consents_of(subject)?
         .into_iter()
         .find(|c| {
             let c2 = &c.consent;
-            c2.org_id == org && c2.scope == ConsentScope::Inquire && c2.purpose == Some(reason) && c2.active_on(today)
+            let proven = match proof {
+                None => true,
+                Some(ConsentProof::Reference(r)) => c2.consent_ref.as_deref() == Some(r.as_str()),
+                Some(ConsentProof::Evidence(sha)) => c2.evidence_sha256 == *sha,
+            };
+            proven
+                && c2.org_id == org
+                && c2.scope == ConsentScope::Inquire
+                && c2.purpose == Some(reason)
+                && c2.active_on(today)
         })
         .map(|c| c.id)
         .ok_or_else(|| BureauError::Refused {

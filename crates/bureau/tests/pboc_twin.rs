@@ -44,7 +44,7 @@ fn institution(code: &str) -> String {
 }
 
 fn ingest(b: &mut Bureau<SqliteStore>, path: &Path) {
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
     let mut feedback = Vec::new();
     let s = b.ingest_path(path, &options, &mut feedback, &mut |_| {}).unwrap();
     assert_eq!(s.rejected, 0, "{}: {}", path.display(), String::from_utf8_lossy(&feedback));

@@ -53,7 +53,7 @@ fn simulate_and_ingest(config: &SimConfig) -> Ingested {
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let store = SqliteStore::in_memory().unwrap();
     let mut bureau = Bureau::new(store, Keys::from_master(&[3; 32]), clock.clone()).unwrap();
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
     let (mut expected, mut rejections) = (Vec::new(), 0);
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());

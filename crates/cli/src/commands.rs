@@ -221,7 +221,7 @@ pub fn ingest_one<S: Store>(
     feedback_path: PathBuf,
     bar: &ProgressBar,
 ) -> Result<(IngestSummary, Option<PathBuf>), Failure> {
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
     let mut feedback = LazyFile::new(feedback_path.clone());
     let start = bar.position();
     let mut pboc_rejections = Vec::new();

@@ -75,9 +75,12 @@ enum Command {
     Score(score::ScoreCommand),
     /// Serve the HTTP API (furnisher batches, lender reports) until Ctrl-C.
     Serve(serve::ServeArgs),
-    /// Organizations: API keys.
+    /// Organizations: add them with their roles, issue and revoke their API keys.
     #[command(subcommand)]
     Org(serve::OrgCommand),
+    /// Operators: admin API keys.
+    #[command(subcommand)]
+    Admin(serve::AdminCommand),
 }
 
 /// A failure, with the exit code it deserves.
@@ -122,7 +125,8 @@ fn main() -> ExitCode {
         Command::Metro2(c) => metro2::run(&c),
         Command::Pboc(c) => pboc::run(&c),
         Command::Serve(a) => serve::serve(&ctx, &a),
-        Command::Org(c) => serve::org(&c),
+        Command::Org(c) => serve::org(&ctx, &c),
+        Command::Admin(c) => serve::admin(&ctx, &c),
     };
     exit(result)
 }

@@ -1,11 +1,12 @@
-//! `openbureau serve` (the HTTP API) and `openbureau org key` (organizations' API keys).
+//! `openbureau serve` (the HTTP API), `openbureau org add|key|revoke` and `openbureau admin key`.
 
+use crate::commands::classify;
 use crate::open::{Context, system_clock};
 use crate::{Failure, usage};
 use clap::{Args, Subcommand};
-use ob_server::keys::{self, KeyTable, Role};
+use ob_bureau::access::{Role, key_digest};
+use ob_model::limits;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 /// Serve the HTTP API on the store in the data folder.
 #[derive(Args)]
@@ -13,59 +14,129 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "OPENBUREAU_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The organizations' API keys (`openbureau org key` writes it). Read once at startup.
-    #[arg(long, env = "OPENBUREAU_KEYS")]
-    pub keys: PathBuf,
+    /// Requests a second one API key may make, sustained.
+    #[arg(long, env = "OPENBUREAU_RATE_PER_KEY", default_value_t = limits::HTTP_RATE_PER_KEY_PER_S)]
+    pub rate_per_key: u32,
+    /// Requests one API key may make in a burst.
+    #[arg(long, env = "OPENBUREAU_BURST_PER_KEY", default_value_t = limits::HTTP_BURST_PER_KEY)]
+    pub burst_per_key: u32,
 }
 
 /// Organizations.
 #[derive(Subcommand)]
 pub enum OrgCommand {
-    /// Create an API key for an organization: printed once; only its SHA-256 is kept.
+    /// Add an organization, or set an existing one's roles.
+    Add(AddArgs),
+    /// Create an API key for an organization: printed once; the store keeps only its SHA-256.
     Key(KeyArgs),
+    /// Revoke an API key, by the SHA-256 printed when it was made.
+    Revoke(RevokeArgs),
+    /// List organizations and their roles.
+    List,
+}
+
+/// Operators.
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an operator's (admin) API key: printed once.
+    Key(LabelArgs),
+}
+
+/// Arguments of `org add`.
+#[derive(Args)]
+pub struct AddArgs {
+    /// The organization's code (as in its furnisher files).
+    #[arg(long)]
+    pub code: String,
+    /// Its name.
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// A role: furnisher or lender (repeat for both).
+    #[arg(long, required = true, value_parser = parse_role)]
+    pub role: Vec<Role>,
 }
 
 /// Arguments of `org key`.
 #[derive(Args)]
 pub struct KeyArgs {
-    /// The organization's code (as in its furnisher files).
+    /// The organization's code.
     #[arg(long)]
     pub code: String,
-    /// A role: furnisher or lender (repeat for both).
-    #[arg(long, required = true, value_parser = parse_role)]
-    pub role: Vec<Role>,
-    /// The keys file to append to (created when missing).
-    #[arg(long, env = "OPENBUREAU_KEYS")]
-    pub keys: PathBuf,
+    /// What the key is for.
+    #[arg(long, default_value = "")]
+    pub label: String,
+}
+
+/// Arguments of `org revoke`.
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// SHA-256 of the key, hex.
+    #[arg(long)]
+    pub key_sha256: String,
+}
+
+/// A label.
+#[derive(Args)]
+pub struct LabelArgs {
+    /// What the key is for.
+    #[arg(long, default_value = "")]
+    pub label: String,
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| "furnisher or lender".to_owned())
+    Role::parse(s).filter(|r| *r != Role::Admin).ok_or_else(|| "furnisher or lender".to_owned())
 }
 
 /// Runs the server until Ctrl-C.
 pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
-    if !args.keys.exists() {
-        return Err(usage(format!("no keys file at {} (create keys with `openbureau org key`)", args.keys.display())));
-    }
-    let table = KeyTable::load(&args.keys).map_err(usage)?;
     let bureau = ctx.bureau(false, system_clock())?;
-    ob_server::serve_blocking(args.listen, ob_server::AppState::new(bureau, table))
-        .map_err(|e| usage(format!("serving on {}: {e}", args.listen)))
+    let spool = ctx.data.join("spool");
+    std::fs::create_dir_all(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
+    let state = ob_server::AppState::new(bureau).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
+    ob_server::serve_blocking(args.listen, state).map_err(|e| usage(format!("serving on {}: {e}", args.listen)))
+}
+
+/// Prints a new key and its digest.
+fn print_key(whose: &str, key: &str) {
+    eprintln!("API key for {whose}, shown once: store it now. The bureau keeps only its SHA-256:");
+    eprintln!("  key_sha256 {}", hex::encode(key_digest(key)));
+    println!("{key}");
 }
 
 /// Organization commands.
-pub fn org(command: &OrgCommand) -> Result<(), Failure> {
+pub fn org(ctx: &Context, command: &OrgCommand) -> Result<(), Failure> {
+    // Adding the first organizations is how an operator sets up a new bureau: the store is made.
+    let mut bureau = ctx.bureau(matches!(command, OrgCommand::Add(_)), system_clock())?;
     match command {
-        OrgCommand::Key(a) => {
-            let key = keys::create_key(&a.keys, &a.code, &a.role).map_err(usage)?;
-            eprintln!(
-                "API key for {} — shown once, store it now; {} keeps only its SHA-256:",
-                a.code,
-                a.keys.display()
-            );
-            println!("{key}");
-            Ok(())
+        OrgCommand::Add(a) => {
+            let org = bureau.add_org(&a.code, &a.name, &a.role).map_err(classify)?;
+            let roles: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
+            println!("{} ({}): {}", org.code, org.name, roles.join(", "));
+        }
+        OrgCommand::Key(a) => print_key(&a.code, &bureau.issue_key(Some(&a.code), &a.label).map_err(classify)?),
+        OrgCommand::Revoke(a) => {
+            let mut digest = [0u8; 32];
+            hex::decode_to_slice(&a.key_sha256, &mut digest).map_err(|_| usage("--key-sha256: 64 hex digits"))?;
+            if !bureau.revoke_key(&digest, None).map_err(classify)? {
+                return Err(usage("no such unrevoked key"));
+            }
+            println!("revoked");
+        }
+        OrgCommand::List => {
+            for org in bureau.orgs().map_err(classify)? {
+                let roles: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
+                println!("{}\t{}\t{}", org.code, roles.join(","), org.name);
+            }
         }
     }
+    Ok(())
+}
+
+/// Operator commands.
+pub fn admin(ctx: &Context, command: &AdminCommand) -> Result<(), Failure> {
+    let mut bureau = ctx.bureau(true, system_clock())?;
+    match command {
+        AdminCommand::Key(a) => print_key("an operator", &bureau.issue_key(None, &a.label).map_err(classify)?),
+    }
+    Ok(())
 }

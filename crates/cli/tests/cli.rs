@@ -361,24 +361,35 @@ fn simulate_writes_pboc_style_files_that_validate_and_ingest() {
 }
 
 #[test]
-fn org_key_prints_a_key_once_and_keeps_its_digest_and_serve_needs_a_keys_file() {
+fn org_keys_are_printed_once_kept_as_digests_and_revocable() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys.json");
-    let keys_arg = keys.to_str().unwrap();
-    let o = run(dir.path(), &["org", "key", "--code", "HB", "--role", "furnisher", "--keys", keys_arg]);
+    let o = run(dir.path(), &["org", "add", "--code", "HB", "--name", "Huabei", "--role", "furnisher"]);
     assert!(o.status.success(), "{}", text(&o));
-    let key = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+    let o = run(dir.path(), &["org", "key", "--code", "HB", "--label", "uploads"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let key = String::from_utf8(o.stdout.clone()).unwrap().trim().to_owned();
     assert_eq!(key.len(), 64, "one key of 64 hex digits on stdout");
-    let file = std::fs::read_to_string(&keys).unwrap();
-    assert!(!file.contains(&key), "only the digest is kept");
-    let table: serde_json::Value = serde_json::from_str(&file).unwrap();
-    assert_eq!(table["keys"][0]["org_code"], "HB");
-    assert_eq!(table["keys"][0]["roles"], serde_json::json!(["furnisher"]));
-    let o = run(dir.path(), &["org", "key", "--code", "HB", "--role", "admin", "--keys", keys_arg]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-
-    let missing = dir.path().join("none.json");
-    let o = run(dir.path(), &["serve", "--listen", "127.0.0.1:0", "--keys", missing.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("no keys file"), "{}", text(&o));
+    let digest = text(&o).lines().find_map(|l| l.trim().strip_prefix("key_sha256 ")).unwrap().to_owned();
+    for name in ["openbureau.sqlite", "openbureau.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
+            assert!(!bytes.windows(key.len()).any(|w| w == key.as_bytes()), "{name} holds the key");
+        }
+    }
+    let o = run(dir.path(), &["org", "list"]);
+    assert!(text(&o).contains("HB\tfurnisher\tHuabei"), "{}", text(&o));
+    for args in [
+        &["org", "key", "--code", "NOPE"][..],
+        &["org", "add", "--code", "HB", "--role", "admin"],
+        &["org", "revoke", "--key-sha256", "zz"],
+    ] {
+        let o = run(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+    }
+    let o = run(dir.path(), &["admin", "key"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim().len(), 64);
+    let o = run(dir.path(), &["org", "revoke", "--key-sha256", &digest]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(dir.path(), &["org", "revoke", "--key-sha256", &digest]);
+    assert_eq!(o.status.code(), Some(2), "revoked once only: {}", text(&o));
 }

@@ -5,6 +5,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ob_bureau::BureauError;
 
+/// The envelope every error is answered in (for the OpenAPI document).
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// The error inside the envelope.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `NO_CONSENT`.
+    pub code: String,
+    /// Sentence for people.
+    pub message: String,
+}
+
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -14,12 +30,21 @@ pub struct ApiError {
     pub code: &'static str,
     /// Sentence for people; never holds identifiers, names or keys.
     pub message: String,
+    /// Seconds to wait before trying again (429), sent as `Retry-After`.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
     /// An error of any status.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after_s: None }
+    }
+
+    /// 429: the key went over its rate.
+    pub fn rate_limited(retry_after_s: u64) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", "too many requests for this key");
+        e.retry_after_s = Some(retry_after_s);
+        e
     }
 
     /// 400: the request is malformed.
@@ -59,7 +84,9 @@ impl From<BureauError> for ApiError {
             BureauError::Read(e) => ApiError::bad_request("FILE_INVALID", e.to_string()),
             BureauError::Refused { code, message } => {
                 let status = match code {
-                    "FILE_INVALID" | "FUTURE_DATE" => StatusCode::BAD_REQUEST,
+                    "FILE_INVALID" | "FUTURE_DATE" | "ORG_INVALID" | "PASSWORD_INVALID" => StatusCode::BAD_REQUEST,
+                    "UNKNOWN_ORG" => StatusCode::NOT_FOUND,
+                    "ORG_NO_ROLE" => StatusCode::CONFLICT,
                     "TOO_FEW_OUTCOMES" => StatusCode::CONFLICT,
                     "SCORE_FAILED" => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::FORBIDDEN,
@@ -78,6 +105,10 @@ impl From<BureauError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after_s {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        response
     }
 }

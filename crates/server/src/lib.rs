@@ -1,10 +1,12 @@
 //! OpenBureau's HTTP API: the only crate that knows HTTP.
 //!
-//! Organizations authenticate with API keys (`Authorization: Bearer KEY`, see [`keys`]).
-//! Furnishers upload canonical JSON-lines batches (`POST /v1/batches`); lenders request reports
-//! with a purpose and the person's consent (`POST /v1/reports`). Every error is one envelope
-//! (`{"error": {"code", "message"}}`, see [`error`]); every response carries an `x-request-id`.
-//! `GET /health` and `GET /metrics` (Prometheus text) need no key.
+//! Organizations and operators authenticate with API keys kept in the store
+//! (`Authorization: Bearer KEY`, see [`auth`]), rate-limited per key. Furnishers upload batches in
+//! any supported format and read back their status and feedback ([`batches`]); lenders request
+//! reports with a purpose and the person's consent ([`reports`]); operators manage
+//! organizations and keys ([`admin`]). Every error is one envelope (`{"error": {"code",
+//! "message"}}`, see [`error`]); every response carries an `x-request-id`. `GET /health`,
+//! `GET /metrics` (Prometheus text) and `GET /v1/openapi.json` need no key.
 //!
 //! The bureau is synchronous (SQLite): its work runs in `spawn_blocking` behind one mutex.
 //! Logs hold the request id, method, route template, status and duration: never a document
@@ -12,28 +14,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admin;
+pub mod auth;
+pub mod batches;
 pub mod error;
-pub mod keys;
 pub mod metrics;
+pub mod reports;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use error::ApiError;
-use keys::{KeyTable, Principal, Role};
 use metrics::Metrics;
 use ob_bureau::Bureau;
-use ob_bureau::ingest::IngestOptions;
-use ob_bureau::report::{ReportRequest, Requester};
-use ob_model::{DocumentNumber, DocumentType, QueryReason};
+use ob_model::limits;
 use ob_store::sqlite::SqliteStore;
-use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -41,25 +41,40 @@ use std::time::Instant;
 /// Header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Largest batch body accepted, in bytes.
-pub const BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
-
-/// The routes, as counted in metrics (anything else is `unmatched`).
-const ROUTES: [&str; 4] = ["/health", "/metrics", "/v1/batches", "/v1/reports"];
-
-/// What every handler shares: the bureau, the key table and the counters.
+/// What every handler shares: the bureau, the key guard and the counters.
 #[derive(Clone)]
 pub struct AppState {
     bureau: Arc<Mutex<Bureau<SqliteStore>>>,
-    keys: Arc<KeyTable>,
+    keys: Arc<auth::KeyGuard>,
     metrics: Arc<Metrics>,
+    spool: PathBuf,
     log: bool,
 }
 
 impl AppState {
-    /// State over a bureau and the organizations' keys; logging one line per request to stderr.
-    pub fn new(bureau: Bureau<SqliteStore>, keys: KeyTable) -> AppState {
-        AppState { bureau: Arc::new(Mutex::new(bureau)), keys: Arc::new(keys), metrics: Arc::default(), log: true }
+    /// State over a bureau, logging one line per request to stderr. Uploaded batches wait in
+    /// the system's temporary folder while they are ingested (see [`AppState::with_spool`]).
+    pub fn new(bureau: Bureau<SqliteStore>) -> AppState {
+        AppState {
+            bureau: Arc::new(Mutex::new(bureau)),
+            keys: Arc::default(),
+            metrics: Arc::default(),
+            spool: std::env::temp_dir(),
+            log: true,
+        }
+    }
+
+    /// Uploaded batches wait in `folder` while they are ingested (they hold identifiers: a
+    /// folder only the server's user can read). Each file is removed when its batch is done.
+    pub fn with_spool(mut self, folder: PathBuf) -> AppState {
+        self.spool = folder;
+        self
+    }
+
+    /// Sets the per-key rate: `per_s` requests a second sustained, bursts of `burst`.
+    pub fn with_rate(mut self, per_s: u32, burst: u32) -> AppState {
+        self.keys = Arc::new(auth::KeyGuard::new(per_s, burst));
+        self
     }
 
     /// Turns the per-request log line on or off (tests turn it off).
@@ -79,8 +94,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
-        .route("/v1/batches", post(post_batch).layer(DefaultBodyLimit::max(BATCH_BYTES_MAX)))
-        .route("/v1/reports", post(post_report))
+        .route(
+            "/v1/batches",
+            post(batches::upload).get(batches::list).layer(DefaultBodyLimit::max(limits::HTTP_BATCH_BYTES_MAX)),
+        )
+        .route("/v1/batches/{id}", get(batches::status))
+        .route("/v1/batches/{id}/feedback", get(batches::feedback))
+        .route("/v1/reports", post(reports::request))
+        .route("/v1/admin/orgs", get(admin::list_orgs).post(admin::add_org))
+        .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
+        .route("/v1/admin/keys/revoke", post(admin::revoke_key))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))
@@ -112,11 +135,12 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(new_request_id, str::to_owned);
-    let route = ROUTES.iter().find(|r| **r == req.uri().path()).copied().unwrap_or("unmatched");
+    // The route template, never the raw path (it could hold an identifier).
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().clone();
     let mut response = next.run(req).await;
     let status = response.status().as_u16();
-    state.metrics.request(route, status);
+    state.metrics.request(&route, status);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
@@ -137,27 +161,8 @@ fn new_request_id() -> String {
     }
 }
 
-/// The key's organization, when it holds `role`: 401 without a known key, 403 without the role.
-fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> Result<Principal, ApiError> {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthenticated)?;
-    let principal = state.keys.lookup(key).ok_or_else(ApiError::unauthenticated)?;
-    if !principal.has(role) {
-        let name = match role {
-            Role::Furnisher => "furnisher",
-            Role::Lender => "lender",
-        };
-        return Err(ApiError::forbidden("ROLE_REQUIRED", format!("this key's organization is not a {name}")));
-    }
-    Ok(principal.clone())
-}
-
 /// Runs bureau work on a blocking thread, holding the bureau's lock.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut Bureau<SqliteStore>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -185,66 +190,4 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "this endpoint does not take this method")
-}
-
-/// `POST /v1/batches`: a canonical JSON-lines file from the key's furnisher.
-async fn post_batch(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let who = authenticate(&state, &headers, Role::Furnisher)?;
-    let digest: [u8; 32] = Sha256::digest(&body).into();
-    // The key was issued to this organization by the operator: it may register itself.
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: Some(who.org_code) };
-    let (summary, feedback) = blocking(&state, move |bureau| {
-        let mut feedback = Vec::new();
-        let summary = bureau.ingest_jsonl(&body[..], digest, &options, &mut feedback, &mut |_| {})?;
-        Ok((summary, feedback))
-    })
-    .await?;
-    let feedback = String::from_utf8(feedback)
-        .map_err(|_| ApiError::internal())?
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<Vec<serde_json::Value>, _>>()
-        .map_err(|_| ApiError::internal())?;
-    let status = if summary.already_ingested { StatusCode::OK } else { StatusCode::CREATED };
-    let body = serde_json::json!({
-        "batch_id": summary.batch_id,
-        "already_ingested": summary.already_ingested,
-        "records": summary.records,
-        "accepted": summary.accepted,
-        "rejected": summary.rejected,
-        "feedback": feedback,
-    });
-    Ok((status, axum::Json(body)).into_response())
-}
-
-/// The body of `POST /v1/reports`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReportBody {
-    document_type: String,
-    document_number: String,
-    purpose: String,
-}
-
-/// `POST /v1/reports`: the institution's copy of a person's report, for a purpose the person
-/// consented to.
-async fn post_report(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let who = authenticate(&state, &headers, Role::Lender)?;
-    let request: ReportBody = serde_json::from_slice(&body).map_err(|e| {
-        // serde's message may quote the value sent: only the position is given back.
-        let at = format!("line {} column {}", e.line(), e.column());
-        ApiError::bad_request("BAD_REQUEST", format!("expected {{document_type, document_number, purpose}} ({at})"))
-    })?;
-    let doc_type = DocumentType::parse(&request.document_type)
-        .ok_or_else(|| ApiError::bad_request("DOCUMENT_INVALID", "unknown document_type"))?;
-    let document = DocumentNumber::parse(doc_type, &request.document_number)
-        .map_err(|e| ApiError::bad_request("DOCUMENT_INVALID", format!("document_number: {e}")))?;
-    let reason = QueryReason::parse(&request.purpose)
-        .filter(|r| *r != QueryReason::SelfQuery)
-        .ok_or_else(|| ApiError::bad_request("PURPOSE_INVALID", "purpose is not a code of the closed list"))?;
-    let req =
-        ReportRequest { document, as_of: None, requester: Requester::Organization { code: who.org_code, reason } };
-    let report = blocking(&state, move |bureau| Ok(bureau.produce_report(&req)?)).await?;
-    state.metrics.report();
-    Ok(axum::Json(report).into_response())
 }

@@ -5,14 +5,15 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use ob_bureau::Bureau;
+use ob_bureau::access::Role;
 use ob_bureau::clock::ManualClock;
 use ob_bureau::crypto::Keys;
 use ob_bureau::ingest::IngestOptions;
 use ob_model::{DocumentNumber, DocumentType, FlagKind};
-use ob_server::keys::{KeyTable, Principal, Role};
 use ob_server::{AppState, router};
 use ob_store::sqlite::SqliteStore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 use time::macros::datetime;
 use tower::ServiceExt;
@@ -27,14 +28,8 @@ const LI_ID: &str = "110105199001011232";
 const NOBODY_ID: &str = "110105198505054565";
 const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
-const KEY_A: &str = "aaaa000000000000000000000000000000000000000000000000000000000001";
-const KEY_B: &str = "bbbb000000000000000000000000000000000000000000000000000000000002";
-const KEY_LC: &str = "cccc000000000000000000000000000000000000000000000000000000000003";
-const KEY_LN: &str = "dddd000000000000000000000000000000000000000000000000000000000004";
-const KEY_UNKNOWN: &str = "eeee000000000000000000000000000000000000000000000000000000000005";
-
 /// Who calls.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Who {
     Anonymous,
     Unknown,
@@ -42,17 +37,34 @@ enum Who {
     FurnisherB,
     LenderWithConsent,
     LenderWithoutConsent,
+    Admin,
 }
 
-impl Who {
-    fn key(self) -> Option<&'static str> {
-        match self {
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::Unknown,
+    Who::FurnisherA,
+    Who::FurnisherB,
+    Who::LenderWithConsent,
+    Who::LenderWithoutConsent,
+    Who::Admin,
+];
+
+/// A key nobody was given.
+const KEY_UNKNOWN: &str = "eeee000000000000000000000000000000000000000000000000000000000005";
+
+/// The router and the keys the operator issued.
+struct App {
+    router: Router,
+    keys: HashMap<Who, String>,
+}
+
+impl App {
+    fn key(&self, who: Who) -> Option<String> {
+        match who {
             Who::Anonymous => None,
-            Who::Unknown => Some(KEY_UNKNOWN),
-            Who::FurnisherA => Some(KEY_A),
-            Who::FurnisherB => Some(KEY_B),
-            Who::LenderWithConsent => Some(KEY_LC),
-            Who::LenderWithoutConsent => Some(KEY_LN),
+            Who::Unknown => Some(KEY_UNKNOWN.into()),
+            _ => self.keys.get(&who).cloned(),
         }
     }
 }
@@ -71,7 +83,7 @@ fn consent(subject: &str) -> String {
 
 fn inquire_consent(subject: &str, purpose: &str) -> String {
     format!(
-        r#"{{"kind":"consent","subject":{subject},"scope":"inquire","purpose":"{purpose}","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
+        r#"{{"kind":"consent","subject":{subject},"scope":"inquire","purpose":"{purpose}","consent_ref":"AUTH-{purpose}","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
     )
 }
 
@@ -102,7 +114,7 @@ fn file(header: String, lines: &[String]) -> String {
 fn file_a() -> String {
     file(
         header("FURNA", "Alpha Bank"),
-        &[consent(ZHANG), account("A1", ZHANG), month("A1", "2024-05", 1000), month("A1", "2099-05", 1)],
+        &[consent(ZHANG), account("ALPHA-1", ZHANG), month("ALPHA-1", "2024-05", 1000), month("ALPHA-1", "2099-05", 1)],
     )
 }
 
@@ -116,26 +128,46 @@ fn file_b_as_a() -> String {
     file(header("FURNA", "Alpha Bank"), &[consent(ZHANG), account("A2", ZHANG)])
 }
 
-/// A bureau whose lenders hold their consents (given to them outside this API), and the router.
-fn app() -> (Router, AppState) {
+/// A bureau whose lenders hold their consents (given to them outside this API), its
+/// organizations added and keys issued by the operator, and the router.
+fn app_with(rate: Option<(u32, u32)>) -> (App, AppState) {
     let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
     let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[7; 32]), clock).unwrap();
-    for text in [
-        file(header("LENDC", "Cautious Lender"), &[inquire_consent(ZHANG, "02"), inquire_consent(LI, "02")]),
-        file(header("LENDN", "Nosy Lender"), &[]),
+    let lender_file = file(
+        header("LENDC", "Cautious Lender"),
+        &[
+            inquire_consent(ZHANG, "02"),
+            inquire_consent(LI, "02"),
+            inquire_consent(ZHANG, "01"),
+            inquire_consent(LI, "01"),
+            consent(LI),
+            account("L1", LI),
+            month("L1", "2024-05", 700),
+        ],
+    );
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let digest: [u8; 32] = Sha256::digest(lender_file.as_bytes()).into();
+    bureau.ingest_jsonl(lender_file.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
+    let mut keys = HashMap::new();
+    for (who, code, name, roles) in [
+        (Who::FurnisherA, "FURNA", "Alpha Bank", &[Role::Furnisher][..]),
+        (Who::FurnisherB, "FURNB", "Beta Finance", &[Role::Furnisher]),
+        (Who::LenderWithConsent, "LENDC", "Cautious Lender", &[Role::Lender, Role::Furnisher]),
+        (Who::LenderWithoutConsent, "LENDN", "Nosy Lender", &[Role::Lender]),
     ] {
-        let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None };
-        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
+        bureau.add_org(code, name, roles).unwrap();
+        keys.insert(who, bureau.issue_key(Some(code), "test").unwrap());
     }
-    let mut keys = KeyTable::default();
-    let p = |code: &str, role| Principal { org_code: code.into(), roles: vec![role] };
-    keys.insert(KEY_A, p("FURNA", Role::Furnisher));
-    keys.insert(KEY_B, p("FURNB", Role::Furnisher));
-    keys.insert(KEY_LC, p("LENDC", Role::Lender));
-    keys.insert(KEY_LN, p("LENDN", Role::Lender));
-    let state = AppState::new(bureau, keys).with_log(false);
-    (router(state.clone()), state)
+    keys.insert(Who::Admin, bureau.issue_key(None, "operator").unwrap());
+    let mut state = AppState::new(bureau).with_log(false);
+    if let Some((per_s, burst)) = rate {
+        state = state.with_rate(per_s, burst);
+    }
+    (App { router: router(state.clone()), keys }, state)
+}
+
+fn app() -> (App, AppState) {
+    app_with(None)
 }
 
 /// A request as a test states it.
@@ -154,9 +186,15 @@ fn upload(who: Who, body: String) -> Call {
     Call { who, method: "POST", path: "/v1/batches", body }
 }
 
+/// A report request naming the authorization by its document's SHA-256.
 fn report(who: Who, doc: &str, purpose: &str) -> Call {
-    let body = serde_json::json!({"document_type": "prc_resident_id", "document_number": doc, "purpose": purpose});
+    let body = serde_json::json!({"document_type": "prc_resident_id", "document_number": doc, "purpose": purpose,
+        "authorization_sha256": EVIDENCE});
     Call { who, method: "POST", path: "/v1/reports", body: body.to_string() }
+}
+
+fn post(who: Who, path: &'static str, body: serde_json::Value) -> Call {
+    Call { who, method: "POST", path, body: body.to_string() }
 }
 
 fn raw_report(who: Who, body: &str) -> Call {
@@ -171,15 +209,15 @@ struct Answer {
     request_id: Option<String>,
 }
 
-async fn send(app: &Router, call: Call, request_id: Option<&str>) -> Answer {
+async fn send(app: &App, call: Call, request_id: Option<&str>) -> Answer {
     let mut req = Request::builder().method(call.method).uri(call.path);
-    if let Some(key) = call.who.key() {
+    if let Some(key) = app.key(call.who) {
         req = req.header("authorization", format!("Bearer {key}"));
     }
     if let Some(id) = request_id {
         req = req.header("x-request-id", id);
     }
-    let response = app.clone().oneshot(req.body(Body::from(call.body)).unwrap()).await.unwrap();
+    let response = app.router.clone().oneshot(req.body(Body::from(call.body)).unwrap()).await.unwrap();
     let status = response.status();
     let request_id = response.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned());
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -190,7 +228,7 @@ async fn send(app: &Router, call: Call, request_id: Option<&str>) -> Answer {
 
 /// Sends `call` and checks its status and, for errors, the envelope's code; every refusal is an
 /// envelope and nothing but the envelope.
-async fn check(app: &Router, call: Call, status: u16, code: Option<&str>) -> Answer {
+async fn check(app: &App, call: Call, status: u16, code: Option<&str>) -> Answer {
     let what = format!("{:?} {} {}", call.who, call.method, call.path);
     let answer = send(app, call, None).await;
     assert_eq!(answer.status.as_u16(), status, "{what}: {}", answer.text);
@@ -211,21 +249,14 @@ fn holds_none(answer: &Answer, secrets: &[&str]) {
 }
 
 /// Everything about Zhang and furnisher A that others must not see.
-const A_DATA: [&str; 4] = [ZHANG_ID, "张三", "Alpha Bank", "A1"];
+const A_DATA: [&str; 4] = [ZHANG_ID, "张三", "Alpha Bank", "ALPHA-1"];
 /// Everything about Li and furnisher B.
 const B_DATA: [&str; 3] = [LI_ID, "李四", "Beta Finance"];
 
 #[tokio::test]
 async fn health_and_metrics_are_open_to_everyone() {
     let (app, _) = app();
-    for who in [
-        Who::Anonymous,
-        Who::Unknown,
-        Who::FurnisherA,
-        Who::FurnisherB,
-        Who::LenderWithConsent,
-        Who::LenderWithoutConsent,
-    ] {
+    for who in EVERYONE {
         let a = check(&app, get(who, "/health"), 200, None).await;
         assert_eq!(a.json, serde_json::json!({"status": "ok"}));
         check(&app, get(who, "/metrics"), 200, None).await;
@@ -239,8 +270,9 @@ async fn batches_access_matrix() {
     for (who, status, code) in [
         (Anonymous, 401, "UNAUTHENTICATED"),
         (Unknown, 401, "UNAUTHENTICATED"),
-        (LenderWithConsent, 403, "ROLE_REQUIRED"),
+        (LenderWithConsent, 403, "FURNISHER_MISMATCH"),
         (LenderWithoutConsent, 403, "ROLE_REQUIRED"),
+        (Admin, 403, "ROLE_REQUIRED"),
         (FurnisherB, 403, "FURNISHER_MISMATCH"),
     ] {
         let a = check(&app, upload(who, file_a()), status, Some(code)).await;
@@ -271,7 +303,133 @@ async fn batches_access_matrix() {
     for body in ["", "not json\n", "{\"kind\":\"header\"}\n"] {
         check(&app, upload(FurnisherA, body.into()), 400, Some("FILE_INVALID")).await;
     }
-    check(&app, get(FurnisherA, "/v1/batches"), 405, Some("METHOD_NOT_ALLOWED")).await;
+    check(
+        &app,
+        Call { who: FurnisherA, method: "DELETE", path: "/v1/batches", body: String::new() },
+        405,
+        Some("METHOD_NOT_ALLOWED"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn furnishers_read_only_their_own_batches_and_feedback() {
+    let (app, _) = app();
+    use Who::*;
+    let a = check(&app, upload(FurnisherA, file_a()), 201, None).await;
+    assert_eq!(a.json["batch_id"], 2, "batch 1 is the lender's consents: {}", a.text);
+    assert_eq!((&a.json["status"], &a.json["format"]), (&"done".into(), &"openbureau.jsonl/1".into()));
+    assert_eq!(a.json["feedback_url"], "/v1/batches/2/feedback");
+    check(&app, upload(FurnisherB, file_b()), 201, None).await;
+
+    let list = check(&app, get(FurnisherA, "/v1/batches"), 200, None).await;
+    let ids: Vec<i64> =
+        list.json["batches"].as_array().unwrap().iter().map(|b| b["batch_id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [2], "{}", list.text);
+    holds_none(&list, &B_DATA);
+    let list = check(&app, get(FurnisherB, "/v1/batches"), 200, None).await;
+    assert_eq!(list.json["batches"][0]["batch_id"], 3);
+    let page = check(&app, get(FurnisherA, "/v1/batches?after=2&limit=5"), 200, None).await;
+    assert_eq!(page.json, serde_json::json!({"batches": []}));
+
+    let st = check(&app, get(FurnisherA, "/v1/batches/2"), 200, None).await;
+    assert_eq!((&st.json["records"], &st.json["accepted"], &st.json["rejected"]), (&4.into(), &3.into(), &1.into()));
+    let fb = check(&app, get(FurnisherA, "/v1/batches/2/feedback"), 200, None).await;
+    let lines: Vec<serde_json::Value> = fb.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{}", fb.text);
+    assert_eq!(lines[0]["line"], 5);
+
+    // Another's batch is as absent as one that does not exist.
+    for path in ["/v1/batches/2", "/v1/batches/2/feedback", "/v1/batches/99", "/v1/batches/x", "/v1/batches/-1"] {
+        let a = check(&app, get(FurnisherB, path), 404, Some("NOT_FOUND")).await;
+        holds_none(&a, &A_DATA);
+    }
+    for (who, status, code) in [
+        (Anonymous, 401, "UNAUTHENTICATED"),
+        (Unknown, 401, "UNAUTHENTICATED"),
+        (LenderWithoutConsent, 403, "ROLE_REQUIRED"),
+        (Admin, 403, "ROLE_REQUIRED"),
+    ] {
+        for path in ["/v1/batches", "/v1/batches/2", "/v1/batches/2/feedback"] {
+            let a = check(&app, get(who, path), status, Some(code)).await;
+            holds_none(&a, &A_DATA);
+        }
+    }
+    // The lender that also furnishes sees its own consent batch only.
+    let list = check(&app, get(LenderWithConsent, "/v1/batches"), 200, None).await;
+    assert_eq!(list.json["batches"].as_array().map(Vec::len), Some(1));
+    holds_none(&list, &A_DATA);
+}
+
+#[tokio::test]
+async fn operators_manage_organizations_and_keys() {
+    let (app, _) = app();
+    use Who::*;
+    let new_org = serde_json::json!({"code": "NEWCO", "name": "New Co", "roles": ["lender"]});
+    for who in [Anonymous, Unknown, FurnisherA, FurnisherB, LenderWithConsent, LenderWithoutConsent] {
+        let (status, code) =
+            if matches!(who, Anonymous | Unknown) { (401, "UNAUTHENTICATED") } else { (403, "ROLE_REQUIRED") };
+        check(&app, get(who, "/v1/admin/orgs"), status, Some(code)).await;
+        check(&app, post(who, "/v1/admin/orgs", new_org.clone()), status, Some(code)).await;
+        check(&app, post(who, "/v1/admin/orgs/FURNA/keys", serde_json::json!({})), status, Some(code)).await;
+        check(&app, post(who, "/v1/admin/keys/revoke", serde_json::json!({"key_sha256": "00"})), status, Some(code))
+            .await;
+    }
+    let orgs = check(&app, get(Admin, "/v1/admin/orgs"), 200, None).await;
+    let codes: Vec<&str> =
+        orgs.json["organizations"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["LENDC", "FURNA", "FURNB", "LENDN"]);
+    let org = check(&app, post(Admin, "/v1/admin/orgs", new_org), 200, None).await;
+    assert_eq!(org.json["roles"], serde_json::json!(["lender"]));
+    for bad in [
+        serde_json::json!({"code": "X", "name": "X", "roles": ["admin"]}),
+        serde_json::json!({"code": "X", "name": "X", "roles": []}),
+        serde_json::json!({"code": "", "name": "X", "roles": ["lender"]}),
+    ] {
+        check(&app, post(Admin, "/v1/admin/orgs", bad), 400, Some("ORG_INVALID")).await;
+    }
+    check(&app, post(Admin, "/v1/admin/orgs/NOPE/keys", serde_json::json!({})), 404, Some("UNKNOWN_ORG")).await;
+    let key =
+        check(&app, post(Admin, "/v1/admin/orgs/FURNA/keys", serde_json::json!({"label": "second"})), 201, None).await;
+    let (new_key, digest) = (key.json["key"].as_str().unwrap().to_owned(), key.json["key_sha256"].clone());
+    assert_eq!(new_key.len(), 64);
+
+    // The new key works; once revoked it no longer does, at once; revoking twice is 404.
+    let mut app = app;
+    app.keys.insert(FurnisherA, new_key);
+    check(&app, get(FurnisherA, "/v1/batches"), 200, None).await;
+    check(&app, post(Admin, "/v1/admin/keys/revoke", serde_json::json!({"key_sha256": digest})), 200, None).await;
+    check(&app, get(FurnisherA, "/v1/batches"), 401, Some("UNAUTHENTICATED")).await;
+    check(
+        &app,
+        post(Admin, "/v1/admin/keys/revoke", serde_json::json!({"key_sha256": digest})),
+        404,
+        Some("NOT_FOUND"),
+    )
+    .await;
+    check(
+        &app,
+        post(Admin, "/v1/admin/keys/revoke", serde_json::json!({"key_sha256": "zz"})),
+        400,
+        Some("BAD_REQUEST"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn each_key_has_its_own_rate() {
+    let (app, _) = app_with(Some((1, 2)));
+    for _ in 0..2 {
+        check(&app, get(Who::FurnisherA, "/v1/batches"), 200, None).await;
+    }
+    let call = get(Who::FurnisherA, "/v1/batches");
+    let mut req = Request::builder().method(call.method).uri(call.path);
+    req = req.header("authorization", format!("Bearer {}", app.key(Who::FurnisherA).unwrap()));
+    let response = app.router.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_some());
+    // Another key is not slowed by the first.
+    check(&app, get(Who::FurnisherB, "/v1/batches"), 200, None).await;
 }
 
 #[tokio::test]
@@ -295,9 +453,25 @@ async fn reports_access_matrix() {
     // Consent for loan approval is no consent for card approval.
     let a = check(&app, report(LenderWithConsent, ZHANG_ID, "03"), 403, Some("NO_CONSENT")).await;
     holds_none(&a, &A_DATA);
+    // An approval names the authorization relied on; a wrong one is no consent.
+    let bare = serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02"});
+    check(&app, raw_report(LenderWithConsent, &bare.to_string()), 400, Some("CONSENT_PROOF_REQUIRED")).await;
+    let wrong = serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02",
+        "consent_ref": "AUTH-03"});
+    check(&app, raw_report(LenderWithConsent, &wrong.to_string()), 403, Some("NO_CONSENT")).await;
+    let by_ref = serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02",
+        "consent_ref": "AUTH-02"});
+    check(&app, raw_report(LenderWithConsent, &by_ref.to_string()), 200, None).await;
+    // Post-loan management only for the lender's own customers: Li has an account there, Zhang none.
+    check(&app, report(LenderWithConsent, LI_ID, "01"), 200, None).await;
+    let a = check(&app, report(LenderWithConsent, ZHANG_ID, "01"), 403, Some("NO_OPEN_ACCOUNT")).await;
+    holds_none(&a, &A_DATA);
+    check(&app, report(Admin, ZHANG_ID, "02"), 403, Some("ROLE_REQUIRED")).await;
 
     let a = check(&app, report(LenderWithConsent, ZHANG_ID, "02"), 200, None).await;
     assert_eq!(a.json["header"]["copy"], "institution", "{}", a.text);
+    // The inquiries just made are in it: the hard ones count in the summary.
+    assert!(a.json["summary"]["queries"].is_object(), "{}", a.text);
     assert!(a.text.contains("张三"), "the report is about its person");
     // The institution's copy hides the other lender's name, and nothing of Li is in it.
     holds_none(&a, &["Alpha Bank", "FURNA"]);
@@ -371,22 +545,4 @@ async fn metrics_count_requests_by_route_and_status_and_reports() {
         assert!(m.lines().any(|l| l == line), "{line} missing from:\n{m}");
     }
     assert!(!m.contains(LI_ID));
-}
-
-#[test]
-fn keys_file_round_trip() {
-    let dir = std::env::temp_dir().join(format!("ob-server-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("keys.json");
-    let _ = std::fs::remove_file(&path);
-    let k1 = ob_server::keys::create_key(&path, "FURNA", &[Role::Furnisher]).unwrap();
-    let k2 = ob_server::keys::create_key(&path, "LENDC", &[Role::Lender, Role::Furnisher]).unwrap();
-    assert_eq!((k1.len(), k1 != k2), (64, true));
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains(&k1) && !text.contains(&k2), "the file keeps only digests");
-    let table = KeyTable::load(&path).unwrap();
-    assert_eq!(table.lookup(&k1).unwrap().org_code, "FURNA");
-    assert!(table.lookup(&k2).unwrap().has(Role::Lender));
-    assert!(table.lookup(KEY_UNKNOWN).is_none());
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,0 +1,226 @@
+//! The furnisher API: upload a batch in any supported format, read its status and feedback file,
+//! list one's own batches. A furnisher sees only its own batches: another's batch id answers
+//! 404, exactly like an id that does not exist.
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::{AppState, blocking};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ob_bureau::access::Role;
+use ob_bureau::ingest::{FEEDBACK_MEDIA_TYPE, IngestOptions, IngestSummary};
+use ob_model::limits;
+use ob_store::{BatchId, BatchRow, OrgId};
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+
+/// Feedback lines given back inline with an upload; the whole file is at `feedback_url`.
+pub const FEEDBACK_INLINE_MAX: usize = 1_000;
+
+/// A batch as the API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct BatchView {
+    /// The batch's id.
+    pub batch_id: i64,
+    /// The format recognised: `openbureau.jsonl`, `metro2` or `pboc`.
+    pub format: String,
+    /// When received, RFC 3339 UTC.
+    pub received_at: String,
+    /// Ingest runs while the upload waits: a batch that exists is `done`.
+    pub status: String,
+    /// Records read.
+    pub records: u64,
+    /// Records accepted.
+    pub accepted: u64,
+    /// Records rejected (each has a line in the feedback file).
+    pub rejected: u64,
+    /// Where the feedback file is.
+    pub feedback_url: String,
+}
+
+/// The answer to an upload.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UploadAnswer {
+    /// The batch.
+    #[serde(flatten)]
+    pub batch: BatchView,
+    /// True when this exact file was sent before: nothing changed, `batch` is the earlier one.
+    pub already_ingested: bool,
+    /// The first feedback lines (at most 1,000), one per rejected record.
+    #[schema(value_type = Vec<Object>)]
+    pub feedback: Vec<serde_json::Value>,
+    /// Whether `feedback` holds only the first lines.
+    pub feedback_truncated: bool,
+}
+
+/// A page of batches.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BatchList {
+    /// Oldest first.
+    pub batches: Vec<BatchView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
+}
+
+/// Query of `GET /v1/batches`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Batches with ids above this one.
+    pub after: Option<i64>,
+    /// At most this many (default and maximum 1,000).
+    pub limit: Option<u32>,
+}
+
+fn view(b: &BatchRow) -> BatchView {
+    let received_at = time::OffsetDateTime::from_unix_timestamp(b.received_at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default();
+    BatchView {
+        batch_id: b.id.0,
+        format: b.format.clone(),
+        received_at,
+        status: "done".into(),
+        records: b.records,
+        accepted: b.accepted,
+        rejected: b.rejected,
+        feedback_url: format!("/v1/batches/{}/feedback", b.id.0),
+    }
+}
+
+fn org_of(p: &ob_bureau::access::Principal) -> Result<OrgId, ApiError> {
+    p.org_id.ok_or_else(|| ApiError::forbidden("ROLE_REQUIRED", "an operator's key uploads no batches"))
+}
+
+/// `POST /v1/batches`: a file from the key's furnisher, in any supported format (recognised by
+/// its first bytes). The file waits in the spool folder while it is ingested, then is removed.
+#[utoipa::path(post, path = "/v1/batches", tag = "furnishers",
+    request_body(content = String, content_type = "application/octet-stream",
+        description = "A furnisher file: canonical JSON lines, Metro 2 or PBOC-style"),
+    responses(
+        (status = 201, description = "Ingested", body = UploadAnswer),
+        (status = 200, description = "This exact file was ingested before", body = UploadAnswer),
+        (status = 400, description = "FILE_INVALID", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED, FURNISHER_MISMATCH", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let org = org_of(&who)?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("FILE_INVALID", "the body is empty: send the file"));
+    }
+    let spool = state.spool.clone();
+    let options = IngestOptions {
+        register_unknown_furnisher: false,
+        expected_furnisher: Some(who.org_code),
+        keep_feedback: true,
+    };
+    let (summary, feedback, row) = blocking(&state, move |bureau| {
+        let mut file = tempfile::Builder::new().prefix("ob-upload-").tempfile_in(&spool).map_err(spool_error)?;
+        file.write_all(&body).and_then(|()| file.flush()).map_err(spool_error)?;
+        let mut feedback = Vec::new();
+        let summary = bureau.ingest_path(file.path(), &options, &mut feedback, &mut |_| {})?;
+        let row = bureau.batch_of(org, BatchId(summary.batch_id))?.ok_or_else(ApiError::internal)?;
+        Ok((summary, feedback, row))
+    })
+    .await?;
+    Ok(upload_answer(&summary, &feedback, &row))
+}
+
+fn spool_error(e: std::io::Error) -> ApiError {
+    eprintln!("{}", serde_json::json!({"event": "spool_error", "error": e.to_string()}));
+    ApiError::internal()
+}
+
+fn upload_answer(summary: &IngestSummary, feedback: &[u8], row: &BatchRow) -> Response {
+    let lines: Vec<serde_json::Value> = feedback
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .take(FEEDBACK_INLINE_MAX)
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect();
+    let answer = UploadAnswer {
+        batch: view(row),
+        already_ingested: summary.already_ingested,
+        feedback_truncated: summary.rejected > lines.len() as u64 && !summary.already_ingested,
+        feedback: lines,
+    };
+    let status = if summary.already_ingested { StatusCode::OK } else { StatusCode::CREATED };
+    (status, Json(answer)).into_response()
+}
+
+/// `GET /v1/batches`: the key's furnisher's batches, oldest first.
+#[utoipa::path(get, path = "/v1/batches", tag = "furnishers", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of batches", body = BatchList),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<BatchList>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let org = org_of(&who)?;
+    let limit = q.limit.unwrap_or(limits::BATCHES_PAGE_MAX).clamp(1, limits::BATCHES_PAGE_MAX);
+    let after = BatchId(q.after.unwrap_or(0));
+    let rows = blocking(&state, move |b| Ok(b.batches_of(org, after, limit)?)).await?;
+    let next_after = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id.0)).flatten();
+    Ok(Json(BatchList { batches: rows.iter().map(view).collect(), next_after }))
+}
+
+/// `GET /v1/batches/{id}`: one of the key's furnisher's batches.
+#[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND (also another furnisher's batch)", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<BatchView>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let org = org_of(&who)?;
+    let id = batch_id(&id)?;
+    let row = blocking(&state, move |b| Ok(b.batch_of(org, id)?)).await?.ok_or_else(no_batch)?;
+    Ok(Json(view(&row)))
+}
+
+/// `GET /v1/batches/{id}/feedback`: the batch's feedback file, JSON lines.
+#[utoipa::path(get, path = "/v1/batches/{id}/feedback", tag = "furnishers",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "One JSON line per rejected record", content_type = "application/x-ndjson", body = String),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let org = org_of(&who)?;
+    let id = batch_id(&id)?;
+    let body = blocking(&state, move |b| Ok(b.batch_feedback(org, id)?)).await?.ok_or_else(no_batch)?;
+    Ok(([(header::CONTENT_TYPE, FEEDBACK_MEDIA_TYPE)], body).into_response())
+}
+
+fn batch_id(text: &str) -> Result<BatchId, ApiError> {
+    text.parse::<i64>().ok().filter(|n| *n > 0).map(BatchId).ok_or_else(no_batch)
+}
+
+fn no_batch() -> ApiError {
+    ApiError::not_found("NOT_FOUND", "no such batch of yours")
+}

@@ -1,0 +1,87 @@
+//! The lender API: a person's report for a purpose the person consented to. The inquiry is
+//! logged (with its audit event) before the report leaves.
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::{AppState, blocking};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use ob_bureau::access::Role;
+use ob_bureau::report::{ConsentProof, Report, ReportRequest, Requester};
+use ob_model::{DocumentNumber, DocumentType, QueryReason};
+use serde::Deserialize;
+
+/// The body of `POST /v1/reports`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    /// `prc_resident_id`, `passport`, `us_ssn`…
+    pub document_type: String,
+    /// The document's number.
+    pub document_number: String,
+    /// The purpose, a code of the closed list: `01` post-loan management, `02` loan approval,
+    /// `03` credit-card approval, … (`self` is not for organizations).
+    pub purpose: String,
+    /// The reference of the person's authorization the lender relies on. An approval purpose
+    /// needs this or `authorization_sha256`.
+    #[serde(default)]
+    pub consent_ref: Option<String>,
+    /// SHA-256 (hex) of the signed authorization document the lender holds.
+    #[serde(default)]
+    pub authorization_sha256: Option<String>,
+}
+
+/// `POST /v1/reports`: the institution's copy of a person's report (other lenders' names hidden).
+#[utoipa::path(post, path = "/v1/reports", tag = "lenders", request_body = ReportBody,
+    responses(
+        (status = 200, description = "The institution's copy, logged as an inquiry first", body = Object),
+        (status = 400, description = "BAD_REQUEST, DOCUMENT_INVALID, PURPOSE_INVALID, CONSENT_PROOF_REQUIRED", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED, NO_CONSENT, NO_OPEN_ACCOUNT, FROZEN", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn request(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Report>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Lender).await?;
+    let body: ReportBody = serde_json::from_slice(&body).map_err(|e| {
+        // serde's message may quote the value sent: only the position is given back.
+        let at = format!("line {} column {}", e.line(), e.column());
+        ApiError::bad_request("BAD_REQUEST", format!("expected {{document_type, document_number, purpose}} ({at})"))
+    })?;
+    let doc_type = DocumentType::parse(&body.document_type)
+        .ok_or_else(|| ApiError::bad_request("DOCUMENT_INVALID", "unknown document_type"))?;
+    let document = DocumentNumber::parse(doc_type, &body.document_number)
+        .map_err(|e| ApiError::bad_request("DOCUMENT_INVALID", format!("document_number: {e}")))?;
+    let reason = QueryReason::parse(&body.purpose)
+        .filter(|r| *r != QueryReason::SelfQuery)
+        .ok_or_else(|| ApiError::bad_request("PURPOSE_INVALID", "purpose is not a code of the closed list"))?;
+    let proof = proof(&body)?;
+    if reason.is_new_credit() && proof.is_none() {
+        return Err(ApiError::bad_request(
+            "CONSENT_PROOF_REQUIRED",
+            "an approval purpose needs the person's authorization: consent_ref or authorization_sha256",
+        ));
+    }
+    let req =
+        ReportRequest { document, as_of: None, requester: Requester::Organization { code: who.org_code, reason } };
+    let report = blocking(&state, move |b| Ok(b.produce_report_with(&req, proof.as_ref())?)).await?;
+    state.metrics.report();
+    Ok(Json(report))
+}
+
+fn proof(body: &ReportBody) -> Result<Option<ConsentProof>, ApiError> {
+    match (&body.consent_ref, &body.authorization_sha256) {
+        (Some(_), Some(_)) => {
+            Err(ApiError::bad_request("BAD_REQUEST", "give consent_ref or authorization_sha256, not both"))
+        }
+        (Some(r), None) => Ok(Some(ConsentProof::Reference(r.clone()))),
+        (None, Some(hex_text)) => {
+            let mut sha = [0u8; 32];
+            hex::decode_to_slice(hex_text, &mut sha)
+                .map_err(|_| ApiError::bad_request("BAD_REQUEST", "authorization_sha256 is 64 hex digits"))?;
+            Ok(Some(ConsentProof::Evidence(sha)))
+        }
+        (None, None) => Ok(None),
+    }
+}
