@@ -35,6 +35,13 @@ pub struct DemoArgs {
     /// Random seed.
     #[arg(long, default_value_t = 2021)]
     pub seed: u64,
+    /// Then also create a demo lender, furnisher key, operator key and the shown person's web
+    /// sign-in, print them, and serve the HTTP API and web pages until Ctrl-C.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address to serve on, with `--serve`.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// Runs the demo.
@@ -111,8 +118,12 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     }
     clock.set(SystemClock.now());
     build_score(&mut bureau, config.end_month)?;
-    show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
+    let person = show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
     println!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
+    if a.serve {
+        drop(bureau);
+        crate::demo_serve::run(ctx, &person, a.listen)?;
+    }
     Ok(())
 }
 
@@ -173,7 +184,7 @@ fn mark_demo(store: &mut impl Store) -> Result<(), Failure> {
 
 /// Picks a person who fell behind (the most instructive report), prints what they did and their
 /// report, and checks the report's grid against what the lenders reported.
-fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -> Result<(), Failure> {
+fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -> Result<PersonTruth, Failure> {
     let truth = ob_sim::read_truth(truth_path).context("reading the ground truth")?;
     let worst = |p: &PersonTruth| {
         p.accounts.iter().flat_map(|a| &a.months).filter_map(|m| m.status.overdue_periods()).max().unwrap_or(0)
@@ -222,7 +233,7 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
         bureau_data_hint(truth_path),
         bureau_data_hint(truth_path)
     );
-    Ok(())
+    Ok(person.clone())
 }
 
 fn bureau_data_hint(truth_path: &Path) -> String {

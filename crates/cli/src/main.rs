@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod demo;
+mod demo_serve;
 mod metro2;
 mod open;
 mod pboc;
