@@ -130,8 +130,8 @@ fn file_b_as_a() -> String {
 
 /// A bureau whose lenders hold their consents (given to them outside this API), its
 /// organizations added and keys issued by the operator, and the router.
-fn app_with(rate: Option<(u32, u32)>) -> (App, AppState) {
-    let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
+fn app_with(rate: Option<(u32, u32)>, now: time::OffsetDateTime) -> (App, AppState) {
+    let clock = Arc::new(ManualClock::new(now));
     let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[7; 32]), clock).unwrap();
     let lender_file = file(
         header("LENDC", "Cautious Lender"),
@@ -167,7 +167,7 @@ fn app_with(rate: Option<(u32, u32)>) -> (App, AppState) {
 }
 
 fn app() -> (App, AppState) {
-    app_with(None)
+    app_with(None, datetime!(2024-06-05 02:00 UTC))
 }
 
 /// A request as a test states it.
@@ -418,7 +418,7 @@ async fn operators_manage_organizations_and_keys() {
 
 #[tokio::test]
 async fn each_key_has_its_own_rate() {
-    let (app, _) = app_with(Some((1, 2)));
+    let (app, _) = app_with(Some((1, 2)), datetime!(2024-06-05 02:00 UTC));
     for _ in 0..2 {
         check(&app, get(Who::FurnisherA, "/v1/batches"), 200, None).await;
     }
@@ -545,4 +545,61 @@ async fn metrics_count_requests_by_route_and_status_and_reports() {
         assert!(m.lines().any(|l| l == line), "{line} missing from:\n{m}");
     }
     assert!(!m.contains(LI_ID));
+}
+
+/// Uploads `bytes` as `code`'s furnisher, with a key the operator makes for it on the spot.
+async fn upload_as(state: &AppState, app: &App, code: &str, bytes: Vec<u8>) -> Answer {
+    let key = {
+        let mut bureau = state.bureau().lock().unwrap();
+        bureau.add_org(code, "", &[Role::Furnisher]).unwrap();
+        bureau.issue_key(Some(code), "formats").unwrap()
+    };
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/batches")
+        .header("authorization", format!("Bearer {key}"))
+        .body(Body::from(bytes))
+        .unwrap();
+    let response = app.router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    Answer { status, text, json, request_id: None }
+}
+
+#[tokio::test]
+async fn metro2_and_pboc_files_go_in_over_http_with_their_feedback() {
+    // The golden files are dated up to 2025: validated on a later day.
+    let (app, state) = app_with(None, datetime!(2026-01-05 02:00 UTC));
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden");
+    for (file, code, format) in [
+        ("pboc/valid_210.txt", "B1234567890ABC", "pboc"),
+        ("metro2/character_lf.dat", "", "metro2"),
+        ("metro2/packed_decimal.dat", "", "metro2"),
+    ] {
+        let bytes = std::fs::read(golden.join(file)).unwrap();
+        // A Metro 2 file is its furnisher's by the identification number of its data records.
+        let code = if code.is_empty() { metro2_furnisher(&bytes) } else { code.to_owned() };
+        let code = code.as_str();
+        let probe = upload_as(&state, &app, "PROBE", bytes.clone()).await;
+        assert_eq!(probe.json["error"]["code"], "FURNISHER_MISMATCH", "{file}: {}", probe.text);
+        let a = upload_as(&state, &app, code, bytes.clone()).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{file}: {}", a.text);
+        assert!(a.json["format"].as_str().unwrap().starts_with(format), "{file}: {}", a.text);
+        assert!(a.json["records"].as_u64().unwrap() > 0, "{file}: {}", a.text);
+        let again = upload_as(&state, &app, code, bytes).await;
+        assert_eq!((again.status, &again.json["already_ingested"]), (StatusCode::OK, &true.into()));
+    }
+}
+
+fn metro2_furnisher(bytes: &[u8]) -> String {
+    let mut reader = ob_formats::metro2::Reader::new(std::io::Cursor::new(bytes)).unwrap();
+    while let Some(next) = reader.next_record() {
+        let Ok(record) = next else { continue };
+        if let Ok(data) = ob_formats::metro2::DataRecord::parse(&record) {
+            return data.base.identification_number.trim().to_owned();
+        }
+    }
+    panic!("no data record")
 }
