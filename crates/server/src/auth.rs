@@ -13,9 +13,12 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// The store's answer about a key (`None`: unknown or revoked) and when it was asked.
+type CachedAnswer = (Option<Principal>, Instant);
+
 /// Cached answers of the store about keys, and the per-key rate limiter.
 pub struct KeyGuard {
-    cache: Mutex<HashMap<[u8; 32], (Option<Principal>, Instant)>>,
+    cache: Mutex<HashMap<[u8; 32], CachedAnswer>>,
     limiter: DefaultKeyedRateLimiter<[u8; 32]>,
 }
 
