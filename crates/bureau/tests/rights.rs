@@ -409,14 +409,26 @@ fn a_checkpoint_signed_by_another_key_or_altered_fails() {
 }
 
 #[test]
+fn post_loan_management_needs_an_open_account_at_the_lender() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("BANK", &[consent("inquire", Some("01"))]));
+    w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
+    let refused = w.ask("BANK", QueryReason::PostLoan);
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_OPEN_ACCOUNT", .. })), "{refused:?}");
+    assert!(w.ask("HB", QueryReason::PostLoan).is_ok(), "HB holds A1, open");
+}
+
+#[test]
 fn a_frozen_file_refuses_approval_inquiries_until_lifted() {
     let mut w = world();
     w.with_history();
-    w.ingest(&file("BANK", &[consent("inquire", Some("02")), consent("inquire", Some("01"))]));
+    w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
+    w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
     w.bureau.place_flag(&zhang(), FlagKind::Freeze).unwrap();
     let refused = w.ask("BANK", QueryReason::LoanApproval);
     assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "FROZEN", .. })));
-    assert!(w.ask("BANK", QueryReason::PostLoan).is_ok(), "post-loan management goes on");
+    assert!(w.ask("HB", QueryReason::PostLoan).is_ok(), "post-loan management of an open account goes on");
     w.bureau.lift_flag(&zhang(), FlagKind::Freeze).unwrap();
     assert!(w.ask("BANK", QueryReason::LoanApproval).is_ok(), "lifting is immediate");
     assert!(w.bureau.lift_flag(&zhang(), FlagKind::Freeze).is_err());
