@@ -85,7 +85,8 @@ impl From<BureauError> for ApiError {
             BureauError::Refused { code, message } => {
                 let status = match code {
                     "FILE_INVALID" | "FUTURE_DATE" | "ORG_INVALID" | "PASSWORD_INVALID" => StatusCode::BAD_REQUEST,
-                    "UNKNOWN_ORG" => StatusCode::NOT_FOUND,
+                    "UNKNOWN_ORG" | "UNKNOWN_DISPUTE" | "UNKNOWN_ITEM" => StatusCode::NOT_FOUND,
+                    "DISPUTE_CLOSED" | "DISPUTE_NOT_DELETED" | "ALREADY_REVOKED" | "NOT_PLACED" => StatusCode::CONFLICT,
                     "ORG_NO_ROLE" => StatusCode::CONFLICT,
                     "TOO_FEW_OUTCOMES" => StatusCode::CONFLICT,
                     "SCORE_FAILED" => StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,6 +17,7 @@
 pub mod admin;
 pub mod auth;
 pub mod batches;
+pub mod disputes;
 pub mod error;
 pub mod metrics;
 pub mod reports;
@@ -101,6 +102,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batches/{id}", get(batches::status))
         .route("/v1/batches/{id}/feedback", get(batches::feedback))
         .route("/v1/reports", post(reports::request))
+        .route("/v1/disputes", get(disputes::queue))
+        .route("/v1/disputes/{id}/answer", post(disputes::answer))
+        .route("/v1/disputes/{id}/reinsert", post(disputes::reinsert))
         .route("/v1/admin/orgs", get(admin::list_orgs).post(admin::add_org))
         .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
         .route("/v1/admin/keys/revoke", post(admin::revoke_key))

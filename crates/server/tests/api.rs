@@ -603,3 +603,53 @@ fn metro2_furnisher(bytes: &[u8]) -> String {
     }
     panic!("no data record")
 }
+
+#[tokio::test]
+async fn furnishers_answer_only_their_own_disputes() {
+    let (app, state) = app();
+    use Who::*;
+    check(&app, upload(FurnisherA, file_a()), 201, None).await;
+    check(&app, upload(FurnisherB, file_b()), 201, None).await;
+    let zhang = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+    let id = {
+        let mut bureau = state.bureau().lock().unwrap();
+        let request = ob_bureau::report::ReportRequest {
+            document: zhang.clone(),
+            as_of: None,
+            requester: ob_bureau::report::Requester::Person,
+        };
+        let report = bureau.produce_report(&request).unwrap();
+        let account_ref = report.account_groups[0].accounts[0].account_ref.clone();
+        let target = ob_bureau::rights::DisputeTarget::Account(account_ref);
+        bureau.file_dispute(&zhang, &target, ob_model::DisputeType::WrongStatus).unwrap().0
+    };
+    let queue = check(&app, get(FurnisherA, "/v1/disputes"), 200, None).await;
+    assert_eq!(queue.json["disputes"][0]["id"], id, "{}", queue.text);
+    assert_eq!(queue.json["disputes"][0]["state"], "open");
+    holds_none(&queue, &[ZHANG_ID, "张三"]);
+    let other = check(&app, get(FurnisherB, "/v1/disputes"), 200, None).await;
+    assert_eq!(other.json, serde_json::json!({"disputes": []}));
+    for (who, status, code) in [
+        (Anonymous, 401, "UNAUTHENTICATED"),
+        (LenderWithoutConsent, 403, "ROLE_REQUIRED"),
+        (Admin, 403, "ROLE_REQUIRED"),
+    ] {
+        check(&app, get(who, "/v1/disputes"), status, Some(code)).await;
+    }
+    let path: &'static str = Box::leak(format!("/v1/disputes/{id}/answer").into_boxed_str());
+    let verified = serde_json::json!({"answer": "verified", "note": "checked the ledger"});
+    check(&app, post(FurnisherB, path, verified.clone()), 404, Some("UNKNOWN_DISPUTE")).await;
+    check(&app, post(FurnisherA, path, serde_json::json!({"answer": "maybe"})), 400, Some("BAD_REQUEST")).await;
+    let a = check(&app, post(FurnisherA, path, verified.clone()), 200, None).await;
+    assert_eq!(a.json["state"], "verified", "{}", a.text);
+    check(&app, post(FurnisherA, path, verified), 409, Some("DISPUTE_CLOSED")).await;
+    let reinsert: &'static str = Box::leak(format!("/v1/disputes/{id}/reinsert").into_boxed_str());
+    check(&app, post(FurnisherA, reinsert, serde_json::json!({"note": "x"})), 409, Some("DISPUTE_NOT_DELETED")).await;
+    check(
+        &app,
+        post(FurnisherA, "/v1/disputes/999/answer", serde_json::json!({"answer": "deleted"})),
+        404,
+        Some("UNKNOWN_DISPUTE"),
+    )
+    .await;
+}

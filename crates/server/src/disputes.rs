@@ -1,0 +1,206 @@
+//! The furnisher's side of disputes: its queue, and its answers within the deadline (corrected,
+//! verified, deleted; a deleted item comes back only when certified). Another furnisher's dispute
+//! answers 404 like one that does not exist.
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+use crate::{AppState, blocking};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use ob_bureau::access::Role;
+use ob_bureau::rights::{Answer, DisputeView};
+use ob_store::DisputeId;
+use serde::{Deserialize, Serialize};
+
+/// A dispute as its furnisher sees it: the item, never the person's identity.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DisputeItem {
+    /// The dispute's id.
+    pub id: i64,
+    /// `account`, `month`, `inquiry` or `identity`.
+    pub item: String,
+    /// The account, as reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_ref: Option<String>,
+    /// The month, `YYYY-MM`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<String>,
+    /// The inquiry, as reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inquiry_ref: Option<String>,
+    /// What the person says is wrong.
+    pub dispute_type: String,
+    /// `open`, `corrected`, `verified`, `deleted`, `reinserted`, `suppressed`…
+    pub state: String,
+    /// Filed on, `YYYY-MM-DD`.
+    pub filed_on: String,
+    /// The answer is due by this day; an open dispute past it is suppressed from reports.
+    pub due_on: String,
+    /// Every step, oldest first.
+    pub history: Vec<DisputeStep>,
+}
+
+/// One step of a dispute.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DisputeStep {
+    /// The day, `YYYY-MM-DD`.
+    pub on: String,
+    /// The state entered.
+    pub state: String,
+    /// What was said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The furnisher's queue.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DisputeList {
+    /// Oldest first.
+    pub disputes: Vec<DisputeItem>,
+}
+
+/// Body of `POST /v1/disputes/{id}/answer`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// `corrected` (the corrected record is already on file), `verified` or `deleted`.
+    pub answer: String,
+    /// What the furnisher found.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Body of `POST /v1/disputes/{id}/reinsert`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReinsertBody {
+    /// The furnisher's certification that the item is accurate.
+    pub note: String,
+}
+
+fn text<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn item(d: &DisputeView) -> DisputeItem {
+    DisputeItem {
+        id: d.id,
+        item: d.item.to_owned(),
+        account_ref: d.account_ref.clone(),
+        month: d.month.map(|m| m.to_string()),
+        inquiry_ref: d.inquiry_ref.clone(),
+        dispute_type: text(&d.dispute_type),
+        state: text(&d.state),
+        filed_on: d.filed_on.to_string(),
+        due_on: d.due_on.to_string(),
+        history: d
+            .history
+            .iter()
+            .map(|(on, state, note)| DisputeStep { on: on.to_string(), state: text(state), note: note.clone() })
+            .collect(),
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
+    })
+}
+
+fn dispute_id(text: &str) -> Result<DisputeId, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(DisputeId)
+        .ok_or_else(|| ApiError::not_found("UNKNOWN_DISPUTE", "no such dispute for this answerer"))
+}
+
+/// `GET /v1/disputes`: the disputes the key's furnisher must answer.
+#[utoipa::path(get, path = "/v1/disputes", tag = "furnishers",
+    responses(
+        (status = 200, description = "The queue", body = DisputeList),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<DisputeList>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let views = blocking(&state, move |b| Ok(b.dispute_queue(&who.org_code)?)).await?;
+    Ok(Json(DisputeList { disputes: views.iter().map(item).collect() }))
+}
+
+/// `POST /v1/disputes/{id}/answer`.
+#[utoipa::path(post, path = "/v1/disputes/{id}/answer", tag = "furnishers",
+    params(("id" = i64, Path, description = "Dispute id")), request_body = AnswerBody,
+    responses(
+        (status = 200, description = "Answered; the dispute as it now stands", body = DisputeItem),
+        (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED, NO_CORRECTION", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "DISPUTE_CLOSED", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "UNKNOWN_DISPUTE", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn answer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<DisputeItem>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let id = dispute_id(&id)?;
+    let body: AnswerBody = json(&body, "{answer, note}")?;
+    let answer = match body.answer.as_str() {
+        "corrected" => Answer::Corrected,
+        "verified" => Answer::Verified,
+        "deleted" => Answer::Deleted,
+        _ => return Err(ApiError::bad_request("BAD_REQUEST", "answer is corrected, verified or deleted")),
+    };
+    let view = blocking(&state, move |b| {
+        b.answer_dispute(Some(&who.org_code), id, answer, body.note.as_deref())?;
+        after(b, &who.org_code, id)
+    })
+    .await?;
+    Ok(Json(item(&view)))
+}
+
+/// `POST /v1/disputes/{id}/reinsert`: a deleted item certified accurate may be reported again.
+#[utoipa::path(post, path = "/v1/disputes/{id}/reinsert", tag = "furnishers",
+    params(("id" = i64, Path, description = "Dispute id")), request_body = ReinsertBody,
+    responses(
+        (status = 200, description = "Reinserted; the person is told", body = DisputeItem),
+        (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "DISPUTE_NOT_DELETED", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "UNKNOWN_DISPUTE", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn reinsert(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<DisputeItem>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let id = dispute_id(&id)?;
+    let body: ReinsertBody = json(&body, "{note}")?;
+    let view = blocking(&state, move |b| {
+        b.certify_reinsertion(&who.org_code, id, &body.note)?;
+        after(b, &who.org_code, id)
+    })
+    .await?;
+    Ok(Json(item(&view)))
+}
+
+/// The dispute as it stands after an answer.
+fn after(
+    b: &mut ob_bureau::Bureau<ob_store::sqlite::SqliteStore>,
+    org_code: &str,
+    id: DisputeId,
+) -> Result<DisputeView, ApiError> {
+    b.dispute_queue(org_code)?.into_iter().find(|d| d.id == id.0).ok_or_else(ApiError::internal)
+}
