@@ -12,6 +12,7 @@ use ob_bureau::access::Role;
 use ob_bureau::report::{ConsentProof, Report, ReportRequest, Requester};
 use ob_model::{DocumentNumber, DocumentType, QueryReason};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// The body of `POST /v1/reports`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -31,6 +32,10 @@ pub struct ReportBody {
     /// SHA-256 (hex) of the signed authorization document the lender holds.
     #[serde(default)]
     pub authorization_sha256: Option<String>,
+    /// The signed authorization document itself, base64: the bureau hashes it and matches the
+    /// consent's evidence; the document is not kept.
+    #[serde(default)]
+    pub authorization_base64: Option<String>,
 }
 
 /// `POST /v1/reports`: the institution's copy of a person's report (other lenders' names hidden).
@@ -60,7 +65,7 @@ pub async fn request(State(state): State<AppState>, headers: HeaderMap, body: By
     if reason.is_new_credit() && proof.is_none() {
         return Err(ApiError::bad_request(
             "CONSENT_PROOF_REQUIRED",
-            "an approval purpose needs the person's authorization: consent_ref or authorization_sha256",
+            "an approval purpose needs the person's authorization: consent_ref, authorization_sha256 or authorization_base64",
         ));
     }
     let req =
@@ -71,17 +76,25 @@ pub async fn request(State(state): State<AppState>, headers: HeaderMap, body: By
 }
 
 fn proof(body: &ReportBody) -> Result<Option<ConsentProof>, ApiError> {
-    match (&body.consent_ref, &body.authorization_sha256) {
-        (Some(_), Some(_)) => {
-            Err(ApiError::bad_request("BAD_REQUEST", "give consent_ref or authorization_sha256, not both"))
-        }
-        (Some(r), None) => Ok(Some(ConsentProof::Reference(r.clone()))),
-        (None, Some(hex_text)) => {
+    use base64::Engine as _;
+    match (&body.consent_ref, &body.authorization_sha256, &body.authorization_base64) {
+        (None, None, None) => Ok(None),
+        (Some(r), None, None) => Ok(Some(ConsentProof::Reference(r.clone()))),
+        (None, Some(hex_text), None) => {
             let mut sha = [0u8; 32];
             hex::decode_to_slice(hex_text, &mut sha)
                 .map_err(|_| ApiError::bad_request("BAD_REQUEST", "authorization_sha256 is 64 hex digits"))?;
             Ok(Some(ConsentProof::Evidence(sha)))
         }
-        (None, None) => Ok(None),
+        (None, None, Some(b64)) => {
+            let document = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| ApiError::bad_request("BAD_REQUEST", "authorization_base64 is not base64"))?;
+            Ok(Some(ConsentProof::Evidence(Sha256::digest(&document).into())))
+        }
+        _ => Err(ApiError::bad_request(
+            "BAD_REQUEST",
+            "name one authorization: consent_ref, authorization_sha256 or authorization_base64",
+        )),
     }
 }

@@ -462,6 +462,18 @@ async fn reports_access_matrix() {
     let by_ref = serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02",
         "consent_ref": "AUTH-02"});
     check(&app, raw_report(LenderWithConsent, &by_ref.to_string()), 200, None).await;
+    // The signed authorization itself (EVIDENCE is the SHA-256 of "test"): hashed, matched, not kept.
+    let doc = |b64: &str| {
+        serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02",
+            "authorization_base64": b64})
+        .to_string()
+    };
+    check(&app, raw_report(LenderWithConsent, &doc("dGVzdA==")), 200, None).await;
+    check(&app, raw_report(LenderWithConsent, &doc("dGVzdDI=")), 403, Some("NO_CONSENT")).await;
+    check(&app, raw_report(LenderWithConsent, &doc("%%%")), 400, Some("BAD_REQUEST")).await;
+    let two = serde_json::json!({"document_type": "prc_resident_id", "document_number": ZHANG_ID, "purpose": "02",
+        "consent_ref": "AUTH-02", "authorization_sha256": EVIDENCE});
+    check(&app, raw_report(LenderWithConsent, &two.to_string()), 400, Some("BAD_REQUEST")).await;
     // Post-loan management only for the lender's own customers: Li has an account there, Zhang none.
     check(&app, report(LenderWithConsent, LI_ID, "01"), 200, None).await;
     let a = check(&app, report(LenderWithConsent, ZHANG_ID, "01"), 403, Some("NO_OPEN_ACCOUNT")).await;
