@@ -114,20 +114,39 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listen` until Ctrl-C, then finishes the requests in flight. Builds its own runtime.
+/// Serves on `listen` until Ctrl-C or SIGTERM, then finishes the requests in flight. Builds its own runtime.
 pub fn serve_blocking(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         eprintln!("{}", serde_json::json!({"event": "listening", "addr": listener.local_addr()?.to_string()}));
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
         eprintln!("{}", serde_json::json!({"event": "stopped"}));
         Ok(())
     })
+}
+
+/// Ctrl-C or SIGTERM (what service managers send): stop taking connections, finish the requests
+/// in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// Request ids, counters and the log line, around every request.
