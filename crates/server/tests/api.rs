@@ -482,8 +482,11 @@ async fn reports_access_matrix() {
 
     let a = check(&app, report(LenderWithConsent, ZHANG_ID, "02"), 200, None).await;
     assert_eq!(a.json["header"]["copy"], "institution", "{}", a.text);
-    // The inquiries just made are in it: the hard ones count in the summary.
-    assert!(a.json["summary"]["queries"].is_object(), "{}", a.text);
+    // Each report was logged as an inquiry before it was given: the next one counts it.
+    let before = a.json["summary"]["queries"]["loan_approval_queries_1m"].as_u64().unwrap();
+    let next = check(&app, report(LenderWithConsent, ZHANG_ID, "02"), 200, None).await;
+    assert_eq!(next.json["summary"]["queries"]["loan_approval_queries_1m"].as_u64(), Some(before + 1));
+    assert!(next.json["queries"].as_array().unwrap().iter().any(|q| q["reason"] == "02" && q["hard"] == true));
     assert!(a.text.contains("张三"), "the report is about its person");
     // The institution's copy hides the other lender's name, and nothing of Li is in it.
     holds_none(&a, &["Alpha Bank", "FURNA"]);
