@@ -28,6 +28,7 @@ pub struct BatchView {
     /// The format recognised: `openbureau.jsonl`, `metro2` or `pboc`.
     pub format: String,
     /// When received, RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub received_at: String,
     /// Ingest runs while the upload waits: a batch that exists is `done`.
     pub status: String,
@@ -50,7 +51,7 @@ pub struct UploadAnswer {
     /// True when this exact file was sent before: nothing changed, `batch` is the earlier one.
     pub already_ingested: bool,
     /// The first feedback lines (at most 1,000), one per rejected record.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ob_bureau::ingest::FeedbackLine>)]
     pub feedback: Vec<serde_json::Value>,
     /// Whether `feedback` holds only the first lines.
     pub feedback_truncated: bool,
