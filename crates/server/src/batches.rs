@@ -99,7 +99,7 @@ fn org_of(p: &ob_bureau::access::Principal) -> Result<OrgId, ApiError> {
 
 /// `POST /v1/batches`: a file from the key's furnisher, in any supported format (recognised by
 /// its first bytes). The file waits in the spool folder while it is ingested, then is removed.
-#[utoipa::path(post, path = "/v1/batches", tag = "furnishers",
+#[utoipa::path(post, path = "/v1/batches", tag = "furnishers", operation_id = "upload_batch",
     request_body(content = String, content_type = "application/octet-stream",
         description = "A furnisher file: canonical JSON lines, Metro 2 or PBOC-style"),
     responses(
@@ -157,7 +157,7 @@ fn upload_answer(summary: &IngestSummary, feedback: &[u8], row: &BatchRow) -> Re
 }
 
 /// `GET /v1/batches`: the key's furnisher's batches, oldest first.
-#[utoipa::path(get, path = "/v1/batches", tag = "furnishers", params(ListQuery),
+#[utoipa::path(get, path = "/v1/batches", tag = "furnishers", operation_id = "list_batches", params(ListQuery),
     responses(
         (status = 200, description = "A page of batches", body = BatchList),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -178,7 +178,8 @@ pub async fn list(
 }
 
 /// `GET /v1/batches/{id}`: one of the key's furnisher's batches.
-#[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", params(("id" = i64, Path, description = "Batch id")),
+#[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", operation_id = "batch_status",
+    params(("id" = i64, Path, description = "Batch id")),
     responses(
         (status = 200, description = "The batch", body = BatchView),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -198,7 +199,7 @@ pub async fn status(
 }
 
 /// `GET /v1/batches/{id}/feedback`: the batch's feedback file, JSON lines.
-#[utoipa::path(get, path = "/v1/batches/{id}/feedback", tag = "furnishers",
+#[utoipa::path(get, path = "/v1/batches/{id}/feedback", tag = "furnishers", operation_id = "batch_feedback",
     params(("id" = i64, Path, description = "Batch id")),
     responses(
         (status = 200, description = "One JSON line per rejected record", content_type = "application/x-ndjson", body = String),

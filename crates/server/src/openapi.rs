@@ -9,12 +9,14 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::response::{Response as ResponseDoc, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi as Document};
+use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
 /// The API's OpenAPI document (`ApiDoc::openapi()`).
@@ -80,6 +82,14 @@ impl Modify for Additions {
                     .build(),
             ),
         );
+        for item in doc.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    keyed_errors(&mut op.responses.responses);
+                }
+            }
+        }
         let health = ObjectBuilder::new()
             .property("status", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["ok"])))
             .required("status")
@@ -116,6 +126,24 @@ impl Modify for Additions {
     }
 }
 
+/// What any keyed operation may answer besides its own statuses, added where its annotation
+/// does not already say: 401 (no or unknown key), 429 (over the key's rate, with `Retry-After`),
+/// 500 (a failure on our side).
+fn keyed_errors(responses: &mut BTreeMap<String, RefOr<ResponseDoc>>) {
+    let envelope = || Content::new(Some(Ref::from_schema_name("ErrorEnvelope")));
+    let retry_after = Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)));
+    let added = [
+        ("401", ResponseBuilder::new().description("UNAUTHENTICATED")),
+        ("429", ResponseBuilder::new().description("RATE_LIMITED").header("Retry-After", retry_after)),
+        ("500", ResponseBuilder::new().description("INTERNAL")),
+    ];
+    for (status, response) in added {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| response.content("application/json", envelope()).build().into());
+    }
+}
+
 /// The document as pretty JSON, built once.
 pub fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
@@ -123,7 +151,7 @@ pub fn document_json() -> &'static str {
 }
 
 /// `GET /v1/openapi.json`: this document.
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "service",
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "service", operation_id = "openapi_document",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
 pub async fn document() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], document_json()).into_response()
