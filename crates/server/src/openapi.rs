@@ -24,8 +24,8 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "OpenBureau API",
-        description = "OpenBureau's HTTP API: furnishers upload batches and read their feedback, \
-            lenders request reports with a purpose and the person's consent, operators manage \
+        description = "OpenBureau's HTTP API: furnishers upload batches, read their feedback \
+            and answer disputes, lenders request reports with a purpose and the person's consent, operators manage \
             organizations and their keys. Send the API key as `Authorization: Bearer KEY`. Every \
             error is one envelope, `{\"error\": {\"code\", \"message\"}}`; every response carries \
             an `x-request-id`."
@@ -36,6 +36,9 @@ use utoipa::{Modify, OpenApi};
         crate::batches::status,
         crate::batches::feedback,
         crate::reports::request,
+        crate::disputes::queue,
+        crate::disputes::answer,
+        crate::disputes::reinsert,
         crate::admin::list_orgs,
         crate::admin::add_org,
         crate::admin::issue_key,
@@ -49,6 +52,11 @@ use utoipa::{Modify, OpenApi};
         crate::batches::UploadAnswer,
         crate::batches::BatchList,
         crate::reports::ReportBody,
+        crate::disputes::DisputeList,
+        crate::disputes::DisputeItem,
+        crate::disputes::DisputeStep,
+        crate::disputes::AnswerBody,
+        crate::disputes::ReinsertBody,
         crate::admin::Org,
         crate::admin::OrgList,
         crate::admin::NewKey,
@@ -59,7 +67,7 @@ use utoipa::{Modify, OpenApi};
     )),
     modifiers(&Additions),
     tags(
-        (name = "furnishers", description = "Batches: upload, status, feedback (furnisher keys)"),
+        (name = "furnishers", description = "Batches and their feedback; disputes to answer (furnisher keys)"),
         (name = "lenders", description = "Credit reports (lender keys)"),
         (name = "operators", description = "Organizations and their keys (operator keys)"),
         (name = "service", description = "Health, metrics and this document (no key)"),

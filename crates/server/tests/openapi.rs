@@ -46,6 +46,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/batches/{id}"),
     ("get", "/v1/batches/{id}/feedback"),
     ("post", "/v1/reports"),
+    ("get", "/v1/disputes"),
+    ("post", "/v1/disputes/{id}/answer"),
+    ("post", "/v1/disputes/{id}/reinsert"),
     ("get", "/v1/admin/orgs"),
     ("post", "/v1/admin/orgs"),
     ("post", "/v1/admin/orgs/{code}/keys"),
@@ -771,6 +774,33 @@ async fn every_answer_matches_the_schema_the_document_declares() {
     w.expect("post", "/v1/reports", "/v1/reports", none, report_body(ZHANG_ID, "02"), 401).await;
     w.expect("post", "/v1/reports", "/v1/reports", f, report_body(ZHANG_ID, "02"), 403).await;
     w.expect("post", "/v1/reports", "/v1/reports", l, report_body(NOBODY_ID, "02"), 403).await;
+
+    // Furnishers answer disputes: the month's (verified), then the account's (deleted, then
+    // certified and reinserted).
+    let queue = w.expect("get", "/v1/disputes", "/v1/disputes", f, Value::Null, 200).await;
+    let month_dispute = queue["disputes"][0]["id"].as_i64().unwrap();
+    assert_eq!(queue["disputes"][0]["month"], "2024-03", "{queue}");
+    w.expect("get", "/v1/disputes", "/v1/disputes", l, Value::Null, 403).await;
+    let (answer, reinsert) = ("/v1/disputes/{id}/answer", "/v1/disputes/{id}/reinsert");
+    let path = format!("/v1/disputes/{month_dispute}/answer");
+    w.expect("post", answer, &path, f, json!({"answer": "maybe"}), 400).await;
+    w.expect("post", answer, "/v1/disputes/99/answer", f, json!({"answer": "verified"}), 404).await;
+    let verified = w.expect("post", answer, &path, f, json!({"answer": "verified", "note": "checked"}), 200).await;
+    assert_eq!(verified["history"].as_array().map(Vec::len), Some(2), "{verified}");
+    w.expect("post", answer, &path, f, json!({"answer": "verified"}), 409).await;
+    let path = format!("/v1/disputes/{month_dispute}/reinsert");
+    w.expect("post", reinsert, &path, f, json!({"note": "accurate"}), 409).await;
+    let account_dispute = {
+        let zhang = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+        let target = DisputeTarget::Account(account["account_ref"].as_str().unwrap().to_owned());
+        w.state.bureau().lock().unwrap().file_dispute(&zhang, &target, DisputeType::NotMine).unwrap().0
+    };
+    let path = format!("/v1/disputes/{account_dispute}/answer");
+    w.expect("post", answer, &path, f, json!({"answer": "deleted"}), 200).await;
+    let path = format!("/v1/disputes/{account_dispute}/reinsert");
+    w.expect("post", reinsert, &path, f, json!({}), 400).await;
+    let back = w.expect("post", reinsert, &path, f, json!({"note": "the contract is signed"}), 200).await;
+    assert_eq!(back["state"], "reinserted", "{back}");
 
     // Operators.
     let orgs = w.expect("get", "/v1/admin/orgs", "/v1/admin/orgs", a, Value::Null, 200).await;
