@@ -113,6 +113,7 @@ pub struct Progress {
 
 /// One line of the feedback file: a rejected record.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedbackLine<'a> {
     /// 1-based line number of the record in the file.
     pub line: u64,
@@ -130,6 +131,7 @@ pub struct FeedbackLine<'a> {
 
 /// One error within a feedback line.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeedbackError<'a> {
     /// Stable code.
     pub code: &'static str,

@@ -58,6 +58,7 @@ pub struct ReportRequest {
 
 /// Whose copy: the person's shows lenders' names; an institution's hides other lenders' names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Copy {
     /// The person's own copy.
@@ -68,6 +69,7 @@ pub enum Copy {
 
 /// A credit report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     /// [`REPORT_FORMAT_VERSION`].
     pub format_version: u32,
@@ -87,10 +89,12 @@ pub struct Report {
 
 /// The report header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportHeader {
     /// Report number.
     pub report_id: String,
     /// When produced (RFC 3339, UTC).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub produced_at: String,
     /// The day the data is as of.
     pub as_of: Date,
@@ -111,6 +115,7 @@ pub struct ReportHeader {
 
 /// Identity section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentitySection {
     /// Name.
     pub name: String,
@@ -126,6 +131,7 @@ pub struct IdentitySection {
 
 /// A document, masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentEntry {
     /// Type.
     pub document_type: ob_model::DocumentType,
@@ -135,6 +141,7 @@ pub struct DocumentEntry {
 
 /// Summary section.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Per account type and currency, in risk order.
     pub by_type: Vec<TypeSummary>,
@@ -146,6 +153,7 @@ pub struct Summary {
 
 /// Summary of one account type in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypeSummary {
     /// Account type.
     pub account_type: AccountType,
@@ -169,6 +177,7 @@ pub struct TypeSummary {
 
 /// Overdue summary of one account type in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverdueSummary {
     /// Account type.
     pub account_type: AccountType,
@@ -186,6 +195,7 @@ pub struct OverdueSummary {
 
 /// Query summary (查询记录概要).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuerySummary {
     /// Date of the last query.
     pub last_query_on: Option<Date>,
@@ -209,6 +219,7 @@ pub struct QuerySummary {
 
 /// The accounts of one type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountGroup {
     /// Account type.
     pub account_type: AccountType,
@@ -222,6 +233,7 @@ pub struct AccountGroup {
 
 /// One account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountDetail {
     /// Position in this report (1, 2, …): not the furnisher's key.
     pub number: u32,
@@ -263,6 +275,7 @@ pub struct AccountDetail {
 
 /// The latest monthly performance of an account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LatestMonth {
     /// Month.
     pub month: YearMonth,
@@ -288,6 +301,7 @@ pub struct LatestMonth {
 
 /// One month of an account's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// Month.
     pub month: YearMonth,
@@ -299,6 +313,7 @@ pub struct HistoryEntry {
 
 /// One query record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueryRecord {
     /// Stable reference, to dispute the query ("I did not authorize this").
     pub inquiry_ref: String,
@@ -837,6 +852,7 @@ fn query_records(inquiries: &[InquiryRow], names: &mut Institutions<'_>, as_of: 
 
 /// A dispute mark on a report item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisputeMark {
     /// The dispute's id.
     pub dispute_id: i64,
@@ -854,6 +870,7 @@ pub struct DisputeMark {
 
 /// A personal statement shown beside an item.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementEntry {
     /// The statement's id.
     pub statement_id: i64,

@@ -84,6 +84,7 @@ pub const FEATURES: [Feature; 11] = [
 
 /// The score section of a report (数字解读).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreSection {
     /// Model version used.
     pub model_version: u32,
@@ -97,6 +98,7 @@ pub struct ScoreSection {
 
 /// One reason code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreReason {
     /// The feature.
     pub code: String,

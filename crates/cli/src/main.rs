@@ -82,6 +82,8 @@ enum Command {
     /// Operators: admin API keys.
     #[command(subcommand)]
     Admin(serve::AdminCommand),
+    /// Print the HTTP API's OpenAPI 3.1 document (JSON), as served at /v1/openapi.json.
+    Openapi,
 }
 
 /// A failure, with the exit code it deserves.
@@ -128,6 +130,10 @@ fn main() -> ExitCode {
         Command::Serve(a) => serve::serve(&ctx, &a),
         Command::Org(c) => serve::org(&ctx, &c),
         Command::Admin(c) => serve::admin(&ctx, &c),
+        Command::Openapi => {
+            println!("{}", ob_server::openapi::document_json());
+            Ok(())
+        }
     };
     exit(result)
 }

@@ -4,13 +4,17 @@
 
 use serde::{Deserialize, Serialize};
 
+// `$sym` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
+// invisible group, which utoipa's `ToSchema` does not read as `#[serde(rename = "…")]` (the
+// OpenAPI enum would list the variants' names instead of the codes).
 macro_rules! code_list {
     (
         $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $sym:literal ),+ $(,)? }
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $sym:tt ),+ $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $sym)] $variant, )+
         }

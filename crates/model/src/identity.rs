@@ -10,6 +10,7 @@ use time::{Date, Month};
 
 /// The kind of identity document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentType {
     /// PRC resident identity card (居民身份证), 18 characters.

@@ -76,6 +76,22 @@ impl From<Currency> for String {
     }
 }
 
+/// In the OpenAPI document: a string of three upper-case letters, as it is serialized.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[A-Z]{3}$"))
+            .description(Some("ISO 4217 alphabetic currency code."))
+            .examples(["CNY"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Currency {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,22 @@ impl From<YearMonth> for String {
     }
 }
 
+/// In the OpenAPI document: a `YYYY-MM` string, as it is serialized.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for YearMonth {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"))
+            .description(Some("A calendar month, `YYYY-MM` (years 1901–2099)."))
+            .examples(["2024-05"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for YearMonth {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@ pub struct BatchView {
     /// The format recognised: `openbureau.jsonl`, `metro2` or `pboc`.
     pub format: String,
     /// When received, RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub received_at: String,
     /// Ingest runs while the upload waits: a batch that exists is `done`.
     pub status: String,
@@ -50,7 +51,7 @@ pub struct UploadAnswer {
     /// True when this exact file was sent before: nothing changed, `batch` is the earlier one.
     pub already_ingested: bool,
     /// The first feedback lines (at most 1,000), one per rejected record.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ob_bureau::ingest::FeedbackLine>)]
     pub feedback: Vec<serde_json::Value>,
     /// Whether `feedback` holds only the first lines.
     pub feedback_truncated: bool,
@@ -98,7 +99,7 @@ fn org_of(p: &ob_bureau::access::Principal) -> Result<OrgId, ApiError> {
 
 /// `POST /v1/batches`: a file from the key's furnisher, in any supported format (recognised by
 /// its first bytes). The file waits in the spool folder while it is ingested, then is removed.
-#[utoipa::path(post, path = "/v1/batches", tag = "furnishers",
+#[utoipa::path(post, path = "/v1/batches", tag = "furnishers", operation_id = "upload_batch",
     request_body(content = String, content_type = "application/octet-stream",
         description = "A furnisher file: canonical JSON lines, Metro 2 or PBOC-style"),
     responses(
@@ -156,7 +157,7 @@ fn upload_answer(summary: &IngestSummary, feedback: &[u8], row: &BatchRow) -> Re
 }
 
 /// `GET /v1/batches`: the key's furnisher's batches, oldest first.
-#[utoipa::path(get, path = "/v1/batches", tag = "furnishers", params(ListQuery),
+#[utoipa::path(get, path = "/v1/batches", tag = "furnishers", operation_id = "list_batches", params(ListQuery),
     responses(
         (status = 200, description = "A page of batches", body = BatchList),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -177,7 +178,8 @@ pub async fn list(
 }
 
 /// `GET /v1/batches/{id}`: one of the key's furnisher's batches.
-#[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", params(("id" = i64, Path, description = "Batch id")),
+#[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", operation_id = "batch_status",
+    params(("id" = i64, Path, description = "Batch id")),
     responses(
         (status = 200, description = "The batch", body = BatchView),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -197,7 +199,7 @@ pub async fn status(
 }
 
 /// `GET /v1/batches/{id}/feedback`: the batch's feedback file, JSON lines.
-#[utoipa::path(get, path = "/v1/batches/{id}/feedback", tag = "furnishers",
+#[utoipa::path(get, path = "/v1/batches/{id}/feedback", tag = "furnishers", operation_id = "batch_feedback",
     params(("id" = i64, Path, description = "Batch id")),
     responses(
         (status = 200, description = "One JSON line per rejected record", content_type = "application/x-ndjson", body = String),

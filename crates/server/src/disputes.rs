@@ -26,17 +26,22 @@ pub struct DisputeItem {
     pub account_ref: Option<String>,
     /// The month, `YYYY-MM`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ob_model::YearMonth>)]
     pub month: Option<String>,
     /// The inquiry, as reports name it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inquiry_ref: Option<String>,
     /// What the person says is wrong.
+    #[schema(value_type = ob_model::DisputeType)]
     pub dispute_type: String,
     /// `open`, `corrected`, `verified`, `deleted`, `reinserted`, `suppressed`…
+    #[schema(value_type = ob_model::DisputeState)]
     pub state: String,
     /// Filed on, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub filed_on: String,
     /// The answer is due by this day; an open dispute past it is suppressed from reports.
+    #[schema(format = Date)]
     pub due_on: String,
     /// Every step, oldest first.
     pub history: Vec<DisputeStep>,
@@ -46,8 +51,10 @@ pub struct DisputeItem {
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DisputeStep {
     /// The day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub on: String,
     /// The state entered.
+    #[schema(value_type = ob_model::DisputeState)]
     pub state: String,
     /// What was said.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,7 +129,7 @@ fn dispute_id(text: &str) -> Result<DisputeId, ApiError> {
 }
 
 /// `GET /v1/disputes`: the disputes the key's furnisher must answer.
-#[utoipa::path(get, path = "/v1/disputes", tag = "furnishers",
+#[utoipa::path(get, path = "/v1/disputes", tag = "furnishers", operation_id = "dispute_queue",
     responses(
         (status = 200, description = "The queue", body = DisputeList),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -135,7 +142,7 @@ pub async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<
 }
 
 /// `POST /v1/disputes/{id}/answer`.
-#[utoipa::path(post, path = "/v1/disputes/{id}/answer", tag = "furnishers",
+#[utoipa::path(post, path = "/v1/disputes/{id}/answer", tag = "furnishers", operation_id = "answer_dispute",
     params(("id" = i64, Path, description = "Dispute id")), request_body = AnswerBody,
     responses(
         (status = 200, description = "Answered; the dispute as it now stands", body = DisputeItem),
@@ -169,7 +176,7 @@ pub async fn answer(
 }
 
 /// `POST /v1/disputes/{id}/reinsert`: a deleted item certified accurate may be reported again.
-#[utoipa::path(post, path = "/v1/disputes/{id}/reinsert", tag = "furnishers",
+#[utoipa::path(post, path = "/v1/disputes/{id}/reinsert", tag = "furnishers", operation_id = "reinsert_dispute",
     params(("id" = i64, Path, description = "Dispute id")), request_body = ReinsertBody,
     responses(
         (status = 200, description = "Reinserted; the person is told", body = DisputeItem),

@@ -20,6 +20,7 @@ pub mod batches;
 pub mod disputes;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod reports;
 
 use axum::Router;
@@ -108,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/orgs", get(admin::list_orgs).post(admin::add_org))
         .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
         .route("/v1/admin/keys/revoke", post(admin::revoke_key))
+        .route("/v1/openapi.json", get(openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))

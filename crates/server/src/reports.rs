@@ -39,9 +39,9 @@ pub struct ReportBody {
 }
 
 /// `POST /v1/reports`: the institution's copy of a person's report (other lenders' names hidden).
-#[utoipa::path(post, path = "/v1/reports", tag = "lenders", request_body = ReportBody,
+#[utoipa::path(post, path = "/v1/reports", tag = "lenders", operation_id = "request_report", request_body = ReportBody,
     responses(
-        (status = 200, description = "The institution's copy, logged as an inquiry first", body = Object),
+        (status = 200, description = "The institution's copy, logged as an inquiry first", body = Report),
         (status = 400, description = "BAD_REQUEST, DOCUMENT_INVALID, PURPOSE_INVALID, CONSENT_PROOF_REQUIRED", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
         (status = 403, description = "ROLE_REQUIRED, NO_CONSENT, NO_OPEN_ACCOUNT, FROZEN", body = crate::error::ErrorEnvelope),

@@ -1,0 +1,166 @@
+//! The OpenAPI 3.1 document of the API, generated from the code: each handler's
+//! `#[utoipa::path]` (paths, parameters, statuses, bodies) and the `ToSchema` of every type it
+//! answers with, down to the report's parts in `ob-bureau` and the code lists of `ob-model`
+//! (their `openapi` feature). Served at `GET /v1/openapi.json` (no key) and printed by
+//! `openbureau openapi`.
+//!
+//! `/health` and `/metrics` are described here by hand (their handlers stay plain in the
+//! router's module).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::response::{Response as ResponseDoc, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, RefOr};
+use utoipa::{Modify, OpenApi};
+
+/// The API's OpenAPI document (`ApiDoc::openapi()`).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "OpenBureau API",
+        description = "OpenBureau's HTTP API: furnishers upload batches, read their feedback \
+            and answer disputes, lenders request reports with a purpose and the person's consent, operators manage \
+            organizations and their keys. Send the API key as `Authorization: Bearer KEY`. Every \
+            error is one envelope, `{\"error\": {\"code\", \"message\"}}`; every response carries \
+            an `x-request-id`."
+    ),
+    paths(
+        crate::batches::upload,
+        crate::batches::list,
+        crate::batches::status,
+        crate::batches::feedback,
+        crate::reports::request,
+        crate::disputes::queue,
+        crate::disputes::answer,
+        crate::disputes::reinsert,
+        crate::admin::list_orgs,
+        crate::admin::add_org,
+        crate::admin::issue_key,
+        crate::admin::revoke_key,
+        document,
+    ),
+    components(schemas(
+        crate::error::ErrorEnvelope,
+        crate::error::ErrorBody,
+        crate::batches::BatchView,
+        crate::batches::UploadAnswer,
+        crate::batches::BatchList,
+        crate::reports::ReportBody,
+        crate::disputes::DisputeList,
+        crate::disputes::DisputeItem,
+        crate::disputes::DisputeStep,
+        crate::disputes::AnswerBody,
+        crate::disputes::ReinsertBody,
+        crate::admin::Org,
+        crate::admin::OrgList,
+        crate::admin::NewKey,
+        crate::admin::KeyRequest,
+        crate::admin::RevokeRequest,
+        crate::admin::Revoked,
+        ob_bureau::report::Report,
+    )),
+    modifiers(&Additions),
+    tags(
+        (name = "furnishers", description = "Batches and their feedback; disputes to answer (furnisher keys)"),
+        (name = "lenders", description = "Credit reports (lender keys)"),
+        (name = "operators", description = "Organizations and their keys (operator keys)"),
+        (name = "service", description = "Health, metrics and this document (no key)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The bearer key scheme, and the operations whose handlers are not annotated.
+struct Additions;
+
+impl Modify for Additions {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key issued by the operator: 64 hex digits."))
+                    .build(),
+            ),
+        );
+        for item in doc.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    keyed_errors(&mut op.responses.responses);
+                }
+            }
+        }
+        let health = ObjectBuilder::new()
+            .property("status", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["ok"])))
+            .required("status")
+            .build();
+        doc.paths.add_path_operation(
+            "/health",
+            vec![HttpMethod::Get],
+            OperationBuilder::new()
+                .tag("service")
+                .operation_id(Some("health"))
+                .summary(Some("Liveness: answers while the server runs."))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("Running")
+                        .content("application/json", Content::new(Some(health))),
+                ),
+        );
+        let text = ObjectBuilder::new().schema_type(Type::String).build();
+        doc.paths.add_path_operation(
+            "/metrics",
+            vec![HttpMethod::Get],
+            OperationBuilder::new()
+                .tag("service")
+                .operation_id(Some("metrics"))
+                .summary(Some("Prometheus counters: requests by route and status, reports given."))
+                .response(
+                    "200",
+                    ResponseBuilder::new()
+                        .description("Prometheus exposition text")
+                        .content("text/plain; version=0.0.4", Content::new(Some(text))),
+                ),
+        );
+    }
+}
+
+/// What any keyed operation may answer besides its own statuses, added where its annotation
+/// does not already say: 401 (no or unknown key), 429 (over the key's rate, with `Retry-After`),
+/// 500 (a failure on our side).
+fn keyed_errors(responses: &mut BTreeMap<String, RefOr<ResponseDoc>>) {
+    let envelope = || Content::new(Some(Ref::from_schema_name("ErrorEnvelope")));
+    let retry_after = Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)));
+    let added = [
+        ("401", ResponseBuilder::new().description("UNAUTHENTICATED")),
+        ("429", ResponseBuilder::new().description("RATE_LIMITED").header("Retry-After", retry_after)),
+        ("500", ResponseBuilder::new().description("INTERNAL")),
+    ];
+    for (status, response) in added {
+        responses
+            .entry(status.to_owned())
+            .or_insert_with(|| response.content("application/json", envelope()).build().into());
+    }
+}
+
+/// The document as pretty JSON, built once.
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_owned()))
+}
+
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "service", operation_id = "openapi_document",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
+pub async fn document() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document_json()).into_response()
+}
