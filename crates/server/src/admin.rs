@@ -1,14 +1,13 @@
 //! The operators' API (admin keys only): organizations, their roles and their keys.
 
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_body};
 use crate::{AppState, blocking};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use ob_bureau::access::{OrgView, Role};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// An organization as the API shows it.
@@ -68,12 +67,6 @@ pub struct RevokeRequest {
 pub struct Revoked {
     /// Always true: an unknown or already revoked key answers 404.
     pub revoked: bool,
-}
-
-fn json_body<T: DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
-    })
 }
 
 /// `GET /v1/admin/orgs`.

@@ -3,7 +3,7 @@
 //! answers 404 like one that does not exist.
 
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_body};
 use crate::{AppState, blocking};
 use axum::Json;
 use axum::body::Bytes;
@@ -114,12 +114,6 @@ fn item(d: &DisputeView) -> DisputeItem {
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
-    })
-}
-
 fn dispute_id(text: &str) -> Result<DisputeId, ApiError> {
     text.parse::<i64>()
         .ok()
@@ -160,7 +154,7 @@ pub async fn answer(
 ) -> Result<Json<DisputeItem>, ApiError> {
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let id = dispute_id(&id)?;
-    let body: AnswerBody = json(&body, "{answer, note}")?;
+    let body: AnswerBody = json_body(&body, "{answer, note}")?;
     let answer = match body.answer.as_str() {
         "corrected" => Answer::Corrected,
         "verified" => Answer::Verified,
@@ -194,7 +188,7 @@ pub async fn reinsert(
 ) -> Result<Json<DisputeItem>, ApiError> {
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let id = dispute_id(&id)?;
-    let body: ReinsertBody = json(&body, "{note}")?;
+    let body: ReinsertBody = json_body(&body, "{note}")?;
     let view = blocking(&state, move |b| {
         b.certify_reinsertion(&who.org_code, id, &body.note)?;
         after(b, &who.org_code, id)

@@ -5,6 +5,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ob_bureau::BureauError;
 
+/// A JSON body of type `T`, or 400 `BAD_REQUEST` saying what was `expected` and where it went
+/// wrong. serde's own message may quote the value sent (an ID number, say): only the position
+/// is given back.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
+    })
+}
+
 /// The envelope every error is answered in (for the OpenAPI document).
 #[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {

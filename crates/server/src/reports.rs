@@ -2,7 +2,7 @@
 //! logged (with its audit event) before the report leaves.
 
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_body};
 use crate::{AppState, blocking};
 use axum::Json;
 use axum::body::Bytes;
@@ -49,11 +49,7 @@ pub struct ReportBody {
     security(("api_key" = [])))]
 pub async fn request(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Report>, ApiError> {
     let who = authenticate(&state, &headers, Role::Lender).await?;
-    let body: ReportBody = serde_json::from_slice(&body).map_err(|e| {
-        // serde's message may quote the value sent: only the position is given back.
-        let at = format!("line {} column {}", e.line(), e.column());
-        ApiError::bad_request("BAD_REQUEST", format!("expected {{document_type, document_number, purpose}} ({at})"))
-    })?;
+    let body: ReportBody = json_body(&body, "{document_type, document_number, purpose}")?;
     let doc_type = DocumentType::parse(&body.document_type)
         .ok_or_else(|| ApiError::bad_request("DOCUMENT_INVALID", "unknown document_type"))?;
     let document = DocumentNumber::parse(doc_type, &body.document_number)
