@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod ingest;
 mod metro2;
 mod pboc;
+pub mod person;
 pub mod render;
 pub mod report;
 pub mod retention;

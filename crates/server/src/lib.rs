@@ -22,6 +22,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod reports;
+pub mod web;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -51,6 +52,7 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     spool: PathBuf,
     log: bool,
+    web: Arc<web::Web>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             metrics: Arc::default(),
             spool: std::env::temp_dir(),
             log: true,
+            web: Arc::default(),
         }
     }
 
@@ -110,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
         .route("/v1/admin/keys/revoke", post(admin::revoke_key))
         .route("/v1/openapi.json", get(openapi::document))
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), track))

@@ -1,0 +1,220 @@
+//! People's web pages: server-rendered HTML (askama templates, escaped), usable without
+//! JavaScript, in Chinese with English beside it.
+//!
+//! A person signs in with their document and password (argon2id, verified outside the bureau's
+//! lock; unknown documents are verified against a decoy hash so the timing does not tell; a
+//! document is locked for `SIGNIN_LOCK_S` after `SIGNIN_FAILURES_MAX` failures, see
+//! `ob_model::limits`).
+//! The session lives in memory ([`session`]), keyed by the SHA-256 of a random token that only
+//! the `ob_session` cookie holds (HttpOnly, SameSite=Strict, Path=/, Secure when configured).
+//! Every form that changes something carries a token derived from the session, and it is checked.
+//!
+//! The pages under `/me` show only the signed-in person's own file: no URL takes a person's
+//! identifier. Opening `/me/report` is a self-view (本人查询), logged and counted against the
+//! year's free ones; the other pages read without counting.
+
+mod pages;
+pub mod session;
+mod view;
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use ob_bureau::clock::{Clock, SystemClock};
+use session::{Failures, Sessions};
+use std::sync::Arc;
+
+/// Largest form accepted, in bytes.
+pub const FORM_BYTES_MAX: usize = 16 * 1024;
+
+/// What the pages share: sessions, sign-in failures, the cookie setting and the clock that
+/// sessions and locks expire by.
+pub struct Web {
+    sessions: Sessions,
+    failures: Failures,
+    secure_cookies: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for Web {
+    fn default() -> Web {
+        Web {
+            sessions: Sessions::default(),
+            failures: Failures::default(),
+            secure_cookies: false,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Web {
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+}
+
+impl AppState {
+    /// Marks the session cookie `Secure` (serve behind HTTPS); off by default for
+    /// `http://127.0.0.1`.
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.web_mut().secure_cookies = secure;
+        self
+    }
+
+    /// The clock web sessions and sign-in locks expire by (tests set the bureau's manual clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> AppState {
+        self.web_mut().clock = clock;
+        self
+    }
+
+    /// Web sessions held now.
+    pub fn web_sessions(&self) -> usize {
+        self.web.sessions.len()
+    }
+
+    fn web_mut(&mut self) -> &mut Web {
+        // Set up before the state is shared; a shared one gets fresh sessions.
+        if Arc::get_mut(&mut self.web).is_none() {
+            self.web = Arc::new(Web::default());
+        }
+        Arc::get_mut(&mut self.web).expect("just made unique")
+    }
+}
+
+/// The pages' routes, to merge into the API's router.
+pub fn routes() -> Router<AppState> {
+    let page = |r: axum::routing::MethodRouter<AppState>| r.fallback(method_not_allowed);
+    Router::new()
+        .route("/", page(get(pages::home)))
+        .route("/signin", page(post(pages::sign_in)))
+        .route("/signout", page(post(pages::sign_out)))
+        .route("/me", page(get(pages::me)))
+        .route("/me/report", page(get(pages::report)))
+        .route("/me/inquiries", page(get(pages::inquiries)))
+        .route("/me/authorizations", page(get(pages::authorizations)))
+        .route("/me/authorizations/revoke", page(post(pages::revoke)))
+        .route("/me/disputes", page(get(pages::disputes).post(pages::file_dispute)))
+        .route("/me/statements", page(get(pages::statements).post(pages::add_statement)))
+        .route("/me/statements/withdraw", page(post(pages::withdraw_statement)))
+        .layer(DefaultBodyLimit::max(FORM_BYTES_MAX))
+        .layer(middleware::from_fn(page_headers))
+}
+
+/// Headers of every page: personal data is not cached, framed, or sent on as a referrer; no
+/// script runs, styles are inline, forms post only to this site.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    let set = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    ];
+    for (name, value) in set {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn method_not_allowed() -> WebError {
+    WebError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "此页面不接受该请求方式",
+        "this page does not take this method",
+    )
+}
+
+/// An error on a page: an HTML page with the status and the code, or a redirect to sign in.
+#[derive(Debug)]
+pub struct WebError {
+    status: StatusCode,
+    code: &'static str,
+    zh: String,
+    en: String,
+    /// Send the browser here instead (anonymous GETs of pages go to the sign-in form).
+    redirect: Option<&'static str>,
+}
+
+impl WebError {
+    fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> WebError {
+        WebError { status, code, zh: zh.into(), en: en.into(), redirect: None }
+    }
+
+    fn bad_request(zh: &str, en: &str) -> WebError {
+        WebError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", zh, en)
+    }
+
+    fn csrf() -> WebError {
+        WebError::new(
+            StatusCode::FORBIDDEN,
+            "CSRF",
+            "表单已失效，请返回页面重新提交",
+            "the form is stale or did not come from this site: go back, reload and send it again",
+        )
+    }
+
+    fn sign_in_first(redirect: bool) -> WebError {
+        let mut e = WebError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录", "sign in first");
+        e.redirect = redirect.then_some("/");
+        e
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> WebError {
+        let zh = match e.code {
+            "NO_FILE" => "没有该证件的信用档案",
+            "UNKNOWN_ITEM" => "您的档案中没有该项目",
+            "ALREADY_REVOKED" => "该授权已撤销",
+            "NOT_NEGATIVE" => "本人声明只能添加在负面信息旁",
+            "STATEMENT_EMPTY" => "声明内容为空",
+            "STATEMENT_TOO_LONG" => "声明内容过长",
+            "INTERNAL" => "系统内部错误",
+            _ => "请求未能完成",
+        };
+        WebError::new(e.status, e.code, zh, e.message)
+    }
+}
+
+impl From<ob_bureau::BureauError> for WebError {
+    fn from(e: ob_bureau::BureauError) -> WebError {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let Some(to) = self.redirect {
+            return Redirect::to(to).into_response();
+        }
+        let page =
+            view::ErrorPage { nav: None, status: self.status.as_u16(), code: self.code, zh: &self.zh, en: &self.en };
+        match askama::Template::render(&page) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+        }
+    }
+}
+
+/// Renders a template as a page, or the error page.
+fn render(template: &impl askama::Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            eprintln!("{}", serde_json::json!({"event": "template_error", "error": e.to_string()}));
+            WebError::from(ApiError::internal()).into_response()
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Web sessions and sign-in failures, in memory.
+//!
+//! A session is created at sign-in from 32 random bytes (the token). The browser holds the token,
+//! hex-encoded, in the `ob_session` cookie; the server keeps only its SHA-256, mapped to the
+//! person's document. Sessions last at most [`limits::SESSION_S_MAX`] seconds; at most
+//! [`limits::SESSIONS_MAX`] are held, the oldest going first. Forms carry a CSRF token, the hex of
+//! SHA-256(`"csrf"` ‖ token): it can be computed only from the cookie, which scripts of other
+//! sites never see.
+//!
+//! Failed sign-ins are counted per document (by the SHA-256 of its type and number); after
+//! [`limits::SIGNIN_FAILURES_MAX`] in a row the document is locked for [`limits::SIGNIN_LOCK_S`]
+//! seconds, whatever the password. Failures older than the lock period are forgotten.
+
+use super::{Web, WebError};
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use ob_model::{DocumentNumber, limits};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "ob_session";
+
+/// Bytes of randomness in a session token.
+pub const TOKEN_BYTES: usize = 32;
+
+/// A session: whose file it opens. Server-side only; `Debug` shows the document masked.
+#[derive(Debug)]
+struct Session {
+    document: DocumentNumber,
+    /// Key in the age index: (created at, sequence).
+    age: (i64, u64),
+}
+
+#[derive(Default)]
+struct SessionMap {
+    by_digest: HashMap<[u8; 32], Session>,
+    by_age: BTreeMap<(i64, u64), [u8; 32]>,
+    seq: u64,
+}
+
+impl SessionMap {
+    fn remove(&mut self, digest: &[u8; 32]) {
+        if let Some(s) = self.by_digest.remove(digest) {
+            self.by_age.remove(&s.age);
+        }
+    }
+
+    /// Drops expired sessions, then the oldest while more than `keep` remain.
+    fn prune(&mut self, now: i64, keep: usize) {
+        while let Some((&(created, seq), &digest)) = self.by_age.first_key_value() {
+            if created + limits::SESSION_S_MAX > now && self.by_digest.len() <= keep {
+                break;
+            }
+            self.by_age.remove(&(created, seq));
+            self.by_digest.remove(&digest);
+        }
+    }
+}
+
+/// The sessions held.
+#[derive(Default)]
+pub struct Sessions(Mutex<SessionMap>);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing here is left half-changed by a panic worth refusing service for.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn digest(token: &[u8; TOKEN_BYTES]) -> [u8; 32] {
+    Sha256::digest(token).into()
+}
+
+/// The CSRF token of a session token.
+pub fn csrf_of(token: &[u8; TOKEN_BYTES]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"csrf");
+    h.update(token);
+    hex::encode(h.finalize())
+}
+
+/// Equality in time independent of where the strings differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Sessions {
+    /// Opens a session for `document`; returns the token for the cookie (hex).
+    pub fn create(&self, document: DocumentNumber, now: i64) -> Result<String, WebError> {
+        let mut token = [0u8; TOKEN_BYTES];
+        getrandom::fill(&mut token).map_err(|_| WebError::from(crate::error::ApiError::internal()))?;
+        let mut map = lock(&self.0);
+        map.prune(now, limits::SESSIONS_MAX - 1);
+        map.seq += 1;
+        let age = (now, map.seq);
+        let d = digest(&token);
+        map.by_age.insert(age, d);
+        map.by_digest.insert(d, Session { document, age });
+        Ok(hex::encode(token))
+    }
+
+    /// The document of the session whose token is `token`, while it lasts.
+    pub(super) fn get(&self, token: &[u8; TOKEN_BYTES], now: i64) -> Option<DocumentNumber> {
+        let mut map = lock(&self.0);
+        let d = digest(token);
+        let (created, _) = map.by_digest.get(&d)?.age;
+        if created + limits::SESSION_S_MAX <= now {
+            map.remove(&d);
+            return None;
+        }
+        map.by_digest.get(&d).map(|s| s.document.clone())
+    }
+
+    /// Ends the session (sign-out).
+    fn end(&self, token: &[u8; TOKEN_BYTES]) {
+        lock(&self.0).remove(&digest(token));
+    }
+
+    /// Sessions held (expired ones included until they are pruned).
+    pub fn len(&self) -> usize {
+        lock(&self.0).by_digest.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One document's failed sign-ins.
+#[derive(Clone, Copy, Debug, Default)]
+struct Failure {
+    count: u32,
+    last_at: i64,
+    locked_until: i64,
+}
+
+/// Failed sign-ins per document.
+#[derive(Default)]
+pub struct Failures(Mutex<HashMap<[u8; 32], Failure>>);
+
+/// The key failures are counted by: SHA-256 of the document's type and number.
+fn failure_key(document: &DocumentNumber) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(document.doc_type().as_str().as_bytes());
+    h.update(b":");
+    h.update(document.expose().as_bytes());
+    h.finalize().into()
+}
+
+impl Failures {
+    /// Whether the document is locked now.
+    pub fn locked(&self, document: &DocumentNumber, now: i64) -> bool {
+        lock(&self.0).get(&failure_key(document)).is_some_and(|f| f.locked_until > now)
+    }
+
+    /// Counts a failure; the last allowed one locks the document.
+    pub fn fail(&self, document: &DocumentNumber, now: i64) {
+        let mut map = lock(&self.0);
+        if map.len() >= limits::SESSIONS_MAX {
+            map.retain(|_, f| f.locked_until > now || f.last_at + limits::SIGNIN_LOCK_S > now);
+        }
+        if map.len() >= limits::SESSIONS_MAX {
+            // Full of recent failures: an attack on many documents at once. Forget the oldest.
+            if let Some(oldest) = map.iter().filter(|(_, f)| f.locked_until <= now).min_by_key(|(_, f)| f.last_at) {
+                let k = *oldest.0;
+                map.remove(&k);
+            }
+        }
+        let f = map.entry(failure_key(document)).or_default();
+        if f.last_at + limits::SIGNIN_LOCK_S <= now {
+            f.count = 0;
+        }
+        f.count += 1;
+        f.last_at = now;
+        if f.count >= limits::SIGNIN_FAILURES_MAX {
+            f.locked_until = now + limits::SIGNIN_LOCK_S;
+            f.count = 0;
+        }
+    }
+
+    /// Forgets the document's failures (a successful sign-in).
+    pub fn succeed(&self, document: &DocumentNumber) {
+        lock(&self.0).remove(&failure_key(document));
+    }
+}
+
+/// The session token sent in the `ob_session` cookie, if well formed.
+pub fn token_of(headers: &HeaderMap) -> Option<[u8; TOKEN_BYTES]> {
+    let value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)?
+        .1;
+    let mut token = [0u8; TOKEN_BYTES];
+    hex::decode_to_slice(value.trim(), &mut token).ok()?;
+    Some(token)
+}
+
+/// The `Set-Cookie` value opening a session.
+pub fn set_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", limits::SESSION_S_MAX)
+}
+
+/// The `Set-Cookie` value ending it.
+pub fn clear_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}")
+}
+
+/// The signed-in person, from the session cookie. An API key opens nothing here. Without a
+/// session, a page (GET) redirects to the sign-in form; anything else is 401.
+pub struct SignedIn {
+    /// Their document: the only file these pages open.
+    pub document: DocumentNumber,
+    /// The CSRF token their forms carry.
+    pub csrf: String,
+    token: [u8; TOKEN_BYTES],
+}
+
+impl SignedIn {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
+        if same(sent, &self.csrf) { Ok(()) } else { Err(WebError::csrf()) }
+    }
+
+    /// Ends the session.
+    pub fn end(&self, web: &Web) {
+        web.sessions.end(&self.token);
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SignedIn, WebError> {
+        let page = parts.method == Method::GET || parts.method == Method::HEAD;
+        let token = token_of(&parts.headers).ok_or_else(|| WebError::sign_in_first(page))?;
+        let web = &state.web;
+        let document = web.sessions.get(&token, web.now()).ok_or_else(|| WebError::sign_in_first(page))?;
+        Ok(SignedIn { document, csrf: csrf_of(&token), token })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ob_model::DocumentType;
+
+    fn doc() -> DocumentNumber {
+        DocumentNumber::parse(DocumentType::PrcResidentId, "11010519491231002X").unwrap()
+    }
+
+    #[test]
+    fn sessions_expire_and_end() {
+        let s = Sessions::default();
+        let t = s.create(doc(), 1000).unwrap();
+        let mut token = [0u8; 32];
+        hex::decode_to_slice(&t, &mut token).unwrap();
+        assert_eq!(s.get(&token, 1000 + limits::SESSION_S_MAX - 1), Some(doc()));
+        assert_eq!(s.get(&token, 1000 + limits::SESSION_S_MAX), None);
+        assert!(s.is_empty(), "an expired session is dropped when met");
+        let t = s.create(doc(), 5000).unwrap();
+        hex::decode_to_slice(&t, &mut token).unwrap();
+        s.end(&token);
+        assert_eq!(s.get(&token, 5000), None);
+        assert!(format!("{:?}", doc()).contains('*'), "a session's document is masked in Debug");
+    }
+
+    #[test]
+    fn sessions_are_bounded_oldest_first() {
+        let mut map = SessionMap::default();
+        for i in 0..5u8 {
+            map.seq += 1;
+            map.by_age.insert((i64::from(i), map.seq), [i; 32]);
+            map.by_digest.insert([i; 32], Session { document: doc(), age: (i64::from(i), map.seq) });
+        }
+        map.prune(10, 3);
+        assert_eq!(map.by_digest.len(), 3);
+        assert!(!map.by_digest.contains_key(&[0; 32]) && !map.by_digest.contains_key(&[1; 32]));
+        map.prune(2 + limits::SESSION_S_MAX, 10);
+        assert_eq!(map.by_digest.len(), 2, "expired ones go");
+    }
+
+    #[test]
+    fn failures_lock_then_forget() {
+        let f = Failures::default();
+        for i in 0..limits::SIGNIN_FAILURES_MAX {
+            assert!(!f.locked(&doc(), 100), "not locked after {i}");
+            f.fail(&doc(), 100);
+        }
+        assert!(f.locked(&doc(), 100));
+        assert!(f.locked(&doc(), 100 + limits::SIGNIN_LOCK_S - 1));
+        assert!(!f.locked(&doc(), 100 + limits::SIGNIN_LOCK_S));
+        f.fail(&doc(), 200);
+        f.succeed(&doc());
+        assert!(lock(&f.0).is_empty());
+    }
+
+    #[test]
+    fn cookie_and_csrf() {
+        let mut h = HeaderMap::new();
+        let token = [7u8; 32];
+        h.append(header::COOKIE, format!("a=b; {COOKIE}={}", hex::encode(token)).parse().unwrap());
+        assert_eq!(token_of(&h), Some(token));
+        h.clear();
+        h.append(header::COOKIE, format!("{COOKIE}=zz").parse().unwrap());
+        assert_eq!(token_of(&h), None);
+        assert_eq!(csrf_of(&token).len(), 64);
+        assert_ne!(csrf_of(&token), hex::encode(digest(&token)), "the CSRF token is not the session's key");
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+        let c = set_cookie("00", true);
+        for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure", "Max-Age="] {
+            assert!(c.contains(part), "{c}");
+        }
+        assert!(!set_cookie("00", false).contains("Secure"));
+    }
+}
