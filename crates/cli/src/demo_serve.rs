@@ -58,7 +58,10 @@ pub fn run(ctx: &Context, person: &PersonTruth, listen: SocketAddr) -> Result<()
     println!("   curl -s -H 'Authorization: Bearer {admin_key}' {base}/v1/admin/orgs");
     println!("   curl -s {base}/v1/openapi.json");
     drop(bureau);
-    crate::serve::serve(ctx, &crate::serve::ServeArgs { listen, rate_per_key: 5_000, burst_per_key: 10_000 })
+    crate::serve::serve(
+        ctx,
+        &crate::serve::ServeArgs { listen, rate_per_key: 5_000, burst_per_key: 10_000, secure_cookies: false },
+    )
 }
 
 /// A canonical JSON-lines batch from the demo lender: the person's authorization to look at

@@ -10,6 +10,7 @@ mod demo_serve;
 mod metro2;
 mod open;
 mod pboc;
+mod person;
 mod rights;
 mod score;
 mod serve;
@@ -84,6 +85,9 @@ enum Command {
     Admin(serve::AdminCommand),
     /// Print the HTTP API's OpenAPI 3.1 document (JSON), as served at /v1/openapi.json.
     Openapi,
+    /// People: the password they sign in to the web pages with.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
 }
 
 /// A failure, with the exit code it deserves.
@@ -134,6 +138,7 @@ fn main() -> ExitCode {
             println!("{}", ob_server::openapi::document_json());
             Ok(())
         }
+        Command::Person(c) => person::run(&ctx, &c),
     };
     exit(result)
 }

@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// Requests one API key may make in a burst.
     #[arg(long, env = "OPENBUREAU_BURST_PER_KEY", default_value_t = limits::HTTP_BURST_PER_KEY)]
     pub burst_per_key: u32,
+    /// Mark the web session cookie `Secure` (serve behind HTTPS).
+    #[arg(long, env = "OPENBUREAU_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 /// Organizations.
@@ -93,6 +96,7 @@ pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let spool = ctx.data.join("spool");
     std::fs::create_dir_all(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
     let state = ob_server::AppState::new(bureau).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
+    let state = state.with_secure_cookies(args.secure_cookies);
     ob_server::serve_blocking(args.listen, state).map_err(|e| usage(format!("serving on {}: {e}", args.listen)))
 }
 
