@@ -180,7 +180,12 @@ impl Browser {
 
     fn all(&self, css: &str) -> Vec<String> {
         let found = self.cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})));
-        found.as_array().unwrap_or_else(|| panic!("{css}: {found}")).iter().map(|e| e[ELEMENT].as_str().unwrap_or_else(|| panic!("{css}: {found}")).to_owned()).collect()
+        found
+            .as_array()
+            .unwrap_or_else(|| panic!("{css}: {found}"))
+            .iter()
+            .map(|e| e[ELEMENT].as_str().unwrap_or_else(|| panic!("{css}: {found}")).to_owned())
+            .collect()
     }
 
     fn one(&self, css: &str) -> String {

@@ -163,6 +163,13 @@ async fn signing_in_sets_a_strict_http_only_session_cookie() {
     let home = call(&app, "GET", "/", Some(parts[0]), None, None).await;
     assert_eq!(home.location(), Some("/me"));
 
+    // Signing in again from the same browser ends the session it had.
+    let body = form(&[("document_type", "prc_resident_id"), ("document_number", Q_ID), ("password", Q_PASSWORD)]);
+    let again = call(&app, "POST", "/signin", Some(parts[0]), None, Some(body)).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(call(&app, "GET", "/me", Some(parts[0]), None, None).await.location(), Some("/"));
+    assert_eq!(world.state.web_sessions(), 1);
+
     // Behind HTTPS the cookie is Secure.
     let secure = world.state.clone().with_secure_cookies(true);
     let page = sign_in_as(&router(secure), "prc_resident_id", Q_ID, Q_PASSWORD).await;

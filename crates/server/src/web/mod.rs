@@ -78,9 +78,11 @@ impl AppState {
     }
 
     fn web_mut(&mut self) -> &mut Web {
-        // Set up before the state is shared; a shared one gets fresh sessions.
+        // Set up before the state is shared; a copy of a shared one keeps its settings and starts
+        // with no sessions.
         if Arc::get_mut(&mut self.web).is_none() {
-            self.web = Arc::new(Web::default());
+            let (secure_cookies, clock) = (self.web.secure_cookies, self.web.clock.clone());
+            self.web = Arc::new(Web { secure_cookies, clock, ..Web::default() });
         }
         Arc::get_mut(&mut self.web).expect("just made unique")
     }

@@ -77,7 +77,15 @@ fn sign_in_failed() -> Response {
 }
 
 /// `POST /signin`.
-pub async fn sign_in(State(state): State<AppState>, form: Result<Form<SignInForm>, FormRejection>) -> Response {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    // A sign-in ends the session this browser had, whoever it was: one browser, one session.
+    if let Some(old) = session::token_of(&headers) {
+        state.web.sessions.end(&old);
+    }
     let Ok(Form(form)) = form else { return sign_in_failed() };
     let document =
         DocumentType::parse(&form.document_type).and_then(|t| DocumentNumber::parse(t, &form.document_number).ok());

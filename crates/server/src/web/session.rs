@@ -115,7 +115,7 @@ impl Sessions {
     }
 
     /// Ends the session (sign-out).
-    fn end(&self, token: &[u8; TOKEN_BYTES]) {
+    pub(super) fn end(&self, token: &[u8; TOKEN_BYTES]) {
         lock(&self.0).remove(&digest(token));
     }
 
