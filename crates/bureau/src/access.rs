@@ -118,10 +118,15 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
     argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok()
 }
 
-/// A hash no password matches quickly: verified against when a document has no sign-in, so that
-/// the answer takes as long as for a wrong password (no telling who has a login).
+/// A real argon2id hash of a random password nobody knows, made once: verified against when a
+/// document has no sign-in, so that the answer takes as long as for a wrong password (no telling
+/// who has a login).
 pub fn decoy_hash() -> &'static str {
-    "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$gU2yCvB0vMrnGg6b0Lq9yQsmRJkrJmWzzQHCAaWSsDE"
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let secret = new_key().unwrap_or_else(|_| "decoy-without-randomness".repeat(2));
+        argon2::Argon2::default().hash_password(secret.as_bytes()).map(|h| h.to_string()).unwrap_or_default()
+    })
 }
 
 fn check_password_rules(password: &str) -> Result<()> {
@@ -267,5 +272,22 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let Some(subject) = r.subject_by_document(&self.keys.document_mac(document))? else { return Ok(None) };
         Ok(r.person_login(subject.id)?.map(|l| (subject.id, l.password_phc)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_and_the_decoy_is_a_real_hash_no_password_matches() {
+        let phc = hash_password("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password(&phc, "correct horse battery"));
+        assert!(!verify_password(&phc, "correct horse battery!"));
+        assert!(PasswordHash::new(decoy_hash()).is_ok(), "the decoy costs a full verification");
+        assert!(decoy_hash().starts_with("$argon2id$"));
+        assert!(!verify_password(decoy_hash(), "correct horse battery"));
+        assert!(matches!(hash_password("short"), Err(BureauError::Refused { code: "PASSWORD_INVALID", .. })));
     }
 }

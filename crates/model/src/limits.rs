@@ -103,3 +103,9 @@ pub const PASSWORD_CHARS_MIN: usize = 10;
 
 /// A person's password: at most this many bytes (argon2 takes any length; bounded all the same).
 pub const PASSWORD_BYTES_MAX: usize = 256;
+
+/// Password verifications (argon2id) run at once; more sign-ins wait.
+pub const SIGNIN_VERIFICATIONS_MAX: usize = 2;
+
+/// A sign-in waits at most this long for a verification slot, then gets 503 with `Retry-After`.
+pub const SIGNIN_WAIT_MS_MAX: u64 = 2_000;

@@ -37,6 +37,9 @@ pub const FORM_BYTES_MAX: usize = 16 * 1024;
 pub struct Web {
     sessions: Sessions,
     failures: Failures,
+    /// Password verifications at once (argon2 costs tens of milliseconds of a core each): a flood
+    /// of sign-ins waits here instead of taking every core from the API.
+    verifications: Arc<tokio::sync::Semaphore>,
     secure_cookies: bool,
     clock: Arc<dyn Clock>,
 }
@@ -46,6 +49,7 @@ impl Default for Web {
         Web {
             sessions: Sessions::default(),
             failures: Failures::default(),
+            verifications: Arc::new(tokio::sync::Semaphore::new(ob_model::limits::SIGNIN_VERIFICATIONS_MAX)),
             secure_cookies: false,
             clock: Arc::new(SystemClock),
         }

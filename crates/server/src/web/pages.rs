@@ -76,6 +76,14 @@ fn sign_in_failed() -> Response {
     (StatusCode::UNAUTHORIZED, render(&SignInPage::new(true))).into_response()
 }
 
+/// Too many sign-ins at once: try again shortly (the attempt was counted all the same).
+fn busy() -> Response {
+    let mut r = sign_in_failed();
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("2"));
+    r
+}
+
 /// `POST /signin`.
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -106,6 +114,10 @@ pub async fn sign_in(
     let password = form.password;
     // argon2 is slow on purpose: off the async threads and outside the bureau's lock. A document
     // without a sign-in is checked against the decoy so that it takes as long.
+    let wait = std::time::Duration::from_millis(ob_model::limits::SIGNIN_WAIT_MS_MAX);
+    let Ok(Ok(_permit)) = tokio::time::timeout(wait, web.verifications.clone().acquire_owned()).await else {
+        return busy();
+    };
     let verified = tokio::task::spawn_blocking(move || {
         let matches = verify_password(phc.as_deref().unwrap_or(decoy_hash()), &password);
         matches && phc.is_some()
