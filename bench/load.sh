@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Load benchmark of the HTTP API (issue 8): sustained POST /v1/reports on loopback.
+#
+#   bench/load.sh                       # 100,000 people, 300 s
+#   DURATION=30s bench/load.sh          # a quick run
+#
+# Builds the release binary; builds (once, then cached while its inputs are unchanged) a store of
+# PEOPLE simulated people with a lender holding an inquiry consent (purpose 02) from each of them;
+# copies that store for the run (so every run starts from the same store); creates the lender's
+# API key; serves on 127.0.0.1 (a free port); runs wrk with bench/report.lua; samples the
+# server's VmRSS every SAMPLE seconds; fails if any response was not 2xx or the count of reports
+# the server produced is off.
+#
+# Variables (defaults): PEOPLE (100000) MONTHS (24) SEED (42) DURATION (300s) CONNECTIONS (32)
+# WRK_THREADS (1) SAMPLE (10) BENCH_DIR (target/bench-load) CARGO_LOCK (unset: when set, cargo
+# runs under `flock $CARGO_LOCK`) BIN (skip the build and use this binary).
+#
+# The document numbers of the simulated people are written only under BENCH_DIR (git-ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEOPLE=${PEOPLE:-100000}
+MONTHS=${MONTHS:-24}
+SEED=${SEED:-42}
+DURATION=${DURATION:-300s}
+CONNECTIONS=${CONNECTIONS:-32}
+WRK_THREADS=${WRK_THREADS:-1}
+SAMPLE=${SAMPLE:-10}
+BENCH_DIR=${BENCH_DIR:-$ROOT/target/bench-load}
+LENDER=BENCHLENDER
+
+log() { printf '[load %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+for tool in wrk jq curl; do
+  command -v "$tool" >/dev/null || { echo "bench/load.sh needs $tool" >&2; exit 2; }
+done
+
+# 1. The release binary.
+if [[ -z ${BIN:-} ]]; then
+  log "building the release binary"
+  if [[ -n ${CARGO_LOCK:-} ]]; then
+    (cd "$ROOT" && flock "$CARGO_LOCK" cargo build --release --quiet -p openbureau)
+  else
+    (cd "$ROOT" && cargo build --release --quiet -p openbureau)
+  fi
+  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/openbureau
+fi
+[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 2; }
+
+# 2. The store, cached. The simulated window ends with the last month delivered by the 5th of
+# this month (the simulator's own default), so the key changes once a month.
+today=$(date -u +%F)
+if (( 10#$(date -u +%d) >= 5 )); then
+  END_MONTH=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
+else
+  END_MONTH=$(date -u -d "$(date -u +%Y-%m-01) -2 month" +%Y-%m)
+fi
+tree() { git -C "$ROOT" rev-parse "HEAD:$1" 2>/dev/null || echo "no-git"; }
+KEY="people=$PEOPLE months=$MONTHS seed=$SEED end=$END_MONTH sim=$(tree crates/sim) store=$(tree crates/store) bureau=$(tree crates/bureau) script=2"
+STORE=$BENCH_DIR/store-$PEOPLE
+mkdir -p "$BENCH_DIR"
+
+if [[ -f $STORE/stamp && $(cat "$STORE/stamp") == "$KEY" ]]; then
+  log "store of $PEOPLE people cached at $STORE"
+  head -n 1 "$STORE/simulate.txt"
+else
+  log "building the store: $PEOPLE people, $MONTHS months to $END_MONTH, seed $SEED"
+  rm -rf "$STORE"
+  mkdir -p "$STORE"
+  sim=$STORE/sim
+  start=$SECONDS
+  "$BIN" --data "$STORE/data" simulate --people "$PEOPLE" --months "$MONTHS" --seed "$SEED" \
+    --end-month "$END_MONTH" --out "$sim" | tee "$STORE/simulate.txt"
+  # Delivery order: by month, then furnisher (docs/simulator.md).
+  mapfile -t files < <(cd "$sim" && ls -d -- */*.jsonl | grep -v '^truth/' | sort -t/ -k2,2 -k1,1)
+  log "ingesting ${#files[@]} files"
+  (cd "$sim" && "$BIN" --data "$STORE/data" ingest "${files[@]}") >"$STORE/ingest.txt"
+  tail -n 1 "$STORE/ingest.txt" >&2
+  # The lender's inquiry consents, one per simulated person, as a canonical batch.
+  evidence=$(printf 'openbureau load benchmark' | sha256sum | cut -d' ' -f1)
+  expires=$(date -u -d "$today +5 years -1 day" +%F)
+  {
+    printf '{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"%s","furnisher_name":"Load-test lender"}\n' "$LENDER"
+    jq -c --arg granted "$today" --arg expires "$expires" --arg evidence "$evidence" \
+      '{kind: "consent", subject: {name, birth_date, document: {type: .document_type, number: .document_number}},
+        scope: "inquire", purpose: "02", granted_on: $granted, expires_on: $expires, evidence_sha256: $evidence}' \
+      "$sim/truth.jsonl"
+  } >"$STORE/lender-consents.jsonl"
+  "$BIN" --data "$STORE/data" ingest "$STORE/lender-consents.jsonl" | tee -a "$STORE/ingest.txt"
+  jq -r .document_number "$sim/truth.jsonl" >"$STORE/documents.txt"
+  rm -rf "$sim" "$STORE/lender-consents.jsonl"
+  echo "$KEY" >"$STORE/stamp"
+  log "store built in $((SECONDS - start)) s"
+fi
+
+# 3. A fresh copy of the store for this run, the lender's key, the server.
+RUN=$BENCH_DIR/run
+rm -rf "$RUN"
+mkdir -p "$RUN"
+cp -a "$STORE/data" "$RUN/data"
+API_KEY=$("$BIN" --data "$RUN/data" org key --code "$LENDER" --role lender --keys "$RUN/keys.json" 2>/dev/null)
+
+"$BIN" --data "$RUN/data" serve --listen 127.0.0.1:0 --keys "$RUN/keys.json" 2>"$RUN/server.log" &
+SERVER=$!
+SAMPLER=
+cleanup() {
+  [[ -n $SAMPLER ]] && kill "$SAMPLER" 2>/dev/null || true
+  if kill -0 "$SERVER" 2>/dev/null; then
+    kill -INT "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+addr=
+for _ in $(seq 1 300); do
+  addr=$(head -n 1 "$RUN/server.log" | jq -r 'select(.event == "listening") | .addr' 2>/dev/null || true)
+  [[ -n $addr ]] && break
+  kill -0 "$SERVER" 2>/dev/null || { cat "$RUN/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n $addr ]] || { echo "the server did not start" >&2; exit 1; }
+URL=http://$addr
+log "server $SERVER on $URL"
+
+# One report by hand: the setup works before any load.
+first=$(head -n 1 "$STORE/documents.txt")
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
+  -H 'Content-Type: application/json' \
+  -d "{\"document_type\":\"prc_resident_id\",\"document_number\":\"$first\",\"purpose\":\"02\"}" "$URL/v1/reports")
+[[ $status == 200 ]] || { echo "a first report answered $status" >&2; exit 1; }
+
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SERVER/stat"; }
+
+echo "machine: $(nproc) cores; $(uptime)"
+echo "wrk: $WRK_THREADS threads, $CONNECTIONS connections, $DURATION; server RSS before: $(rss) kB"
+(
+  t=0
+  while sleep "$SAMPLE"; do
+    t=$((t + SAMPLE))
+    echo "rss t=${t}s $(rss) kB; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+) &
+SAMPLER=$!
+
+OB_KEY=$API_KEY OB_DOCS=$STORE/documents.txt \
+  wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s --latency \
+  -s "$ROOT/bench/report.lua" "$URL/v1/reports" | tee "$RUN/wrk.txt"
+
+kill "$SAMPLER" 2>/dev/null || true
+wait "$SAMPLER" 2>/dev/null || true
+SAMPLER=
+echo "server after: RSS $(rss) kB, peak $(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status") kB, CPU $(cpu_seconds) s"
+echo "machine after: $(uptime)"
+
+# 4. Checks: no error, and every request answered counted as a report by the server.
+reports=$(curl -s "$URL/metrics" | awk '$1 == "openbureau_reports_total" {print $2}')
+summary=$(grep '^SUMMARY' "$RUN/wrk.txt")
+requests=$(sed -E 's/.* requests=([0-9]+).*/\1/' <<<"$summary")
+bad=$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$summary")
+echo "reports produced by the server (metrics, including the first by hand): $reports"
+if grep -q 'Non-2xx or 3xx responses' "$RUN/wrk.txt" || (( bad != 0 )); then
+  echo "FAIL: $bad responses were not 2xx" >&2
+  exit 1
+fi
+# wrk counts the responses it read; requests still in flight when it stopped were produced too.
+if (( reports < requests + 1 )); then
+  echo "FAIL: the server counted $reports reports for $requests answered requests" >&2
+  exit 1
+fi
+echo "OK"
