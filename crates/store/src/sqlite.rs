@@ -5,6 +5,7 @@ use ob_model::{
     AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
     YearMonth,
 };
+use rusqlite::config::DbConfig;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
@@ -57,6 +58,10 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
         conn.pragma_update(None, "cache_size", -CACHE_KIB).map_err(backend)?;
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(backend)?;
+        // Query plans that do not depend on the values bound. Without it, SQLite compiles again,
+        // on every execution, a statement whose plan a bound value might sway — as the join of
+        // `subject_by_document`: a tenth of a report's time in the bureau (docs/benchmarks.md).
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
