@@ -135,7 +135,7 @@ pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 fn spool_error(e: std::io::Error) -> ApiError {
-    eprintln!("{}", serde_json::json!({"event": "spool_error", "error": e.to_string()}));
+    crate::log_line(&serde_json::json!({"event": "spool_error", "error": e.to_string()}));
     ApiError::internal()
 }
 

@@ -105,7 +105,7 @@ impl From<BureauError> for ApiError {
             }
             e @ (BureauError::Store(_) | BureauError::Io(_) | BureauError::Key(_) | BureauError::WrongKey) => {
                 // Store and key errors name tables and files, never identifiers.
-                eprintln!("{}", serde_json::json!({"event": "internal_error", "error": e.to_string()}));
+                crate::log_line(&serde_json::json!({"event": "internal_error", "error": e.to_string()}));
                 ApiError::internal()
             }
         }
