@@ -8,7 +8,8 @@
 //! "message"}}`, see [`error`]); every response carries an `x-request-id`. `GET /health`,
 //! `GET /metrics` (Prometheus text) and `GET /v1/openapi.json` need no key.
 //!
-//! The bureau is synchronous (SQLite): its work runs in `spawn_blocking` behind one mutex.
+//! The bureau is synchronous (SQLite): its work runs on a thread of its own, one request after
+//! the other in arrival order.
 //! Logs hold the request id, method, route template, status and duration: never a document
 //! number, a name or a key.
 #![forbid(unsafe_code)]
@@ -37,9 +38,10 @@ use ob_model::limits;
 use ob_store::sqlite::SqliteStore;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak, mpsc};
 use std::time::Instant;
 
 /// Header carrying the request id.
@@ -49,6 +51,8 @@ pub const REQUEST_ID: &str = "x-request-id";
 #[derive(Clone)]
 pub struct AppState {
     bureau: Arc<Mutex<Bureau<SqliteStore>>>,
+    /// The queue of the bureau's thread.
+    jobs: mpsc::Sender<Job>,
     keys: Arc<auth::KeyGuard>,
     metrics: Arc<Metrics>,
     spool: PathBuf,
@@ -59,9 +63,23 @@ pub struct AppState {
 impl AppState {
     /// State over a bureau, logging one line per request to stderr. Uploaded batches wait in
     /// the system's temporary folder while they are ingested (see [`AppState::with_spool`]).
+    ///
+    /// Starts the bureau's thread, which ends when the last clone of the state is dropped.
+    ///
+    /// # Panics
+    ///
+    /// When the operating system cannot start a thread.
     pub fn new(bureau: Bureau<SqliteStore>) -> AppState {
+        let bureau = Arc::new(Mutex::new(bureau));
+        let (jobs, queue) = mpsc::channel();
+        let weak = Arc::downgrade(&bureau);
+        std::thread::Builder::new()
+            .name("bureau".into())
+            .spawn(move || bureau_thread(&weak, &queue))
+            .expect("starting the bureau's thread");
         AppState {
-            bureau: Arc::new(Mutex::new(bureau)),
+            bureau,
+            jobs,
             keys: Arc::default(),
             metrics: Arc::default(),
             spool: std::env::temp_dir(),
@@ -200,19 +218,40 @@ fn new_request_id() -> String {
     }
 }
 
-/// Runs bureau work on a blocking thread, holding the bureau's lock.
+/// Work for the bureau's thread; it sends its own answer.
+type Job = Box<dyn FnOnce(&mut Bureau<SqliteStore>) + Send>;
+
+/// The bureau's thread: runs the jobs in arrival order, each holding the bureau's lock.
+///
+/// One thread fed by a queue, rather than `spawn_blocking` and the mutex: under load every
+/// request in flight parked a blocking thread on the mutex, waking and switching between them
+/// took a sixth of the server's profile, and the mutex, being unfair, let a request wait behind
+/// many later ones (docs/benchmarks.md). Here, while requests queue, the thread never sleeps.
+/// It holds the bureau weakly, so that the bureau is dropped (and its store closed) with the
+/// last clone of the state, where that happens.
+fn bureau_thread(bureau: &Weak<Mutex<Bureau<SqliteStore>>>, queue: &mpsc::Receiver<Job>) {
+    for job in queue {
+        // Gone: the job is dropped unanswered, which its request reports as an internal error.
+        let Some(bureau) = bureau.upgrade() else { continue };
+        let mut guard = bureau.lock().unwrap_or_else(PoisonError::into_inner);
+        // A panic mid-request dropped its transaction uncommitted: the store is consistent, the
+        // request gets an internal error (its answer was dropped), and the next job goes on.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut guard)));
+    }
+}
+
+/// Runs bureau work on the bureau's thread and waits, without blocking, for its result.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&mut Bureau<SqliteStore>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let bureau = state.bureau.clone();
-    tokio::task::spawn_blocking(move || {
-        // A panic mid-request dropped its transaction uncommitted: the store is consistent.
-        let mut guard = bureau.lock().unwrap_or_else(PoisonError::into_inner);
-        work(&mut guard)
-    })
-    .await
-    .map_err(|_| ApiError::internal())?
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move |bureau| {
+        // The client may have gone: the work is done all the same (an inquiry stays logged).
+        let _ = reply.send(work(bureau));
+    });
+    state.jobs.send(job).map_err(|_| ApiError::internal())?;
+    answer.await.map_err(|_| ApiError::internal())?
 }
 
 async fn health() -> Response {

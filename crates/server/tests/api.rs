@@ -522,6 +522,31 @@ async fn reports_access_matrix() {
     check(&app, get(LenderWithConsent, "/v1/reports"), 405, Some("METHOD_NOT_ALLOWED")).await;
 }
 
+/// Reports asked all at once are served one after the other by the bureau's thread, each logged
+/// as its own inquiry before it is returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reports_are_each_logged_as_an_inquiry() {
+    let (app, _state) = app();
+    check(&app, upload(Who::FurnisherA, file_a()), 201, None).await;
+    check(&app, upload(Who::FurnisherB, file_b()), 201, None).await;
+    let app = Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let app = Arc::clone(&app);
+        let doc = if i % 2 == 0 { ZHANG_ID } else { LI_ID };
+        tasks.push(tokio::spawn(async move { send(&app, report(Who::LenderWithConsent, doc, "02"), None).await }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let a = task.await.unwrap();
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        ids.insert(a.json["header"]["report_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 40, "one inquiry, so one report number, per report");
+    let a = check(&app, report(Who::LenderWithConsent, ZHANG_ID, "02"), 200, None).await;
+    assert_eq!(a.json["queries"].as_array().unwrap().len(), 21, "{}", a.text);
+}
+
 #[tokio::test]
 async fn unknown_paths_are_404_envelopes() {
     let (app, _) = app();
