@@ -152,6 +152,10 @@ kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
 SAMPLER=
 echo "server after: RSS $(rss) kB, peak $(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status") kB, CPU $(cpu_seconds) s"
+# CPU seconds by thread name (the bureau's own thread, the runtime's workers).
+for task in /proc/"$SERVER"/task/*; do
+  echo "$(tr ' ' '_' <"$task/comm") $(awk '{print $14 + $15}' "$task/stat")"
+done | awk -v hz="$(getconf CLK_TCK)" '{t[$1] += $2} END {printf "server CPU by thread:"; for (k in t) printf " %s %.1f s;", k, t[k] / hz; print ""}'
 echo "machine after: $(uptime)"
 
 # 4. Checks: no error, and every request answered counted as a report by the server.
