@@ -5,15 +5,18 @@
 #   DURATION=30s bench/load.sh          # a quick run
 #
 # Builds the release binary; builds (once, then cached while its inputs are unchanged) a store of
-# PEOPLE simulated people with a lender holding an inquiry consent (purpose 02) from each of them;
-# copies that store for the run (so every run starts from the same store); creates the lender's
-# API key; serves on 127.0.0.1 (a free port); runs wrk with bench/report.lua; samples the
+# PEOPLE simulated people with a lender holding an inquiry consent (purpose 02, loan approval)
+# from each of them; copies that store for the run (so every run starts from the same store);
+# creates the lender's API key in the copy; serves on 127.0.0.1 (a free port); runs wrk with
+# bench/report.lua, each request naming the consent it relies on (consent_ref); samples the
 # server's VmRSS every SAMPLE seconds; fails if any response was not 2xx or the count of reports
 # the server produced is off.
 #
 # Variables (defaults): PEOPLE (100000) MONTHS (24) SEED (42) DURATION (300s) CONNECTIONS (32)
-# WRK_THREADS (1) SAMPLE (10) BENCH_DIR (target/bench-load) CARGO_LOCK (unset: when set, cargo
-# runs under `flock $CARGO_LOCK`) BIN (skip the build and use this binary).
+# WRK_THREADS (1) SAMPLE (10) RATE (1000000: the lender key's rate limit, requests a second and
+# burst, set high so that the server, not the limiter, is measured) BENCH_DIR
+# (target/bench-load) CARGO_LOCK (unset: when set, cargo runs under `flock $CARGO_LOCK`) BIN
+# (skip the build and use this binary).
 #
 # The document numbers of the simulated people are written only under BENCH_DIR (git-ignored).
 set -euo pipefail
@@ -26,6 +29,7 @@ DURATION=${DURATION:-300s}
 CONNECTIONS=${CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-1}
 SAMPLE=${SAMPLE:-10}
+RATE=${RATE:-1000000}
 BENCH_DIR=${BENCH_DIR:-$ROOT/target/bench-load}
 LENDER=BENCHLENDER
 
@@ -56,7 +60,7 @@ else
   END_MONTH=$(date -u -d "$(date -u +%Y-%m-01) -2 month" +%Y-%m)
 fi
 tree() { git -C "$ROOT" rev-parse "HEAD:$1" 2>/dev/null || echo "no-git"; }
-KEY="people=$PEOPLE months=$MONTHS seed=$SEED end=$END_MONTH sim=$(tree crates/sim) store=$(tree crates/store) bureau=$(tree crates/bureau) script=2"
+KEY="people=$PEOPLE months=$MONTHS seed=$SEED end=$END_MONTH sim=$(tree crates/sim) store=$(tree crates/store) bureau=$(tree crates/bureau) script=3"
 STORE=$BENCH_DIR/store-$PEOPLE
 mkdir -p "$BENCH_DIR"
 
@@ -83,11 +87,15 @@ else
     printf '{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"%s","furnisher_name":"Load-test lender"}\n' "$LENDER"
     jq -c --arg granted "$today" --arg expires "$expires" --arg evidence "$evidence" \
       '{kind: "consent", subject: {name, birth_date, document: {type: .document_type, number: .document_number}},
-        scope: "inquire", purpose: "02", granted_on: $granted, expires_on: $expires, evidence_sha256: $evidence}' \
+        scope: "inquire", purpose: "02", granted_on: $granted, expires_on: $expires, evidence_sha256: $evidence,
+        consent_ref: "LOAD-\(.person)"}' \
       "$sim/truth.jsonl"
   } >"$STORE/lender-consents.jsonl"
   "$BIN" --data "$STORE/data" ingest "$STORE/lender-consents.jsonl" | tee -a "$STORE/ingest.txt"
-  jq -r .document_number "$sim/truth.jsonl" >"$STORE/documents.txt"
+  # Registered by its batch without a role: the operator makes it a lender.
+  "$BIN" --data "$STORE/data" org add --code "$LENDER" --name "Load-test lender" --role lender
+  # One line per person: the document number and the reference of the consent.
+  jq -r '"\(.document_number) LOAD-\(.person)"' "$sim/truth.jsonl" >"$STORE/documents.txt"
   rm -rf "$sim" "$STORE/lender-consents.jsonl"
   echo "$KEY" >"$STORE/stamp"
   log "store built in $((SECONDS - start)) s"
@@ -98,9 +106,10 @@ RUN=$BENCH_DIR/run
 rm -rf "$RUN"
 mkdir -p "$RUN"
 cp -a "$STORE/data" "$RUN/data"
-API_KEY=$("$BIN" --data "$RUN/data" org key --code "$LENDER" --role lender --keys "$RUN/keys.json" 2>/dev/null)
+API_KEY=$("$BIN" --data "$RUN/data" org key --code "$LENDER" --label load-benchmark 2>/dev/null)
 
-"$BIN" --data "$RUN/data" serve --listen 127.0.0.1:0 --keys "$RUN/keys.json" 2>"$RUN/server.log" &
+"$BIN" --data "$RUN/data" serve --listen 127.0.0.1:0 --rate-per-key "$RATE" --burst-per-key "$RATE" \
+  2>"$RUN/server.log" &
 SERVER=$!
 SAMPLER=
 cleanup() {
@@ -124,11 +133,13 @@ URL=http://$addr
 log "server $SERVER on $URL"
 
 # One report by hand: the setup works before any load.
-first=$(head -n 1 "$STORE/documents.txt")
-status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
+read -r first ref < "$STORE/documents.txt"
+status=$(curl -s -o "$RUN/first.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
   -H 'Content-Type: application/json' \
-  -d "{\"document_type\":\"prc_resident_id\",\"document_number\":\"$first\",\"purpose\":\"02\"}" "$URL/v1/reports")
-[[ $status == 200 ]] || { echo "a first report answered $status" >&2; exit 1; }
+  -d "{\"document_type\":\"prc_resident_id\",\"document_number\":\"$first\",\"purpose\":\"02\",\"consent_ref\":\"$ref\"}" \
+  "$URL/v1/reports")
+[[ $status == 200 ]] || { echo "a first report answered $status: $(cat "$RUN/first.json")" >&2; exit 1; }
+echo "one report: $(wc -c <"$RUN/first.json") bytes of JSON"
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SERVER/stat"; }

@@ -1,7 +1,8 @@
 -- wrk script for bench/load.sh: POST /v1/reports for people drawn at random from a file of
--- document numbers (one a line) whose people have given the lender an inquiry consent.
+-- people who have given the lender an inquiry consent for loan approval (purpose 02), one a line:
+-- the document number and the consent's reference, which the request names as its proof.
 --   OB_KEY   the lender's API key
---   OB_DOCS  the file of document numbers (ID numbers: kept in the bench's data folder only)
+--   OB_DOCS  that file (ID numbers: kept in the bench's data folder only)
 -- Prints nothing per request; done() prints one summary line that load.sh checks.
 
 local thread_id = 0
@@ -12,13 +13,16 @@ function setup(thread)
 end
 
 local docs = {}
+local refs = {}
 local headers = {}
 
 function init(args)
   local path = os.getenv("OB_DOCS")
   for line in io.lines(path) do
-    if #line > 0 then
-      docs[#docs + 1] = line
+    local number, ref = line:match("^(%S+) (%S+)$")
+    if number then
+      docs[#docs + 1] = number
+      refs[#refs + 1] = ref
     end
   end
   if #docs == 0 then
@@ -31,8 +35,9 @@ function init(args)
 end
 
 function request()
-  local number = docs[math.random(#docs)]
-  local body = '{"document_type":"prc_resident_id","document_number":"' .. number .. '","purpose":"02"}'
+  local i = math.random(#docs)
+  local body = '{"document_type":"prc_resident_id","document_number":"' .. docs[i] ..
+    '","purpose":"02","consent_ref":"' .. refs[i] .. '"}'
   return wrk.format("POST", "/v1/reports", headers, body)
 end
 
