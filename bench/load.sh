@@ -155,9 +155,11 @@ echo "wrk: $WRK_THREADS threads, $CONNECTIONS connections, $DURATION; server RSS
 ) &
 SAMPLER=$!
 
-OB_KEY=$API_KEY OB_DOCS=$STORE/documents.txt \
+# wrk shares the machine with the server: its own CPU time is printed after its report.
+TIMEFORMAT='wrk CPU: %U s user, %S s system'
+time (OB_KEY=$API_KEY OB_DOCS=$STORE/documents.txt \
   wrk -t "$WRK_THREADS" -c "$CONNECTIONS" -d "$DURATION" --timeout 10s --latency \
-  -s "$ROOT/bench/report.lua" "$URL/v1/reports" | tee "$RUN/wrk.txt"
+  -s "$ROOT/bench/report.lua" "$URL/v1/reports" | tee "$RUN/wrk.txt")
 
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
