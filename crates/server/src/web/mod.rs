@@ -219,7 +219,7 @@ fn render(template: &impl askama::Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
-            eprintln!("{}", serde_json::json!({"event": "template_error", "error": e.to_string()}));
+            crate::log_line(&serde_json::json!({"event": "template_error", "error": e.to_string()}));
             WebError::from(ApiError::internal()).into_response()
         }
     }
