@@ -393,39 +393,3 @@ fn org_keys_are_printed_once_kept_as_digests_and_revocable() {
     let o = run(dir.path(), &["org", "revoke", "--key-sha256", &digest]);
     assert_eq!(o.status.code(), Some(2), "revoked once only: {}", text(&o));
 }
-
-/// `serve` answers on the address it prints, and SIGTERM stops it cleanly (exit 0, "stopped").
-#[test]
-fn serve_answers_and_stops_gracefully_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let dir = tempfile::tempdir().unwrap();
-    assert!(run(dir.path(), &["org", "add", "--code", "HB", "--role", "furnisher"]).status.success());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openbureau"))
-        .arg("--data")
-        .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("OPENBUREAU_KEY")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(event["event"], "listening", "{line}");
-    let addr = event["addr"].as_str().unwrap().to_owned();
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    stream.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains(r#"{"status":"ok"}"#), "{answer}");
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(status.success(), "{status:?}: {rest}");
-    assert!(rest.contains(r#""event":"stopped""#), "{rest}");
-    assert!(rest.contains(r#""route":"/health""#), "one log line per request: {rest}");
-}
