@@ -53,7 +53,8 @@ struct Keep<'a> {
 impl Write for Keep<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
-        if let Some(kept) = &mut self.kept {
+        // Once cut, nothing more is kept: a later small write would be a fragment of a line.
+        if let Some(kept) = self.kept.as_mut().filter(|_| !self.cut) {
             if kept.len() + n <= limits::FEEDBACK_KEPT_BYTES_MAX {
                 kept.extend_from_slice(&buf[..n]);
             } else {
@@ -75,7 +76,9 @@ impl Keep<'_> {
         if self.cut {
             let whole = kept.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             kept.truncate(whole);
-            kept.extend_from_slice(b"{\"truncated\":true,\"message\":\"the kept feedback file was cut at its size limit; the uploader's copy is whole\"}\n");
+            kept.extend_from_slice(
+                b"{\"truncated\":true,\"message\":\"the kept feedback file was cut at its size limit\"}\n",
+            );
         }
         Some(kept)
     }

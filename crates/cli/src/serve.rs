@@ -94,10 +94,22 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let bureau = ctx.bureau(false, system_clock())?;
     let spool = ctx.data.join("spool");
-    std::fs::create_dir_all(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
+    private_folder(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
     let state = ob_server::AppState::new(bureau).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
     let state = state.with_secure_cookies(args.secure_cookies);
     ob_server::serve_blocking(args.listen, state).map_err(|e| usage(format!("serving on {}: {e}", args.listen)))
+}
+
+/// Creates `folder` (if needed) readable by the server's user only: uploads wait there and hold
+/// identifiers in clear.
+fn private_folder(folder: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 /// Prints a new key and its digest.

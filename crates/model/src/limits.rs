@@ -64,13 +64,13 @@ pub const CONSENT_YEARS_MAX: i32 = 30;
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 
 /// A batch's feedback file kept in the store (for `GET /v1/batches/{id}/feedback`), at most; the
-/// rest is cut and a last line says so. The uploader also gets the whole file in its answer.
+/// rest is cut at a line's end and a last line says so. (The CLI's feedback file is always whole.)
 pub const FEEDBACK_KEPT_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// Largest batch body the HTTP API accepts, in bytes.
 pub const HTTP_BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
 
-/// Largest JSON or form body of any other HTTP request, in bytes.
+/// Largest body of any other HTTP request (JSON), in bytes.
 pub const HTTP_BODY_BYTES_MAX: usize = 64 * 1024;
 
 /// Requests per second one API key may make, sustained (the bucket refills at this rate).
@@ -109,3 +109,6 @@ pub const SIGNIN_VERIFICATIONS_MAX: usize = 2;
 
 /// A sign-in waits at most this long for a verification slot, then gets 503 with `Retry-After`.
 pub const SIGNIN_WAIT_MS_MAX: u64 = 2_000;
+
+/// Uploads spooled or ingested at once over HTTP; more get 503 `BUSY` with `Retry-After`.
+pub const HTTP_UPLOADS_MAX: usize = 2;

@@ -13,17 +13,23 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// The store's answer about a key (`None`: unknown or revoked) and when it was asked.
-type CachedAnswer = (Option<Principal>, Instant);
+/// Known keys' principals and when the store was asked.
+type Known = HashMap<[u8; 32], (Principal, Instant)>;
+/// Unknown or revoked keys and when the store was asked.
+type Unknown = HashMap<[u8; 32], Instant>;
 
 /// Cached answers of the store about keys, and the per-key rate limiter.
 pub struct KeyGuard {
-    cache: Mutex<HashMap<[u8; 32], CachedAnswer>>,
+    /// Both maps, and the generation: raised by [`KeyGuard::forget_all`], so that an answer
+    /// asked for before a revocation is not remembered after it.
+    cache: Mutex<(Known, Unknown, u64)>,
     limiter: DefaultKeyedRateLimiter<[u8; 32]>,
 }
 
-/// Keys cached at most; the cache is emptied when full (unknown keys could fill it).
-const KEY_CACHE_ENTRIES_MAX: usize = 100_000;
+/// Known keys cached at most; the map is emptied when full.
+const KNOWN_KEYS_CACHED_MAX: usize = 100_000;
+/// Unknown keys cached at most, apart from the known ones so that guessing cannot evict them.
+const UNKNOWN_KEYS_CACHED_MAX: usize = 10_000;
 
 impl KeyGuard {
     /// A guard allowing `per_s` requests a second per key, in bursts of `burst`.
@@ -33,24 +39,49 @@ impl KeyGuard {
         KeyGuard { cache: Mutex::default(), limiter: RateLimiter::keyed(Quota::per_second(per_s).allow_burst(burst)) }
     }
 
-    fn cached(&self, digest: &[u8; 32]) -> Option<Option<Principal>> {
+    /// The cached answer (`Some(None)`: known to be unknown), and the generation it was read in.
+    fn cached(&self, digest: &[u8; 32]) -> (Option<Option<Principal>>, u64) {
         let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        let (principal, at) = cache.get(digest)?;
-        (at.elapsed() < Duration::from_secs(limits::KEY_CACHE_S)).then(|| principal.clone())
+        let fresh = |at: &Instant| at.elapsed() < Duration::from_secs(limits::KEY_CACHE_S);
+        let answer = match (cache.0.get(digest), cache.1.get(digest)) {
+            (Some((p, at)), _) if fresh(at) => Some(Some(p.clone())),
+            (_, Some(at)) if fresh(at) => Some(None),
+            _ => None,
+        };
+        (answer, cache.2)
     }
 
-    fn remember(&self, digest: [u8; 32], principal: Option<Principal>) {
+    /// Remembers the store's answer, unless keys changed since it was asked (`generation`).
+    fn remember(&self, digest: [u8; 32], principal: Option<Principal>, generation: u64) {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= KEY_CACHE_ENTRIES_MAX {
-            cache.clear();
-            self.limiter.retain_recent();
+        if cache.2 != generation {
+            return;
         }
-        cache.insert(digest, (principal, Instant::now()));
+        match principal {
+            Some(p) => {
+                if cache.0.len() >= KNOWN_KEYS_CACHED_MAX {
+                    cache.0.clear();
+                    self.limiter.retain_recent();
+                }
+                cache.1.remove(&digest);
+                cache.0.insert(digest, (p, Instant::now()));
+            }
+            None => {
+                if cache.1.len() >= UNKNOWN_KEYS_CACHED_MAX {
+                    cache.1.clear();
+                }
+                cache.0.remove(&digest);
+                cache.1.insert(digest, Instant::now());
+            }
+        }
     }
 
     /// Forgets every cached answer (after a key is revoked or roles change over the API).
     pub fn forget_all(&self) {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.0.clear();
+        cache.1.clear();
+        cache.2 += 1;
     }
 }
 
@@ -60,9 +91,11 @@ impl Default for KeyGuard {
     }
 }
 
-/// The bearer key of a request, if any.
+/// The bearer key of a request, if it has the shape of a key (64 hex digits): anything else is
+/// refused without asking the store.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+    let key = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")?.trim();
+    (key.len() == 2 * ob_bureau::access::KEY_BYTES && key.bytes().all(|b| b.is_ascii_hexdigit())).then_some(key)
 }
 
 /// The caller, when it holds `role`: 401 without a known key, 429 over its rate, 403 without
@@ -71,11 +104,11 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> 
     let key = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
     let digest = key_digest(key);
     let principal = match state.keys.cached(&digest) {
-        Some(p) => p,
-        None => {
+        (Some(p), _) => p,
+        (None, generation) => {
             let key = key.to_owned();
             let p = crate::blocking(state, move |b| Ok(b.principal_for_key(&key)?)).await?;
-            state.keys.remember(digest, p.clone());
+            state.keys.remember(digest, p.clone(), generation);
             p
         }
     };

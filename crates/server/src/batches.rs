@@ -6,10 +6,11 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::{AppState, blocking};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
 use ob_bureau::access::Role;
 use ob_bureau::ingest::{FEEDBACK_MEDIA_TYPE, IngestOptions, IngestSummary};
 use ob_model::limits;
@@ -108,30 +109,107 @@ fn org_of(p: &ob_bureau::access::Principal) -> Result<OrgId, ApiError> {
         (status = 400, description = "FILE_INVALID", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
         (status = 403, description = "ROLE_REQUIRED, FURNISHER_MISMATCH", body = crate::error::ErrorEnvelope),
-        (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope)),
+        (status = 413, description = "TOO_LARGE", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "BUSY: other uploads are being ingested (Retry-After)", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
-pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let org = org_of(&who)?;
-    if body.is_empty() {
-        return Err(ApiError::bad_request("FILE_INVALID", "the body is empty: send the file"));
-    }
-    let spool = state.spool.clone();
+    // A few uploads at a time, taken before the body is read: a flood of large files waits at
+    // the door instead of filling memory, the disk and the bureau's queue.
+    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "BUSY", "other uploads are being ingested");
+        e.retry_after_s = Some(5);
+        return Err(e);
+    };
+    let file = spool(&state, body).await?;
     let options = IngestOptions {
         register_unknown_furnisher: false,
         expected_furnisher: Some(who.org_code),
         keep_feedback: true,
     };
     let (summary, feedback, row) = blocking(&state, move |bureau| {
-        let mut file = tempfile::Builder::new().prefix("ob-upload-").tempfile_in(&spool).map_err(spool_error)?;
-        file.write_all(&body).and_then(|()| file.flush()).map_err(spool_error)?;
-        let mut feedback = Vec::new();
+        let mut feedback = FirstLines::default();
         let summary = bureau.ingest_path(file.path(), &options, &mut feedback, &mut |_| {})?;
         let row = bureau.batch_of(org, BatchId(summary.batch_id))?.ok_or_else(ApiError::internal)?;
-        Ok((summary, feedback, row))
+        Ok((summary, feedback.bytes, row))
     })
     .await?;
     Ok(upload_answer(&summary, &feedback, &row))
+}
+
+/// Streams the body into a file of the spool folder, off the async threads, refusing more than
+/// [`limits::HTTP_BATCH_BYTES_MAX`] bytes and an empty body. The file is removed when dropped.
+async fn spool(state: &AppState, body: Body) -> Result<tempfile::NamedTempFile, ApiError> {
+    let folder = state.spool.clone();
+    let mut file =
+        tokio::task::spawn_blocking(move || tempfile::Builder::new().prefix("ob-upload-").tempfile_in(folder))
+            .await
+            .map_err(|_| ApiError::internal())?
+            .map_err(spool_error)?;
+    let mut body = body;
+    let (mut total, mut chunk) = (0usize, Vec::with_capacity(SPOOL_CHUNK_BYTES));
+    loop {
+        let frame = body
+            .frame()
+            .await
+            .transpose()
+            .map_err(|_| ApiError::bad_request("FILE_INVALID", "the upload was cut off before its end"))?;
+        let data = frame.as_ref().and_then(|f| f.data_ref());
+        if let Some(data) = data {
+            total += data.len();
+            if total > limits::HTTP_BATCH_BYTES_MAX {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "TOO_LARGE",
+                    format!("a batch has at most {} bytes", limits::HTTP_BATCH_BYTES_MAX),
+                ));
+            }
+            chunk.extend_from_slice(data);
+        }
+        let end = frame.is_none();
+        if chunk.len() >= SPOOL_CHUNK_BYTES || (end && !chunk.is_empty()) {
+            let bytes = std::mem::replace(&mut chunk, Vec::with_capacity(SPOOL_CHUNK_BYTES));
+            file =
+                tokio::task::spawn_blocking(move || file.write_all(&bytes).and_then(|()| file.flush()).map(|()| file))
+                    .await
+                    .map_err(|_| ApiError::internal())?
+                    .map_err(spool_error)?;
+        }
+        if end {
+            break;
+        }
+    }
+    if total == 0 {
+        return Err(ApiError::bad_request("FILE_INVALID", "the body is empty: send the file"));
+    }
+    Ok(file)
+}
+
+/// Bytes written to the spool file at a time.
+const SPOOL_CHUNK_BYTES: usize = 1 << 20;
+
+/// Keeps the first [`FEEDBACK_INLINE_MAX`] lines written to it (the answer's inline feedback);
+/// the whole file is kept by the bureau.
+#[derive(Default)]
+struct FirstLines {
+    bytes: Vec<u8>,
+    lines: usize,
+}
+
+impl std::io::Write for FirstLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.lines < FEEDBACK_INLINE_MAX {
+            self.bytes.extend_from_slice(buf);
+            self.lines += buf.iter().filter(|b| **b == b'\n').count();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn spool_error(e: std::io::Error) -> ApiError {

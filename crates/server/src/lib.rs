@@ -56,6 +56,8 @@ pub struct AppState {
     keys: Arc<auth::KeyGuard>,
     metrics: Arc<Metrics>,
     spool: PathBuf,
+    /// Uploads being spooled or ingested at once.
+    uploads: Arc<tokio::sync::Semaphore>,
     log: bool,
     web: Arc<web::Web>,
 }
@@ -83,6 +85,7 @@ impl AppState {
             keys: Arc::default(),
             metrics: Arc::default(),
             spool: std::env::temp_dir(),
+            uploads: Arc::new(tokio::sync::Semaphore::new(limits::HTTP_UPLOADS_MAX)),
             log: true,
             web: Arc::default(),
         }
@@ -118,10 +121,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
-        .route(
-            "/v1/batches",
-            post(batches::upload).get(batches::list).layer(DefaultBodyLimit::max(limits::HTTP_BATCH_BYTES_MAX)),
-        )
+        // The upload streams its body to the spool file and bounds it itself.
+        .route("/v1/batches", post(batches::upload).get(batches::list))
         .route("/v1/batches/{id}", get(batches::status))
         .route("/v1/batches/{id}/feedback", get(batches::feedback))
         .route("/v1/reports", post(reports::request))
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits::HTTP_BODY_BYTES_MAX))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
@@ -174,6 +176,27 @@ async fn shutdown_signal() {
     }
 }
 
+/// An API error that axum answered itself (a query string or body it could not take: plain text)
+/// becomes the one envelope, its text replaced by a sentence that quotes nothing sent.
+fn envelope_of(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("TOO_LARGE", "the body is larger than this endpoint takes"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("BAD_REQUEST", "this content type is not taken here"),
+        s if s.is_server_error() => ("INTERNAL", "internal error; quote the request id"),
+        _ => ("BAD_REQUEST", "the request could not be read (query string, path or body)"),
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
 /// Request ids, counters and the log line, around every request.
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -186,7 +209,11 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     // The route template, never the raw path (it could hold an identifier).
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().clone();
+    let api = req.uri().path().starts_with("/v1/");
     let mut response = next.run(req).await;
+    if api {
+        response = envelope_of(response);
+    }
     let status = response.status().as_u16();
     state.metrics.request(&route, status);
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -693,3 +693,15 @@ async fn furnishers_answer_only_their_own_disputes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn what_axum_refuses_itself_is_an_envelope_too() {
+    let (app, _) = app();
+    // A malformed query string, a body over the JSON limit, a key of the wrong shape.
+    check(&app, get(Who::FurnisherA, "/v1/batches?after=x"), 400, Some("BAD_REQUEST")).await;
+    let big = format!(r#"{{"document_type":"{}"}}"#, "x".repeat(ob_model::limits::HTTP_BODY_BYTES_MAX));
+    check(&app, raw_report(Who::LenderWithConsent, &big), 413, Some("TOO_LARGE")).await;
+    let req = Request::builder().uri("/v1/batches").header("authorization", "Bearer not-a-key").body(Body::empty());
+    let response = app.router.clone().oneshot(req.unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}

@@ -578,3 +578,34 @@ async fn snapshots_of_the_report_and_the_query_log() {
     insta::assert_snapshot!("report_page", main_of(&p.get("/me/report").await));
     insta::assert_snapshot!("query_log_page", main_of(&p.get("/me/inquiries").await));
 }
+
+/// A sign-in form posted from another site is refused before anything happens (login CSRF).
+#[tokio::test]
+async fn a_sign_in_from_another_site_is_refused() {
+    let (app, _world) = app();
+    let body = form(&[("document_type", "prc_resident_id"), ("document_number", P_ID), ("password", P_PASSWORD)]);
+    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/signin")
+            .header(header::HOST, "bureau.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(name, value)
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let response = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(response.headers().get(header::SET_COOKIE).is_none(), "{name}: {value}");
+    }
+    // The same site, as a browser says it, signs in.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/signin")
+        .header(header::HOST, "bureau.example")
+        .header("origin", "https://bureau.example")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::SEE_OTHER);
+}

@@ -356,9 +356,10 @@ macro_rules! month_columns {
     };
 }
 
-// Hot queries have no ORDER BY or GROUP BY: this SQLite recompiles (sqlite3Reprepare) a statement
-// with ORDER BY/GROUP BY and an equality on a bound parameter every time the parameter changes,
-// which cost 13% of ingest. Rows are sorted and reduced in Rust instead (docs/benchmarks.md).
+// Hot queries have no ORDER BY or GROUP BY: before query plans were made independent of bound
+// values (SQLITE_DBCONFIG_ENABLE_QPSG, see `setup`), this SQLite recompiled (sqlite3Reprepare) a
+// statement with ORDER BY/GROUP BY and an equality on a bound parameter every time the parameter
+// changed, which cost 13% of ingest. Rows are sorted and reduced in Rust (docs/benchmarks.md).
 impl Tx<'_> {
     fn one<T>(&self, sql: &str, p: impl rusqlite::Params, f: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Option<T>> {
         let mut st = self.0.prepare_cached(sql).map_err(backend)?;
@@ -495,17 +496,14 @@ impl Reader for Tx<'_> {
     }
 
     fn batches_of(&self, org: OrgId, after: BatchId, limit: u32) -> Result<Vec<BatchRow>> {
-        // The primary key orders the scan: no ORDER BY needed (see above).
+        // A page must be the next `limit` ids: ORDER BY id, or SQLite may walk the
+        // (org_id, file_sha256) index and return ids in hash order.
         self.all(
             "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches
-             WHERE org_id = ?1 AND id > ?2 LIMIT ?3",
+             WHERE org_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             params![org.0, after.0, limit],
             batch_row,
         )
-        .map(|mut rows| {
-            rows.sort_by_key(|b| b.id.0);
-            rows
-        })
     }
 
     fn batch_feedback(&self, id: BatchId) -> Result<Option<BatchFeedbackRow>> {

@@ -168,3 +168,32 @@ fn a_schema_3_store_opens_and_migrates() {
     assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
     assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
 }
+
+/// Pages of an organization's batches are the next ids in order, whatever their digests.
+#[test]
+fn batch_pages_follow_ids_not_digests() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    setup(&mut store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    for i in 0..300u32 {
+        // Digests in an order unrelated to the ids.
+        let mut sha = [0u8; 32];
+        sha[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
+        let owner = if i % 3 == 0 { other } else { org };
+        w.insert_batch(&NewBatch { org_id: owner, file_sha256: sha, format: "x".into(), received_at: 0 }).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let mut seen = Vec::new();
+    let mut after = BatchId(0);
+    loop {
+        let page = r.batches_of(org, after, 37).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        seen.extend(page.iter().map(|b| b.id.0));
+    }
+    let expected: Vec<i64> = (0..300).filter(|i| i % 3 != 0).map(|i| i + 1).collect();
+    assert_eq!(seen, expected);
+}

@@ -162,7 +162,7 @@ impl WebError {
         WebError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", zh, en)
     }
 
-    fn csrf() -> WebError {
+    pub(crate) fn csrf() -> WebError {
         WebError::new(
             StatusCode::FORBIDDEN,
             "CSRF",

@@ -84,12 +84,32 @@ fn busy() -> Response {
     r
 }
 
+/// Whether the browser says the request comes from another site: `Sec-Fetch-Site: cross-site`
+/// (every current browser sends it), or an `Origin` whose host is not the `Host` asked for.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    if text("sec-fetch-site") == Some("cross-site") {
+        return true;
+    }
+    // Pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even
+    // from this site: only a real origin can be compared.
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) if origin != "null" => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        _ => false,
+    }
+}
+
 /// `POST /signin`.
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
+    // No CSRF token exists before a session, so the browser's own word is taken: a sign-in form
+    // posted from another site (login CSRF: signing the victim into someone else's file) is refused.
+    if from_another_site(&headers) {
+        return WebError::csrf().into_response();
+    }
     // A sign-in ends the session this browser had, whoever it was: one browser, one session.
     if let Some(old) = session::token_of(&headers) {
         state.web.sessions.end(&old);

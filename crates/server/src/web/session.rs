@@ -164,9 +164,10 @@ impl Failures {
             map.retain(|_, f| f.locked_until > now || f.last_at + limits::SIGNIN_LOCK_S > now);
         }
         if map.len() >= limits::SESSIONS_MAX {
-            // Full of recent failures: an attack on many documents at once. Forget the oldest.
-            if let Some(oldest) = map.iter().filter(|(_, f)| f.locked_until <= now).min_by_key(|(_, f)| f.last_at) {
-                let k = *oldest.0;
+            // Full of recent failures: an attack on many documents at once. Forget the oldest,
+            // unlocked first; the map never grows past its bound (a lock may be forgotten early).
+            let oldest = map.iter().min_by_key(|(_, f)| (f.locked_until > now, f.last_at)).map(|(k, _)| *k);
+            if let Some(k) = oldest {
                 map.remove(&k);
             }
         }
