@@ -73,23 +73,18 @@ fn at(unix: i64) -> Result<OffsetDateTime> {
 }
 
 impl<S: Store> Bureau<S> {
-    fn own_subject(&self, r: &dyn Reader, document: &DocumentNumber) -> Result<SubjectId> {
-        Ok(r.subject_by_document(&self.keys.document_mac(document))?.ok_or(BureauError::NoFile)?.id)
-    }
-
     /// Every look at the person's file, newest first, with the organizations' names (the person
     /// sees them all) and, for their own looks, which of the year each was and whether it was
     /// free under the policy.
     pub fn query_log(&self, document: &DocumentNumber) -> Result<Vec<QueryLogEntry>> {
         let r = self.store.read()?;
-        let subject = self.own_subject(r.as_ref(), document)?;
+        let subject = crate::rights::subject_of(r.as_ref(), &self.keys, document)?;
         let today = self.clock.today();
         let free = u32::from(self.policy.free_self_views_per_year);
         let mut disputed = std::collections::HashMap::new();
-        for d in r.disputes_of(subject)? {
+        for (d, events) in crate::rights::disputes_with_events(r.as_ref(), subject)? {
             if let DisputeItem::Inquiry(q) = d.dispute.item {
-                let state = crate::rights::effective_state(&r.dispute_events(d.id)?, d.dispute.due_on, today);
-                disputed.insert(q, state);
+                disputed.insert(q, crate::rights::effective_state(&events, d.dispute.due_on, today));
             }
         }
         let mut names: std::collections::HashMap<OrgId, String> = std::collections::HashMap::new();
@@ -133,7 +128,7 @@ impl<S: Store> Bureau<S> {
     /// The person's statements, withdrawn ones included, oldest first.
     pub fn statements_of_person(&self, document: &DocumentNumber) -> Result<Vec<StatementView>> {
         let r = self.store.read()?;
-        let subject = self.own_subject(r.as_ref(), document)?;
+        let subject = crate::rights::subject_of(r.as_ref(), &self.keys, document)?;
         let mut out = Vec::new();
         for s in r.statements_of(subject)? {
             out.push(StatementView {
@@ -152,7 +147,7 @@ impl<S: Store> Bureau<S> {
     /// The fraud alerts and freezes in force on the person's file now.
     pub fn flags_of_person(&self, document: &DocumentNumber) -> Result<Vec<FlagView>> {
         let r = self.store.read()?;
-        let subject = self.own_subject(r.as_ref(), document)?;
+        let subject = crate::rights::subject_of(r.as_ref(), &self.keys, document)?;
         let now = self.clock.now();
         let mut out = Vec::new();
         for f in r.flags_of(subject)?.into_iter().filter(|f| f.holds_at(now.unix_timestamp(), now.date())) {

@@ -121,7 +121,7 @@ pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date) ->
     }
 }
 
-fn subject_of(w: &dyn Reader, keys: &Keys, document: &DocumentNumber) -> Result<SubjectId> {
+pub(crate) fn subject_of(w: &dyn Reader, keys: &Keys, document: &DocumentNumber) -> Result<SubjectId> {
     Ok(w.subject_by_document(&keys.document_mac(document))?.ok_or(BureauError::NoFile)?.id)
 }
 
@@ -144,7 +144,10 @@ fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
 }
 
 /// Every step of the subject's disputes, with the dispute.
-fn disputes_with_events(r: &dyn Reader, subject: SubjectId) -> Result<Vec<(DisputeRow, Vec<DisputeEventRow>)>> {
+pub(crate) fn disputes_with_events(
+    r: &dyn Reader,
+    subject: SubjectId,
+) -> Result<Vec<(DisputeRow, Vec<DisputeEventRow>)>> {
     r.disputes_of(subject)?.into_iter().map(|d| Ok((d.clone(), r.dispute_events(d.id)?))).collect()
 }
 

@@ -279,6 +279,14 @@ fn month_of(s: Option<&str>) -> Option<YearMonth> {
     s.map(str::trim).filter(|m| !m.is_empty()).and_then(YearMonth::parse)
 }
 
+/// A form's month field: empty is none, anything else must be `YYYY-MM`.
+fn optional_month(field: &str) -> Result<Option<YearMonth>, WebError> {
+    if field.trim().is_empty() {
+        return Ok(None);
+    }
+    month_of(Some(field)).map(Some).ok_or_else(|| WebError::bad_request("月份格式为 YYYY-MM", "a month is YYYY-MM"))
+}
+
 /// `GET /me/disputes`: the form and the person's disputes with every step.
 pub async fn disputes(
     State(state): State<AppState>,
@@ -326,14 +334,7 @@ pub async fn file_dispute(
     who.check_csrf(&form.csrf)?;
     let kind = DisputeType::parse(&form.dispute_type)
         .ok_or_else(|| WebError::bad_request("请选择异议类型", "choose the kind of dispute"))?;
-    let month = if form.month.trim().is_empty() {
-        None
-    } else {
-        Some(
-            month_of(Some(&form.month))
-                .ok_or_else(|| WebError::bad_request("月份格式为 YYYY-MM", "a month is YYYY-MM"))?,
-        )
-    };
+    let month = optional_month(&form.month)?;
     let target = match form.item.as_str() {
         "identity" => DisputeTarget::Identity,
         "inquiry" => DisputeTarget::Inquiry(non_empty(reference(Some(&form.reference), 'Q'))?),
@@ -417,14 +418,7 @@ pub async fn add_statement(
     let kind = StatementType::parse(&form.statement_type)
         .ok_or_else(|| WebError::bad_request("请选择声明类型", "choose the kind of statement"))?;
     let account = non_empty(reference(Some(&form.account), 'A'))?;
-    let month = if form.month.trim().is_empty() {
-        None
-    } else {
-        Some(
-            month_of(Some(&form.month))
-                .ok_or_else(|| WebError::bad_request("月份格式为 YYYY-MM", "a month is YYYY-MM"))?,
-        )
-    };
+    let month = optional_month(&form.month)?;
     let doc = who.document.clone();
     blocking(&state, move |b| Ok(b.add_statement(&doc, &account, month, kind, &form.text)?)).await?;
     Ok(done("/me/statements", "added"))
