@@ -288,6 +288,13 @@ impl<S: Store> Bureau<S> {
         Ok((d.ok_or_else(|| refused("UNKNOWN_DISPUTE", "no such dispute for this answerer"))?, org))
     }
 
+    /// One dispute of `answerer`'s queue as it stands.
+    pub fn dispute_view(&self, answerer: &str, dispute: DisputeId) -> Result<DisputeView> {
+        let (d, _) = self.answerable(Some(answerer), dispute)?;
+        let events = self.store.read()?.dispute_events(dispute)?;
+        Ok(view(&d, &events, self.clock.today()))
+    }
+
     /// The disputes an organization must answer (its queue), oldest first.
     pub fn dispute_queue(&self, org_code: &str) -> Result<Vec<DisputeView>> {
         let r = self.store.read()?;

@@ -163,7 +163,7 @@ pub async fn answer(
     };
     let view = blocking(&state, move |b| {
         b.answer_dispute(Some(&who.org_code), id, answer, body.note.as_deref())?;
-        after(b, &who.org_code, id)
+        Ok(b.dispute_view(&who.org_code, id)?)
     })
     .await?;
     Ok(Json(item(&view)))
@@ -191,17 +191,8 @@ pub async fn reinsert(
     let body: ReinsertBody = json_body(&body, "{note}")?;
     let view = blocking(&state, move |b| {
         b.certify_reinsertion(&who.org_code, id, &body.note)?;
-        after(b, &who.org_code, id)
+        Ok(b.dispute_view(&who.org_code, id)?)
     })
     .await?;
     Ok(Json(item(&view)))
-}
-
-/// The dispute as it stands after an answer.
-fn after(
-    b: &mut ob_bureau::Bureau<ob_store::sqlite::SqliteStore>,
-    org_code: &str,
-    id: DisputeId,
-) -> Result<DisputeView, ApiError> {
-    b.dispute_queue(org_code)?.into_iter().find(|d| d.id == id.0).ok_or_else(ApiError::internal)
 }
