@@ -705,3 +705,21 @@ async fn what_axum_refuses_itself_is_an_envelope_too() {
     let response = app.router.clone().oneshot(req.unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The API's answers as a lender, a furnisher and an operator see them, pinned: a change to any
+/// field shows in review.
+#[tokio::test]
+async fn snapshots_of_the_api_answers() {
+    let (app, _) = app();
+    use Who::*;
+    let uploaded = check(&app, upload(FurnisherA, file_a()), 201, None).await;
+    insta::assert_json_snapshot!("upload_answer", uploaded.json);
+    let status = check(&app, get(FurnisherA, "/v1/batches/2"), 200, None).await;
+    insta::assert_json_snapshot!("batch_status", status.json);
+    let given = check(&app, report(LenderWithConsent, ZHANG_ID, "02"), 200, None).await;
+    insta::assert_json_snapshot!("lender_report", given.json);
+    let orgs = check(&app, get(Admin, "/v1/admin/orgs"), 200, None).await;
+    insta::assert_json_snapshot!("admin_orgs", orgs.json);
+    let refused = check(&app, report(LenderWithoutConsent, ZHANG_ID, "02"), 403, Some("NO_CONSENT")).await;
+    insta::assert_json_snapshot!("refusal", refused.json);
+}
