@@ -902,3 +902,41 @@ async fn the_validator_rejects_bodies_that_do_not_match() {
         assert!(!v.errors(envelope, &body).is_empty(), "the validator let {body} through");
     }
 }
+
+/// A report that carries a bureau score (a small simulated population, the score built from its
+/// history) matches the Report schema the document declares for `POST /v1/reports`: the score
+/// section is checked with real numbers and reasons, not only as null.
+#[test]
+fn a_scored_report_matches_the_report_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let end_month = ob_model::YearMonth::parse("2025-12").unwrap();
+    let config = ob_sim::SimConfig { people: 600, months: 24, seed: 11, end_month, ..Default::default() };
+    let sim = ob_sim::simulate(&config, dir.path()).unwrap();
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let policy = ob_model::policy::Policy { notice_before_negative: false, ..ob_model::policy::Policy::prc() };
+    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
+        .unwrap()
+        .with_policy(policy);
+    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    for f in &sim.files {
+        clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
+        bureau.ingest_path(&f.path, &options, &mut std::io::sink(), &mut |_| {}).unwrap();
+    }
+    clock.set(end_month.plus(1).day(20).midnight().assume_utc());
+    bureau.build_score(end_month.plus(-12).last_day()).unwrap();
+    let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
+    let person = &truth[0];
+    let document = ob_model::DocumentNumber::parse(person.document_type, &person.document_number).unwrap();
+    let report = bureau.produce_report(&ReportRequest { document, as_of: None, requester: Requester::Person }).unwrap();
+    let value = serde_json::to_value(&report).unwrap();
+    assert!(value["score"]["reasons"].as_array().is_some_and(|r| !r.is_empty()), "a scored report: {}", value["score"]);
+
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let validator = Validator::new(&doc);
+    let schema = &doc["paths"]["/v1/reports"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let errors = validator.errors(schema, &value);
+    assert!(errors.is_empty(), "the scored report does not match its schema: {errors:#?}");
+    let mut broken = value.clone();
+    broken["score"]["percentile"] = json!("high");
+    assert!(!validator.errors(schema, &broken).is_empty(), "the score's fields are checked");
+}
