@@ -41,6 +41,11 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The answer named `corrected`, `verified` or `deleted` (its state's code).
+    pub fn parse(s: &str) -> Option<Answer> {
+        [Answer::Corrected, Answer::Verified, Answer::Deleted].into_iter().find(|a| a.state().as_str() == s)
+    }
+
     fn state(self) -> DisputeState {
         match self {
             Answer::Corrected => DisputeState::Corrected,

@@ -9,9 +9,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use ob_bureau::Bureau;
 use ob_bureau::access::Role;
 use ob_bureau::rights::{Answer, DisputeView};
 use ob_store::DisputeId;
+use ob_store::sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 /// A dispute as its furnisher sees it: the item, never the person's identity.
@@ -155,18 +157,9 @@ pub async fn answer(
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let id = dispute_id(&id)?;
     let body: AnswerBody = json_body(&body, "{answer, note}")?;
-    let answer = match body.answer.as_str() {
-        "corrected" => Answer::Corrected,
-        "verified" => Answer::Verified,
-        "deleted" => Answer::Deleted,
-        _ => return Err(ApiError::bad_request("BAD_REQUEST", "answer is corrected, verified or deleted")),
-    };
-    let view = blocking(&state, move |b| {
-        b.answer_dispute(Some(&who.org_code), id, answer, body.note.as_deref())?;
-        Ok(b.dispute_view(&who.org_code, id)?)
-    })
-    .await?;
-    Ok(Json(item(&view)))
+    let answer = Answer::parse(&body.answer)
+        .ok_or_else(|| ApiError::bad_request("BAD_REQUEST", "answer is corrected, verified or deleted"))?;
+    act_on(&state, who.org_code, id, move |b, org| b.answer_dispute(Some(org), id, answer, body.note.as_deref())).await
 }
 
 /// `POST /v1/disputes/{id}/reinsert`: a deleted item certified accurate may be reported again.
@@ -189,9 +182,19 @@ pub async fn reinsert(
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let id = dispute_id(&id)?;
     let body: ReinsertBody = json_body(&body, "{note}")?;
-    let view = blocking(&state, move |b| {
-        b.certify_reinsertion(&who.org_code, id, &body.note)?;
-        Ok(b.dispute_view(&who.org_code, id)?)
+    act_on(&state, who.org_code, id, move |b, org| b.certify_reinsertion(org, id, &body.note)).await
+}
+
+/// A furnisher's step on one of its disputes, then the dispute as it stands.
+async fn act_on(
+    state: &AppState,
+    org_code: String,
+    id: DisputeId,
+    step: impl FnOnce(&mut Bureau<SqliteStore>, &str) -> ob_bureau::Result<()> + Send + 'static,
+) -> Result<Json<DisputeItem>, ApiError> {
+    let view = blocking(state, move |b| {
+        step(b, &org_code)?;
+        Ok(b.dispute_view(&org_code, id)?)
     })
     .await?;
     Ok(Json(item(&view)))
