@@ -1,0 +1,281 @@
+//! Each record against the batch so far and the store: dates not in the future, months not
+//! before opening nor twice in a batch, used amounts within reason, the furnisher's own accounts
+//! (`NOT_OWN_ACCOUNT`), a reporting consent in force (`NO_CONSENT`), a notice before the first
+//! negative month (`NO_NOTICE`), items deleted after a dispute (`DISPUTE_DELETED`). A record that
+//! passes comes out as what it is to write ([`Accepted`]); nothing is written here but a new
+//! person's file (see `identity`).
+
+use super::{Accepted, Batch, Outcome, Verdict, reject};
+use crate::Result;
+use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord};
+use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
+use ob_store::{AccountId, AccountVersionRow, NewConsent, SubjectId};
+use time::Date;
+
+impl Batch<'_> {
+    /// Checks one record.
+    pub(super) fn check<'r>(&mut self, record: &'r Record) -> Result<Verdict<Accepted<'r>>> {
+        match record {
+            Record::Consent(c) => self.check_consent(c),
+            Record::Account(a) => self.check_account(a),
+            Record::Month(m) => self.check_month(m),
+            Record::Delete(d) => self.check_delete(d),
+            Record::Notice(n) => self.check_notice(n),
+            Record::Rekey(k) => self.check_rekey(k),
+        }
+    }
+
+    fn not_future(&self, field: &str, d: Date) -> Option<FieldError> {
+        (d > self.today).then(|| FieldError::new(Code::DateInvalid, field, "date is in the future"))
+    }
+
+    fn has_report_consent(&mut self, subject: SubjectId, day: Date) -> Result<bool> {
+        Ok(self.consents_of(subject)?.iter().any(|c| c.scope == ConsentScope::Report && c.active_on(day)))
+    }
+
+    fn check_consent<'r>(&mut self, c: &'r ConsentRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("granted_on", c.granted_on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        let subject = match self.subject(&c.subject)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
+        };
+        let new = NewConsent {
+            subject_id: subject,
+            org_id: self.org,
+            scope: c.scope,
+            purpose: c.purpose,
+            granted_on: c.granted_on,
+            expires_on: c.expires_on,
+            revoked_on: None,
+            evidence_sha256: c.evidence_sha256,
+            consent_ref: c.consent_ref.clone(),
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+        };
+        let same = |k: &NewConsent| {
+            (k.scope, k.purpose, k.granted_on, k.expires_on, k.evidence_sha256)
+                == (new.scope, new.purpose, new.granted_on, new.expires_on, new.evidence_sha256)
+        };
+        if self.consents_of(subject)?.iter().any(same) {
+            return Ok(Err(Outcome::Unchanged));
+        }
+        Ok(Ok(Accepted::Consent(new)))
+    }
+
+    fn check_account<'r>(&mut self, a: &'r AccountRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("opened_on", a.opened_on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        let subject = match self.subject(&a.subject)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
+        };
+        if self.policy.report_consent_required && !self.has_report_consent(subject, self.today)? {
+            return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
+        }
+        let mut terms = AccountVersionRow {
+            account_id: AccountId(0),
+            version: 1,
+            subject_id: subject,
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+            account_type: a.account_type,
+            opened_on: a.opened_on,
+            currency: a.currency,
+            credit_limit_minor: a.credit_limit_minor,
+            periods: a.terms.periods,
+            due_day: a.terms.due_day,
+            responsibility: a.responsibility,
+            credit_line_id: None,
+            deleted: false,
+        };
+        if let Some(line_key) = &a.credit_line_key {
+            match self.load_account(line_key)? {
+                Some(i) if self.accounts[i].terms.account_type.is_revolving() && !self.accounts[i].terms.deleted => {
+                    terms.credit_line_id = Some(self.accounts[i].id);
+                }
+                _ => {
+                    return reject(
+                        Code::UnknownAccount,
+                        "credit_line_key",
+                        "no open revolving line of this furnisher has this key",
+                    );
+                }
+            }
+        }
+        let Some(index) = self.load_account(&a.account_key)? else {
+            return Ok(Ok(Accepted::NewAccount { key: &a.account_key, terms }));
+        };
+        if self.dispute_deleted(index)?.account {
+            return reject(
+                Code::DisputeDeleted,
+                "account_key",
+                "this account was deleted after a dispute; certify it to report it again",
+            );
+        }
+        let info = &self.accounts[index];
+        if info.subject_id != subject {
+            return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
+        }
+        let old = &info.terms;
+        let same = !old.deleted
+            && (
+                old.account_type,
+                old.opened_on,
+                old.currency,
+                old.credit_limit_minor,
+                old.periods,
+                old.due_day,
+                old.responsibility,
+            ) == (
+                terms.account_type,
+                terms.opened_on,
+                terms.currency,
+                terms.credit_limit_minor,
+                terms.periods,
+                terms.due_day,
+                terms.responsibility,
+            );
+        if same {
+            return Ok(Err(Outcome::Unchanged));
+        }
+        Ok(Ok(Accepted::AccountTerms { index, terms }))
+    }
+
+    /// The batch index of one of this furnisher's live accounts, or the rejection to give.
+    fn own_account(&mut self, key: &str) -> Result<Verdict<usize>> {
+        let Some(index) = self.load_account(key)? else {
+            return if self.held_elsewhere(key)? {
+                reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")
+            } else {
+                reject(Code::UnknownAccount, "account_key", "no account with this key: send its account record first")
+            };
+        };
+        if self.accounts[index].terms.deleted {
+            return reject(
+                Code::AccountConflict,
+                "account_key",
+                "this account was deleted; send its account record to restore it",
+            );
+        }
+        Ok(Ok(index))
+    }
+
+    fn check_month<'r>(&mut self, m: &'r MonthRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("settled_on", m.settled_on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        let index = match self.own_account(&m.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        let info = &mut self.accounts[index];
+        let subject = info.subject_id;
+        if let Some(errors) = check_against_terms(m, &info.terms) {
+            return Ok(Err(Outcome::Rejected(errors)));
+        }
+        if info.batch_months.contains(&m.month) {
+            return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
+        }
+        info.batch_months.push(m.month);
+        if self.policy.report_consent_required && !self.has_report_consent(subject, m.settled_on)? {
+            return reject(
+                Code::NoConsent,
+                "settled_on",
+                "no reporting consent from this person was in force on this date",
+            );
+        }
+        if self.dispute_deleted(index)?.months.contains(&m.month) {
+            return reject(
+                Code::DisputeDeleted,
+                "month",
+                "this month was deleted after a dispute; certify it to report it again",
+            );
+        }
+        if let Some(outcome) = self.check_negative_notice(index, m)? {
+            return Ok(Err(outcome));
+        }
+        Ok(Ok(Accepted::Month { index, month: m }))
+    }
+
+    /// A first negative month needs a notice given on or before its settlement date.
+    fn check_negative_notice(&mut self, index: usize, m: &MonthRecord) -> Result<Option<Outcome>> {
+        let negative = m.status.is_negative() || m.past_due_minor > 0;
+        if !negative || !self.policy.notice_before_negative {
+            return Ok(None);
+        }
+        self.load_notice_state(index, &m.account_key)?;
+        let info = &mut self.accounts[index];
+        let noticed = info.notices.as_ref().is_some_and(|d| d.iter().any(|day| *day <= m.settled_on));
+        if info.negative_on_file == Some(false) && !noticed {
+            return Ok(Some(Outcome::Rejected(vec![FieldError::new(
+                Code::NoNotice,
+                "status",
+                "the first negative month of an account needs a notice to the person first",
+            )])));
+        }
+        info.negative_on_file = Some(true);
+        Ok(None)
+    }
+
+    fn check_delete<'r>(&mut self, d: &'r DeleteRecord) -> Result<Verdict<Accepted<'r>>> {
+        let index = match self.own_account(&d.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        Ok(Ok(match d.months {
+            None => Accepted::DeleteAccount { index },
+            Some((from, to)) => Accepted::DeleteMonths { index, from, to },
+        }))
+    }
+
+    fn check_rekey<'r>(&mut self, k: &'r RekeyRecord) -> Result<Verdict<Accepted<'r>>> {
+        let index = match self.own_account(&k.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        if self.load_account(&k.new_account_key)?.is_some() || self.held_elsewhere(&k.new_account_key)? {
+            return reject(Code::AccountConflict, "new_account_key", "an account with the new key exists already");
+        }
+        Ok(Ok(Accepted::Rekey { index, old_key: &k.account_key, new_key: &k.new_account_key }))
+    }
+
+    /// A notice for an account on file must be for one of the furnisher's own; one for an account
+    /// not reported yet waits for it (a furnisher tells the person before it reports).
+    fn check_notice<'r>(&mut self, n: &'r NoticeRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("notified_on", n.notified_on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        match self.load_account(&n.account_key)? {
+            Some(_) => match self.own_account(&n.account_key)? {
+                Ok(index) => Ok(Ok(Accepted::Notice { index: Some(index), notice: n })),
+                Err(outcome) => Ok(Err(outcome)),
+            },
+            None if self.held_elsewhere(&n.account_key)? => {
+                reject(Code::NotOwnAccount, "account_key", "this account belongs to another furnisher")
+            }
+            None => Ok(Ok(Accepted::Notice { index: None, notice: n })),
+        }
+    }
+}
+
+/// Rules of a month against its account's terms: not before opening; used amount within reason.
+fn check_against_terms(m: &MonthRecord, terms: &AccountVersionRow) -> Option<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if m.month < YearMonth::of(terms.opened_on) {
+        errors.push(FieldError::new(Code::BeforeOpening, "month", "month reported before the account was opened"));
+    }
+    let limit = m.credit_limit_minor.unwrap_or(terms.credit_limit_minor);
+    if terms.account_type != AccountType::C1
+        && i128::from(m.used_minor) * 100 > i128::from(limit) * i128::from(limits::USED_OVER_LIMIT_PERCENT_MAX)
+    {
+        errors.push(FieldError::new(
+            Code::UsedOverLimit,
+            "used_amount",
+            "used amount is more than 150% of the credit limit",
+        ));
+    }
+    (!errors.is_empty()).then_some(errors)
+}

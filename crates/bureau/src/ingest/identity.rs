@@ -1,0 +1,63 @@
+//! Matching the person a record names: by the keyed hash of the document. A known document under
+//! another name or birth date is refused (`IDENTITY_CONFLICT`), never merged; an unknown one opens
+//! a new file.
+
+use super::Batch;
+use crate::Result;
+use crate::crypto;
+use ob_model::records::Identity;
+use ob_model::{Code, FieldError};
+use ob_store::{DocumentRow, NewSubject, SubjectId};
+use time::Date;
+
+/// A person known to the batch, by the keyed hash of their document.
+pub(super) struct SubjectInfo {
+    id: SubjectId,
+    name_mac: [u8; 32],
+    birth_date: Date,
+}
+
+impl Batch<'_> {
+    /// Finds the person by document, or opens a file. A known document under another name or
+    /// birth date is refused: merging would mix two people's files.
+    pub(super) fn subject(&mut self, who: &Identity) -> Result<std::result::Result<SubjectId, FieldError>> {
+        let doc_mac = self.keys.document_mac(&who.document);
+        let name_mac = self.keys.name_mac(&who.name);
+        if !self.subjects.contains_key(&doc_mac)
+            && let Some(row) = self.w.subject_by_document(&doc_mac)?
+        {
+            let info = SubjectInfo { id: row.id, name_mac: row.name_mac, birth_date: row.birth_date };
+            self.subjects.insert(doc_mac, info);
+        }
+        if let Some(known) = self.subjects.get(&doc_mac) {
+            let (field, differs) = if known.name_mac != name_mac {
+                ("subject.name", "name")
+            } else if known.birth_date != who.birth_date {
+                ("subject.birth_date", "birth date")
+            } else {
+                return Ok(Ok(known.id));
+            };
+            return Ok(Err(FieldError::new(
+                Code::IdentityConflict,
+                field,
+                format!("this document is on file with a different {differs}; not merged (possible mixed file)"),
+            )));
+        }
+        let id = self.w.insert_subject(&NewSubject {
+            name_enc: self.keys.encrypt_text(crypto::NAME_CONTEXT, &who.name)?,
+            name_mac,
+            birth_date: who.birth_date,
+            created_at: self.now,
+        })?;
+        self.w.insert_document(&DocumentRow {
+            number_mac: doc_mac,
+            subject_id: id,
+            doc_type: who.document.doc_type(),
+            number_enc: self
+                .keys
+                .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
+        })?;
+        self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, birth_date: who.birth_date });
+        Ok(Ok(id))
+    }
+}

@@ -1,0 +1,99 @@
+//! What the pipeline reads: the furnisher formats, told apart by their first bytes, and the
+//! [`Source`] every format is read through — one entry (a line or a data record) at a time, each
+//! standing for its records or for the problems found in it.
+
+use crate::Result;
+use ob_formats::jsonl;
+use ob_model::FieldError;
+use ob_model::records::Record;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+/// Name of the canonical format in batch records.
+const FORMAT_JSONL: &str = "openbureau.jsonl/1";
+
+/// The furnisher formats the bureau reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// Canonical JSON lines: the first byte that is not white space (or a byte-order mark) is `{`.
+    Jsonl,
+    /// PBOC-style messages: the file starts with the `A050` header.
+    Pboc,
+    /// Anything else is read as Metro 2 (it starts with a record or block descriptor word).
+    Metro2,
+}
+
+/// Recognises a file's format from its first bytes.
+pub fn file_kind(path: &Path) -> std::io::Result<FileKind> {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    let head = &head[..n];
+    if crate::pboc::looks_like_pboc(head) {
+        return Ok(FileKind::Pboc);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let jsonl = text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{');
+    Ok(if jsonl { FileKind::Jsonl } else { FileKind::Metro2 })
+}
+
+/// SHA-256 of a file's bytes, streamed.
+pub fn file_digest(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.finalize().into());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+/// One entry of a furnisher file: a line (JSON lines) or a data record (Metro 2).
+pub(crate) struct Entry<'a> {
+    /// Line or record number, 1-based.
+    pub(crate) line: u64,
+    /// The entry as sent, for the feedback file.
+    pub(crate) raw: &'a [u8],
+    /// The records it stands for, or every problem found in it.
+    pub(crate) outcome: std::result::Result<Vec<Record>, Vec<FieldError>>,
+}
+
+/// A furnisher file being read.
+pub(crate) trait Source {
+    /// The furnisher's code and name.
+    fn furnisher(&self) -> (&str, Option<&str>);
+    /// Format name, for the batch record.
+    fn format(&self) -> &'static str;
+    /// The next entry.
+    fn next_entry(&mut self) -> Option<Result<Entry<'_>>>;
+    /// Bytes read so far.
+    fn bytes_read(&self) -> u64;
+}
+
+/// A canonical JSON-lines stream.
+pub(super) struct JsonlSource<R>(pub(super) jsonl::Reader<R>);
+
+impl<R: BufRead> Source for JsonlSource<R> {
+    fn furnisher(&self) -> (&str, Option<&str>) {
+        let h = self.0.header();
+        (&h.furnisher, h.furnisher_name.as_deref())
+    }
+
+    fn format(&self) -> &'static str {
+        FORMAT_JSONL
+    }
+
+    fn next_entry(&mut self) -> Option<Result<Entry<'_>>> {
+        Some(match self.0.next_entry()? {
+            Ok(e) => Ok(Entry { line: e.line, raw: e.raw, outcome: e.outcome.map(|r| vec![r]) }),
+            Err(e) => Err(e.into()),
+        })
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.0.bytes_read()
+    }
+}
