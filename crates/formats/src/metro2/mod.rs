@@ -15,6 +15,7 @@
 
 mod codes;
 mod decode;
+mod fields;
 pub mod json;
 mod layout;
 mod reader;

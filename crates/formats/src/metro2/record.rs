@@ -1,20 +1,24 @@
 //! Typed records: header, base segment, appended segments, trailer; parsed from and written to
 //! bytes in any [`Format`].
 //!
+//! Each segment is declared once, as a table of its fields in position order (name, kind, JSON
+//! key, position; see `fields::segment!`): the table gives the struct, its layout (field
+//! positions, read by the validator), its parser and its writer. The trailer's 43 totals are one
+//! table too.
+//!
 //! Text fields are kept without their trailing blanks; every byte maps to the Unicode code point
 //! of the same value (Latin-1), so any byte survives a round trip through JSON. Amounts are whole
 //! dollars, dates `Option<time::Date>` (`None` when zero-filled).
 
-use super::decode::{self, Bad, Ymd};
+use super::fields::{Appended, Fields, Out, segment};
 use super::json::serde_dates;
-use super::layout::{self, F, Kind, TRAILER_TOTALS};
+use super::layout::{self, TRAILER_TOTALS, d, n, pd, pn, pts, t, ts};
 use super::reader::{RecordRef, Tail};
 use super::validate::Diagnostic;
 use super::writer::WriteError;
 use super::{Code, Format, Segment};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use time::{Date, PrimitiveDateTime};
 
 /// A social security number (9 digits as a number; 0 or 999999999 when not reported). Its
 /// `Debug` form shows only the last four digits.
@@ -28,332 +32,292 @@ impl fmt::Debug for Ssn {
     }
 }
 
-/// The header record.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct HeaderRecord {
+segment! {
+    /// The header record.
+    HeaderRecord {
+        layout: HeaderLayout [HEADER_CHAR, HEADER_PACKED],
+        identifier: record_identifier = "recordIdentifier", t(4, 6).req(),
+    }
     /// Cycle identifier, when reporting by cycles.
-    pub cycle_identifier: String,
+    cycle_identifier: text = "cycleIdentifier", t(10, 2);
     /// Innovis program identifier.
-    pub innovis_program_identifier: String,
+    innovis_program_identifier: text = "innovisProgramIdentifier", t(12, 10);
     /// Equifax program identifier.
-    pub equifax_program_identifier: String,
+    equifax_program_identifier: text = "equifaxProgramIdentifier", t(22, 10);
     /// Experian program identifier.
-    pub experian_program_identifier: String,
+    experian_program_identifier: text = "experianProgramIdentifier", t(32, 5);
     /// TransUnion program identifier.
-    pub trans_union_program_identifier: String,
+    trans_union_program_identifier: text = "transUnionProgramIdentifier", t(37, 10);
     /// Date of the most recent update to the accounts (required).
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub activity_date: Option<Date>,
+    activity_date: date = "activityDate", d(47).req();
     /// Date the file was created (required).
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_created: Option<Date>,
+    date_created: date = "dateCreated", d(55).req();
     /// Date the reporting format was developed.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub program_date: Option<Date>,
+    program_date: date = "programDate", d(63);
     /// Date the reporting format was last revised.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub program_revision_date: Option<Date>,
+    program_revision_date: date = "programRevisionDate", d(71);
     /// Name of the furnisher or processor sending the file (required).
-    pub reporter_name: String,
+    reporter_name: text = "reporterName", t(79, 40).req();
     /// Its complete mailing address (required).
-    pub reporter_address: String,
+    reporter_address: text = "reporterAddress", t(119, 96).req();
     /// Its telephone number (10 digits).
-    pub reporter_telephone_number: u64,
+    reporter_telephone_number: num = "reporterTelephoneNumber", n(215, 10);
     /// Software vendor name.
-    pub software_vendor_name: String,
+    software_vendor_name: text = "softwareVendorName", t(225, 40);
     /// Software version number.
-    pub software_version_number: String,
+    software_version_number: text = "softwareVersionNumber", t(265, 5);
     /// PRBC program identifier.
-    pub prbc_program_identifier: String,
+    prbc_program_identifier: text = "prbcProgramIdentifier", t(270, 10);
     /// The reserved filler, kept as read (blank in a well-formed file).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(280, 146), t(280, 86);
 }
 
-/// The base segment of a data record.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct BaseSegment {
+segment! {
+    /// The base segment of a data record.
+    BaseSegment { layout: BaseLayout [BASE_CHAR, BASE_PACKED] }
     /// Processing indicator (a constant 1).
-    pub processing_indicator: u8,
+    processing_indicator: small = "processingIndicator", n(4, 1), n(4, 1);
     /// When the account information was updated.
-    #[serde(with = "serde_dates::stamp", skip_serializing_if = "Option::is_none")]
-    pub time_stamp: Option<PrimitiveDateTime>,
+    time_stamp: stamp = "timeStamp", ts(5), pts(5);
     /// Correction indicator (formerly used; 0).
     #[serde(skip_serializing_if = "is_zero_u8")]
-    pub correction_indicator: u8,
+    correction_indicator: small = "correctionIndicator", n(19, 1), n(13, 1);
     /// The furnisher's identification number (required).
-    pub identification_number: String,
+    identification_number: text = "identificationNumber", t(20, 20).req(), t(14, 20).req();
     /// Cycle identifier.
-    pub cycle_identifier: String,
+    cycle_identifier: text = "cycleIdentifier", t(40, 2), t(34, 2);
     /// The consumer's account number (required).
-    pub consumer_account_number: String,
+    consumer_account_number: text = "consumerAccountNumber", t(42, 30).req(), t(36, 30).req();
     /// Portfolio type: C, I, M, O or R.
-    pub portfolio_type: String,
+    portfolio_type: text = "portfolioType", t(72, 1).req(), t(66, 1).req();
     /// Account type (CDIA Exhibit 1).
-    pub account_type: String,
+    account_type: text = "accountType", t(73, 2).req(), t(67, 2).req();
     /// Date opened (required).
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_opened: Option<Date>,
+    date_opened: date = "dateOpened", d(75).req(), pd(69).req();
     /// Credit limit, whole dollars.
-    #[serde(rename = "creditLimit")]
-    pub credit_limit_dollars: i64,
+    credit_limit_dollars: amount = "creditLimit", n(83, 9), pn(74, 5);
     /// Highest credit or original loan amount, whole dollars.
-    #[serde(rename = "highestCredit")]
-    pub highest_credit_dollars: i64,
+    highest_credit_dollars: amount = "highestCredit", n(92, 9), pn(79, 5);
     /// Terms duration: months, years, `LOC` or `REV`.
-    pub terms_duration: String,
+    terms_duration: text = "termsDuration", t(101, 3).req(), t(84, 3).req();
     /// Terms frequency.
-    pub terms_frequency: String,
+    terms_frequency: text = "termsFrequency", t(104, 1), t(87, 1);
     /// Scheduled monthly payment, whole dollars.
-    #[serde(rename = "scheduledMonthlyPaymentAmount")]
-    pub scheduled_monthly_payment_dollars: i64,
+    scheduled_monthly_payment_dollars: amount = "scheduledMonthlyPaymentAmount", n(105, 9), pn(88, 5);
     /// Actual payment, whole dollars.
-    #[serde(rename = "actualPaymentAmount")]
-    pub actual_payment_dollars: i64,
+    actual_payment_dollars: amount = "actualPaymentAmount", n(114, 9), pn(93, 5);
     /// Account status.
-    pub account_status: String,
+    account_status: text = "accountStatus", t(123, 2).req(), t(98, 2).req();
     /// Payment rating (with statuses 05, 13, 65, 88, 89, 94, 95).
-    pub payment_rating: String,
+    payment_rating: text = "paymentRating", t(125, 1), t(100, 1);
     /// 24 months of payment history, most recent first.
-    pub payment_history_profile: String,
+    payment_history_profile: text = "paymentHistoryProfile", t(126, 24).req(), t(101, 24).req();
     /// Special comment code.
-    pub special_comment: String,
+    special_comment: text = "specialComment", t(150, 2), t(125, 2);
     /// Compliance condition code.
-    pub compliance_condition_code: String,
+    compliance_condition_code: text = "complianceConditionCode", t(152, 2), t(127, 2);
     /// Current balance, whole dollars.
-    #[serde(rename = "currentBalance")]
-    pub current_balance_dollars: i64,
+    current_balance_dollars: amount = "currentBalance", n(154, 9), pn(129, 5);
     /// Amount past due, whole dollars.
-    #[serde(rename = "amountPastDue")]
-    pub amount_past_due_dollars: i64,
+    amount_past_due_dollars: amount = "amountPastDue", n(163, 9), pn(134, 5);
     /// Original charge-off amount, whole dollars.
-    #[serde(rename = "originalChargeOffAmount")]
-    pub original_charge_off_dollars: i64,
+    original_charge_off_dollars: amount = "originalChargeOffAmount", n(172, 9), pn(139, 5);
     /// Date of account information (required).
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_account_information: Option<Date>,
+    date_account_information: date = "dateAccountInformation", d(181).req(), pd(144).req();
     /// Date of first delinquency.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_first_delinquency: Option<Date>,
+    date_first_delinquency: date = "dateFirstDelinquency", d(189), pd(149);
     /// Date closed.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_closed: Option<Date>,
+    date_closed: date = "dateClosed", d(197), pd(154);
     /// Date of last payment.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_last_payment: Option<Date>,
+    date_last_payment: date = "dateLastPayment", d(205), pd(159);
     /// Interest type indicator: F or V.
-    pub interest_type_indicator: String,
+    interest_type_indicator: text = "interestTypeIndicator", t(213, 1), t(164, 1);
     /// The reserved filler, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(214, 17), t(165, 17);
     /// Surname of the primary consumer.
-    pub surname: String,
+    surname: text = "surname", t(231, 25).req(), t(182, 25).req();
     /// First name.
-    pub first_name: String,
+    first_name: text = "firstName", t(256, 20).req(), t(207, 20).req();
     /// Middle name.
-    pub middle_name: String,
+    middle_name: text = "middleName", t(276, 20), t(227, 20);
     /// Generation code.
-    pub generation_code: String,
+    generation_code: text = "generationCode", t(296, 1), t(247, 1);
     /// Social security number.
-    pub social_security_number: Ssn,
+    social_security_number: ssn = "socialSecurityNumber", n(297, 9), pn(248, 5);
     /// Date of birth.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_birth: Option<Date>,
+    date_birth: date = "dateBirth", d(306), pd(253);
     /// Telephone number (10 digits).
-    pub telephone_number: u64,
+    telephone_number: num = "telephoneNumber", n(314, 10), pn(258, 6).digits(10);
     /// ECOA code.
-    pub ecoa_code: String,
+    ecoa_code: text = "ecoaCode", t(324, 1).req(), t(264, 1).req();
     /// Consumer information indicator.
-    pub consumer_information_indicator: String,
+    consumer_information_indicator: text = "consumerInformationIndicator", t(325, 2), t(265, 2);
     /// Country code.
-    pub country_code: String,
+    country_code: text = "countryCode", t(327, 2), t(267, 2);
     /// First line of address.
-    pub first_line_address: String,
+    first_line_address: text = "firstLineAddress", t(329, 32).req(), t(269, 32).req();
     /// Second line of address.
-    pub second_line_address: String,
+    second_line_address: text = "secondLineAddress", t(361, 32), t(301, 32);
     /// City.
-    pub city: String,
+    city: text = "city", t(393, 20).req(), t(333, 20).req();
     /// State code.
-    pub state: String,
+    state: text = "state", t(413, 2).req(), t(353, 2).req();
     /// ZIP code.
-    pub zip_code: String,
+    zip_code: text = "zipCode", t(415, 9).req(), t(355, 9).req();
     /// Address indicator.
-    pub address_indicator: String,
+    address_indicator: text = "addressIndicator", t(424, 1), t(364, 1);
     /// Residence code.
-    pub residence_code: String,
+    residence_code: text = "residenceCode", t(425, 1), t(365, 1);
 }
 
-/// J1: associated consumer at the same address.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct J1Segment {
+segment! {
+    /// J1: associated consumer at the same address.
+    J1Segment { layout: J1Layout [J1], appended: J1 }
     /// Filler after the identifier, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved1: String,
+    reserved1: filler = "reserved1", t(2, 1);
     /// Surname.
-    pub surname: String,
+    surname: text = "surname", t(3, 25).req();
     /// First name.
-    pub first_name: String,
+    first_name: text = "firstName", t(28, 20).req();
     /// Middle name.
-    pub middle_name: String,
+    middle_name: text = "middleName", t(48, 20);
     /// Generation code.
-    pub generation_code: String,
+    generation_code: text = "generationCode", t(68, 1);
     /// Social security number.
-    pub social_security_number: Ssn,
+    social_security_number: ssn = "socialSecurityNumber", n(69, 9);
     /// Date of birth.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_birth: Option<Date>,
+    date_birth: date = "dateBirth", d(78);
     /// Telephone number.
-    pub telephone_number: u64,
+    telephone_number: num = "telephoneNumber", n(86, 10);
     /// ECOA code.
-    pub ecoa_code: String,
+    ecoa_code: text = "ecoaCode", t(96, 1).req();
     /// Consumer information indicator.
-    pub consumer_information_indicator: String,
+    consumer_information_indicator: text = "consumerInformationIndicator", t(97, 2);
     /// Filler at the end, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved2: String,
+    reserved2: filler = "reserved2", t(99, 1);
 }
 
-/// J2: associated consumer at another address.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct J2Segment {
+segment! {
+    /// J2: associated consumer at another address.
+    J2Segment { layout: J2Layout [J2], appended: J2 }
     /// Filler after the identifier, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved1: String,
+    reserved1: filler = "reserved1", t(2, 1);
     /// Surname.
-    pub surname: String,
+    surname: text = "surname", t(3, 25).req();
     /// First name.
-    pub first_name: String,
+    first_name: text = "firstName", t(28, 20);
     /// Middle name.
-    pub middle_name: String,
+    middle_name: text = "middleName", t(48, 20);
     /// Generation code.
-    pub generation_code: String,
+    generation_code: text = "generationCode", t(68, 1);
     /// Social security number.
-    pub social_security_number: Ssn,
+    social_security_number: ssn = "socialSecurityNumber", n(69, 9);
     /// Date of birth.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub date_birth: Option<Date>,
+    date_birth: date = "dateBirth", d(78);
     /// Telephone number.
-    pub telephone_number: u64,
+    telephone_number: num = "telephoneNumber", n(86, 10);
     /// ECOA code.
-    pub ecoa_code: String,
+    ecoa_code: text = "ecoaCode", t(96, 1).req();
     /// Consumer information indicator.
-    pub consumer_information_indicator: String,
+    consumer_information_indicator: text = "consumerInformationIndicator", t(97, 2);
     /// Country code.
-    pub country_code: String,
+    country_code: text = "countryCode", t(99, 2);
     /// First line of address.
-    pub first_line_address: String,
+    first_line_address: text = "firstLineAddress", t(101, 32).req();
     /// Second line of address.
-    pub second_line_address: String,
+    second_line_address: text = "secondLineAddress", t(133, 32);
     /// City.
-    pub city: String,
+    city: text = "city", t(165, 20).req();
     /// State code.
-    pub state: String,
+    state: text = "state", t(185, 2).req();
     /// ZIP code.
-    pub zip_code: String,
+    zip_code: text = "zipCode", t(187, 9).req();
     /// Address indicator.
-    pub address_indicator: String,
+    address_indicator: text = "addressIndicator", t(196, 1);
     /// Residence code.
-    pub residence_code: String,
+    residence_code: text = "residenceCode", t(197, 1);
     /// Filler at the end, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved2: String,
+    reserved2: filler = "reserved2", t(198, 2);
 }
 
-/// K1: original creditor.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct K1Segment {
+segment! {
+    /// K1: original creditor.
+    K1Segment { layout: K1Layout [K1], appended: K1 }
     /// Original creditor's name.
-    pub original_creditor_name: String,
+    original_creditor_name: text = "originalCreditorName", t(2, 30).req();
     /// Creditor classification, 1–15.
-    pub creditor_classification: u8,
+    creditor_classification: small = "creditorClassification", n(32, 2);
 }
 
-/// K2: purchased from or sold to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct K2Segment {
+segment! {
+    /// K2: purchased from or sold to.
+    K2Segment { layout: K2Layout [K2], appended: K2 }
     /// 1 purchased from, 2 sold to, 9 remove.
-    pub purchased_indicator: u8,
+    purchased_indicator: small = "purchasedIndicator", n(2, 1);
     /// The other company's name.
-    pub purchased_name: String,
+    purchased_name: text = "purchasedName", t(3, 30);
     /// Filler, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(33, 1);
 }
 
-/// K3: mortgage information.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct K3Segment {
+segment! {
+    /// K3: mortgage information.
+    K3Segment { layout: K3Layout [K3], appended: K3 }
     /// 0 none, 1 Fannie Mae, 2 Freddie Mac.
-    pub agency_identifier: u8,
+    agency_identifier: small = "agencyIdentifier", n(2, 2);
     /// The agency's account number.
-    pub account_number: String,
+    account_number: text = "accountNumber", t(4, 18);
     /// Mortgage identification number (MIN).
-    pub mortgage_identification_number: String,
+    mortgage_identification_number: text = "mortgageIdentificationNumber", t(22, 18);
 }
 
-/// K4: specialized payment information.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct K4Segment {
+segment! {
+    /// K4: specialized payment information.
+    K4Segment { layout: K4Layout [K4], appended: K4 }
     /// 1 balloon payment, 2 deferred payment.
-    pub specialized_payment_indicator: u8,
+    specialized_payment_indicator: small = "specializedPaymentIndicator", n(2, 2);
     /// When deferred payments start.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub deferred_payment_start_date: Option<Date>,
+    deferred_payment_start_date: date = "deferredPaymentStartDate", d(4);
     /// When the balloon payment is due.
-    #[serde(with = "serde_dates::date", skip_serializing_if = "Option::is_none")]
-    pub balloon_payment_due_date: Option<Date>,
+    balloon_payment_due_date: date = "balloonPaymentDueDate", d(12);
     /// Balloon payment, whole dollars.
-    #[serde(rename = "balloonPaymentAmount")]
-    pub balloon_payment_dollars: i64,
+    balloon_payment_dollars: amount = "balloonPaymentAmount", n(20, 9);
     /// Filler, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(29, 1);
 }
 
-/// L1: account number or identification number change.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct L1Segment {
+segment! {
+    /// L1: account number or identification number change.
+    L1Segment { layout: L1Layout [L1], appended: L1 }
     /// 1 account number, 2 identification number, 3 both.
-    pub change_indicator: u8,
+    change_indicator: small = "changeIndicator", n(2, 1);
     /// The new consumer account number.
-    pub new_consumer_account_number: String,
+    new_consumer_account_number: text = "newConsumerAccountNumber", t(3, 30);
     /// The new identification number.
-    pub new_identification_number: String,
+    new_identification_number: text = "newIdentificationNumber", t(33, 20);
     /// Filler, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(53, 1);
 }
 
-/// N1: employment.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct N1Segment {
+segment! {
+    /// N1: employment.
+    N1Segment { layout: N1Layout [N1], appended: N1 }
     /// Employer's name.
-    pub employer_name: String,
+    employer_name: text = "employerName", t(2, 30).req();
     /// First line of the employer's address.
-    pub first_line_employer_address: String,
+    first_line_employer_address: text = "firstLineEmployerAddress", t(32, 32);
     /// Second line of the employer's address.
-    pub second_line_employer_address: String,
+    second_line_employer_address: text = "secondLineEmployerAddress", t(64, 32);
     /// Employer's city.
-    pub employer_city: String,
+    employer_city: text = "employerCity", t(96, 20);
     /// Employer's state.
-    pub employer_state: String,
+    employer_state: text = "employerState", t(116, 2);
     /// Employer's ZIP code.
-    pub zip_code: String,
+    zip_code: text = "zipCode", t(118, 9);
     /// Occupation.
-    pub occupation: String,
+    occupation: text = "occupation", t(127, 18);
     /// Filler, kept as read.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub reserved: String,
+    reserved: filler = "reserved", t(145, 1);
 }
 
 /// A data record: the base segment and its appended segments.
@@ -393,6 +357,9 @@ macro_rules! trailer_record {
             #[serde(skip_serializing_if = "String::is_empty")]
             pub reserved2: String,
         }
+
+        /// The trailer's totals, in position order: their JSON keys, also their field names.
+        pub(crate) const TRAILER_TOTAL_NAMES: [&str; TRAILER_TOTALS] = [$( $json ),+];
 
         impl TrailerRecord {
             /// The totals in trailer position order.
@@ -502,110 +469,13 @@ fn is_zero_u8(v: &u8) -> bool {
     *v == 0
 }
 
-/// Reads fields from one segment's bytes, collecting every problem.
-struct Fields<'a, 'e> {
-    bytes: &'a [u8],
-    format: Format,
-    segment: Segment,
-    /// Offset of the segment in the file.
-    offset: u64,
-    record: u64,
-    errors: &'e mut Vec<Diagnostic>,
-}
-
-impl Fields<'_, '_> {
-    fn fail(&mut self, f: &F, bad: Bad) {
-        let code = match bad {
-            Bad::Numeric => Code::FieldNumeric,
-            Bad::Date => Code::FieldDate,
-            Bad::Packed | Bad::PackedRange => Code::FieldPacked,
-        };
-        self.errors.push(Diagnostic {
-            record: self.record,
-            offset: self.offset + f.at as u64,
-            segment: self.segment,
-            field: f.name,
-            code,
-            message: bad.message().into(),
-        });
-    }
-
-    /// Text without trailing blanks, each byte as the code point of the same value.
-    fn text(&self, f: &F) -> String {
-        let b = f.bytes(self.bytes);
-        let end = b.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
-        b.get(..end).unwrap_or(&[]).iter().map(|&c| char::from(c)).collect()
-    }
-
-    fn num(&mut self, f: &F) -> u64 {
-        decode::number(f, f.bytes(self.bytes), self.format).unwrap_or_else(|bad| {
-            self.fail(f, bad);
-            0
-        })
-    }
-
-    fn small(&mut self, f: &F) -> u8 {
-        u8::try_from(self.num(f)).unwrap_or(u8::MAX)
-    }
-
-    fn amount(&mut self, f: &F) -> i64 {
-        i64::try_from(self.num(f)).unwrap_or(i64::MAX)
-    }
-
-    fn ssn(&mut self, f: &F) -> Ssn {
-        Ssn(u32::try_from(self.num(f)).unwrap_or(u32::MAX))
-    }
-
-    fn date(&mut self, f: &F) -> Option<Date> {
-        match decode::date(f, f.bytes(self.bytes), self.format) {
-            Ok(d) => d.and_then(Ymd::to_date),
-            Err(bad) => {
-                self.fail(f, bad);
-                None
-            }
-        }
-    }
-
-    fn stamp(&mut self, f: &F) -> Option<PrimitiveDateTime> {
-        match decode::stamp(f, f.bytes(self.bytes), self.format) {
-            Ok(s) => s.and_then(|(d, secs)| {
-                let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-                let time = time::Time::from_hms(h as u8, m as u8, s as u8).ok()?;
-                Some(PrimitiveDateTime::new(d.to_date()?, time))
-            }),
-            Err(bad) => {
-                self.fail(f, bad);
-                None
-            }
-        }
-    }
-}
-
 impl HeaderRecord {
     /// Parses a header record's bytes (from its RDW).
     pub(crate) fn parse(bytes: &[u8], format: Format, record: u64, offset: u64) -> Result<Self, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         short(bytes, format, Segment::Header, record, offset, &mut errors);
-        let l = layout::header_layout(format);
         let mut p = Fields { bytes, format, segment: Segment::Header, offset, record, errors: &mut errors };
-        let h = HeaderRecord {
-            cycle_identifier: p.text(&l.cycle_identifier),
-            innovis_program_identifier: p.text(&l.innovis_program_identifier),
-            equifax_program_identifier: p.text(&l.equifax_program_identifier),
-            experian_program_identifier: p.text(&l.experian_program_identifier),
-            trans_union_program_identifier: p.text(&l.trans_union_program_identifier),
-            activity_date: p.date(&l.activity_date),
-            date_created: p.date(&l.date_created),
-            program_date: p.date(&l.program_date),
-            program_revision_date: p.date(&l.program_revision_date),
-            reporter_name: p.text(&l.reporter_name),
-            reporter_address: p.text(&l.reporter_address),
-            reporter_telephone_number: p.num(&l.reporter_telephone_number),
-            software_vendor_name: p.text(&l.software_vendor_name),
-            software_version_number: p.text(&l.software_version_number),
-            prbc_program_identifier: p.text(&l.prbc_program_identifier),
-            reserved: p.text(&l.reserved),
-        };
+        let h = HeaderRecord::read_fields(&mut p, layout::header_layout(format));
         if errors.is_empty() { Ok(h) } else { Err(errors) }
     }
 
@@ -615,22 +485,7 @@ impl HeaderRecord {
         let mut w = Out::new(out, format.record_bytes(), format, Segment::Header);
         w.descriptor(format.record_bytes())?;
         w.text(&l.record_identifier, "HEADER")?;
-        w.text(&l.cycle_identifier, &self.cycle_identifier)?;
-        w.text(&l.innovis_program_identifier, &self.innovis_program_identifier)?;
-        w.text(&l.equifax_program_identifier, &self.equifax_program_identifier)?;
-        w.text(&l.experian_program_identifier, &self.experian_program_identifier)?;
-        w.text(&l.trans_union_program_identifier, &self.trans_union_program_identifier)?;
-        w.date(&l.activity_date, self.activity_date)?;
-        w.date(&l.date_created, self.date_created)?;
-        w.date(&l.program_date, self.program_date)?;
-        w.date(&l.program_revision_date, self.program_revision_date)?;
-        w.text(&l.reporter_name, &self.reporter_name)?;
-        w.text(&l.reporter_address, &self.reporter_address)?;
-        w.num(&l.reporter_telephone_number, self.reporter_telephone_number)?;
-        w.text(&l.software_vendor_name, &self.software_vendor_name)?;
-        w.text(&l.software_version_number, &self.software_version_number)?;
-        w.text(&l.prbc_program_identifier, &self.prbc_program_identifier)?;
-        w.text(&l.reserved, &self.reserved)
+        self.write_fields(&mut w, l)
     }
 }
 
@@ -713,20 +568,20 @@ impl DataRecord {
 
     /// Parses one appended segment into its slot; `false` if a single-use slot is taken.
     fn add_segment(&mut self, p: &mut Fields<'_, '_>) -> bool {
-        fn put<T>(slot: &mut Option<T>, v: T) -> bool {
+        fn put<T: Appended>(slot: &mut Option<T>, p: &mut Fields<'_, '_>) -> bool {
             let free = slot.is_none();
-            *slot = Some(v);
+            *slot = Some(T::read(p));
             free
         }
         match p.segment {
-            Segment::J1 => self.j1.push(parse_j1(p)),
-            Segment::J2 => self.j2.push(parse_j2(p)),
-            Segment::K1 => return put(&mut self.k1, parse_k1(p)),
-            Segment::K2 => return put(&mut self.k2, parse_k2(p)),
-            Segment::K3 => return put(&mut self.k3, parse_k3(p)),
-            Segment::K4 => return put(&mut self.k4, parse_k4(p)),
-            Segment::L1 => return put(&mut self.l1, parse_l1(p)),
-            Segment::N1 => return put(&mut self.n1, parse_n1(p)),
+            Segment::J1 => self.j1.push(J1Segment::read(p)),
+            Segment::J2 => self.j2.push(J2Segment::read(p)),
+            Segment::K1 => return put(&mut self.k1, p),
+            Segment::K2 => return put(&mut self.k2, p),
+            Segment::K3 => return put(&mut self.k3, p),
+            Segment::K4 => return put(&mut self.k4, p),
+            Segment::L1 => return put(&mut self.l1, p),
+            Segment::N1 => return put(&mut self.n1, p),
             _ => {}
         }
         true
@@ -734,62 +589,34 @@ impl DataRecord {
 
     /// The record's length in `format` (base plus appended segments), in bytes.
     pub fn len_in(&self, format: Format) -> usize {
-        let seg = |s: Segment| s.appended_bytes().unwrap_or(0);
-        let singles = [
-            (self.k1.is_some(), Segment::K1),
-            (self.k2.is_some(), Segment::K2),
-            (self.k3.is_some(), Segment::K3),
-            (self.k4.is_some(), Segment::K4),
-            (self.l1.is_some(), Segment::L1),
-            (self.n1.is_some(), Segment::N1),
-        ];
+        fn bytes<T: Appended>(segments: &[T]) -> usize {
+            segments.len() * T::SEGMENT.appended_bytes().unwrap_or(0)
+        }
         format.record_bytes()
-            + self.j1.len() * seg(Segment::J1)
-            + self.j2.len() * seg(Segment::J2)
-            + singles.iter().filter(|(present, _)| *present).map(|(_, s)| seg(*s)).sum::<usize>()
+            + bytes(&self.j1)
+            + bytes(&self.j2)
+            + bytes(self.k1.as_slice())
+            + bytes(self.k2.as_slice())
+            + bytes(self.k3.as_slice())
+            + bytes(self.k4.as_slice())
+            + bytes(self.l1.as_slice())
+            + bytes(self.n1.as_slice())
     }
 
     /// Writes the record (RDW, base, segments in J1, J2, K1–K4, L1, N1 order) in `format`.
     pub(crate) fn write(&self, format: Format, out: &mut Vec<u8>) -> Result<(), WriteError> {
-        let len = self.len_in(format);
-        write_base(&self.base, format, len, out)?;
-        for j in &self.j1 {
-            write_j1(j, out)?;
+        fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>) -> Result<(), WriteError> {
+            segments.iter().try_for_each(|s| s.write(out))
         }
-        for j in &self.j2 {
-            write_j2(j, out)?;
-        }
-        if let Some(k) = &self.k1 {
-            let mut w = Out::segment(out, Segment::K1);
-            w.text(&layout::K1.original_creditor_name, &k.original_creditor_name)?;
-            w.num(&layout::K1.creditor_classification, k.creditor_classification.into())?;
-        }
-        if let Some(k) = &self.k2 {
-            let mut w = Out::segment(out, Segment::K2);
-            w.num(&layout::K2.purchased_indicator, k.purchased_indicator.into())?;
-            w.text(&layout::K2.purchased_name, &k.purchased_name)?;
-            w.text(&layout::K2.reserved, &k.reserved)?;
-        }
-        if let Some(k) = &self.k3 {
-            let mut w = Out::segment(out, Segment::K3);
-            w.num(&layout::K3.agency_identifier, k.agency_identifier.into())?;
-            w.text(&layout::K3.account_number, &k.account_number)?;
-            w.text(&layout::K3.mortgage_identification_number, &k.mortgage_identification_number)?;
-        }
-        if let Some(k) = &self.k4 {
-            write_k4(k, out)?;
-        }
-        if let Some(l) = &self.l1 {
-            let mut w = Out::segment(out, Segment::L1);
-            w.num(&layout::L1.change_indicator, l.change_indicator.into())?;
-            w.text(&layout::L1.new_consumer_account_number, &l.new_consumer_account_number)?;
-            w.text(&layout::L1.new_identification_number, &l.new_identification_number)?;
-            w.text(&layout::L1.reserved, &l.reserved)?;
-        }
-        if let Some(n) = &self.n1 {
-            write_n1(n, out)?;
-        }
-        Ok(())
+        write_base(&self.base, format, self.len_in(format), out)?;
+        each(&self.j1, out)?;
+        each(&self.j2, out)?;
+        each(self.k1.as_slice(), out)?;
+        each(self.k2.as_slice(), out)?;
+        each(self.k3.as_slice(), out)?;
+        each(self.k4.as_slice(), out)?;
+        each(self.l1.as_slice(), out)?;
+        each(self.n1.as_slice(), out)
     }
 }
 
@@ -805,379 +632,16 @@ fn tail_errors(rec: &RecordRef<'_>, errors: &mut Vec<Diagnostic>) {
 
 fn parse_base(rec: &RecordRef<'_>, errors: &mut Vec<Diagnostic>) -> BaseSegment {
     let format = rec.format;
-    let l = layout::base_layout(format);
     let bytes = rec.base();
     short(bytes, format, Segment::Base, rec.number, rec.offset, errors);
     let mut p = Fields { bytes, format, segment: Segment::Base, offset: rec.offset, record: rec.number, errors };
-    BaseSegment {
-        processing_indicator: p.small(&l.processing_indicator),
-        time_stamp: p.stamp(&l.time_stamp),
-        correction_indicator: p.small(&l.correction_indicator),
-        identification_number: p.text(&l.identification_number),
-        cycle_identifier: p.text(&l.cycle_identifier),
-        consumer_account_number: p.text(&l.consumer_account_number),
-        portfolio_type: p.text(&l.portfolio_type),
-        account_type: p.text(&l.account_type),
-        date_opened: p.date(&l.date_opened),
-        credit_limit_dollars: p.amount(&l.credit_limit),
-        highest_credit_dollars: p.amount(&l.highest_credit),
-        terms_duration: p.text(&l.terms_duration),
-        terms_frequency: p.text(&l.terms_frequency),
-        scheduled_monthly_payment_dollars: p.amount(&l.scheduled_monthly_payment),
-        actual_payment_dollars: p.amount(&l.actual_payment),
-        account_status: p.text(&l.account_status),
-        payment_rating: p.text(&l.payment_rating),
-        payment_history_profile: p.text(&l.payment_history_profile),
-        special_comment: p.text(&l.special_comment),
-        compliance_condition_code: p.text(&l.compliance_condition_code),
-        current_balance_dollars: p.amount(&l.current_balance),
-        amount_past_due_dollars: p.amount(&l.amount_past_due),
-        original_charge_off_dollars: p.amount(&l.original_charge_off),
-        date_account_information: p.date(&l.date_account_information),
-        date_first_delinquency: p.date(&l.date_first_delinquency),
-        date_closed: p.date(&l.date_closed),
-        date_last_payment: p.date(&l.date_last_payment),
-        interest_type_indicator: p.text(&l.interest_type_indicator),
-        reserved: p.text(&l.reserved),
-        surname: p.text(&l.surname),
-        first_name: p.text(&l.first_name),
-        middle_name: p.text(&l.middle_name),
-        generation_code: p.text(&l.generation_code),
-        social_security_number: p.ssn(&l.social_security_number),
-        date_birth: p.date(&l.date_birth),
-        telephone_number: p.num(&l.telephone_number),
-        ecoa_code: p.text(&l.ecoa_code),
-        consumer_information_indicator: p.text(&l.consumer_information_indicator),
-        country_code: p.text(&l.country_code),
-        first_line_address: p.text(&l.first_line_address),
-        second_line_address: p.text(&l.second_line_address),
-        city: p.text(&l.city),
-        state: p.text(&l.state),
-        zip_code: p.text(&l.zip_code),
-        address_indicator: p.text(&l.address_indicator),
-        residence_code: p.text(&l.residence_code),
-    }
-}
-
-fn parse_j1(p: &mut Fields<'_, '_>) -> J1Segment {
-    let l = &layout::J1;
-    J1Segment {
-        reserved1: p.text(&l.reserved1),
-        surname: p.text(&l.surname),
-        first_name: p.text(&l.first_name),
-        middle_name: p.text(&l.middle_name),
-        generation_code: p.text(&l.generation_code),
-        social_security_number: p.ssn(&l.social_security_number),
-        date_birth: p.date(&l.date_birth),
-        telephone_number: p.num(&l.telephone_number),
-        ecoa_code: p.text(&l.ecoa_code),
-        consumer_information_indicator: p.text(&l.consumer_information_indicator),
-        reserved2: p.text(&l.reserved2),
-    }
-}
-
-fn parse_j2(p: &mut Fields<'_, '_>) -> J2Segment {
-    let l = &layout::J2;
-    J2Segment {
-        reserved1: p.text(&l.reserved1),
-        surname: p.text(&l.surname),
-        first_name: p.text(&l.first_name),
-        middle_name: p.text(&l.middle_name),
-        generation_code: p.text(&l.generation_code),
-        social_security_number: p.ssn(&l.social_security_number),
-        date_birth: p.date(&l.date_birth),
-        telephone_number: p.num(&l.telephone_number),
-        ecoa_code: p.text(&l.ecoa_code),
-        consumer_information_indicator: p.text(&l.consumer_information_indicator),
-        country_code: p.text(&l.country_code),
-        first_line_address: p.text(&l.first_line_address),
-        second_line_address: p.text(&l.second_line_address),
-        city: p.text(&l.city),
-        state: p.text(&l.state),
-        zip_code: p.text(&l.zip_code),
-        address_indicator: p.text(&l.address_indicator),
-        residence_code: p.text(&l.residence_code),
-        reserved2: p.text(&l.reserved2),
-    }
-}
-
-fn parse_k1(p: &mut Fields<'_, '_>) -> K1Segment {
-    let l = &layout::K1;
-    K1Segment {
-        original_creditor_name: p.text(&l.original_creditor_name),
-        creditor_classification: p.small(&l.creditor_classification),
-    }
-}
-
-fn parse_k2(p: &mut Fields<'_, '_>) -> K2Segment {
-    let l = &layout::K2;
-    K2Segment {
-        purchased_indicator: p.small(&l.purchased_indicator),
-        purchased_name: p.text(&l.purchased_name),
-        reserved: p.text(&l.reserved),
-    }
-}
-
-fn parse_k3(p: &mut Fields<'_, '_>) -> K3Segment {
-    let l = &layout::K3;
-    K3Segment {
-        agency_identifier: p.small(&l.agency_identifier),
-        account_number: p.text(&l.account_number),
-        mortgage_identification_number: p.text(&l.mortgage_identification_number),
-    }
-}
-
-fn parse_k4(p: &mut Fields<'_, '_>) -> K4Segment {
-    let l = &layout::K4;
-    K4Segment {
-        specialized_payment_indicator: p.small(&l.specialized_payment_indicator),
-        deferred_payment_start_date: p.date(&l.deferred_payment_start_date),
-        balloon_payment_due_date: p.date(&l.balloon_payment_due_date),
-        balloon_payment_dollars: p.amount(&l.balloon_payment_amount),
-        reserved: p.text(&l.reserved),
-    }
-}
-
-fn parse_l1(p: &mut Fields<'_, '_>) -> L1Segment {
-    let l = &layout::L1;
-    L1Segment {
-        change_indicator: p.small(&l.change_indicator),
-        new_consumer_account_number: p.text(&l.new_consumer_account_number),
-        new_identification_number: p.text(&l.new_identification_number),
-        reserved: p.text(&l.reserved),
-    }
-}
-
-fn parse_n1(p: &mut Fields<'_, '_>) -> N1Segment {
-    let l = &layout::N1;
-    N1Segment {
-        employer_name: p.text(&l.employer_name),
-        first_line_employer_address: p.text(&l.first_line_employer_address),
-        second_line_employer_address: p.text(&l.second_line_employer_address),
-        employer_city: p.text(&l.employer_city),
-        employer_state: p.text(&l.employer_state),
-        zip_code: p.text(&l.zip_code),
-        occupation: p.text(&l.occupation),
-        reserved: p.text(&l.reserved),
-    }
-}
-
-/// Writes fields into one segment appended to an output buffer (pre-filled with blanks).
-struct Out<'a> {
-    buf: &'a mut [u8],
-    format: Format,
-    segment: Segment,
-}
-
-impl<'a> Out<'a> {
-    /// Appends `len` blanks to `out` and writes into them.
-    fn new(out: &'a mut Vec<u8>, len: usize, format: Format, segment: Segment) -> Out<'a> {
-        let start = out.len();
-        out.resize(start + len, b' ');
-        let buf = out.get_mut(start..).unwrap_or_default();
-        Out { buf, format, segment }
-    }
-
-    /// An appended segment: blanks, then its identifier.
-    fn segment(out: &'a mut Vec<u8>, segment: Segment) -> Out<'a> {
-        let w = Out::new(out, segment.appended_bytes().unwrap_or(0), Format::Character, segment);
-        if let Some(id) = w.buf.get_mut(..2) {
-            id.copy_from_slice(segment.as_str().as_bytes());
-        }
-        w
-    }
-
-    fn err(&self, f: &F, reason: &'static str) -> WriteError {
-        WriteError::Field { segment: self.segment, field: f.name, reason }
-    }
-
-    fn slot(&mut self, f: &F) -> &mut [u8] {
-        self.buf.get_mut(f.at..f.end()).unwrap_or_default()
-    }
-
-    /// The record descriptor word: 4 digits, or a 2-byte length and two zero bytes.
-    fn descriptor(&mut self, len: usize) -> Result<(), WriteError> {
-        let ok = match (self.buf.get_mut(..4), self.format.is_packed()) {
-            (Some(b), false) => decode::put_digits(b, len as u64),
-            (Some(b), true) => {
-                b.fill(0);
-                decode::put_big_endian(&mut b[..2], len as u64)
-            }
-            (None, _) => false,
-        };
-        let f = F {
-            name: "recordDescriptorWord",
-            at: 0,
-            len: 4,
-            kind: Kind::Num,
-            required: true,
-            digits: 4,
-            limit: 10_000,
-        };
-        if ok { Ok(()) } else { Err(self.err(&f, "the record is too long for its descriptor word")) }
-    }
-
-    /// Left-justified text; each char must be U+0000–U+00FF and fit the field.
-    fn text(&mut self, f: &F, s: &str) -> Result<(), WriteError> {
-        let slot = self.slot(f);
-        for (n, c) in s.chars().enumerate() {
-            let byte = u8::try_from(u32::from(c)).ok();
-            match (byte, slot.get_mut(n)) {
-                (Some(b), Some(dst)) => *dst = b,
-                (None, _) => return Err(self.err(f, "holds a character outside U+0000–U+00FF")),
-                (_, None) => return Err(self.err(f, "is longer than the field")),
-            }
-        }
-        Ok(())
-    }
-
-    fn num(&mut self, f: &F, v: u64) -> Result<(), WriteError> {
-        let format = self.format;
-        if decode::put_number(f, self.slot(f), v, format) { Ok(()) } else { Err(self.err(f, "too many digits")) }
-    }
-
-    fn amount(&mut self, f: &F, v: i64) -> Result<(), WriteError> {
-        let v = u64::try_from(v).map_err(|_| self.err(f, "amounts cannot be negative"))?;
-        self.num(f, v)
-    }
-
-    fn date(&mut self, f: &F, d: Option<Date>) -> Result<(), WriteError> {
-        let v = match d {
-            Some(d) => Ymd::new(d.year().max(0) as u32, u8::from(d.month()).into(), d.day().into())
-                .ok_or_else(|| self.err(f, "year outside 1901–2099"))?
-                .mmddyyyy(),
-            None => 0,
-        };
-        self.num(f, v)
-    }
-
-    fn stamp(&mut self, f: &F, t: Option<PrimitiveDateTime>) -> Result<(), WriteError> {
-        let v = match t {
-            Some(t) => {
-                let d = Ymd::new(t.year().max(0) as u32, u8::from(t.month()).into(), t.day().into())
-                    .ok_or_else(|| self.err(f, "year outside 1901–2099"))?;
-                let hms = u64::from(t.hour()) * 10_000 + u64::from(t.minute()) * 100 + u64::from(t.second());
-                d.mmddyyyy() * 1_000_000 + hms
-            }
-            None => 0,
-        };
-        self.num(f, v)
-    }
+    BaseSegment::read_fields(&mut p, layout::base_layout(format))
 }
 
 fn write_base(b: &BaseSegment, format: Format, record_len: usize, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let l = layout::base_layout(format);
     let mut w = Out::new(out, format.record_bytes(), format, Segment::Base);
     w.descriptor(record_len)?;
-    w.num(&l.processing_indicator, b.processing_indicator.into())?;
-    w.stamp(&l.time_stamp, b.time_stamp)?;
-    w.num(&l.correction_indicator, b.correction_indicator.into())?;
-    w.text(&l.identification_number, &b.identification_number)?;
-    w.text(&l.cycle_identifier, &b.cycle_identifier)?;
-    w.text(&l.consumer_account_number, &b.consumer_account_number)?;
-    w.text(&l.portfolio_type, &b.portfolio_type)?;
-    w.text(&l.account_type, &b.account_type)?;
-    w.date(&l.date_opened, b.date_opened)?;
-    w.amount(&l.credit_limit, b.credit_limit_dollars)?;
-    w.amount(&l.highest_credit, b.highest_credit_dollars)?;
-    w.text(&l.terms_duration, &b.terms_duration)?;
-    w.text(&l.terms_frequency, &b.terms_frequency)?;
-    w.amount(&l.scheduled_monthly_payment, b.scheduled_monthly_payment_dollars)?;
-    w.amount(&l.actual_payment, b.actual_payment_dollars)?;
-    w.text(&l.account_status, &b.account_status)?;
-    w.text(&l.payment_rating, &b.payment_rating)?;
-    w.text(&l.payment_history_profile, &b.payment_history_profile)?;
-    w.text(&l.special_comment, &b.special_comment)?;
-    w.text(&l.compliance_condition_code, &b.compliance_condition_code)?;
-    w.amount(&l.current_balance, b.current_balance_dollars)?;
-    w.amount(&l.amount_past_due, b.amount_past_due_dollars)?;
-    w.amount(&l.original_charge_off, b.original_charge_off_dollars)?;
-    w.date(&l.date_account_information, b.date_account_information)?;
-    w.date(&l.date_first_delinquency, b.date_first_delinquency)?;
-    w.date(&l.date_closed, b.date_closed)?;
-    w.date(&l.date_last_payment, b.date_last_payment)?;
-    w.text(&l.interest_type_indicator, &b.interest_type_indicator)?;
-    w.text(&l.reserved, &b.reserved)?;
-    w.text(&l.surname, &b.surname)?;
-    w.text(&l.first_name, &b.first_name)?;
-    w.text(&l.middle_name, &b.middle_name)?;
-    w.text(&l.generation_code, &b.generation_code)?;
-    w.num(&l.social_security_number, b.social_security_number.0.into())?;
-    w.date(&l.date_birth, b.date_birth)?;
-    w.num(&l.telephone_number, b.telephone_number)?;
-    w.text(&l.ecoa_code, &b.ecoa_code)?;
-    w.text(&l.consumer_information_indicator, &b.consumer_information_indicator)?;
-    w.text(&l.country_code, &b.country_code)?;
-    w.text(&l.first_line_address, &b.first_line_address)?;
-    w.text(&l.second_line_address, &b.second_line_address)?;
-    w.text(&l.city, &b.city)?;
-    w.text(&l.state, &b.state)?;
-    w.text(&l.zip_code, &b.zip_code)?;
-    w.text(&l.address_indicator, &b.address_indicator)?;
-    w.text(&l.residence_code, &b.residence_code)
-}
-
-fn write_j1(j: &J1Segment, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let l = &layout::J1;
-    let mut w = Out::segment(out, Segment::J1);
-    w.text(&l.reserved1, &j.reserved1)?;
-    w.text(&l.surname, &j.surname)?;
-    w.text(&l.first_name, &j.first_name)?;
-    w.text(&l.middle_name, &j.middle_name)?;
-    w.text(&l.generation_code, &j.generation_code)?;
-    w.num(&l.social_security_number, j.social_security_number.0.into())?;
-    w.date(&l.date_birth, j.date_birth)?;
-    w.num(&l.telephone_number, j.telephone_number)?;
-    w.text(&l.ecoa_code, &j.ecoa_code)?;
-    w.text(&l.consumer_information_indicator, &j.consumer_information_indicator)?;
-    w.text(&l.reserved2, &j.reserved2)
-}
-
-fn write_j2(j: &J2Segment, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let l = &layout::J2;
-    let mut w = Out::segment(out, Segment::J2);
-    w.text(&l.reserved1, &j.reserved1)?;
-    w.text(&l.surname, &j.surname)?;
-    w.text(&l.first_name, &j.first_name)?;
-    w.text(&l.middle_name, &j.middle_name)?;
-    w.text(&l.generation_code, &j.generation_code)?;
-    w.num(&l.social_security_number, j.social_security_number.0.into())?;
-    w.date(&l.date_birth, j.date_birth)?;
-    w.num(&l.telephone_number, j.telephone_number)?;
-    w.text(&l.ecoa_code, &j.ecoa_code)?;
-    w.text(&l.consumer_information_indicator, &j.consumer_information_indicator)?;
-    w.text(&l.country_code, &j.country_code)?;
-    w.text(&l.first_line_address, &j.first_line_address)?;
-    w.text(&l.second_line_address, &j.second_line_address)?;
-    w.text(&l.city, &j.city)?;
-    w.text(&l.state, &j.state)?;
-    w.text(&l.zip_code, &j.zip_code)?;
-    w.text(&l.address_indicator, &j.address_indicator)?;
-    w.text(&l.residence_code, &j.residence_code)?;
-    w.text(&l.reserved2, &j.reserved2)
-}
-
-fn write_k4(k: &K4Segment, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let l = &layout::K4;
-    let mut w = Out::segment(out, Segment::K4);
-    w.num(&l.specialized_payment_indicator, k.specialized_payment_indicator.into())?;
-    w.date(&l.deferred_payment_start_date, k.deferred_payment_start_date)?;
-    w.date(&l.balloon_payment_due_date, k.balloon_payment_due_date)?;
-    w.amount(&l.balloon_payment_amount, k.balloon_payment_dollars)?;
-    w.text(&l.reserved, &k.reserved)
-}
-
-fn write_n1(n: &N1Segment, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let l = &layout::N1;
-    let mut w = Out::segment(out, Segment::N1);
-    w.text(&l.employer_name, &n.employer_name)?;
-    w.text(&l.first_line_employer_address, &n.first_line_employer_address)?;
-    w.text(&l.second_line_employer_address, &n.second_line_employer_address)?;
-    w.text(&l.employer_city, &n.employer_city)?;
-    w.text(&l.employer_state, &n.employer_state)?;
-    w.text(&l.zip_code, &n.zip_code)?;
-    w.text(&l.occupation, &n.occupation)?;
-    w.text(&l.reserved, &n.reserved)
+    b.write_fields(&mut w, layout::base_layout(format))
 }
 
 #[cfg(test)]

@@ -511,23 +511,23 @@ impl Ctx<'_> {
             let msg = format!("status {shown} with this rating needs a date of first delinquency");
             self.at(s, &l.date_first_delinquency, Code::FirstDelinquency, msg);
         }
-        let past_due = s.number(&l.amount_past_due);
+        let past_due = s.number(&l.amount_past_due_dollars);
         if codes::is_delinquent_status(status) && past_due == Some(0) {
             let msg = format!("status {shown} is delinquent: amount past due must be more than zero");
-            self.at(s, &l.amount_past_due, Code::PastDue, msg);
+            self.at(s, &l.amount_past_due_dollars, Code::PastDue, msg);
         }
         if codes::is_current_or_paid_status(status) && past_due.is_some_and(|v| v > 0) {
             let msg = format!("status {shown} is not delinquent: amount past due must be zero");
-            self.at(s, &l.amount_past_due, Code::PastDue, msg);
+            self.at(s, &l.amount_past_due_dollars, Code::PastDue, msg);
         }
-        if codes::is_paid_or_closed_status(status) && s.number(&l.current_balance).is_some_and(|v| v > 0) {
+        if codes::is_paid_or_closed_status(status) && s.number(&l.current_balance_dollars).is_some_and(|v| v > 0) {
             let msg = format!("status {shown} is paid or closed: current balance must be zero");
-            self.at(s, &l.current_balance, Code::BalanceNotZero, msg);
+            self.at(s, &l.current_balance_dollars, Code::BalanceNotZero, msg);
         }
         let revolving = matches!(s.get(&l.portfolio_type), b"R" | b"C");
-        if revolving && !matches!(status, b"DA" | b"DF") && s.number(&l.credit_limit) == Some(0) {
+        if revolving && !matches!(status, b"DA" | b"DF") && s.number(&l.credit_limit_dollars) == Some(0) {
             let msg = "portfolio types R and C need a credit limit";
-            self.at(s, &l.credit_limit, Code::CreditLimit, msg);
+            self.at(s, &l.credit_limit_dollars, Code::CreditLimit, msg);
         }
     }
 
@@ -648,8 +648,8 @@ impl Ctx<'_> {
                 if s.date(&l.balloon_payment_due_date).is_none() {
                     self.at(s, &l.balloon_payment_due_date, Code::FieldRequired, "required for a balloon payment");
                 }
-                if s.number(&l.balloon_payment_amount) == Some(0) {
-                    self.at(s, &l.balloon_payment_amount, Code::FieldRequired, "required for a balloon payment");
+                if s.number(&l.balloon_payment_dollars) == Some(0) {
+                    self.at(s, &l.balloon_payment_dollars, Code::FieldRequired, "required for a balloon payment");
                 }
             }
             Some(2) if s.date(&l.deferred_payment_start_date).is_none() => {
