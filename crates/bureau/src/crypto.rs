@@ -45,12 +45,36 @@ pub enum KeyError {
     Decrypt,
 }
 
-/// The derived keys. Zeroized on drop.
+/// The derived keys.
+///
+/// Cleared from memory when dropped (the `zeroize` features of aes-gcm, hmac, sha2 and
+/// ed25519-dalek, checked at compile time below):
+///
+/// - the encryption key's AES-256 round keys and the GHASH key derived from it (`aes`, `polyval`);
+/// - the blind-index key's bytes (`Zeroizing`), and the keyed SHA-256 states and block buffer of
+///   every HMAC computed with it or with the master key (`sha2`, `block-buffer`);
+/// - the audit signing key's seed, and the expanded secret scalar and nonce prefix made for each
+///   signature (`ed25519-dalek`, the same feature);
+/// - the master key, its hex text read by [`Keys::load`] and the derived keys' bytes while the
+///   keys are being made (`Zeroizing`).
+///
+/// Not cleared: temporary copies left on the stack or in registers while these are built (e.g.
+/// the padded key block inside `Hmac::new_from_slice`, a MAC's output before it is wrapped), and a
+/// key text the caller hands to [`Keys::from_hex`] (the caller's to clear).
 pub struct Keys {
     cipher: Aes256Gcm,
     mac_key: Zeroizing<[u8; 32]>,
     signing: ed25519_dalek::SigningKey,
 }
+
+/// What `Keys` holds is cleared on drop: fails to compile if a `zeroize` feature goes missing.
+const fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+const _: () = {
+    zeroized_on_drop::<Aes256Gcm>();
+    zeroized_on_drop::<Zeroizing<[u8; 32]>>();
+    zeroized_on_drop::<ed25519_dalek::SigningKey>();
+    zeroized_on_drop::<Sha256>(); // and so HMAC-SHA-256's keyed states, which are SHA-256 cores
+};
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
