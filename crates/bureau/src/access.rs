@@ -6,10 +6,10 @@
 //! A person's password is kept as an argon2id hash. Issuing and revoking keys, setting roles and
 //! setting a password are audit events; the events never hold a key or a password.
 
-use crate::{Bureau, BureauError, Result, audit};
+use crate::{Bureau, BureauError, Refusal, Result, audit};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use ob_model::{DocumentNumber, limits};
-use ob_store::{ApiKeyRow, OrgId, PersonLoginRow, Store, SubjectId};
+use ob_store::{ApiKeyRow, OrgId, OrgRow, PersonLoginRow, Reader, Store, SubjectId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -88,8 +88,28 @@ fn parse_roles(column: &str) -> Vec<Role> {
     column.split(',').filter_map(Role::parse).filter(|r| *r != Role::Admin).collect()
 }
 
-fn refused(code: &'static str, message: impl Into<String>) -> BureauError {
-    BureauError::Refused { code, message: message.into() }
+/// The organization with this code, or an `UNKNOWN_ORGANIZATION` refusal that names the code
+/// given (cut to the longest code) and the codes on file (the first
+/// [`limits::ORG_CODES_LISTED_MAX`], sorted).
+pub(crate) fn org_by_code(r: &dyn Reader, code: &str) -> Result<OrgRow> {
+    if let Some(org) = r.org_by_code(code)? {
+        return Ok(org);
+    }
+    let mut given: String = code.chars().take(limits::ORG_CODE_CHARS_MAX).collect();
+    if given.len() < code.len() {
+        given.push('…');
+    }
+    let mut codes: Vec<String> = r.orgs()?.into_iter().map(|o| o.code).collect();
+    codes.sort_unstable();
+    let on_file = match codes.len() {
+        0 => "no organization is registered".to_owned(),
+        n if n <= limits::ORG_CODES_LISTED_MAX => format!("the codes on file: {}", codes.join(", ")),
+        n => format!("the codes on file: {}… ({n} in all)", codes[..limits::ORG_CODES_LISTED_MAX].join(", ")),
+    };
+    Err(BureauError::refused(
+        Refusal::UnknownOrganization,
+        format!("no organization has the code {given:?}; {on_file}"),
+    ))
 }
 
 /// A new random key, as 64 hex digits.
@@ -106,7 +126,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     argon2::Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|_| refused("PASSWORD_INVALID", "the password could not be hashed"))
+        .map_err(|_| BureauError::refused(Refusal::PasswordInvalid, "the password could not be hashed"))
 }
 
 /// Whether `password` matches the PHC hash. Slow on purpose: call it outside any lock.
@@ -132,8 +152,8 @@ pub fn decoy_hash() -> &'static str {
 fn check_password_rules(password: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < limits::PASSWORD_CHARS_MIN || password.len() > limits::PASSWORD_BYTES_MAX {
-        return Err(refused(
-            "PASSWORD_INVALID",
+        return Err(BureauError::refused(
+            Refusal::PasswordInvalid,
             format!("a password has {} to {} characters", limits::PASSWORD_CHARS_MIN, limits::PASSWORD_BYTES_MAX),
         ));
     }
@@ -144,13 +164,16 @@ impl<S: Store> Bureau<S> {
     /// Adds an organization with `roles`, or sets the roles of an existing one.
     pub fn add_org(&mut self, code: &str, name: &str, roles: &[Role]) -> Result<OrgView> {
         if code.is_empty() || code.chars().count() > limits::ORG_CODE_CHARS_MAX {
-            return Err(refused(
-                "ORG_INVALID",
+            return Err(BureauError::refused(
+                Refusal::OrgInvalid,
                 format!("an organization code has 1 to {} characters", limits::ORG_CODE_CHARS_MAX),
             ));
         }
         if name.chars().count() > limits::ORG_NAME_CHARS_MAX || roles.is_empty() || roles.contains(&Role::Admin) {
-            return Err(refused("ORG_INVALID", "an organization has a name and is a furnisher, a lender or both"));
+            return Err(BureauError::refused(
+                Refusal::OrgInvalid,
+                "an organization has a name and is a furnisher, a lender or both",
+            ));
         }
         let now = self.clock.now().unix_timestamp();
         let mut w = self.store.write()?;
@@ -171,7 +194,7 @@ impl<S: Store> Bureau<S> {
             Some(id),
             &serde_json::json!({"code": code, "roles": column}),
         )?;
-        let org = w.org(id)?.ok_or_else(|| refused("ORG_INVALID", "organization vanished"))?;
+        let org = w.org(id)?.ok_or_else(|| BureauError::refused(Refusal::OrgInvalid, "organization vanished"))?;
         w.commit()?;
         Ok(OrgView { code: org.code, name: org.name, roles: parse_roles(&column) })
     }
@@ -195,10 +218,12 @@ impl<S: Store> Bureau<S> {
         let org_id = match org_code {
             None => None,
             Some(code) => {
-                let org =
-                    w.org_by_code(code)?.ok_or_else(|| refused("UNKNOWN_ORG", "no organization with this code"))?;
+                let org = org_by_code(w.as_ref(), code)?;
                 if parse_roles(&w.org_roles(org.id)?).is_empty() {
-                    return Err(refused("ORG_NO_ROLE", "give the organization a role first (`org add`)"));
+                    return Err(BureauError::refused(
+                        Refusal::OrgNoRole,
+                        "give the organization a role first (`org add`)",
+                    ));
                 }
                 Some(org.id)
             }
@@ -249,7 +274,8 @@ impl<S: Store> Bureau<S> {
 
     /// Sets the web password of the person holding `document` (from [`hash_password`]).
     pub fn set_password(&mut self, document: &DocumentNumber, password_phc: &str) -> Result<()> {
-        PasswordHash::new(password_phc).map_err(|_| refused("PASSWORD_INVALID", "not a PHC password hash"))?;
+        PasswordHash::new(password_phc)
+            .map_err(|_| BureauError::refused(Refusal::PasswordInvalid, "not a PHC password hash"))?;
         let now = self.clock.now().unix_timestamp();
         let mac = self.keys.document_mac(document);
         let mut w = self.store.write()?;
@@ -288,6 +314,6 @@ mod tests {
         assert!(PasswordHash::new(decoy_hash()).is_ok(), "the decoy costs a full verification");
         assert!(decoy_hash().starts_with("$argon2id$"));
         assert!(!verify_password(decoy_hash(), "correct horse battery"));
-        assert!(matches!(hash_password("short"), Err(BureauError::Refused { code: "PASSWORD_INVALID", .. })));
+        assert!(matches!(hash_password("short"), Err(BureauError::Refused { refusal: Refusal::PasswordInvalid, .. })));
     }
 }

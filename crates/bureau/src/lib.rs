@@ -15,6 +15,7 @@ pub mod ingest;
 mod metro2;
 mod pboc;
 pub mod person;
+pub mod refusal;
 pub mod render;
 pub mod report;
 pub mod retention;
@@ -25,6 +26,7 @@ use clock::Clock;
 use crypto::Keys;
 use ob_model::policy::Policy;
 use ob_store::Store;
+pub use refusal::{Refusal, RefusalKind};
 use std::sync::Arc;
 
 /// Errors of the bureau's operations (not of individual records: those go to feedback).
@@ -49,13 +51,32 @@ pub enum BureauError {
     #[error("no credit file for this document")]
     NoFile,
     /// The request is refused (no consent, unknown organization…).
-    #[error("{code}: {message}")]
+    #[error("{}: {detail}", refusal.code())]
     Refused {
-        /// Stable code.
-        code: &'static str,
-        /// Sentence for people.
-        message: String,
+        /// Why: the stable code, its kind and general sentences.
+        refusal: Refusal,
+        /// What exactly, for people (the code given, the limit passed…); never identifiers.
+        detail: String,
     },
+    /// Training or applying the bureau score failed (not a refusal: nothing the requester can
+    /// change).
+    #[error("score: {0}")]
+    Score(#[from] ob_score::ScoreError),
+}
+
+impl BureauError {
+    /// A refusal with its detail.
+    pub fn refused(refusal: Refusal, detail: impl Into<String>) -> BureauError {
+        BureauError::Refused { refusal, detail: detail.into() }
+    }
+
+    /// The refusal, when this is one.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            BureauError::Refused { refusal, .. } => Some(*refusal),
+            _ => None,
+        }
+    }
 }
 
 /// Result of bureau operations.

@@ -7,7 +7,7 @@
 //! number of the file's data records.
 
 use crate::ingest::{Entry, Source};
-use crate::{BureauError, Result};
+use crate::{BureauError, Refusal, Result};
 use ob_formats::metro2::{self, DataRecord, Diagnostic, Reader, Segment, to_model};
 use ob_model::{Code, FieldError, limits};
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ fn field_error(d: &Diagnostic) -> FieldError {
 }
 
 fn refused(message: String) -> BureauError {
-    BureauError::Refused { code: "FILE_INVALID", message }
+    BureauError::refused(Refusal::FileInvalid, message)
 }
 
 fn open(path: &Path) -> Result<Reader<BufReader<File>>> {

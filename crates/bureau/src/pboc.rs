@@ -6,7 +6,7 @@
 //! dropped, so nothing of it is kept. The furnisher is the header's institution code.
 
 use crate::ingest::{Entry, Source};
-use crate::{BureauError, Result};
+use crate::{BureauError, Refusal, Result};
 use ob_formats::pboc::{ReadError, Reader, to_model};
 use std::fs::File;
 use std::io::BufReader;
@@ -21,7 +21,7 @@ pub(crate) struct PbocSource {
 }
 
 fn refused(error: &ob_model::FieldError) -> BureauError {
-    BureauError::Refused { code: "FILE_INVALID", message: format!("{} {}: {}", error.code, error.field, error.message) }
+    BureauError::refused(Refusal::FileInvalid, format!("{} {}: {}", error.code, error.field, error.message))
 }
 
 impl PbocSource {

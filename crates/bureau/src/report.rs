@@ -8,7 +8,7 @@
 
 use crate::clock::end_of_day;
 use crate::crypto::{self, Keys};
-use crate::{Bureau, BureauError, Result, audit};
+use crate::{Bureau, BureauError, Refusal, Result, audit};
 use ob_model::policy::Policy;
 use ob_model::{
     AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason,
@@ -349,19 +349,16 @@ impl<S: Store> Bureau<S> {
             // An organization learns nothing from a refusal: whether or not the person has a
             // file, without their consent the answer is the same.
             (None, Requester::Organization { .. }) => {
-                return Err(BureauError::Refused {
-                    code: "NO_CONSENT",
-                    message: "no consent from this person for this organization and purpose is in force".into(),
-                });
+                return Err(BureauError::refused(
+                    Refusal::NoConsent,
+                    "no consent from this person for this organization and purpose is in force",
+                ));
             }
         };
         let (org, consent, reason) = match &req.requester {
             Requester::Person => (None, None, QueryReason::SelfQuery),
             Requester::Organization { code, reason } => {
-                let org = w.org_by_code(code)?.ok_or_else(|| BureauError::Refused {
-                    code: "UNKNOWN_ORGANIZATION",
-                    message: "no organization with this code".into(),
-                })?;
+                let org = crate::access::org_by_code(w.as_ref(), code)?;
                 let consent = inquiry_consent(w.as_ref(), subject.id, org.id, *reason, now.date(), proof)?;
                 if *reason == QueryReason::PostLoan {
                     require_open_account(w.as_ref(), subject.id, org.id, now.unix_timestamp())?;
@@ -419,10 +416,10 @@ fn require_open_account(r: &dyn Reader, subject: SubjectId, org: OrgId, now: i64
             return Ok(());
         }
     }
-    Err(BureauError::Refused {
-        code: "NO_OPEN_ACCOUNT",
-        message: "post-loan management is only for a person with an open account at this organization".into(),
-    })
+    Err(BureauError::refused(
+        Refusal::NoOpenAccount,
+        "post-loan management is only for a person with an open account at this organization",
+    ))
 }
 
 /// A freeze refuses inquiries for new credit; post-loan management and other purposes go on.
@@ -430,10 +427,10 @@ fn refuse_if_frozen(r: &dyn Reader, subject: SubjectId, reason: QueryReason, now
     let frozen =
         r.flags_of(subject)?.iter().any(|f| f.kind == FlagKind::Freeze && f.holds_at(now.unix_timestamp(), now.date()));
     if frozen && reason.is_new_credit() {
-        return Err(BureauError::Refused {
-            code: "FROZEN",
-            message: "the person has frozen their file: no report is given for new credit".into(),
-        });
+        return Err(BureauError::refused(
+            Refusal::Frozen,
+            "the person has frozen their file: no report is given for new credit",
+        ));
     }
     Ok(())
 }
@@ -470,9 +467,11 @@ fn inquiry_consent(
                 && c2.active_on(today)
         })
         .map(|c| c.id)
-        .ok_or_else(|| BureauError::Refused {
-            code: "NO_CONSENT",
-            message: "no consent from this person for this organization and purpose is in force".into(),
+        .ok_or_else(|| {
+            BureauError::refused(
+                Refusal::NoConsent,
+                "no consent from this person for this organization and purpose is in force",
+            )
         })
 }
 

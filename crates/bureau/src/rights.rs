@@ -3,7 +3,7 @@
 //! transaction with its audit event. Deadlines and limits come from the [`Policy`].
 
 use crate::crypto::Keys;
-use crate::{Bureau, BureauError, Result};
+use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::policy::Policy;
 use ob_model::{
     ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType, YearMonth,
@@ -113,10 +113,6 @@ fn parse_ref(prefix: char, s: &str) -> Option<i64> {
     s.strip_prefix(prefix).and_then(|n| n.parse().ok())
 }
 
-fn refused(code: &'static str, message: impl Into<String>) -> BureauError {
-    BureauError::Refused { code, message: message.into() }
-}
-
 /// A dispute's state: its latest step, with an open dispute past its deadline counting as suppressed.
 pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date) -> DisputeState {
     match events.last().map(|e| e.state) {
@@ -138,14 +134,11 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
         .transpose()?
         .flatten()
         .filter(|a| a.subject_id == subject)
-        .ok_or_else(|| refused("UNKNOWN_ITEM", "no such account on this file"))
+        .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such account on this file"))
 }
 
 fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
-    code.map(|c| {
-        r.org_by_code(c)?.map(|o| o.id).ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization with this code"))
-    })
-    .transpose()
+    code.map(|c| Ok(crate::access::org_by_code(r, c)?.id)).transpose()
 }
 
 /// Every step of the subject's disputes, with the dispute.
@@ -246,7 +239,9 @@ impl<S: Store> Bureau<S> {
             let events = w.dispute_events(dispute)?;
             match events.last().map(|e| e.state) {
                 Some(DisputeState::Open | DisputeState::Suppressed) => {}
-                _ => return Err(refused("DISPUTE_CLOSED", "this dispute has already been answered")),
+                _ => {
+                    return Err(BureauError::refused(Refusal::DisputeClosed, "this dispute has already been answered"));
+                }
             }
             sweep(w, subject, now.unix_timestamp(), now.date())?;
             match answer {
@@ -272,7 +267,7 @@ impl<S: Store> Bureau<S> {
         let (d, org) = self.answerable(Some(answerer), dispute)?;
         self.audited("dispute.reinserted", Some(d.dispute.subject_id), org, |w, _, _, now| {
             if w.dispute_events(dispute)?.last().map(|e| e.state) != Some(DisputeState::Deleted) {
-                return Err(refused("DISPUTE_NOT_DELETED", "only a deleted item can be reinserted"));
+                return Err(BureauError::refused(Refusal::DisputeNotDeleted, "only a deleted item can be reinserted"));
             }
             let event = DisputeEventRow {
                 dispute_id: dispute,
@@ -290,7 +285,7 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let org = org_id(r.as_ref(), answerer)?;
         let d = r.dispute(dispute)?.filter(|d| d.dispute.org_id == org);
-        Ok((d.ok_or_else(|| refused("UNKNOWN_DISPUTE", "no such dispute for this answerer"))?, org))
+        Ok((d.ok_or_else(|| BureauError::refused(Refusal::UnknownDispute, "no such dispute for this answerer"))?, org))
     }
 
     /// One dispute of `answerer`'s queue as it stands.
@@ -303,8 +298,7 @@ impl<S: Store> Bureau<S> {
     /// The disputes an organization must answer (its queue), oldest first.
     pub fn dispute_queue(&self, org_code: &str) -> Result<Vec<DisputeView>> {
         let r = self.store.read()?;
-        let org =
-            org_id(r.as_ref(), Some(org_code))?.ok_or_else(|| refused("UNKNOWN_ORGANIZATION", "no organization"))?;
+        let org = crate::access::org_by_code(r.as_ref(), org_code)?.id;
         let today = self.clock.today();
         r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today))).collect()
     }
@@ -351,7 +345,7 @@ impl<S: Store> Bureau<S> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("statement.withdrawn", Some(subject), None, |w, _, _, now| {
             if !w.statements_of(subject)?.iter().any(|s| s.id == statement && s.withdrawn_at.is_none()) {
-                return Err(refused("UNKNOWN_ITEM", "no such statement on this file"));
+                return Err(BureauError::refused(Refusal::UnknownItem, "no such statement on this file"));
             }
             w.withdraw_statement(statement, now.unix_timestamp())?;
             Ok(((), json!({"statement": statement.0})))
@@ -388,7 +382,7 @@ impl<S: Store> Bureau<S> {
             let holding: Vec<FlagRow> =
                 w.flags_of(subject)?.into_iter().filter(|f| f.kind == kind && f.holds_at(at, today)).collect();
             if holding.is_empty() {
-                return Err(refused("NOT_PLACED", "no such flag is on this file"));
+                return Err(BureauError::refused(Refusal::NotPlaced, "no such flag is on this file"));
             }
             for f in &holding {
                 w.lift_flag(f.id, at)?;
@@ -429,9 +423,9 @@ impl<S: Store> Bureau<S> {
                 .transpose()?
                 .flatten()
                 .filter(|c| c.consent.subject_id == subject)
-                .ok_or_else(|| refused("UNKNOWN_ITEM", "no such consent on this file"))?;
+                .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such consent on this file"))?;
             if consent.consent.revoked_on.is_some() {
-                return Err(refused("ALREADY_REVOKED", "this consent is already revoked"));
+                return Err(BureauError::refused(Refusal::AlreadyRevoked, "this consent is already revoked"));
             }
             w.revoke_consent(consent.id, now.date())?;
             Ok(((), json!({"consent": consent.id.0, "org": consent.consent.org_id.0})))
@@ -453,7 +447,9 @@ fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) ->
                 .transpose()?
                 .flatten()
                 .filter(|i| i.inquiry.subject_id == subject && i.inquiry.org_id.is_some())
-                .ok_or_else(|| refused("UNKNOWN_ITEM", "no such inquiry by an organization on this file"))?;
+                .ok_or_else(|| {
+                    BureauError::refused(Refusal::UnknownItem, "no such inquiry by an organization on this file")
+                })?;
             Ok((DisputeItem::Inquiry(inquiry.id), inquiry.inquiry.org_id))
         }
         DisputeTarget::Identity => Ok((DisputeItem::Identity, None)),
@@ -474,7 +470,7 @@ fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
     if corrected {
         Ok(())
     } else {
-        Err(refused("NO_CORRECTION", "send the corrected record before answering \"corrected\""))
+        Err(BureauError::refused(Refusal::NoCorrection, "send the corrected record before answering \"corrected\""))
     }
 }
 
@@ -496,7 +492,9 @@ fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
             }
         }
         DisputeItem::Inquiry(_) => {}
-        DisputeItem::Identity => return Err(refused("NOT_DELETABLE", "identity items are corrected, not deleted")),
+        DisputeItem::Identity => {
+            return Err(BureauError::refused(Refusal::NotDeletable, "identity items are corrected, not deleted"));
+        }
     }
     Ok(())
 }
@@ -508,7 +506,11 @@ fn require_negative(r: &dyn Reader, account: AccountId, month: Option<YearMonth>
         None => (YearMonth::MIN, YearMonth::MAX),
     };
     let negative = r.months(account, from, to, i64::MAX)?.iter().any(|m| !m.deleted && is_negative(m));
-    if negative { Ok(()) } else { Err(refused("NOT_NEGATIVE", "a statement goes beside negative information only")) }
+    if negative {
+        Ok(())
+    } else {
+        Err(BureauError::refused(Refusal::NotNegative, "a statement goes beside negative information only"))
+    }
 }
 
 /// Whether a stored month is negative information.
@@ -519,13 +521,13 @@ pub fn is_negative(m: &MonthRow) -> bool {
 fn check_statement_text(policy: &Policy, text: &str) -> Result<()> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(refused("STATEMENT_EMPTY", "the statement is empty"));
+        return Err(BureauError::refused(Refusal::StatementEmpty, "the statement is empty"));
     }
     let chars = text.chars().count();
     let words = text.split_whitespace().count();
     if chars > usize::from(policy.statement_chars_max) || words > usize::from(policy.statement_words_max) {
-        return Err(refused(
-            "STATEMENT_TOO_LONG",
+        return Err(BureauError::refused(
+            Refusal::StatementTooLong,
             format!(
                 "a statement has at most {} words and {} characters",
                 policy.statement_words_max, policy.statement_chars_max

@@ -7,7 +7,7 @@
 
 use crate::clock::end_of_day;
 use crate::report::{Copy, Report, ReportContext, assemble};
-use crate::{Bureau, BureauError, Result};
+use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::{QueryReason, YearMonth};
 use ob_score::{Column, Model, Table, TrainConfig};
 use ob_store::{ScoreModelRow, Store, SubjectId};
@@ -132,7 +132,7 @@ impl ScoreModel {
     /// Scores a report's file.
     pub fn score(&self, report: &Report) -> Result<ScoreSection> {
         let table = table(&[features(report)])?;
-        let explained = self.model.explain(&table, 0).map_err(score_error)?;
+        let explained = self.model.explain(&table, 0)?;
         let percentile = self.percentiles.iter().filter(|p| **p <= explained.score).count().min(PERCENTILES) as u8;
         let reasons = explained.reasons.iter().map(|code| reason(code)).collect();
         Ok(ScoreSection { model_version: self.version, score: explained.score, percentile, reasons })
@@ -148,10 +148,6 @@ fn reason(code: &str) -> ScoreReason {
     }
 }
 
-fn score_error(e: ob_score::ScoreError) -> BureauError {
-    BureauError::Refused { code: "SCORE_FAILED", message: e.to_string() }
-}
-
 /// A one-column-per-feature table of rows (missing values as NaN).
 pub fn table(rows: &[FeatureRow]) -> Result<Table> {
     let columns = FEATURES
@@ -159,7 +155,7 @@ pub fn table(rows: &[FeatureRow]) -> Result<Table> {
         .enumerate()
         .map(|(i, f)| Column::numeric(f.name, rows.iter().map(|r| r[i].unwrap_or(f64::NAN)).collect()))
         .collect();
-    Table::new(columns).map_err(score_error)
+    Ok(Table::new(columns)?)
 }
 
 /// The features of the file a report shows, as of the report's day.
@@ -275,25 +271,25 @@ impl<S: Store> Bureau<S> {
     /// Trains and stores a new bureau score model from the store's own history as of `as_of`.
     pub fn build_score(&mut self, as_of: Date) -> Result<BuildSummary> {
         if end_of_day(as_of) > self.clock.now().unix_timestamp() {
-            return Err(BureauError::Refused { code: "FUTURE_DATE", message: "build as of a past day".into() });
+            return Err(BureauError::refused(Refusal::FutureDate, "build as of a past day"));
         }
         let TrainingRows { rows, bad, .. } = self.score_training_rows(as_of)?;
         let bads = bad.iter().filter(|b| **b).count() as u64;
         if bads < 10 || (rows.len() as u64) < bads + 10 {
-            return Err(BureauError::Refused {
-                code: "TOO_FEW_OUTCOMES",
-                message: format!("{} files, {bads} bad: too few to train a score (at least 10 of each)", rows.len()),
-            });
+            return Err(BureauError::refused(
+                Refusal::TooFewOutcomes,
+                format!("{} files, {bads} bad: too few to train a score (at least 10 of each)", rows.len()),
+            ));
         }
         let table = table(&rows)?;
         let config = TrainConfig { inquiries: vec!["hard_inquiries_12m".into()], ..TrainConfig::default() };
-        let trained = ob_score::train(&table, &bad, &config).map_err(score_error)?;
-        let mut scores = trained.model.score_table(&table).map_err(score_error)?.score;
+        let trained = ob_score::train(&table, &bad, &config)?;
+        let mut scores = trained.model.score_table(&table)?.score;
         scores.sort_unstable();
         let percentiles: Vec<i32> =
             (1..=PERCENTILES).map(|p| scores[(scores.len() * p / 100).min(scores.len() - 1)]).collect();
         let mut model_json = Vec::new();
-        trained.model.write_json(&mut model_json).map_err(score_error)?;
+        trained.model.write_json(&mut model_json)?;
         let model_json = String::from_utf8_lossy(&model_json).into_owned();
         let card = trained.model.card_text();
         let (auc, ks) = trained.report.holdout.as_ref().map_or((f64::NAN, f64::NAN), |h| (h.auc, h.ks));

@@ -174,5 +174,8 @@ fn a_file_with_a_bad_trailer_is_refused_whole() {
         &mut Vec::new(),
         &mut |_| {},
     );
-    assert!(matches!(result, Err(ob_bureau::BureauError::Refused { code: "FILE_INVALID", .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::FileInvalid, .. })),
+        "{result:?}"
+    );
 }

@@ -287,7 +287,7 @@ fn an_organization_needs_an_inquiry_consent_for_its_purpose_and_every_report_is_
         requester: Requester::Organization { code: "BANK".into(), reason },
     };
     let refused = w.bureau.produce_report(&ask(QueryReason::LoanApproval));
-    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_CONSENT", .. })));
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NoConsent, .. })));
     assert_eq!(w.counts().inquiries, 0, "a refused request is not an inquiry");
     let report = w.bureau.produce_report(&ask(QueryReason::CardApproval)).unwrap();
     assert_eq!(

@@ -240,7 +240,7 @@ fn statements_show_beside_negative_items_only() {
     let march = YearMonth::parse("2024-03").unwrap();
     w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::ThirdPartyLate, text).unwrap();
     let refused = w.bureau.add_statement(&zhang(), &a, YearMonth::parse("2024-02"), StatementType::Other, "fine month");
-    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NOT_NEGATIVE", .. })));
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NotNegative, .. })));
     let long = "word ".repeat(101);
     assert!(
         w.bureau.add_statement(&zhang(), &a, Some(march), StatementType::Other, &long).is_err(),
@@ -322,7 +322,7 @@ fn a_revoked_consent_blocks_later_records_and_inquiries() {
     }
     assert!(w.bureau.revoke_consent(&zhang(), &consents[0].consent_ref).is_err(), "revoked once");
     let refused = w.ask("BANK", QueryReason::LoanApproval);
-    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_CONSENT", .. })));
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NoConsent, .. })));
     w.at(datetime!(2024-07-05 02:00 UTC));
     let (s, codes) = w.ingest(&file("HB", &[month("A1", "2024-06", 0)]));
     assert_eq!((s.accepted, codes), (0, vec!["NO_CONSENT".to_owned()]));
@@ -415,7 +415,10 @@ fn post_loan_management_needs_an_open_account_at_the_lender() {
     w.ingest(&file("BANK", &[consent("inquire", Some("01"))]));
     w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
     let refused = w.ask("BANK", QueryReason::PostLoan);
-    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "NO_OPEN_ACCOUNT", .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NoOpenAccount, .. })),
+        "{refused:?}"
+    );
     assert!(w.ask("HB", QueryReason::PostLoan).is_ok(), "HB holds A1, open");
 }
 
@@ -427,7 +430,7 @@ fn a_frozen_file_refuses_approval_inquiries_until_lifted() {
     w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
     w.bureau.place_flag(&zhang(), FlagKind::Freeze).unwrap();
     let refused = w.ask("BANK", QueryReason::LoanApproval);
-    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { code: "FROZEN", .. })));
+    assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::Frozen, .. })));
     assert!(w.ask("HB", QueryReason::PostLoan).is_ok(), "post-loan management of an open account goes on");
     w.bureau.lift_flag(&zhang(), FlagKind::Freeze).unwrap();
     assert!(w.ask("BANK", QueryReason::LoanApproval).is_ok(), "lifting is immediate");
@@ -491,4 +494,25 @@ fn a_notice_may_come_before_the_account_is_first_reported() {
     assert_eq!((s.accepted, codes), (5, Vec::<String>::new()));
     let (_, codes) = w.ingest(&file("OTHER", &[consent("report", None), notice("A1", "2024-03-01")]));
     assert_eq!(codes, vec!["NOT_OWN_ACCOUNT"], "a notice names only the furnisher's own accounts");
+}
+
+#[test]
+fn an_unknown_organization_is_refused_naming_the_code_given_and_the_codes_on_file() {
+    let mut w = world();
+    let refused = w.bureau.dispute_queue("NOPE").unwrap_err();
+    assert_eq!(refused.refusal(), Some(ob_bureau::Refusal::UnknownOrganization));
+    assert!(refused.to_string().ends_with("; no organization is registered"), "{refused}");
+    for i in (0..12).rev() {
+        w.bureau.add_org(&format!("ORG{i:02}"), "", &[ob_bureau::access::Role::Lender]).unwrap();
+    }
+    let text = w.bureau.issue_key(Some("NOPE"), "label").unwrap_err().to_string();
+    assert!(
+        text.starts_with(
+            r#"UNKNOWN_ORGANIZATION: no organization has the code "NOPE"; the codes on file: ORG00, ORG01,"#
+        ),
+        "sorted: {text}"
+    );
+    assert!(text.ends_with("ORG09… (12 in all)") && !text.contains("ORG10"), "the first ten: {text}");
+    let text = w.bureau.dispute_queue(&"X".repeat(100)).unwrap_err().to_string();
+    assert!(text.contains(&format!(r#""{}…""#, "X".repeat(20))), "the code given, cut: {text}");
 }

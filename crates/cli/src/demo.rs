@@ -136,7 +136,8 @@ fn build_score<S: Store>(bureau: &mut ob_bureau::Bureau<S>, end_month: ob_model:
             "   bureau score v{} trained on {} files as of {as_of} ({} went 90+ days late within a year): holdout AUC {:.3}",
             b.version, b.people, b.bad, b.holdout_auc
         ),
-        Err(ob_bureau::BureauError::Refused { message, .. }) => println!("   no bureau score: {message}"),
+        Err(ob_bureau::BureauError::Refused { detail, .. }) => println!("   no bureau score: {detail}"),
+        Err(ob_bureau::BureauError::Score(e)) => println!("   no bureau score: {e}"),
         Err(e) => return Err(crate::commands::classify(e)),
     }
     Ok(())

@@ -23,6 +23,9 @@ pub const ORG_CODE_CHARS_MAX: usize = 20;
 /// Longest organization display name, in characters.
 pub const ORG_NAME_CHARS_MAX: usize = 80;
 
+/// Organization codes named in an `UNKNOWN_ORGANIZATION` refusal, to show what exists.
+pub const ORG_CODES_LISTED_MAX: usize = 10;
+
 /// Longest consent reference given by a furnisher, in characters.
 pub const CONSENT_REF_CHARS_MAX: usize = 64;
 

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use ob_bureau::Refusal;
 use ob_bureau::access::{OrgView, Role};
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +87,7 @@ pub async fn list_orgs(State(state): State<AppState>, headers: HeaderMap) -> Res
 #[utoipa::path(post, path = "/v1/admin/orgs", tag = "operators", request_body = Org,
     responses(
         (status = 200, description = "The organization as stored", body = Org),
-        (status = 400, description = "BAD_REQUEST, ORG_INVALID", body = crate::error::ErrorEnvelope),
+        (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
         (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -98,7 +99,7 @@ pub async fn add_org(State(state): State<AppState>, headers: HeaderMap, body: By
         .iter()
         .map(|r| Role::parse(r).filter(|r| *r != Role::Admin))
         .collect::<Option<Vec<Role>>>()
-        .ok_or_else(|| ApiError::bad_request("ORG_INVALID", "roles are furnisher and lender"))?;
+        .ok_or_else(|| ApiError::refusal(Refusal::OrgInvalid, "roles are furnisher and lender"))?;
     let view = blocking(&state, move |b| Ok(b.add_org(&org.code, &org.name, &roles)?)).await?;
     state.keys.forget_all();
     Ok(Json(view.into()))
@@ -110,9 +111,7 @@ pub async fn add_org(State(state): State<AppState>, headers: HeaderMap, body: By
     responses(
         (status = 201, description = "The key, shown this once", body = NewKey),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "UNKNOWN_ORG", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "ORG_NO_ROLE", body = crate::error::ErrorEnvelope)),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
 pub async fn issue_key(
     State(state): State<AppState>,

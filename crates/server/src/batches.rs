@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt as _;
+use ob_bureau::Refusal;
 use ob_bureau::access::Role;
 use ob_bureau::ingest::{FEEDBACK_MEDIA_TYPE, IngestOptions, IngestSummary};
 use ob_model::limits;
@@ -106,9 +107,8 @@ fn org_of(p: &ob_bureau::access::Principal) -> Result<OrgId, ApiError> {
     responses(
         (status = 201, description = "Ingested", body = UploadAnswer),
         (status = 200, description = "This exact file was ingested before", body = UploadAnswer),
-        (status = 400, description = "FILE_INVALID", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "ROLE_REQUIRED, FURNISHER_MISMATCH", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
         (status = 413, description = "TOO_LARGE", body = crate::error::ErrorEnvelope),
         (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope),
         (status = 503, description = "BUSY: other uploads are being ingested (Retry-After)", body = crate::error::ErrorEnvelope)),
@@ -155,7 +155,7 @@ async fn spool(state: &AppState, body: Body) -> Result<tempfile::NamedTempFile, 
             .frame()
             .await
             .transpose()
-            .map_err(|_| ApiError::bad_request("FILE_INVALID", "the upload was cut off before its end"))?;
+            .map_err(|_| ApiError::refusal(Refusal::FileInvalid, "the upload was cut off before its end"))?;
         let data = frame.as_ref().and_then(|f| f.data_ref());
         if let Some(data) = data {
             total += data.len();
@@ -182,7 +182,7 @@ async fn spool(state: &AppState, body: Body) -> Result<tempfile::NamedTempFile, 
         }
     }
     if total == 0 {
-        return Err(ApiError::bad_request("FILE_INVALID", "the body is empty: send the file"));
+        return Err(ApiError::refusal(Refusal::FileInvalid, "the body is empty: send the file"));
     }
     Ok(file)
 }

@@ -9,9 +9,9 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use ob_bureau::Bureau;
 use ob_bureau::access::Role;
 use ob_bureau::rights::{Answer, DisputeView};
+use ob_bureau::{Bureau, Refusal};
 use ob_store::DisputeId;
 use ob_store::sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
@@ -121,7 +121,7 @@ fn dispute_id(text: &str) -> Result<DisputeId, ApiError> {
         .ok()
         .filter(|n| *n > 0)
         .map(DisputeId)
-        .ok_or_else(|| ApiError::not_found("UNKNOWN_DISPUTE", "no such dispute for this answerer"))
+        .ok_or_else(|| ApiError::refusal(Refusal::UnknownDispute, "no such dispute for this answerer"))
 }
 
 /// `GET /v1/disputes`: the disputes the key's furnisher must answer.
@@ -144,9 +144,7 @@ pub async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<
         (status = 200, description = "Answered; the dispute as it now stands", body = DisputeItem),
         (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "ROLE_REQUIRED, NO_CORRECTION", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "DISPUTE_CLOSED", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "UNKNOWN_DISPUTE", body = crate::error::ErrorEnvelope)),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
 pub async fn answer(
     State(state): State<AppState>,
@@ -169,9 +167,7 @@ pub async fn answer(
         (status = 200, description = "Reinserted; the person is told", body = DisputeItem),
         (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "DISPUTE_NOT_DELETED", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "UNKNOWN_DISPUTE", body = crate::error::ErrorEnvelope)),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
 pub async fn reinsert(
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ob_bureau::BureauError;
+use ob_bureau::{BureauError, Refusal, RefusalKind};
 
 /// A JSON body of type `T`, or 400 `BAD_REQUEST` saying what was `expected` and where it went
 /// wrong. serde's own message may quote the value sent (an ID number, say): only the position
@@ -84,27 +84,35 @@ impl ApiError {
     pub fn internal() -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; quote the request id")
     }
+
+    /// A bureau refusal: its code, the status of its kind, and the detail as the message.
+    pub fn refusal(refusal: Refusal, detail: impl Into<String>) -> ApiError {
+        ApiError::new(refusal_status(refusal.kind()), refusal.code(), detail)
+    }
+}
+
+/// The HTTP status of a kind of refusal.
+pub fn refusal_status(kind: RefusalKind) -> StatusCode {
+    match kind {
+        RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+        RefusalKind::NotFound => StatusCode::NOT_FOUND,
+        RefusalKind::Conflict => StatusCode::CONFLICT,
+        RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+    }
 }
 
 impl From<BureauError> for ApiError {
     fn from(e: BureauError) -> ApiError {
         match e {
             BureauError::NoFile => ApiError::not_found("NO_FILE", "no credit file for this document"),
-            BureauError::Read(e) => ApiError::bad_request("FILE_INVALID", e.to_string()),
-            BureauError::Refused { code, message } => {
-                let status = match code {
-                    "FILE_INVALID" | "FUTURE_DATE" | "ORG_INVALID" | "PASSWORD_INVALID" => StatusCode::BAD_REQUEST,
-                    "UNKNOWN_ORG" | "UNKNOWN_DISPUTE" | "UNKNOWN_ITEM" => StatusCode::NOT_FOUND,
-                    "DISPUTE_CLOSED" | "DISPUTE_NOT_DELETED" | "ALREADY_REVOKED" | "NOT_PLACED" => StatusCode::CONFLICT,
-                    "ORG_NO_ROLE" => StatusCode::CONFLICT,
-                    "TOO_FEW_OUTCOMES" => StatusCode::CONFLICT,
-                    "SCORE_FAILED" => StatusCode::INTERNAL_SERVER_ERROR,
-                    _ => StatusCode::FORBIDDEN,
-                };
-                ApiError::new(status, code, message)
-            }
-            e @ (BureauError::Store(_) | BureauError::Io(_) | BureauError::Key(_) | BureauError::WrongKey) => {
-                // Store and key errors name tables and files, never identifiers.
+            BureauError::Read(e) => ApiError::refusal(Refusal::FileInvalid, e.to_string()),
+            BureauError::Refused { refusal, detail } => ApiError::refusal(refusal, detail),
+            e @ (BureauError::Store(_)
+            | BureauError::Io(_)
+            | BureauError::Key(_)
+            | BureauError::WrongKey
+            | BureauError::Score(_)) => {
+                // Store, key and score errors name tables, files and columns, never identifiers.
                 crate::log_line(&serde_json::json!({"event": "internal_error", "error": e.to_string()}));
                 ApiError::internal()
             }
@@ -120,5 +128,23 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_answers_the_status_of_its_kind_with_its_code_and_detail() {
+        for r in Refusal::ALL {
+            let e = ApiError::from(BureauError::refused(*r, "the detail"));
+            assert_eq!((e.status, e.code, e.message.as_str()), (refusal_status(r.kind()), r.code(), "the detail"));
+        }
+        let status = |r: Refusal| ApiError::from(BureauError::refused(r, "")).status;
+        assert_eq!(status(Refusal::StatementTooLong), StatusCode::BAD_REQUEST);
+        assert_eq!(status(Refusal::UnknownOrganization), StatusCode::NOT_FOUND);
+        assert_eq!(status(Refusal::DisputeClosed), StatusCode::CONFLICT);
+        assert_eq!(status(Refusal::NoConsent), StatusCode::FORBIDDEN);
     }
 }

@@ -7,14 +7,16 @@
 //! `/health` and `/metrics` are described here by hand (their handlers stay plain in the
 //! router's module).
 
+use crate::error::refusal_status;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use ob_bureau::Refusal;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::response::{Response as ResponseDoc, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, Ref, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Ref, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -93,10 +95,17 @@ impl Modify for Additions {
         for item in doc.paths.paths.values_mut() {
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];
             for op in operations.into_iter().flatten() {
+                let refusals = op.operation_id.as_deref().map_or(&[][..], refusals_of);
+                refusal_responses(&mut op.responses.responses, refusals);
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     keyed_errors(&mut op.responses.responses);
                 }
             }
+        }
+        if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("ErrorBody")
+            && let Some(RefOr::T(Schema::Object(code))) = body.properties.get_mut("code")
+        {
+            code.description = Some(code_description());
         }
         let health = ObjectBuilder::new()
             .property("status", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["ok"])))
@@ -132,6 +141,56 @@ impl Modify for Additions {
                 ),
         );
     }
+}
+
+/// The bureau's refusals each operation may answer, by operation id. Their codes and statuses
+/// (from their kind, as `error::refusal_status` gives them) are added to the operation's
+/// responses; the annotations name only the server's own codes.
+fn refusals_of(operation_id: &str) -> &'static [Refusal] {
+    match operation_id {
+        "upload_batch" => &[Refusal::FileInvalid, Refusal::FurnisherMismatch],
+        "request_report" => &[Refusal::NoConsent, Refusal::NoOpenAccount, Refusal::Frozen],
+        "answer_dispute" => &[Refusal::UnknownDispute, Refusal::DisputeClosed, Refusal::NoCorrection],
+        "reinsert_dispute" => &[Refusal::UnknownDispute, Refusal::DisputeNotDeleted],
+        "add_org" => &[Refusal::OrgInvalid],
+        "issue_key" => &[Refusal::UnknownOrganization, Refusal::OrgNoRole],
+        _ => &[],
+    }
+}
+
+/// Adds each refusal's code to the response of its status, making the response when the
+/// annotation has none.
+fn refusal_responses(responses: &mut BTreeMap<String, RefOr<ResponseDoc>>, refusals: &[Refusal]) {
+    for refusal in refusals {
+        let status = refusal_status(refusal.kind()).as_str().to_owned();
+        match responses.get_mut(&status) {
+            Some(RefOr::T(response)) => {
+                if !response.description.split(", ").any(|c| c == refusal.code()) {
+                    response.description = format!("{}, {}", response.description, refusal.code());
+                }
+            }
+            Some(RefOr::Ref(_)) => {}
+            None => {
+                let envelope = Content::new(Some(Ref::from_schema_name("ErrorEnvelope")));
+                let response = ResponseBuilder::new().description(refusal.code()).content("application/json", envelope);
+                responses.insert(status, response.build().into());
+            }
+        }
+    }
+}
+
+/// The description of the envelope's `code`: every refusal of the bureau, with its status and
+/// sentence, from [`Refusal::ALL`].
+fn code_description() -> String {
+    let mut text = String::from(
+        "Stable code, e.g. `NO_CONSENT`. The bureau's refusals (the server adds its own: \
+         `BAD_REQUEST`, `UNAUTHENTICATED`, `ROLE_REQUIRED`, `NOT_FOUND`, `RATE_LIMITED`, `TOO_LARGE`, \
+         `BUSY`, `INTERNAL`…):",
+    );
+    for r in Refusal::ALL {
+        text.push_str(&format!("\n- `{}` ({}): {}", r.code(), refusal_status(r.kind()).as_u16(), r.message_en()));
+    }
+    text
 }
 
 /// What any keyed operation may answer besides its own statuses, added where its annotation

@@ -44,7 +44,7 @@ pub struct ReportBody {
         (status = 200, description = "The institution's copy, logged as an inquiry first", body = Report),
         (status = 400, description = "BAD_REQUEST, DOCUMENT_INVALID, PURPOSE_INVALID, CONSENT_PROOF_REQUIRED", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
-        (status = 403, description = "ROLE_REQUIRED, NO_CONSENT, NO_OPEN_ACCOUNT, FROZEN", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope),
         (status = 429, description = "RATE_LIMITED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
 pub async fn request(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Report>, ApiError> {

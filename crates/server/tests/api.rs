@@ -388,7 +388,8 @@ async fn operators_manage_organizations_and_keys() {
     ] {
         check(&app, post(Admin, "/v1/admin/orgs", bad), 400, Some("ORG_INVALID")).await;
     }
-    check(&app, post(Admin, "/v1/admin/orgs/NOPE/keys", serde_json::json!({})), 404, Some("UNKNOWN_ORG")).await;
+    check(&app, post(Admin, "/v1/admin/orgs/NOPE/keys", serde_json::json!({})), 404, Some("UNKNOWN_ORGANIZATION"))
+        .await;
     let key =
         check(&app, post(Admin, "/v1/admin/orgs/FURNA/keys", serde_json::json!({"label": "second"})), 201, None).await;
     let (new_key, digest) = (key.json["key"].as_str().unwrap().to_owned(), key.json["key_sha256"].clone());

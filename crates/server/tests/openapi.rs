@@ -702,6 +702,56 @@ fn code_lists_are_listed_by_their_codes() {
     }
 }
 
+#[test]
+fn the_bureau_s_refusals_are_documented_from_its_one_list() {
+    let doc: Value = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let listed = doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["description"].as_str().unwrap();
+    for r in ob_bureau::Refusal::ALL {
+        let status = ob_server::error::refusal_status(r.kind()).as_u16();
+        assert!(listed.contains(&format!("`{}` ({status}): {}", r.code(), r.message_en())), "{r:?}: {listed}");
+    }
+    // Every code a response names is either one of the bureau's refusals, under the status of its
+    // kind, or one of the server's own.
+    let server_codes = [
+        "BAD_REQUEST",
+        "DOCUMENT_INVALID",
+        "PURPOSE_INVALID",
+        "CONSENT_PROOF_REQUIRED",
+        "UNAUTHENTICATED",
+        "ROLE_REQUIRED",
+        "NOT_FOUND",
+        "TOO_LARGE",
+        "RATE_LIMITED",
+        "INTERNAL",
+        "BUSY",
+    ];
+    let mut named = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                let description = response["description"].as_str().unwrap();
+                for code in description.split(", ").map(|c| c.split([' ', ':']).next().unwrap()) {
+                    let what = format!("{method} {path} {status}: {code}");
+                    match ob_bureau::Refusal::from_code(code) {
+                        Some(r) => {
+                            let want = ob_server::error::refusal_status(r.kind()).as_u16().to_string();
+                            assert_eq!(*status, want, "{what}");
+                            named.insert(code);
+                        }
+                        None => assert!(server_codes.contains(&code), "{what}: not a code"),
+                    }
+                }
+            }
+        }
+    }
+    for code in ["NO_CONSENT", "FURNISHER_MISMATCH", "DISPUTE_CLOSED", "UNKNOWN_ORGANIZATION", "ORG_NO_ROLE"] {
+        assert!(named.contains(code), "{code} is answered by some route: {named:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_document_lists_exactly_the_routes_the_router_serves() {
     let w = world(None);

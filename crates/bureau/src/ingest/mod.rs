@@ -33,7 +33,7 @@ pub use source::{FileKind, file_digest, file_kind};
 pub(crate) use write::tombstone;
 
 use crate::crypto::Keys;
-use crate::{Bureau, BureauError, Result, audit};
+use crate::{Bureau, BureauError, Refusal, Result, audit};
 use feedback::{FEEDBACK_CONTEXT, Keep};
 use identity::SubjectInfo;
 use lookup::AccountInfo;
@@ -291,19 +291,19 @@ impl<S: Store> Bureau<S> {
 fn furnisher_org(w: &mut dyn Writer, source: &dyn Source, options: &IngestOptions, now: i64) -> Result<OrgId> {
     let (code, name) = source.furnisher();
     if options.expected_furnisher.as_ref().is_some_and(|f| f != code) {
-        return Err(BureauError::Refused {
-            code: "FURNISHER_MISMATCH",
-            message: "the file names another furnisher than the uploader".into(),
-        });
+        return Err(BureauError::refused(
+            Refusal::FurnisherMismatch,
+            "the file names another furnisher than the uploader",
+        ));
     }
     if let Some(org) = w.org_by_code(code)? {
         return Ok(org.id);
     }
     if !options.register_unknown_furnisher {
-        return Err(BureauError::Refused {
-            code: "UNKNOWN_FURNISHER",
-            message: "the furnisher named in the file is not registered".into(),
-        });
+        return Err(BureauError::refused(
+            Refusal::UnknownFurnisher,
+            "the furnisher named in the file is not registered",
+        ));
     }
     let id = w.insert_org(code, name.unwrap_or(code), now)?;
     audit::append(w, now, "org.registered", None, Some(id), &serde_json::json!({"code": code}))?;

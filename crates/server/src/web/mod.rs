@@ -182,13 +182,8 @@ impl From<ApiError> for WebError {
     fn from(e: ApiError) -> WebError {
         let zh = match e.code {
             "NO_FILE" => "没有该证件的信用档案",
-            "UNKNOWN_ITEM" => "您的档案中没有该项目",
-            "ALREADY_REVOKED" => "该授权已撤销",
-            "NOT_NEGATIVE" => "本人声明只能添加在负面信息旁",
-            "STATEMENT_EMPTY" => "声明内容为空",
-            "STATEMENT_TOO_LONG" => "声明内容过长",
             "INTERNAL" => "系统内部错误",
-            _ => "请求未能完成",
+            code => ob_bureau::Refusal::from_code(code).map_or("请求未能完成", ob_bureau::Refusal::message_zh),
         };
         WebError::new(e.status, e.code, zh, e.message)
     }
