@@ -10,7 +10,7 @@ use ob_bureau::ingest::{IngestOptions, IngestSummary};
 use ob_bureau::report::{ReportRequest, Requester};
 use ob_bureau::{Bureau, BureauError};
 use ob_formats::jsonl::ReadError;
-use ob_model::{DocumentNumber, DocumentType, QueryReason, YearMonth};
+use ob_model::{DocumentType, QueryReason, YearMonth};
 use ob_store::Store;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 #[derive(Args)]
 pub struct SimulateArgs {
     /// People to simulate.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub people: u32,
-    /// Months to simulate, ending with --end-month.
-    #[arg(long, default_value_t = 24)]
+    /// Months to simulate, ending with --end-month (1 to 120).
+    #[arg(long, default_value_t = 24, value_parser = crate::args::months())]
     pub months: u32,
     /// Random seed: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
@@ -41,10 +41,10 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub clean: bool,
     /// Month records corrected later, per million (default: the simulator's documented rate).
-    #[arg(long, conflicts_with = "clean")]
+    #[arg(long, conflicts_with = "clean", value_parser = crate::args::per_million())]
     pub corrections_per_million: Option<u32>,
     /// Malformed lines, per million month records (canonical format only).
-    #[arg(long, conflicts_with = "clean")]
+    #[arg(long, conflicts_with = "clean", value_parser = crate::args::per_million())]
     pub malformed_per_million: Option<u32>,
     /// File format: canonical JSON lines (PRC identities), Metro 2 (US identities with SSNs,
     /// whole dollars), or canonical-us, the canonical twin of Metro 2 (same seed, same people,
@@ -99,9 +99,6 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
 
 /// Runs `openbureau simulate`.
 pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
-    if a.people == 0 || a.months == 0 {
-        return Err(usage("--people and --months must be at least 1"));
-    }
     let end_month = a.end_month.unwrap_or_else(|| last_delivered_month(time::OffsetDateTime::now_utc().date()));
     let mut config = ob_sim::SimConfig {
         people: a.people,
@@ -128,7 +125,7 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
     let summary = ob_sim::simulate_with_progress(&config, &a.out, &mut |done| bar.set_position(done))
         .with_context(|| format!("writing to {}", a.out.display()))?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "simulated {} people, {} accounts, {} account-months, {} consents in {} files under {}",
         summary.people,
         summary.accounts,
@@ -137,18 +134,22 @@ pub fn simulate(a: &SimulateArgs) -> Result<(), Failure> {
         summary.files.len(),
         a.out.display()
     );
-    println!(
+    outln!(
         "deliberate mistakes: {} corrections, {} malformed lines, {} accounts reported by mistake and deleted",
-        summary.corrections, summary.malformed_lines, summary.deletions
+        summary.corrections,
+        summary.malformed_lines,
+        summary.deletions
     );
-    println!("ground truth: {} (per file: {})", a.out.join("truth.jsonl").display(), a.out.join("truth").display());
+    outln!("ground truth: {} (per file: {})", a.out.join("truth.jsonl").display(), a.out.join("truth").display());
     if a.format == SimFormat::Pboc {
         let c = crate::sim_pboc::convert_all(&summary, &a.out)?;
-        println!(
+        outln!(
             "PBOC-style: {} records in {} files; consents and notices in a canonical side file per month; {} records with no PBOC-style form left out (docs/formats/pboc.md)",
-            c.records, c.files, c.left_out
+            c.records,
+            c.files,
+            c.left_out
         );
-        println!("ingest them in order: openbureau ingest $(cat {})", a.out.join("ingest-order.txt").display());
+        outln!("ingest them in order: openbureau ingest $(cat {})", a.out.join("ingest-order.txt").display());
     }
     Ok(())
 }
@@ -159,7 +160,8 @@ pub struct IngestArgs {
     /// Files to ingest, in order.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Folder for feedback files (rejected records); default DATA/feedback.
+    /// Folder for feedback files (rejected records), one folder per furnisher, one file per
+    /// batch (`<furnisher>/batch-<id>.feedback.jsonl`); default DATA/feedback.
     #[arg(long)]
     pub feedback_dir: Option<PathBuf>,
 }
@@ -207,39 +209,109 @@ impl Write for LazyFile {
 
 /// Maps a bureau error to an exit class: the input's fault is a usage failure.
 pub fn classify(e: BureauError) -> Failure {
+    use ob_bureau::RefusalKind;
     match e {
-        BureauError::Read(ReadError::Io(_)) | BureauError::Io(_) => usage(format!("cannot read the file: {e}")),
-        BureauError::Read(_) | BureauError::Refused { .. } | BureauError::NoFile | BureauError::WrongKey => usage(e),
-        other => Failure::Internal(other.into()),
+        BureauError::Read(ReadError::Io(_)) | BureauError::Io(_) => {
+            usage(format!("cannot read or write the file: {e}"))
+        }
+        BureauError::Read(_) => Failure::Invalid(e.into()),
+        BureauError::Refused { refusal, .. } => match refusal.kind() {
+            RefusalKind::Invalid => Failure::Invalid(e.into()),
+            RefusalKind::NotFound | RefusalKind::Conflict | RefusalKind::Forbidden => Failure::Refused(e.into()),
+        },
+        BureauError::NoFile => Failure::Refused(e.into()),
+        BureauError::WrongKey | BureauError::Key(_) => usage(e),
+        BureauError::Store(_) | BureauError::Score(_) => Failure::Internal(e.into()),
     }
 }
 
+/// Claims the first free name among `dir/name`, `dir/name.2`, `dir/name.3`… with `claim`, which
+/// must fail with `AlreadyExists` when the name is taken (an exclusive create or a hard link). A
+/// feedback file is evidence: one must never replace another.
+fn claim_name<T>(
+    dir: &Path,
+    name: &str,
+    mut claim: impl FnMut(&Path) -> std::io::Result<T>,
+) -> std::io::Result<(T, PathBuf)> {
+    std::fs::create_dir_all(dir)?;
+    for n in 1..=ob_model::limits::FEEDBACK_FILE_NAME_TRIES_MAX {
+        let path = if n == 1 { dir.join(name) } else { dir.join(format!("{name}.{n}")) };
+        match claim(&path) {
+            Ok(t) => return Ok((t, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{}: every name is taken", dir.join(name).display()),
+    ))
+}
+
+/// Creates `dir/name` (or the next free `name.N`) for writing, never over an existing file.
+pub fn create_new_file(dir: &Path, name: &str) -> std::io::Result<(File, PathBuf)> {
+    claim_name(dir, name, |path| std::fs::OpenOptions::new().write(true).create_new(true).open(path))
+}
+
+/// A furnisher's code as a folder name: letters, digits, `-` and `_` kept, anything else `_`.
+fn folder_name(code: &str) -> String {
+    code.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// Moves a batch's feedback from its scratch file to `DIR/<furnisher>/batch-<id>.feedback.jsonl`,
+/// claimed exclusively by a hard link (then the scratch name is removed), so that no two batches
+/// ever share a feedback file. Returns the final path.
+fn place_feedback(scratch: &Path, dir: &Path, s: &IngestSummary) -> std::io::Result<PathBuf> {
+    let name = format!("batch-{}.feedback.jsonl", s.batch_id);
+    let ((), path) = claim_name(&dir.join(folder_name(&s.furnisher)), &name, |path| std::fs::hard_link(scratch, path))?;
+    std::fs::remove_file(scratch)?;
+    Ok(path)
+}
+
 /// Ingests one file with a progress bar; returns the summary and the feedback path if written.
+/// Feedback goes under `feedback_dir/<furnisher>/`, named by batch id.
 pub fn ingest_one<S: Store>(
     bureau: &mut Bureau<S>,
     path: &Path,
-    feedback_path: PathBuf,
+    feedback_dir: &Path,
     bar: &ProgressBar,
 ) -> Result<(IngestSummary, Option<PathBuf>), Failure> {
     let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
-    let mut feedback = LazyFile::new(feedback_path.clone());
+    let scratch = feedback_dir.join(format!(
+        ".incoming-{}-{}.feedback.jsonl",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
+    let mut feedback = LazyFile::new(scratch.clone());
     let start = bar.position();
     let mut pboc_rejections = Vec::new();
-    let summary = bureau
+    let ingested = bureau
         .ingest_path_with(path, &options, &mut feedback, &mut crate::pboc::collect(&mut pboc_rejections), &mut |p| {
             bar.set_position(start + p.bytes)
         })
-        .map_err(|e| match classify(e) {
-            Failure::Usage(e) => Failure::Usage(e.context(path.display().to_string())),
-            Failure::Internal(e) => Failure::Internal(e.context(path.display().to_string())),
-            Failure::Findings => Failure::Findings,
-        })?;
-    feedback.flush()?;
+        .map_err(|e| classify(e).context(path.display().to_string()));
+    let flushed = feedback.flush();
+    let summary = match ingested {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Nothing of the batch was kept: neither is its feedback.
+            let _ = std::fs::remove_file(&scratch);
+            return Err(e);
+        }
+    };
+    flushed.with_context(|| format!("writing {}", scratch.display()))?;
+    let placed = if feedback.created() {
+        Some(
+            place_feedback(&scratch, feedback_dir, &summary)
+                .with_context(|| format!("placing {}", scratch.display()))?,
+        )
+    } else {
+        None
+    };
     if !pboc_rejections.is_empty() && ob_bureau::ingest::file_kind(path)? == ob_bureau::ingest::FileKind::Pboc {
-        let dir = feedback_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        crate::pboc::write_feedback(path, &dir, &pboc_rejections)?;
+        crate::pboc::write_feedback(path, &feedback_dir.join(folder_name(&summary.furnisher)), &pboc_rejections)?;
     }
-    Ok((summary, feedback.created().then_some(feedback_path)))
+    Ok((summary, placed))
 }
 
 /// One line about a batch.
@@ -278,11 +350,8 @@ pub fn ingest(ctx: &Context, a: &IngestArgs) -> Result<(), Failure> {
     let feedback_dir = a.feedback_dir.clone().unwrap_or_else(|| ctx.data.join("feedback"));
     let bar = progress_bar(total_bytes, "ingest");
     for path in &a.files {
-        let stem = path.file_stem().map_or_else(|| "batch".into(), |s| s.to_string_lossy().into_owned());
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let feedback_path = feedback_dir.join(format!("{stem}.{stamp}.feedback.jsonl"));
-        let (summary, feedback) = ingest_one(&mut bureau, path, feedback_path, &bar)?;
-        bar.suspend(|| println!("{}", describe(path, &summary, feedback.as_deref())));
+        let (summary, feedback) = ingest_one(&mut bureau, path, &feedback_dir, &bar)?;
+        bar.suspend(|| outln!("{}", describe(path, &summary, feedback.as_deref())));
     }
     bar.finish_and_clear();
     Ok(())
@@ -322,7 +391,7 @@ pub struct ReportArgs {
 
 /// Runs `openbureau report`.
 pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
-    let document = DocumentNumber::parse(a.doc_type, &a.doc_number).map_err(|e| usage(format!("--doc-number: {e}")))?;
+    let document = crate::args::document(a.doc_type, &a.doc_number)?;
     let requester = match (&a.org, a.reason) {
         (Some(code), Some(reason)) => Requester::Organization { code: code.clone(), reason },
         _ => Requester::Person,
@@ -331,8 +400,8 @@ pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
     let request = ReportRequest { document, as_of: a.as_of, requester };
     let report = bureau.produce_report(&request).map_err(classify)?;
     match a.format {
-        ReportFormat::Text => print!("{}", ob_bureau::render::text(&report)),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => out!("{}", ob_bureau::render::text(&report)),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(())
 }
@@ -355,7 +424,7 @@ pub fn audit(ctx: &Context, a: &AuditCommand) -> Result<(), Failure> {
             let bureau = ctx.bureau(false, system_clock())?;
             match bureau.verify_audit().map_err(classify)? {
                 Verification::Intact { events } => {
-                    println!("audit chain intact: {events} events verified");
+                    outln!("audit chain intact: {events} events verified");
                     Ok(())
                 }
                 Verification::Broken { seq, reason } => {
@@ -366,14 +435,14 @@ pub fn audit(ctx: &Context, a: &AuditCommand) -> Result<(), Failure> {
         AuditCommand::Checkpoint => {
             let mut bureau = ctx.bureau(false, system_clock())?;
             match bureau.checkpoint_audit().map_err(classify)? {
-                Some(seq) => println!("checkpoint signed at event {seq}"),
-                None => println!("the audit chain is empty"),
+                Some(seq) => outln!("checkpoint signed at event {seq}"),
+                None => outln!("the audit chain is empty"),
             }
             Ok(())
         }
         AuditCommand::PublicKey => {
             let bureau = ctx.bureau(false, system_clock())?;
-            println!("{}", hex_encode(&bureau.keys().audit_public_key()));
+            outln!("{}", hex_encode(&bureau.keys().audit_public_key()));
             Ok(())
         }
     }

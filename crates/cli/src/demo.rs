@@ -27,10 +27,10 @@ const FEEDBACK_DIR: &str = "feedback";
 #[derive(Args)]
 pub struct DemoArgs {
     /// People to simulate.
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u32).range(1..))]
     pub people: u32,
-    /// Months of history.
-    #[arg(long, default_value_t = 24)]
+    /// Months of history (1 to 120).
+    #[arg(long, default_value_t = 24, value_parser = crate::args::months())]
     pub months: u32,
     /// Random seed.
     #[arg(long, default_value_t = 2021)]
@@ -58,8 +58,8 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
         end_month: last_delivered_month(today),
         ..Default::default()
     };
-    println!("OpenBureau demo — data folder {}", ctx.data.display());
-    println!(
+    outln!("OpenBureau demo — data folder {}", ctx.data.display());
+    outln!(
         "1. simulating {} people over {} months ({} to {}) at {} lenders…",
         a.people,
         a.months,
@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     let bar = progress_bar(u64::from(a.people), "simulate");
     let sim = ob_sim::simulate_with_progress(&config, &furnisher_dir, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "   {} accounts, {} account-months, {} consents, {} notices in {} files; on purpose: {} malformed lines, {} corrections, {} accounts reported by mistake then deleted",
         sim.accounts,
         sim.month_records,
@@ -83,7 +83,7 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
         sim.deletions
     );
 
-    println!("2. ingesting each month's files as the lenders would have sent them…");
+    outln!("2. ingesting each month's files as the lenders would have sent them…");
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let mut bureau = open_bureau(&ctx.data.join(STORE_FILE), keys, clock.clone())?;
     mark_demo(bureau.store_mut())?;
@@ -93,24 +93,26 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     let mut by_code: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for file in &sim.files {
         clock.set(file.deliver_on.with_hms(2, 0, 0).map_err(anyhow::Error::from)?.assume_utc());
-        let feedback = ctx.data.join(FEEDBACK_DIR).join(&file.furnisher).join(format!("{}.feedback.jsonl", file.month));
-        let (summary, feedback) = ingest_one(&mut bureau, &file.path, feedback, &bar)?;
+        let (summary, _feedback) = ingest_one(&mut bureau, &file.path, &ctx.data.join(FEEDBACK_DIR), &bar)?;
         accepted += summary.accepted;
         rejected += summary.rejected;
         for (code, n) in &summary.rejected_by_code {
             *by_code.entry(code.clone()).or_default() += n;
         }
-        let _ = feedback;
     }
     bar.finish_and_clear();
     let counts = bureau.store().read()?.counts()?;
-    println!(
+    outln!(
         "   {} records accepted, {} rejected; the store holds {} people, {} accounts, {} account-month versions",
-        accepted, rejected, counts.subjects, counts.accounts, counts.account_months
+        accepted,
+        rejected,
+        counts.subjects,
+        counts.accounts,
+        counts.account_months
     );
     if !by_code.is_empty() {
         let codes: Vec<String> = by_code.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        println!(
+        outln!(
             "   rejections by code: {} — each in its feedback file under {}/{FEEDBACK_DIR}/",
             codes.join(", "),
             ctx.data.display()
@@ -119,7 +121,7 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     clock.set(SystemClock.now());
     build_score(&mut bureau, config.end_month)?;
     let person = show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
-    println!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
+    outln!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
     if a.serve {
         drop(bureau);
         crate::demo_serve::run(ctx, &person, a.listen)?;
@@ -132,12 +134,15 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
 fn build_score<S: Store>(bureau: &mut ob_bureau::Bureau<S>, end_month: ob_model::YearMonth) -> Result<(), Failure> {
     let as_of = end_month.plus(-ob_bureau::score::OUTCOME_MONTHS).last_day();
     match bureau.build_score(as_of) {
-        Ok(b) => println!(
+        Ok(b) => outln!(
             "   bureau score v{} trained on {} files as of {as_of} ({} went 90+ days late within a year): holdout AUC {:.3}",
-            b.version, b.people, b.bad, b.holdout_auc
+            b.version,
+            b.people,
+            b.bad,
+            b.holdout_auc
         ),
-        Err(ob_bureau::BureauError::Refused { detail, .. }) => println!("   no bureau score: {detail}"),
-        Err(ob_bureau::BureauError::Score(e)) => println!("   no bureau score: {e}"),
+        Err(ob_bureau::BureauError::Refused { detail, .. }) => outln!("   no bureau score: {detail}"),
+        Err(ob_bureau::BureauError::Score(e)) => outln!("   no bureau score: {e}"),
         Err(e) => return Err(crate::commands::classify(e)),
     }
     Ok(())
@@ -195,10 +200,10 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
         .filter(|p| p.behaviour == Behaviour::Struggling && (3..7).contains(&worst(p)))
         .chain(truth.iter())
         .next()
-        .ok_or_else(|| usage("the simulation produced nobody"))?;
+        .ok_or_else(|| Failure::Internal(anyhow::anyhow!("the simulation produced nobody")))?;
     let document = DocumentNumber::parse(person.document_type, &person.document_number)
         .map_err(|e| anyhow::anyhow!("simulated document invalid: {e}"))?;
-    println!(
+    outln!(
         "3. one person's file: simulated behaviour \"{}\", worst status {}",
         format!("{:?}", person.behaviour).to_lowercase(),
         worst(person)
@@ -206,30 +211,30 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
     let report = bureau
         .produce_report(&ReportRequest { document: document.clone(), as_of: None, requester: Requester::Person })
         .map_err(crate::commands::classify)?;
-    println!();
-    print!("{}", ob_bureau::render::text(&report));
-    println!();
+    outln!();
+    out!("{}", ob_bureau::render::text(&report));
+    outln!();
     let checked = check_grid(&report, person);
-    println!("   grid check: {checked}");
-    println!();
-    println!("Look further:");
-    println!(
+    outln!("   grid check: {checked}");
+    outln!();
+    outln!("Look further:");
+    outln!(
         "  openbureau --data {} report --doc-number {} --format json",
         bureau_data_hint(truth_path),
         document.expose()
     );
-    println!(
+    outln!(
         "  openbureau --data {} report --doc-number {} --as-of {}",
         bureau_data_hint(truth_path),
         document.expose(),
         report.header.as_of.saturating_sub(time::Duration::days(365))
     );
-    println!(
+    outln!(
         "  openbureau --data {0} ingest {0}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op",
         bureau_data_hint(truth_path)
     );
-    println!("  openbureau --data {} audit verify", bureau_data_hint(truth_path));
-    println!(
+    outln!("  openbureau --data {} audit verify", bureau_data_hint(truth_path));
+    outln!(
         "  furnisher files, ground truth: {}/{FURNISHER_DIR}/   feedback on rejected records: {}/{FEEDBACK_DIR}/",
         bureau_data_hint(truth_path),
         bureau_data_hint(truth_path)

@@ -41,22 +41,22 @@ pub fn run(ctx: &Context, person: &PersonTruth, listen: SocketAddr) -> Result<()
     let password = random_password()?;
     bureau.set_password(&document, &hash_password(&password).map_err(classify)?).map_err(classify)?;
     let base = format!("http://{listen}");
-    println!();
-    println!("4. serving the bureau on {base} (Ctrl-C stops). Demo credentials, shown once:");
-    println!("   person  — sign in at {base}/  document {} / password {password}", document.expose());
-    println!("   lender  {LENDER}: {lender_key}");
-    println!("   furnisher {FURNISHER}: {furnisher_key}");
-    println!("   operator: {admin_key}");
-    println!("   try:");
-    println!(
+    outln!();
+    outln!("4. serving the bureau on {base} (Ctrl-C stops). Demo credentials, shown once:");
+    outln!("   person  — sign in at {base}/  document {} / password {password}", document.expose());
+    outln!("   lender  {LENDER}: {lender_key}");
+    outln!("   furnisher {FURNISHER}: {furnisher_key}");
+    outln!("   operator: {admin_key}");
+    outln!("   try:");
+    outln!(
         "   curl -s -H 'Authorization: Bearer {lender_key}' {base}/v1/reports -d '{{\"document_type\":\"{}\",\"document_number\":\"{}\",\"purpose\":\"02\",\"authorization_sha256\":\"{}\"}}'",
         person.document_type.as_str(),
         document.expose(),
         hex::encode(evidence)
     );
-    println!("   curl -s -H 'Authorization: Bearer {furnisher_key}' {base}/v1/batches");
-    println!("   curl -s -H 'Authorization: Bearer {admin_key}' {base}/v1/admin/orgs");
-    println!("   curl -s {base}/v1/openapi.json");
+    outln!("   curl -s -H 'Authorization: Bearer {furnisher_key}' {base}/v1/batches");
+    outln!("   curl -s -H 'Authorization: Bearer {admin_key}' {base}/v1/admin/orgs");
+    outln!("   curl -s {base}/v1/openapi.json");
     drop(bureau);
     crate::serve::serve(
         ctx,

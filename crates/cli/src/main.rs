@@ -1,12 +1,16 @@
 //! `openbureau`: the command line. The only crate that knows argv and exit codes.
 //!
-//! Exit codes: 0 done (a file processed with rejections is done); 1 internal error; 2 usage
-//! error, unreadable input, or a refused request.
+//! Exit codes: one table for every command, in [`exit_code`], the README and `--help`.
 
+#[macro_use]
+mod output;
 mod args;
 mod commands;
 mod demo;
 mod demo_serve;
+pub mod exit_code;
+mod extras;
+mod list;
 mod metro2;
 mod open;
 mod pboc;
@@ -20,9 +24,13 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The version line: the crate's version, the commit and the day it was built.
+const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (", env!("OPENBUREAU_COMMIT"), ", built ", env!("OPENBUREAU_BUILD_DATE"), ")");
+
 /// OpenBureau: an open-source credit reference system (征信系统).
 #[derive(Parser)]
-#[command(version, propagate_version = true)]
+#[command(version = VERSION, propagate_version = true, after_help = exit_code::HELP)]
 struct Cli {
     /// Folder holding the store, the key file and the demo's files.
     #[arg(long, global = true, env = "OPENBUREAU_DATA", default_value = "./openbureau-data")]
@@ -88,15 +96,23 @@ enum Command {
     /// People: the password they sign in to the web pages with.
     #[command(subcommand)]
     Person(person::PersonCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(extras::CompletionsArgs),
+    /// Print the manual page (roff; `openbureau man | man -l -`).
+    Man,
 }
 
-/// A failure, with the exit code it deserves.
+/// A failure, with the exit code it deserves (see [`exit_code`]).
 pub enum Failure {
-    /// A check found problems and said so already: exit 1.
+    /// A check found problems and printed them already: exit 1.
     Findings,
-    /// The user's input or request is at fault: exit 2.
+    /// The data is invalid (a file refused as a whole, a record that cannot be written): exit 1.
+    Invalid(anyhow::Error),
+    /// The user's arguments, or a file or folder that cannot be read or written: exit 2.
     Usage(anyhow::Error),
-    /// Something inside failed: exit 1.
+    /// The rules refuse the request (no consent, a freeze, a closed dispute…): exit 3.
+    Refused(anyhow::Error),
+    /// Something inside failed: exit 70.
     Internal(anyhow::Error),
 }
 
@@ -106,9 +122,27 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
+impl Failure {
+    /// The same failure with `context` in front of its message.
+    pub fn context(self, context: impl std::fmt::Display + Send + Sync + 'static) -> Failure {
+        match self {
+            Failure::Findings => Failure::Findings,
+            Failure::Invalid(e) => Failure::Invalid(e.context(context)),
+            Failure::Usage(e) => Failure::Usage(e.context(context)),
+            Failure::Refused(e) => Failure::Refused(e.context(context)),
+            Failure::Internal(e) => Failure::Internal(e.context(context)),
+        }
+    }
+}
+
 /// Shorthand for a usage failure.
 pub fn usage(msg: impl std::fmt::Display) -> Failure {
     Failure::Usage(anyhow::anyhow!("{msg}"))
+}
+
+/// Shorthand for invalid data.
+pub fn invalid(msg: impl std::fmt::Display) -> Failure {
+    Failure::Invalid(anyhow::anyhow!("{msg}"))
 }
 
 fn main() -> ExitCode {
@@ -135,25 +169,28 @@ fn main() -> ExitCode {
         Command::Org(c) => serve::org(&ctx, &c),
         Command::Admin(c) => serve::admin(&ctx, &c),
         Command::Openapi => {
-            println!("{}", ob_server::openapi::document_json());
+            outln!("{}", ob_server::openapi::document_json());
             Ok(())
         }
         Command::Person(c) => person::run(&ctx, &c),
+        Command::Completions(a) => extras::completions::<Cli>(&a),
+        Command::Man => extras::man::<Cli>(),
     };
     exit(result)
 }
 
 fn exit(result: Result<(), Failure>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Findings) => ExitCode::from(1),
-        Err(Failure::Usage(e)) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Internal(e)) => {
-            eprintln!("internal error: {e:#}");
-            ExitCode::from(1)
-        }
+    let (code, label, error) = match result {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Findings) => return ExitCode::from(exit_code::INVALID),
+        Err(Failure::Invalid(e)) => (exit_code::INVALID, "invalid", e),
+        Err(Failure::Usage(e)) => (exit_code::USAGE, "error", e),
+        Err(Failure::Refused(e)) => (exit_code::REFUSED, "refused", e),
+        Err(Failure::Internal(e)) => (exit_code::INTERNAL, "internal error", e),
+    };
+    if output::is_broken_pipe(&error) {
+        return ExitCode::SUCCESS;
     }
+    eprintln!("{label}: {error:#}");
+    ExitCode::from(code)
 }

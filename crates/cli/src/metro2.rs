@@ -2,7 +2,7 @@
 //!
 //! Exit codes of `validate`: 0 valid, 1 errors found, 2 usage error or unreadable file.
 
-use crate::{Failure, usage};
+use crate::{Failure, invalid, usage};
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use ob_formats::metro2::{self, Blocking, DataRecord, Format, LineBreak, Reader, WriterOptions};
@@ -103,11 +103,11 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
                 "errors_total": report.errors_total,
                 "errors": report.errors,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
         }
         OutputFormat::Text => {
             for d in &report.errors {
-                println!(
+                outln!(
                     "record {} byte {} {:?}.{}: {} {}",
                     d.record,
                     d.offset,
@@ -118,7 +118,7 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
                 );
             }
             let format = report.format.map_or_else(|| "unknown".to_owned(), |f| format!("{f:?}"));
-            println!("{}: {format}, {} records, {} errors", a.file.display(), report.records, report.errors_total);
+            outln!("{}: {format}, {} records, {} errors", a.file.display(), report.records, report.errors_total);
         }
     }
     if report.errors_total > 0 {
@@ -132,7 +132,7 @@ fn output(path: Option<&Path>) -> Result<Box<dyn Write>, Failure> {
         Some(p) => {
             Box::new(BufWriter::new(File::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?))
         }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(BufWriter::new(crate::output::Stdout)),
     })
 }
 
@@ -149,13 +149,12 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         line_break: if a.newline { LineBreak::Lf } else { LineBreak::None },
     };
     match (a.to, is_json) {
-        (Target::Json, false) => {
-            metro2::json::to_json(open(&a.file)?, &mut out).map_err(|e| usage(format!("{}: {e}", a.file.display())))?
-        }
+        (Target::Json, false) => metro2::json::to_json(open(&a.file)?, &mut out)
+            .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?,
         (Target::Json, true) => return Err(usage("the file is JSON already")),
         (_, true) => {
             metro2::json::from_json(open(&a.file)?, &mut out, options)
-                .map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+                .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
         }
         (_, false) => rewrite(&a.file, &mut out, options)?,
     }
@@ -165,28 +164,28 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
 
 /// Reads a Metro 2 file and writes it again with other options; the trailer is recomputed.
 fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(), Failure> {
-    let mut reader = Reader::new(open(path)?).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let mut reader = Reader::new(open(path)?).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
     let header = match reader.header() {
         Some(Ok(h)) => h,
-        _ => return Err(usage(format!("{}: no valid header record", path.display()))),
+        _ => return Err(invalid(format!("{}: no valid header record", path.display()))),
     };
-    let mut writer = metro2::Writer::new(out, options, &header).map_err(|e| usage(format!("{e}")))?;
+    let mut writer = metro2::Writer::new(out, options, &header).map_err(|e| invalid(format!("{e}")))?;
     while let Some(next) = reader.next_record() {
-        let rec = next.map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        let rec = next.map_err(|e| invalid(format!("{}: {e}", path.display())))?;
         let data = DataRecord::parse(&rec).map_err(|d| {
-            usage(format!("{}: record {}: {}", path.display(), rec.number(), d.first().map_or("", |d| &d.message)))
+            invalid(format!("{}: record {}: {}", path.display(), rec.number(), d.first().map_or("", |d| &d.message)))
         })?;
-        writer.write(&data).map_err(|e| usage(format!("record {}: {e}", rec.number())))?;
+        writer.write(&data).map_err(|e| invalid(format!("record {}: {e}", rec.number())))?;
     }
-    writer.finish().map_err(|e| usage(format!("{e}")))?;
+    writer.finish().map_err(|e| invalid(format!("{e}")))?;
     Ok(())
 }
 
 fn print(path: &Path) -> Result<(), Failure> {
-    let mut reader = Reader::new(open(path)?).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    println!("format {:?}, blocking {:?}", reader.format(), reader.blocking());
+    let mut reader = Reader::new(open(path)?).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    outln!("format {:?}, blocking {:?}", reader.format(), reader.blocking());
     if let Some(Ok(h)) = reader.header() {
-        println!(
+        outln!(
             "HEADER  reporter {:?}  activity {:?}  created {:?}",
             h.reporter_name.trim(),
             h.activity_date,

@@ -33,8 +33,15 @@ impl Context {
         let policy = match Policy::named(policy) {
             Some(p) => p,
             None => {
-                let text = std::fs::read_to_string(policy).map_err(|e| usage(format!("--policy {policy}: {e}")))?;
-                serde_json::from_str(&text).map_err(|e| usage(format!("--policy {policy}: {e}")))?
+                let text = std::fs::read_to_string(policy).map_err(|e| {
+                    usage(format!(
+                        "--policy {policy}: not `prc` or `us`, and no policy file can be read there ({e}); \
+                         use --policy prc, --policy us, or the path of a policy JSON file (docs/rights.md)"
+                    ))
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    usage(format!("--policy {policy}: not a valid policy file: {e} (its fields: docs/rights.md)"))
+                })?
             }
         };
         Ok(Context { data, key_file, policy })

@@ -3,7 +3,7 @@
 //!
 //! Exit codes of `validate`: 0 valid, 1 records rejected, 2 usage error, unreadable or invalid file.
 
-use crate::{Failure, usage};
+use crate::{Failure, invalid, usage};
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use ob_formats::jsonl;
@@ -73,16 +73,16 @@ fn open(path: &Path) -> Result<BufReader<File>, Failure> {
 fn validate(a: &ValidateArgs) -> Result<(), Failure> {
     let mut rejected = Vec::new();
     let report = pboc::validate_each(open(&a.file)?, |f| rejected.push(f))
-        .map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+        .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
     for e in &report.file_errors {
-        println!("file: {} {}: {}", e.code, e.field, e.message);
+        outln!("file: {} {}: {}", e.code, e.field, e.message);
     }
     for f in &rejected {
         for e in &f.errors {
-            println!("record {}: {} {}: {}", f.seq, e.code, e.field, e.message);
+            outln!("record {}: {} {}: {}", f.seq, e.code, e.field, e.message);
         }
     }
-    println!(
+    outln!(
         "{}: {} records, {} rejected, {} file errors",
         a.file.display(),
         report.records,
@@ -93,10 +93,10 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
         let dir =
             a.feedback_dir.clone().unwrap_or_else(|| a.file.parent().map_or_else(|| ".".into(), Path::to_path_buf));
         let path = write_feedback(&a.file, &dir, &rejected)?;
-        println!("PBOC-style feedback: {}", path.display());
+        outln!("PBOC-style feedback: {}", path.display());
     }
     if !report.file_errors.is_empty() {
-        return Err(usage("the file is refused as a whole"));
+        return Err(invalid("the file is refused as a whole"));
     }
     if report.rejected > 0 {
         return Err(Failure::Findings);
@@ -110,10 +110,10 @@ pub fn write_feedback(upload: &Path, dir: &Path, rejected: &[FeedbackRecord]) ->
     let name = upload.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let now = time::OffsetDateTime::now_utc();
     let created = time::PrimitiveDateTime::new(now.date(), now.time());
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (file_name, bytes) = match FileName::parse(&name) {
         Ok(upload_name) => {
-            let (n, bytes) = pboc::feedback_file(&upload_name, created, rejected).map_err(|e| usage(format!("{e}")))?;
+            let (n, bytes) =
+                pboc::feedback_file(&upload_name, created, rejected).map_err(|e| invalid(format!("{e}")))?;
             (format!("{n}.txt"), bytes)
         }
         Err(_) => {
@@ -125,8 +125,9 @@ pub fn write_feedback(upload: &Path, dir: &Path, rejected: &[FeedbackRecord]) ->
             (format!("{name}.feedback.txt"), text.into_bytes())
         }
     };
-    let path = dir.join(file_name);
-    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    let (mut file, path) = crate::commands::create_new_file(dir, &file_name)
+        .with_context(|| format!("creating {file_name} in {}", dir.display()))?;
+    std::io::Write::write_all(&mut file, &bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
@@ -143,13 +144,13 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
 }
 
 fn to_jsonl(a: &ConvertArgs) -> Result<(), Failure> {
-    let mut reader = pboc::Reader::new(open(&a.file)?).map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+    let mut reader = pboc::Reader::new(open(&a.file)?).map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
     let header = jsonl::Header::new(&reader.header().institution, None, None);
     let out = File::create(&a.output).map_err(|e| usage(format!("cannot write {}: {e}", a.output.display())))?;
     let mut w = jsonl::Writer::new(std::io::BufWriter::new(out), &header).context("writing")?;
     let mut skipped = 0;
     while let Some(next) = reader.next_entry() {
-        let entry = next.map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+        let entry = next.map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
         match entry.outcome.and_then(|r| to_model::to_records(&r)) {
             Ok(records) => records.iter().try_for_each(|r| w.write(r)).context("writing")?,
             Err(errors) => {
@@ -159,17 +160,17 @@ fn to_jsonl(a: &ConvertArgs) -> Result<(), Failure> {
         }
     }
     w.finish().context("writing")?;
-    println!("{} records written to {}; {skipped} invalid records left out", reader.header().count, a.output.display());
+    outln!("{} records written to {}; {skipped} invalid records left out", reader.header().count, a.output.display());
     Ok(())
 }
 
 fn to_pboc(a: &ConvertArgs) -> Result<(), Failure> {
-    let mut reader = jsonl::Reader::new(open(&a.file)?).map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+    let mut reader = jsonl::Reader::new(open(&a.file)?).map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
     let institution =
         a.institution.clone().unwrap_or_else(|| format!("{:0<14}", reader.header().furnisher.to_uppercase()));
     let mut records: Vec<Record> = Vec::new();
     while let Some(next) = reader.next_entry() {
-        let entry = next.map_err(|e| usage(format!("{}: {e}", a.file.display())))?;
+        let entry = next.map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
         if let Ok(r) = entry.outcome {
             records.push(r);
         }
@@ -185,9 +186,9 @@ fn to_pboc(a: &ConvertArgs) -> Result<(), Failure> {
     let created = time::PrimitiveDateTime::new(now.date(), now.time().replace_nanosecond(0).unwrap_or(now.time()));
     let header = pboc::Header { record_type: RecordType::Account, institution, created, count: 0 };
     let out = File::create(&a.output).map_err(|e| usage(format!("cannot write {}: {e}", a.output.display())))?;
-    pboc::write_file(std::io::BufWriter::new(out), header, &accounts).map_err(|e| usage(format!("{e}")))?;
+    pboc::write_file(std::io::BufWriter::new(out), header, &accounts).map_err(|e| invalid(format!("{e}")))?;
     let others = converted.records.len() - accounts.len();
-    println!(
+    outln!(
         "{} 210 records written to {}; {} records of other types need files of their own; {} not convertible",
         accounts.len(),
         a.output.display(),

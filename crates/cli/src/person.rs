@@ -5,7 +5,7 @@ use crate::open::{Context, system_clock};
 use crate::{Failure, usage};
 use clap::Subcommand;
 use ob_bureau::access::hash_password;
-use ob_model::{DocumentNumber, DocumentType};
+use ob_model::DocumentType;
 use std::io::{BufRead, IsTerminal};
 
 /// Environment variable holding the password to set.
@@ -31,15 +31,14 @@ pub enum PersonCommand {
 pub fn run(ctx: &Context, c: &PersonCommand) -> Result<(), Failure> {
     match c {
         PersonCommand::Password { document_type, document_number } => {
-            let document = DocumentNumber::parse(*document_type, document_number)
-                .map_err(|e| usage(format!("--document-number: {e}")))?;
+            let document = crate::args::document(*document_type, document_number)?;
             let password = read_password()?;
             // argon2id: slow on purpose, done before the store is opened.
             let phc = hash_password(&password).map_err(classify)?;
             drop(password);
             let mut bureau = ctx.bureau(false, system_clock())?;
             bureau.set_password(&document, &phc).map_err(classify)?;
-            println!("password set for {}: they sign in on the web page (openbureau serve, /)", document.masked());
+            outln!("password set for {}: they sign in on the web page (openbureau serve, /)", document.masked());
             Ok(())
         }
     }

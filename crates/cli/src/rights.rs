@@ -2,10 +2,11 @@
 //! consents, fraud alerts and freezes, retention.
 
 use crate::commands::classify;
+use crate::list::{self, FormatArg, cell};
 use crate::open::{Context, system_clock};
 use crate::{Failure, usage};
 use clap::{Args, Subcommand, ValueEnum};
-use ob_bureau::rights::{Answer, DisputeTarget};
+use ob_bureau::rights::{Answer, DisputeTarget, DisputeView};
 use ob_model::{DisputeType, DocumentNumber, DocumentType, FlagKind, StatementType, YearMonth};
 use ob_store::{DisputeId, StatementId};
 
@@ -22,7 +23,7 @@ pub struct Person {
 
 impl Person {
     fn document(&self) -> Result<DocumentNumber, Failure> {
-        DocumentNumber::parse(self.doc_type, &self.doc_number).map_err(|e| usage(format!("--doc-number: {e}")))
+        crate::args::document(self.doc_type, &self.doc_number)
     }
 }
 
@@ -65,16 +66,20 @@ pub enum DisputeCommand {
         #[arg(long = "type", value_parser = parse_dispute_type)]
         kind: DisputeType,
     },
-    /// Your disputes and every step of them.
+    /// Your disputes and every step of them (the steps in `--format json`).
     List {
         #[command(flatten)]
         person: Person,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// A furnisher's queue of disputes to answer.
     Queue {
         /// The furnisher's code.
         #[arg(long)]
         org: String,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Answer a dispute (as the furnisher; without --org, as the bureau for identity items).
     Answer {
@@ -116,9 +121,21 @@ pub enum Outcome {
     Deleted,
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure> {
+    let header = ["id", "item", "account", "month", "inquiry", "type", "state", "filed_on", "due_on"];
+    list::print(disputes, f.format, &header, |d| {
+        vec![
+            d.id.to_string(),
+            d.item.to_string(),
+            cell(d.account_ref.as_ref()),
+            cell(d.month),
+            cell(d.inquiry_ref.as_ref()),
+            d.dispute_type.to_string(),
+            d.state.to_string(),
+            d.filed_on.to_string(),
+            d.due_on.to_string(),
+        ]
+    })
 }
 
 /// Runs `openbureau dispute`.
@@ -135,12 +152,14 @@ pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
             };
             let id = bureau.file_dispute(&person.document()?, &target, *kind).map_err(classify)?;
             let due = bureau.policy().dispute_answer_days;
-            println!("dispute {} filed; the item is marked disputed; the answer is due within {due} days", id.0);
+            outln!("dispute {} filed; the item is marked disputed; the answer is due within {due} days", id.0);
         }
-        DisputeCommand::List { person } => {
-            print_json(&bureau.disputes_of_person(&person.document()?).map_err(classify)?)?
+        DisputeCommand::List { person, format } => {
+            print_disputes(&bureau.disputes_of_person(&person.document()?).map_err(classify)?, *format)?
         }
-        DisputeCommand::Queue { org } => print_json(&bureau.dispute_queue(org).map_err(classify)?)?,
+        DisputeCommand::Queue { org, format } => {
+            print_disputes(&bureau.dispute_queue(org).map_err(classify)?, *format)?
+        }
         DisputeCommand::Answer { org, id, outcome, note } => {
             let answer = match outcome {
                 Outcome::Corrected => Answer::Corrected,
@@ -148,11 +167,11 @@ pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
                 Outcome::Deleted => Answer::Deleted,
             };
             bureau.answer_dispute(org.as_deref(), DisputeId(*id), answer, note.as_deref()).map_err(classify)?;
-            println!("dispute {id} answered");
+            outln!("dispute {id} answered");
         }
         DisputeCommand::Certify { org, id, note } => {
             bureau.certify_reinsertion(org, DisputeId(*id), note).map_err(classify)?;
-            println!("dispute {id}: reinsertion certified; the person will see it");
+            outln!("dispute {id}: reinsertion certified; the person will see it");
         }
     }
     Ok(())
@@ -178,6 +197,13 @@ pub enum StatementCommand {
         #[arg(long)]
         text: String,
     },
+    /// Your statements, withdrawn ones too.
+    List {
+        #[command(flatten)]
+        person: Person,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Withdraw a statement.
     Withdraw {
         #[command(flatten)]
@@ -194,11 +220,26 @@ pub fn statement(ctx: &Context, c: &StatementCommand) -> Result<(), Failure> {
     match c {
         StatementCommand::Add { person, account, month, kind, text } => {
             let id = bureau.add_statement(&person.document()?, account, *month, *kind, text).map_err(classify)?;
-            println!("statement {} added; it shows beside the item on every report", id.0);
+            outln!("statement {} added; it shows beside the item on every report", id.0);
+        }
+        StatementCommand::List { person, format } => {
+            let statements = bureau.statements_of_person(&person.document()?).map_err(classify)?;
+            let header = ["id", "account", "month", "type", "added_on", "withdrawn_on", "text"];
+            list::print(&statements, format.format, &header, |s| {
+                vec![
+                    s.id.to_string(),
+                    s.account_ref.clone(),
+                    cell(s.month),
+                    s.statement_type.to_string(),
+                    s.added_on.to_string(),
+                    cell(s.withdrawn_on),
+                    s.text.clone(),
+                ]
+            })?;
         }
         StatementCommand::Withdraw { person, id } => {
             bureau.withdraw_statement(&person.document()?, StatementId(*id)).map_err(classify)?;
-            println!("statement {id} withdrawn");
+            outln!("statement {id} withdrawn");
         }
     }
     Ok(())
@@ -211,6 +252,8 @@ pub enum ConsentCommand {
     List {
         #[command(flatten)]
         person: Person,
+        #[command(flatten)]
+        format: FormatArg,
     },
     /// Revoke an authorization from today.
     Revoke {
@@ -226,12 +269,24 @@ pub enum ConsentCommand {
 pub fn consent(ctx: &Context, c: &ConsentCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
     match c {
-        ConsentCommand::List { person } => {
-            print_json(&bureau.consents_of_person(&person.document()?).map_err(classify)?)?
+        ConsentCommand::List { person, format } => {
+            let consents = bureau.consents_of_person(&person.document()?).map_err(classify)?;
+            let header = ["consent", "organization", "scope", "purpose", "granted_on", "expires_on", "revoked_on"];
+            list::print(&consents, format.format, &header, |c| {
+                vec![
+                    c.consent_ref.clone(),
+                    c.organization.clone(),
+                    c.scope.to_string(),
+                    cell(c.purpose),
+                    c.granted_on.to_string(),
+                    c.expires_on.to_string(),
+                    cell(c.revoked_on),
+                ]
+            })?;
         }
         ConsentCommand::Revoke { person, consent } => {
             bureau.revoke_consent(&person.document()?, consent).map_err(classify)?;
-            println!("consent {consent} revoked from today; what was reported before stays for its retention period");
+            outln!("consent {consent} revoked from today; what was reported before stays for its retention period");
         }
     }
     Ok(())
@@ -277,11 +332,11 @@ pub fn flag(ctx: &Context, c: &FlagCommand) -> Result<(), Failure> {
     match c {
         FlagCommand::Place { person, kind: k } => {
             bureau.place_flag(&person.document()?, kind(k)).map_err(classify)?;
-            println!("{} placed", kind(k));
+            outln!("{} placed", kind(k));
         }
         FlagCommand::Lift { person, kind: k } => {
             bureau.lift_flag(&person.document()?, kind(k)).map_err(classify)?;
-            println!("{} lifted", kind(k));
+            outln!("{} lifted", kind(k));
         }
     }
     Ok(())
@@ -298,7 +353,7 @@ pub enum RetentionCommand {
 pub fn retention(ctx: &Context, _c: &RetentionCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
     let s = bureau.run_retention().map_err(classify)?;
-    println!(
+    outln!(
         "retention ({}): {} accounts examined, {} account-months purged ({} stored versions deleted)",
         bureau.policy().name,
         s.accounts_examined,

@@ -53,13 +53,21 @@ fn build(ctx: &crate::open::Context, a: &BuildArgs) -> Result<(), Failure> {
         std::fs::write(path, out).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     }
     let built = bureau.build_score(a.as_of).map_err(crate::commands::classify)?;
-    print!("{}", built.card);
-    println!(
+    out!("{}", built.card);
+    outln!(
         "bureau score v{} built as of {}: {} files, {} went 90+ days past due within 12 months; holdout AUC {:.3}, KS {:.3}",
-        built.version, a.as_of, built.people, built.bad, built.holdout_auc, built.holdout_ks
+        built.version,
+        a.as_of,
+        built.people,
+        built.bad,
+        built.holdout_auc,
+        built.holdout_ks
     );
     if let Some(path) = &a.model_out {
-        let model = bureau.score_model().map_err(crate::commands::classify)?.ok_or_else(|| usage("no model"))?;
+        let model = bureau
+            .score_model()
+            .map_err(crate::commands::classify)?
+            .ok_or_else(|| usage("no bureau score model in the store: run `openbureau score build` first"))?;
         let file = std::fs::File::create(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         model.model.write_json(std::io::BufWriter::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     }
@@ -125,7 +133,7 @@ pub fn run(ctx: &crate::open::Context, command: &ScoreCommand) -> Result<(), Fai
 fn input_error(path: &Path, e: ScoreError) -> Failure {
     match e {
         ScoreError::Fit(_) => Failure::Internal(anyhow::Error::new(e).context(path.display().to_string())),
-        e => usage(format!("{}: {e}", path.display())),
+        e => crate::invalid(format!("{}: {e}", path.display())),
     }
 }
 
@@ -165,11 +173,11 @@ pub fn train(a: &TrainArgs) -> Result<(), Failure> {
     let trained = ob_score::train(&table, &is_bad, &config).map_err(|e| input_error(&a.data, e))?;
     let mut model = trained.model;
     model.target = Some(Target { column: a.target.clone(), bad_value: a.bad.clone() });
-    print!("{}", describe_training(&trained.report));
+    out!("{}", describe_training(&trained.report));
     let mut out = create(&a.out)?;
     model.write_json(&mut out)?;
     out.flush()?;
-    println!("model with {} variables written to {}", model.variables.len(), a.out.display());
+    outln!("model with {} variables written to {}", model.variables.len(), a.out.display());
     Ok(())
 }
 
@@ -224,7 +232,7 @@ pub fn apply(a: &ApplyArgs) -> Result<(), Failure> {
         other => other?,
     }
     out.flush()?;
-    println!("scored {} rows into {}", scores.score.len(), a.out.display());
+    outln!("scored {} rows into {}", scores.score.len(), a.out.display());
     Ok(())
 }
 
@@ -253,15 +261,17 @@ mod tests {
     fn ok(r: Result<(), Failure>) {
         match r {
             Ok(()) => {}
-            Err(Failure::Usage(e) | Failure::Internal(e)) => panic!("{e:#}"),
+            Err(Failure::Usage(e) | Failure::Invalid(e) | Failure::Refused(e) | Failure::Internal(e)) => {
+                panic!("{e:#}")
+            }
             Err(Failure::Findings) => panic!("findings"),
         }
     }
 
     fn usage_message(r: Result<(), Failure>) -> String {
         match r {
-            Err(Failure::Usage(e)) => format!("{e:#}"),
-            Err(Failure::Internal(e)) => panic!("expected a usage error, got internal: {e:#}"),
+            Err(Failure::Usage(e) | Failure::Invalid(e)) => format!("{e:#}"),
+            Err(Failure::Refused(e) | Failure::Internal(e)) => panic!("expected a usage error, got: {e:#}"),
             Err(Failure::Findings) | Ok(()) => panic!("expected a usage error"),
         }
     }

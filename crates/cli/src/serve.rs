@@ -35,7 +35,7 @@ pub enum OrgCommand {
     /// Revoke an API key, by the SHA-256 printed when it was made.
     Revoke(RevokeArgs),
     /// List organizations and their roles.
-    List,
+    List(crate::list::FormatArg),
 }
 
 /// Operators.
@@ -116,7 +116,7 @@ fn private_folder(folder: &std::path::Path) -> std::io::Result<()> {
 fn print_key(whose: &str, key: &str) {
     eprintln!("API key for {whose}, shown once: store it now. The bureau keeps only its SHA-256:");
     eprintln!("  key_sha256 {}", hex::encode(key_digest(key)));
-    println!("{key}");
+    outln!("{key}");
 }
 
 /// Organization commands.
@@ -127,7 +127,7 @@ pub fn org(ctx: &Context, command: &OrgCommand) -> Result<(), Failure> {
         OrgCommand::Add(a) => {
             let org = bureau.add_org(&a.code, &a.name, &a.role).map_err(classify)?;
             let roles: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
-            println!("{} ({}): {}", org.code, org.name, roles.join(", "));
+            outln!("{} ({}): {}", org.code, org.name, roles.join(", "));
         }
         OrgCommand::Key(a) => print_key(&a.code, &bureau.issue_key(Some(&a.code), &a.label).map_err(classify)?),
         OrgCommand::Revoke(a) => {
@@ -136,13 +136,14 @@ pub fn org(ctx: &Context, command: &OrgCommand) -> Result<(), Failure> {
             if !bureau.revoke_key(&digest, None).map_err(classify)? {
                 return Err(usage("no such unrevoked key"));
             }
-            println!("revoked");
+            outln!("revoked");
         }
-        OrgCommand::List => {
-            for org in bureau.orgs().map_err(classify)? {
+        OrgCommand::List(f) => {
+            let orgs = bureau.orgs().map_err(classify)?;
+            crate::list::print(&orgs, f.format, &["code", "roles", "name"], |org| {
                 let roles: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
-                println!("{}\t{}\t{}", org.code, roles.join(","), org.name);
-            }
+                vec![org.code.clone(), roles.join(","), org.name.clone()]
+            })?;
         }
     }
     Ok(())

@@ -70,6 +70,11 @@ pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 /// rest is cut at a line's end and a last line says so. (The CLI's feedback file is always whole.)
 pub const FEEDBACK_KEPT_BYTES_MAX: usize = 64 * 1024 * 1024;
 
+/// Names tried for one feedback file (`name`, `name.2`, … `name.1000`) before giving up: a
+/// feedback file is never written over another, and a folder with a thousand files of one
+/// batch's name is a mistake to report, not to work around.
+pub const FEEDBACK_FILE_NAME_TRIES_MAX: u32 = 1_000;
+
 /// Largest batch body the HTTP API accepts, in bytes.
 pub const HTTP_BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
 

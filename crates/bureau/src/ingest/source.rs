@@ -20,12 +20,17 @@ pub enum FileKind {
     Jsonl,
     /// PBOC-style messages: the file starts with the `A050` header.
     Pboc,
-    /// Anything else is read as Metro 2 (it starts with a record or block descriptor word).
+    /// Metro 2: it starts with a record or block descriptor word, then the header or a base
+    /// segment.
     Metro2,
 }
 
-/// Recognises a file's format from its first bytes.
-pub fn file_kind(path: &Path) -> std::io::Result<FileKind> {
+/// What the refusal of a file in no known format says.
+const FORMATS_EXPECTED: &str = "expected canonical JSON lines (openbureau.jsonl/1), a Metro 2 file (character or packed) or a PBOC-style message file (A050 header)";
+
+/// Recognises a file's format from its first bytes; a file in none of them is refused
+/// (`FILE_INVALID`), saying what was found and what would be read.
+pub fn file_kind(path: &Path) -> Result<FileKind> {
     let mut head = [0u8; 64];
     let n = std::fs::File::open(path)?.read(&mut head)?;
     let head = &head[..n];
@@ -34,7 +39,19 @@ pub fn file_kind(path: &Path) -> std::io::Result<FileKind> {
     }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let jsonl = text.iter().find(|b| !b.is_ascii_whitespace()).is_none_or(|b| *b == b'{');
-    Ok(if jsonl { FileKind::Jsonl } else { FileKind::Metro2 })
+    if jsonl {
+        return Ok(FileKind::Jsonl);
+    }
+    if ob_formats::metro2::looks_like_metro2(head) {
+        return Ok(FileKind::Metro2);
+    }
+    // The bytes themselves are not echoed: a file's first line may hold an identifier.
+    Err(crate::BureauError::refused(
+        crate::Refusal::FileInvalid,
+        format!(
+            "unrecognized format: the file starts with neither `{{`, a Metro 2 descriptor word nor an A050 header; {FORMATS_EXPECTED}"
+        ),
+    ))
 }
 
 /// SHA-256 of a file's bytes, streamed.

@@ -26,7 +26,7 @@ mod validate;
 mod writer;
 
 pub use codes::Code;
-pub use reader::{Error, Reader, RecordRef};
+pub use reader::{Error, Reader, RecordRef, looks_like_metro2};
 pub use record::{
     BaseSegment, DataRecord, HeaderRecord, J1Segment, J2Segment, K1Segment, K2Segment, K3Segment, K4Segment, L1Segment,
     N1Segment, Ssn, TrailerRecord,

@@ -542,6 +542,13 @@ fn too_short(format: Format, len: usize) -> String {
     format!("record is {len} bytes, shorter than the {}-byte {format} base segment", format.record_bytes())
 }
 
+/// Whether a file's first bytes (at least 14 of them, when the file has as many) open a Metro 2
+/// file in a framing this reader accepts: a record or block descriptor word, then the header or a
+/// base segment. Used to tell Metro 2 from other formats before reading it.
+pub fn looks_like_metro2(head: &[u8]) -> bool {
+    detect_framing(head).is_some()
+}
+
 /// Tells the framing from the first bytes of a file. Accepted forms: a character RDW (4 digits)
 /// or a packed one (2-byte length, two zero bytes), optionally preceded by a BDW in the same form
 /// (or, in a character file, a binary BDW); the first record being `HEADER` or else a base
