@@ -132,7 +132,12 @@ pub fn org(ctx: &Context, command: &OrgCommand) -> Result<(), Failure> {
         OrgCommand::Key(a) => print_key(&a.code, &bureau.issue_key(Some(&a.code), &a.label).map_err(classify)?),
         OrgCommand::Revoke(a) => {
             let mut digest = [0u8; 32];
-            hex::decode_to_slice(&a.key_sha256, &mut digest).map_err(|_| usage("--key-sha256: 64 hex digits"))?;
+            hex::decode_to_slice(&a.key_sha256, &mut digest).map_err(|_| {
+                usage(format!(
+                    "--key-sha256 {:?} is not 64 hex digits: give the key_sha256 line printed when the key was made",
+                    a.key_sha256
+                ))
+            })?;
             if !bureau.revoke_key(&digest, None).map_err(classify)? {
                 return Err(usage("no such unrevoked key"));
             }

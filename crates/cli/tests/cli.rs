@@ -405,3 +405,111 @@ fn org_keys_are_printed_once_kept_as_digests_and_revocable() {
     let o = run(dir.path(), &["org", "revoke", "--key-sha256", &digest]);
     assert_eq!(o.status.code(), Some(2), "revoked once only: {}", text(&o));
 }
+
+/// Runs `openbureau ARGS` with its standard output a pipe whose reading end is already closed,
+/// as `openbureau … | head -c 0` would leave it.
+fn run_into_closed_pipe(data: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_openbureau"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("OPENBUREAU_KEY")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_closed_pipe_ends_every_printing_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden");
+    let metro2 = golden.join("metro2/character_lf.dat");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    for args in [
+        &["openapi"][..],
+        &["metro2", "print", metro2.to_str().unwrap()],
+        &["metro2", "convert", metro2.to_str().unwrap(), "--to", "json"],
+        &["man"],
+        &["completions", "bash"],
+        &["--help"],
+        &["ingest", file.to_str().unwrap()],
+        &["report", "--doc-number", "11010519491231002X"],
+    ] {
+        let out = run_into_closed_pipe(&data, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn two_lenders_files_of_one_name_in_one_second_keep_both_feedback_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let banned =
+        r#"{"kind":"month","account_key":"A1","month":"2024-06","balance":100,"status":"N","merchant":"shop"}"#;
+    let mut paths = Vec::new();
+    for furnisher in ["HB", "BANK"] {
+        let folder = dir.path().join(furnisher);
+        std::fs::create_dir(&folder).unwrap();
+        let header = HEADER.replace("\"HB\"", &format!("\"{furnisher}\""));
+        let mut lines = good_lines();
+        lines.push(banned.to_owned());
+        std::fs::write(folder.join("m.jsonl"), format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+        paths.push(folder.join("m.jsonl").to_str().unwrap().to_owned());
+    }
+    let out = run(&data, &["ingest", &paths[0], &paths[1]]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let feedback = data.join("feedback");
+    for (furnisher, batch) in [("HB", 1), ("BANK", 2)] {
+        let path = feedback.join(furnisher).join(format!("batch-{batch}.feedback.jsonl"));
+        let said = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(said.contains("FIELD_BANNED"), "{said}");
+        assert!(text(&out).contains(path.to_str().unwrap()), "the path printed is the file written");
+    }
+    // A file already in the way is never replaced: the next free name is taken.
+    let stale = feedback.join("HB").join("batch-3.feedback.jsonl");
+    std::fs::write(&stale, "kept\n").unwrap();
+    let again = dir.path().join("again.jsonl");
+    let mut lines = good_lines();
+    lines.push(banned.replace("2024-06", "2024-07"));
+    std::fs::write(&again, format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
+    let out = run(&data, &["ingest", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&stale).unwrap(), "kept\n");
+    assert!(
+        std::fs::read_to_string(feedback.join("HB").join("batch-3.feedback.jsonl.2")).unwrap().contains("FIELD_BANNED")
+    );
+}
+
+#[test]
+fn the_demo_look_further_lines_run_as_printed_from_the_data_folders_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_openbureau"));
+    let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new(bin)
+        .args(["demo", "--people", "60", "--months", "6"])
+        .current_dir(dir.path())
+        .env_remove("OPENBUREAU_DATA")
+        .env_remove("OPENBUREAU_KEY")
+        .env_remove("OPENBUREAU_KEY_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = said
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("openbureau "))
+        .map(|l| l.split("   #").next().unwrap())
+        .collect();
+    assert!(lines.len() >= 4, "{said}");
+    for line in lines {
+        let o = Command::new("sh").arg("-c").arg(line).current_dir(dir.path()).env("PATH", &path).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{line}: {}", text(&o));
+    }
+}
