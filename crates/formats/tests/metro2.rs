@@ -6,6 +6,8 @@
 
 #[path = "metro2_support/mod.rs"]
 mod support;
+#[path = "common/golden.rs"]
+mod golden_file;
 
 use ob_formats::metro2::json::{File, from_json, to_json};
 use ob_formats::metro2::{
@@ -14,7 +16,6 @@ use ob_formats::metro2::{
 };
 use proptest::prelude::*;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use support::{TODAY, full, header, varied, write};
 use time::macros::date;
 
@@ -22,15 +23,8 @@ fn opts(format: Format, blocking: Blocking, line_break: LineBreak) -> WriterOpti
     WriterOptions { format, blocking, line_break }
 }
 
-/// Compares `bytes` with the committed golden file (writing it when absent or blessing).
 fn golden(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "golden", "metro2", name].iter().collect();
-    if std::env::var_os("BLESS_GOLDEN").is_some() || !path.exists() {
-        std::fs::write(&path, bytes).unwrap();
-    }
-    let committed = std::fs::read(&path).unwrap();
-    assert!(committed == bytes, "{name}: the writer's output differs from the committed golden file");
-    committed
+    golden_file::check("metro2", name, bytes)
 }
 
 /// The validation report as text: a summary line, then one line per diagnostic.
@@ -675,4 +669,11 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+#[should_panic(expected = "a new golden file is written only with BLESS_GOLDEN=1")]
+fn a_missing_golden_file_fails_unless_blessed() {
+    let dir = tempfile::tempdir().unwrap();
+    golden_file::check_at(&dir.path().join("never_committed.dat"), b"bytes", false);
 }

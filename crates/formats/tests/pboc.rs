@@ -8,25 +8,19 @@
 
 #[path = "pboc_support/mod.rs"]
 mod support;
+#[path = "common/golden.rs"]
+mod golden_file;
 
 use ob_formats::pboc::{
     ErrorCode, FeedbackFlag, FileName, PbocRecord, ReadError, Reader, RecordType, feedback_file, to_model, to_xml,
     validate,
 };
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use support::{INSTITUTION, file, header, model_records, pboc_records};
 use time::macros::{date, datetime};
 
-/// Compares `bytes` with the committed golden file (writing it when absent or blessing).
 fn golden(name: &str, bytes: &[u8]) -> Vec<u8> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "golden", "pboc", name].iter().collect();
-    if std::env::var_os("BLESS_GOLDEN").is_some() || !path.exists() {
-        std::fs::write(&path, bytes).unwrap();
-    }
-    let committed = std::fs::read(&path).unwrap();
-    assert!(committed == bytes, "{name}: the output differs from the committed golden file");
-    committed
+    golden_file::check("pboc", name, bytes)
 }
 
 fn upload_name(t: RecordType) -> FileName {
