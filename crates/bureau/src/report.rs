@@ -1,5 +1,5 @@
 //! The credit report, in the layout of the PBOC second-generation personal report
-//! (shared/domain/pboc.md): header, identity, summary, account details grouped by type in risk
+//! (docs/domain/pboc.md): header, identity, summary, account details grouped by type in risk
 //! order with the 24-month status line and the 60-month history, and the query records.
 //!
 //! A report is assembled from the store as of a date: only what had been recorded by the end of

@@ -1,4 +1,4 @@
-//! People's rights and the bureau's duties (shared/domain/rules.md): disputes (异议), personal
+//! People's rights and the bureau's duties (docs/domain/rules.md): disputes (异议), personal
 //! statements (本人声明), consent revocation, fraud alerts and freezes. Every step is one
 //! transaction with its audit event. Deadlines and limits come from the [`Policy`].
 

@@ -513,3 +513,26 @@ fn the_demo_look_further_lines_run_as_printed_from_the_data_folders_parent() {
         assert_eq!(o.status.code(), Some(0), "{line}: {}", text(&o));
     }
 }
+
+#[test]
+fn the_policy_file_example_in_docs_rights_md_is_accepted() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rights.md")).unwrap();
+    let example = doc
+        .split("A policy file is JSON")
+        .nth(1)
+        .and_then(|rest| rest.split("```json\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/rights.md shows a policy file");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, example).unwrap();
+    let data = dir.path().join("data");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    assert_eq!(
+        run(&data, &["--policy", policy.to_str().unwrap(), "ingest", file.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let out = run(&data, &["--policy", policy.to_str().unwrap(), "retention", "run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("retention (prc-strict)"), "{}", text(&out));
+}

@@ -57,7 +57,8 @@ fn every_crate_depends_only_on_what_architecture_md_allows() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
         crates.insert(name.clone());
-        let (normal_ok, dev_ok) = allowed.get(&name).unwrap_or_else(|| panic!("ARCHITECTURE.md's layering lacks `{name}`"));
+        let (normal_ok, dev_ok) =
+            allowed.get(&name).unwrap_or_else(|| panic!("ARCHITECTURE.md's layering lacks `{name}`"));
         let (normal, dev) = declared(&manifest);
         for dep in &normal {
             assert!(normal_ok.contains(dep), "{name} → {dep}: an arrow ARCHITECTURE.md does not allow");
@@ -79,7 +80,8 @@ fn the_reader_finds_arrows_in_every_section() {
     let (normal, dev) = declared(manifest);
     assert_eq!(normal.into_iter().collect::<Vec<_>>(), ["model", "store"]);
     assert_eq!(dev.into_iter().collect::<Vec<_>>(), ["sim"]);
-    let allowed = allowed("<!-- layering:begin -->\n```text\nmodel:\nbureau: store model | dev: sim\n```\n<!-- layering:end -->");
+    let allowed =
+        allowed("<!-- layering:begin -->\n```text\nmodel:\nbureau: store model | dev: sim\n```\n<!-- layering:end -->");
     assert!(allowed["model"].0.is_empty());
     assert!(allowed["bureau"].1.contains("sim"));
 }

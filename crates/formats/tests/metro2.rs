@@ -4,10 +4,10 @@
 //! metro2_support; each run regenerates them and compares with the committed bytes (set
 //! `BLESS_GOLDEN=1` to rewrite them after a deliberate change).
 
-#[path = "metro2_support/mod.rs"]
-mod support;
 #[path = "common/golden.rs"]
 mod golden_file;
+#[path = "metro2_support/mod.rs"]
+mod support;
 
 use ob_formats::metro2::json::{File, from_json, to_json};
 use ob_formats::metro2::{

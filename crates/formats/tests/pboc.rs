@@ -6,10 +6,10 @@
 //! (set `BLESS_GOLDEN=1` to rewrite them after a deliberate change). The expected feedback of
 //! each is an insta snapshot (tests/snapshots/pboc__*.snap).
 
-#[path = "pboc_support/mod.rs"]
-mod support;
 #[path = "common/golden.rs"]
 mod golden_file;
+#[path = "pboc_support/mod.rs"]
+mod support;
 
 use ob_formats::pboc::{
     ErrorCode, FeedbackFlag, FileName, PbocRecord, ReadError, Reader, RecordType, feedback_file, to_model, to_xml,

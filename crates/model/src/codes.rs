@@ -1,4 +1,4 @@
-//! The closed code lists of the PBOC-style credit report (see shared/domain/pboc.md).
+//! The closed code lists of the PBOC-style credit report (see docs/domain/pboc.md).
 //!
 //! Each list serializes to the symbol used in reports and files (`"R1"`, `"N"`, `"02"`).
 

@@ -1,4 +1,4 @@
-//! The rules a credit bureau must keep, as values with PRC defaults (shared/domain/rules.md).
+//! The rules a credit bureau must keep, as values with PRC defaults (docs/domain/rules.md).
 //!
 //! A deployment under other law changes a value here (or loads a policy file), not the code.
 //! [`Policy::prc`] is the default; [`Policy::us`] gives the FCRA values side by side.

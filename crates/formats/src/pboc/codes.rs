@@ -1,7 +1,7 @@
 //! Every code list of the PBOC-style messages, and the feedback error codes, in one place.
 //!
 //! The normative specification is not public: the lists below follow what bank and vendor
-//! implementations use where that is known (shared/domain/pboc.md) and are OpenBureau's own choice
+//! implementations use where that is known (docs/domain/pboc.md) and are OpenBureau's own choice
 //! elsewhere, marked "ours". docs/formats/pboc.md lists them; correct them here and there together.
 
 use ob_model::{AccountType, Code, DocumentType, RepaymentStatus};
