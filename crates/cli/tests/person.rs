@@ -77,20 +77,21 @@ fn person_password_from_the_environment_or_stdin() {
     let phc = stored_hash(&data).unwrap();
     assert!(verify_password(&phc, "a new pass phrase") && !verify_password(&phc, "correct horse battery"));
 
-    for (args, env, stdin, says) in [
-        (&who[..], Some("short"), None, "PASSWORD_INVALID"),
-        (&who[..], None, Some(""), "no password"),
+    for (args, env, stdin, code, says) in [
+        (&who[..], Some("short"), None, 1, "PASSWORD_INVALID"),
+        (&who[..], None, Some(""), 2, "no password"),
         (
             &["person", "password", "--document-number", "110105198505054565"][..],
             Some("long enough pass"),
             None,
+            3,
             "no credit file",
         ),
-        (&["person", "password", "--document-number", "123"][..], Some("long enough pass"), None, "--document-number"),
-        (&["person", "password", "--document-number", ZHANG_ID, "--password", "x"][..], None, None, "--password"),
+        (&["person", "password", "--document-number", "123"][..], Some("long enough pass"), None, 2, "--doc-number"),
+        (&["person", "password", "--document-number", ZHANG_ID, "--password", "x"][..], None, None, 2, "--password"),
     ] {
         let out = openbureau(&data, args, env, stdin);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out));
         assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
     }
     // The old alias names work too.
