@@ -16,7 +16,8 @@
 # WRK_THREADS (1) SAMPLE (10) RATE (1000000: the lender key's rate limit, requests a second and
 # burst, set high so that the server, not the limiter, is measured) BENCH_DIR
 # (target/bench-load) CARGO_LOCK (unset: when set, cargo runs under `flock $CARGO_LOCK`) BIN
-# (skip the build and use this binary).
+# (skip the build and use this binary) STORE_DIR (unset: when set, a store built elsewhere, e.g.
+# by bench/scale.sh — STORE_DIR/data with the lender, STORE_DIR/documents.txt — is used as is).
 #
 # The document numbers of the simulated people are written only under BENCH_DIR (git-ignored).
 set -euo pipefail
@@ -31,25 +32,14 @@ WRK_THREADS=${WRK_THREADS:-1}
 SAMPLE=${SAMPLE:-10}
 RATE=${RATE:-1000000}
 BENCH_DIR=${BENCH_DIR:-$ROOT/target/bench-load}
-LENDER=BENCHLENDER
-
-log() { printf '[load %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+source "$ROOT/bench/lib.sh"
 
 for tool in wrk jq curl; do
   command -v "$tool" >/dev/null || { echo "bench/load.sh needs $tool" >&2; exit 2; }
 done
 
 # 1. The release binary.
-if [[ -z ${BIN:-} ]]; then
-  log "building the release binary"
-  if [[ -n ${CARGO_LOCK:-} ]]; then
-    (cd "$ROOT" && flock "$CARGO_LOCK" cargo build --release --quiet -p openbureau)
-  else
-    (cd "$ROOT" && cargo build --release --quiet -p openbureau)
-  fi
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/openbureau
-fi
-[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 2; }
+BIN=$(release_binary)
 
 # 2. The store, cached. The simulated window ends with the last month delivered by the 5th of
 # this month (the simulator's own default), so the key changes once a month.
@@ -64,7 +54,10 @@ KEY="people=$PEOPLE months=$MONTHS seed=$SEED end=$END_MONTH sim=$(tree crates/s
 STORE=$BENCH_DIR/store-$PEOPLE
 mkdir -p "$BENCH_DIR"
 
-if [[ -f $STORE/stamp && $(cat "$STORE/stamp") == "$KEY" ]]; then
+if [[ -n ${STORE_DIR:-} ]]; then
+  STORE=$STORE_DIR
+  log "store built elsewhere: $STORE"
+elif [[ -f $STORE/stamp && $(cat "$STORE/stamp") == "$KEY" ]]; then
   log "store of $PEOPLE people cached at $STORE"
   head -n 1 "$STORE/simulate.txt"
 else
@@ -75,28 +68,12 @@ else
   start=$SECONDS
   "$BIN" --data "$STORE/data" simulate --people "$PEOPLE" --months "$MONTHS" --seed "$SEED" \
     --end-month "$END_MONTH" --out "$sim" | tee "$STORE/simulate.txt"
-  # Delivery order: by month, then furnisher (docs/simulator.md).
-  mapfile -t files < <(cd "$sim" && ls -d -- */*.jsonl | grep -v '^truth/' | sort -t/ -k2,2 -k1,1)
+  mapfile -t files < <(delivery_order "$sim")
   log "ingesting ${#files[@]} files"
   (cd "$sim" && "$BIN" --data "$STORE/data" ingest "${files[@]}") >"$STORE/ingest.txt"
   tail -n 1 "$STORE/ingest.txt" >&2
-  # The lender's inquiry consents, one per simulated person, as a canonical batch.
-  evidence=$(printf 'openbureau load benchmark' | sha256sum | cut -d' ' -f1)
-  expires=$(date -u -d "$today +5 years -1 day" +%F)
-  {
-    printf '{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"%s","furnisher_name":"Load-test lender"}\n' "$LENDER"
-    jq -c --arg granted "$today" --arg expires "$expires" --arg evidence "$evidence" \
-      '{kind: "consent", subject: {name, birth_date, document: {type: .document_type, number: .document_number}},
-        scope: "inquire", purpose: "02", granted_on: $granted, expires_on: $expires, evidence_sha256: $evidence,
-        consent_ref: "LOAD-\(.person)"}' \
-      "$sim/truth.jsonl"
-  } >"$STORE/lender-consents.jsonl"
-  "$BIN" --data "$STORE/data" ingest "$STORE/lender-consents.jsonl" | tee -a "$STORE/ingest.txt"
-  # Registered by its batch without a role: the operator makes it a lender.
-  "$BIN" --data "$STORE/data" org add --code "$LENDER" --name "Load-test lender" --role lender
-  # One line per person: the document number and the reference of the consent.
-  jq -r '"\(.document_number) LOAD-\(.person)"' "$sim/truth.jsonl" >"$STORE/documents.txt"
-  rm -rf "$sim" "$STORE/lender-consents.jsonl"
+  add_load_lender "$BIN" "$STORE/data" "$sim" "$STORE"
+  rm -rf "$sim"
   echo "$KEY" >"$STORE/stamp"
   log "store built in $((SECONDS - start)) s"
 fi

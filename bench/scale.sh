@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Scale benchmark (issue 13): ingest on the embedded store as it grows to PEOPLE people, then
+# reports over HTTP on the grown store.
+#
+#   bench/scale.sh              # 1,000,000 people, 24 months
+#   bench/scale.sh 100000       # a smaller run
+#
+# 1. Builds the release binary; simulates PEOPLE people over MONTHS months (seed SEED).
+# 2. Ingests the furnisher files in delivery order (by month, then furnisher) in ten slices of
+#    the file list, one `openbureau ingest` each, and prints for each slice its account-months,
+#    seconds, rate and peak RSS; then the whole run's rate, the last slice's rate as a share of
+#    the first's, the store's bytes and bytes per stored account-month, and the peak RSS.
+# 3. Adds a lender with an inquiry consent from every person and runs bench/load.sh on the grown
+#    store (reports/s and latency percentiles over HTTP, DURATION long).
+#
+# Variables (defaults): MONTHS (24) SEED (42) END_MONTH (2026-10) DURATION (60s) BENCH_DIR
+# (target/bench-scale) KEEP_SIM (unset: the simulated files are removed after the ingest) BIN
+# (skip the build and use this binary) SKIP_LOAD (unset: when set, step 3 is skipped).
+#
+# The simulated people's document numbers are written only under BENCH_DIR (git-ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PEOPLE=${1:-${PEOPLE:-1000000}}
+MONTHS=${MONTHS:-24}
+SEED=${SEED:-42}
+END_MONTH=${END_MONTH:-2026-10}
+DURATION=${DURATION:-60s}
+BENCH_DIR=${BENCH_DIR:-$ROOT/target/bench-scale}
+SLICES=10
+source "$ROOT/bench/lib.sh"
+
+command -v /usr/bin/time >/dev/null || { echo "bench/scale.sh needs /usr/bin/time (Debian: time)" >&2; exit 2; }
+BIN=$(release_binary)
+
+STORE=$BENCH_DIR/store-$PEOPLE
+SIM=$BENCH_DIR/sim-$PEOPLE
+rm -rf "$STORE"
+mkdir -p "$STORE" "$BENCH_DIR"
+DATA=$STORE/data
+
+if [[ -f $SIM/done && $(cat "$SIM/done") == "$PEOPLE $MONTHS $SEED $END_MONTH $(git -C "$ROOT" rev-parse HEAD:crates/sim)" ]]; then
+  log "simulated files cached at $SIM"
+else
+  log "simulating $PEOPLE people, $MONTHS months to $END_MONTH, seed $SEED"
+  rm -rf "$SIM"
+  /usr/bin/time -f 'simulate: %e s, peak RSS %M kB' \
+    "$BIN" --data "$DATA" simulate --people "$PEOPLE" --months "$MONTHS" --seed "$SEED" --end-month "$END_MONTH" --out "$SIM"
+  echo "$PEOPLE $MONTHS $SEED $END_MONTH $(git -C "$ROOT" rev-parse HEAD:crates/sim)" >"$SIM/done"
+fi
+
+mapfile -t files < <(delivery_order "$SIM")
+n=${#files[@]}
+log "ingesting $n files in $SLICES slices"
+echo "slice  files  account-months  seconds  rate/s  peak_rss_kB"
+total_months=0 total_seconds=0 peak=0 first_rate=0 last_rate=0
+for ((s = 0; s < SLICES; s++)); do
+  from=$((s * n / SLICES)) to=$(((s + 1) * n / SLICES))
+  slice=("${files[@]:from:to-from}")
+  months=$(cd "$SIM" && cat -- "${slice[@]}" | grep -c '"kind":"month"' || true)
+  (cd "$SIM" && /usr/bin/time -o "$STORE/time.txt" -f '%e %M' "$BIN" --data "$DATA" ingest "${slice[@]}") >>"$STORE/ingest.txt"
+  read -r seconds rss <"$STORE/time.txt"
+  rate=$(awk -v m="$months" -v t="$seconds" 'BEGIN {printf "%d", m / (t > 0 ? t : 0.01)}')
+  printf '%5d  %5d  %14d  %7.1f  %6d  %11d\n' $((s + 1)) $((to - from)) "$months" "$seconds" "$rate" "$rss"
+  total_months=$((total_months + months))
+  total_seconds=$(awk -v a="$total_seconds" -v b="$seconds" 'BEGIN {print a + b}')
+  ((rss > peak)) && peak=$rss
+  ((s == 0)) && first_rate=$rate
+  last_rate=$rate
+done
+stored=$(sqlite3 "$DATA/openbureau.sqlite" 'SELECT count(*) FROM account_months')
+sqlite3 "$DATA/openbureau.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+bytes=$(stat -c %s "$DATA/openbureau.sqlite")
+echo "ingest: $total_months account-months in $total_seconds s = $(awk -v m="$total_months" -v t="$total_seconds" 'BEGIN {printf "%d", m / t}')/s;" \
+  "last slice at $(awk -v a="$last_rate" -v b="$first_rate" 'BEGIN {printf "%d", 100 * a / b}') % of the first's rate; peak RSS $peak kB"
+echo "store: $bytes bytes, $stored account-months stored, $(awk -v b="$bytes" -v m="$stored" 'BEGIN {printf "%.1f", b / m}') bytes per account-month"
+tail -n 3 "$STORE/ingest.txt" | sed 's/^/  /'
+
+[[ -n ${SKIP_LOAD:-} ]] && exit 0
+log "a lender with an inquiry consent from every person"
+add_load_lender "$BIN" "$DATA" "$SIM" "$STORE"
+[[ -n ${KEEP_SIM:-} ]] || rm -rf "$SIM"
+STORE_DIR=$STORE BIN=$BIN DURATION=$DURATION BENCH_DIR=$BENCH_DIR "$ROOT/bench/load.sh"
