@@ -9,7 +9,8 @@ log() { printf '[%s %s] %s\n' "$(basename "$0" .sh)" "$(date -u +%H:%M:%S)" "$*"
 release_binary() {
   if [[ -n ${BIN:-} ]]; then
     [[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 2; }
-    echo "$BIN"
+    # Absolute: the scripts run it from other folders.
+    echo "$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
     return
   fi
   log "building the release binary"

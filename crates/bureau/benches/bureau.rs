@@ -109,7 +109,12 @@ fn bureau(dir: &std::path::Path) -> Bureau<SqliteStore> {
 }
 
 fn ingest(b: &mut Bureau<SqliteStore>, file: &[u8]) {
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let digest = [9; 32];
     let s = b.ingest_jsonl(file, digest, &options, &mut std::io::sink(), &mut |_| {}).expect("ingest");
     assert_eq!(s.rejected, 0);
@@ -185,8 +190,12 @@ fn bench_ingest_pboc(c: &mut Criterion) {
                 (dir, b)
             },
             |(dir, mut b)| {
-                let options =
-                    IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+                let options = IngestOptions {
+                    register_unknown_furnisher: true,
+                    expected_furnisher: None,
+                    keep_feedback: false,
+                    cached_max: None,
+                };
                 let s = b.ingest_path(&path, &options, &mut std::io::sink(), &mut |_| {}).expect("ingest");
                 assert_eq!(s.rejected, 0);
                 (dir, b)

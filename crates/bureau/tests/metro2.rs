@@ -64,7 +64,12 @@ fn ingest(
 ) -> (IngestSummary, Vec<serde_json::Value>) {
     clock.set(at);
     let mut feedback = Vec::new();
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let s = b.ingest_path(path, &options, &mut feedback, &mut |_| {}).unwrap();
     let lines = String::from_utf8_lossy(&feedback).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     (s, lines)
@@ -170,7 +175,12 @@ fn a_file_with_a_bad_trailer_is_refused_whole() {
     let (mut b, _) = bureau();
     let result = b.ingest_path(
         &path,
-        &IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false },
+        &IngestOptions {
+            register_unknown_furnisher: true,
+            expected_furnisher: None,
+            keep_feedback: false,
+            cached_max: None,
+        },
         &mut Vec::new(),
         &mut |_| {},
     );

@@ -52,7 +52,12 @@ fn simulate_and_ingest(format: OutputFormat, policy: Policy) -> Run {
     let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH));
     let store = SqliteStore::in_memory().unwrap();
     let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap().with_policy(policy);
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let mut records = 0;
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());

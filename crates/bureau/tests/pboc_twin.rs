@@ -44,7 +44,12 @@ fn institution(code: &str) -> String {
 }
 
 fn ingest(b: &mut Bureau<SqliteStore>, path: &Path) {
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let mut feedback = Vec::new();
     let s = b.ingest_path(path, &options, &mut feedback, &mut |_| {}).unwrap();
     assert_eq!(s.rejected, 0, "{}: {}", path.display(), String::from_utf8_lossy(&feedback));

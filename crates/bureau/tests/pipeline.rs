@@ -75,8 +75,12 @@ impl World {
     fn ingest_with_feedback(&mut self, text: &str) -> (IngestSummary, Vec<serde_json::Value>) {
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         let mut feedback = Vec::new();
-        let options =
-            IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+        let options = IngestOptions {
+            register_unknown_furnisher: true,
+            expected_furnisher: None,
+            keep_feedback: false,
+            cached_max: None,
+        };
         let summary = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
         let lines = String::from_utf8(feedback).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         (summary, lines)
@@ -189,7 +193,12 @@ fn a_batch_that_fails_midway_leaves_the_store_unchanged() {
     let before = w.counts();
     let cut = text.len() * 2 / 3;
     let input = std::io::BufReader::with_capacity(64, Broken { data: text.as_bytes(), ok_bytes: cut });
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let result = w.bureau.ingest_jsonl(input, [1; 32], &options, &mut Vec::new(), &mut |_| {});
     assert!(result.is_err(), "the broken stream fails the batch");
     assert_eq!(w.counts(), before, "nothing of the batch is kept, not even the furnisher or the batch record");

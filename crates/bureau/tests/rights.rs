@@ -86,8 +86,12 @@ impl World {
     fn ingest(&mut self, text: &str) -> (IngestSummary, Vec<String>) {
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         let mut feedback = Vec::new();
-        let options =
-            IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+        let options = IngestOptions {
+            register_unknown_furnisher: true,
+            expected_furnisher: None,
+            keep_feedback: false,
+            cached_max: None,
+        };
         let s = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
         let codes = String::from_utf8(feedback)
             .unwrap()

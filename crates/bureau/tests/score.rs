@@ -26,7 +26,12 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
     let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
         .unwrap()
         .with_policy(policy);
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
         bureau.ingest_path(&f.path, &options, &mut std::io::sink(), &mut |_| {}).unwrap();

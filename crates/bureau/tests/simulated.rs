@@ -48,12 +48,18 @@ fn rejected_lines(feedback: &[u8]) -> BTreeSet<(u64, String)> {
 /// checks each file's rejections against the truth beside it: exactly the lines it names, with
 /// the codes it names.
 fn simulate_and_ingest(config: &SimConfig) -> Ingested {
+    simulate_and_ingest_caching(config, None)
+}
+
+/// [`simulate_and_ingest`] with the batch's caches let go past `cached_max` entries.
+fn simulate_and_ingest_caching(config: &SimConfig, cached_max: Option<usize>) -> Ingested {
     let dir = tempfile::tempdir().unwrap();
     let sim: SimSummary = ob_sim::simulate(config, dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let store = SqliteStore::in_memory().unwrap();
     let mut bureau = Bureau::new(store, Keys::from_master(&[3; 32]), clock.clone()).unwrap();
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options =
+        IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false, cached_max };
     let (mut expected, mut rejections) = (Vec::new(), 0);
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
@@ -213,6 +219,22 @@ fn check_person(report: &Report, p: &PersonTruth) -> usize {
         assert!(find(&shown, gone).is_none(), "deleted account {} is still shown", gone.account_key);
     }
     months
+}
+
+#[test]
+fn a_batch_that_forgets_what_it_read_after_every_record_has_the_same_outcomes() {
+    // Caches of one entry: every record reads the store again (within the batch's transaction).
+    // The rejections must still be exactly the truth's, and every report must still match it.
+    let mut cfg = config(120, 24, 11);
+    cfg.mistakes =
+        MistakeRates { corrections_per_million: 20_000, malformed_per_million: 30_000, phantoms_per_million: 50_000 };
+    let mut run = simulate_and_ingest_caching(&cfg, Some(1));
+    assert!(run.rejections > 20, "{} rejections compared", run.rejections);
+    let mut months = 0;
+    for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty()) {
+        months += check_person(&report(&mut run.bureau, p, None), p);
+    }
+    assert!(months > 1_000, "compared {months} months");
 }
 
 #[test]

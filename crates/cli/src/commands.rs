@@ -276,7 +276,12 @@ pub fn ingest_one<S: Store>(
     feedback_dir: &Path,
     bar: &ProgressBar,
 ) -> Result<(IngestSummary, Option<PathBuf>), Failure> {
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let scratch = feedback_dir.join(format!(
         ".incoming-{}-{}.feedback.jsonl",
         std::process::id(),

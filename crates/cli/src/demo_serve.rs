@@ -26,7 +26,12 @@ pub fn run(ctx: &Context, person: &PersonTruth, listen: SocketAddr) -> Result<()
     let document = DocumentNumber::parse(person.document_type, &person.document_number)
         .map_err(|e| anyhow::anyhow!("simulated document invalid: {e}"))?;
     let (consents, evidence) = lender_consents(person)?;
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: true };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: true,
+        cached_max: None,
+    };
     let digest: [u8; 32] = Sha256::digest(consents.as_bytes()).into();
     let summary =
         bureau.ingest_jsonl(consents.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).map_err(classify)?;

@@ -63,6 +63,11 @@ pub const YEAR_MAX: i32 = 2099;
 /// Longest consent validity, in years; an authorization for longer is a data error.
 pub const CONSENT_YEARS_MAX: i32 = 30;
 
+/// Accounts, people and consent lists an ingest keeps in memory, each, before it lets them go
+/// (between records; they are read again from the transaction when needed). Bounds an ingest's
+/// memory whatever the file's size: about 400 bytes an account, so some 80 MB at most.
+pub const INGEST_CACHED_MAX: usize = 200_000;
+
 /// Progress callbacks fire once per this many records, not per record.
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 

@@ -128,6 +128,7 @@ pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Bod
         register_unknown_furnisher: false,
         expected_furnisher: Some(who.org_code),
         keep_feedback: true,
+        cached_max: None,
     };
     let (summary, feedback, row) = blocking(&state, move |bureau| {
         let mut feedback = FirstLines::default();

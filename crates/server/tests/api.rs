@@ -145,7 +145,12 @@ fn app_with(rate: Option<(u32, u32)>, now: time::OffsetDateTime) -> (App, AppSta
             month("L1", "2024-05", 700),
         ],
     );
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let digest: [u8; 32] = Sha256::digest(lender_file.as_bytes()).into();
     bureau.ingest_jsonl(lender_file.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
     let mut keys = HashMap::new();

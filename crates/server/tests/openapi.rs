@@ -404,7 +404,12 @@ fn world(rate: Option<(u32, u32)>) -> World {
             r#"{{"kind":"consent","subject":{ZHANG},"scope":"inquire","purpose":"02","consent_ref":"AUTH-02","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{EVIDENCE}"}}"#
         ),
     ]);
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     let digest: [u8; 32] = Sha256::digest(lender_file.as_bytes()).into();
     let s = bureau.ingest_jsonl(lender_file.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
     assert_eq!(s.rejected, 0);
@@ -967,7 +972,12 @@ fn a_scored_report_matches_the_report_schema() {
     let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
         .unwrap()
         .with_policy(policy);
-    let options = IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max: None,
+    };
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
         bureau.ingest_path(&f.path, &options, &mut std::io::sink(), &mut |_| {}).unwrap();

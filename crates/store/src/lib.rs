@@ -80,6 +80,9 @@ pub trait Reader {
     fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool>;
     /// For each month already stored for the account, its latest version number.
     fn month_versions(&self, account: AccountId) -> Result<Vec<(ob_model::YearMonth, u32)>>;
+    /// The latest version stored of one month of the account: one index seek, however long the
+    /// account's history (ingest asks it for each month record).
+    fn month_version(&self, account: AccountId, month: ob_model::YearMonth) -> Result<Option<u32>>;
     /// A batch by furnisher and file digest (to recognise a file sent twice).
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>>;
     /// Every account of a subject.

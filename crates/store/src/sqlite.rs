@@ -478,6 +478,14 @@ impl Reader for Tx<'_> {
         Ok(latest.into_iter().collect())
     }
 
+    fn month_version(&self, account: AccountId, month: YearMonth) -> Result<Option<u32>> {
+        // The primary key (account_id, month, version) answers MAX(version) from its last entry.
+        self.0
+            .prepare_cached("SELECT MAX(version) FROM account_months WHERE account_id = ?1 AND month = ?2")
+            .and_then(|mut st| st.query_row(params![account.0, month.yyyymm()], |r| r.get(0)))
+            .map_err(backend)
+    }
+
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
         self.one(
             "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches

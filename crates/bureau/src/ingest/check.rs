@@ -176,10 +176,9 @@ impl Batch<'_> {
         if let Some(errors) = check_against_terms(m, &info.terms) {
             return Ok(Err(Outcome::Rejected(errors)));
         }
-        if info.batch_months.contains(&m.month) {
+        if !self.batch_months.insert((info.id, m.month)) {
             return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
         }
-        info.batch_months.push(m.month);
         if self.policy.report_consent_required && !self.has_report_consent(subject, m.settled_on)? {
             return reject(
                 Code::NoConsent,

@@ -15,10 +15,12 @@ pub(super) struct AccountInfo {
     pub(super) id: AccountId,
     pub(super) subject_id: SubjectId,
     pub(super) terms: AccountVersionRow,
-    /// Latest stored version per month; loaded on first use for accounts from earlier batches.
-    pub(super) month_versions: Option<HashMap<YearMonth, u32>>,
-    /// Months of this account already in this batch (a handful: a linear scan beats hashing).
-    pub(super) batch_months: Vec<YearMonth>,
+    /// Latest version per month: those stored that were looked up (or all of them, once
+    /// `all_months_loaded`), and those this batch wrote.
+    pub(super) month_versions: HashMap<YearMonth, u32>,
+    /// Whether `month_versions` holds every stored month (an account opened by this batch, or
+    /// after a deletion of months needed them all).
+    all_months_loaded: bool,
     /// Whether a negative month is on file (stored or earlier in this batch); loaded on first need.
     pub(super) negative_on_file: Option<bool>,
     /// Days of notices given before negative reporting; loaded on first need.
@@ -41,8 +43,8 @@ impl AccountInfo {
             id,
             subject_id,
             terms,
-            month_versions: fresh.then(HashMap::new),
-            batch_months: Vec::new(),
+            month_versions: HashMap::new(),
+            all_months_loaded: fresh,
             negative_on_file: fresh.then_some(false),
             notices: fresh.then(Vec::new),
             dispute_deleted: fresh.then(DisputeDeleted::default),
@@ -51,6 +53,20 @@ impl AccountInfo {
 }
 
 impl Batch<'_> {
+    /// Lets the caches go when one holds more than `cached_max` entries. Called between records
+    /// (no index into `accounts` is held then). Everything cached is in the transaction too —
+    /// people, consents, accounts and their terms, months, notices — so it is read again when
+    /// needed, and the outcome of a record never depends on what was cached.
+    pub(super) fn trim_caches(&mut self) {
+        let max = self.cached_max;
+        if self.accounts.len() > max || self.subjects.len() > max || self.consents.len() > max {
+            self.accounts.clear();
+            self.account_index.clear();
+            self.subjects.clear();
+            self.consents.clear();
+        }
+    }
+
     /// The batch's index of the account with this key, loading it from the store on first use.
     pub(super) fn load_account(&mut self, key: &str) -> Result<Option<usize>> {
         if let Some(i) = self.account_index.get(key) {
@@ -124,15 +140,33 @@ impl Batch<'_> {
         Ok(self.accounts[index].dispute_deleted.get_or_insert_with(DisputeDeleted::default))
     }
 
-    /// The next version of a month of the account, counted as taken.
+    /// The next version of a month of the account, counted as taken. A month not yet known is
+    /// looked up alone: reading the account's whole history for each new month would cost more
+    /// as the history grows.
     pub(super) fn next_month_version(&mut self, index: usize, month: YearMonth) -> Result<u32> {
         let info = &mut self.accounts[index];
-        if info.month_versions.is_none() {
-            info.month_versions = Some(self.w.month_versions(info.id)?.into_iter().collect());
+        if !info.all_months_loaded
+            && !info.month_versions.contains_key(&month)
+            && let Some(stored) = self.w.month_version(info.id, month)?
+        {
+            info.month_versions.insert(month, stored);
         }
-        let versions = info.month_versions.get_or_insert_with(HashMap::new);
-        let next = versions.get(&month).map_or(1, |v| v + 1);
-        versions.insert(month, next);
+        let next = info.month_versions.get(&month).map_or(1, |v| v + 1);
+        info.month_versions.insert(month, next);
         Ok(next)
+    }
+
+    /// Every stored month of the account with its latest version (those this batch wrote win:
+    /// they are newer).
+    pub(super) fn load_all_month_versions(&mut self, index: usize) -> Result<&HashMap<YearMonth, u32>> {
+        let info = &mut self.accounts[index];
+        if !info.all_months_loaded {
+            for (month, version) in self.w.month_versions(info.id)? {
+                let known = info.month_versions.entry(month).or_insert(version);
+                *known = (*known).max(version);
+            }
+            info.all_months_loaded = true;
+        }
+        Ok(&info.month_versions)
     }
 }

@@ -60,6 +60,10 @@ pub struct IngestOptions {
     /// Keep the JSON-lines feedback file in the store, encrypted, with the batch (up to
     /// [`limits::FEEDBACK_KEPT_BYTES_MAX`]), so that it can be fetched again later.
     pub keep_feedback: bool,
+    /// Accounts, people and consent lists kept in memory during the batch, each, before they
+    /// are let go; `None`: [`limits::INGEST_CACHED_MAX`]. Only memory and speed depend on it,
+    /// never an outcome (tests set it tiny to prove that).
+    pub cached_max: Option<usize>,
 }
 
 /// What happened to a batch.
@@ -103,9 +107,15 @@ struct Batch<'w> {
     today: Date,
     subjects: HashMap<[u8; 32], SubjectInfo>,
     consents: HashMap<SubjectId, Vec<NewConsent>>,
-    /// Accounts touched by this batch, and their index by the furnisher's key.
+    /// Accounts touched by this batch (at most `cached_max` of them, then let go), and their
+    /// index by the furnisher's key.
     accounts: Vec<AccountInfo>,
     account_index: HashMap<String, usize>,
+    /// Every (account, month) a month record of this batch named, stored or not: a second one is
+    /// a duplicate. Kept for the whole batch (16 bytes a month), unlike the caches.
+    batch_months: std::collections::BTreeSet<(AccountId, YearMonth)>,
+    /// How many accounts, people or consent lists the caches hold before they are let go.
+    cached_max: usize,
     /// Notices given in this batch for accounts not reported yet, by account key.
     pending_notices: HashMap<String, Vec<Date>>,
     /// Whether earlier batches left notices waiting for accounts (checked once per batch).
@@ -263,6 +273,7 @@ impl<S: Store> Bureau<S> {
         })?;
         summary.batch_id = batch.0;
         let mut state = Batch::new(w, &self.keys, &self.policy, org, batch, now)?;
+        state.cached_max = options.cached_max.unwrap_or(limits::INGEST_CACHED_MAX).max(1);
         let mut feedback = Keep::new(feedback, options.keep_feedback);
         while let Some(entry) = source.next_entry() {
             let entry = entry?;
@@ -274,6 +285,7 @@ impl<S: Store> Bureau<S> {
                 on_reject(entry.line, entry.raw, errors);
             }
             summary.count(outcome, entry.line, entry.raw, &mut feedback)?;
+            state.trim_caches();
             if summary.records.is_multiple_of(limits::PROGRESS_EVERY_RECORDS) {
                 progress(Progress { records: summary.records, bytes: source.bytes_read() });
             }
@@ -354,6 +366,8 @@ impl<'w> Batch<'w> {
             consents: HashMap::new(),
             accounts: Vec::new(),
             account_index: HashMap::new(),
+            batch_months: std::collections::BTreeSet::new(),
+            cached_max: limits::INGEST_CACHED_MAX,
             pending_notices: HashMap::new(),
             stored_pending_notices,
         })

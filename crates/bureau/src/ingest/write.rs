@@ -75,16 +75,14 @@ impl Batch<'_> {
 
     /// Deletes the stored months `from..=to` of an account (tombstone versions).
     fn delete_months(&mut self, index: usize, from: YearMonth, to: YearMonth) -> Result<Outcome> {
-        self.next_month_version(index, from)?; // loads the stored months
-        let info = &mut self.accounts[index];
-        let mut stored: Vec<YearMonth> = info
-            .month_versions
-            .as_ref()
-            .map(|v| v.keys().copied().filter(|m| (from..=to).contains(m)).collect())
-            .unwrap_or_default();
+        let mut stored: Vec<YearMonth> =
+            self.load_all_month_versions(index)?.keys().copied().filter(|m| (from..=to).contains(m)).collect();
         stored.sort();
-        info.batch_months.retain(|m| !(from..=to).contains(m));
-        let (account, subject) = (info.id, info.subject_id);
+        let (account, subject) = (self.accounts[index].id, self.accounts[index].subject_id);
+        let deleted: Vec<_> = self.batch_months.range((account, from)..=(account, to)).copied().collect();
+        for key in deleted {
+            self.batch_months.remove(&key);
+        }
         if stored.is_empty() {
             return Ok(Outcome::Unchanged);
         }

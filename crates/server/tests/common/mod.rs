@@ -169,8 +169,12 @@ pub fn world(store: SqliteStore) -> World {
     let mut texts = vec![alpha_file(), beta_file()];
     texts.extend(lender_files());
     for text in texts {
-        let options =
-            IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false };
+        let options = IngestOptions {
+            register_unknown_furnisher: true,
+            expected_furnisher: None,
+            keep_feedback: false,
+            cached_max: None,
+        };
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         let mut feedback = Vec::new();
         let s = bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
