@@ -68,6 +68,12 @@ pub const CONSENT_YEARS_MAX: i32 = 30;
 /// memory whatever the file's size: about 400 bytes an account, so some 80 MB at most.
 pub const INGEST_CACHED_MAX: usize = 200_000;
 
+/// SQLite's page cache per connection, in KiB. Ingest reads people, consents and accounts in the
+/// order of the furnisher's file, which is not the order they were stored in: a cache that holds
+/// the consents and the accounts' indexes of a few million people saves most reads from the OS.
+/// With [`INGEST_CACHED_MAX`] it keeps an ingest under 512 MB.
+pub const SQLITE_CACHE_KIB: i64 = 256 * 1024;
+
 /// Progress callbacks fire once per this many records, not per record.
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 

@@ -26,7 +26,7 @@ const STATEMENT_CACHE_CAPACITY: usize = 64;
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
 /// SQLite page cache size, in KiB (negative `cache_size` means KiB).
-const CACHE_KIB: i64 = 64 * 1024;
+const CACHE_KIB: i64 = ob_model::limits::SQLITE_CACHE_KIB;
 
 fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
