@@ -68,6 +68,10 @@ pub const CONSENT_YEARS_MAX: i32 = 30;
 /// memory whatever the file's size: about 400 bytes an account, so some 80 MB at most.
 pub const INGEST_CACHED_MAX: usize = 200_000;
 
+/// Accounts an ingest reads ahead, in key order, when a record names one it has not read: one
+/// sequential read instead of a seek per record when the file lists accounts in key order.
+pub const INGEST_READ_AHEAD_ACCOUNTS: u32 = 1_000;
+
 /// SQLite's page cache per connection, in KiB. Ingest reads people, consents and accounts in the
 /// order of the furnisher's file, which is not the order they were stored in: a cache that holds
 /// the consents and the accounts' indexes of a few million people saves most reads from the OS.

@@ -80,6 +80,11 @@ pub trait Reader {
     fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool>;
     /// For each month already stored for the account, its latest version number.
     fn month_versions(&self, account: AccountId) -> Result<Vec<(ob_model::YearMonth, u32)>>;
+    /// Up to `limit` of the organization's accounts whose keys are `from` or after, in key order,
+    /// each with its latest terms (by version, whenever recorded). Ingest reads ahead with it:
+    /// furnishers' files usually list accounts in key order, so one sequential read serves the
+    /// next records instead of a seek each.
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>>;
     /// The latest version stored of one month of the account: one index seek, however long the
     /// account's history (ingest asks it for each month record).
     fn month_version(&self, account: AccountId, month: ob_model::YearMonth) -> Result<Option<u32>>;

@@ -478,6 +478,39 @@ impl Reader for Tx<'_> {
         Ok(latest.into_iter().collect())
     }
 
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>> {
+        // The index of UNIQUE (org_id, account_key) yields the keys in order: no sort. Every
+        // version of each account comes back; the latest is kept below.
+        let rows = self.all(
+            "SELECT v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on,
+                    v.currency, v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id,
+                    v.deleted, a.id, a.org_id, a.account_key, a.subject_id
+             FROM (SELECT id, org_id, account_key, subject_id FROM accounts
+                   WHERE org_id = ?1 AND account_key >= ?2 ORDER BY account_key LIMIT ?3) AS a
+             JOIN account_versions AS v ON v.account_id = a.id",
+            params![org.0, from, limit],
+            |r| {
+                let account = AccountRow {
+                    id: AccountId(r.get(14)?),
+                    org_id: OrgId(r.get(15)?),
+                    account_key: r.get(16)?,
+                    subject_id: SubjectId(r.get(17)?),
+                };
+                Ok((account, version_row(r)?))
+            },
+        )?;
+        let mut latest: Vec<(AccountRow, AccountVersionRow)> = Vec::with_capacity(rows.len());
+        let mut rows = rows;
+        rows.sort_by(|a, b| (&a.0.account_key, a.1.version).cmp(&(&b.0.account_key, b.1.version)));
+        for row in rows {
+            match latest.last_mut() {
+                Some(last) if last.0.id == row.0.id => *last = row,
+                _ => latest.push(row),
+            }
+        }
+        Ok(latest)
+    }
+
     fn month_version(&self, account: AccountId, month: YearMonth) -> Result<Option<u32>> {
         // The primary key (account_id, month, version) answers MAX(version) from its last entry.
         self.0

@@ -71,6 +71,8 @@ fn months_as_of_pick_the_latest_version_recorded_by_then() {
     assert_eq!(balances(200), vec![(2, 4_000), (1, 6_000)]);
     let versions = r.month_versions(account).unwrap();
     assert_eq!(versions, vec![(YearMonth::parse("2024-01").unwrap(), 2), (YearMonth::parse("2024-02").unwrap(), 1)]);
+    let one = |m| r.month_version(account, YearMonth::parse(m).unwrap()).unwrap();
+    assert_eq!((one("2024-01"), one("2024-02"), one("2024-03")), (Some(2), Some(1), None));
 }
 
 #[test]
@@ -135,6 +137,29 @@ fn account_terms_as_of_pick_the_latest_version_recorded_by_then() {
     let r = store.read().unwrap();
     let limit = |at| r.account_version(account, at).unwrap().map(|v| v.credit_limit_minor);
     assert_eq!((limit(50), limit(100), limit(250), limit(i64::MAX)), (None, Some(1_000), Some(2_000), Some(3_000)));
+    drop(r);
+
+    // Reading ahead by key: in key order, from the key given, at most the limit, latest terms.
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    for (org, key) in [(org, "A-3"), (org, "A-0"), (org, "A-2"), (other, "A-1x")] {
+        let id = w.insert_account(org, key, subject).unwrap();
+        w.insert_account_version(&AccountVersionRow { account_id: id, ..version(1, 100, 9) }).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let keys = |from, limit| {
+        r.accounts_from_key(org, from, limit)
+            .unwrap()
+            .into_iter()
+            .map(|(a, v)| (a.account_key, v.version, v.credit_limit_minor))
+            .collect::<Vec<_>>()
+    };
+    let row = |k: &str, v, l| (k.to_owned(), v, l);
+    assert_eq!(keys("A-1", 10), vec![row("A-1", 3, 3_000), row("A-2", 1, 9), row("A-3", 1, 9)]);
+    assert_eq!(keys("A-0", 2), vec![row("A-0", 1, 9), row("A-1", 3, 3_000)]);
+    assert_eq!(keys("B", 10), vec![]);
 }
 
 /// A store written by a schema-3 build (tests/golden/make_schema3.py) opens, migrates to the

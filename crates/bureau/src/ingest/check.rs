@@ -108,7 +108,7 @@ impl Batch<'_> {
         let Some(index) = self.load_account(&a.account_key)? else {
             return Ok(Ok(Accepted::NewAccount { key: &a.account_key, terms }));
         };
-        if self.dispute_deleted(index)?.account {
+        if self.dispute_deleted(index).is_some_and(|d| d.account) {
             return reject(
                 Code::DisputeDeleted,
                 "account_key",
@@ -186,7 +186,7 @@ impl Batch<'_> {
                 "no reporting consent from this person was in force on this date",
             );
         }
-        if self.dispute_deleted(index)?.months.contains(&m.month) {
+        if self.dispute_deleted(index).is_some_and(|d| d.months.contains(&m.month)) {
             return reject(
                 Code::DisputeDeleted,
                 "month",

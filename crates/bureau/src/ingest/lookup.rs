@@ -5,8 +5,8 @@
 
 use super::Batch;
 use crate::Result;
-use ob_model::YearMonth;
-use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, StoreError, SubjectId};
+use ob_model::{YearMonth, limits};
+use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, OrgId, SubjectId, Writer};
 use std::collections::HashMap;
 use time::Date;
 
@@ -25,8 +25,6 @@ pub(super) struct AccountInfo {
     pub(super) negative_on_file: Option<bool>,
     /// Days of notices given before negative reporting; loaded on first need.
     pub(super) notices: Option<Vec<Date>>,
-    /// Items deleted after a dispute and not certified back; loaded on first use.
-    dispute_deleted: Option<DisputeDeleted>,
 }
 
 /// What disputes deleted from an account.
@@ -34,6 +32,23 @@ pub(super) struct AccountInfo {
 pub(super) struct DisputeDeleted {
     pub(super) account: bool,
     pub(super) months: Vec<YearMonth>,
+}
+
+/// What disputes deleted from the organization's accounts and it did not certify back: the
+/// organization answers every dispute on its accounts, so its disputes are all there are.
+pub(super) fn dispute_deleted_of(r: &dyn Writer, org: OrgId) -> Result<HashMap<AccountId, DisputeDeleted>> {
+    let mut deleted: HashMap<AccountId, DisputeDeleted> = HashMap::new();
+    for d in r.disputes_for_org(org)? {
+        if r.dispute_events(d.id)?.last().map(|e| e.state) != Some(ob_model::DisputeState::Deleted) {
+            continue;
+        }
+        match d.dispute.item {
+            DisputeItem::Account(a) => deleted.entry(a).or_default().account = true,
+            DisputeItem::Month(a, m) => deleted.entry(a).or_default().months.push(m),
+            _ => {}
+        }
+    }
+    Ok(deleted)
 }
 
 impl AccountInfo {
@@ -47,7 +62,6 @@ impl AccountInfo {
             all_months_loaded: fresh,
             negative_on_file: fresh.then_some(false),
             notices: fresh.then(Vec::new),
-            dispute_deleted: fresh.then(DisputeDeleted::default),
         }
     }
 }
@@ -64,20 +78,41 @@ impl Batch<'_> {
             self.account_index.clear();
             self.subjects.clear();
             self.consents.clear();
+            self.keys_read = None;
         }
     }
 
-    /// The batch's index of the account with this key, loading it from the store on first use.
+    /// The batch's index of the account with this key, reading it (and the next accounts in key
+    /// order) from the store on first use.
     pub(super) fn load_account(&mut self, key: &str) -> Result<Option<usize>> {
         if let Some(i) = self.account_index.get(key) {
             return Ok(Some(*i));
         }
-        let Some(row) = self.w.account_by_key(self.org, key)? else { return Ok(None) };
-        let terms = self
-            .w
-            .account_version(row.id, i64::MAX)?
-            .ok_or_else(|| StoreError::Corrupt(format!("account {} has no terms", row.id.0)))?;
-        Ok(Some(self.add_account(key, AccountInfo::new(row.id, row.subject_id, terms, false))))
+        if self.key_was_read(key) {
+            return Ok(None);
+        }
+        let rows = self.w.accounts_from_key(self.org, key, limits::INGEST_READ_AHEAD_ACCOUNTS)?;
+        let last = match rows.last() {
+            Some(row) if rows.len() >= limits::INGEST_READ_AHEAD_ACCOUNTS as usize => Some(row.0.account_key.clone()),
+            _ => None,
+        };
+        for (account, terms) in rows {
+            // An account this batch has in hand is newer than what the read saw: keep it.
+            if !self.account_index.contains_key(&account.account_key) {
+                let info = AccountInfo::new(account.id, account.subject_id, terms, false);
+                self.add_account(&account.account_key, info);
+            }
+        }
+        self.keys_read = Some((key.to_owned(), last));
+        Ok(self.account_index.get(key).copied())
+    }
+
+    /// Whether every stored account with this key is already in the cache (so a key not there is
+    /// not on file).
+    fn key_was_read(&self, key: &str) -> bool {
+        self.keys_read
+            .as_ref()
+            .is_some_and(|(from, to)| key >= from.as_str() && to.as_deref().is_none_or(|to| key <= to))
     }
 
     /// Adds an account to the batch under its key; its index.
@@ -120,24 +155,8 @@ impl Batch<'_> {
     }
 
     /// What disputes deleted from the account (and the furnisher did not certify back).
-    pub(super) fn dispute_deleted(&mut self, index: usize) -> Result<&DisputeDeleted> {
-        if self.accounts[index].dispute_deleted.is_none() {
-            let (account, subject) = (self.accounts[index].id, self.accounts[index].subject_id);
-            let mut deleted = DisputeDeleted::default();
-            for d in self.w.disputes_of(subject)? {
-                let last = self.w.dispute_events(d.id)?.last().map(|e| e.state);
-                if last != Some(ob_model::DisputeState::Deleted) {
-                    continue;
-                }
-                match d.dispute.item {
-                    DisputeItem::Account(a) if a == account => deleted.account = true,
-                    DisputeItem::Month(a, m) if a == account => deleted.months.push(m),
-                    _ => {}
-                }
-            }
-            self.accounts[index].dispute_deleted = Some(deleted);
-        }
-        Ok(self.accounts[index].dispute_deleted.get_or_insert_with(DisputeDeleted::default))
+    pub(super) fn dispute_deleted(&self, index: usize) -> Option<&DisputeDeleted> {
+        self.dispute_deleted.get(&self.accounts[index].id)
     }
 
     /// The next version of a month of the account, counted as taken. A month not yet known is

@@ -116,6 +116,12 @@ struct Batch<'w> {
     batch_months: std::collections::BTreeSet<(AccountId, YearMonth)>,
     /// How many accounts, people or consent lists the caches hold before they are let go.
     cached_max: usize,
+    /// Keys from the first to the second (inclusive; `None`: to the last) whose stored accounts
+    /// are all in `accounts`: a key in that span not in the cache is not on file.
+    keys_read: Option<(String, Option<String>)>,
+    /// What disputes deleted from this furnisher's accounts, read once per batch (disputes do
+    /// not change during a batch).
+    dispute_deleted: HashMap<AccountId, lookup::DisputeDeleted>,
     /// Notices given in this batch for accounts not reported yet, by account key.
     pending_notices: HashMap<String, Vec<Date>>,
     /// Whether earlier batches left notices waiting for accounts (checked once per batch).
@@ -354,6 +360,7 @@ impl<'w> Batch<'w> {
         now: time::OffsetDateTime,
     ) -> Result<Batch<'w>> {
         let stored_pending_notices = w.has_pending_notices(org)?;
+        let dispute_deleted = lookup::dispute_deleted_of(w.as_ref(), org)?;
         Ok(Batch {
             w,
             keys,
@@ -368,6 +375,8 @@ impl<'w> Batch<'w> {
             account_index: HashMap::new(),
             batch_months: std::collections::BTreeSet::new(),
             cached_max: limits::INGEST_CACHED_MAX,
+            keys_read: None,
+            dispute_deleted,
             pending_notices: HashMap::new(),
             stored_pending_notices,
         })
