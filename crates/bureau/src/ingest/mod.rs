@@ -9,12 +9,14 @@
 //!
 //! - `source`: the input formats ([`FileKind`], [`file_kind`]) and the `Source` they are read
 //!   through, one entry at a time;
+//! - `parallel`: a canonical file parsed on a thread of its own, beside the checks and writes;
 //! - `check`: each record against the batch so far and the store — dates, duplicates, terms,
 //!   ownership, consent, notice, dispute deletions —, ending in what the record is to write
 //!   (`Accepted`) or why it stops (`Outcome`);
 //! - `identity`: matching the person by the keyed hash of the document (`IDENTITY_CONFLICT`);
-//! - `lookup`: what the batch knows of the store — accounts, consents, month versions, notices,
-//!   dispute deletions —, each loaded on first use and kept for the rest of the batch;
+//! - `lookup`: what the batch knows of the store — accounts (read ahead in key order), consents,
+//!   month versions, notices, dispute deletions —, each loaded on first use and kept, up to
+//!   `limits::INGEST_CACHED_MAX` entries, then let go and read again when needed;
 //! - `write`: storing what was accepted, then the batch row, the kept feedback and the audit event;
 //! - `feedback`: the feedback lines.
 //!
@@ -24,6 +26,7 @@ mod check;
 mod feedback;
 mod identity;
 mod lookup;
+mod parallel;
 mod source;
 mod write;
 
@@ -218,7 +221,7 @@ impl<S: Store> Bureau<S> {
             }
             FileKind::Jsonl => {
                 let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
-                let mut source = JsonlSource(jsonl::Reader::new(file)?);
+                let mut source = parallel::ParallelJsonl::start(jsonl::Reader::new(file)?)?;
                 self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
             }
             FileKind::Metro2 => {

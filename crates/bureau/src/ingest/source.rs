@@ -11,7 +11,7 @@ use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// Name of the canonical format in batch records.
-const FORMAT_JSONL: &str = "openbureau.jsonl/1";
+pub(super) const FORMAT_JSONL: &str = "openbureau.jsonl/1";
 
 /// The furnisher formats the bureau reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
