@@ -3,16 +3,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+use common::{openbureau, text};
+
 fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openbureau"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("OPENBUREAU_KEY")
-        .env_remove("OPENBUREAU_DATA")
-        .env_remove("OPENBUREAU_KEY_FILE")
-        .output()
-        .expect("the binary runs")
+    openbureau(data).args(args).output().expect("the binary runs")
 }
 
 /// The names of the files in `dir` and its folders.
@@ -27,10 +22,6 @@ fn files_under(dir: &Path) -> Vec<String> {
         }
     }
     names
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 const HEADER: &str = r#"{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"HB"}"#;
@@ -411,15 +402,7 @@ fn org_keys_are_printed_once_kept_as_digests_and_revocable() {
 fn run_into_closed_pipe(data: &Path, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    Command::new(env!("CARGO_BIN_EXE_openbureau"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("OPENBUREAU_KEY")
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .expect("the binary runs")
+    openbureau(data).args(args).stdout(writer).stderr(std::process::Stdio::piped()).output().expect("the binary runs")
 }
 
 #[test]
@@ -491,14 +474,8 @@ fn the_demo_look_further_lines_run_as_printed_from_the_data_folders_parent() {
     let dir = tempfile::tempdir().unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_openbureau"));
     let path = format!("{}:{}", bin.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
-    let out = Command::new(bin)
-        .args(["demo", "--people", "60", "--months", "6"])
-        .current_dir(dir.path())
-        .env_remove("OPENBUREAU_DATA")
-        .env_remove("OPENBUREAU_KEY")
-        .env_remove("OPENBUREAU_KEY_FILE")
-        .output()
-        .unwrap();
+    let out =
+        common::bare().args(["demo", "--people", "60", "--months", "6"]).current_dir(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     let lines: Vec<&str> = said

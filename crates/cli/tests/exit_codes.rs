@@ -4,7 +4,7 @@
 //! 0 done · 1 data invalid · 2 usage or unreadable input · 3 refused by the rules · 70 internal.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 /// One command line and what it must end with. In `args`, `{dir}` is the test's folder,
 /// `{golden}` the formats crate's golden files, `{german}` the score crate's CSV, `{busy}` an
@@ -129,15 +129,11 @@ const CASES: &[Case] = &[
     case("man", 0, ".TH openbureau"),
 ];
 
+mod common;
+
 fn run(data: &Path, args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_openbureau"))
-        .arg("--data")
-        .arg(data)
+    common::openbureau(data)
         .args(args)
-        .env_remove("OPENBUREAU_KEY")
-        .env_remove("OPENBUREAU_DATA")
-        .env_remove("OPENBUREAU_KEY_FILE")
-        .env_remove("OPENBUREAU_POLICY")
         .env("OPENBUREAU_PASSWORD", "correct horse battery staple")
         .stdin(Stdio::null())
         .output()
@@ -153,7 +149,7 @@ fn check(data: &Path, vars: &[(&str, String)], case: &Case) {
         }
     }
     let out = run(data, &args);
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let said = common::text(&out);
     assert_eq!(out.status.code(), Some(case.code), "openbureau {}\n{said}", case.args);
     assert!(said.contains(case.says), "openbureau {}: expected {:?} in\n{said}", case.args, case.says);
     if case.code != 0 {
@@ -192,7 +188,7 @@ fn every_command_exits_by_the_table() {
 
 /// The subcommands `openbureau PATH --help` lists (none for a leaf).
 fn subcommands(path: &[String]) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_openbureau")).args(path).arg("--help").output().unwrap();
+    let out = common::bare().args(path).arg("--help").output().unwrap();
     assert!(out.status.success(), "{path:?} --help");
     let help = String::from_utf8(out.stdout).unwrap();
     let Some(list) = help.split("\nCommands:\n").nth(1) else { return Vec::new() };

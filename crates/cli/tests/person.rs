@@ -9,19 +9,18 @@ use ob_model::{DocumentNumber, DocumentType};
 use ob_store::sqlite::SqliteStore;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::Arc;
 
 const ZHANG: &str =
     r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
 const ZHANG_ID: &str = "11010519491231002X";
 
+mod common;
+
 fn openbureau(data: &Path, args: &[&str], env_password: Option<&str>, stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openbureau"));
-    cmd.arg("--data").arg(data).args(args);
-    for v in ["OPENBUREAU_KEY", "OPENBUREAU_DATA", "OPENBUREAU_KEY_FILE", "OPENBUREAU_PASSWORD"] {
-        cmd.env_remove(v);
-    }
+    let mut cmd = common::openbureau(data);
+    cmd.args(args);
     if let Some(p) = env_password {
         cmd.env("OPENBUREAU_PASSWORD", p);
     }
@@ -35,9 +34,7 @@ fn openbureau(data: &Path, args: &[&str], env_password: Option<&str>, stdin: Opt
     child.wait_with_output().unwrap()
 }
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::text;
 
 fn stored_hash(data: &Path) -> Option<String> {
     let keys = Keys::load(&data.join("openbureau.key")).unwrap();

@@ -7,16 +7,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const ZHANG_ID: &str = "11010519491231002X";
+mod common;
+
 const PASSWORD: &str = "correct horse battery staple";
 const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn openbureau(data: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openbureau"));
-    cmd.arg("--data").arg(data).args(args).env("OPENBUREAU_PASSWORD", PASSWORD);
-    for v in ["OPENBUREAU_KEY", "OPENBUREAU_DATA", "OPENBUREAU_KEY_FILE"] {
-        cmd.env_remove(v);
-    }
-    let out = cmd.output().expect("the binary runs");
+    let out =
+        common::openbureau(data).args(args).env("OPENBUREAU_PASSWORD", PASSWORD).output().expect("the binary runs");
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
