@@ -2,6 +2,7 @@
 //!
 //! Exit codes of `validate`: 0 valid, 1 errors found, 2 usage error or unreadable file.
 
+use crate::output::AtomicFile;
 use crate::{Failure, invalid, usage};
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -127,17 +128,41 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn output(path: Option<&Path>) -> Result<Box<dyn Write>, Failure> {
-    Ok(match path {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?))
+/// Where a conversion goes: a file that appears only whole, or standard output.
+enum Output {
+    File(AtomicFile),
+    Stdout(BufWriter<crate::output::Stdout>),
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Output, Failure> {
+        Ok(match path {
+            Some(p) => {
+                Output::File(AtomicFile::create(p).map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?)
+            }
+            None => Output::Stdout(BufWriter::new(crate::output::Stdout)),
+        })
+    }
+
+    /// The conversion succeeded: the file takes its name.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Output::File(f) => f.commit(),
+            Output::Stdout(mut s) => s.flush(),
         }
-        None => Box::new(BufWriter::new(crate::output::Stdout)),
-    })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Output::File(f) => f,
+            Output::Stdout(s) => s,
+        }
+    }
 }
 
 fn convert(a: &ConvertArgs) -> Result<(), Failure> {
-    let mut out = output(a.output.as_deref())?;
+    let mut output = Output::open(a.output.as_deref())?;
+    let out = output.writer();
     let is_json = std::fs::read(&a.file)
         .map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?
         .iter()
@@ -149,16 +174,17 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         line_break: if a.newline { LineBreak::Lf } else { LineBreak::None },
     };
     match (a.to, is_json) {
-        (Target::Json, false) => metro2::json::to_json(open(&a.file)?, &mut out)
-            .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?,
+        (Target::Json, false) => {
+            metro2::json::to_json(open(&a.file)?, out).map_err(|e| invalid(format!("{}: {e}", a.file.display())))?
+        }
         (Target::Json, true) => return Err(usage("the file is JSON already")),
         (_, true) => {
-            metro2::json::from_json(open(&a.file)?, &mut out, options)
+            metro2::json::from_json(open(&a.file)?, out, options)
                 .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
         }
-        (_, false) => rewrite(&a.file, &mut out, options)?,
+        (_, false) => rewrite(&a.file, out, options)?,
     }
-    out.flush().context("writing the output")?;
+    output.finish().context("writing the output")?;
     Ok(())
 }
 

@@ -55,3 +55,39 @@ impl Write for Stdout {
         io::stdout().lock().flush().or_else(|e| on_error(&e))
     }
 }
+
+/// An output file written whole or not at all: the bytes go to a temporary file in the same
+/// folder, which [`AtomicFile::commit`] renames over the path; dropped without `commit` (a
+/// conversion that failed half-way), it leaves nothing behind and an existing file untouched.
+/// The file is readable by its owner only: converted files hold identifiers.
+pub struct AtomicFile {
+    temp: io::BufWriter<tempfile::NamedTempFile>,
+    path: std::path::PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing what will become `path`.
+    pub fn create(path: &std::path::Path) -> io::Result<AtomicFile> {
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let temp = tempfile::Builder::new().prefix(".openbureau-").suffix(".partial").tempfile_in(folder)?;
+        Ok(AtomicFile { temp: io::BufWriter::new(temp), path: path.to_owned() })
+    }
+
+    /// Makes the file appear under its name, whole (written to disk first).
+    pub fn commit(self) -> io::Result<()> {
+        let temp = self.temp.into_inner().map_err(io::IntoInnerError::into_error)?;
+        temp.as_file().sync_all()?;
+        temp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}

@@ -3,6 +3,7 @@
 //!
 //! Exit codes of `validate`: 0 valid, 1 records rejected, 2 usage error, unreadable or invalid file.
 
+use crate::output::AtomicFile;
 use crate::{Failure, invalid, usage};
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
@@ -143,11 +144,16 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
     }
 }
 
+/// The output file, written whole or not at all.
+fn create(path: &Path) -> Result<AtomicFile, Failure> {
+    AtomicFile::create(path).map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+}
+
 fn to_jsonl(a: &ConvertArgs) -> Result<(), Failure> {
     let mut reader = pboc::Reader::new(open(&a.file)?).map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
     let header = jsonl::Header::new(&reader.header().institution, None, None);
-    let out = File::create(&a.output).map_err(|e| usage(format!("cannot write {}: {e}", a.output.display())))?;
-    let mut w = jsonl::Writer::new(std::io::BufWriter::new(out), &header).context("writing")?;
+    let mut out = create(&a.output)?;
+    let mut w = jsonl::Writer::new(&mut out, &header).context("writing")?;
     let mut skipped = 0;
     while let Some(next) = reader.next_entry() {
         let entry = next.map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
@@ -160,6 +166,7 @@ fn to_jsonl(a: &ConvertArgs) -> Result<(), Failure> {
         }
     }
     w.finish().context("writing")?;
+    out.commit().context("writing")?;
     outln!("{} records written to {}; {skipped} invalid records left out", reader.header().count, a.output.display());
     Ok(())
 }
@@ -185,8 +192,9 @@ fn to_pboc(a: &ConvertArgs) -> Result<(), Failure> {
     let now = time::OffsetDateTime::now_utc();
     let created = time::PrimitiveDateTime::new(now.date(), now.time().replace_nanosecond(0).unwrap_or(now.time()));
     let header = pboc::Header { record_type: RecordType::Account, institution, created, count: 0 };
-    let out = File::create(&a.output).map_err(|e| usage(format!("cannot write {}: {e}", a.output.display())))?;
-    pboc::write_file(std::io::BufWriter::new(out), header, &accounts).map_err(|e| invalid(format!("{e}")))?;
+    let mut out = create(&a.output)?;
+    pboc::write_file(&mut out, header, &accounts).map_err(|e| invalid(format!("{e}")))?;
+    out.commit().context("writing")?;
     let others = converted.records.len() - accounts.len();
     outln!(
         "{} 210 records written to {}; {} records of other types need files of their own; {} not convertible",

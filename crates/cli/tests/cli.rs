@@ -513,3 +513,34 @@ fn the_policy_file_example_in_docs_rights_md_is_accepted() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("retention (prc-strict)"), "{}", text(&out));
 }
+
+#[test]
+fn a_failed_conversion_leaves_no_file_and_an_existing_one_untouched() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let kept = out.join("kept.json");
+    std::fs::write(&kept, "old\n").unwrap();
+    let garbage = golden.join("metro2/invalid_garbage.dat");
+    let count = golden.join("pboc/invalid_count.txt");
+    let fresh = out.join("fresh.out");
+    for args in [
+        &["metro2", "convert", garbage.to_str().unwrap(), "--to", "json", "--output", kept.to_str().unwrap()][..],
+        &["metro2", "convert", garbage.to_str().unwrap(), "--to", "json", "--output", fresh.to_str().unwrap()],
+        &["pboc", "convert", count.to_str().unwrap(), "--to", "jsonl", "--output", fresh.to_str().unwrap()],
+    ] {
+        let o = run(&data, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "old\n", "an existing file is untouched");
+    assert_eq!(files_under(&out), ["kept.json"], "no new file, no partial file");
+    // A conversion that succeeds replaces the file whole.
+    let valid = golden.join("metro2/character_lf.dat");
+    let o =
+        run(&data, &["metro2", "convert", valid.to_str().unwrap(), "--to", "json", "--output", kept.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(std::fs::read_to_string(&kept).unwrap().starts_with('{'));
+    assert_eq!(files_under(&out), ["kept.json"]);
+}
