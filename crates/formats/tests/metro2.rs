@@ -677,3 +677,23 @@ fn a_missing_golden_file_fails_unless_blessed() {
     let dir = tempfile::tempdir().unwrap();
     golden_file::check_at(&dir.path().join("never_committed.dat"), b"bytes", false);
 }
+
+#[test]
+fn an_itin_an_unknown_correction_indicator_and_a_placeholder_identification_number_are_named() {
+    let valid = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/metro2/character_lf.dat")).unwrap();
+    let record = 427; // the first data record: after the header's 426 bytes and its line break
+    // Offsets from the record's first byte (its descriptor word), as the layouts count them.
+    let patch = |offset: usize, bytes: &[u8]| {
+        let mut b = valid.clone();
+        b[record + offset..][..bytes.len()].copy_from_slice(bytes);
+        b
+    };
+    let codes = |b: &[u8]| validate(b, TODAY).unwrap().errors.iter().map(|d| d.code).collect::<Vec<_>>();
+    assert_eq!(codes(&valid), []);
+    assert_eq!(codes(&patch(297, b"912701234")), [Code::SsnItin], "group 70: an ITIN");
+    assert_eq!(codes(&patch(297, b"912401234")), [Code::SsnInvalid], "9xx, group 40: neither");
+    assert_eq!(codes(&patch(19, b"2")), [Code::CodeInvalid]);
+    assert_eq!(codes(&patch(19, b"1")), []);
+    assert_eq!(codes(&patch(20, b"00000000000000000000")), [Code::IdNumberInvalid]);
+    assert_eq!(codes(&patch(20, b"999999999           ")), [Code::IdNumberInvalid]);
+}

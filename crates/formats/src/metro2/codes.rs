@@ -70,6 +70,12 @@ diagnostic_codes! {
     /// A social security number that cannot have been issued (area 000, 666 or 9xx, group 00 or
     /// serial 0000). The number itself is never printed.
     SsnInvalid = "M2_SSN_INVALID",
+    /// An individual taxpayer identification number (ITIN: area 9xx, group 50–65, 70–88, 90–92 or
+    /// 94–99) in the social security number field: an ITIN is not an SSN. Never printed.
+    SsnItin = "M2_SSN_ITIN",
+    /// The furnisher's identification number is all zeros or all nines: a placeholder, not the
+    /// number the bureau gave the furnisher.
+    IdNumberInvalid = "M2_ID_NUMBER_INVALID",
     /// The payment rating is blank for a status that needs one (05, 13, 65, 88, 89, 94, 95) or
     /// present for one that must not have one.
     RatingStatus = "M2_RATING_STATUS",

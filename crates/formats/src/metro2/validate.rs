@@ -425,6 +425,7 @@ impl Ctx<'_> {
         self.code1(s, &l.portfolio_type, codes::PORTFOLIO_TYPES, "portfolio type");
         self.code2(s, &l.account_type, codes::ACCOUNT_TYPES, "account type");
         self.terms_duration(s, &l.terms_duration);
+        self.base_identity(s, &l.correction_indicator, &l.identification_number);
         self.code1(s, &l.terms_frequency, codes::TERMS_FREQUENCIES, "terms frequency");
         self.code2(s, &l.account_status, &codes::ACCOUNT_STATUSES, "account status");
         self.history(s, &l.payment_history_profile);
@@ -435,6 +436,23 @@ impl Ctx<'_> {
         self.address(s, &l.country_code, &l.state, &l.address_indicator, &l.residence_code);
         self.status_rules(s);
         self.date_order(s);
+    }
+
+    /// The correction indicator (blank, 0 or 1) and the furnisher's identification number (not a
+    /// placeholder of zeros or nines).
+    fn base_identity(&mut self, s: &Seg<'_>, correction: &F, id_number: &F) {
+        if s.number(correction).is_some_and(|v| v > 1) {
+            self.at(s, correction, Code::CodeInvalid, "correction indicator is blank, 0 or 1");
+        }
+        let id = s.get(id_number).trim_ascii();
+        if !id.is_empty() && (id.iter().all(|&c| c == b'0') || id.iter().all(|&c| c == b'9')) {
+            self.at(
+                s,
+                id_number,
+                Code::IdNumberInvalid,
+                "all zeros or all nines: give the identification number the bureau assigned",
+            );
+        }
     }
 
     fn terms_duration(&mut self, s: &Seg<'_>, f: &F) {
@@ -467,7 +485,11 @@ impl Ctx<'_> {
         let ssn = s.number(ssn_f);
         if let Some(v) = ssn.filter(|&v| ssn_reported(v) && !ssn_can_be_issued(v)) {
             debug_assert!(v > 0);
-            self.at(s, ssn_f, Code::SsnInvalid, "not a social security number that can be issued");
+            if is_itin(v) {
+                self.at(s, ssn_f, Code::SsnItin, "an ITIN, not a social security number: report the consumer's SSN");
+            } else {
+                self.at(s, ssn_f, Code::SsnInvalid, "not a social security number that can be issued");
+            }
         }
         let has_ssn = ssn.is_some_and(ssn_reported);
         let has_dob = s.date(dob_f).is_some();
@@ -718,6 +740,12 @@ fn text_runs_printable<'f>(bytes: &[u8], fields: impl Iterator<Item = &'f F>) ->
 
 /// Whether an SSN could have been issued: area not 000, 666 or 900–999, group not 00, serial
 /// not 0000.
+/// Whether a 9-digit number is an ITIN: area 9xx and a group the IRS uses for ITINs.
+fn is_itin(v: u64) -> bool {
+    let (area, group) = (v / 1_000_000, (v / 10_000) % 100);
+    (900..=999).contains(&area) && matches!(group, 50..=65 | 70..=88 | 90..=92 | 94..=99)
+}
+
 fn ssn_can_be_issued(v: u64) -> bool {
     let (area, group, serial) = (v / 1_000_000, (v / 10_000) % 100, v % 10_000);
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
