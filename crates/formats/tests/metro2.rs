@@ -697,3 +697,22 @@ fn an_itin_an_unknown_correction_indicator_and_a_placeholder_identification_numb
     assert_eq!(codes(&patch(20, b"00000000000000000000")), [Code::IdNumberInvalid]);
     assert_eq!(codes(&patch(20, b"999999999           ")), [Code::IdNumberInvalid]);
 }
+
+#[test]
+fn a_numeric_terms_duration_from_json_is_written_as_three_digits() {
+    let json = r#"{"header":{"recordIdentifier":"HEADER","activityDate":"2024-06-30T00:00:00Z","dateCreated":"07/01/2024",
+        "reporterName":"X","reporterAddress":"Y"},
+      "data":[{"base":{"identificationNumber":"ID1","consumerAccountNumber":"A1","portfolioType":"I","accountType":"00",
+        "dateOpened":"2020-01-02T00:00:00Z","highestCredit":100,"termsDuration":"TERMS","termsFrequency":"M","accountStatus":"11",
+        "paymentHistoryProfile":"000000000000000000000000","dateAccountInformation":"2024-06-30T00:00:00Z","surname":"DOE",
+        "firstName":"J","socialSecurityNumber":123456789,"ecoaCode":"1","firstLineAddress":"1 A ST","city":"C",
+        "state":"IL","zipCode":"62701"}}],
+      "trailer":{"totalBaseRecords":1}}"#;
+    for (given, written) in [("60", "060"), ("6", "006"), ("060", "060"), (" 60", "060"), ("LOC", "LOC")] {
+        let bytes = from_json(json.replace("TERMS", given).as_bytes(), Vec::new(), WriterOptions::default()).unwrap();
+        assert_eq!(records_of(&bytes)[0].base.terms_duration, written, "{given:?}");
+        let report = validate(bytes.as_slice(), TODAY).unwrap();
+        let codes: Vec<Code> = report.errors.iter().map(|d| d.code).filter(|c| *c != Code::TrailerMismatch).collect();
+        assert_eq!(codes, [], "{given:?}: what we write passes our validator");
+    }
+}

@@ -168,13 +168,25 @@ struct DataIn {
     n1: Option<N1Segment>,
 }
 
+/// A numeric terms duration as other tools' JSON writes it (`"60"`, or the number `60` made text)
+/// becomes the field's three digits (`060`): the character field is right-justified and
+/// zero-filled, and written left-justified it would fail validation. `LOC`, `REV` and anything
+/// else are left as they are, for the validator to judge.
+fn normalise_terms_duration(value: &mut String) {
+    let digits = value.trim();
+    if !digits.is_empty() && digits.len() < 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        *value = format!("{digits:0>3}");
+    }
+}
+
 fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl<'de> Deserialize<'de> for DataRecord {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let i = DataIn::deserialize(d)?;
+        let mut i = DataIn::deserialize(d)?;
+        normalise_terms_duration(&mut i.base.terms_duration);
         Ok(DataRecord { base: i.base, j1: i.j1, j2: i.j2, k1: i.k1, k2: i.k2, k3: i.k3, k4: i.k4, l1: i.l1, n1: i.n1 })
     }
 }
