@@ -533,7 +533,11 @@ fn base_strategy() -> impl Strategy<Value = BaseSegment> {
         payment_history_profile: codes.2,
         special_comment: codes.3,
         compliance_condition_code: codes.4,
-        terms_duration: codes.5,
+        // A numeric duration is three digits, as JSON import normalises it.
+        terms_duration: match codes.5.trim() {
+            t if !t.is_empty() && t.len() < 3 && t.bytes().all(|b| b.is_ascii_digit()) => format!("{t:0>3}"),
+            _ => codes.5,
+        },
         terms_frequency: codes.6,
         reserved: codes.7,
         surname: person.0,
