@@ -209,50 +209,78 @@ fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(
 
 fn print(path: &Path) -> Result<(), Failure> {
     let mut reader = Reader::new(open(path)?).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-    outln!("format {:?}, blocking {:?}", reader.format(), reader.blocking());
+    outln!("format {}, blocking {}", reader.format().as_str(), reader.blocking().as_str());
     if let Some(Ok(h)) = reader.header() {
         outln!(
-            "HEADER  reporter {:?}  activity {:?}  created {:?}",
+            "HEADER  reporter {}  activity date {}  created {}",
             h.reporter_name.trim(),
-            h.activity_date,
-            h.date_created
+            day(h.activity_date),
+            day(h.date_created)
         );
     }
     let mut stdout = std::io::stdout().lock();
     while let Some(next) = reader.next_record() {
-        let rec = match next {
-            Ok(rec) => rec,
-            Err(e) => {
-                writeln!(stdout, "  {e}").context("writing")?;
-                continue;
-            }
-        };
-        let n = rec.number();
-        let line = match DataRecord::parse(&rec) {
-            Ok(d) => {
-                let b = &d.base;
-                format!(
-                    "{n:>6} {:<30} {}{} status {} balance {} past due {} info {:?} ssn ***-**-{:04} segments j1 {} j2 {}{}{}",
-                    b.consumer_account_number.trim(),
-                    b.portfolio_type,
-                    b.account_type,
-                    b.account_status,
-                    b.current_balance_dollars,
-                    b.amount_past_due_dollars,
-                    b.date_account_information,
-                    b.social_security_number.0 % 10_000,
-                    d.j1.len(),
-                    d.j2.len(),
-                    if d.k1.is_some() { " k1" } else { "" },
-                    if d.l1.is_some() { " l1" } else { "" },
-                )
-            }
-            Err(diags) => format!("{n:>6} unreadable: {}", diags.first().map_or("", |d| &d.message)),
+        let line = match next {
+            Ok(rec) => match DataRecord::parse(&rec) {
+                Ok(d) => data_line(rec.number(), &d),
+                Err(diags) => format!("{:>6} unreadable: {}", rec.number(), diags.first().map_or("", |d| &d.message)),
+            },
+            Err(e) => format!("  {e}"),
         };
         writeln!(stdout, "{line}").context("writing")?;
     }
     if let Some(Ok(t)) = reader.trailer() {
-        writeln!(stdout, "TRAILER {t:?}").context("writing")?;
+        writeln!(stdout, "TRAILER {}", totals(&t)).context("writing")?;
     }
     Ok(())
+}
+
+/// A date as people read it, `-` when absent.
+fn day(d: Option<impl std::fmt::Display>) -> String {
+    d.map_or_else(|| "-".to_owned(), |d| d.to_string())
+}
+
+/// One data record on a line: the account, its status and amounts, the last four digits of the
+/// SSN, and every segment it holds.
+fn data_line(n: u64, d: &DataRecord) -> String {
+    let b = &d.base;
+    let mut segments = Vec::new();
+    for (name, count) in [("J1", d.j1.len()), ("J2", d.j2.len())] {
+        match count {
+            0 => {}
+            1 => segments.push(name.to_owned()),
+            n => segments.push(format!("{name}×{n}")),
+        }
+    }
+    let single = [
+        ("K1", d.k1.is_some()),
+        ("K2", d.k2.is_some()),
+        ("K3", d.k3.is_some()),
+        ("K4", d.k4.is_some()),
+        ("L1", d.l1.is_some()),
+        ("N1", d.n1.is_some()),
+    ];
+    segments.extend(single.iter().filter(|(_, present)| *present).map(|(name, _)| (*name).to_owned()));
+    format!(
+        "{n:>6} {:<30} type {}{} status {} balance ${} past due ${} as of {} ssn ***-**-{:04} segments {}",
+        b.consumer_account_number.trim(),
+        b.portfolio_type,
+        b.account_type,
+        b.account_status,
+        b.current_balance_dollars,
+        b.amount_past_due_dollars,
+        day(b.date_account_information),
+        b.social_security_number.0 % 10_000,
+        if segments.is_empty() { "base only".to_owned() } else { format!("base {}", segments.join(" ")) },
+    )
+}
+
+/// The trailer's totals that are not zero, by their names in the JSON shape.
+fn totals(t: &metro2::TrailerRecord) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(t) else { return String::new() };
+    let shown: Vec<String> = fields
+        .iter()
+        .filter_map(|(name, value)| value.as_u64().filter(|v| *v != 0).map(|v| format!("{name} {v}")))
+        .collect();
+    if shown.is_empty() { "all totals 0".to_owned() } else { shown.join(", ") }
 }

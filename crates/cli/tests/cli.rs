@@ -544,3 +544,20 @@ fn a_failed_conversion_leaves_no_file_and_an_existing_one_untouched() {
     assert!(std::fs::read_to_string(&kept).unwrap().starts_with('{'));
     assert_eq!(files_under(&out), ["kept.json"]);
 }
+
+#[test]
+fn metro2_print_names_every_segment_and_prints_values_as_people_read_them() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["character_lf.dat", "packed_decimal.dat"] {
+        let out = run(&dir.path().join("data"), &["metro2", "print", golden.join(file).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let said = text(&out);
+        assert!(said.contains("activity date 2024-06-30"), "{said}");
+        assert!(said.contains("segments base J1×2 J2×2 K1 K2 K3 K4 L1 N1"), "{said}");
+        assert!(said.contains("\nTRAILER ") && said.contains("totalBaseRecords 6,"), "{said}");
+        for debug in ["Some(", "None", "TrailerRecord", "Character", "Fixed"] {
+            assert!(!said.contains(debug), "{file}: Rust debug text {debug:?} in\n{said}");
+        }
+    }
+}
