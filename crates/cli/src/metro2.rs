@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use ob_formats::metro2::{self, Blocking, DataRecord, Format, LineBreak, Reader, WriterOptions};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read as _, Write};
 use std::path::{Path, PathBuf};
 
 /// `openbureau metro2`.
@@ -92,8 +92,17 @@ pub fn run(c: &Metro2Command) -> Result<(), Failure> {
 
 fn validate(a: &ValidateArgs) -> Result<(), Failure> {
     let today = a.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
-    let report =
-        metro2::validate(open(&a.file)?, today).map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?;
+    let cannot_read = |e: std::io::Error| usage(format!("cannot read {}: {e}", a.file.display()));
+    let json = is_json(&a.file)?;
+    let report = if json {
+        // JSON (the moov-io shape) is checked as the character file it converts to: record
+        // numbers are the JSON's, byte offsets those of that file.
+        let bytes = metro2::json::from_json(open(&a.file)?, Vec::new(), WriterOptions::default())
+            .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
+        metro2::validate(bytes.as_slice(), today).map_err(cannot_read)?
+    } else {
+        metro2::validate(open(&a.file)?, today).map_err(cannot_read)?
+    };
     match a.format {
         OutputFormat::Json => {
             let out = serde_json::json!({
@@ -118,7 +127,8 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
                     d.message
                 );
             }
-            let format = report.format.map_or_else(|| "unknown".to_owned(), |f| format!("{f:?}"));
+            let format = report.format.map_or("unknown", |f| f.as_str());
+            let format = if json { format!("JSON (checked as {format})") } else { format.to_owned() };
             outln!("{}: {format}, {} records, {} errors", a.file.display(), report.records, report.errors_total);
         }
     }
@@ -126,6 +136,13 @@ fn validate(a: &ValidateArgs) -> Result<(), Failure> {
         return Err(Failure::Findings);
     }
     Ok(())
+}
+
+/// Whether the file is Metro 2 in JSON: its first byte that is not white space is `{`.
+fn is_json(path: &Path) -> Result<bool, Failure> {
+    let mut head = [0u8; 4096];
+    let n = open(path)?.read(&mut head).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    Ok(head[..n].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 /// Where a conversion goes: a file that appears only whole, or standard output.
@@ -161,13 +178,9 @@ impl Output {
 }
 
 fn convert(a: &ConvertArgs) -> Result<(), Failure> {
+    let is_json = is_json(&a.file)?;
     let mut output = Output::open(a.output.as_deref())?;
     let out = output.writer();
-    let is_json = std::fs::read(&a.file)
-        .map_err(|e| usage(format!("cannot read {}: {e}", a.file.display())))?
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        == Some(&b'{');
     let options = WriterOptions {
         format: if matches!(a.to, Target::Packed) { Format::PackedDecimal } else { Format::Character },
         blocking: if a.variable { Blocking::Variable } else { Blocking::Fixed },

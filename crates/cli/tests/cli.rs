@@ -561,3 +561,27 @@ fn metro2_print_names_every_segment_and_prints_values_as_people_read_them() {
         }
     }
 }
+
+#[test]
+fn metro2_validate_reads_json_too() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let json = dir.path().join("file.json");
+    let source = golden.join("character_lf.dat");
+    let o = run(
+        &data,
+        &["metro2", "convert", source.to_str().unwrap(), "--to", "json", "--output", json.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = run(&data, &["metro2", "validate", json.to_str().unwrap(), "--today", "2024-07-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("JSON (checked as character), 6 records, 0 errors"), "{}", text(&o));
+    let wrong = dir.path().join("wrong.json");
+    let body = std::fs::read_to_string(&json).unwrap();
+    assert!(body.contains("\"totalBaseRecords\":6"));
+    std::fs::write(&wrong, body.replace("\"totalBaseRecords\":6", "\"totalBaseRecords\":7")).unwrap();
+    let o = run(&data, &["metro2", "validate", wrong.to_str().unwrap(), "--today", "2024-07-01"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("M2_TRAILER"), "{}", text(&o));
+}
