@@ -75,6 +75,10 @@ pub struct ConvertArgs {
     /// Variable blocking (a BDW before each record).
     #[arg(long)]
     pub variable: bool,
+    /// Write the totals the records call for instead of the source's trailer (by default the
+    /// source's totals are kept, and a difference is said).
+    #[arg(long)]
+    pub recompute_trailer: bool,
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {
@@ -195,14 +199,16 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
             metro2::json::from_json(open(&a.file)?, out, options)
                 .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
         }
-        (_, false) => rewrite(&a.file, out, options)?,
+        (_, false) => rewrite(&a.file, out, options, a.recompute_trailer)?,
     }
     output.finish().context("writing the output")?;
     Ok(())
 }
 
-/// Reads a Metro 2 file and writes it again with other options; the trailer is recomputed.
-fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(), Failure> {
+/// Reads a Metro 2 file and writes it again with other options. The source's trailer is kept (its
+/// block count follows the new blocking) unless `recompute` or the source has none; totals that
+/// differ from what the records call for are said either way.
+fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions, recompute: bool) -> Result<(), Failure> {
     let mut reader = Reader::new(open(path)?).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
     let header = match reader.header() {
         Some(Ok(h)) => h,
@@ -216,8 +222,48 @@ fn rewrite(path: &Path, out: &mut dyn Write, options: WriterOptions) -> Result<(
         })?;
         writer.write(&data).map_err(|e| invalid(format!("record {}: {e}", rec.number())))?;
     }
-    writer.finish().map_err(|e| invalid(format!("{e}")))?;
+    let computed = writer.trailer();
+    let source = match reader.trailer() {
+        Some(Ok(t)) => Some(t),
+        _ => None,
+    };
+    let differ = source.as_ref().map(|s| differing_totals(s, &computed)).unwrap_or_default();
+    let kept = match source {
+        Some(source) if !recompute => {
+            if !differ.is_empty() {
+                eprintln!(
+                    "note: the source's trailer differs from its records' totals in {}; kept as the source had it (--recompute-trailer to replace it)",
+                    differ.join(", ")
+                );
+            }
+            metro2::TrailerRecord { block_count: computed.block_count, ..source }
+        }
+        _ => {
+            if !differ.is_empty() {
+                eprintln!("note: the source's trailer differed in {}; recomputed", differ.join(", "));
+            }
+            computed
+        }
+    };
+    writer.finish_with(&kept).map_err(|e| invalid(format!("{e}")))?;
     Ok(())
+}
+
+/// The totals (by their JSON names) two trailers disagree on, the block count aside: it follows
+/// the blocking, which a conversion may change. Each as `name (source S, records R)`.
+fn differing_totals(source: &metro2::TrailerRecord, computed: &metro2::TrailerRecord) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(s)), Ok(serde_json::Value::Object(c))) =
+        (serde_json::to_value(source), serde_json::to_value(computed))
+    else {
+        return Vec::new();
+    };
+    s.iter()
+        .filter(|(name, _)| name.as_str() != "blockCount")
+        .filter_map(|(name, v)| {
+            let (sv, cv) = (v.as_u64()?, c.get(name).and_then(serde_json::Value::as_u64).unwrap_or(0));
+            (sv != cv).then(|| format!("{name} (source {sv}, records {cv})"))
+        })
+        .collect()
 }
 
 fn print(path: &Path) -> Result<(), Failure> {

@@ -585,3 +585,45 @@ fn metro2_validate_reads_json_too() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("M2_TRAILER"), "{}", text(&o));
 }
+
+#[test]
+fn metro2_convert_keeps_the_source_trailer_unless_asked_and_says_when_it_differs() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let source = golden.join("invalid_trailer.dat");
+    let convert = |extra: &[&str], out: &Path| {
+        let mut args = vec!["metro2", "convert", source.to_str().unwrap(), "--to", "character", "--newline"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--output", out.to_str().unwrap()]);
+        run(&data, &args)
+    };
+    let validate = |file: &Path| run(&data, &["metro2", "validate", file.to_str().unwrap(), "--today", "2024-07-01"]);
+    let kept = dir.path().join("kept.dat");
+    let o = convert(&[], &kept);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("totalBaseRecords (source 7, records 6)") && text(&o).contains("kept"), "{}", text(&o));
+    assert_eq!(validate(&kept).status.code(), Some(1), "the wrong totals are still there");
+    let recomputed = dir.path().join("recomputed.dat");
+    let o = convert(&["--recompute-trailer"], &recomputed);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("recomputed"), "{}", text(&o));
+    assert_eq!(validate(&recomputed).status.code(), Some(0), "{}", text(&validate(&recomputed)));
+    // A valid file converted to another blocking keeps its totals and gets the new block count.
+    let packed = dir.path().join("packed.dat");
+    let valid = golden.join("character_lf.dat");
+    let args = [
+        "metro2",
+        "convert",
+        valid.to_str().unwrap(),
+        "--to",
+        "packed",
+        "--variable",
+        "--output",
+        packed.to_str().unwrap(),
+    ];
+    let o = run(&data, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!text(&o).contains("note:"), "{}", text(&o));
+    assert_eq!(validate(&packed).status.code(), Some(0), "{}", text(&validate(&packed)));
+}
