@@ -720,3 +720,20 @@ fn a_numeric_terms_duration_from_json_is_written_as_three_digits() {
         assert_eq!(codes, [], "{given:?}: what we write passes our validator");
     }
 }
+
+#[test]
+fn a_variable_file_whose_trailer_has_no_block_descriptor_word_is_read_and_validates() {
+    // moov-io/metro2 writes every variable file so: the trailer's RDW where its BDW would be.
+    let records = varied();
+    let ours = write(opts(Format::Character, Blocking::Variable, LineBreak::None), &records);
+    let rdw = ours.windows(7).rposition(|w| w == b"TRAILER").unwrap() - 4;
+    let mut theirs = [&ours[..rdw - 4], &ours[rdw..]].concat();
+    // Their block count leaves out the trailer, which is in no block.
+    let count = theirs.len() - 426 + 56;
+    let blocks: u64 = std::str::from_utf8(&theirs[count..count + 9]).unwrap().parse().unwrap();
+    theirs[count..count + 9].copy_from_slice(format!("{:09}", blocks - 1).as_bytes());
+    let report = validate(theirs.as_slice(), TODAY).unwrap();
+    assert_eq!(report.errors, [], "a variable file with an unblocked trailer validates");
+    assert_eq!(report.blocking, Some(Blocking::Variable));
+    assert_eq!(records_of(&theirs), records);
+}

@@ -389,7 +389,13 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         }
         let mut bdw = None;
-        if self.blocking == Blocking::Variable && self.block_left == 0 {
+        // moov-io/metro2, the most used open-source writer, puts the trailer of a variable file in
+        // no block: an RDW then `TRAILER` where a block descriptor word would be. Accepted as is.
+        let unblocked_trailer = self.blocking == Blocking::Variable && self.block_left == 0 && {
+            self.ensure(rel + 11)?;
+            self.avail().get(rel + 4..rel + 11) == Some(b"TRAILER")
+        };
+        if self.blocking == Blocking::Variable && self.block_left == 0 && !unblocked_trailer {
             let len = self.descriptor(rel, true)?;
             if !(8..=RECORD_BYTES_MAX).contains(&len) {
                 return Err(self.fatal(rel, Code::BdwInvalid, "block descriptor word is not a valid block length"));
@@ -403,7 +409,7 @@ impl<R: Read> Reader<R> {
             Err(e) => return Err(e),
         };
         let room = bdw.map_or(self.block_left, |b| b - 4);
-        if self.blocking == Blocking::Variable && len > room {
+        if self.blocking == Blocking::Variable && !unblocked_trailer && len > room {
             return Err(self.fatal(rel, Code::RecordLength, "the record is longer than what is left of its block"));
         }
         self.ensure(rel + len)?;
