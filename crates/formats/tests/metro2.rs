@@ -737,3 +737,18 @@ fn a_variable_file_whose_trailer_has_no_block_descriptor_word_is_read_and_valida
     assert_eq!(report.blocking, Some(Blocking::Variable));
     assert_eq!(records_of(&theirs), records);
 }
+
+#[test]
+fn json_conversion_names_every_record_that_does_not_fit_with_its_number_and_field() {
+    let json = r#"{"header":{"recordIdentifier":"HEADER","activityDate":"2024-06-30","dateCreated":"2024-07-01",
+        "reporterName":"X","reporterAddress":"Y"},
+      "data":[{"base":{"identificationNumber":"ID1","consumerAccountNumber":"A1","portfolioType":"R"}},
+              {"base":{"identificationNumber":"AN IDENTIFICATION NUMBER FAR TOO LONG","consumerAccountNumber":"A2"}},
+              {"base":{"identificationNumber":"ID1","consumerAccountNumber":"A3"}},
+              {"base":{"identificationNumber":"ID1","consumerAccountNumber":"AN ACCOUNT NUMBER LONGER THAN THIRTY"}}]}"#;
+    let err = from_json(json.as_bytes(), Vec::new(), WriterOptions::default()).unwrap_err();
+    let said = err.to_string();
+    assert!(said.starts_with("2 data records do not fit"), "{said}");
+    assert!(said.contains("record 3: base.identificationNumber:"), "{said}");
+    assert!(said.contains("record 5: base.consumerAccountNumber:"), "{said}");
+}

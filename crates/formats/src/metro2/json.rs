@@ -11,9 +11,9 @@
 
 use super::reader::Error as ReadError;
 use super::{
-    BaseSegment, CHARACTER_RECORD_BYTES, Code, DataRecord, Diagnostic, Format, HeaderRecord, J1Segment, J2Segment,
-    K1Segment, K2Segment, K3Segment, K4Segment, L1Segment, N1Segment, Reader, TrailerRecord, WriteError, Writer,
-    WriterOptions,
+    BaseSegment, CHARACTER_RECORD_BYTES, Code, DIAGNOSTICS_KEPT_MAX, DataRecord, Diagnostic, Format, HeaderRecord,
+    J1Segment, J2Segment, K1Segment, K2Segment, K3Segment, K4Segment, L1Segment, N1Segment, Reader, TrailerRecord,
+    WriteError, Writer, WriterOptions,
 };
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -36,6 +36,15 @@ pub enum JsonError {
     /// A value from the JSON does not fit its Metro 2 field.
     #[error("{0}")]
     Write(#[from] WriteError),
+    /// Data records whose values do not fit their fields: every one, each with its number in the
+    /// file (the header is record 1) and every field at fault. Nothing is written for them.
+    #[error("{}", records_message(.0))]
+    Records(Vec<(u64, WriteError)>),
+}
+
+fn records_message(errors: &[(u64, WriteError)]) -> String {
+    let lines: Vec<String> = errors.iter().map(|(n, e)| format!("record {n}: {e}")).collect();
+    format!("{} data records do not fit Metro 2:\n{}", errors.len(), lines.join("\n"))
 }
 
 /// A whole file in memory (for small files and tests; [`to_json`] and [`from_json`] stream).
@@ -240,13 +249,25 @@ fn invalid(code: Code, message: &'static str) -> JsonError {
 /// JSON and back keeps its bytes), else computed from the records. Returns the output.
 pub fn from_json<R: Read, W: Write>(input: R, out: W, options: WriterOptions) -> Result<W, JsonError> {
     let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(input));
-    let mut state = State { out: Some(out), options, writer: None, pending: Vec::new(), trailer: None, error: None };
+    let mut state = State {
+        out: Some(out),
+        options,
+        writer: None,
+        pending: Vec::new(),
+        trailer: None,
+        error: None,
+        records_seen: 0,
+        record_errors: Vec::new(),
+    };
     let parsed = (&mut de).deserialize_map(FileVisitor { state: &mut state });
     if let Some(e) = state.error.take() {
         return Err(e.into());
     }
     parsed?;
     de.end()?;
+    if !state.record_errors.is_empty() {
+        return Err(JsonError::Records(state.record_errors));
+    }
     let writer = state.writer.take().ok_or_else(|| de::Error::missing_field("header")).map_err(JsonError::Json)?;
     let out = match &state.trailer {
         Some(t) => writer.finish_with(t)?,
@@ -262,6 +283,10 @@ struct State<W: Write> {
     pending: Vec<DataRecord>,
     trailer: Option<TrailerRecord>,
     error: Option<WriteError>,
+    /// Data records read so far.
+    records_seen: u64,
+    /// Records whose values do not fit (the conversion goes on, to find every one).
+    record_errors: Vec<(u64, WriteError)>,
 }
 
 impl<W: Write> State<W> {
@@ -275,13 +300,26 @@ impl<W: Write> State<W> {
         Ok(())
     }
 
+    /// Writes a data record; a value that does not fit is noted with the record's number and
+    /// the conversion goes on. Only a failing output stops it.
     fn push(&mut self, rec: DataRecord) -> Result<(), WriteError> {
-        match &mut self.writer {
+        self.records_seen += 1;
+        let result = match &mut self.writer {
             Some(w) => w.write(&rec),
             None => {
                 self.pending.push(rec);
                 Ok(())
             }
+        };
+        match result {
+            Err(e @ WriteError::Field { .. }) => {
+                // Record 1 is the header. Past the cap the conversion still fails, unlisted.
+                if self.record_errors.len() < DIAGNOSTICS_KEPT_MAX {
+                    self.record_errors.push((self.records_seen + 1, e));
+                }
+                Ok(())
+            }
+            other => other,
         }
     }
 
