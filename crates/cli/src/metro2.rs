@@ -79,6 +79,9 @@ pub struct ConvertArgs {
     /// source's totals are kept, and a difference is said).
     #[arg(long)]
     pub recompute_trailer: bool,
+    /// With --to json: leave out blank text and zero numbers, as moov-io/metro2 writes them.
+    #[arg(long)]
+    pub omit_empty: bool,
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {
@@ -191,9 +194,8 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         line_break: if a.newline { LineBreak::Lf } else { LineBreak::None },
     };
     match (a.to, is_json) {
-        (Target::Json, false) => {
-            metro2::json::to_json(open(&a.file)?, out).map_err(|e| invalid(format!("{}: {e}", a.file.display())))?
-        }
+        (Target::Json, false) => metro2::json::to_json_with(open(&a.file)?, out, a.omit_empty)
+            .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?,
         (Target::Json, true) => return Err(usage("the file is JSON already")),
         (_, true) => {
             metro2::json::from_json(open(&a.file)?, out, options)

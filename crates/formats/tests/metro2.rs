@@ -752,3 +752,18 @@ fn json_conversion_names_every_record_that_does_not_fit_with_its_number_and_fiel
     assert!(said.contains("record 3: base.identificationNumber:"), "{said}");
     assert!(said.contains("record 5: base.consumerAccountNumber:"), "{said}");
 }
+
+#[test]
+fn json_without_empty_values_reads_back_to_the_same_file() {
+    for f in valid_files() {
+        let bytes = write(f.options, &f.records);
+        let mut full = Vec::new();
+        to_json(bytes.as_slice(), &mut full).unwrap();
+        let mut lean = Vec::new();
+        ob_formats::metro2::json::to_json_with(bytes.as_slice(), &mut lean, true).unwrap();
+        let text = String::from_utf8(lean.clone()).unwrap();
+        assert!(lean.len() < full.len() && !text.contains("\"\"") && !text.contains(":0,"), "{}: {text}", f.name);
+        let back = from_json(lean.as_slice(), Vec::new(), f.options).unwrap();
+        assert!(back == bytes, "{}", f.name);
+    }
+}

@@ -202,14 +202,31 @@ impl<'de> Deserialize<'de> for DataRecord {
 
 /// Converts a Metro 2 file (any format) to JSON, streaming record by record.
 pub fn to_json(input: impl Read, out: impl Write) -> Result<(), JsonError> {
+    to_json_with(input, out, false)
+}
+
+/// [`to_json`]; with `omit_empty`, blank text, zero numbers and absent values are left out, as
+/// moov-io/metro2 writes them (reading such JSON back gives the same file: left-out fields are
+/// blank or zero).
+pub fn to_json_with(input: impl Read, out: impl Write, omit_empty: bool) -> Result<(), JsonError> {
     let mut out = io::BufWriter::new(out);
+    let put = |out: &mut io::BufWriter<_>, value: &dyn erased::Value| -> Result<(), JsonError> {
+        if omit_empty {
+            let mut v = value.to_json_value()?;
+            strip_empty(&mut v);
+            serde_json::to_writer(out, &v)?;
+        } else {
+            value.write_json(out)?;
+        }
+        Ok(())
+    };
     let mut reader = Reader::new(input).map_err(read_error)?;
     let header = match reader.header() {
         Some(h) => h.map_err(JsonError::Invalid)?,
         None => return Err(invalid(Code::HeaderMissing, "the file does not start with a HEADER record")),
     };
     out.write_all(b"{\"header\":")?;
-    serde_json::to_writer(&mut out, &HeaderOut::new(&header))?;
+    put(&mut out, &HeaderOut::new(&header))?;
     out.write_all(b",\"data\":[")?;
     let mut first = true;
     while let Some(next) = reader.next_record() {
@@ -219,17 +236,57 @@ pub fn to_json(input: impl Read, out: impl Write) -> Result<(), JsonError> {
             out.write_all(b",")?;
         }
         first = false;
-        serde_json::to_writer(&mut out, &record)?;
+        put(&mut out, &record)?;
     }
     let trailer = match reader.trailer() {
         Some(t) => t.map_err(JsonError::Invalid)?,
         None => return Err(invalid(Code::TrailerMissing, "the file ends without a TRAILER record")),
     };
     out.write_all(b"],\"trailer\":")?;
-    serde_json::to_writer(&mut out, &TrailerOut::new(&trailer))?;
+    put(&mut out, &TrailerOut::new(&trailer))?;
     out.write_all(b"}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Serializing the file's parts either straight to the output or through a `Value`.
+mod erased {
+    use std::io::Write;
+
+    /// A part of the file to write as JSON.
+    pub(super) trait Value {
+        fn to_json_value(&self) -> serde_json::Result<serde_json::Value>;
+        fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Value for T {
+        fn to_json_value(&self) -> serde_json::Result<serde_json::Value> {
+            serde_json::to_value(self)
+        }
+
+        fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+            serde_json::to_writer(out, self)
+        }
+    }
+}
+
+/// Leaves out of objects the values that read back as blank or zero: `""`, `0`, `null`, `[]`.
+/// The identifiers (`recordIdentifier`, `segmentIdentifier`) are never empty and stay.
+fn strip_empty(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, v| {
+                strip_empty(v);
+                !matches!(v, Value::Null)
+                    && v.as_str() != Some("")
+                    && v.as_u64() != Some(0)
+                    && v.as_array().is_none_or(|a| !a.is_empty())
+            });
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_empty),
+        _ => {}
+    }
 }
 
 fn read_error(e: ReadError) -> JsonError {
