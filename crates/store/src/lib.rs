@@ -2,8 +2,9 @@
 //!
 //! [`Store`] is what the bureau needs from a database: read handles ([`Reader`]) and one write
 //! transaction at a time ([`Writer`]) that commits everything or nothing. [`sqlite::SqliteStore`]
-//! is the embedded backend (WAL mode, bundled SQLite, no server); a PostgreSQL backend will
-//! implement the same traits.
+//! is the embedded backend (WAL mode, bundled SQLite, no server); [`postgres::PgStore`] the
+//! server one. [`Location`] names either (`sqlite:PATH` or `postgres://…`) and [`open`] opens it
+//! behind `Box<dyn Store>`, which is itself a [`Store`].
 //!
 //! The store never sees a name or document number in clear: the bureau hands it ciphertexts and
 //! keyed hashes. It never overwrites a month: corrections are new versions, so any past report
@@ -11,8 +12,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod testing;
 
 pub use rows::*;
 
@@ -40,6 +43,76 @@ pub trait Store: Send {
     fn read(&self) -> Result<Box<dyn Reader + '_>>;
     /// Starts the one write transaction. Dropping the writer without [`Writer::commit`] rolls back.
     fn write(&mut self) -> Result<Box<dyn Writer + '_>>;
+}
+
+impl Store for Box<dyn Store> {
+    fn read(&self) -> Result<Box<dyn Reader + '_>> {
+        (**self).read()
+    }
+
+    fn write(&mut self) -> Result<Box<dyn Writer + '_>> {
+        (**self).write()
+    }
+}
+
+/// Where a store is: an SQLite file or a PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded store in this file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database, by libpq URL (`postgres://user@host:port/db`).
+    Postgres(String),
+}
+
+impl Location {
+    /// Parses `sqlite:PATH`, `postgres://…` or `postgresql://…`.
+    pub fn parse(text: &str) -> std::result::Result<Location, String> {
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err("sqlite: needs a path, e.g. sqlite:data/openbureau.sqlite".into());
+            }
+            return Ok(Location::Sqlite(path.into()));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Location::Postgres(text.to_owned()));
+        }
+        Err("a store is sqlite:PATH or postgres://user@host:port/database".into())
+    }
+
+    /// Whether the backend takes several writers at once (so a server may run a pool of bureau
+    /// workers over it).
+    pub fn concurrent(&self) -> bool {
+        matches!(self, Location::Postgres(_))
+    }
+
+    /// The location for people to read: a PostgreSQL URL loses its password.
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => format!("sqlite:{}", p.display()),
+            Location::Postgres(url) => redact_password(url),
+        }
+    }
+}
+
+/// A URL with any password replaced by `***` (URLs are printed; passwords must not be).
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (auth, host) = match rest.split_once('@') {
+        Some(parts) => parts,
+        None => return url.to_owned(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Opens (creating and migrating when needed) the store at `location`.
+pub fn open(location: &Location) -> Result<Box<dyn Store>> {
+    Ok(match location {
+        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
+        Location::Postgres(url) => Box::new(postgres::PgStore::open(url)?),
+    })
 }
 
 /// Reads, within one consistent view.

@@ -1,0 +1,1415 @@
+//! The server backend: PostgreSQL (15 or newer), through the synchronous `postgres` driver.
+//!
+//! One [`PgStore`] is one connection; several bureau workers each open their own. The contract is
+//! the same as SQLite's, with what a network database needs on top:
+//!
+//! - **Readers** run in a `REPEATABLE READ READ ONLY` transaction: one snapshot, as SQLite's WAL
+//!   readers have.
+//! - **Writers** run in `READ COMMITTED`. Appending to the audit chain must see the newest event
+//!   and no other writer may append at the same time, so a writer's first look at the chain's head
+//!   ([`Reader::audit_last`]) takes a transaction-scoped advisory lock: writers overlap in
+//!   everything but the end of the chain, and the chain stays one unbroken sequence.
+//! - **Account-months go in bulk**: [`Writer::insert_month`] buffers rows and sends them with a
+//!   binary `COPY` every [`COPY_ROWS_MAX`] rows, before any read of `account_months` and at commit.
+//!   Month-version look-ups answer from the database and the buffer together, so ingest never
+//!   waits for a flush to learn a version.
+//! - Statements are prepared once per connection and kept.
+//! - Migrations run under a session advisory lock, so workers starting together apply each one
+//!   once.
+
+use crate::*;
+use ::postgres::binary_copy::BinaryCopyInWriter;
+use ::postgres::types::{FromSql, ToSql, Type};
+use ::postgres::{Client, NoTls, Row, Statement};
+use ob_model::{
+    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    YearMonth,
+};
+use sha2::{Digest, Sha256};
+use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
+
+/// The migrations, in order. A migration once released never changes: its checksum is verified.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Account-month rows buffered before a `COPY` is sent.
+pub const COPY_ROWS_MAX: usize = 20_000;
+
+/// Advisory lock key of the audit chain's head (any constant unique to OpenBureau).
+const AUDIT_LOCK_KEY: i64 = 0x4f42_4155_4449_5401;
+/// Advisory lock key held while migrations run.
+const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
+
+/// Parameters of a statement.
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+fn backend(e: ::postgres::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Whether a store error is one a client may retry after a moment: the connection was lost
+/// (server restarting, failover), the server is shutting down or not yet accepting connections, a
+/// serialization failure or a deadlock. The transaction did not commit.
+pub fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Backend(inner) = e else { return false };
+    let Some(pg) = inner.downcast_ref::<::postgres::Error>() else { return false };
+    if pg.is_closed() {
+        return true;
+    }
+    match pg.code() {
+        Some(code) => {
+            let c = code.code();
+            // 08: connection exception; 40001 serialization failure; 40P01 deadlock; 57P01-57P03:
+            // admin shutdown, crash shutdown, cannot connect now.
+            c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P0")
+        }
+        // No SQLSTATE: the socket failed before the server answered.
+        None => pg.as_db_error().is_none(),
+    }
+}
+
+/// A connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql).map_err(backend)?;
+        self.prepared.insert(sql, st.clone());
+        Ok(st)
+    }
+}
+
+/// An OpenBureau store in a PostgreSQL database.
+pub struct PgStore {
+    conn: RefCell<Conn>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`, libpq's URL form) and applies pending
+    /// migrations.
+    pub fn open(url: &str) -> Result<PgStore> {
+        Self::open_in_schema(url, None)
+    }
+
+    /// Connects with every table in `schema` (created if missing) instead of the connection's
+    /// default: several stores in one database, as the tests use.
+    pub fn open_in_schema(url: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut client = Client::connect(url, NoTls).map_err(backend)?;
+        if let Some(schema) = schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || schema.is_empty() {
+                return Err(StoreError::Migration(format!("schema name {schema:?}: letters, digits and _ only")));
+            }
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
+                .map_err(backend)?;
+        }
+        let store = PgStore { conn: RefCell::new(Conn { client, prepared: HashMap::new() }) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The schema version now in the database.
+    pub fn schema_version(&self) -> Result<u32> {
+        let mut c = self.conn.borrow_mut();
+        let row =
+            c.client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).map_err(backend)?;
+        u32_of(row.try_get::<_, i32>(0).map_err(backend)?)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        {
+            let mut c = self.conn.borrow_mut();
+            c.client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).map_err(backend)?;
+        }
+        let outcome = self.apply_migrations();
+        let mut c = self.conn.borrow_mut();
+        c.client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).map_err(backend)?;
+        outcome
+    }
+
+    fn apply_migrations(&self) -> Result<()> {
+        {
+            let mut c = self.conn.borrow_mut();
+            c.client
+                .batch_execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                )
+                .map_err(backend)?;
+            for (version, sql) in MIGRATIONS {
+                let checksum = hex_digest(sql);
+                let v = i32_of(*version)?;
+                let stored = c
+                    .client
+                    .query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[&v])
+                    .map_err(backend)?
+                    .map(|r| r.try_get::<_, String>(0))
+                    .transpose()
+                    .map_err(backend)?;
+                match stored {
+                    Some(s) if s == checksum => continue,
+                    Some(_) => {
+                        return Err(StoreError::Migration(format!(
+                            "migration {version} in the database differs from this build's; refusing to open"
+                        )));
+                    }
+                    None => {}
+                }
+                let mut tx = c.client.transaction().map_err(backend)?;
+                tx.batch_execute(sql).map_err(backend)?;
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                tx.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)", &[&v, &checksum, &now])
+                    .map_err(backend)?;
+                tx.commit().map_err(backend)?;
+            }
+        }
+        let newest = self.schema_version()?;
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if newest > known {
+            return Err(StoreError::Migration(format!(
+                "the database has schema version {newest}, newer than this build's {known}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn begin(&self, write: bool) -> Result<PgTx<'_>> {
+        let mut conn = self
+            .conn
+            .try_borrow_mut()
+            .map_err(|_| StoreError::Backend("a transaction is already open on this connection".into()))?;
+        let begin = if write {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        };
+        conn.client.batch_execute(begin).map_err(backend)?;
+        Ok(PgTx {
+            conn: RefCell::new(conn),
+            writer: write,
+            open: Cell::new(true),
+            failed: Cell::new(false),
+            audit_locked: Cell::new(false),
+            months: RefCell::new(Vec::new()),
+            buffered_versions: RefCell::new(HashMap::new()),
+        })
+    }
+}
+
+fn hex_digest(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Store for PgStore {
+    fn read(&self) -> Result<Box<dyn Reader + '_>> {
+        Ok(Box::new(self.begin(false)?))
+    }
+
+    fn write(&mut self) -> Result<Box<dyn Writer + '_>> {
+        Ok(Box::new(self.begin(true)?))
+    }
+}
+
+/// A transaction, for reads and writes alike. Dropped without commit, it rolls back.
+struct PgTx<'c> {
+    conn: RefCell<RefMut<'c, Conn>>,
+    /// Whether `Store::write` opened it.
+    writer: bool,
+    /// Whether it is still to be committed or rolled back.
+    open: Cell<bool>,
+    /// Whether a statement failed: PostgreSQL then aborts the transaction, and a COMMIT would
+    /// quietly roll it back, so commit refuses instead.
+    failed: Cell<bool>,
+    /// Whether this transaction holds the audit chain's lock.
+    audit_locked: Cell<bool>,
+    /// Account-months not yet sent.
+    months: RefCell<Vec<MonthRow>>,
+    /// The newest version among the buffered rows, per account and month.
+    buffered_versions: RefCell<HashMap<(AccountId, YearMonth), u32>>,
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            // A failed rollback leaves nothing to undo: the server discards an open transaction
+            // when the connection ends.
+            let _ = self.conn.get_mut().client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+// ---- column readers -------------------------------------------------------------------------
+
+fn col<'a, T: FromSql<'a>>(r: &'a Row, idx: usize) -> Result<T> {
+    r.try_get(idx).map_err(backend)
+}
+
+fn bad(idx: usize, what: &str) -> StoreError {
+    StoreError::Corrupt(format!("column {idx}: not a valid {what}"))
+}
+
+fn code_col<T>(r: &Row, idx: usize, parse: fn(&str) -> Option<T>, what: &str) -> Result<T> {
+    let s: &str = col(r, idx)?;
+    parse(s).ok_or_else(|| bad(idx, what))
+}
+
+fn opt_code_col<T>(r: &Row, idx: usize, parse: fn(&str) -> Option<T>, what: &str) -> Result<Option<T>> {
+    let s: Option<&str> = col(r, idx)?;
+    s.map(|s| parse(s).ok_or_else(|| bad(idx, what))).transpose()
+}
+
+fn digest_col(r: &Row, idx: usize) -> Result<[u8; 32]> {
+    let v: &[u8] = col(r, idx)?;
+    v.try_into().map_err(|_| bad(idx, "32-byte digest"))
+}
+
+fn month_of(v: i32, idx: usize) -> Result<YearMonth> {
+    u32::try_from(v).ok().and_then(YearMonth::from_yyyymm).ok_or_else(|| bad(idx, "yyyymm month"))
+}
+
+fn month_col(r: &Row, idx: usize) -> Result<YearMonth> {
+    month_of(col(r, idx)?, idx)
+}
+
+fn opt_month_col(r: &Row, idx: usize) -> Result<Option<YearMonth>> {
+    col::<Option<i32>>(r, idx)?.map(|m| month_of(m, idx)).transpose()
+}
+
+fn u32_col(r: &Row, idx: usize) -> Result<u32> {
+    u32::try_from(col::<i32>(r, idx)?).map_err(|_| bad(idx, "non-negative number"))
+}
+
+fn u64_col(r: &Row, idx: usize) -> Result<u64> {
+    u64::try_from(col::<i64>(r, idx)?).map_err(|_| bad(idx, "count"))
+}
+
+fn u32_of(v: i32) -> Result<u32> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative number {v}")))
+}
+
+fn i32_of(v: u32) -> Result<i32> {
+    i32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{v} exceeds PostgreSQL's INTEGER")))
+}
+
+fn i64_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Corrupt("count exceeds i64".into()))
+}
+
+fn yyyymm(m: YearMonth) -> Result<i32> {
+    i32_of(m.yyyymm())
+}
+
+fn org_row(r: &Row) -> Result<OrgRow> {
+    Ok(OrgRow { id: OrgId(col(r, 0)?), code: col(r, 1)?, name: col(r, 2)? })
+}
+
+fn batch_row(r: &Row) -> Result<BatchRow> {
+    Ok(BatchRow {
+        id: BatchId(col(r, 0)?),
+        org_id: OrgId(col(r, 1)?),
+        received_at: col(r, 2)?,
+        records: u64_col(r, 3)?,
+        accepted: u64_col(r, 4)?,
+        rejected: u64_col(r, 5)?,
+        format: col(r, 6)?,
+    })
+}
+
+fn api_key_row(r: &Row) -> Result<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        key_sha256: digest_col(r, 0)?,
+        org_id: col::<Option<i64>>(r, 1)?.map(OrgId),
+        label: col(r, 2)?,
+        created_at: col(r, 3)?,
+        revoked_at: col(r, 4)?,
+    })
+}
+
+fn subject_row(r: &Row) -> Result<SubjectRow> {
+    Ok(SubjectRow {
+        id: SubjectId(col(r, 0)?),
+        name_enc: col(r, 1)?,
+        name_mac: digest_col(r, 2)?,
+        birth_date: col(r, 3)?,
+    })
+}
+
+fn account_row(r: &Row) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: AccountId(col(r, 0)?),
+        org_id: OrgId(col(r, 1)?),
+        account_key: col(r, 2)?,
+        subject_id: SubjectId(col(r, 3)?),
+    })
+}
+
+/// The columns of `consents`, as a literal.
+macro_rules! consent_columns {
+    () => {
+        "id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256, consent_ref, \
+         batch_id, recorded_at"
+    };
+}
+
+fn consent_row(r: &Row) -> Result<ConsentRow> {
+    Ok(ConsentRow {
+        id: ConsentId(col(r, 0)?),
+        consent: NewConsent {
+            subject_id: SubjectId(col(r, 1)?),
+            org_id: OrgId(col(r, 2)?),
+            scope: code_col(r, 3, ConsentScope::parse, "consent scope")?,
+            purpose: opt_code_col(r, 4, QueryReason::parse, "query reason")?,
+            granted_on: col(r, 5)?,
+            expires_on: col(r, 6)?,
+            revoked_on: col(r, 7)?,
+            evidence_sha256: digest_col(r, 8)?,
+            consent_ref: col(r, 9)?,
+            batch_id: col::<Option<i64>>(r, 10)?.map(BatchId),
+            recorded_at: col(r, 11)?,
+        },
+    })
+}
+
+/// The columns of `account_versions`, as a literal.
+macro_rules! version_columns {
+    () => {
+        "account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency, \
+         credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted"
+    };
+}
+
+fn version_row(r: &Row) -> Result<AccountVersionRow> {
+    Ok(AccountVersionRow {
+        account_id: AccountId(col(r, 0)?),
+        version: u32_col(r, 1)?,
+        subject_id: SubjectId(col(r, 2)?),
+        batch_id: col::<Option<i64>>(r, 3)?.map(BatchId),
+        recorded_at: col(r, 4)?,
+        account_type: code_col(r, 5, AccountType::parse, "account type")?,
+        opened_on: col(r, 6)?,
+        currency: code_col(r, 7, Currency::parse, "currency")?,
+        credit_limit_minor: col(r, 8)?,
+        periods: col::<Option<i32>>(r, 9)?
+            .map(|p| u16::try_from(p).map_err(|_| bad(9, "number of periods")))
+            .transpose()?,
+        due_day: col::<Option<i32>>(r, 10)?.map(|d| u8::try_from(d).map_err(|_| bad(10, "due day"))).transpose()?,
+        responsibility: code_col(r, 11, Responsibility::parse, "responsibility")?,
+        credit_line_id: col::<Option<i64>>(r, 12)?.map(AccountId),
+        deleted: col(r, 13)?,
+    })
+}
+
+/// The columns of `account_months`, as a literal so that statements are built at compile time.
+macro_rules! month_columns {
+    () => {
+        "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
+         due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
+         credit_limit_minor, deleted"
+    };
+}
+
+/// The types of `account_months`' columns, in `month_columns!` order, for binary COPY.
+const MONTH_TYPES: [Type; 19] = [
+    Type::INT8,
+    Type::INT4,
+    Type::INT4,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::DATE,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::DATE,
+    Type::DATE,
+    Type::INT8,
+    Type::BOOL,
+];
+
+fn month_row(r: &Row) -> Result<MonthRow> {
+    Ok(MonthRow {
+        account_id: AccountId(col(r, 0)?),
+        month: month_col(r, 1)?,
+        version: u32_col(r, 2)?,
+        subject_id: SubjectId(col(r, 3)?),
+        batch_id: col::<Option<i64>>(r, 4)?.map(BatchId),
+        recorded_at: col(r, 5)?,
+        settled_on: col(r, 6)?,
+        balance_minor: col(r, 7)?,
+        used_minor: col(r, 8)?,
+        due_minor: col(r, 9)?,
+        paid_minor: col(r, 10)?,
+        past_due_minor: col(r, 11)?,
+        days_past_due: u32_col(r, 12)?,
+        status: code_col(r, 13, RepaymentStatus::parse, "repayment status")?,
+        class5: opt_code_col(r, 14, Classification::parse, "classification")?,
+        last_payment_on: col(r, 15)?,
+        closed_on: col(r, 16)?,
+        credit_limit_minor: col(r, 17)?,
+        deleted: col(r, 18)?,
+    })
+}
+
+fn inquiry_row(r: &Row) -> Result<InquiryRow> {
+    Ok(InquiryRow {
+        id: InquiryId(col(r, 0)?),
+        inquiry: NewInquiry {
+            subject_id: SubjectId(col(r, 1)?),
+            org_id: col::<Option<i64>>(r, 2)?.map(OrgId),
+            reason: code_col(r, 3, QueryReason::parse, "query reason")?,
+            consent_id: col::<Option<i64>>(r, 4)?.map(ConsentId),
+            at: col(r, 5)?,
+            hard: col(r, 6)?,
+        },
+    })
+}
+
+fn audit_row(r: &Row) -> Result<AuditRow> {
+    Ok(AuditRow {
+        seq: u64_col(r, 0)?,
+        at: col(r, 1)?,
+        kind: col(r, 2)?,
+        subject_id: col::<Option<i64>>(r, 3)?.map(SubjectId),
+        org_id: col::<Option<i64>>(r, 4)?.map(OrgId),
+        detail: col(r, 5)?,
+        prev_hash: digest_col(r, 6)?,
+        hash: digest_col(r, 7)?,
+    })
+}
+
+/// The columns of `notices`, as a literal.
+macro_rules! notice_columns {
+    () => {
+        "account_id, subject_id, org_id, account_key, notified_on, channel, batch_id, recorded_at"
+    };
+}
+
+fn notice_row(r: &Row) -> Result<NoticeRow> {
+    Ok(NoticeRow {
+        account_id: col::<Option<i64>>(r, 0)?.map(AccountId),
+        subject_id: col::<Option<i64>>(r, 1)?.map(SubjectId),
+        org_id: OrgId(col(r, 2)?),
+        account_key: col(r, 3)?,
+        notified_on: col(r, 4)?,
+        channel: code_col(r, 5, ob_model::NoticeChannel::parse, "notice channel")?,
+        batch_id: col::<Option<i64>>(r, 6)?.map(BatchId),
+        recorded_at: col(r, 7)?,
+    })
+}
+
+/// The columns of `disputes`, as a literal.
+macro_rules! dispute_columns {
+    () => {
+        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on"
+    };
+}
+
+fn dispute_row(r: &Row) -> Result<DisputeRow> {
+    let kind: &str = col(r, 2)?;
+    let account = col::<Option<i64>>(r, 3)?.map(AccountId);
+    let month = opt_month_col(r, 4)?;
+    let item = match (kind, account, month, col::<Option<i64>>(r, 5)?) {
+        ("account", Some(a), _, _) => DisputeItem::Account(a),
+        ("month", Some(a), Some(m), _) => DisputeItem::Month(a, m),
+        ("inquiry", _, _, Some(q)) => DisputeItem::Inquiry(InquiryId(q)),
+        ("identity", _, _, _) => DisputeItem::Identity,
+        _ => return Err(bad(2, "dispute item")),
+    };
+    Ok(DisputeRow {
+        id: DisputeId(col(r, 0)?),
+        dispute: NewDispute {
+            subject_id: SubjectId(col(r, 1)?),
+            item,
+            org_id: col::<Option<i64>>(r, 6)?.map(OrgId),
+            dispute_type: code_col(r, 7, ob_model::DisputeType::parse, "dispute type")?,
+            filed_at: col(r, 8)?,
+            due_on: col(r, 9)?,
+        },
+    })
+}
+
+fn statement_row(r: &Row) -> Result<StatementRow> {
+    Ok(StatementRow {
+        id: StatementId(col(r, 0)?),
+        subject_id: SubjectId(col(r, 1)?),
+        account_id: AccountId(col(r, 2)?),
+        month: opt_month_col(r, 3)?,
+        statement_type: code_col(r, 4, ob_model::StatementType::parse, "statement type")?,
+        text_enc: col(r, 5)?,
+        added_at: col(r, 6)?,
+        withdrawn_at: col(r, 7)?,
+    })
+}
+
+fn flag_row(r: &Row) -> Result<FlagRow> {
+    Ok(FlagRow {
+        id: FlagId(col(r, 0)?),
+        subject_id: SubjectId(col(r, 1)?),
+        kind: code_col(r, 2, ob_model::FlagKind::parse, "flag kind")?,
+        placed_at: col(r, 3)?,
+        expires_on: col(r, 4)?,
+        lifted_at: col(r, 5)?,
+    })
+}
+
+// ---- the transaction's plumbing --------------------------------------------------------------
+
+impl PgTx<'_> {
+    /// Notes a failure (the transaction is aborted from then on) and passes it on.
+    fn check<T>(&self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            self.failed.set(true);
+        }
+        r
+    }
+
+    fn query(&self, sql: &'static str, p: Params<'_>) -> Result<Vec<Row>> {
+        let mut c = self.conn.borrow_mut();
+        let st = c.statement(sql);
+        self.check(st.and_then(|st| c.client.query(&st, p).map_err(backend)))
+    }
+
+    fn one<T>(&self, sql: &'static str, p: Params<'_>, f: fn(&Row) -> Result<T>) -> Result<Option<T>> {
+        self.query(sql, p)?.first().map(f).transpose()
+    }
+
+    fn all<T>(&self, sql: &'static str, p: Params<'_>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+        self.query(sql, p)?.iter().map(f).collect()
+    }
+
+    fn exec(&self, sql: &'static str, p: Params<'_>) -> Result<u64> {
+        let mut c = self.conn.borrow_mut();
+        let st = c.statement(sql);
+        self.check(st.and_then(|st| c.client.execute(&st, p).map_err(backend)))
+    }
+
+    /// Runs an `INSERT … RETURNING id`.
+    fn insert(&self, sql: &'static str, p: Params<'_>) -> Result<i64> {
+        let rows = self.query(sql, p)?;
+        let row = rows.first().ok_or_else(|| StoreError::Corrupt("INSERT returned no id".into()))?;
+        col(row, 0)
+    }
+
+    fn count(&self, sql: &'static str) -> Result<u64> {
+        let rows = self.query(sql, &[])?;
+        let row = rows.first().ok_or_else(|| StoreError::Corrupt("COUNT returned no row".into()))?;
+        u64_col(row, 0)
+    }
+
+    /// Sends the buffered account-months with one binary COPY.
+    fn flush_months(&self) -> Result<()> {
+        let sent = self.copy_months();
+        self.check(sent)
+    }
+
+    fn copy_months(&self) -> Result<()> {
+        let rows = std::mem::take(&mut *self.months.borrow_mut());
+        self.buffered_versions.borrow_mut().clear();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.conn.borrow_mut();
+        let sink = c
+            .client
+            .copy_in(concat!("COPY account_months (", month_columns!(), ") FROM STDIN (FORMAT binary)"))
+            .map_err(backend)?;
+        let mut w = BinaryCopyInWriter::new(sink, &MONTH_TYPES);
+        for m in &rows {
+            let (month, version, days) = (yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?);
+            w.write(&[
+                &m.account_id.0,
+                &month,
+                &version,
+                &m.subject_id.0,
+                &m.batch_id.map(|b| b.0),
+                &m.recorded_at,
+                &m.settled_on,
+                &m.balance_minor,
+                &m.used_minor,
+                &m.due_minor,
+                &m.paid_minor,
+                &m.past_due_minor,
+                &days,
+                &m.status.as_str(),
+                &m.class5.map(Classification::as_str),
+                &m.last_payment_on,
+                &m.closed_on,
+                &m.credit_limit_minor,
+                &m.deleted,
+            ])
+            .map_err(backend)?;
+        }
+        let sent = w.finish().map_err(backend)?;
+        if sent != rows.len() as u64 {
+            return Err(StoreError::Corrupt(format!("COPY stored {sent} of {} account-months", rows.len())));
+        }
+        Ok(())
+    }
+
+    /// The newest buffered version of a month, if any.
+    fn buffered_version(&self, account: AccountId, month: YearMonth) -> Option<u32> {
+        self.buffered_versions.borrow().get(&(account, month)).copied()
+    }
+}
+
+impl Reader for PgTx<'_> {
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.one("SELECT value FROM meta WHERE key = $1", &[&key], |r| col(r, 0))
+    }
+
+    fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>> {
+        self.one("SELECT id, code, name FROM organizations WHERE code = $1", &[&code], org_row)
+    }
+
+    fn org(&self, id: OrgId) -> Result<Option<OrgRow>> {
+        self.one("SELECT id, code, name FROM organizations WHERE id = $1", &[&id.0], org_row)
+    }
+
+    fn orgs(&self) -> Result<Vec<OrgRow>> {
+        self.all("SELECT id, code, name FROM organizations ORDER BY id", &[], org_row)
+    }
+
+    fn org_roles(&self, id: OrgId) -> Result<String> {
+        Ok(self.one("SELECT roles FROM organizations WHERE id = $1", &[&id.0], |r| col(r, 0))?.unwrap_or_default())
+    }
+
+    fn api_key(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyRow>> {
+        self.one(
+            "SELECT key_sha256, org_id, label, created_at, revoked_at FROM api_keys WHERE key_sha256 = $1",
+            &[&&key_sha256[..]],
+            api_key_row,
+        )
+    }
+
+    fn api_keys_of(&self, org: Option<OrgId>) -> Result<Vec<ApiKeyRow>> {
+        self.all(
+            "SELECT key_sha256, org_id, label, created_at, revoked_at FROM api_keys
+             WHERE org_id IS NOT DISTINCT FROM $1 ORDER BY created_at",
+            &[&org.map(|o| o.0)],
+            api_key_row,
+        )
+    }
+
+    fn batch(&self, id: BatchId) -> Result<Option<BatchRow>> {
+        self.one(
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches WHERE id = $1",
+            &[&id.0],
+            batch_row,
+        )
+    }
+
+    fn batches_of(&self, org: OrgId, after: BatchId, limit: u32) -> Result<Vec<BatchRow>> {
+        self.all(
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches
+             WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            &[&org.0, &after.0, &i64::from(limit)],
+            batch_row,
+        )
+    }
+
+    fn batch_feedback(&self, id: BatchId) -> Result<Option<BatchFeedbackRow>> {
+        self.one("SELECT batch_id, media_type, body_enc FROM batch_feedback WHERE batch_id = $1", &[&id.0], |r| {
+            Ok(BatchFeedbackRow { batch_id: BatchId(col(r, 0)?), media_type: col(r, 1)?, body_enc: col(r, 2)? })
+        })
+    }
+
+    fn person_login(&self, subject: SubjectId) -> Result<Option<PersonLoginRow>> {
+        self.one(
+            "SELECT subject_id, password_phc, created_at, updated_at FROM person_logins WHERE subject_id = $1",
+            &[&subject.0],
+            |r| {
+                Ok(PersonLoginRow {
+                    subject_id: SubjectId(col(r, 0)?),
+                    password_phc: col(r, 1)?,
+                    created_at: col(r, 2)?,
+                    updated_at: col(r, 3)?,
+                })
+            },
+        )
+    }
+
+    fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>> {
+        self.one(
+            "SELECT s.id, s.name_enc, s.name_mac, s.birth_date FROM documents d
+             JOIN subjects s ON s.id = d.subject_id WHERE d.number_mac = $1",
+            &[&&number_mac[..]],
+            subject_row,
+        )
+    }
+
+    fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        self.one("SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = $1", &[&id.0], subject_row)
+    }
+
+    fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
+        let mut rows = self.all(
+            "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = $1",
+            &[&subject.0],
+            |r| {
+                Ok(DocumentRow {
+                    number_mac: digest_col(r, 0)?,
+                    subject_id: SubjectId(col(r, 1)?),
+                    doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
+                    number_enc: col(r, 3)?,
+                })
+            },
+        )?;
+        rows.sort_by_key(|d| d.doc_type);
+        Ok(rows)
+    }
+
+    fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
+        self.all(
+            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = $1 ORDER BY id"),
+            &[&subject.0],
+            consent_row,
+        )
+    }
+
+    fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>> {
+        self.one(
+            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE org_id = $1 AND account_key = $2",
+            &[&org.0, &account_key],
+            account_row,
+        )
+    }
+
+    fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool> {
+        let found: Option<i32> = self.one(
+            "SELECT 1 FROM accounts WHERE account_key = $1 AND org_id <> $2 LIMIT 1",
+            &[&account_key, &org.0],
+            |r| col(r, 0),
+        )?;
+        Ok(found.is_some())
+    }
+
+    fn month_versions(&self, account: AccountId) -> Result<Vec<(YearMonth, u32)>> {
+        let rows: Vec<(YearMonth, u32)> = self.all(
+            "SELECT month, MAX(version) FROM account_months WHERE account_id = $1 GROUP BY month",
+            &[&account.0],
+            |r| Ok((month_col(r, 0)?, u32_col(r, 1)?)),
+        )?;
+        let mut latest: std::collections::BTreeMap<YearMonth, u32> = rows.into_iter().collect();
+        for ((a, month), version) in self.buffered_versions.borrow().iter() {
+            if *a == account {
+                let v = latest.entry(*month).or_insert(*version);
+                *v = (*v).max(*version);
+            }
+        }
+        Ok(latest.into_iter().collect())
+    }
+
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>> {
+        // The latest terms of each account in one pass: DISTINCT ON keeps the first row of each
+        // account in (key, version DESC) order.
+        self.all(
+            "SELECT DISTINCT ON (a.account_key) v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at,
+                    v.account_type, v.opened_on, v.currency, v.credit_limit_minor, v.periods, v.due_day,
+                    v.responsibility, v.credit_line_id, v.deleted, a.id, a.org_id, a.account_key, a.subject_id
+             FROM (SELECT id, org_id, account_key, subject_id FROM accounts
+                   WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key LIMIT $3) AS a
+             JOIN account_versions AS v ON v.account_id = a.id
+             ORDER BY a.account_key, v.version DESC",
+            &[&org.0, &from, &i64::from(limit)],
+            |r| {
+                let account = AccountRow {
+                    id: AccountId(col(r, 14)?),
+                    org_id: OrgId(col(r, 15)?),
+                    account_key: col(r, 16)?,
+                    subject_id: SubjectId(col(r, 17)?),
+                };
+                Ok((account, version_row(r)?))
+            },
+        )
+    }
+
+    fn month_version(&self, account: AccountId, month: YearMonth) -> Result<Option<u32>> {
+        let stored: Option<Option<i32>> = self.one(
+            "SELECT MAX(version) FROM account_months WHERE account_id = $1 AND month = $2",
+            &[&account.0, &yyyymm(month)?],
+            |r| col(r, 0),
+        )?;
+        let stored = stored.flatten().map(u32_of).transpose()?;
+        Ok(stored.max(self.buffered_version(account, month)))
+    }
+
+    fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
+        self.one(
+            "SELECT id, org_id, received_at, records, accepted, rejected, format FROM batches
+             WHERE org_id = $1 AND file_sha256 = $2",
+            &[&org.0, &&file_sha256[..]],
+            batch_row,
+        )
+    }
+
+    fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
+        self.all(
+            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id",
+            &[&subject.0],
+            account_row,
+        )
+    }
+
+    fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
+        self.one(
+            concat!(
+                "SELECT ",
+                version_columns!(),
+                " FROM account_versions WHERE account_id = $1 AND recorded_at <= $2 ORDER BY version DESC LIMIT 1"
+            ),
+            &[&account.0, &recorded_at_max],
+            version_row,
+        )
+    }
+
+    fn months(
+        &self,
+        account: AccountId,
+        from: YearMonth,
+        to: YearMonth,
+        recorded_at_max: i64,
+    ) -> Result<Vec<MonthRow>> {
+        self.flush_months()?;
+        self.all(
+            concat!(
+                "SELECT DISTINCT ON (month) ",
+                month_columns!(),
+                " FROM account_months
+                 WHERE account_id = $1 AND month BETWEEN $2 AND $3 AND recorded_at <= $4
+                 ORDER BY month, version DESC"
+            ),
+            &[&account.0, &yyyymm(from)?, &yyyymm(to)?, &recorded_at_max],
+            month_row,
+        )
+    }
+
+    fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
+        self.all(
+            concat!(
+                "SELECT ",
+                notice_columns!(),
+                " FROM notices WHERE account_id = $1 ORDER BY notified_on, recorded_at, id"
+            ),
+            &[&account.0],
+            notice_row,
+        )
+    }
+
+    fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>> {
+        self.all(
+            concat!(
+                "SELECT ",
+                notice_columns!(),
+                " FROM notices WHERE org_id = $1 AND account_key = $2 AND account_id IS NULL
+                 ORDER BY notified_on, recorded_at, id"
+            ),
+            &[&org.0, &account_key],
+            notice_row,
+        )
+    }
+
+    fn has_pending_notices(&self, org: OrgId) -> Result<bool> {
+        let found: Option<i32> =
+            self.one("SELECT 1 FROM notices WHERE org_id = $1 AND account_id IS NULL LIMIT 1", &[&org.0], |r| {
+                col(r, 0)
+            })?;
+        Ok(found.is_some())
+    }
+
+    fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
+        self.all(
+            "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries
+             WHERE subject_id = $1 AND at BETWEEN $2 AND $3 ORDER BY at, id",
+            &[&subject.0, &from_at, &to_at],
+            inquiry_row,
+        )
+    }
+
+    fn audit_last(&self) -> Result<Option<AuditRow>> {
+        // A writer reads the head to append after it: hold the chain until commit, then read the
+        // head as committed by whoever held it before (READ COMMITTED: a fresh snapshot).
+        if !self.audit_locked.get() && self.writer {
+            self.exec("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK_KEY])?;
+            self.audit_locked.set(true);
+        }
+        self.one(
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+             ORDER BY seq DESC LIMIT 1",
+            &[],
+            audit_row,
+        )
+    }
+
+    fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
+        self.all(
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&i64_of(after)?, &i64::from(limit)],
+            audit_row,
+        )
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        self.flush_months()?;
+        Ok(Counts {
+            organizations: self.count("SELECT COUNT(*) FROM organizations")?,
+            subjects: self.count("SELECT COUNT(*) FROM subjects")?,
+            accounts: self.count("SELECT COUNT(*) FROM accounts")?,
+            account_months: self.count("SELECT COUNT(*) FROM account_months")?,
+            consents: self.count("SELECT COUNT(*) FROM consents")?,
+            batches: self.count("SELECT COUNT(*) FROM batches")?,
+            inquiries: self.count("SELECT COUNT(*) FROM inquiries")?,
+            audit_events: self.count("SELECT COUNT(*) FROM audit_events")?,
+        })
+    }
+
+    fn consent(&self, id: ConsentId) -> Result<Option<ConsentRow>> {
+        self.one(concat!("SELECT ", consent_columns!(), " FROM consents WHERE id = $1"), &[&id.0], consent_row)
+    }
+
+    fn inquiry(&self, id: InquiryId) -> Result<Option<InquiryRow>> {
+        self.one(
+            "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE id = $1",
+            &[&id.0],
+            inquiry_row,
+        )
+    }
+
+    fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
+        self.one("SELECT id, org_id, account_key, subject_id FROM accounts WHERE id = $1", &[&id.0], account_row)
+    }
+
+    fn dispute(&self, id: DisputeId) -> Result<Option<DisputeRow>> {
+        self.one(concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE id = $1"), &[&id.0], dispute_row)
+    }
+
+    fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>> {
+        self.all(
+            concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = $1 ORDER BY id"),
+            &[&subject.0],
+            dispute_row,
+        )
+    }
+
+    fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>> {
+        self.all(
+            concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE org_id = $1 ORDER BY id"),
+            &[&org.0],
+            dispute_row,
+        )
+    }
+
+    fn dispute_events(&self, dispute: DisputeId) -> Result<Vec<DisputeEventRow>> {
+        self.all(
+            "SELECT dispute_id, subject_id, at, state, note FROM dispute_events WHERE dispute_id = $1 ORDER BY id",
+            &[&dispute.0],
+            |r| {
+                Ok(DisputeEventRow {
+                    dispute_id: DisputeId(col(r, 0)?),
+                    subject_id: SubjectId(col(r, 1)?),
+                    at: col(r, 2)?,
+                    state: code_col(r, 3, ob_model::DisputeState::parse, "dispute state")?,
+                    note: col(r, 4)?,
+                })
+            },
+        )
+    }
+
+    fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>> {
+        self.all(
+            "SELECT id, subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at
+             FROM statements WHERE subject_id = $1 ORDER BY id",
+            &[&subject.0],
+            statement_row,
+        )
+    }
+
+    fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>> {
+        self.all(
+            "SELECT id, subject_id, kind, placed_at, expires_on, lifted_at FROM file_flags WHERE subject_id = $1 ORDER BY id",
+            &[&subject.0],
+            flag_row,
+        )
+    }
+
+    fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
+        self.flush_months()?;
+        self.all(
+            "SELECT DISTINCT account_id FROM account_months
+             WHERE status IN ('1', '2', '3', '4', '5', '6', '7', 'B', 'D', 'Z') OR past_due_minor > 0
+             ORDER BY account_id",
+            &[],
+            |r| Ok(AccountId(col(r, 0)?)),
+        )
+    }
+
+    fn subjects_after(&self, after: SubjectId, limit: u32) -> Result<Vec<SubjectId>> {
+        self.all("SELECT id FROM subjects WHERE id > $1 ORDER BY id LIMIT $2", &[&after.0, &i64::from(limit)], |r| {
+            Ok(SubjectId(col(r, 0)?))
+        })
+    }
+
+    fn latest_score_version(&self) -> Result<Option<u32>> {
+        let v: Option<Option<i32>> = self.one("SELECT MAX(version) FROM score_models", &[], |r| col(r, 0))?;
+        v.flatten().map(u32_of).transpose()
+    }
+
+    fn latest_score_model(&self) -> Result<Option<ScoreModelRow>> {
+        self.one(
+            "SELECT version, built_at, as_of, model_json, percentiles_json FROM score_models
+             ORDER BY version DESC LIMIT 1",
+            &[],
+            |r| {
+                Ok(ScoreModelRow {
+                    version: u32_col(r, 0)?,
+                    built_at: col(r, 1)?,
+                    as_of: col(r, 2)?,
+                    model_json: col(r, 3)?,
+                    percentiles_json: col(r, 4)?,
+                })
+            },
+        )
+    }
+
+    fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+        self.all("SELECT seq, at, hash, public_key, signature FROM audit_checkpoints ORDER BY seq", &[], |r| {
+            Ok(CheckpointRow {
+                seq: u64_col(r, 0)?,
+                at: col(r, 1)?,
+                hash: digest_col(r, 2)?,
+                public_key: digest_col(r, 3)?,
+                signature: col(r, 4)?,
+            })
+        })
+    }
+}
+
+impl Writer for PgTx<'_> {
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&key, &value],
+        )
+        .map(drop)
+    }
+
+    fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId> {
+        self.insert(
+            "INSERT INTO organizations (code, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+            &[&code, &name, &created_at],
+        )
+        .map(OrgId)
+    }
+
+    fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()> {
+        self.exec("UPDATE organizations SET roles = $2 WHERE id = $1", &[&id.0, &roles]).map(drop)
+    }
+
+    fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO api_keys (key_sha256, org_id, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&&k.key_sha256[..], &k.org_id.map(|o| o.0), &k.label, &k.created_at, &k.revoked_at],
+        )
+        .map(drop)
+    }
+
+    fn revoke_api_key(&mut self, key_sha256: &[u8; 32], at: i64) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE api_keys SET revoked_at = $2 WHERE key_sha256 = $1 AND revoked_at IS NULL",
+            &[&&key_sha256[..], &at],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn put_batch_feedback(&mut self, f: &BatchFeedbackRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO batch_feedback (batch_id, media_type, body_enc) VALUES ($1, $2, $3)
+             ON CONFLICT (batch_id) DO UPDATE SET media_type = EXCLUDED.media_type, body_enc = EXCLUDED.body_enc",
+            &[&f.batch_id.0, &f.media_type, &f.body_enc],
+        )
+        .map(drop)
+    }
+
+    fn put_person_login(&mut self, l: &PersonLoginRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO person_logins (subject_id, password_phc, created_at, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (subject_id) DO UPDATE SET password_phc = EXCLUDED.password_phc,
+                 updated_at = EXCLUDED.updated_at",
+            &[&l.subject_id.0, &l.password_phc, &l.created_at, &l.updated_at],
+        )
+        .map(drop)
+    }
+
+    fn insert_batch(&mut self, b: &NewBatch) -> Result<BatchId> {
+        self.insert(
+            "INSERT INTO batches (org_id, file_sha256, format, received_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&b.org_id.0, &&b.file_sha256[..], &b.format, &b.received_at],
+        )
+        .map(BatchId)
+    }
+
+    fn finish_batch(&mut self, id: BatchId, records: u64, accepted: u64, rejected: u64) -> Result<()> {
+        self.exec(
+            "UPDATE batches SET records = $2, accepted = $3, rejected = $4 WHERE id = $1",
+            &[&id.0, &i64_of(records)?, &i64_of(accepted)?, &i64_of(rejected)?],
+        )
+        .map(drop)
+    }
+
+    fn insert_subject(&mut self, s: &NewSubject) -> Result<SubjectId> {
+        self.insert(
+            "INSERT INTO subjects (name_enc, name_mac, birth_date, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&s.name_enc, &&s.name_mac[..], &s.birth_date, &s.created_at],
+        )
+        .map(SubjectId)
+    }
+
+    fn insert_document(&mut self, d: &DocumentRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO documents (number_mac, subject_id, doc_type, number_enc) VALUES ($1, $2, $3, $4)",
+            &[&&d.number_mac[..], &d.subject_id.0, &d.doc_type.as_str(), &d.number_enc],
+        )
+        .map(drop)
+    }
+
+    fn insert_consent(&mut self, c: &NewConsent) -> Result<ConsentId> {
+        self.insert(
+            "INSERT INTO consents (subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on,
+                 evidence_sha256, consent_ref, batch_id, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[
+                &c.subject_id.0,
+                &c.org_id.0,
+                &c.scope.as_str(),
+                &c.purpose.map(QueryReason::as_str),
+                &c.granted_on,
+                &c.expires_on,
+                &c.revoked_on,
+                &&c.evidence_sha256[..],
+                &c.consent_ref,
+                &c.batch_id.map(|b| b.0),
+                &c.recorded_at,
+            ],
+        )
+        .map(ConsentId)
+    }
+
+    fn insert_account(&mut self, org: OrgId, account_key: &str, subject: SubjectId) -> Result<AccountId> {
+        self.insert(
+            "INSERT INTO accounts (org_id, account_key, subject_id) VALUES ($1, $2, $3) RETURNING id",
+            &[&org.0, &account_key, &subject.0],
+        )
+        .map(AccountId)
+    }
+
+    fn rekey_account(&mut self, account: AccountId, new_key: &str) -> Result<()> {
+        self.exec("UPDATE accounts SET account_key = $2 WHERE id = $1", &[&account.0, &new_key]).map(drop)
+    }
+
+    fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
+        self.exec(
+            concat!(
+                "INSERT INTO account_versions (",
+                version_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ),
+            &[
+                &v.account_id.0,
+                &i32_of(v.version)?,
+                &v.subject_id.0,
+                &v.batch_id.map(|b| b.0),
+                &v.recorded_at,
+                &v.account_type.as_str(),
+                &v.opened_on,
+                &v.currency.as_str(),
+                &v.credit_limit_minor,
+                &v.periods.map(i32::from),
+                &v.due_day.map(i32::from),
+                &v.responsibility.as_str(),
+                &v.credit_line_id.map(|a| a.0),
+                &v.deleted,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn insert_month(&mut self, m: &MonthRow) -> Result<()> {
+        // Checked here, not at COPY time, so that the error names the row that caused it.
+        i32_of(m.version)?;
+        i32_of(m.days_past_due)?;
+        {
+            let mut versions = self.buffered_versions.borrow_mut();
+            let v = versions.entry((m.account_id, m.month)).or_insert(m.version);
+            *v = (*v).max(m.version);
+        }
+        let full = {
+            let mut rows = self.months.borrow_mut();
+            rows.push(m.clone());
+            rows.len() >= COPY_ROWS_MAX
+        };
+        if full { self.flush_months() } else { Ok(()) }
+    }
+
+    fn insert_notice(&mut self, n: &NoticeRow) -> Result<()> {
+        self.exec(
+            concat!("INSERT INTO notices (", notice_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &[
+                &n.account_id.map(|a| a.0),
+                &n.subject_id.map(|s| s.0),
+                &n.org_id.0,
+                &n.account_key,
+                &n.notified_on,
+                &n.channel.as_str(),
+                &n.batch_id.map(|b| b.0),
+                &n.recorded_at,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn insert_inquiry(&mut self, q: &NewInquiry) -> Result<InquiryId> {
+        self.insert(
+            "INSERT INTO inquiries (subject_id, org_id, reason, consent_id, at, hard)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&q.subject_id.0, &q.org_id.map(|o| o.0), &q.reason.as_str(), &q.consent_id.map(|c| c.0), &q.at, &q.hard],
+        )
+        .map(InquiryId)
+    }
+
+    fn append_audit(&mut self, e: &AuditRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &i64_of(e.seq)?,
+                &e.at,
+                &e.kind,
+                &e.subject_id.map(|s| s.0),
+                &e.org_id.map(|o| o.0),
+                &e.detail,
+                &&e.prev_hash[..],
+                &&e.hash[..],
+            ],
+        )
+        .map(drop)
+    }
+
+    fn insert_dispute(&mut self, d: &NewDispute) -> Result<DisputeId> {
+        let (kind, account, month, inquiry) = match d.item {
+            DisputeItem::Account(a) => ("account", Some(a.0), None, None),
+            DisputeItem::Month(a, m) => ("month", Some(a.0), Some(yyyymm(m)?), None),
+            DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(q.0)),
+            DisputeItem::Identity => ("identity", None, None, None),
+        };
+        self.insert(
+            "INSERT INTO disputes (subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type,
+                 filed_at, due_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            &[
+                &d.subject_id.0,
+                &kind,
+                &account,
+                &month,
+                &inquiry,
+                &d.org_id.map(|o| o.0),
+                &d.dispute_type.as_str(),
+                &d.filed_at,
+                &d.due_on,
+            ],
+        )
+        .map(DisputeId)
+    }
+
+    fn insert_dispute_event(&mut self, e: &DisputeEventRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO dispute_events (dispute_id, subject_id, at, state, note) VALUES ($1, $2, $3, $4, $5)",
+            &[&e.dispute_id.0, &e.subject_id.0, &e.at, &e.state.as_str(), &e.note],
+        )
+        .map(drop)
+    }
+
+    fn insert_statement(&mut self, st: &StatementRow) -> Result<StatementId> {
+        let month = st.month.map(yyyymm).transpose()?;
+        self.insert(
+            "INSERT INTO statements (subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[
+                &st.subject_id.0,
+                &st.account_id.0,
+                &month,
+                &st.statement_type.as_str(),
+                &st.text_enc,
+                &st.added_at,
+                &st.withdrawn_at,
+            ],
+        )
+        .map(StatementId)
+    }
+
+    fn withdraw_statement(&mut self, id: StatementId, at: i64) -> Result<()> {
+        self.exec("UPDATE statements SET withdrawn_at = $2 WHERE id = $1 AND withdrawn_at IS NULL", &[&id.0, &at])
+            .map(drop)
+    }
+
+    fn insert_flag(&mut self, f: &FlagRow) -> Result<FlagId> {
+        self.insert(
+            "INSERT INTO file_flags (subject_id, kind, placed_at, expires_on, lifted_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            &[&f.subject_id.0, &f.kind.as_str(), &f.placed_at, &f.expires_on, &f.lifted_at],
+        )
+        .map(FlagId)
+    }
+
+    fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()> {
+        self.exec("UPDATE file_flags SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL", &[&id.0, &at]).map(drop)
+    }
+
+    fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()> {
+        self.exec("UPDATE consents SET revoked_on = $2 WHERE id = $1 AND revoked_on IS NULL", &[&id.0, &on]).map(drop)
+    }
+
+    fn purge_month(&mut self, account: AccountId, month: YearMonth) -> Result<u64> {
+        self.flush_months()?;
+        self.exec("DELETE FROM account_months WHERE account_id = $1 AND month = $2", &[&account.0, &yyyymm(month)?])
+    }
+
+    fn insert_score_model(&mut self, m: &ScoreModelRow) -> Result<u32> {
+        let id = self.insert(
+            "INSERT INTO score_models (built_at, as_of, model_json, percentiles_json) VALUES ($1, $2, $3, $4)
+             RETURNING version::BIGINT",
+            &[&m.built_at, &m.as_of, &m.model_json, &m.percentiles_json],
+        )?;
+        u32::try_from(id).map_err(|_| StoreError::Corrupt("score model version overflow".into()))
+    }
+
+    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES ($1, $2, $3, $4, $5)",
+            &[&i64_of(c.seq)?, &c.at, &&c.hash[..], &&c.public_key[..], &c.signature],
+        )
+        .map(drop)
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.flush_months()?;
+        if self.failed.get() {
+            return Err(StoreError::Backend(
+                "a statement of this transaction failed: it was rolled back, nothing was committed".into(),
+            ));
+        }
+        self.conn.borrow_mut().client.batch_execute("COMMIT").map_err(backend)?;
+        self.open.set(false);
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Scratch stores for the test suites of OpenBureau's crates: a fresh SQLite store or a fresh
+//! PostgreSQL schema or database per test, so that tests run in parallel and each starts empty.
+//!
+//! The PostgreSQL server is named by [`POSTGRES_ENV`]; `./x test` starts a throwaway cluster and
+//! sets it. A test asking for PostgreSQL without it fails, never skips.
+
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
+use crate::{Location, Store};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Environment variable with the URL of a PostgreSQL server the tests may create schemas and
+/// databases on (`postgres://postgres@127.0.0.1:PORT/postgres`).
+pub const POSTGRES_ENV: &str = "OPENBUREAU_TEST_POSTGRES";
+
+/// The backends every store test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, in memory or in a temporary file.
+    Sqlite,
+    /// PostgreSQL, in a fresh schema or database on the server of [`POSTGRES_ENV`].
+    Postgres,
+}
+
+/// The PostgreSQL server's URL. Panics, saying how to get one, when [`POSTGRES_ENV`] is unset.
+pub fn postgres_url() -> String {
+    std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+        panic!(
+            "{POSTGRES_ENV} is not set: the store tests run against PostgreSQL too. Run `./x test` (it starts a \
+             throwaway cluster), or set {POSTGRES_ENV}=postgres://USER@HOST:PORT/DB for a server where tests may \
+             create schemas and databases"
+        )
+    })
+}
+
+/// A name no other test of any process uses.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// An empty store on `backend`.
+pub fn scratch(backend: Backend) -> Box<dyn Store> {
+    match backend {
+        Backend::Sqlite => Box::new(SqliteStore::in_memory().expect("in-memory SQLite store")),
+        Backend::Postgres => Box::new(scratch_postgres()),
+    }
+}
+
+/// An empty PostgreSQL store in a schema of its own.
+pub fn scratch_postgres() -> PgStore {
+    PgStore::open_in_schema(&postgres_url(), Some(&unique_name("ob_test"))).expect("scratch PostgreSQL store")
+}
+
+/// The location of an empty store on `backend` that programs can open by URL: a new SQLite file
+/// in `dir`, or a new PostgreSQL database.
+pub fn scratch_location(backend: Backend, dir: &std::path::Path) -> Location {
+    match backend {
+        Backend::Sqlite => Location::Sqlite(dir.join(format!("{}.sqlite", unique_name("store")))),
+        Backend::Postgres => Location::Postgres(scratch_database()),
+    }
+}
+
+/// Creates an empty PostgreSQL database; its URL.
+pub fn scratch_database() -> String {
+    let admin = postgres_url();
+    let name = unique_name("ob_test");
+    let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls).expect("connecting to the test server");
+    client.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating a scratch database");
+    with_database(&admin, &name)
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_replaced_in_urls() {
+        let check = |url, expect: &str| assert_eq!(super::with_database(url, "x"), expect);
+        check("postgres://u@h:1/postgres", "postgres://u@h:1/x");
+        check("postgres://u@h:1", "postgres://u@h:1/x");
+        check("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/x?sslmode=disable");
+    }
+}

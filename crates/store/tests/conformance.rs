@@ -1,0 +1,566 @@
+//! The `Store` contract, one suite run against every backend: each test below is a function of a
+//! scratch store, and `conformance!` makes a `#[test]` of it for SQLite and one for PostgreSQL.
+//! Tests that only make sense for one backend (its files, its migrations) follow the suite.
+
+use ob_model::{RepaymentStatus, YearMonth};
+use ob_store::postgres::PgStore;
+use ob_store::sqlite::SqliteStore;
+use ob_store::testing::{Backend, scratch, scratch_postgres};
+use ob_store::*;
+
+/// Makes `#[test]`s `sqlite::NAME` and `postgres::NAME` of each `fn NAME(store: &mut Box<dyn Store>)`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$name(&mut ob_store::testing::scratch(ob_store::testing::Backend::Sqlite)) })*
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$name(&mut ob_store::testing::scratch(ob_store::testing::Backend::Postgres)) })*
+        }
+    };
+}
+
+conformance!(
+    months_as_of_pick_the_latest_version_recorded_by_then,
+    a_writer_dropped_without_commit_leaves_nothing,
+    a_month_version_cannot_be_written_twice,
+    account_terms_as_of_pick_the_latest_version_recorded_by_then,
+    batch_pages_follow_ids_not_digests,
+    every_row_reads_back_as_written,
+    a_failed_statement_commits_nothing,
+    month_versions_count_rows_not_yet_sent,
+);
+
+type AnyStore = Box<dyn Store>;
+
+fn month_row(
+    account: AccountId,
+    subject: SubjectId,
+    month: &str,
+    version: u32,
+    recorded_at: i64,
+    balance: i64,
+) -> MonthRow {
+    let month = YearMonth::parse(month).unwrap();
+    MonthRow {
+        account_id: account,
+        month,
+        version,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at,
+        settled_on: month.last_day(),
+        balance_minor: balance,
+        used_minor: balance,
+        due_minor: 0,
+        paid_minor: 0,
+        past_due_minor: 0,
+        days_past_due: 0,
+        status: RepaymentStatus::Normal,
+        class5: None,
+        last_payment_on: None,
+        closed_on: None,
+        credit_limit_minor: None,
+        deleted: false,
+    }
+}
+
+fn setup(store: &mut impl Store) -> (AccountId, SubjectId) {
+    let mut w = store.write().unwrap();
+    let org = w.insert_org("F1", "Furnisher one", 0).unwrap();
+    let subject = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![1, 2, 3],
+            name_mac: [7; 32],
+            birth_date: time::macros::date!(1990 - 01 - 01),
+            created_at: 0,
+        })
+        .unwrap();
+    let account = w.insert_account(org, "A-1", subject).unwrap();
+    w.commit().unwrap();
+    (account, subject)
+}
+
+fn months_as_of_pick_the_latest_version_recorded_by_then(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-02", 1, 100, 6_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 2, 200, 4_000)).unwrap();
+    w.commit().unwrap();
+
+    let r = store.read().unwrap();
+    let (from, to) = (YearMonth::parse("2023-01").unwrap(), YearMonth::parse("2024-12").unwrap());
+    let balances =
+        |at| r.months(account, from, to, at).unwrap().iter().map(|m| (m.version, m.balance_minor)).collect::<Vec<_>>();
+    assert_eq!(balances(99), vec![]);
+    assert_eq!(balances(150), vec![(1, 5_000), (1, 6_000)]);
+    assert_eq!(balances(200), vec![(2, 4_000), (1, 6_000)]);
+    let versions = r.month_versions(account).unwrap();
+    assert_eq!(versions, vec![(YearMonth::parse("2024-01").unwrap(), 2), (YearMonth::parse("2024-02").unwrap(), 1)]);
+    let one = |m| r.month_version(account, YearMonth::parse(m).unwrap()).unwrap();
+    assert_eq!((one("2024-01"), one("2024-02"), one("2024-03")), (Some(2), Some(1), None));
+}
+
+fn a_writer_dropped_without_commit_leaves_nothing(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    {
+        let mut w = store.write().unwrap();
+        w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+        assert_eq!(w.counts().unwrap().account_months, 1, "a writer sees its own writes");
+    }
+    assert_eq!(store.read().unwrap().counts().unwrap().account_months, 0);
+}
+
+fn a_month_version_cannot_be_written_twice(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    // A backend that sends rows in bulk may learn of the clash only when it sends them: at the
+    // insert, or at the latest at commit. Either way nothing is stored.
+    let refused = {
+        let mut w = store.write().unwrap();
+        w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+        match w.insert_month(&month_row(account, subject, "2024-01", 1, 101, 1)) {
+            Err(_) => true,
+            Ok(()) => w.commit().is_err(),
+        }
+    };
+    assert!(refused, "a second row with the same (account, month, version) is refused");
+    assert_eq!(store.read().unwrap().counts().unwrap().account_months, 0);
+}
+
+#[test]
+fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    {
+        let mut store = SqliteStore::open(&path).unwrap();
+        setup(&mut store);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 4, "every migration applied once");
+    assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
+}
+
+fn account_terms_as_of_pick_the_latest_version_recorded_by_then(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let version = |version, recorded_at, limit| AccountVersionRow {
+        account_id: account,
+        version,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at,
+        account_type: ob_model::AccountType::R1,
+        opened_on: time::macros::date!(2024 - 01 - 01),
+        currency: ob_model::Currency::CNY,
+        credit_limit_minor: limit,
+        periods: None,
+        due_day: None,
+        responsibility: ob_model::Responsibility::Individual,
+        credit_line_id: None,
+        deleted: false,
+    };
+    let mut w = store.write().unwrap();
+    for (v, at, limit) in [(1, 100, 1_000), (2, 200, 2_000), (3, 300, 3_000)] {
+        w.insert_account_version(&version(v, at, limit)).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let limit = |at| r.account_version(account, at).unwrap().map(|v| v.credit_limit_minor);
+    assert_eq!((limit(50), limit(100), limit(250), limit(i64::MAX)), (None, Some(1_000), Some(2_000), Some(3_000)));
+    drop(r);
+
+    // Reading ahead by key: in key order, from the key given, at most the limit, latest terms.
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    for (org, key) in [(org, "A-3"), (org, "A-0"), (org, "A-2"), (other, "A-1x")] {
+        let id = w.insert_account(org, key, subject).unwrap();
+        w.insert_account_version(&AccountVersionRow { account_id: id, ..version(1, 100, 9) }).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let keys = |from, limit| {
+        r.accounts_from_key(org, from, limit)
+            .unwrap()
+            .into_iter()
+            .map(|(a, v)| (a.account_key, v.version, v.credit_limit_minor))
+            .collect::<Vec<_>>()
+    };
+    let row = |k: &str, v, l| (k.to_owned(), v, l);
+    assert_eq!(keys("A-1", 10), vec![row("A-1", 3, 3_000), row("A-2", 1, 9), row("A-3", 1, 9)]);
+    assert_eq!(keys("A-0", 2), vec![row("A-0", 1, 9), row("A-1", 3, 3_000)]);
+    assert_eq!(keys("B", 10), vec![]);
+}
+
+/// A store written by a schema-3 build (tests/golden/make_schema3.py) opens, migrates to the
+/// newest schema and keeps its rows; the new tables work.
+#[test]
+fn sqlite_a_schema_3_store_opens_and_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 4);
+    let r = store.read().unwrap();
+    assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
+    let org = r.org_by_code("F1").unwrap().unwrap();
+    assert_eq!(r.org_roles(org.id).unwrap(), "", "organizations of old stores have no role yet");
+    let batch = r.batch(BatchId(1)).unwrap().unwrap();
+    assert_eq!((batch.format.as_str(), batch.accepted), ("openbureau.jsonl/1", 2));
+    drop(r);
+    let mut w = store.write().unwrap();
+    w.set_org_roles(org.id, "furnisher").unwrap();
+    w.insert_api_key(&ApiKeyRow {
+        key_sha256: [1; 32],
+        org_id: Some(org.id),
+        label: "k".into(),
+        created_at: 5,
+        revoked_at: None,
+    })
+    .unwrap();
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
+    assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
+}
+
+/// Pages of an organization's batches are the next ids in order, whatever their digests.
+fn batch_pages_follow_ids_not_digests(store: &mut AnyStore) {
+    setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    for i in 0..300u32 {
+        // Digests in an order unrelated to the ids.
+        let mut sha = [0u8; 32];
+        sha[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_be_bytes());
+        let owner = if i % 3 == 0 { other } else { org };
+        w.insert_batch(&NewBatch { org_id: owner, file_sha256: sha, format: "x".into(), received_at: 0 }).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let mut seen = Vec::new();
+    let mut after = BatchId(0);
+    loop {
+        let page = r.batches_of(org, after, 37).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        seen.extend(page.iter().map(|b| b.id.0));
+    }
+    let expected: Vec<i64> = (0..300).filter(|i| i % 3 != 0).map(|i| i + 1).collect();
+    assert_eq!(seen, expected);
+}
+
+/// Every kind of row comes back from the store as it went in: types, NULLs, dates, digests,
+/// booleans and codes all survive the backend's column types.
+fn every_row_reads_back_as_written(store: &mut AnyStore) {
+    use ob_model::*;
+    use time::macros::date;
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let batch = w
+        .insert_batch(&NewBatch {
+            org_id: org,
+            file_sha256: [3; 32],
+            format: "openbureau.jsonl/1".into(),
+            received_at: 7,
+        })
+        .unwrap();
+    w.finish_batch(batch, 10, 9, 1).unwrap();
+    let consent = NewConsent {
+        subject_id: subject,
+        org_id: org,
+        scope: ConsentScope::Report,
+        purpose: Some(QueryReason::LoanApproval),
+        granted_on: date!(2024 - 01 - 02),
+        expires_on: date!(2029 - 01 - 02),
+        revoked_on: None,
+        evidence_sha256: [4; 32],
+        consent_ref: Some("C-1".into()),
+        batch_id: Some(batch),
+        recorded_at: 8,
+    };
+    let consent_id = w.insert_consent(&consent).unwrap();
+    w.revoke_consent(consent_id, date!(2025 - 03 - 04)).unwrap();
+    let terms = AccountVersionRow {
+        account_id: account,
+        version: 1,
+        subject_id: subject,
+        batch_id: Some(batch),
+        recorded_at: 9,
+        account_type: AccountType::D1,
+        opened_on: date!(2023 - 05 - 06),
+        currency: Currency::CNY,
+        credit_limit_minor: 12_345_678,
+        periods: Some(360),
+        due_day: Some(28),
+        responsibility: Responsibility::Individual,
+        credit_line_id: Some(account),
+        deleted: true,
+    };
+    w.insert_account_version(&terms).unwrap();
+    let month = MonthRow {
+        class5: Some(Classification::Substandard),
+        last_payment_on: Some(date!(2024 - 01 - 15)),
+        closed_on: Some(date!(2024 - 01 - 31)),
+        credit_limit_minor: Some(-1),
+        past_due_minor: 77,
+        days_past_due: 95,
+        status: RepaymentStatus::parse("4").unwrap(),
+        deleted: true,
+        batch_id: Some(batch),
+        ..month_row(account, subject, "2024-01", 1, 10, i64::MIN + 1)
+    };
+    w.insert_month(&month).unwrap();
+    let document = DocumentRow {
+        number_mac: [5; 32],
+        subject_id: subject,
+        doc_type: DocumentType::PrcResidentId,
+        number_enc: vec![0, 255, 1],
+    };
+    w.insert_document(&document).unwrap();
+    let inquiry = NewInquiry {
+        subject_id: subject,
+        org_id: Some(org),
+        reason: QueryReason::LoanApproval,
+        consent_id: Some(consent_id),
+        at: 11,
+        hard: true,
+    };
+    let inquiry_id = w.insert_inquiry(&inquiry).unwrap();
+    let audit = AuditRow {
+        seq: 1,
+        at: 12,
+        kind: "ingest".into(),
+        subject_id: Some(subject),
+        org_id: None,
+        detail: "{\"a\":1}".into(),
+        prev_hash: [0; 32],
+        hash: [6; 32],
+    };
+    w.append_audit(&audit).unwrap();
+    let dispute = NewDispute {
+        subject_id: subject,
+        item: DisputeItem::Month(account, YearMonth::parse("2024-01").unwrap()),
+        org_id: Some(org),
+        dispute_type: DisputeType::WrongStatus,
+        filed_at: 13,
+        due_on: date!(2024 - 02 - 20),
+    };
+    let dispute_id = w.insert_dispute(&dispute).unwrap();
+    let event = DisputeEventRow {
+        dispute_id,
+        subject_id: subject,
+        at: 14,
+        state: DisputeState::parse("open").unwrap(),
+        note: None,
+    };
+    w.insert_dispute_event(&event).unwrap();
+    let notice = NoticeRow {
+        account_id: None,
+        subject_id: None,
+        org_id: org,
+        account_key: "A-9".into(),
+        notified_on: date!(2024 - 01 - 03),
+        channel: NoticeChannel::parse("sms").unwrap(),
+        batch_id: None,
+        recorded_at: 15,
+    };
+    w.insert_notice(&notice).unwrap();
+    let flag = FlagRow {
+        id: FlagId(0),
+        subject_id: subject,
+        kind: FlagKind::parse("freeze").unwrap(),
+        placed_at: 16,
+        expires_on: Some(date!(2030 - 01 - 01)),
+        lifted_at: None,
+    };
+    let flag_id = w.insert_flag(&flag).unwrap();
+    w.lift_flag(flag_id, 17).unwrap();
+    let key =
+        ApiKeyRow { key_sha256: [8; 32], org_id: None, label: "operator".into(), created_at: 18, revoked_at: None };
+    w.insert_api_key(&key).unwrap();
+    assert!(w.revoke_api_key(&[8; 32], 19).unwrap());
+    assert!(!w.revoke_api_key(&[8; 32], 20).unwrap(), "revoked once");
+    let feedback =
+        BatchFeedbackRow { batch_id: batch, media_type: "application/x-ndjson".into(), body_enc: vec![9; 40] };
+    w.put_batch_feedback(&feedback).unwrap();
+    w.put_batch_feedback(&BatchFeedbackRow { body_enc: vec![1], ..feedback.clone() }).unwrap();
+    let score = ScoreModelRow {
+        version: 0,
+        built_at: 21,
+        as_of: date!(2024 - 06 - 30),
+        model_json: "{}".into(),
+        percentiles_json: "[]".into(),
+    };
+    assert_eq!(w.insert_score_model(&score).unwrap(), 1);
+    let checkpoint = CheckpointRow { seq: 1, at: 22, hash: [6; 32], public_key: [7; 32], signature: vec![1; 64] };
+    w.insert_checkpoint(&checkpoint).unwrap();
+    w.set_meta("k", "v1").unwrap();
+    w.set_meta("k", "v2").unwrap();
+    w.commit().unwrap();
+
+    let r = store.read().unwrap();
+    assert_eq!(r.meta("k").unwrap().as_deref(), Some("v2"));
+    let b = r.batch(batch).unwrap().unwrap();
+    assert_eq!(
+        (b.records, b.accepted, b.rejected, b.received_at, b.format.as_str()),
+        (10, 9, 1, 7, "openbureau.jsonl/1")
+    );
+    assert_eq!(r.batch_by_digest(org, &[3; 32]).unwrap().map(|b| b.id), Some(batch));
+    let c = r.consent(consent_id).unwrap().unwrap().consent;
+    assert_eq!(c, NewConsent { revoked_on: Some(date!(2025 - 03 - 04)), ..consent });
+    assert_eq!(r.consents_of(subject).unwrap().len(), 1);
+    assert_eq!(r.account_version(account, i64::MAX).unwrap(), Some(terms));
+    let months = r.months(account, YearMonth::MIN, YearMonth::MAX, i64::MAX).unwrap();
+    assert_eq!(months, vec![month]);
+    assert_eq!(r.accounts_with_negative_months().unwrap(), vec![account]);
+    assert_eq!(r.documents_of(subject).unwrap(), vec![document]);
+    assert_eq!(r.subject_by_document(&[5; 32]).unwrap().map(|s| s.id), Some(subject));
+    assert_eq!(r.inquiry(inquiry_id).unwrap().map(|q| q.inquiry), Some(inquiry.clone()));
+    assert_eq!(r.inquiries_of(subject, 11, 11).unwrap().len(), 1);
+    assert_eq!(r.inquiries_of(subject, 12, 99).unwrap().len(), 0);
+    assert_eq!(r.audit_last().unwrap(), Some(audit.clone()));
+    assert_eq!(r.audit_after(0, 10).unwrap(), vec![audit]);
+    assert_eq!(r.dispute(dispute_id).unwrap().map(|d| d.dispute), Some(dispute));
+    assert_eq!(r.disputes_for_org(org).unwrap().len(), 1);
+    assert_eq!(r.dispute_events(dispute_id).unwrap(), vec![event]);
+    assert_eq!(r.pending_notices(org, "A-9").unwrap(), vec![notice]);
+    assert!(r.has_pending_notices(org).unwrap());
+    assert_eq!(r.flags_of(subject).unwrap(), vec![FlagRow { id: flag_id, lifted_at: Some(17), ..flag }]);
+    assert_eq!(r.api_keys_of(None).unwrap(), vec![ApiKeyRow { revoked_at: Some(19), ..key }]);
+    assert_eq!(r.batch_feedback(batch).unwrap().map(|f| f.body_enc), Some(vec![1]));
+    assert_eq!(r.latest_score_version().unwrap(), Some(1));
+    assert_eq!(r.latest_score_model().unwrap(), Some(ScoreModelRow { version: 1, ..score }));
+    assert_eq!(r.audit_checkpoints().unwrap(), vec![checkpoint]);
+    assert_eq!(r.subjects_after(SubjectId(0), 10).unwrap(), vec![subject]);
+    let counts = r.counts().unwrap();
+    assert_eq!((counts.accounts, counts.account_months, counts.inquiries, counts.audit_events), (1, 1, 1, 1));
+}
+
+/// A writer whose statement failed cannot commit the rest: a batch is all or nothing.
+fn a_failed_statement_commits_nothing(store: &mut AnyStore) {
+    let (_, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    w.insert_account(org, "B-1", subject).unwrap();
+    assert!(w.insert_account(org, "B-1", subject).is_err(), "the key is taken");
+    // A caller that goes on anyway must not get half the transaction stored.
+    let committed = w.commit();
+    let stored = store.read().unwrap().account_by_key(org, "B-1").unwrap();
+    assert!(committed.is_err() || stored.is_some());
+    if committed.is_err() {
+        assert_eq!(stored, None, "nothing of a failed transaction is stored");
+    }
+}
+
+/// Month versions written in this transaction count, whether or not the backend has sent them.
+fn month_versions_count_rows_not_yet_sent(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 2, 100, 5_000)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-03", 1, 100, 5_000)).unwrap();
+    let jan = YearMonth::parse("2024-01").unwrap();
+    let mar = YearMonth::parse("2024-03").unwrap();
+    assert_eq!(w.month_version(account, jan).unwrap(), Some(2));
+    assert_eq!(w.month_versions(account).unwrap(), vec![(jan, 2), (mar, 1)]);
+    assert_eq!(w.months(account, jan, mar, i64::MAX).unwrap().len(), 2);
+    w.insert_month(&month_row(account, subject, "2024-01", 3, 100, 5_000)).unwrap();
+    assert_eq!(w.month_version(account, jan).unwrap(), Some(3));
+    w.commit().unwrap();
+    assert_eq!(store.read().unwrap().month_version(account, jan).unwrap(), Some(3));
+}
+
+/// Reopening a PostgreSQL store applies no migration twice and keeps its rows; a store whose
+/// migration differs from this build's is refused.
+#[test]
+fn postgres_reopening_applies_no_migration_twice() {
+    let url = ob_store::testing::scratch_database();
+    {
+        let mut store = PgStore::open(&url).unwrap();
+        setup(&mut store);
+    }
+    let store = PgStore::open(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
+    drop(store);
+    let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    client.execute("UPDATE schema_migrations SET checksum = 'x' WHERE version = 1", &[]).unwrap();
+    let refused = PgStore::open(&url).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("differs"), "{refused}");
+}
+
+/// Writers on separate connections append to one audit chain without gaps or forks: each holds
+/// the chain's head from its look at it until it commits.
+#[test]
+fn postgres_writers_on_many_connections_keep_one_audit_chain() {
+    let url = ob_store::testing::scratch_database();
+    PgStore::open(&url).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut store = PgStore::open(&url).unwrap();
+                for i in 0..25 {
+                    let mut w = store.write().unwrap();
+                    let last = w.audit_last().unwrap();
+                    let seq = last.as_ref().map_or(1, |e| e.seq + 1);
+                    let prev_hash = last.map_or([0; 32], |e| e.hash);
+                    let mut hash = [0u8; 32];
+                    hash[..8].copy_from_slice(&seq.to_be_bytes());
+                    let detail = format!("{t}/{i}");
+                    w.append_audit(&AuditRow {
+                        seq,
+                        at: 0,
+                        kind: "test".into(),
+                        subject_id: None,
+                        org_id: None,
+                        detail,
+                        prev_hash,
+                        hash,
+                    })
+                    .unwrap();
+                    w.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let store = PgStore::open(&url).unwrap();
+    let events = store.read().unwrap().audit_after(0, 1_000).unwrap();
+    assert_eq!(events.len(), 100);
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+}
+
+/// More rows than one COPY holds go in, in several, within one transaction.
+#[test]
+fn postgres_months_beyond_one_copy() {
+    let mut store = scratch_postgres();
+    let (account, subject) = setup(&mut store);
+    let n = ob_store::postgres::COPY_ROWS_MAX as u32 + 5;
+    let mut w = store.write().unwrap();
+    for v in 1..=n {
+        w.insert_month(&month_row(account, subject, "2024-01", v, 100, 1)).unwrap();
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.counts().unwrap().account_months, u64::from(n));
+    assert_eq!(r.month_version(account, YearMonth::parse("2024-01").unwrap()).unwrap(), Some(n));
+}
+
+#[test]
+fn store_locations_parse() {
+    assert_eq!(Location::parse("sqlite:a/b.sqlite"), Ok(Location::Sqlite("a/b.sqlite".into())));
+    assert!(matches!(Location::parse("postgres://u@h/db"), Ok(Location::Postgres(_))));
+    assert!(Location::parse("sqlite:").is_err());
+    assert!(Location::parse("mysql://x").is_err());
+    assert_eq!(Location::parse("postgres://u:secret@h/db").unwrap().display(), "postgres://u:***@h/db");
+    let _ = (Backend::Sqlite, scratch(Backend::Sqlite));
+}
