@@ -113,6 +113,21 @@ impl<S: Store> Bureau<S> {
         Ok(Bureau { store, keys, clock, policy: Policy::prc(), score_cache: None })
     }
 
+    /// The same bureau over its store behind `Box<dyn Store>`, so that code holding bureaus over
+    /// different backends names one type.
+    pub fn boxed(self) -> Bureau<Box<dyn Store>>
+    where
+        S: 'static,
+    {
+        Bureau {
+            store: Box::new(self.store),
+            keys: self.keys,
+            clock: self.clock,
+            policy: self.policy,
+            score_cache: self.score_cache,
+        }
+    }
+
     /// Uses another policy than the PRC default.
     pub fn with_policy(mut self, policy: Policy) -> Bureau<S> {
         self.policy = policy;

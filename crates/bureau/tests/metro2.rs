@@ -12,14 +12,13 @@ use ob_bureau::report::{Report, ReportRequest, Requester};
 use ob_formats::metro2::{BaseSegment, DataRecord, HeaderRecord, L1Segment, Writer, WriterOptions};
 use ob_model::policy::Policy;
 use ob_model::{DocumentNumber, DocumentType};
-use ob_store::sqlite::SqliteStore;
 use std::path::Path;
 use std::sync::Arc;
 use time::macros::{date, datetime};
 
-fn bureau() -> (Bureau<SqliteStore>, Arc<ManualClock>) {
+fn bureau() -> (Bureau<Box<dyn ob_store::Store>>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
-    let b = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[1; 32]), clock.clone()).unwrap();
+    let b = Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[1; 32]), clock.clone()).unwrap();
     (b.with_policy(Policy::us()), clock)
 }
 
@@ -57,7 +56,7 @@ fn record(base: BaseSegment) -> DataRecord {
 }
 
 fn ingest(
-    b: &mut Bureau<SqliteStore>,
+    b: &mut Bureau<Box<dyn ob_store::Store>>,
     clock: &ManualClock,
     path: &Path,
     at: time::OffsetDateTime,
@@ -75,7 +74,7 @@ fn ingest(
     (s, lines)
 }
 
-fn report(b: &mut Bureau<SqliteStore>) -> Report {
+fn report(b: &mut Bureau<Box<dyn ob_store::Store>>) -> Report {
     let ssn = format!("{:09}", support::ssn(1).0);
     let document = DocumentNumber::parse(DocumentType::UsSsn, &ssn).unwrap();
     b.produce_report(&ReportRequest { document, as_of: None, requester: Requester::Person }).unwrap()

@@ -11,7 +11,6 @@ use ob_bureau::report::{Report, ReportRequest, Requester};
 use ob_model::policy::Policy;
 use ob_model::{AccountType, Currency, DocumentNumber, DocumentType, RepaymentStatus, YearMonth};
 use ob_sim::{MistakeRates, OutputFormat, PersonTruth, SimConfig, SimSummary};
-use ob_store::sqlite::SqliteStore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -38,7 +37,7 @@ fn config(format: OutputFormat) -> SimConfig {
 
 /// A simulation ingested file by file, each on its delivery day.
 struct Run {
-    bureau: Bureau<SqliteStore>,
+    bureau: Bureau<Box<dyn ob_store::Store>>,
     clock: Arc<ManualClock>,
     sim: SimSummary,
     truth: Vec<PersonTruth>,
@@ -50,7 +49,7 @@ fn simulate_and_ingest(format: OutputFormat, policy: Policy) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let sim = ob_sim::simulate(&config(format), dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH));
-    let store = SqliteStore::in_memory().unwrap();
+    let store = ob_store::testing::scratch_from_env();
     let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap().with_policy(policy);
     let options = IngestOptions {
         register_unknown_furnisher: true,

@@ -13,7 +13,6 @@ use ob_model::policy::Policy;
 use ob_model::records::{AccountRecord, Record};
 use ob_model::{DocumentNumber, YearMonth};
 use ob_sim::{MistakeRates, SimConfig};
-use ob_store::sqlite::SqliteStore;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,8 +22,8 @@ fn policy() -> Policy {
     Policy { notice_before_negative: false, ..Policy::prc() }
 }
 
-fn bureau(clock: &Arc<ManualClock>) -> Bureau<SqliteStore> {
-    Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[6; 32]), clock.clone())
+fn bureau(clock: &Arc<ManualClock>) -> Bureau<Box<dyn ob_store::Store>> {
+    Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[6; 32]), clock.clone())
         .unwrap()
         .with_policy(policy())
 }
@@ -43,7 +42,7 @@ fn institution(code: &str) -> String {
     format!("{code:0<14}")
 }
 
-fn ingest(b: &mut Bureau<SqliteStore>, path: &Path) {
+fn ingest(b: &mut Bureau<Box<dyn ob_store::Store>>, path: &Path) {
     let options = IngestOptions {
         register_unknown_furnisher: true,
         expected_furnisher: None,
@@ -103,7 +102,7 @@ fn without_names(groups: &[AccountGroup]) -> Vec<AccountGroup> {
     g
 }
 
-fn report(b: &mut Bureau<SqliteStore>, document: &DocumentNumber, as_of: Option<time::Date>) -> Report {
+fn report(b: &mut Bureau<Box<dyn ob_store::Store>>, document: &DocumentNumber, as_of: Option<time::Date>) -> Report {
     b.produce_report(&ReportRequest { document: document.clone(), as_of, requester: Requester::Person }).unwrap()
 }
 

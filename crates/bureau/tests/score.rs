@@ -11,7 +11,6 @@ use ob_model::policy::Policy;
 use ob_model::{DocumentNumber, QueryReason, YearMonth};
 use ob_sim::SimConfig;
 use ob_store::Store;
-use ob_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
 #[test]
@@ -23,7 +22,7 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     // This test is about scoring; notices are another test's business.
     let policy = Policy { notice_before_negative: false, ..Policy::prc() };
-    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
+    let mut bureau = Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[4; 32]), clock.clone())
         .unwrap()
         .with_policy(policy);
     let options = IngestOptions {

@@ -11,7 +11,6 @@ use ob_bureau::ingest::IngestOptions;
 use ob_bureau::report::{AccountDetail, Report, ReportRequest, Requester};
 use ob_model::{AccountType, Currency, DocumentNumber, YearMonth};
 use ob_sim::{AccountTruth, Expectation, FURNISHERS, Malformation, MistakeRates, PersonTruth, SimConfig, SimSummary};
-use ob_store::sqlite::SqliteStore;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use time::{Date, Duration};
 
 /// A simulation ingested month by month.
 struct Ingested {
-    bureau: Bureau<SqliteStore>,
+    bureau: Bureau<Box<dyn ob_store::Store>>,
     truth: Vec<PersonTruth>,
     /// Every deliberate line, with the file it is in.
     expected: Vec<(String, ob_sim::ExpectedLine)>,
@@ -56,7 +55,7 @@ fn simulate_and_ingest_caching(config: &SimConfig, cached_max: Option<usize>) ->
     let dir = tempfile::tempdir().unwrap();
     let sim: SimSummary = ob_sim::simulate(config, dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
-    let store = SqliteStore::in_memory().unwrap();
+    let store = ob_store::testing::scratch_from_env();
     let mut bureau = Bureau::new(store, Keys::from_master(&[3; 32]), clock.clone()).unwrap();
     let options =
         IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false, cached_max };
@@ -90,7 +89,7 @@ fn simulate_and_ingest_caching(config: &SimConfig, cached_max: Option<usize>) ->
     Ingested { bureau, truth, expected, rejections, _dir: dir }
 }
 
-fn report(bureau: &mut Bureau<SqliteStore>, p: &PersonTruth, as_of: Option<Date>) -> Report {
+fn report(bureau: &mut Bureau<Box<dyn ob_store::Store>>, p: &PersonTruth, as_of: Option<Date>) -> Report {
     let document = DocumentNumber::parse(p.document_type, &p.document_number).unwrap();
     bureau.produce_report(&ReportRequest { document, as_of, requester: Requester::Person }).unwrap()
 }

@@ -11,6 +11,7 @@ use ob_bureau::crypto::Keys;
 use ob_bureau::report::{ReportRequest, Requester};
 use ob_model::{DocumentNumber, RepaymentStatus};
 use ob_sim::{Behaviour, PersonTruth, SimConfig};
+use ob_store::Location;
 use ob_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -47,9 +48,15 @@ pub struct DemoArgs {
 /// Runs the demo.
 pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    prepare_folder(&ctx.data)?;
+    prepare_folder(&ctx.data, &ctx.store)?;
     let key_path = ctx.data.join(KEY_FILE);
-    let keys = Keys::generate(&key_path).context("writing the demo key")?;
+    // A PostgreSQL demo keeps a key file already in the folder (the database is new and empty);
+    // an SQLite demo's folder was cleared above.
+    let keys = if key_path.exists() && matches!(ctx.store, Location::Postgres(_)) {
+        Keys::load(&key_path).map_err(usage)?
+    } else {
+        Keys::generate(&key_path).context("writing the demo key")?
+    };
     let today = SystemClock.today();
     let config = SimConfig {
         people: a.people,
@@ -85,7 +92,7 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
 
     outln!("2. ingesting each month's files as the lenders would have sent them…");
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
-    let mut bureau = open_bureau(&ctx.data.join(STORE_FILE), keys, clock.clone())?;
+    let mut bureau = open_bureau(&ctx.store, keys, clock.clone())?;
     mark_demo(bureau.store_mut())?;
     let total_bytes: u64 = sim.files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).sum();
     let bar = progress_bar(total_bytes, "ingest");
@@ -120,7 +127,11 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     }
     clock.set(SystemClock.now());
     build_score(&mut bureau, config.end_month)?;
-    let person = show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"))?;
+    let places = match &ctx.store {
+        Location::Sqlite(path) if *path == ctx.data.join(STORE_FILE) => format!("--data {}", ctx.data.display()),
+        other => format!("--data {} --store {}", ctx.data.display(), other.display()),
+    };
+    let person = show_person(&mut bureau, &furnisher_dir.join("truth.jsonl"), &places)?;
     outln!("   (the demo took {:.1} s)", started.elapsed().as_secs_f64());
     if a.serve {
         drop(bureau);
@@ -148,9 +159,30 @@ fn build_score<S: Store>(bureau: &mut ob_bureau::Bureau<S>, end_month: ob_model:
     Ok(())
 }
 
-/// Refuses a folder holding a store that is not a demo's; clears a previous demo's files.
-fn prepare_folder(data: &Path) -> Result<(), Failure> {
-    let store = data.join(STORE_FILE);
+/// Refuses a folder holding a store that is not a demo's; clears a previous demo's files. A
+/// PostgreSQL store must be empty: the demo never deletes a database's rows.
+fn prepare_folder(data: &Path, location: &Location) -> Result<(), Failure> {
+    if let Location::Postgres(_) = location {
+        let store = ob_store::open(location).map_err(|e| usage(format!("opening {}: {e}", location.display())))?;
+        if store.read()?.meta("key_check")?.is_some() {
+            return Err(usage(format!(
+                "{} already holds a store; the demo needs an empty database (create one, e.g. `createdb openbureau_demo`)",
+                location.display()
+            )));
+        }
+        for dir in [FURNISHER_DIR, FEEDBACK_DIR] {
+            let p = data.join(dir);
+            if p.exists() {
+                std::fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+        std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+        return Ok(());
+    }
+    let store = match location {
+        Location::Sqlite(path) => path.clone(),
+        Location::Postgres(_) => data.join(STORE_FILE),
+    };
     if store.exists() {
         let is_demo = ob_store::sqlite::SqliteStore::open(&store)
             .ok()
@@ -162,8 +194,12 @@ fn prepare_folder(data: &Path) -> Result<(), Failure> {
                 data.display()
             )));
         }
-        for name in [STORE_FILE, "openbureau.sqlite-wal", "openbureau.sqlite-shm", KEY_FILE] {
-            let p = data.join(name);
+        let sidecar = |suffix: &str| {
+            let mut name = store.clone().into_os_string();
+            name.push(suffix);
+            std::path::PathBuf::from(name)
+        };
+        for p in [store.clone(), sidecar("-wal"), sidecar("-shm"), data.join(KEY_FILE)] {
             if p.exists() {
                 std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
             }
@@ -190,7 +226,11 @@ fn mark_demo(store: &mut impl Store) -> Result<(), Failure> {
 
 /// Picks a person who fell behind (the most instructive report), prints what they did and their
 /// report, and checks the report's grid against what the lenders reported.
-fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -> Result<PersonTruth, Failure> {
+fn show_person<S: Store>(
+    bureau: &mut ob_bureau::Bureau<S>,
+    truth_path: &Path,
+    places: &str,
+) -> Result<PersonTruth, Failure> {
     let truth = ob_sim::read_truth(truth_path).context("reading the ground truth")?;
     let worst = |p: &PersonTruth| {
         p.accounts.iter().flat_map(|a| &a.months).filter_map(|m| m.status.overdue_periods()).max().unwrap_or(0)
@@ -218,32 +258,20 @@ fn show_person<S: Store>(bureau: &mut ob_bureau::Bureau<S>, truth_path: &Path) -
     outln!("   grid check: {checked}");
     outln!();
     outln!("Look further:");
+    outln!("  openbureau {} report --doc-number {} --format json", places, document.expose());
     outln!(
-        "  openbureau --data {} report --doc-number {} --format json",
-        bureau_data_hint(truth_path),
-        document.expose()
-    );
-    outln!(
-        "  openbureau --data {} report --doc-number {} --as-of {}",
-        bureau_data_hint(truth_path),
+        "  openbureau {} report --doc-number {} --as-of {}",
+        places,
         document.expose(),
         report.header.as_of.saturating_sub(time::Duration::days(365))
     );
+    let data = truth_path.parent().and_then(Path::parent).map_or_else(|| ".".into(), |p| p.display().to_string());
+    outln!("  openbureau {places} ingest {data}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op");
+    outln!("  openbureau {places} audit verify");
     outln!(
-        "  openbureau --data {0} ingest {0}/{FURNISHER_DIR}/HUABEI/*.jsonl   # sent again: a no-op",
-        bureau_data_hint(truth_path)
-    );
-    outln!("  openbureau --data {} audit verify", bureau_data_hint(truth_path));
-    outln!(
-        "  furnisher files, ground truth: {}/{FURNISHER_DIR}/   feedback on rejected records: {}/{FEEDBACK_DIR}/",
-        bureau_data_hint(truth_path),
-        bureau_data_hint(truth_path)
+        "  furnisher files, ground truth: {data}/{FURNISHER_DIR}/   feedback on rejected records: {data}/{FEEDBACK_DIR}/"
     );
     Ok(person.clone())
-}
-
-fn bureau_data_hint(truth_path: &Path) -> String {
-    truth_path.parent().and_then(Path::parent).map_or_else(|| ".".into(), |p| p.display().to_string())
 }
 
 /// Compares every month the simulation reported for the person with the report's history.

@@ -65,7 +65,13 @@ pub fn run(ctx: &Context, person: &PersonTruth, listen: SocketAddr) -> Result<()
     drop(bureau);
     crate::serve::serve(
         ctx,
-        &crate::serve::ServeArgs { listen, rate_per_key: 5_000, burst_per_key: 10_000, secure_cookies: false },
+        &crate::serve::ServeArgs {
+            listen,
+            rate_per_key: 5_000,
+            burst_per_key: 10_000,
+            secure_cookies: false,
+            workers: None,
+        },
     )
 }
 

@@ -35,6 +35,10 @@ struct Cli {
     /// Folder holding the store, the key file and the demo's files.
     #[arg(long, global = true, env = "OPENBUREAU_DATA", default_value = "./openbureau-data")]
     data: PathBuf,
+    /// The store: `sqlite:PATH` or `postgres://user@host:port/database` (libpq URL). Defaults to
+    /// the SQLite file DATA/openbureau.sqlite.
+    #[arg(long, global = true, env = "OPENBUREAU_STORE", value_name = "URL")]
+    store: Option<String>,
     /// Key file (64 hex digits). Defaults to DATA/openbureau.key. The OPENBUREAU_KEY variable,
     /// when set, holds the key itself and takes precedence.
     #[arg(long, global = true, env = "OPENBUREAU_KEY_FILE")]
@@ -147,7 +151,7 @@ pub fn invalid(msg: impl std::fmt::Display) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = match open::Context::new(cli.data, cli.key_file, &cli.policy) {
+    let ctx = match open::Context::new(cli.data, cli.store.as_deref(), cli.key_file, &cli.policy) {
         Ok(ctx) => ctx,
         Err(e) => return exit(Err(e)),
     };

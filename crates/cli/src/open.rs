@@ -6,8 +6,8 @@ use ob_bureau::Bureau;
 use ob_bureau::clock::{Clock, SystemClock};
 use ob_bureau::crypto::Keys;
 use ob_model::policy::Policy;
-use ob_store::sqlite::SqliteStore;
-use std::path::{Path, PathBuf};
+use ob_store::{Location, Store};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// File name of the store inside the data folder.
@@ -17,10 +17,15 @@ pub const KEY_FILE: &str = "openbureau.key";
 /// Environment variable holding the key itself.
 pub const KEY_ENV: &str = "OPENBUREAU_KEY";
 
+/// The bureau over whichever store `--store` names.
+pub type AnyBureau = Bureau<Box<dyn Store>>;
+
 /// Where things are, and the rules in force.
 pub struct Context {
     /// Data folder.
     pub data: PathBuf,
+    /// The store: `--store`, else the SQLite file in the data folder.
+    pub store: Location,
     /// Explicit key file.
     pub key_file: Option<PathBuf>,
     /// The policy.
@@ -29,7 +34,16 @@ pub struct Context {
 
 impl Context {
     /// Settings from the command line; `policy` is `prc`, `us` or a JSON file's path.
-    pub fn new(data: PathBuf, key_file: Option<PathBuf>, policy: &str) -> Result<Context, Failure> {
+    pub fn new(
+        data: PathBuf,
+        store: Option<&str>,
+        key_file: Option<PathBuf>,
+        policy: &str,
+    ) -> Result<Context, Failure> {
+        let store = match store {
+            Some(text) => Location::parse(text).map_err(|e| usage(format!("--store {text}: {e}")))?,
+            None => Location::Sqlite(data.join(STORE_FILE)),
+        };
         let policy = match Policy::named(policy) {
             Some(p) => p,
             None => {
@@ -44,12 +58,15 @@ impl Context {
                 })?
             }
         };
-        Ok(Context { data, key_file, policy })
+        Ok(Context { data, store, key_file, policy })
     }
 
-    /// The store's path.
-    pub fn store_path(&self) -> PathBuf {
-        self.data.join(STORE_FILE)
+    /// The SQLite store's path, when the store is SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.store {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
     }
 
     /// The key file's path.
@@ -81,9 +98,11 @@ impl Context {
     }
 
     /// Opens the bureau on the store in the data folder. `create` allows a new store.
-    pub fn bureau(&self, create: bool, clock: Arc<dyn Clock>) -> Result<Bureau<SqliteStore>, Failure> {
-        let path = self.store_path();
-        if !path.exists() && !create {
+    pub fn bureau(&self, create: bool, clock: Arc<dyn Clock>) -> Result<AnyBureau, Failure> {
+        if let Some(path) = self.sqlite_path()
+            && !path.exists()
+            && !create
+        {
             return Err(usage(format!(
                 "no store at {} (run `openbureau demo` or `openbureau ingest`)",
                 path.display()
@@ -91,13 +110,15 @@ impl Context {
         }
         std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
         let keys = self.keys(create)?;
-        Ok(open_bureau(&path, keys, clock)?.with_policy(self.policy.clone()))
+        Ok(open_bureau(&self.store, keys, clock)?.with_policy(self.policy.clone()))
     }
 }
 
-/// Opens a bureau over the SQLite store at `path`.
-pub fn open_bureau(path: &Path, keys: Keys, clock: Arc<dyn Clock>) -> Result<Bureau<SqliteStore>, Failure> {
-    let store = SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))?;
+/// Opens a bureau over the store at `location`. A store that cannot be reached or opened is a
+/// usage failure (exit 2): the place given is wrong, or not ready.
+pub fn open_bureau(location: &Location, keys: Keys, clock: Arc<dyn Clock>) -> Result<AnyBureau, Failure> {
+    let store =
+        ob_store::open(location).map_err(|e| usage(format!("opening the store {}: {e}", location.display())))?;
     Bureau::new(store, keys, clock).map_err(|e| match e {
         ob_bureau::BureauError::WrongKey => usage(e),
         other => Failure::Internal(other.into()),

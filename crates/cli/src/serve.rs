@@ -23,6 +23,11 @@ pub struct ServeArgs {
     /// Mark the web session cookie `Secure` (serve behind HTTPS).
     #[arg(long, env = "OPENBUREAU_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Bureau workers, each with its own connection to the store: 1 on SQLite (its one writer),
+    /// 8 by default on PostgreSQL.
+    #[arg(long, env = "OPENBUREAU_WORKERS",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(limits::SERVER_WORKERS_MAX)))]
+    pub workers: Option<u32>,
 }
 
 /// Organizations.
@@ -92,10 +97,21 @@ fn parse_role(s: &str) -> Result<Role, String> {
 
 /// Runs the server until Ctrl-C.
 pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
-    let bureau = ctx.bureau(false, system_clock())?;
+    let workers = match (ctx.store.concurrent(), args.workers) {
+        (true, n) => n.unwrap_or(limits::SERVER_WORKERS_DEFAULT_POSTGRES),
+        (false, None | Some(1)) => 1,
+        (false, Some(n)) => {
+            return Err(usage(format!(
+                "--workers {n}: an SQLite store takes one writer, so one worker; several need --store postgres://…"
+            )));
+        }
+    };
+    let bureaus = (0..workers).map(|_| ctx.bureau(false, system_clock())).collect::<Result<Vec<_>, _>>()?;
     let spool = ctx.data.join("spool");
     private_folder(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
-    let state = ob_server::AppState::new(bureau).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
+    eprintln!("serving {} with {workers} bureau worker(s) on http://{}", ctx.store.display(), args.listen);
+    let state =
+        ob_server::AppState::with_workers(bureaus).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
     let state = state.with_secure_cookies(args.secure_cookies);
     ob_server::serve_blocking(args.listen, state).map_err(|e| usage(format!("serving on {}: {e}", args.listen)))
 }

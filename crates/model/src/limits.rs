@@ -78,6 +78,14 @@ pub const INGEST_READ_AHEAD_ACCOUNTS: u32 = 1_000;
 /// With [`INGEST_CACHED_MAX`] it keeps an ingest under 512 MB.
 pub const SQLITE_CACHE_KIB: i64 = 256 * 1024;
 
+/// Bureau workers a server runs over PostgreSQL unless told otherwise. A report spends most of its
+/// time waiting on the database's answers, so more workers than cores keep both busy.
+pub const SERVER_WORKERS_DEFAULT_POSTGRES: u32 = 8;
+
+/// The most bureau workers a server may run: each holds a database connection (PostgreSQL's
+/// default `max_connections` is 100).
+pub const SERVER_WORKERS_MAX: u32 = 64;
+
 /// Progress callbacks fire once per this many records, not per record.
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 

@@ -9,11 +9,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use ob_bureau::Refusal;
 use ob_bureau::access::Role;
 use ob_bureau::rights::{Answer, DisputeView};
-use ob_bureau::{Bureau, Refusal};
 use ob_store::DisputeId;
-use ob_store::sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 
 /// A dispute as its furnisher sees it: the item, never the person's identity.
@@ -186,7 +185,7 @@ async fn act_on(
     state: &AppState,
     org_code: String,
     id: DisputeId,
-    step: impl FnOnce(&mut Bureau<SqliteStore>, &str) -> ob_bureau::Result<()> + Send + 'static,
+    step: impl FnOnce(&mut crate::ServerBureau, &str) -> ob_bureau::Result<()> + Send + 'static,
 ) -> Result<Json<DisputeItem>, ApiError> {
     let view = blocking(state, move |b| {
         step(b, &org_code)?;

@@ -35,7 +35,7 @@ use error::ApiError;
 use metrics::Metrics;
 use ob_bureau::Bureau;
 use ob_model::limits;
-use ob_store::sqlite::SqliteStore;
+use ob_store::Store;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -47,11 +47,15 @@ use std::time::Instant;
 /// Header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// What every handler shares: the bureau, the key guard and the counters.
+/// The bureau the server works with, over whichever store.
+pub type ServerBureau = Bureau<Box<dyn Store>>;
+
+/// What every handler shares: the bureau workers, the key guard and the counters.
 #[derive(Clone)]
 pub struct AppState {
-    bureau: Arc<Mutex<Bureau<SqliteStore>>>,
-    /// The queue of the bureau's thread.
+    /// One bureau per worker thread, each over its own connection to the store.
+    bureaus: Arc<Vec<Arc<Mutex<ServerBureau>>>>,
+    /// The queue the workers take jobs from.
     jobs: mpsc::Sender<Job>,
     keys: Arc<auth::KeyGuard>,
     metrics: Arc<Metrics>,
@@ -71,16 +75,33 @@ impl AppState {
     /// # Panics
     ///
     /// When the operating system cannot start a thread.
-    pub fn new(bureau: Bureau<SqliteStore>) -> AppState {
-        let bureau = Arc::new(Mutex::new(bureau));
+    pub fn new<S: Store + 'static>(bureau: Bureau<S>) -> AppState {
+        AppState::with_workers(vec![bureau.boxed()])
+    }
+
+    /// State over several bureaus, one worker thread each, taking requests from one queue in
+    /// arrival order. Each bureau must hold its own connection to the same store (a store that
+    /// takes concurrent writers: PostgreSQL); they then serve reports side by side, and the store
+    /// orders their writes (see `ob_store::postgres`).
+    ///
+    /// # Panics
+    ///
+    /// When `bureaus` is empty, or the operating system cannot start a thread.
+    pub fn with_workers(bureaus: Vec<ServerBureau>) -> AppState {
+        assert!(!bureaus.is_empty(), "a server needs at least one bureau worker");
+        let bureaus: Vec<_> = bureaus.into_iter().map(|b| Arc::new(Mutex::new(b))).collect();
         let (jobs, queue) = mpsc::channel();
-        let weak = Arc::downgrade(&bureau);
-        std::thread::Builder::new()
-            .name("bureau".into())
-            .spawn(move || bureau_thread(&weak, &queue))
-            .expect("starting the bureau's thread");
+        let queue = Arc::new(Mutex::new(queue));
+        for (i, bureau) in bureaus.iter().enumerate() {
+            let weak = Arc::downgrade(bureau);
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("bureau-{i}"))
+                .spawn(move || bureau_thread(&weak, &queue))
+                .expect("starting a bureau worker thread");
+        }
         AppState {
-            bureau,
+            bureaus: Arc::new(bureaus),
             jobs,
             keys: Arc::default(),
             metrics: Arc::default(),
@@ -110,9 +131,14 @@ impl AppState {
         self
     }
 
-    /// The bureau, for setting up tests and demos.
-    pub fn bureau(&self) -> &Arc<Mutex<Bureau<SqliteStore>>> {
-        &self.bureau
+    /// The first worker's bureau, for setting up tests and demos.
+    pub fn bureau(&self) -> &Arc<Mutex<ServerBureau>> {
+        &self.bureaus[0]
+    }
+
+    /// How many bureau workers serve requests.
+    pub fn workers(&self) -> usize {
+        self.bureaus.len()
     }
 }
 
@@ -246,9 +272,10 @@ fn new_request_id() -> String {
 }
 
 /// Work for the bureau's thread; it sends its own answer.
-type Job = Box<dyn FnOnce(&mut Bureau<SqliteStore>) + Send>;
+type Job = Box<dyn FnOnce(&mut ServerBureau) + Send>;
 
-/// The bureau's thread: runs the jobs in arrival order, each holding the bureau's lock.
+/// A bureau worker's thread: runs jobs in arrival order, each holding its bureau's lock. With
+/// several workers, each takes the next job from the shared queue when it is free.
 ///
 /// One thread fed by a queue, rather than `spawn_blocking` and the mutex: under load every
 /// request in flight parked a blocking thread on the mutex, waking and switching between them
@@ -256,8 +283,11 @@ type Job = Box<dyn FnOnce(&mut Bureau<SqliteStore>) + Send>;
 /// many later ones (docs/benchmarks.md). Here, while requests queue, the thread never sleeps.
 /// It holds the bureau weakly, so that the bureau is dropped (and its store closed) with the
 /// last clone of the state, where that happens.
-fn bureau_thread(bureau: &Weak<Mutex<Bureau<SqliteStore>>>, queue: &mpsc::Receiver<Job>) {
-    for job in queue {
+fn bureau_thread(bureau: &Weak<Mutex<ServerBureau>>, queue: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The queue's lock is held only to take one job; a poisoned lock still holds the queue.
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else { return };
         // Gone: the job is dropped unanswered, which its request reports as an internal error.
         let Some(bureau) = bureau.upgrade() else { continue };
         let mut guard = bureau.lock().unwrap_or_else(PoisonError::into_inner);
@@ -270,7 +300,7 @@ fn bureau_thread(bureau: &Weak<Mutex<Bureau<SqliteStore>>>, queue: &mpsc::Receiv
 /// Runs bureau work on the bureau's thread and waits, without blocking, for its result.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&mut Bureau<SqliteStore>) -> Result<T, ApiError> + Send + 'static,
+    work: impl FnOnce(&mut ServerBureau) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |bureau| {

@@ -11,7 +11,6 @@ use ob_bureau::crypto::Keys;
 use ob_bureau::ingest::IngestOptions;
 use ob_model::{DocumentNumber, DocumentType, FlagKind};
 use ob_server::{AppState, router};
-use ob_store::sqlite::SqliteStore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -132,7 +131,7 @@ fn file_b_as_a() -> String {
 /// organizations added and keys issued by the operator, and the router.
 fn app_with(rate: Option<(u32, u32)>, now: time::OffsetDateTime) -> (App, AppState) {
     let clock = Arc::new(ManualClock::new(now));
-    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[7; 32]), clock).unwrap();
+    let mut bureau = Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[7; 32]), clock).unwrap();
     let lender_file = file(
         header("LENDC", "Cautious Lender"),
         &[

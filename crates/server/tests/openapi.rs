@@ -20,7 +20,6 @@ use ob_model::{
 };
 use ob_server::openapi::ApiDoc;
 use ob_server::{AppState, router};
-use ob_store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -397,7 +396,7 @@ struct Answer {
 
 fn world(rate: Option<(u32, u32)>) -> World {
     let clock = Arc::new(ManualClock::new(datetime!(2024-06-05 02:00 UTC)));
-    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[7; 32]), clock).unwrap();
+    let mut bureau = Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[7; 32]), clock).unwrap();
     let lender_file = file(&[
         header_line("LENDC", "Cautious Lender"),
         format!(
@@ -969,7 +968,7 @@ fn a_scored_report_matches_the_report_schema() {
     let sim = ob_sim::simulate(&config, dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let policy = ob_model::policy::Policy { notice_before_negative: false, ..ob_model::policy::Policy::prc() };
-    let mut bureau = Bureau::new(SqliteStore::in_memory().unwrap(), Keys::from_master(&[4; 32]), clock.clone())
+    let mut bureau = Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[4; 32]), clock.clone())
         .unwrap()
         .with_policy(policy);
     let options = IngestOptions {

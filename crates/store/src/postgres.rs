@@ -68,20 +68,47 @@ pub fn is_retryable(e: &StoreError) -> bool {
     }
 }
 
+/// Runs `f` where the synchronous driver may block: on this thread, or on a scoped thread of its
+/// own when this one is inside a Tokio runtime (the driver runs its own runtime, and Tokio
+/// refuses to start one inside another). Bureau workers are plain threads and pay nothing; async
+/// code holding a store (tests, a server shutting down) still works.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
 /// A connection and the statements prepared on it.
 struct Conn {
-    client: Client,
+    /// Always `Some` until dropped.
+    client: Option<Client>,
     prepared: HashMap<&'static str, Statement>,
 }
 
 impl Conn {
+    /// Runs `f` on the client (see [`off_runtime`]).
+    fn with<T: Send>(&mut self, f: impl FnOnce(&mut Client) -> T + Send) -> T {
+        let client = self.client.as_mut().expect("a connection has its client until dropped");
+        off_runtime(move || f(client))
+    }
+
     fn statement(&mut self, sql: &'static str) -> Result<Statement> {
         if let Some(st) = self.prepared.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.prepare(sql).map_err(backend)?;
+        let st = self.with(|c| c.prepare(sql)).map_err(backend)?;
         self.prepared.insert(sql, st.clone());
         Ok(st)
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // Closing the connection talks to the server: the same rule as every other call.
+        if let Some(client) = self.client.take() {
+            off_runtime(move || drop(client));
+        }
     }
 }
 
@@ -100,16 +127,20 @@ impl PgStore {
     /// Connects with every table in `schema` (created if missing) instead of the connection's
     /// default: several stores in one database, as the tests use.
     pub fn open_in_schema(url: &str, schema: Option<&str>) -> Result<PgStore> {
-        let mut client = Client::connect(url, NoTls).map_err(backend)?;
-        if let Some(schema) = schema {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || schema.is_empty() {
-                return Err(StoreError::Migration(format!("schema name {schema:?}: letters, digits and _ only")));
-            }
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
-                .map_err(backend)?;
+        if let Some(schema) = schema
+            && (schema.is_empty() || !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return Err(StoreError::Migration(format!("schema name {schema:?}: letters, digits and _ only")));
         }
-        let store = PgStore { conn: RefCell::new(Conn { client, prepared: HashMap::new() }) };
+        let client = off_runtime(|| {
+            let mut client = Client::connect(url, NoTls)?;
+            if let Some(schema) = schema {
+                client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))?;
+            }
+            Ok(client)
+        })
+        .map_err(backend)?;
+        let store = PgStore { conn: RefCell::new(Conn { client: Some(client), prepared: HashMap::new() }) };
         store.migrate()?;
         Ok(store)
     }
@@ -118,25 +149,24 @@ impl PgStore {
     pub fn schema_version(&self) -> Result<u32> {
         let mut c = self.conn.borrow_mut();
         let row =
-            c.client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).map_err(backend)?;
+            c.with(|c| c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])).map_err(backend)?;
         u32_of(row.try_get::<_, i32>(0).map_err(backend)?)
     }
 
     fn migrate(&self) -> Result<()> {
         {
             let mut c = self.conn.borrow_mut();
-            c.client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY]).map_err(backend)?;
+            c.with(|c| c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])).map_err(backend)?;
         }
         let outcome = self.apply_migrations();
         let mut c = self.conn.borrow_mut();
-        c.client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY]).map_err(backend)?;
+        c.with(|c| c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])).map_err(backend)?;
         outcome
     }
 
     fn apply_migrations(&self) -> Result<()> {
-        {
-            let mut c = self.conn.borrow_mut();
-            c.client
+        self.conn.borrow_mut().with(|client| -> Result<()> {
+            client
                 .batch_execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (
                         version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -145,8 +175,7 @@ impl PgStore {
             for (version, sql) in MIGRATIONS {
                 let checksum = hex_digest(sql);
                 let v = i32_of(*version)?;
-                let stored = c
-                    .client
+                let stored = client
                     .query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[&v])
                     .map_err(backend)?
                     .map(|r| r.try_get::<_, String>(0))
@@ -161,14 +190,15 @@ impl PgStore {
                     }
                     None => {}
                 }
-                let mut tx = c.client.transaction().map_err(backend)?;
+                let mut tx = client.transaction().map_err(backend)?;
                 tx.batch_execute(sql).map_err(backend)?;
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 tx.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)", &[&v, &checksum, &now])
                     .map_err(backend)?;
                 tx.commit().map_err(backend)?;
             }
-        }
+            Ok(())
+        })?;
         let newest = self.schema_version()?;
         let known = MIGRATIONS.last().map_or(0, |m| m.0);
         if newest > known {
@@ -189,7 +219,7 @@ impl PgStore {
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         };
-        conn.client.batch_execute(begin).map_err(backend)?;
+        conn.with(|c| c.batch_execute(begin)).map_err(backend)?;
         Ok(PgTx {
             conn: RefCell::new(conn),
             writer: write,
@@ -239,7 +269,7 @@ impl Drop for PgTx<'_> {
         if self.open.get() {
             // A failed rollback leaves nothing to undo: the server discards an open transaction
             // when the connection ends.
-            let _ = self.conn.get_mut().client.batch_execute("ROLLBACK");
+            let _ = self.conn.get_mut().with(|c| c.batch_execute("ROLLBACK"));
         }
     }
 }
@@ -563,6 +593,40 @@ fn flag_row(r: &Row) -> Result<FlagRow> {
     })
 }
 
+/// Sends account-months with one binary COPY; how many the server stored.
+fn copy_rows(client: &mut Client, rows: &[MonthRow]) -> Result<u64> {
+    let sink = client
+        .copy_in(concat!("COPY account_months (", month_columns!(), ") FROM STDIN (FORMAT binary)"))
+        .map_err(backend)?;
+    let mut w = BinaryCopyInWriter::new(sink, &MONTH_TYPES);
+    for m in rows {
+        let (month, version, days) = (yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?);
+        w.write(&[
+            &m.account_id.0,
+            &month,
+            &version,
+            &m.subject_id.0,
+            &m.batch_id.map(|b| b.0),
+            &m.recorded_at,
+            &m.settled_on,
+            &m.balance_minor,
+            &m.used_minor,
+            &m.due_minor,
+            &m.paid_minor,
+            &m.past_due_minor,
+            &days,
+            &m.status.as_str(),
+            &m.class5.map(Classification::as_str),
+            &m.last_payment_on,
+            &m.closed_on,
+            &m.credit_limit_minor,
+            &m.deleted,
+        ])
+        .map_err(backend)?;
+    }
+    w.finish().map_err(backend)
+}
+
 // ---- the transaction's plumbing --------------------------------------------------------------
 
 impl PgTx<'_> {
@@ -577,7 +641,7 @@ impl PgTx<'_> {
     fn query(&self, sql: &'static str, p: Params<'_>) -> Result<Vec<Row>> {
         let mut c = self.conn.borrow_mut();
         let st = c.statement(sql);
-        self.check(st.and_then(|st| c.client.query(&st, p).map_err(backend)))
+        self.check(st.and_then(|st| c.with(|c| c.query(&st, p)).map_err(backend)))
     }
 
     fn one<T>(&self, sql: &'static str, p: Params<'_>, f: fn(&Row) -> Result<T>) -> Result<Option<T>> {
@@ -591,7 +655,7 @@ impl PgTx<'_> {
     fn exec(&self, sql: &'static str, p: Params<'_>) -> Result<u64> {
         let mut c = self.conn.borrow_mut();
         let st = c.statement(sql);
-        self.check(st.and_then(|st| c.client.execute(&st, p).map_err(backend)))
+        self.check(st.and_then(|st| c.with(|c| c.execute(&st, p)).map_err(backend)))
     }
 
     /// Runs an `INSERT … RETURNING id`.
@@ -619,38 +683,7 @@ impl PgTx<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut c = self.conn.borrow_mut();
-        let sink = c
-            .client
-            .copy_in(concat!("COPY account_months (", month_columns!(), ") FROM STDIN (FORMAT binary)"))
-            .map_err(backend)?;
-        let mut w = BinaryCopyInWriter::new(sink, &MONTH_TYPES);
-        for m in &rows {
-            let (month, version, days) = (yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?);
-            w.write(&[
-                &m.account_id.0,
-                &month,
-                &version,
-                &m.subject_id.0,
-                &m.batch_id.map(|b| b.0),
-                &m.recorded_at,
-                &m.settled_on,
-                &m.balance_minor,
-                &m.used_minor,
-                &m.due_minor,
-                &m.paid_minor,
-                &m.past_due_minor,
-                &days,
-                &m.status.as_str(),
-                &m.class5.map(Classification::as_str),
-                &m.last_payment_on,
-                &m.closed_on,
-                &m.credit_limit_minor,
-                &m.deleted,
-            ])
-            .map_err(backend)?;
-        }
-        let sent = w.finish().map_err(backend)?;
+        let sent = self.conn.borrow_mut().with(|client| copy_rows(client, &rows))?;
         if sent != rows.len() as u64 {
             return Err(StoreError::Corrupt(format!("COPY stored {sent} of {} account-months", rows.len())));
         }
@@ -1408,7 +1441,7 @@ impl Writer for PgTx<'_> {
                 "a statement of this transaction failed: it was rolled back, nothing was committed".into(),
             ));
         }
-        self.conn.borrow_mut().client.batch_execute("COMMIT").map_err(backend)?;
+        self.conn.borrow_mut().with(|c| c.batch_execute("COMMIT")).map_err(backend)?;
         self.open.set(false);
         Ok(())
     }

@@ -13,6 +13,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// databases on (`postgres://postgres@127.0.0.1:PORT/postgres`).
 pub const POSTGRES_ENV: &str = "OPENBUREAU_TEST_POSTGRES";
 
+/// Environment variable choosing the backend of the suites that run on one backend at a time
+/// (the bureau's and the server's): `sqlite` (default) or `postgres`. `./x test` runs them once
+/// with each.
+pub const BACKEND_ENV: &str = "OPENBUREAU_TEST_BACKEND";
+
 /// The backends every store test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -38,6 +43,21 @@ pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     format!("{prefix}_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The backend [`BACKEND_ENV`] names. Panics on a value that is neither `sqlite` nor `postgres`
+/// (a typo must not quietly test SQLite twice).
+pub fn backend_from_env() -> Backend {
+    match std::env::var(BACKEND_ENV).as_deref() {
+        Err(_) | Ok("" | "sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("{BACKEND_ENV}={other}: use sqlite or postgres"),
+    }
+}
+
+/// An empty store on the backend [`BACKEND_ENV`] names.
+pub fn scratch_from_env() -> Box<dyn Store> {
+    scratch(backend_from_env())
 }
 
 /// An empty store on `backend`.
@@ -96,5 +116,70 @@ mod tests {
         check("postgres://u@h:1/postgres", "postgres://u@h:1/x");
         check("postgres://u@h:1", "postgres://u@h:1/x");
         check("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/x?sslmode=disable");
+    }
+}
+
+/// Every byte the store at `location` holds, as the tests that look for data in clear need it: an
+/// SQLite file with its write-ahead log; every row of every table of a PostgreSQL database, each
+/// value as text except binary columns, which are given as their bytes.
+pub fn stored_bytes(location: &Location) -> Vec<u8> {
+    match location {
+        Location::Sqlite(path) => {
+            let mut bytes = std::fs::read(path).unwrap_or_default();
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            bytes.extend(std::fs::read(std::path::PathBuf::from(wal)).unwrap_or_default());
+            bytes
+        }
+        Location::Postgres(url) => postgres_rows_bytes(url),
+    }
+}
+
+fn postgres_rows_bytes(url: &str) -> Vec<u8> {
+    use ::postgres::SimpleQueryMessage;
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connecting to the test database");
+    let tables: Vec<String> = client
+        .query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()", &[])
+        .expect("listing tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut bytes = Vec::new();
+    for table in tables {
+        for message in client.simple_query(&format!("SELECT * FROM {table}")).expect("reading a table") {
+            let SimpleQueryMessage::Row(row) = message else { continue };
+            for i in 0..row.len() {
+                let Some(text) = row.get(i) else { continue };
+                // bytea comes as text in hex: `\x` and two digits a byte.
+                match text.strip_prefix("\\x").and_then(|h| hex_bytes(h)) {
+                    Some(raw) => bytes.extend(raw),
+                    None => bytes.extend(text.as_bytes()),
+                }
+                bytes.push(b'\n');
+            }
+        }
+    }
+    bytes
+}
+
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Runs `sql` on the store at `location` behind the bureau's back, as someone editing the
+/// database by hand would (tests of tamper evidence).
+pub fn execute_by_hand(location: &Location, sql: &str) {
+    match location {
+        Location::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("opening the SQLite file");
+            conn.execute_batch(sql).expect("running SQL by hand");
+        }
+        Location::Postgres(url) => {
+            let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connecting");
+            client.batch_execute(sql).expect("running SQL by hand");
+        }
     }
 }

@@ -1,0 +1,96 @@
+//! The command line over PostgreSQL (`--store postgres://…`): the demo, a report, a file sent
+//! again, the audit chain; and `demo --serve`, whose several bureau workers answer reports asked
+//! all at once, each logged as an inquiry in one unbroken audit chain.
+//!
+//! Needs the server of `OPENBUREAU_TEST_POSTGRES` (`./x test` starts one); fails without it.
+
+mod common;
+
+use common::{after, openbureau, post, text};
+use ob_store::{Location, Store};
+use std::process::Command;
+
+/// A new, empty database: its URL.
+fn database() -> String {
+    ob_store::testing::scratch_database()
+}
+
+#[test]
+fn demo_ingest_report_and_audit_over_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = database();
+    let run = |args: &[&str]| openbureau(&data).args(["--store", &url]).args(args).output().unwrap();
+
+    let demo = run(&["demo", "--people", "200", "--months", "12"]);
+    let printed = text(&demo);
+    assert!(demo.status.success(), "{printed}");
+    assert!(printed.contains("grid check: all"), "{printed}");
+    assert!(printed.contains(&format!("--store {url}")), "the look-further lines name the store:\n{printed}");
+
+    // A report as the demo suggests, and the same files sent again: nothing changes.
+    let document = after(&printed, "report --doc-number ");
+    let report = run(&["report", "--doc-number", document, "--format", "json"]);
+    assert!(report.status.success(), "{}", text(&report));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(json["account_groups"].as_array().is_some_and(|g| !g.is_empty()), "{json}");
+    let files: Vec<_> = std::fs::read_dir(data.join("furnishers/HUABEI"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    let again = openbureau(&data).args(["--store", &url, "ingest"]).args(&files).output().unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains("already ingested"), "{}", text(&again));
+
+    let verify = run(&["audit", "verify"]);
+    assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+
+    // A second demo into the same database is refused: the demo never deletes a database's rows.
+    let second = run(&["demo", "--people", "10"]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(text(&second).contains("needs an empty database"), "{}", text(&second));
+
+    // The store really is PostgreSQL: the rows are there, and no SQLite file was made.
+    let store = ob_store::open(&Location::Postgres(url.clone())).unwrap();
+    assert!(store.read().unwrap().counts().unwrap().account_months > 1_000);
+    assert!(!data.join("openbureau.sqlite").exists());
+}
+
+#[test]
+fn serve_over_postgres_answers_reports_from_several_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database();
+    let (mut child, printed, addr) = common::demo_serve(&dir.path().join("demo"), Some(&url));
+    let lender = after(&printed, "lender  DEMOLEND: ").to_owned();
+    let curl = printed.lines().find(|l| l.contains("/v1/reports -d '")).unwrap();
+    let body = curl.split("-d '").nth(1).unwrap().trim_end_matches('\'').to_owned();
+    let store = ob_store::open(&Location::Postgres(url.clone())).unwrap();
+    let before = store.read().unwrap().counts().unwrap().inquiries;
+
+    // 40 reports at once, from 8 clients.
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let (addr, lender, body) = (addr.clone(), lender.clone(), body.clone());
+            std::thread::spawn(move || {
+                (0..5)
+                    .map(|_| {
+                        let auth = format!("authorization: Bearer {lender}\r\n");
+                        post(&addr, "/v1/reports", &auth, "application/json", &body)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for answer in clients.into_iter().flat_map(|c| c.join().unwrap()) {
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+
+    let r = store.read().unwrap();
+    assert_eq!(r.counts().unwrap().inquiries, before + 40, "every report logged once");
+    drop(r);
+    let verify = openbureau(&dir.path().join("demo")).args(["--store", &url, "audit", "verify"]).output().unwrap();
+    assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+}
