@@ -109,7 +109,6 @@ pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
     let bureaus = (0..workers).map(|_| ctx.bureau(false, system_clock())).collect::<Result<Vec<_>, _>>()?;
     let spool = ctx.data.join("spool");
     private_folder(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
-    eprintln!("serving {} with {workers} bureau worker(s) on http://{}", ctx.store.display(), args.listen);
     let state =
         ob_server::AppState::with_workers(bureaus).with_spool(spool).with_rate(args.rate_per_key, args.burst_per_key);
     let state = state.with_secure_cookies(args.secure_cookies);

@@ -172,7 +172,8 @@ pub fn serve_blocking(listen: SocketAddr, state: AppState) -> std::io::Result<()
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        log_line(&serde_json::json!({"event": "listening", "addr": listener.local_addr()?.to_string()}));
+        let addr = listener.local_addr()?.to_string();
+        log_line(&serde_json::json!({"event": "listening", "addr": addr, "workers": state.workers()}));
         axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
         log_line(&serde_json::json!({"event": "stopped"}));
         Ok(())

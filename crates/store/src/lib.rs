@@ -154,10 +154,14 @@ pub trait Reader {
     /// For each month already stored for the account, its latest version number.
     fn month_versions(&self, account: AccountId) -> Result<Vec<(ob_model::YearMonth, u32)>>;
     /// Up to `limit` of the organization's accounts whose keys are `from` or after, in key order,
-    /// each with its latest terms (by version, whenever recorded). Ingest reads ahead with it:
-    /// furnishers' files usually list accounts in key order, so one sequential read serves the
-    /// next records instead of a seek each.
-    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>>;
+    /// each with its latest terms (by version, whenever recorded) and the newest month stored for
+    /// it. Ingest reads ahead with it: furnishers' files usually list accounts in key order, so
+    /// one sequential read serves the next records instead of a seek each; and a month newer than
+    /// the newest stored is a first version without asking.
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>>;
+    /// Every consent the subjects gave, to any organization, in one read (ingest loads those of
+    /// the accounts it reads ahead). Order unspecified.
+    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>>;
     /// The latest version stored of one month of the account: one index seek, however long the
     /// account's history (ingest asks it for each month record).
     fn month_version(&self, account: AccountId, month: ob_model::YearMonth) -> Result<Option<u32>>;

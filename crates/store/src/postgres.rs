@@ -843,13 +843,14 @@ impl Reader for PgTx<'_> {
         Ok(latest.into_iter().collect())
     }
 
-    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>> {
-        // The latest terms of each account in one pass: DISTINCT ON keeps the first row of each
-        // account in (key, version DESC) order.
-        self.all(
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>> {
+        // The latest terms of each account in one pass (DISTINCT ON keeps the first row of each
+        // account in (key, version DESC) order), and its newest month by one index probe.
+        let mut rows = self.all(
             "SELECT DISTINCT ON (a.account_key) v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at,
                     v.account_type, v.opened_on, v.currency, v.credit_limit_minor, v.periods, v.due_day,
-                    v.responsibility, v.credit_line_id, v.deleted, a.id, a.org_id, a.account_key, a.subject_id
+                    v.responsibility, v.credit_line_id, v.deleted, a.id, a.org_id, a.account_key, a.subject_id,
+                    (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)
              FROM (SELECT id, org_id, account_key, subject_id FROM accounts
                    WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key LIMIT $3) AS a
              JOIN account_versions AS v ON v.account_id = a.id
@@ -862,8 +863,32 @@ impl Reader for PgTx<'_> {
                     account_key: col(r, 16)?,
                     subject_id: SubjectId(col(r, 17)?),
                 };
-                Ok((account, version_row(r)?))
+                Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
             },
+        )?;
+        // Months still in the buffer are stored as far as this transaction goes.
+        let buffered = self.buffered_versions.borrow();
+        if !buffered.is_empty() {
+            let mut newest: HashMap<AccountId, YearMonth> = HashMap::new();
+            for (account, month) in buffered.keys() {
+                let n = newest.entry(*account).or_insert(*month);
+                *n = (*n).max(*month);
+            }
+            for row in &mut rows {
+                if let Some(m) = newest.get(&row.account.id) {
+                    row.newest_month = row.newest_month.max(Some(*m));
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
+        let ids: Vec<i64> = subjects.iter().map(|s| s.0).collect();
+        self.all(
+            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ANY($1)"),
+            &[&ids],
+            consent_row,
         )
     }
 

@@ -190,6 +190,17 @@ pub struct AccountVersionRow {
     pub deleted: bool,
 }
 
+/// An account read ahead by ingest: its identity, latest terms and newest stored month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountAhead {
+    /// The account.
+    pub account: AccountRow,
+    /// Its latest terms.
+    pub terms: AccountVersionRow,
+    /// The newest month with any stored version; `None` when no month is stored.
+    pub newest_month: Option<YearMonth>,
+}
+
 /// One version of one month of an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MonthRow {

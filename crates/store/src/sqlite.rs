@@ -478,13 +478,15 @@ impl Reader for Tx<'_> {
         Ok(latest.into_iter().collect())
     }
 
-    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<(AccountRow, AccountVersionRow)>> {
+    fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>> {
         // The index of UNIQUE (org_id, account_key) yields the keys in order: no sort. Every
-        // version of each account comes back; the latest is kept below.
+        // version of each account comes back; the latest is kept below. The newest month is one
+        // seek at the end of the account's range of the primary key.
         let rows = self.all(
             "SELECT v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on,
                     v.currency, v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id,
-                    v.deleted, a.id, a.org_id, a.account_key, a.subject_id
+                    v.deleted, a.id, a.org_id, a.account_key, a.subject_id,
+                    (SELECT MAX(month) FROM account_months m WHERE m.account_id = a.id)
              FROM (SELECT id, org_id, account_key, subject_id FROM accounts
                    WHERE org_id = ?1 AND account_key >= ?2 ORDER BY account_key LIMIT ?3) AS a
              JOIN account_versions AS v ON v.account_id = a.id",
@@ -496,19 +498,35 @@ impl Reader for Tx<'_> {
                     account_key: r.get(16)?,
                     subject_id: SubjectId(r.get(17)?),
                 };
-                Ok((account, version_row(r)?))
+                let newest_month = r
+                    .get::<_, Option<u32>>(18)?
+                    .map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(18, "month")))
+                    .transpose()?;
+                Ok(AccountAhead { account, terms: version_row(r)?, newest_month })
             },
         )?;
-        let mut latest: Vec<(AccountRow, AccountVersionRow)> = Vec::with_capacity(rows.len());
+        let mut latest: Vec<AccountAhead> = Vec::with_capacity(rows.len());
         let mut rows = rows;
-        rows.sort_by(|a, b| (&a.0.account_key, a.1.version).cmp(&(&b.0.account_key, b.1.version)));
+        rows.sort_by(|a, b| (&a.account.account_key, a.terms.version).cmp(&(&b.account.account_key, b.terms.version)));
         for row in rows {
             match latest.last_mut() {
-                Some(last) if last.0.id == row.0.id => *last = row,
+                Some(last) if last.account.id == row.account.id => *last = row,
                 _ => latest.push(row),
             }
         }
         Ok(latest)
+    }
+
+    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
+        // In the index's order, so that the seeks go one way through it.
+        let mut sorted: Vec<SubjectId> = subjects.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut rows = Vec::new();
+        for subject in sorted {
+            rows.extend(self.consents_of(subject)?);
+        }
+        Ok(rows)
     }
 
     fn month_version(&self, account: AccountId, month: YearMonth) -> Result<Option<u32>> {

@@ -29,6 +29,7 @@ conformance!(
     every_row_reads_back_as_written,
     a_failed_statement_commits_nothing,
     month_versions_count_rows_not_yet_sent,
+    read_ahead_gives_newest_months_and_consents,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -183,7 +184,7 @@ fn account_terms_as_of_pick_the_latest_version_recorded_by_then(store: &mut AnyS
         r.accounts_from_key(org, from, limit)
             .unwrap()
             .into_iter()
-            .map(|(a, v)| (a.account_key, v.version, v.credit_limit_minor))
+            .map(|a| (a.account.account_key, a.terms.version, a.terms.credit_limit_minor))
             .collect::<Vec<_>>()
     };
     let row = |k: &str, v, l| (k.to_owned(), v, l);
@@ -563,4 +564,73 @@ fn store_locations_parse() {
     assert!(Location::parse("mysql://x").is_err());
     assert_eq!(Location::parse("postgres://u:secret@h/db").unwrap().display(), "postgres://u:***@h/db");
     let _ = (Backend::Sqlite, scratch(Backend::Sqlite));
+}
+
+/// Reading ahead gives each account's newest stored month (counting this transaction's rows),
+/// and the consents of many people come in one read.
+fn read_ahead_gives_newest_months_and_consents(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let terms = AccountVersionRow {
+        account_id: account,
+        version: 1,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at: 1,
+        account_type: ob_model::AccountType::R1,
+        opened_on: time::macros::date!(2024 - 01 - 01),
+        currency: ob_model::Currency::CNY,
+        credit_limit_minor: 1,
+        periods: None,
+        due_day: None,
+        responsibility: ob_model::Responsibility::Individual,
+        credit_line_id: None,
+        deleted: false,
+    };
+    w.insert_account_version(&terms).unwrap();
+    let other = w.insert_account(org, "A-2", subject).unwrap();
+    w.insert_account_version(&AccountVersionRow { account_id: other, ..terms.clone() }).unwrap();
+    let newest = |w: &dyn Writer| {
+        w.accounts_from_key(org, "A", 10).unwrap().into_iter().map(|a| a.newest_month).collect::<Vec<_>>()
+    };
+    assert_eq!(newest(w.as_ref()), vec![None, None]);
+    w.insert_month(&month_row(account, subject, "2024-03", 1, 100, 5)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5)).unwrap();
+    assert_eq!(newest(w.as_ref()), vec![YearMonth::parse("2024-03"), None]);
+    let consent = |subject_id| NewConsent {
+        subject_id,
+        org_id: org,
+        scope: ob_model::ConsentScope::Report,
+        purpose: None,
+        granted_on: time::macros::date!(2024 - 01 - 01),
+        expires_on: time::macros::date!(2029 - 01 - 01),
+        revoked_on: None,
+        evidence_sha256: [1; 32],
+        consent_ref: None,
+        batch_id: None,
+        recorded_at: 1,
+    };
+    let second = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![1],
+            name_mac: [9; 32],
+            birth_date: terms.opened_on,
+            created_at: 0,
+        })
+        .unwrap();
+    w.insert_consent(&consent(subject)).unwrap();
+    w.insert_consent(&consent(second)).unwrap();
+    w.insert_consent(&consent(second)).unwrap();
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.accounts_from_key(org, "A", 10).unwrap()[0].newest_month, YearMonth::parse("2024-03"));
+    let of = |subjects: &[SubjectId]| {
+        let mut v: Vec<i64> =
+            r.consents_of_subjects(subjects).unwrap().iter().map(|c| c.consent.subject_id.0).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(of(&[subject, second, SubjectId(999)]), vec![subject.0, second.0, second.0]);
+    assert_eq!(of(&[]), Vec::<i64>::new());
 }

@@ -21,6 +21,9 @@ pub(super) struct AccountInfo {
     /// Whether `month_versions` holds every stored month (an account opened by this batch, or
     /// after a deletion of months needed them all).
     all_months_loaded: bool,
+    /// The newest month stored when the account was read: a later month has no stored version,
+    /// so its first version needs no look-up (the usual case: each file brings the next month).
+    newest_stored: Option<YearMonth>,
     /// Whether a negative month is on file (stored or earlier in this batch); loaded on first need.
     pub(super) negative_on_file: Option<bool>,
     /// Days of notices given before negative reporting; loaded on first need.
@@ -60,6 +63,7 @@ impl AccountInfo {
             terms,
             month_versions: HashMap::new(),
             all_months_loaded: fresh,
+            newest_stored: None,
             negative_on_file: fresh.then_some(false),
             notices: fresh.then(Vec::new),
         }
@@ -93,18 +97,49 @@ impl Batch<'_> {
         }
         let rows = self.w.accounts_from_key(self.org, key, limits::INGEST_READ_AHEAD_ACCOUNTS)?;
         let last = match rows.last() {
-            Some(row) if rows.len() >= limits::INGEST_READ_AHEAD_ACCOUNTS as usize => Some(row.0.account_key.clone()),
+            Some(row) if rows.len() >= limits::INGEST_READ_AHEAD_ACCOUNTS as usize => {
+                Some(row.account.account_key.clone())
+            }
             _ => None,
         };
-        for (account, terms) in rows {
+        let mut subjects = Vec::new();
+        for ahead in rows {
             // An account this batch has in hand is newer than what the read saw: keep it.
-            if !self.account_index.contains_key(&account.account_key) {
-                let info = AccountInfo::new(account.id, account.subject_id, terms, false);
-                self.add_account(&account.account_key, info);
+            if !self.account_index.contains_key(&ahead.account.account_key) {
+                let mut info = AccountInfo::new(ahead.account.id, ahead.account.subject_id, ahead.terms, false);
+                info.newest_stored = ahead.newest_month;
+                if !self.consents.contains_key(&info.subject_id) {
+                    subjects.push(info.subject_id);
+                }
+                self.add_account(&ahead.account.account_key, info);
             }
         }
+        self.load_consents(&subjects)?;
         self.keys_read = Some((key.to_owned(), last));
         Ok(self.account_index.get(key).copied())
+    }
+
+    /// Loads, in one read, this furnisher's consents from each of `subjects` not yet cached.
+    fn load_consents(&mut self, subjects: &[SubjectId]) -> Result<()> {
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let wanted: std::collections::HashSet<SubjectId> = subjects.iter().copied().collect();
+        let mut rows = self.w.consents_of_subjects(subjects)?;
+        // Each person's consents in the order they were recorded, as `consents_of` gives them.
+        rows.sort_unstable_by_key(|r| r.id);
+        for subject in &wanted {
+            self.consents.entry(*subject).or_default();
+        }
+        for row in rows {
+            if row.consent.org_id == self.org
+                && wanted.contains(&row.consent.subject_id)
+                && let Some(mine) = self.consents.get_mut(&row.consent.subject_id)
+            {
+                mine.push(row.consent);
+            }
+        }
+        Ok(())
     }
 
     /// Whether every stored account with this key is already in the cache (so a key not there is
@@ -164,7 +199,9 @@ impl Batch<'_> {
     /// as the history grows.
     pub(super) fn next_month_version(&mut self, index: usize, month: YearMonth) -> Result<u32> {
         let info = &mut self.accounts[index];
+        let after_newest = info.newest_stored.is_none_or(|newest| month > newest);
         if !info.all_months_loaded
+            && !after_newest
             && !info.month_versions.contains_key(&month)
             && let Some(stored) = self.w.month_version(info.id, month)?
         {
