@@ -85,7 +85,11 @@ mkdir -p "$RUN"
 cp -a "$STORE/data" "$RUN/data"
 API_KEY=$("$BIN" --data "$RUN/data" org key --code "$LENDER" --label load-benchmark 2>/dev/null)
 
-"$BIN" --data "$RUN/data" serve --listen 127.0.0.1:0 --rate-per-key "$RATE" --burst-per-key "$RATE" \
+# Over PostgreSQL (OPENBUREAU_STORE set) the copy is of the key only: the database is shared, and
+# the server runs WORKERS bureau workers.
+workers=()
+[[ ${OPENBUREAU_STORE:-} == postgres* ]] && workers=(--workers "${WORKERS:-8}")
+"$BIN" --data "$RUN/data" serve --listen 127.0.0.1:0 --rate-per-key "$RATE" --burst-per-key "$RATE" "${workers[@]}" \
   2>"$RUN/server.log" &
 SERVER=$!
 SAMPLER=

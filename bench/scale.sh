@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Scale benchmark (issue 13): ingest on the embedded store as it grows to PEOPLE people, then
-# reports over HTTP on the grown store.
+# Scale benchmark (issue 13): ingest as the store grows to PEOPLE people, then reports over HTTP on
+# the grown store. The embedded SQLite store by default; PostgreSQL with PG_URL set to a server
+# where the script may create a database (e.g. `PG_URL=$(bench/pg.sh start /tmp/pg 55440)`).
 #
 #   bench/scale.sh              # 1,000,000 people, 24 months
 #   bench/scale.sh 100000       # a smaller run
@@ -15,7 +16,9 @@
 #
 # Variables (defaults): MONTHS (24) SEED (42) END_MONTH (2026-10) DURATION (60s) BENCH_DIR
 # (target/bench-scale) KEEP_SIM (unset: the simulated files are removed after the ingest) BIN
-# (skip the build and use this binary) SKIP_LOAD (unset: when set, step 3 is skipped).
+# (skip the build and use this binary) SKIP_LOAD (unset: when set, step 3 is skipped) PG_URL
+# (unset: SQLite; set: a database openbureau_scale_PEOPLE is made anew on that server and used,
+# and the server runs WORKERS bureau workers, default 8).
 #
 # The simulated people's document numbers are written only under BENCH_DIR (git-ignored).
 set -euo pipefail
@@ -38,6 +41,14 @@ SIM=$BENCH_DIR/sim-$PEOPLE
 rm -rf "$STORE"
 mkdir -p "$STORE" "$BENCH_DIR"
 DATA=$STORE/data
+
+if [[ -n ${PG_URL:-} ]]; then
+  command -v psql >/dev/null || { echo "bench/scale.sh with PG_URL needs psql" >&2; exit 2; }
+  db=openbureau_scale_$PEOPLE
+  psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  export OPENBUREAU_STORE=${PG_URL%/*}/$db
+  log "store: PostgreSQL database $db"
+fi
 
 if [[ -f $SIM/done && $(cat "$SIM/done") == "$PEOPLE $MONTHS $SEED $END_MONTH $(git -C "$ROOT" rev-parse HEAD:crates/sim)" ]]; then
   log "simulated files cached at $SIM"
@@ -68,9 +79,17 @@ for ((s = 0; s < SLICES; s++)); do
   ((s == 0)) && first_rate=$rate
   last_rate=$rate
 done
-stored=$(sqlite3 "$DATA/openbureau.sqlite" 'SELECT count(*) FROM account_months')
-sqlite3 "$DATA/openbureau.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-bytes=$(stat -c %s "$DATA/openbureau.sqlite")
+if [[ -n ${OPENBUREAU_STORE:-} ]]; then
+  # Tables with their indexes and TOAST, after a VACUUM has set the visibility map as it would be.
+  psql -q "$OPENBUREAU_STORE" -c 'VACUUM ANALYZE'
+  stored=$(psql -At "$OPENBUREAU_STORE" -c 'SELECT count(*) FROM account_months')
+  bytes=$(psql -At "$OPENBUREAU_STORE" -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+else
+  stored=$(sqlite3 "$DATA/openbureau.sqlite" 'SELECT count(*) FROM account_months')
+  sqlite3 "$DATA/openbureau.sqlite" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+  bytes=$(stat -c %s "$DATA/openbureau.sqlite")
+fi
 echo "ingest: $total_months account-months in $total_seconds s = $(awk -v m="$total_months" -v t="$total_seconds" 'BEGIN {printf "%d", m / t}')/s;" \
   "last slice at $(awk -v a="$last_rate" -v b="$first_rate" 'BEGIN {printf "%d", 100 * a / b}') % of the first's rate; peak RSS $peak kB"
 echo "store: $bytes bytes, $stored account-months stored, $(awk -v b="$bytes" -v m="$stored" 'BEGIN {printf "%.1f", b / m}') bytes per account-month"

@@ -9,6 +9,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
+use std::cell::Cell;
 use std::path::Path;
 
 /// The migrations, in order. A migration once released never changes: its checksum is verified.
@@ -121,16 +122,20 @@ fn hex_digest(s: &str) -> String {
 
 impl Store for SqliteStore {
     fn read(&self) -> Result<Box<dyn Reader + '_>> {
-        Ok(Box::new(Tx(self.conn.unchecked_transaction().map_err(backend)?)))
+        Ok(Box::new(Tx(self.conn.unchecked_transaction().map_err(backend)?, Cell::new(false))))
     }
 
     fn write(&mut self) -> Result<Box<dyn Writer + '_>> {
-        Ok(Box::new(Tx(self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?)))
+        Ok(Box::new(Tx(
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?,
+            Cell::new(false),
+        )))
     }
 }
 
-/// A transaction, used for reads and writes alike.
-struct Tx<'c>(Transaction<'c>);
+/// A transaction, used for reads and writes alike, and whether a write of it failed: a batch is
+/// all or nothing, so a transaction with a failed write refuses to commit (as PostgreSQL's does).
+struct Tx<'c>(Transaction<'c>, Cell<bool>);
 
 fn bad(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, format!("not a valid {what}").into())
@@ -372,15 +377,20 @@ impl Tx<'_> {
         rows.collect::<rusqlite::Result<Vec<T>>>().map_err(backend)
     }
 
+    /// Notes a failed write and passes the result on.
+    fn check<T>(&self, r: rusqlite::Result<T>) -> Result<T> {
+        r.map_err(|e| {
+            self.1.set(true);
+            backend(e)
+        })
+    }
+
     fn exec(&self, sql: &str, p: impl rusqlite::Params) -> Result<()> {
-        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
-        st.execute(p).map_err(backend)?;
-        Ok(())
+        self.check(self.0.prepare_cached(sql).and_then(|mut st| st.execute(p))).map(drop)
     }
 
     fn insert(&self, sql: &str, p: impl rusqlite::Params) -> Result<i64> {
-        let mut st = self.0.prepare_cached(sql).map_err(backend)?;
-        st.insert(p).map_err(backend)
+        self.check(self.0.prepare_cached(sql).and_then(|mut st| st.insert(p)))
     }
 
     fn count(&self, table: &str) -> Result<u64> {
@@ -923,11 +933,12 @@ impl Writer for Tx<'_> {
     }
 
     fn revoke_api_key(&mut self, key_sha256: &[u8; 32], at: i64) -> Result<bool> {
-        let mut st = self
-            .0
-            .prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE key_sha256 = ?1 AND revoked_at IS NULL")
-            .map_err(backend)?;
-        Ok(st.execute(params![&key_sha256[..], at]).map_err(backend)? == 1)
+        let n = self.check(
+            self.0
+                .prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE key_sha256 = ?1 AND revoked_at IS NULL")
+                .and_then(|mut st| st.execute(params![&key_sha256[..], at])),
+        )?;
+        Ok(n == 1)
     }
 
     fn put_batch_feedback(&mut self, f: &BatchFeedbackRow) -> Result<()> {
@@ -1167,11 +1178,11 @@ impl Writer for Tx<'_> {
     }
 
     fn purge_month(&mut self, account: AccountId, month: YearMonth) -> Result<u64> {
-        let mut st = self
-            .0
-            .prepare_cached("DELETE FROM account_months WHERE account_id = ?1 AND month = ?2")
-            .map_err(backend)?;
-        let n = st.execute(params![account.0, month.yyyymm()]).map_err(backend)?;
+        let n = self.check(
+            self.0
+                .prepare_cached("DELETE FROM account_months WHERE account_id = ?1 AND month = ?2")
+                .and_then(|mut st| st.execute(params![account.0, month.yyyymm()])),
+        )?;
         Ok(n as u64)
     }
 
@@ -1191,6 +1202,11 @@ impl Writer for Tx<'_> {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
+        if self.1.get() {
+            return Err(StoreError::Backend(
+                "a write of this transaction failed: it was rolled back, nothing was committed".into(),
+            ));
+        }
         self.0.commit().map_err(backend)
     }
 }

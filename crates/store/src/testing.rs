@@ -108,17 +108,6 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_replaced_in_urls() {
-        let check = |url, expect: &str| assert_eq!(super::with_database(url, "x"), expect);
-        check("postgres://u@h:1/postgres", "postgres://u@h:1/x");
-        check("postgres://u@h:1", "postgres://u@h:1/x");
-        check("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/x?sslmode=disable");
-    }
-}
-
 /// Every byte the store at `location` holds, as the tests that look for data in clear need it: an
 /// SQLite file with its write-ahead log; every row of every table of a PostgreSQL database, each
 /// value as text except binary columns, which are given as their bytes.
@@ -151,7 +140,7 @@ fn postgres_rows_bytes(url: &str) -> Vec<u8> {
             for i in 0..row.len() {
                 let Some(text) = row.get(i) else { continue };
                 // bytea comes as text in hex: `\x` and two digits a byte.
-                match text.strip_prefix("\\x").and_then(|h| hex_bytes(h)) {
+                match text.strip_prefix("\\x").and_then(hex_bytes) {
                     Some(raw) => bytes.extend(raw),
                     None => bytes.extend(text.as_bytes()),
                 }
@@ -163,7 +152,7 @@ fn postgres_rows_bytes(url: &str) -> Vec<u8> {
 }
 
 fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
@@ -181,5 +170,16 @@ pub fn execute_by_hand(location: &Location, sql: &str) {
             let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connecting");
             client.batch_execute(sql).expect("running SQL by hand");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_replaced_in_urls() {
+        let check = |url, expect: &str| assert_eq!(super::with_database(url, "x"), expect);
+        check("postgres://u@h:1/postgres", "postgres://u@h:1/x");
+        check("postgres://u@h:1", "postgres://u@h:1/x");
+        check("postgres://u:p@h/db?sslmode=disable", "postgres://u:p@h/x?sslmode=disable");
     }
 }

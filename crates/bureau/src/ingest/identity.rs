@@ -58,6 +58,8 @@ impl Batch<'_> {
                 .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
         })?;
         self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, birth_date: who.birth_date });
+        // A person just opened has given no consent yet: nothing to read.
+        self.consents.insert(id, Vec::new());
         Ok(Ok(id))
     }
 }

@@ -18,8 +18,7 @@
 //!   once.
 
 use crate::*;
-use ::postgres::binary_copy::BinaryCopyInWriter;
-use ::postgres::types::{FromSql, ToSql, Type};
+use ::postgres::types::{FromSql, ToSql};
 use ::postgres::{Client, NoTls, Row, Statement};
 use ob_model::{
     AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
@@ -30,7 +29,7 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
 /// The migrations, in order. A migration once released never changes: its checksum is verified.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
 
 /// Account-month rows buffered before a `COPY` is sent.
 pub const COPY_ROWS_MAX: usize = 20_000;
@@ -226,8 +225,8 @@ impl PgStore {
             open: Cell::new(true),
             failed: Cell::new(false),
             audit_locked: Cell::new(false),
-            months: RefCell::new(Vec::new()),
-            buffered_versions: RefCell::new(HashMap::new()),
+            pending: RefCell::new(Pending::default()),
+            ids: RefCell::new(HashMap::new()),
         })
     }
 }
@@ -258,10 +257,11 @@ struct PgTx<'c> {
     failed: Cell<bool>,
     /// Whether this transaction holds the audit chain's lock.
     audit_locked: Cell<bool>,
-    /// Account-months not yet sent.
-    months: RefCell<Vec<MonthRow>>,
-    /// The newest version among the buffered rows, per account and month.
-    buffered_versions: RefCell<HashMap<(AccountId, YearMonth), u32>>,
+    /// Rows written and not yet sent.
+    pending: RefCell<Pending>,
+    /// Ids reserved from each table's sequence and not yet used (used from the end), and the size
+    /// of the next block to reserve.
+    ids: RefCell<HashMap<&'static str, (Vec<i64>, i64)>>,
 }
 
 impl Drop for PgTx<'_> {
@@ -444,29 +444,6 @@ macro_rules! month_columns {
     };
 }
 
-/// The types of `account_months`' columns, in `month_columns!` order, for binary COPY.
-const MONTH_TYPES: [Type; 19] = [
-    Type::INT8,
-    Type::INT4,
-    Type::INT4,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::DATE,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT4,
-    Type::TEXT,
-    Type::TEXT,
-    Type::DATE,
-    Type::DATE,
-    Type::INT8,
-    Type::BOOL,
-];
-
 fn month_row(r: &Row) -> Result<MonthRow> {
     Ok(MonthRow {
         account_id: AccountId(col(r, 0)?),
@@ -593,39 +570,14 @@ fn flag_row(r: &Row) -> Result<FlagRow> {
     })
 }
 
-/// Sends account-months with one binary COPY; how many the server stored.
-fn copy_rows(client: &mut Client, rows: &[MonthRow]) -> Result<u64> {
-    let sink = client
-        .copy_in(concat!("COPY account_months (", month_columns!(), ") FROM STDIN (FORMAT binary)"))
-        .map_err(backend)?;
-    let mut w = BinaryCopyInWriter::new(sink, &MONTH_TYPES);
-    for m in rows {
-        let (month, version, days) = (yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?);
-        w.write(&[
-            &m.account_id.0,
-            &month,
-            &version,
-            &m.subject_id.0,
-            &m.batch_id.map(|b| b.0),
-            &m.recorded_at,
-            &m.settled_on,
-            &m.balance_minor,
-            &m.used_minor,
-            &m.due_minor,
-            &m.paid_minor,
-            &m.past_due_minor,
-            &days,
-            &m.status.as_str(),
-            &m.class5.map(Classification::as_str),
-            &m.last_payment_on,
-            &m.closed_on,
-            &m.credit_limit_minor,
-            &m.deleted,
-        ])
-        .map_err(backend)?;
-    }
-    w.finish().map_err(backend)
-}
+mod pending;
+use pending::Pending;
+
+/// The most ids reserved from a table's sequence at a time, so that buffered inserts need no round
+/// trip. A transaction reserves 1, then 2, 4… up to this: a small transaction (an API call, a
+/// short batch) leaves no gap in the ids, which people see as references (`A17`), and ingest soon
+/// reserves a thousand at once.
+const ID_BLOCK_MAX: i64 = 1_024;
 
 // ---- the transaction's plumbing --------------------------------------------------------------
 
@@ -671,29 +623,63 @@ impl PgTx<'_> {
         u64_col(row, 0)
     }
 
-    /// Sends the buffered account-months with one binary COPY.
-    fn flush_months(&self) -> Result<()> {
-        let sent = self.copy_months();
+    /// Sends every row written and not yet sent (see [`Pending`]).
+    fn sync(&self) -> Result<()> {
+        if self.pending.borrow().len() == 0 {
+            return Ok(());
+        }
+        let mut rows = std::mem::take(&mut *self.pending.borrow_mut());
+        let sent = self.conn.borrow_mut().with(|c| rows.send(c));
         self.check(sent)
     }
 
-    fn copy_months(&self) -> Result<()> {
-        let rows = std::mem::take(&mut *self.months.borrow_mut());
-        self.buffered_versions.borrow_mut().clear();
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let sent = self.conn.borrow_mut().with(|client| copy_rows(client, &rows))?;
-        if sent != rows.len() as u64 {
-            return Err(StoreError::Corrupt(format!("COPY stored {sent} of {} account-months", rows.len())));
-        }
-        Ok(())
+    /// Keeps a written row for later sending; sends all when enough have gathered.
+    fn buffer(&self, add: impl FnOnce(&mut Pending)) -> Result<()> {
+        let full = {
+            let mut pending = self.pending.borrow_mut();
+            add(&mut pending);
+            pending.len() >= COPY_ROWS_MAX
+        };
+        if full { self.sync() } else { Ok(()) }
     }
 
-    /// The newest buffered version of a month, if any.
-    fn buffered_version(&self, account: AccountId, month: YearMonth) -> Option<u32> {
-        self.buffered_versions.borrow().get(&(account, month)).copied()
+    /// A new id for a row of `table`, from the ids reserved from its sequence.
+    fn next_id(&self, table: &'static str) -> Result<i64> {
+        let size = {
+            let mut ids = self.ids.borrow_mut();
+            let (reserved, next_size) = ids.entry(table).or_insert((Vec::new(), 1));
+            if let Some(id) = reserved.pop() {
+                return Ok(id);
+            }
+            let size = *next_size;
+            *next_size = (size * 2).min(ID_BLOCK_MAX);
+            size
+        };
+        let mut block: Vec<i64> = self.all(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2::bigint)",
+            &[&table, &size],
+            |r| col(r, 0),
+        )?;
+        block.reverse();
+        let id = block.pop().ok_or_else(|| StoreError::Corrupt(format!("no id reserved for {table}")))?;
+        if let Some((reserved, _)) = self.ids.borrow_mut().get_mut(table) {
+            *reserved = block;
+        }
+        Ok(id)
     }
+}
+
+/// Keeps, of rows sorted by (month, version), the last of each month.
+fn latest_per_month(mut rows: Vec<MonthRow>) -> Vec<MonthRow> {
+    rows.sort_by_key(|m| (m.month, m.version));
+    let mut latest: Vec<MonthRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.month == row.month => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    latest
 }
 
 impl Reader for PgTx<'_> {
@@ -773,6 +759,13 @@ impl Reader for PgTx<'_> {
     }
 
     fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>> {
+        let waiting = self.pending.borrow().subject_by_document(number_mac);
+        match waiting {
+            Some(Ok(row)) => return Ok(Some(row)),
+            // The document waits but its person was sent: send the document too, then read.
+            Some(Err(_)) => self.sync()?,
+            None => {}
+        }
         self.one(
             "SELECT s.id, s.name_enc, s.name_mac, s.birth_date FROM documents d
              JOIN subjects s ON s.id = d.subject_id WHERE d.number_mac = $1",
@@ -782,10 +775,12 @@ impl Reader for PgTx<'_> {
     }
 
     fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        self.sync()?;
         self.one("SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = $1", &[&id.0], subject_row)
     }
 
     fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
+        self.sync()?;
         let mut rows = self.all(
             "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = $1",
             &[&subject.0],
@@ -803,14 +798,18 @@ impl Reader for PgTx<'_> {
     }
 
     fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
-        self.all(
-            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = $1 ORDER BY id"),
+        let mut rows = self.all(
+            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = $1"),
             &[&subject.0],
             consent_row,
-        )
+        )?;
+        rows.extend(self.pending.borrow().consents_of(&[subject]));
+        rows.sort_by_key(|c| c.id);
+        Ok(rows)
     }
 
     fn account_by_key(&self, org: OrgId, account_key: &str) -> Result<Option<AccountRow>> {
+        self.sync()?;
         self.one(
             "SELECT id, org_id, account_key, subject_id FROM accounts WHERE org_id = $1 AND account_key = $2",
             &[&org.0, &account_key],
@@ -819,6 +818,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn account_key_held_elsewhere(&self, org: OrgId, account_key: &str) -> Result<bool> {
+        self.sync()?;
         let found: Option<i32> = self.one(
             "SELECT 1 FROM accounts WHERE account_key = $1 AND org_id <> $2 LIMIT 1",
             &[&account_key, &org.0],
@@ -834,19 +834,19 @@ impl Reader for PgTx<'_> {
             |r| Ok((month_col(r, 0)?, u32_col(r, 1)?)),
         )?;
         let mut latest: std::collections::BTreeMap<YearMonth, u32> = rows.into_iter().collect();
-        for ((a, month), version) in self.buffered_versions.borrow().iter() {
-            if *a == account {
-                let v = latest.entry(*month).or_insert(*version);
-                *v = (*v).max(*version);
-            }
+        for m in self.pending.borrow().months_of(account) {
+            let v = latest.entry(m.month).or_insert(m.version);
+            *v = (*v).max(m.version);
         }
         Ok(latest.into_iter().collect())
     }
 
     fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>> {
         // The latest terms of each account in one pass (DISTINCT ON keeps the first row of each
-        // account in (key, version DESC) order), and its newest month by one index probe.
-        let mut rows = self.all(
+        // account in (key, version DESC) order), and its newest month by one index probe. Once
+        // per thousand accounts: the rows written so far are sent first.
+        self.sync()?;
+        self.all(
             "SELECT DISTINCT ON (a.account_key) v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at,
                     v.account_type, v.opened_on, v.currency, v.credit_limit_minor, v.periods, v.due_day,
                     v.responsibility, v.credit_line_id, v.deleted, a.id, a.org_id, a.account_key, a.subject_id,
@@ -865,31 +865,18 @@ impl Reader for PgTx<'_> {
                 };
                 Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
             },
-        )?;
-        // Months still in the buffer are stored as far as this transaction goes.
-        let buffered = self.buffered_versions.borrow();
-        if !buffered.is_empty() {
-            let mut newest: HashMap<AccountId, YearMonth> = HashMap::new();
-            for (account, month) in buffered.keys() {
-                let n = newest.entry(*account).or_insert(*month);
-                *n = (*n).max(*month);
-            }
-            for row in &mut rows {
-                if let Some(m) = newest.get(&row.account.id) {
-                    row.newest_month = row.newest_month.max(Some(*m));
-                }
-            }
-        }
-        Ok(rows)
+        )
     }
 
     fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
         let ids: Vec<i64> = subjects.iter().map(|s| s.0).collect();
-        self.all(
+        let mut rows = self.all(
             concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ANY($1)"),
             &[&ids],
             consent_row,
-        )
+        )?;
+        rows.extend(self.pending.borrow().consents_of(subjects));
+        Ok(rows)
     }
 
     fn month_version(&self, account: AccountId, month: YearMonth) -> Result<Option<u32>> {
@@ -899,7 +886,7 @@ impl Reader for PgTx<'_> {
             |r| col(r, 0),
         )?;
         let stored = stored.flatten().map(u32_of).transpose()?;
-        Ok(stored.max(self.buffered_version(account, month)))
+        Ok(stored.max(self.pending.borrow().month_version(account, month)))
     }
 
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
@@ -912,6 +899,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
+        self.sync()?;
         self.all(
             "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id",
             &[&subject.0],
@@ -920,6 +908,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
+        self.sync()?;
         self.one(
             concat!(
                 "SELECT ",
@@ -938,8 +927,7 @@ impl Reader for PgTx<'_> {
         to: YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>> {
-        self.flush_months()?;
-        self.all(
+        let mut rows = self.all(
             concat!(
                 "SELECT DISTINCT ON (month) ",
                 month_columns!(),
@@ -949,7 +937,15 @@ impl Reader for PgTx<'_> {
             ),
             &[&account.0, &yyyymm(from)?, &yyyymm(to)?, &recorded_at_max],
             month_row,
-        )
+        )?;
+        let pending = self.pending.borrow();
+        let waiting = pending.months_of(account);
+        if waiting.is_empty() {
+            return Ok(rows);
+        }
+        let in_view = |m: &&MonthRow| (from..=to).contains(&m.month) && m.recorded_at <= recorded_at_max;
+        rows.extend(waiting.iter().filter(in_view).cloned());
+        Ok(latest_per_month(rows))
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
@@ -962,6 +958,14 @@ impl Reader for PgTx<'_> {
             &[&account.0],
             notice_row,
         )
+        .map(|mut rows| {
+            let waiting = self.pending.borrow().notices(|n| n.account_id == Some(account));
+            if !waiting.is_empty() {
+                rows.extend(waiting);
+                rows.sort_by_key(|n| (n.notified_on, n.recorded_at));
+            }
+            rows
+        })
     }
 
     fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>> {
@@ -975,9 +979,21 @@ impl Reader for PgTx<'_> {
             &[&org.0, &account_key],
             notice_row,
         )
+        .map(|mut rows| {
+            let waiting = self
+                .pending
+                .borrow()
+                .notices(|n| n.account_id.is_none() && n.org_id == org && n.account_key == account_key);
+            if !waiting.is_empty() {
+                rows.extend(waiting);
+                rows.sort_by_key(|n| (n.notified_on, n.recorded_at));
+            }
+            rows
+        })
     }
 
     fn has_pending_notices(&self, org: OrgId) -> Result<bool> {
+        self.sync()?;
         let found: Option<i32> =
             self.one("SELECT 1 FROM notices WHERE org_id = $1 AND account_id IS NULL LIMIT 1", &[&org.0], |r| {
                 col(r, 0)
@@ -1019,7 +1035,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn counts(&self) -> Result<Counts> {
-        self.flush_months()?;
+        self.sync()?;
         Ok(Counts {
             organizations: self.count("SELECT COUNT(*) FROM organizations")?,
             subjects: self.count("SELECT COUNT(*) FROM subjects")?,
@@ -1033,6 +1049,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn consent(&self, id: ConsentId) -> Result<Option<ConsentRow>> {
+        self.sync()?;
         self.one(concat!("SELECT ", consent_columns!(), " FROM consents WHERE id = $1"), &[&id.0], consent_row)
     }
 
@@ -1045,6 +1062,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn account(&self, id: AccountId) -> Result<Option<AccountRow>> {
+        self.sync()?;
         self.one("SELECT id, org_id, account_key, subject_id FROM accounts WHERE id = $1", &[&id.0], account_row)
     }
 
@@ -1102,7 +1120,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
-        self.flush_months()?;
+        self.sync()?;
         self.all(
             "SELECT DISTINCT account_id FROM account_months
              WHERE status IN ('1', '2', '3', '4', '5', '6', '7', 'B', 'D', 'Z') OR past_due_minor > 0
@@ -1113,6 +1131,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn subjects_after(&self, after: SubjectId, limit: u32) -> Result<Vec<SubjectId>> {
+        self.sync()?;
         self.all("SELECT id FROM subjects WHERE id > $1 ORDER BY id LIMIT $2", &[&after.0, &i64::from(limit)], |r| {
             Ok(SubjectId(col(r, 0)?))
         })
@@ -1225,115 +1244,50 @@ impl Writer for PgTx<'_> {
         .map(drop)
     }
 
-    fn insert_subject(&mut self, s: &NewSubject) -> Result<SubjectId> {
-        self.insert(
-            "INSERT INTO subjects (name_enc, name_mac, birth_date, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&s.name_enc, &&s.name_mac[..], &s.birth_date, &s.created_at],
-        )
-        .map(SubjectId)
+    fn insert_subject(&mut self, subject: &NewSubject) -> Result<SubjectId> {
+        let id = SubjectId(self.next_id("subjects")?);
+        self.buffer(|p| p.add_subject(id, subject))?;
+        Ok(id)
     }
 
-    fn insert_document(&mut self, d: &DocumentRow) -> Result<()> {
-        self.exec(
-            "INSERT INTO documents (number_mac, subject_id, doc_type, number_enc) VALUES ($1, $2, $3, $4)",
-            &[&&d.number_mac[..], &d.subject_id.0, &d.doc_type.as_str(), &d.number_enc],
-        )
-        .map(drop)
+    fn insert_document(&mut self, document: &DocumentRow) -> Result<()> {
+        self.buffer(|p| p.add_document(document))
     }
 
-    fn insert_consent(&mut self, c: &NewConsent) -> Result<ConsentId> {
-        self.insert(
-            "INSERT INTO consents (subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on,
-                 evidence_sha256, consent_ref, batch_id, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            &[
-                &c.subject_id.0,
-                &c.org_id.0,
-                &c.scope.as_str(),
-                &c.purpose.map(QueryReason::as_str),
-                &c.granted_on,
-                &c.expires_on,
-                &c.revoked_on,
-                &&c.evidence_sha256[..],
-                &c.consent_ref,
-                &c.batch_id.map(|b| b.0),
-                &c.recorded_at,
-            ],
-        )
-        .map(ConsentId)
+    fn insert_consent(&mut self, consent: &NewConsent) -> Result<ConsentId> {
+        let id = ConsentId(self.next_id("consents")?);
+        self.buffer(|p| p.add_consent(id, consent))?;
+        Ok(id)
     }
 
     fn insert_account(&mut self, org: OrgId, account_key: &str, subject: SubjectId) -> Result<AccountId> {
-        self.insert(
-            "INSERT INTO accounts (org_id, account_key, subject_id) VALUES ($1, $2, $3) RETURNING id",
-            &[&org.0, &account_key, &subject.0],
-        )
-        .map(AccountId)
+        let id = AccountId(self.next_id("accounts")?);
+        let row = AccountRow { id, org_id: org, account_key: account_key.to_owned(), subject_id: subject };
+        self.buffer(|p| p.add_account(row))?;
+        Ok(id)
     }
 
     fn rekey_account(&mut self, account: AccountId, new_key: &str) -> Result<()> {
+        self.sync()?;
         self.exec("UPDATE accounts SET account_key = $2 WHERE id = $1", &[&account.0, &new_key]).map(drop)
     }
 
-    fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
-        self.exec(
-            concat!(
-                "INSERT INTO account_versions (",
-                version_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-            ),
-            &[
-                &v.account_id.0,
-                &i32_of(v.version)?,
-                &v.subject_id.0,
-                &v.batch_id.map(|b| b.0),
-                &v.recorded_at,
-                &v.account_type.as_str(),
-                &v.opened_on,
-                &v.currency.as_str(),
-                &v.credit_limit_minor,
-                &v.periods.map(i32::from),
-                &v.due_day.map(i32::from),
-                &v.responsibility.as_str(),
-                &v.credit_line_id.map(|a| a.0),
-                &v.deleted,
-            ],
-        )
-        .map(drop)
-    }
-
-    fn insert_month(&mut self, m: &MonthRow) -> Result<()> {
+    fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()> {
         // Checked here, not at COPY time, so that the error names the row that caused it.
-        i32_of(m.version)?;
-        i32_of(m.days_past_due)?;
-        {
-            let mut versions = self.buffered_versions.borrow_mut();
-            let v = versions.entry((m.account_id, m.month)).or_insert(m.version);
-            *v = (*v).max(m.version);
-        }
-        let full = {
-            let mut rows = self.months.borrow_mut();
-            rows.push(m.clone());
-            rows.len() >= COPY_ROWS_MAX
-        };
-        if full { self.flush_months() } else { Ok(()) }
+        i32_of(version.version)?;
+        self.buffer(|p| p.add_version(version))
     }
 
-    fn insert_notice(&mut self, n: &NoticeRow) -> Result<()> {
-        self.exec(
-            concat!("INSERT INTO notices (", notice_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
-            &[
-                &n.account_id.map(|a| a.0),
-                &n.subject_id.map(|s| s.0),
-                &n.org_id.0,
-                &n.account_key,
-                &n.notified_on,
-                &n.channel.as_str(),
-                &n.batch_id.map(|b| b.0),
-                &n.recorded_at,
-            ],
-        )
-        .map(drop)
+    fn insert_month(&mut self, month: &MonthRow) -> Result<()> {
+        // Checked here, not at COPY time, so that the error names the row that caused it.
+        i32_of(month.version)?;
+        i32_of(month.days_past_due)?;
+        yyyymm(month.month)?;
+        self.buffer(|p| p.add_month(month))
+    }
+
+    fn insert_notice(&mut self, notice: &NoticeRow) -> Result<()> {
+        self.buffer(|p| p.add_notice(notice))
     }
 
     fn insert_inquiry(&mut self, q: &NewInquiry) -> Result<InquiryId> {
@@ -1434,11 +1388,12 @@ impl Writer for PgTx<'_> {
     }
 
     fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()> {
+        self.sync()?;
         self.exec("UPDATE consents SET revoked_on = $2 WHERE id = $1 AND revoked_on IS NULL", &[&id.0, &on]).map(drop)
     }
 
     fn purge_month(&mut self, account: AccountId, month: YearMonth) -> Result<u64> {
-        self.flush_months()?;
+        self.sync()?;
         self.exec("DELETE FROM account_months WHERE account_id = $1 AND month = $2", &[&account.0, &yyyymm(month)?])
     }
 
@@ -1460,7 +1415,7 @@ impl Writer for PgTx<'_> {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
-        self.flush_months()?;
+        self.sync()?;
         if self.failed.get() {
             return Err(StoreError::Backend(
                 "a statement of this transaction failed: it was rolled back, nothing was committed".into(),

@@ -1,0 +1,318 @@
+//! Rows a PostgreSQL writer has accepted but not yet sent: ingest's inserts, sent in bulk with
+//! binary `COPY`, one per table, when enough have gathered, before a read that does not know of
+//! them, and at commit.
+//!
+//! The reads ingest makes for each record (a person by document, their consents, an account's
+//! month versions, months and notices) answer from the database and from here together, so that
+//! ingest never waits for a flush. Rows that need an id get one from the table's sequence,
+//! reserved in blocks ([`super::ID_BLOCK`]) so that an insert costs no round trip.
+
+use crate::*;
+use ::postgres::Client;
+use ::postgres::binary_copy::BinaryCopyInWriter;
+use ::postgres::types::Type;
+use ob_model::{Classification, QueryReason, YearMonth};
+use std::collections::HashMap;
+
+use super::{backend, i32_of, yyyymm};
+
+/// Rows written by the transaction and not yet sent.
+#[derive(Default)]
+pub(super) struct Pending {
+    subjects: Vec<(SubjectId, NewSubject)>,
+    subject_index: HashMap<SubjectId, usize>,
+    documents: Vec<DocumentRow>,
+    document_index: HashMap<[u8; 32], usize>,
+    consents: Vec<(ConsentId, NewConsent)>,
+    accounts: Vec<AccountRow>,
+    versions: Vec<AccountVersionRow>,
+    notices: Vec<NoticeRow>,
+    /// Account-months by account.
+    months: HashMap<AccountId, Vec<MonthRow>>,
+    months_count: usize,
+}
+
+impl Pending {
+    /// How many rows wait.
+    pub(super) fn len(&self) -> usize {
+        self.subjects.len()
+            + self.documents.len()
+            + self.consents.len()
+            + self.accounts.len()
+            + self.versions.len()
+            + self.notices.len()
+            + self.months_count
+    }
+
+    pub(super) fn add_subject(&mut self, id: SubjectId, s: &NewSubject) {
+        self.subject_index.insert(id, self.subjects.len());
+        self.subjects.push((id, s.clone()));
+    }
+
+    pub(super) fn add_document(&mut self, d: &DocumentRow) {
+        self.document_index.insert(d.number_mac, self.documents.len());
+        self.documents.push(d.clone());
+    }
+
+    pub(super) fn add_consent(&mut self, id: ConsentId, c: &NewConsent) {
+        self.consents.push((id, c.clone()));
+    }
+
+    pub(super) fn add_account(&mut self, a: AccountRow) {
+        self.accounts.push(a);
+    }
+
+    pub(super) fn add_version(&mut self, v: &AccountVersionRow) {
+        self.versions.push(v.clone());
+    }
+
+    pub(super) fn add_notice(&mut self, n: &NoticeRow) {
+        self.notices.push(n.clone());
+    }
+
+    pub(super) fn add_month(&mut self, m: &MonthRow) {
+        self.months.entry(m.account_id).or_default().push(m.clone());
+        self.months_count += 1;
+    }
+
+    /// The person holding a document, when both the document and the person wait here.
+    /// `Err(subject)`: the document waits, for a person already sent.
+    pub(super) fn subject_by_document(&self, mac: &[u8; 32]) -> Option<std::result::Result<SubjectRow, SubjectId>> {
+        let d = &self.documents[*self.document_index.get(mac)?];
+        Some(match self.subject_index.get(&d.subject_id) {
+            Some(i) => {
+                let (id, s) = &self.subjects[*i];
+                Ok(SubjectRow { id: *id, name_enc: s.name_enc.clone(), name_mac: s.name_mac, birth_date: s.birth_date })
+            }
+            None => Err(d.subject_id),
+        })
+    }
+
+    /// Consents waiting from any of `subjects`.
+    pub(super) fn consents_of(&self, subjects: &[SubjectId]) -> Vec<ConsentRow> {
+        self.consents
+            .iter()
+            .filter(|(_, c)| subjects.contains(&c.subject_id))
+            .map(|(id, c)| ConsentRow { id: *id, consent: c.clone() })
+            .collect()
+    }
+
+    /// The newest version waiting of a month.
+    pub(super) fn month_version(&self, account: AccountId, month: YearMonth) -> Option<u32> {
+        self.months.get(&account)?.iter().filter(|m| m.month == month).map(|m| m.version).max()
+    }
+
+    /// Account-months waiting for one account.
+    pub(super) fn months_of(&self, account: AccountId) -> &[MonthRow] {
+        self.months.get(&account).map_or(&[], Vec::as_slice)
+    }
+
+    /// Notices waiting for an account, or for a key not yet reported (`account_id` NULL).
+    pub(super) fn notices(&self, keep: impl Fn(&NoticeRow) -> bool) -> Vec<NoticeRow> {
+        self.notices.iter().filter(|n| keep(n)).cloned().collect()
+    }
+
+    /// Sends every waiting row, one COPY per table, and forgets them.
+    pub(super) fn send(&mut self, client: &mut Client) -> Result<()> {
+        let pending = std::mem::take(self);
+        copy(client, SUBJECTS, &pending.subjects, |w, (id, s)| {
+            w.write(&[&id.0, &s.name_enc, &&s.name_mac[..], &s.birth_date, &s.created_at])
+        })?;
+        copy(client, DOCUMENTS, &pending.documents, |w, d| {
+            w.write(&[&&d.number_mac[..], &d.subject_id.0, &d.doc_type.as_str(), &d.number_enc])
+        })?;
+        copy(client, CONSENTS, &pending.consents, |w, (id, c)| {
+            w.write(&[
+                &id.0,
+                &c.subject_id.0,
+                &c.org_id.0,
+                &c.scope.as_str(),
+                &c.purpose.map(QueryReason::as_str),
+                &c.granted_on,
+                &c.expires_on,
+                &c.revoked_on,
+                &&c.evidence_sha256[..],
+                &c.consent_ref,
+                &c.batch_id.map(|b| b.0),
+                &c.recorded_at,
+            ])
+        })?;
+        copy(client, ACCOUNTS, &pending.accounts, |w, a| {
+            w.write(&[&a.id.0, &a.org_id.0, &a.account_key, &a.subject_id.0])
+        })?;
+        let versions: Vec<(i32, &AccountVersionRow)> =
+            pending.versions.iter().map(|v| Ok((i32_of(v.version)?, v))).collect::<Result<_>>()?;
+        copy(client, VERSIONS, &versions, |w, (version, v)| {
+            w.write(&[
+                &v.account_id.0,
+                version,
+                &v.subject_id.0,
+                &v.batch_id.map(|b| b.0),
+                &v.recorded_at,
+                &v.account_type.as_str(),
+                &v.opened_on,
+                &v.currency.as_str(),
+                &v.credit_limit_minor,
+                &v.periods.map(i32::from),
+                &v.due_day.map(i32::from),
+                &v.responsibility.as_str(),
+                &v.credit_line_id.map(|a| a.0),
+                &v.deleted,
+            ])
+        })?;
+        let months: Vec<(i32, i32, i32, &MonthRow)> = pending
+            .months
+            .values()
+            .flatten()
+            .map(|m| Ok((yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?, m)))
+            .collect::<Result<_>>()?;
+        copy(client, MONTHS, &months, |w, (month, version, days, m)| {
+            w.write(&[
+                &m.account_id.0,
+                month,
+                version,
+                &m.subject_id.0,
+                &m.batch_id.map(|b| b.0),
+                &m.recorded_at,
+                &m.settled_on,
+                &m.balance_minor,
+                &m.used_minor,
+                &m.due_minor,
+                &m.paid_minor,
+                &m.past_due_minor,
+                days,
+                &m.status.as_str(),
+                &m.class5.map(Classification::as_str),
+                &m.last_payment_on,
+                &m.closed_on,
+                &m.credit_limit_minor,
+                &m.deleted,
+            ])
+        })?;
+        copy(client, NOTICES, &pending.notices, |w, n| {
+            w.write(&[
+                &n.account_id.map(|a| a.0),
+                &n.subject_id.map(|s| s.0),
+                &n.org_id.0,
+                &n.account_key,
+                &n.notified_on,
+                &n.channel.as_str(),
+                &n.batch_id.map(|b| b.0),
+                &n.recorded_at,
+            ])
+        })?;
+        Ok(())
+    }
+}
+
+/// A table's COPY statement and its columns' types, in order.
+struct CopyInto {
+    sql: &'static str,
+    types: &'static [Type],
+}
+
+const SUBJECTS: CopyInto = CopyInto {
+    sql: "COPY subjects (id, name_enc, name_mac, birth_date, created_at) FROM STDIN (FORMAT binary)",
+    types: &[Type::INT8, Type::BYTEA, Type::BYTEA, Type::DATE, Type::INT8],
+};
+
+const DOCUMENTS: CopyInto = CopyInto {
+    sql: "COPY documents (number_mac, subject_id, doc_type, number_enc) FROM STDIN (FORMAT binary)",
+    types: &[Type::BYTEA, Type::INT8, Type::TEXT, Type::BYTEA],
+};
+
+const CONSENTS: CopyInto = CopyInto {
+    sql: "COPY consents (id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, \
+          evidence_sha256, consent_ref, batch_id, recorded_at) FROM STDIN (FORMAT binary)",
+    types: &[
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
+        Type::DATE,
+        Type::DATE,
+        Type::DATE,
+        Type::BYTEA,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT8,
+    ],
+};
+
+const ACCOUNTS: CopyInto = CopyInto {
+    sql: "COPY accounts (id, org_id, account_key, subject_id) FROM STDIN (FORMAT binary)",
+    types: &[Type::INT8, Type::INT8, Type::TEXT, Type::INT8],
+};
+
+const VERSIONS: CopyInto = CopyInto {
+    sql: concat!("COPY account_versions (", version_columns!(), ") FROM STDIN (FORMAT binary)"),
+    types: &[
+        Type::INT8,
+        Type::INT4,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::DATE,
+        Type::TEXT,
+        Type::INT8,
+        Type::INT4,
+        Type::INT4,
+        Type::TEXT,
+        Type::INT8,
+        Type::BOOL,
+    ],
+};
+
+const MONTHS: CopyInto = CopyInto {
+    sql: concat!("COPY account_months (", month_columns!(), ") FROM STDIN (FORMAT binary)"),
+    types: &[
+        Type::INT8,
+        Type::INT4,
+        Type::INT4,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::DATE,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT4,
+        Type::TEXT,
+        Type::TEXT,
+        Type::DATE,
+        Type::DATE,
+        Type::INT8,
+        Type::BOOL,
+    ],
+};
+
+const NOTICES: CopyInto = CopyInto {
+    sql: concat!("COPY notices (", notice_columns!(), ") FROM STDIN (FORMAT binary)"),
+    types: &[Type::INT8, Type::INT8, Type::INT8, Type::TEXT, Type::DATE, Type::TEXT, Type::INT8, Type::INT8],
+};
+
+/// Sends `rows` with one binary COPY; checks the server stored them all.
+fn copy<T>(
+    client: &mut Client,
+    into: CopyInto,
+    rows: &[T],
+    write: impl Fn(&mut BinaryCopyInWriter<'_>, &T) -> std::result::Result<(), ::postgres::Error>,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = client.copy_in(into.sql).map_err(backend)?;
+    let mut w = BinaryCopyInWriter::new(sink, into.types);
+    for row in rows {
+        write(&mut w, row).map_err(backend)?;
+    }
+    let sent = w.finish().map_err(backend)?;
+    if sent != rows.len() as u64 {
+        return Err(StoreError::Corrupt(format!("COPY stored {sent} of {} rows ({})", rows.len(), into.sql)));
+    }
+    Ok(())
+}
