@@ -172,8 +172,9 @@ impl Batch<'_> {
         Ok(self.consents.entry(subject).or_default())
     }
 
-    /// Loads, on first need, whether the account has a negative month on file and the days of its
-    /// notices (with those that waited under `key` for its first report).
+    /// Loads, on first need, whether the account has a negative month on file and, when it has
+    /// none (only then does a notice matter), the days of its notices (with those that waited
+    /// under `key` for its first report).
     pub(super) fn load_notice_state(&mut self, index: usize, key: &str) -> Result<()> {
         let account = self.accounts[index].id;
         if self.accounts[index].negative_on_file.is_none() {
@@ -181,7 +182,7 @@ impl Batch<'_> {
             self.accounts[index].negative_on_file =
                 Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
         }
-        if self.accounts[index].notices.is_none() {
+        if self.accounts[index].negative_on_file == Some(false) && self.accounts[index].notices.is_none() {
             let mut days: Vec<Date> = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
             days.extend(self.w.pending_notices(self.org, key)?.iter().map(|n| n.notified_on));
             self.accounts[index].notices = Some(days);

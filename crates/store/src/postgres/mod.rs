@@ -573,6 +573,53 @@ fn flag_row(r: &Row) -> Result<FlagRow> {
 mod pending;
 use pending::Pending;
 
+/// The read-ahead statement up to its LIMIT.
+macro_rules! read_ahead_columns {
+    () => {
+        "v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on, v.currency,
+                v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id, v.deleted,
+                a.id, a.org_id, a.account_key, a.subject_id,
+                (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)
+         FROM (SELECT id, org_id, account_key, subject_id FROM accounts
+               WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key"
+    };
+}
+
+/// The read-ahead statement after its LIMIT.
+macro_rules! read_ahead_tail {
+    () => {
+        ") AS a
+         CROSS JOIN LATERAL (SELECT * FROM account_versions v WHERE v.account_id = a.id
+                             ORDER BY v.version DESC LIMIT 1) AS v
+         ORDER BY a.account_key"
+    };
+}
+
+/// Accounts one read-ahead statement returns at most, as written into it.
+macro_rules! read_ahead_rows {
+    () => {
+        "1000"
+    };
+}
+
+/// [`read_ahead_rows!`] as a number.
+const READ_AHEAD_ROWS: usize = 1_000;
+
+const _: () = assert!(
+    ob_model::limits::INGEST_READ_AHEAD_ACCOUNTS as usize <= READ_AHEAD_ROWS,
+    "ingest's read-ahead fits the statement's literal limit"
+);
+
+fn read_ahead_row(r: &Row) -> Result<AccountAhead> {
+    let account = AccountRow {
+        id: AccountId(col(r, 14)?),
+        org_id: OrgId(col(r, 15)?),
+        account_key: col(r, 16)?,
+        subject_id: SubjectId(col(r, 17)?),
+    };
+    Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
+}
+
 /// The most ids reserved from a table's sequence at a time, so that buffered inserts need no round
 /// trip. A transaction reserves 1, then 2, 4… up to this: a small transaction (an API call, a
 /// short batch) leaves no gap in the ids, which people see as references (`A17`), and ingest soon
@@ -842,30 +889,26 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>> {
-        // The latest terms of each account in one pass (DISTINCT ON keeps the first row of each
-        // account in (key, version DESC) order), and its newest month by one index probe. Once
-        // per thousand accounts: the rows written so far are sent first.
+        // Once per thousand accounts in ingest: the rows written so far are sent first. Each
+        // account's latest terms and newest month are one index probe each (LATERAL … LIMIT 1).
+        // The limit is written into the statement: with `LIMIT $3` a generic plan cannot know
+        // it is small, and PostgreSQL then sorts the furnisher's every account (80 ms instead
+        // of 10 at 100,000 people).
         self.sync()?;
-        self.all(
-            "SELECT DISTINCT ON (a.account_key) v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at,
-                    v.account_type, v.opened_on, v.currency, v.credit_limit_minor, v.periods, v.due_day,
-                    v.responsibility, v.credit_line_id, v.deleted, a.id, a.org_id, a.account_key, a.subject_id,
-                    (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)
-             FROM (SELECT id, org_id, account_key, subject_id FROM accounts
-                   WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key LIMIT $3) AS a
-             JOIN account_versions AS v ON v.account_id = a.id
-             ORDER BY a.account_key, v.version DESC",
-            &[&org.0, &from, &i64::from(limit)],
-            |r| {
-                let account = AccountRow {
-                    id: AccountId(col(r, 14)?),
-                    org_id: OrgId(col(r, 15)?),
-                    account_key: col(r, 16)?,
-                    subject_id: SubjectId(col(r, 17)?),
-                };
-                Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
-            },
-        )
+        if limit as usize > READ_AHEAD_ROWS {
+            return self.all(
+                concat!("SELECT ", read_ahead_columns!(), " LIMIT $3", read_ahead_tail!()),
+                &[&org.0, &from, &i64::from(limit)],
+                read_ahead_row,
+            );
+        }
+        let mut rows = self.all(
+            concat!("SELECT ", read_ahead_columns!(), " LIMIT ", read_ahead_rows!(), read_ahead_tail!()),
+            &[&org.0, &from],
+            read_ahead_row,
+        )?;
+        rows.truncate(limit as usize);
+        Ok(rows)
     }
 
     fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
