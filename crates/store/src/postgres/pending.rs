@@ -24,6 +24,8 @@ pub(super) struct Pending {
     documents: Vec<DocumentRow>,
     document_index: HashMap<[u8; 32], usize>,
     consents: Vec<(ConsentId, NewConsent)>,
+    /// Indexes into `consents` by person: ingest asks for a person's consents at each record.
+    consent_index: HashMap<SubjectId, Vec<usize>>,
     accounts: Vec<AccountRow>,
     versions: Vec<AccountVersionRow>,
     notices: Vec<NoticeRow>,
@@ -55,6 +57,7 @@ impl Pending {
     }
 
     pub(super) fn add_consent(&mut self, id: ConsentId, c: &NewConsent) {
+        self.consent_index.entry(c.subject_id).or_default().push(self.consents.len());
         self.consents.push((id, c.clone()));
     }
 
@@ -90,10 +93,16 @@ impl Pending {
 
     /// Consents waiting from any of `subjects`.
     pub(super) fn consents_of(&self, subjects: &[SubjectId]) -> Vec<ConsentRow> {
-        self.consents
+        let mut seen = std::collections::HashSet::new();
+        subjects
             .iter()
-            .filter(|(_, c)| subjects.contains(&c.subject_id))
-            .map(|(id, c)| ConsentRow { id: *id, consent: c.clone() })
+            .filter(|s| seen.insert(**s))
+            .filter_map(|s| self.consent_index.get(s))
+            .flatten()
+            .map(|i| {
+                let (id, c) = &self.consents[*i];
+                ConsentRow { id: *id, consent: c.clone() }
+            })
             .collect()
     }
 
@@ -107,7 +116,7 @@ impl Pending {
         self.months.get(&account).map_or(&[], Vec::as_slice)
     }
 
-    /// Notices waiting for an account, or for a key not yet reported (`account_id` NULL).
+    /// Notices waiting that `keep` keeps (notices are few: a scan).
     pub(super) fn notices(&self, keep: impl Fn(&NoticeRow) -> bool) -> Vec<NoticeRow> {
         self.notices.iter().filter(|n| keep(n)).cloned().collect()
     }
