@@ -1,12 +1,22 @@
-//! The audit chain: every state change and every report produced is an event carrying the hash
-//! of the one before, so changing or removing any stored event breaks verification from there on.
+//! The audit chains: every state change and every report produced is an event carrying the hash
+//! of the one before it in its chain, so changing or removing any stored event breaks
+//! verification from there on.
+//!
+//! A store keeps one chain or several ([`ob_store::Reader::audit_chains`]): SQLite one (it has one
+//! writer), PostgreSQL sixteen, so that bureau workers appending side by side do not queue for one
+//! head. A person's events go to chain `subject_id mod chains`, events about no one to chain 0.
+//! Sequence numbers are unique across chains and increase within each; verification walks all
+//! events in sequence order and checks each link within its chain. Signed checkpoints name the
+//! head of every chain.
 //!
 //! The hash is SHA-256 over a fixed, documented encoding (see [`event_hash`]) so that anyone can
-//! recompute it with standard tools.
+//! recompute it with standard tools. The chain is not part of it: an event moved to another chain
+//! no longer links, in either.
 
 use crate::crypto::Keys;
 use ob_store::{AuditRow, CheckpointRow, OrgId, Reader, Result, SubjectId, Writer};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// Events read per round trip when verifying.
 const VERIFY_PAGE_EVENTS: u32 = 10_000;
@@ -29,7 +39,15 @@ pub fn event_hash(e: &AuditRow) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Appends an event to the chain inside the caller's transaction.
+/// The chain of a person's events (chain 0 for events about no one).
+pub fn chain_of(subject_id: Option<SubjectId>, chains: u32) -> u32 {
+    match subject_id {
+        Some(s) if chains > 1 => u32::try_from(s.0.rem_euclid(i64::from(chains))).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Appends an event to its chain inside the caller's transaction.
 pub fn append(
     w: &mut dyn Writer,
     at: i64,
@@ -38,10 +56,14 @@ pub fn append(
     org_id: Option<OrgId>,
     detail: &serde_json::Value,
 ) -> Result<()> {
-    let last = w.audit_last()?;
-    let (seq, prev_hash) = last.map_or((1, [0; 32]), |l| (l.seq + 1, l.hash));
+    let chain = chain_of(subject_id, w.audit_chains());
+    // The chain's head first: on a store with several writers this holds the chain, so that the
+    // sequence number taken next is above every one already in it.
+    let prev_hash = w.audit_last(chain)?.map_or([0; 32], |l| l.hash);
+    let seq = w.next_audit_seq()?;
     let mut event = AuditRow {
         seq,
+        chain,
         at,
         kind: kind.to_owned(),
         subject_id,
@@ -71,9 +93,10 @@ pub enum Verification {
     },
 }
 
-/// Walks the whole chain from the first event.
+/// Walks every event in sequence order, checking each link within its chain.
 pub fn verify(r: &dyn Reader) -> Result<Verification> {
-    let (mut after, mut prev_hash, mut events) = (0u64, [0u8; 32], 0u64);
+    let (mut after, mut events) = (0u64, 0u64);
+    let mut heads: HashMap<u32, [u8; 32]> = HashMap::new();
     loop {
         let page = r.audit_after(after, VERIFY_PAGE_EVENTS)?;
         if page.is_empty() {
@@ -81,16 +104,17 @@ pub fn verify(r: &dyn Reader) -> Result<Verification> {
         }
         for e in page {
             let broken = |reason: &str| Ok(Verification::Broken { seq: e.seq, reason: reason.to_owned() });
-            if e.seq != after + 1 {
-                return broken("sequence gap: an event is missing");
+            if e.seq <= after {
+                return broken("out of sequence order");
             }
-            if e.prev_hash != prev_hash {
+            if e.prev_hash != heads.get(&e.chain).copied().unwrap_or([0; 32]) {
                 return broken("does not link to the previous event");
             }
             if event_hash(&e) != e.hash {
                 return broken("content does not match its hash");
             }
-            (after, prev_hash, events) = (e.seq, e.hash, events + 1);
+            heads.insert(e.chain, e.hash);
+            (after, events) = (e.seq, events + 1);
         }
     }
 }
@@ -104,21 +128,27 @@ pub fn checkpoint_message(seq: u64, at: i64, hash: &[u8; 32]) -> Vec<u8> {
     m
 }
 
-/// Signs the newest event's hash; returns its sequence number, or `None` for an empty chain.
+/// Signs the head of every chain not signed yet; returns the newest sequence number signed, or
+/// `None` when there is no event.
 pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64>> {
-    let Some(last) = w.audit_last()? else { return Ok(None) };
-    if w.audit_checkpoints()?.last().is_some_and(|c| c.seq == last.seq) {
-        return Ok(Some(last.seq));
+    let signed: Vec<u64> = w.audit_checkpoints()?.iter().map(|c| c.seq).collect();
+    let mut newest = None;
+    for chain in 0..w.audit_chains() {
+        let Some(last) = w.audit_last(chain)? else { continue };
+        newest = newest.max(Some(last.seq));
+        if signed.contains(&last.seq) {
+            continue;
+        }
+        let signature = keys.sign_audit(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
+        w.insert_checkpoint(&CheckpointRow {
+            seq: last.seq,
+            at,
+            hash: last.hash,
+            public_key: keys.audit_public_key(),
+            signature,
+        })?;
     }
-    let signature = keys.sign_audit(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
-    w.insert_checkpoint(&CheckpointRow {
-        seq: last.seq,
-        at,
-        hash: last.hash,
-        public_key: keys.audit_public_key(),
-        signature,
-    })?;
-    Ok(Some(last.seq))
+    Ok(newest)
 }
 
 /// Checks every checkpoint: signed by `public_key`, and naming the hash the chain holds at its

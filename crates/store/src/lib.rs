@@ -187,8 +187,12 @@ pub trait Reader {
     fn has_pending_notices(&self, org: OrgId) -> Result<bool>;
     /// Inquiries into a subject's file with `from_at <= at <= to_at`, oldest first.
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>>;
-    /// The newest audit event.
-    fn audit_last(&self) -> Result<Option<AuditRow>>;
+    /// How many audit chains the store keeps: 1 for a store with one writer, more where writers
+    /// run side by side, so that they do not queue for one chain's head.
+    fn audit_chains(&self) -> u32;
+    /// The newest event of one audit chain. Read through a [`Writer`] (to append after it), it
+    /// holds that chain until the transaction ends, so that no other writer appends to it.
+    fn audit_last(&self, chain: u32) -> Result<Option<AuditRow>>;
     /// Audit events with `seq > after`, oldest first, at most `limit`.
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>>;
     /// Row counts, for summaries.
@@ -261,6 +265,8 @@ pub trait Writer: Reader {
     fn insert_notice(&mut self, notice: &NoticeRow) -> Result<()>;
     /// Adds an inquiry.
     fn insert_inquiry(&mut self, inquiry: &NewInquiry) -> Result<InquiryId>;
+    /// The next audit sequence number: unique across chains, and above every one taken before.
+    fn next_audit_seq(&mut self) -> Result<u64>;
     /// Appends an audit event (its hashes computed by the caller).
     fn append_audit(&mut self, event: &AuditRow) -> Result<()>;
     /// Files a dispute.

@@ -328,6 +328,8 @@ pub struct NewInquiry {
 pub struct AuditRow {
     /// Sequence number, from 1.
     pub seq: u64,
+    /// The chain it belongs to (see `ob_bureau::audit`); 0 on a store with one chain.
+    pub chain: u32,
     /// When.
     pub at: i64,
     /// Event kind, e.g. `batch.ingested`, `report.produced`.

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_rights.sql")),
     (3, include_str!("../migrations/sqlite/0003_score.sql")),
     (4, include_str!("../migrations/sqlite/0004_access.sql")),
+    (5, include_str!("../migrations/sqlite/0005_audit_chains.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -292,6 +293,7 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         detail: r.get(5)?,
         prev_hash: digest_col(r, 6)?,
         hash: digest_col(r, 7)?,
+        chain: r.get(8)?,
     })
 }
 
@@ -708,11 +710,16 @@ impl Reader for Tx<'_> {
         })
     }
 
-    fn audit_last(&self) -> Result<Option<AuditRow>> {
+    fn audit_chains(&self) -> u32 {
+        // One writer at a time: one chain, the chain of every store before schema 5.
+        1
+    }
+
+    fn audit_last(&self, chain: u32) -> Result<Option<AuditRow>> {
         self.one(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
-             WHERE seq = (SELECT MAX(seq) FROM audit_events)",
-            [],
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
+             WHERE seq = (SELECT MAX(seq) FROM audit_events WHERE chain = ?1)",
+            [chain],
             audit_row,
         )
     }
@@ -720,7 +727,7 @@ impl Reader for Tx<'_> {
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
         let after = i64::try_from(after).map_err(|_| StoreError::Corrupt("audit sequence overflow".into()))?;
         self.all(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             params![after, limit],
             audit_row,
@@ -1101,10 +1108,16 @@ impl Writer for Tx<'_> {
         .map(InquiryId)
     }
 
+    fn next_audit_seq(&mut self) -> Result<u64> {
+        // The one writer holds the store: the next after the largest is free.
+        let last: Option<i64> = self.one("SELECT MAX(seq) FROM audit_events", [], |r| r.get(0))?.flatten();
+        u64::try_from(last.unwrap_or(0) + 1).map_err(|_| StoreError::Corrupt("audit sequence overflow".into()))
+    }
+
     fn append_audit(&mut self, e: &AuditRow) -> Result<()> {
         self.exec(
-            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 i64_of(e.seq)?,
                 e.at,
@@ -1113,7 +1126,8 @@ impl Writer for Tx<'_> {
                 e.org_id.map(|o| o.0),
                 e.detail,
                 &e.prev_hash[..],
-                &e.hash[..]
+                &e.hash[..],
+                e.chain
             ],
         )
     }

@@ -138,7 +138,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 5, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -201,7 +201,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -330,8 +330,10 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
         hard: true,
     };
     let inquiry_id = w.insert_inquiry(&inquiry).unwrap();
+    let seq = w.next_audit_seq().unwrap();
     let audit = AuditRow {
-        seq: 1,
+        seq,
+        chain: 3,
         at: 12,
         kind: "ingest".into(),
         subject_id: Some(subject),
@@ -396,7 +398,7 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
         percentiles_json: "[]".into(),
     };
     assert_eq!(w.insert_score_model(&score).unwrap(), 1);
-    let checkpoint = CheckpointRow { seq: 1, at: 22, hash: [6; 32], public_key: [7; 32], signature: vec![1; 64] };
+    let checkpoint = CheckpointRow { seq, at: 22, hash: [6; 32], public_key: [7; 32], signature: vec![1; 64] };
     w.insert_checkpoint(&checkpoint).unwrap();
     w.set_meta("k", "v1").unwrap();
     w.set_meta("k", "v2").unwrap();
@@ -422,7 +424,8 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
     assert_eq!(r.inquiry(inquiry_id).unwrap().map(|q| q.inquiry), Some(inquiry.clone()));
     assert_eq!(r.inquiries_of(subject, 11, 11).unwrap().len(), 1);
     assert_eq!(r.inquiries_of(subject, 12, 99).unwrap().len(), 0);
-    assert_eq!(r.audit_last().unwrap(), Some(audit.clone()));
+    assert_eq!(r.audit_last(3).unwrap(), Some(audit.clone()));
+    assert_eq!(r.audit_last(0).unwrap(), None, "chains are apart");
     assert_eq!(r.audit_after(0, 10).unwrap(), vec![audit]);
     assert_eq!(r.dispute(dispute_id).unwrap().map(|d| d.dispute), Some(dispute));
     assert_eq!(r.disputes_for_org(org).unwrap().len(), 1);
@@ -500,8 +503,8 @@ fn postgres_reopening_applies_no_migration_twice() {
     assert!(refused.contains("differs"), "{refused}");
 }
 
-/// Writers on separate connections append to one audit chain without gaps or forks: each holds
-/// the chain's head from its look at it until it commits.
+/// Writers on separate connections append to audit chains without forks: each holds its chain's
+/// head from its look at it until it commits, and writers on other chains do not wait for it.
 #[test]
 fn postgres_writers_on_many_connections_keep_one_audit_chain() {
     let url = ob_store::testing::scratch_database();
@@ -513,14 +516,18 @@ fn postgres_writers_on_many_connections_keep_one_audit_chain() {
                 let mut store = PgStore::open(&url).unwrap();
                 for i in 0..25 {
                     let mut w = store.write().unwrap();
-                    let last = w.audit_last().unwrap();
-                    let seq = last.as_ref().map_or(1, |e| e.seq + 1);
-                    let prev_hash = last.map_or([0; 32], |e| e.hash);
+                    // Half the writers on chain 0, half on chain 1.
+                    let chain = t % 2;
+                    let last = w.audit_last(chain).unwrap();
+                    let prev_hash = last.as_ref().map_or([0; 32], |e| e.hash);
+                    let seq = w.next_audit_seq().unwrap();
+                    assert!(last.is_none_or(|l| l.seq < seq), "sequence numbers increase within a chain");
                     let mut hash = [0u8; 32];
                     hash[..8].copy_from_slice(&seq.to_be_bytes());
                     let detail = format!("{t}/{i}");
                     w.append_audit(&AuditRow {
                         seq,
+                        chain,
                         at: 0,
                         kind: "test".into(),
                         subject_id: None,
@@ -541,9 +548,14 @@ fn postgres_writers_on_many_connections_keep_one_audit_chain() {
     let store = PgStore::open(&url).unwrap();
     let events = store.read().unwrap().audit_after(0, 1_000).unwrap();
     assert_eq!(events.len(), 100);
-    for pair in events.windows(2) {
-        assert_eq!(pair[1].seq, pair[0].seq + 1);
-        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    for chain in 0..2 {
+        let mine: Vec<&AuditRow> = events.iter().filter(|e| e.chain == chain).collect();
+        assert_eq!(mine.len(), 50);
+        assert_eq!(mine[0].prev_hash, [0; 32]);
+        for pair in mine.windows(2) {
+            assert!(pair[1].seq > pair[0].seq);
+            assert_eq!(pair[1].prev_hash, pair[0].hash, "each event links to the one before in its chain");
+        }
     }
 }
 

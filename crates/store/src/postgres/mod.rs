@@ -5,14 +5,16 @@
 //!
 //! - **Readers** run in a `REPEATABLE READ READ ONLY` transaction: one snapshot, as SQLite's WAL
 //!   readers have.
-//! - **Writers** run in `READ COMMITTED`. Appending to the audit chain must see the newest event
-//!   and no other writer may append at the same time, so a writer's first look at the chain's head
-//!   ([`Reader::audit_last`]) takes a transaction-scoped advisory lock: writers overlap in
-//!   everything but the end of the chain, and the chain stays one unbroken sequence.
-//! - **Account-months go in bulk**: [`Writer::insert_month`] buffers rows and sends them with a
-//!   binary `COPY` every [`COPY_ROWS_MAX`] rows, before any read of `account_months` and at commit.
-//!   Month-version look-ups answer from the database and the buffer together, so ingest never
-//!   waits for a flush to learn a version.
+//! - **Writers** run in `READ COMMITTED`. Appending to an audit chain must see its newest event and
+//!   no other writer may append to it at the same time, so a writer's first look at a chain's
+//!   head ([`Reader::audit_last`]) takes a transaction-scoped advisory lock on that chain. The
+//!   store keeps [`AUDIT_CHAINS`] chains, so writers overlap in everything but the end of one
+//!   chain, and each chain stays unbroken.
+//! - **Ingest's rows go in bulk**: people, documents, consents, accounts, terms, months and notices
+//!   wait in the transaction (pending.rs) and go with one binary `COPY` per table every
+//!   [`COPY_ROWS_MAX`] rows, before a read that does not know of them, and at commit. The reads
+//!   ingest makes per record answer from the database and the waiting rows together, so ingest
+//!   never waits for a flush; ids come from the sequences, reserved in blocks.
 //! - Statements are prepared once per connection and kept.
 //! - Migrations run under a session advisory lock, so workers starting together apply each one
 //!   once.
@@ -34,8 +36,13 @@ const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/postgres
 /// Account-month rows buffered before a `COPY` is sent.
 pub const COPY_ROWS_MAX: usize = 20_000;
 
-/// Advisory lock key of the audit chain's head (any constant unique to OpenBureau).
-const AUDIT_LOCK_KEY: i64 = 0x4f42_4155_4449_5401;
+/// Advisory lock key of audit chain 0's head (any constant unique to OpenBureau); chain c's is this
+/// plus c.
+const AUDIT_LOCK_KEY: i64 = 0x4f42_4155_4449_5400;
+
+/// Audit chains a PostgreSQL store keeps: workers appending to different chains never wait for
+/// each other, so up to this many reports commit side by side.
+pub const AUDIT_CHAINS: u32 = 16;
 /// Advisory lock key held while migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 
@@ -224,7 +231,7 @@ impl PgStore {
             writer: write,
             open: Cell::new(true),
             failed: Cell::new(false),
-            audit_locked: Cell::new(false),
+            audit_locked: RefCell::new(Vec::new()),
             pending: RefCell::new(Pending::default()),
             ids: RefCell::new(HashMap::new()),
         })
@@ -255,8 +262,8 @@ struct PgTx<'c> {
     /// Whether a statement failed: PostgreSQL then aborts the transaction, and a COMMIT would
     /// quietly roll it back, so commit refuses instead.
     failed: Cell<bool>,
-    /// Whether this transaction holds the audit chain's lock.
-    audit_locked: Cell<bool>,
+    /// The audit chains whose lock this transaction holds.
+    audit_locked: RefCell<Vec<u32>>,
     /// Rows written and not yet sent.
     pending: RefCell<Pending>,
     /// Ids reserved from each table's sequence and not yet used (used from the end), and the size
@@ -492,6 +499,7 @@ fn audit_row(r: &Row) -> Result<AuditRow> {
         detail: col(r, 5)?,
         prev_hash: digest_col(r, 6)?,
         hash: digest_col(r, 7)?,
+        chain: u32_col(r, 8)?,
     })
 }
 
@@ -1053,24 +1061,29 @@ impl Reader for PgTx<'_> {
         )
     }
 
-    fn audit_last(&self) -> Result<Option<AuditRow>> {
+    fn audit_chains(&self) -> u32 {
+        AUDIT_CHAINS
+    }
+
+    fn audit_last(&self, chain: u32) -> Result<Option<AuditRow>> {
         // A writer reads the head to append after it: hold the chain until commit, then read the
         // head as committed by whoever held it before (READ COMMITTED: a fresh snapshot).
-        if !self.audit_locked.get() && self.writer {
-            self.exec("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK_KEY])?;
-            self.audit_locked.set(true);
+        if self.writer && !self.audit_locked.borrow().contains(&chain) {
+            self.exec("SELECT pg_advisory_xact_lock($1)", &[&(AUDIT_LOCK_KEY + i64::from(chain))])?;
+            self.audit_locked.borrow_mut().push(chain);
         }
+        let chain = i32::try_from(chain).map_err(|_| StoreError::Corrupt(format!("audit chain {chain}")))?;
         self.one(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
-             ORDER BY seq DESC LIMIT 1",
-            &[],
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
+             WHERE chain = $1 ORDER BY seq DESC LIMIT 1",
+            &[&chain],
             audit_row,
         )
     }
 
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
         self.all(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash FROM audit_events
+            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
              WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&i64_of(after)?, &i64::from(limit)],
             audit_row,
@@ -1342,10 +1355,16 @@ impl Writer for PgTx<'_> {
         .map(InquiryId)
     }
 
+    fn next_audit_seq(&mut self) -> Result<u64> {
+        let seq: Option<i64> = self.one("SELECT nextval('audit_seq')", &[], |r| col(r, 0))?;
+        seq.and_then(|s| u64::try_from(s).ok()).ok_or_else(|| StoreError::Corrupt("audit sequence".into()))
+    }
+
     fn append_audit(&mut self, e: &AuditRow) -> Result<()> {
+        let chain = i32::try_from(e.chain).map_err(|_| StoreError::Corrupt(format!("audit chain {}", e.chain)))?;
         self.exec(
-            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_events (seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &i64_of(e.seq)?,
                 &e.at,
@@ -1355,6 +1374,7 @@ impl Writer for PgTx<'_> {
                 &e.detail,
                 &&e.prev_hash[..],
                 &&e.hash[..],
+                &chain,
             ],
         )
         .map(drop)
