@@ -249,9 +249,7 @@ fn artifacts() -> PathBuf {
 
 #[test]
 fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = ob_store::sqlite::SqliteStore::open(&dir.path().join("openbureau.sqlite")).unwrap();
-    let world = world(store);
+    let world = world(ob_store::testing::scratch_from_env());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

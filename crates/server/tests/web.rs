@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use common::*;
 use ob_model::limits;
 use ob_server::router;
-use ob_store::sqlite::SqliteStore;
 use time::Duration;
 use time::macros::datetime;
 use tower::ServiceExt;
@@ -118,7 +117,7 @@ impl Person {
 }
 
 fn app() -> (Router, World) {
-    let world = world(SqliteStore::in_memory().unwrap());
+    let world = world(ob_store::testing::scratch_from_env());
     (router(world.state.clone()), world)
 }
 

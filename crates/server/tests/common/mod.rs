@@ -11,7 +11,7 @@ use ob_bureau::ingest::IngestOptions;
 use ob_bureau::report::{ReportRequest, Requester};
 use ob_model::{DocumentNumber, DocumentType, QueryReason, RepaymentStatus};
 use ob_server::AppState;
-use ob_store::sqlite::SqliteStore;
+use ob_store::Store;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use time::macros::datetime;
@@ -163,7 +163,7 @@ pub struct World {
 
 /// Builds the world over `store`: files ingested, passwords set for P and Q, and one loan-approval
 /// inquiry by Cautious Lender on P's file (on 2024-06-03).
-pub fn world(store: SqliteStore) -> World {
+pub fn world(store: impl Store + 'static) -> World {
     let clock = Arc::new(ManualClock::new(datetime!(2024-06-03 10:15 UTC)));
     let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap();
     let mut texts = vec![alpha_file(), beta_file()];
