@@ -39,7 +39,7 @@ pub struct ApiError {
     pub code: &'static str,
     /// Sentence for people; never holds identifiers, names or keys.
     pub message: String,
-    /// Seconds to wait before trying again (429), sent as `Retry-After`.
+    /// Seconds to wait before trying again (429, 503), sent as `Retry-After`.
     pub retry_after_s: Option<u64>,
 }
 
@@ -85,6 +85,19 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; quote the request id")
     }
 
+    /// 503: the store cannot be reached for a moment (a lost connection, a server restarting, a
+    /// failover); nothing of the request was committed, and it may be sent again.
+    pub fn store_unavailable() -> ApiError {
+        ApiError {
+            retry_after_s: Some(STORE_RETRY_AFTER_S),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "STORE_UNAVAILABLE",
+                "the store is unavailable for a moment; nothing was done: send the request again",
+            )
+        }
+    }
+
     /// A bureau refusal: its code, the status of its kind, and the detail as the message.
     pub fn refusal(refusal: Refusal, detail: impl Into<String>) -> ApiError {
         ApiError::new(refusal_status(refusal.kind()), refusal.code(), detail)
@@ -101,12 +114,19 @@ pub fn refusal_status(kind: RefusalKind) -> StatusCode {
     }
 }
 
+/// Seconds a client is told to wait when the store is unavailable for a moment.
+const STORE_RETRY_AFTER_S: u64 = 1;
+
 impl From<BureauError> for ApiError {
     fn from(e: BureauError) -> ApiError {
         match e {
             BureauError::NoFile => ApiError::not_found("NO_FILE", "no credit file for this document"),
             BureauError::Read(e) => ApiError::refusal(Refusal::FileInvalid, e.to_string()),
             BureauError::Refused { refusal, detail } => ApiError::refusal(refusal, detail),
+            BureauError::Store(e) if ob_store::postgres::is_retryable(&e) => {
+                crate::log_line(&serde_json::json!({"event": "store_unavailable", "error": e.to_string()}));
+                ApiError::store_unavailable()
+            }
             e @ (BureauError::Store(_)
             | BureauError::Io(_)
             | BureauError::Key(_)

@@ -195,14 +195,15 @@ fn code_description() -> String {
 
 /// What any keyed operation may answer besides its own statuses, added where its annotation
 /// does not already say: 401 (no or unknown key), 429 (over the key's rate, with `Retry-After`),
-/// 500 (a failure on our side).
+/// 500 (a failure on our side), 503 (the store unavailable for a moment, with `Retry-After`).
 fn keyed_errors(responses: &mut BTreeMap<String, RefOr<ResponseDoc>>) {
     let envelope = || Content::new(Some(Ref::from_schema_name("ErrorEnvelope")));
     let retry_after = Header::new(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)));
     let added = [
         ("401", ResponseBuilder::new().description("UNAUTHENTICATED")),
-        ("429", ResponseBuilder::new().description("RATE_LIMITED").header("Retry-After", retry_after)),
+        ("429", ResponseBuilder::new().description("RATE_LIMITED").header("Retry-After", retry_after.clone())),
         ("500", ResponseBuilder::new().description("INTERNAL")),
+        ("503", ResponseBuilder::new().description("STORE_UNAVAILABLE").header("Retry-After", retry_after)),
     ];
     for (status, response) in added {
         responses

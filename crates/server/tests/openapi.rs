@@ -728,6 +728,7 @@ fn the_bureau_s_refusals_are_documented_from_its_one_list() {
         "RATE_LIMITED",
         "INTERNAL",
         "BUSY",
+        "STORE_UNAVAILABLE",
     ];
     let mut named = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {

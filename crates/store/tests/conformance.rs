@@ -653,3 +653,31 @@ fn read_ahead_gives_newest_months_and_consents(store: &mut AnyStore) {
     assert_eq!(of(&[subject, second, SubjectId(999)]), vec![subject.0, second.0, second.0]);
     assert_eq!(of(&[]), Vec::<i64>::new());
 }
+
+/// A connection the server drops (a restart, a failover) fails the transaction it was in with a
+/// retryable error; the store connects again for the next one, and what was committed is there.
+#[test]
+fn postgres_a_lost_connection_is_retryable_and_replaced() {
+    let url = ob_store::testing::scratch_database();
+    let mut store = PgStore::open(&url).unwrap();
+    setup(&mut store);
+    let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap();
+    let mut failures = 0;
+    let accounts = loop {
+        match store.read().and_then(|r| r.counts()) {
+            Ok(c) => break c.accounts,
+            Err(e) => {
+                assert!(ob_store::postgres::is_retryable(&e), "{e}");
+                failures += 1;
+                assert!(failures < 3, "the store did not connect again");
+            }
+        }
+    };
+    assert_eq!(accounts, 1, "what was committed before is there");
+}

@@ -121,6 +121,21 @@ impl Drop for Conn {
 /// An OpenBureau store in a PostgreSQL database.
 pub struct PgStore {
     conn: RefCell<Conn>,
+    /// Where to connect again when the connection is lost (a server restart, a failover).
+    url: String,
+    schema: Option<String>,
+}
+
+/// Connects, with every table in `schema` when one is given.
+fn connect(url: &str, schema: Option<&str>) -> Result<Client> {
+    off_runtime(|| {
+        let mut client = Client::connect(url, NoTls)?;
+        if let Some(schema) = schema {
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))?;
+        }
+        Ok(client)
+    })
+    .map_err(backend)
 }
 
 impl PgStore {
@@ -138,15 +153,12 @@ impl PgStore {
         {
             return Err(StoreError::Migration(format!("schema name {schema:?}: letters, digits and _ only")));
         }
-        let client = off_runtime(|| {
-            let mut client = Client::connect(url, NoTls)?;
-            if let Some(schema) = schema {
-                client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))?;
-            }
-            Ok(client)
-        })
-        .map_err(backend)?;
-        let store = PgStore { conn: RefCell::new(Conn { client: Some(client), prepared: HashMap::new() }) };
+        let client = connect(url, schema)?;
+        let store = PgStore {
+            conn: RefCell::new(Conn { client: Some(client), prepared: HashMap::new() }),
+            url: url.to_owned(),
+            schema: schema.map(str::to_owned),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -220,6 +232,13 @@ impl PgStore {
             .conn
             .try_borrow_mut()
             .map_err(|_| StoreError::Backend("a transaction is already open on this connection".into()))?;
+        // A connection the server closed (restart, failover, idle timeout) is replaced: the
+        // request that found it closed failed with a retryable error, the next one goes on.
+        if conn.client.as_ref().is_none_or(Client::is_closed) {
+            let client = connect(&self.url, self.schema.as_deref())?;
+            conn.client = Some(client);
+            conn.prepared.clear();
+        }
         let begin = if write {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         } else {
