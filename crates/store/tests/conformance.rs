@@ -30,6 +30,7 @@ conformance!(
     a_failed_statement_commits_nothing,
     month_versions_count_rows_not_yet_sent,
     read_ahead_gives_newest_months_and_consents,
+    a_person_s_file_reads_the_same_after_listing_their_accounts,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -680,4 +681,32 @@ fn postgres_a_lost_connection_is_retryable_and_replaced() {
         }
     };
     assert_eq!(accounts, 1, "what was committed before is there");
+}
+
+/// A backend may read a person's whole file once their accounts are listed (PostgreSQL does, for
+/// reports): the terms and months read after `accounts_of` are those read without it, at every
+/// cut-off.
+fn a_person_s_file_reads_the_same_after_listing_their_accounts(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    for (month, version, at, balance) in [("2024-01", 1, 100, 5), ("2024-02", 1, 100, 6), ("2024-01", 2, 200, 7)] {
+        w.insert_month(&month_row(account, subject, month, version, at, balance)).unwrap();
+    }
+    w.commit().unwrap();
+    let (from, to) = (YearMonth::parse("2023-01").unwrap(), YearMonth::parse("2024-12").unwrap());
+    let plain = store.read().unwrap();
+    let expected: Vec<_> = [99, 150, 200, i64::MAX]
+        .iter()
+        .map(|at| (plain.months(account, from, to, *at).unwrap(), plain.account_version(account, *at).unwrap()))
+        .collect();
+    drop(plain);
+    let r = store.read().unwrap();
+    assert_eq!(r.accounts_of(subject).unwrap().len(), 1);
+    let after: Vec<_> = [99, 150, 200, i64::MAX]
+        .iter()
+        .map(|at| (r.months(account, from, to, *at).unwrap(), r.account_version(account, *at).unwrap()))
+        .collect();
+    assert_eq!(after, expected);
+    let one_month = r.months(account, to.plus(-10), to.plus(-10), i64::MAX).unwrap();
+    assert_eq!(one_month.iter().map(|m| m.balance_minor).collect::<Vec<_>>(), vec![6], "2024-02 alone");
 }

@@ -252,6 +252,7 @@ impl PgStore {
             failed: Cell::new(false),
             audit_locked: RefCell::new(Vec::new()),
             pending: RefCell::new(Pending::default()),
+            file: RefCell::new(HashMap::new()),
             ids: RefCell::new(HashMap::new()),
         })
     }
@@ -285,6 +286,10 @@ struct PgTx<'c> {
     audit_locked: RefCell<Vec<u32>>,
     /// Rows written and not yet sent.
     pending: RefCell<Pending>,
+    /// For a reader: every version of the terms and of the months of the accounts
+    /// [`Reader::accounts_of`] listed, read in two queries; the per-account reads a report makes
+    /// then answer from here (one snapshot: nothing changes under a reader).
+    file: RefCell<HashMap<AccountId, (Vec<AccountVersionRow>, Vec<MonthRow>)>>,
     /// Ids reserved from each table's sequence and not yet used (used from the end), and the size
     /// of the next block to reserve.
     ids: RefCell<HashMap<&'static str, (Vec<i64>, i64)>>,
@@ -647,6 +652,10 @@ fn read_ahead_row(r: &Row) -> Result<AccountAhead> {
     Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
 }
 
+/// The most accounts whose history a reader reads in one go ([`PgTx::load_file`]); a person with
+/// more is read account by account.
+const FILE_ACCOUNTS_MAX: usize = 64;
+
 /// The most ids reserved from a table's sequence at a time, so that buffered inserts need no round
 /// trip. A transaction reserves 1, then 2, 4… up to this: a small transaction (an API call, a
 /// short batch) leaves no gap in the ids, which people see as references (`A17`), and ingest soon
@@ -705,6 +714,36 @@ impl PgTx<'_> {
         let mut rows = std::mem::take(&mut *self.pending.borrow_mut());
         let sent = self.conn.borrow_mut().with(|c| rows.send(c));
         self.check(sent)
+    }
+
+    /// Reads every version of the terms and months of `accounts`, two queries in all, for the
+    /// reads that follow in this (read-only) transaction.
+    fn load_file(&self, accounts: &[AccountRow]) -> Result<()> {
+        let ids: Vec<i64> = accounts.iter().map(|a| a.id.0).collect();
+        if ids.is_empty() || ids.len() > FILE_ACCOUNTS_MAX {
+            return Ok(());
+        }
+        let versions = self.all(
+            concat!("SELECT ", version_columns!(), " FROM account_versions WHERE account_id = ANY($1)"),
+            &[&ids],
+            version_row,
+        )?;
+        let months = self.all(
+            concat!("SELECT ", month_columns!(), " FROM account_months WHERE account_id = ANY($1)"),
+            &[&ids],
+            month_row,
+        )?;
+        let mut file = self.file.borrow_mut();
+        for a in accounts {
+            file.entry(a.id).or_default();
+        }
+        for v in versions {
+            file.entry(v.account_id).or_default().0.push(v);
+        }
+        for m in months {
+            file.entry(m.account_id).or_default().1.push(m);
+        }
+        Ok(())
     }
 
     /// Keeps a written row for later sending; sends all when enough have gathered.
@@ -970,14 +1009,21 @@ impl Reader for PgTx<'_> {
 
     fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
         self.sync()?;
-        self.all(
+        let accounts = self.all(
             "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id",
             &[&subject.0],
             account_row,
-        )
+        )?;
+        if !self.writer {
+            self.load_file(&accounts)?;
+        }
+        Ok(accounts)
     }
 
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
+        if let Some((versions, _)) = self.file.borrow().get(&account) {
+            return Ok(versions.iter().filter(|v| v.recorded_at <= recorded_at_max).max_by_key(|v| v.version).cloned());
+        }
         self.sync()?;
         self.one(
             concat!(
@@ -997,6 +1043,10 @@ impl Reader for PgTx<'_> {
         to: YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>> {
+        if let Some((_, months)) = self.file.borrow().get(&account) {
+            let in_view = |m: &&MonthRow| (from..=to).contains(&m.month) && m.recorded_at <= recorded_at_max;
+            return Ok(latest_per_month(months.iter().filter(in_view).cloned().collect()));
+        }
         let mut rows = self.all(
             concat!(
                 "SELECT DISTINCT ON (month) ",
