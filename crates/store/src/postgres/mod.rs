@@ -272,6 +272,9 @@ impl Store for PgStore {
     }
 }
 
+/// Every stored version of an account's terms and of its months.
+type AccountHistory = (Vec<AccountVersionRow>, Vec<MonthRow>);
+
 /// A transaction, for reads and writes alike. Dropped without commit, it rolls back.
 struct PgTx<'c> {
     conn: RefCell<RefMut<'c, Conn>>,
@@ -289,7 +292,7 @@ struct PgTx<'c> {
     /// For a reader: every version of the terms and of the months of the accounts
     /// [`Reader::accounts_of`] listed, read in two queries; the per-account reads a report makes
     /// then answer from here (one snapshot: nothing changes under a reader).
-    file: RefCell<HashMap<AccountId, (Vec<AccountVersionRow>, Vec<MonthRow>)>>,
+    file: RefCell<HashMap<AccountId, AccountHistory>>,
     /// Ids reserved from each table's sequence and not yet used (used from the end), and the size
     /// of the next block to reserve.
     ids: RefCell<HashMap<&'static str, (Vec<i64>, i64)>>,
