@@ -34,6 +34,25 @@ pub enum StoreError {
     Migration(String),
 }
 
+/// The hex SHA-256 of a migration's text: its checksum in `schema_migrations`.
+fn hex_digest(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The latest version of each month among `rows`: sorted by (month, version), the last of each.
+fn latest_per_month(mut rows: Vec<MonthRow>) -> Vec<MonthRow> {
+    rows.sort_by_key(|m| (m.month, m.version));
+    let mut latest: Vec<MonthRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.month == row.month => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    latest
+}
+
 /// Result of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 

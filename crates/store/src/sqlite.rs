@@ -8,7 +8,6 @@ use ob_model::{
 use rusqlite::config::DbConfig;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 use std::cell::Cell;
 use std::path::Path;
 
@@ -115,10 +114,6 @@ impl SqliteStore {
         }
         Ok(())
     }
-}
-
-fn hex_digest(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store for SqliteStore {
@@ -664,17 +659,8 @@ impl Reader for Tx<'_> {
             " FROM account_months
              WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3 AND recorded_at <= ?4"
         );
-        let mut rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
-        // The latest version of each month: sort by (month, version) and keep the last of each run.
-        rows.sort_by_key(|m| (m.month, m.version));
-        let mut latest: Vec<MonthRow> = Vec::with_capacity(rows.len());
-        for row in rows {
-            match latest.last_mut() {
-                Some(last) if last.month == row.month => *last = row,
-                _ => latest.push(row),
-            }
-        }
-        Ok(latest)
+        let rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
+        Ok(latest_per_month(rows))
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {

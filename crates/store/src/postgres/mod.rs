@@ -26,7 +26,6 @@ use ob_model::{
     AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
     YearMonth,
 };
-use sha2::{Digest, Sha256};
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
@@ -256,10 +255,6 @@ impl PgStore {
             ids: RefCell::new(HashMap::new()),
         })
     }
-}
-
-fn hex_digest(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store for PgStore {
@@ -783,19 +778,6 @@ impl PgTx<'_> {
         }
         Ok(id)
     }
-}
-
-/// Keeps, of rows sorted by (month, version), the last of each month.
-fn latest_per_month(mut rows: Vec<MonthRow>) -> Vec<MonthRow> {
-    rows.sort_by_key(|m| (m.month, m.version));
-    let mut latest: Vec<MonthRow> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match latest.last_mut() {
-            Some(last) if last.month == row.month => *last = row,
-            _ => latest.push(row),
-        }
-    }
-    latest
 }
 
 impl Reader for PgTx<'_> {
