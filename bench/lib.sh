@@ -30,10 +30,10 @@ delivery_order() {
 
 # add_load_lender BIN DATA SIM OUT: ingests an inquiry consent (purpose 02) from every simulated
 # person to the lender LENDER, makes it a lender, and writes OUT/documents.txt (document number
-# and consent reference, one person a line).
+# and consent reference, one person a line). TODAY (default: today, UTC) dates the consents.
 add_load_lender() {
   local bin=$1 data=$2 sim=$3 out=$4 today evidence expires
-  today=$(date -u +%F)
+  today=${TODAY:-$(date -u +%F)}
   evidence=$(printf 'openbureau load benchmark' | sha256sum | cut -d' ' -f1)
   expires=$(date -u -d "$today +5 years -1 day" +%F)
   {

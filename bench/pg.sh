@@ -5,6 +5,8 @@
 #   bench/pg.sh start DIR PORT   initdb into DIR (when empty) and start; prints the URL
 #   bench/pg.sh stop DIR         stop the cluster (fast shutdown)
 #   bench/pg.sh url PORT         the URL tests use
+#
+# PG_OPTS adds server settings at start (e.g. "-c cluster_name=replica1"; bench/failover.sh).
 set -euo pipefail
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -38,7 +40,7 @@ start() {
   # between checkpoints spares bulk ingest a checkpoint every few seconds.
   as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=1GB \
-        -c max_wal_size=8GB -c checkpoint_timeout=15min" start >/dev/null
+        -c max_wal_size=8GB -c checkpoint_timeout=15min ${PG_OPTS:-}" start >/dev/null
   url "$port"
 }
 
@@ -52,5 +54,5 @@ case "${1:-}" in
   start) start "$2" "$3" ;;
   stop) stop "$2" ;;
   url) url "$2" ;;
-  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -248,6 +248,14 @@ pub trait Reader {
 
 /// The one write transaction. Reads through it see its own writes.
 pub trait Writer: Reader {
+    /// Holds the furnisher `org`'s ingest lock until this transaction ends, so that one batch of a
+    /// furnisher is written at a time: its account keys stay one account each (the check a
+    /// sharded database cannot make as a constraint) and its months apply in the order its batches
+    /// began. A store with one writer at a time has nothing to do.
+    fn lock_furnisher(&mut self, org: OrgId) -> Result<()> {
+        let _ = org;
+        Ok(())
+    }
     /// Sets a metadata value.
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// Adds an organization.

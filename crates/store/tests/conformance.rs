@@ -495,7 +495,7 @@ fn postgres_reopening_applies_no_migration_twice() {
         setup(&mut store);
     }
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
     drop(store);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();

@@ -317,7 +317,10 @@ fn furnisher_org(w: &mut dyn Writer, source: &dyn Source, options: &IngestOption
             "the file names another furnisher than the uploader",
         ));
     }
+    // The furnisher's ingest lock comes before any other (an audit chain's): one order, no
+    // deadlock between two ingests.
     if let Some(org) = w.org_by_code(code)? {
+        w.lock_furnisher(org.id)?;
         return Ok(org.id);
     }
     if !options.register_unknown_furnisher {
@@ -327,6 +330,7 @@ fn furnisher_org(w: &mut dyn Writer, source: &dyn Source, options: &IngestOption
         ));
     }
     let id = w.insert_org(code, name.unwrap_or(code), now)?;
+    w.lock_furnisher(id)?;
     audit::append(w, now, "org.registered", None, Some(id), &serde_json::json!({"code": code}))?;
     Ok(id)
 }

@@ -30,7 +30,10 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
 /// The migrations, in order. A migration once released never changes: its checksum is verified.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_distribution_keys.sql")),
+];
 
 /// Account-month rows buffered before a `COPY` is sent.
 pub const COPY_ROWS_MAX: usize = 20_000;
@@ -42,6 +45,9 @@ const AUDIT_LOCK_KEY: i64 = 0x4f42_4155_4449_5400;
 /// Audit chains a PostgreSQL store keeps: workers appending to different chains never wait for
 /// each other, so up to this many reports commit side by side.
 pub const AUDIT_CHAINS: u32 = 16;
+/// First key of a furnisher's ingest lock (the two-key advisory lock space, apart from the
+/// one-key space of the others); the second is the organization's id.
+const FURNISHER_LOCK_KEY: i32 = 0x4f42_4655;
 /// Advisory lock key held while migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 
@@ -1283,6 +1289,12 @@ impl Reader for PgTx<'_> {
 }
 
 impl Writer for PgTx<'_> {
+    fn lock_furnisher(&mut self, org: OrgId) -> Result<()> {
+        // Ids past 2^31 share a lock with a smaller one: they wait more, never less.
+        let second = i32::try_from(org.0.rem_euclid(i64::from(i32::MAX))).unwrap_or(0);
+        self.exec("SELECT pg_advisory_xact_lock($1, $2)", &[&FURNISHER_LOCK_KEY, &second]).map(drop)
+    }
+
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.exec(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
