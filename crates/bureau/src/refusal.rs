@@ -140,10 +140,13 @@ refusals! {
     OrgNoRole = "ORG_NO_ROLE", Conflict,
         "该机构尚无角色，请先设置角色", "the organization has no role yet: give it one first";
 
-    // The bureau score.
+    // The bureau score and reports "as of" a day.
     /// The day asked for is in the future.
     FutureDate = "FUTURE_DATE", Invalid,
         "日期不能在未来", "the date is in the future";
+    /// A report "as of" a day before the person was born.
+    AsOfBeforeBirth = "AS_OF_BEFORE_BIRTH", Invalid,
+        "报告日期早于本人出生日期", "the report date is before the person was born";
     /// Too few good and bad outcomes on file to train a score.
     TooFewOutcomes = "TOO_FEW_OUTCOMES", Conflict,
         "档案中的好坏结果太少，无法训练评分", "too few outcomes on file to train a score";
@@ -173,7 +176,8 @@ mod tests {
         use Refusal::*;
         use RefusalKind::*;
         match r {
-            FileInvalid | StatementEmpty | StatementTooLong | PasswordInvalid | OrgInvalid | FutureDate => Invalid,
+            FileInvalid | StatementEmpty | StatementTooLong | PasswordInvalid | OrgInvalid | FutureDate
+            | AsOfBeforeBirth => Invalid,
             UnknownOrganization | UnknownItem | UnknownDispute => NotFound,
             DisputeClosed | DisputeNotDeleted | NotPlaced | AlreadyRevoked | OrgNoRole | TooFewOutcomes => Conflict,
             FurnisherMismatch | UnknownFurnisher | NoConsent | NoOpenAccount | Frozen | NoCorrection | NotDeletable

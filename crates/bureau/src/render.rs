@@ -1,7 +1,7 @@
 //! The report as readable text for a terminal: Chinese section titles with English beside them.
 
 use crate::report::{AccountDetail, Report};
-use ob_model::Currency;
+use ob_model::{Currency, Responsibility};
 use std::fmt::Write;
 
 /// Renders a report as text.
@@ -63,6 +63,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             write_account(out, a)?;
         }
     }
+    if !r.guarantees.is_empty() {
+        writeln!(out, "  ── 相关还款责任信息 Accounts of others this person guarantees (not own debt) ──")?;
+        for a in &r.guarantees {
+            write_account(out, a)?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "四、查询记录 Query records (2 years)")?;
     if r.queries.is_empty() {
@@ -80,11 +86,17 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     let s = &r.summary;
     writeln!(out, "二、信息概要 Summary")?;
     if let Some(sc) = &r.score {
-        writeln!(
-            out,
-            "  数字解读 Score {}  (相对位置 at or above {}% of people; model v{})",
-            sc.score, sc.percentile, sc.model_version
-        )?;
+        match (sc.score, sc.percentile, &sc.not_scored) {
+            (Some(score), Some(percentile), _) => writeln!(
+                out,
+                "  数字解读 Score {score}  (相对位置 at or above {percentile}% of people; model v{})",
+                sc.model_version
+            )?,
+            (_, _, why) => {
+                let (zh, en) = why.as_ref().map_or(("", ""), |w| (w.zh.as_str(), w.en.as_str()));
+                writeln!(out, "  数字解读 Score: 无 none — {zh} / {en}")?;
+            }
+        }
         for reason in &sc.reasons {
             writeln!(out, "    · {} — {}", reason.zh, reason.en)?;
         }
@@ -122,6 +134,17 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
             o.longest_overdue_months
         )?;
     }
+    for g in &s.guarantees {
+        writeln!(
+            out,
+            "  相关还款责任概要 Guarantees: {} 账户 accounts ({} 未结清 open), 还款责任金额 responsibility {}, 余额 balance {}, 逾期账户 overdue {}",
+            g.accounts,
+            g.open_accounts,
+            money(g.currency, g.responsibility_amount),
+            money(g.currency, g.balance),
+            g.overdue_accounts
+        )?;
+    }
     let q = &s.queries;
     writeln!(out, "  查询记录概要 Query summary")?;
     writeln!(
@@ -143,7 +166,12 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
 
 fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     let state = if a.closed { "已结清 closed" } else { "正常 open" };
-    let line = a.credit_line_number.map(|n| format!("  所属额度 under line [{n}]")).unwrap_or_default();
+    let mut line = a.credit_line_number.map(|n| format!("  所属额度 under line [{n}]")).unwrap_or_default();
+    match a.responsibility {
+        Responsibility::Joint => line.push_str("  共同借款 joint loan"),
+        Responsibility::Guarantor => line.push_str("  担保责任 as guarantor"),
+        Responsibility::Individual => {}
+    }
     writeln!(
         out,
         "  [{}] {}  开立 opened {}  额度 limit {}  {}{line}",

@@ -12,7 +12,7 @@ use crate::{Bureau, BureauError, Refusal, Result, audit};
 use ob_model::policy::Policy;
 use ob_model::{
     AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason,
-    RepaymentStatus, StatementType, YearMonth, limits,
+    RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
 };
 use ob_store::*;
 use serde::Serialize;
@@ -81,8 +81,12 @@ pub struct Report {
     pub score: Option<crate::score::ScoreSection>,
     /// 信息概要.
     pub summary: Summary,
-    /// 信贷交易信息明细, grouped by type in risk order.
+    /// 信贷交易信息明细, grouped by type in risk order: the accounts the person borrows on, alone
+    /// or jointly (共同借款, marked by `responsibility`).
     pub account_groups: Vec<AccountGroup>,
+    /// 相关还款责任信息: accounts of others the person guarantees. Never counted in the person's own
+    /// debt (the summary's `by_type`, the score); summed apart in `summary.guarantees`.
+    pub guarantees: Vec<AccountDetail>,
     /// 查询记录, newest first.
     pub queries: Vec<QueryRecord>,
 }
@@ -147,8 +151,28 @@ pub struct Summary {
     pub by_type: Vec<TypeSummary>,
     /// Overdue summary per account type and currency.
     pub overdue: Vec<OverdueSummary>,
+    /// 相关还款责任信息概要: the accounts the person guarantees, per currency.
+    pub guarantees: Vec<GuaranteeSummary>,
     /// Query summary.
     pub queries: QuerySummary,
+}
+
+/// Summary of the accounts a person guarantees, in one currency (相关还款责任信息概要).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GuaranteeSummary {
+    /// Currency of the amounts.
+    pub currency: Currency,
+    /// Accounts guaranteed, open or closed.
+    pub accounts: u32,
+    /// Of them, not closed.
+    pub open_accounts: u32,
+    /// 还款责任金额: the limits or loan amounts of the open accounts guaranteed (minor units).
+    pub responsibility_amount: i64,
+    /// Their balances (minor units).
+    pub balance: i64,
+    /// Open accounts guaranteed with an amount past due now.
+    pub overdue_accounts: u32,
 }
 
 /// Summary of one account type in one currency.
@@ -247,6 +271,9 @@ pub struct AccountDetail {
     pub institution: String,
     /// Account type.
     pub account_type: AccountType,
+    /// The person's part: borrower (`individual`), joint borrower (`joint`, 共同借款) or
+    /// guarantor (`guarantor`, in [`Report::guarantees`] only).
+    pub responsibility: Responsibility,
     /// Opening date.
     pub opened_on: Date,
     /// Currency.
@@ -367,6 +394,13 @@ impl<S: Store> Bureau<S> {
                 (Some(org), Some(consent), *reason)
             }
         };
+        // After the authorization: a requester without one learns nothing, not even a birth year.
+        if as_of > now.date() {
+            return Err(BureauError::refused(Refusal::FutureDate, format!("a report as of {as_of} is in the future")));
+        }
+        if as_of < subject.birth_date {
+            return Err(BureauError::refused(Refusal::AsOfBeforeBirth, format!("no file existed on {as_of}")));
+        }
         crate::rights::sweep(w.as_mut(), subject.id, now.unix_timestamp(), now.date())?;
         let free_self_view = (reason == QueryReason::SelfQuery)
             .then(|| self_views_this_year(w.as_ref(), subject.id, now))
@@ -530,8 +564,11 @@ pub fn assemble(
     for (q, row) in queries.iter_mut().zip(inquiries.iter().rev()) {
         q.disputed = notes.open(DisputeItem::Inquiry(row.id));
     }
-    let groups = number_and_group(details);
-    let summary = summarize(&groups, &inquiries, ctx.as_of);
+    let (guaranteed, own): (Vec<_>, Vec<_>) =
+        details.into_iter().partition(|(_, _, d)| d.responsibility == Responsibility::Guarantor);
+    let groups = number_and_group(own);
+    let guarantees = number_guarantees(guaranteed, groups.iter().map(|g| g.accounts.len()).sum());
+    let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
         header: ReportHeader {
@@ -549,9 +586,10 @@ pub fn assemble(
         score: None,
         summary,
         account_groups: groups,
+        guarantees,
         queries,
     };
-    debug_assert_eq!(report.summary, summarize(&report.account_groups, &inquiries, ctx.as_of));
+    debug_assert_eq!(report.summary, summarize(&report.account_groups, &report.guarantees, &inquiries, ctx.as_of));
     Ok(report)
 }
 
@@ -578,6 +616,20 @@ fn number_and_group(mut details: Vec<(AccountId, Option<AccountId>, AccountDetai
         }
     }
     groups
+}
+
+/// Numbers the accounts the person guarantees after their own `own` accounts, in type then
+/// opening order.
+fn number_guarantees(
+    mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)>,
+    own: usize,
+) -> Vec<AccountDetail> {
+    details.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
+    let mut out: Vec<AccountDetail> = details.into_iter().map(|(_, _, d)| d).collect();
+    for (i, d) in out.iter_mut().enumerate() {
+        d.number = (own + i) as u32 + 1;
+    }
+    out
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -676,6 +728,7 @@ fn account_detail(
         number: 0,
         institution,
         account_type: terms.account_type,
+        responsibility: terms.responsibility,
         opened_on: terms.opened_on,
         currency: terms.currency,
         credit_limit,
@@ -721,7 +774,12 @@ fn history(months: &[MonthRow], opened_on: Date) -> Vec<HistoryEntry> {
 
 /// The summary, computed only from the report's own account details and inquiries, so that it
 /// can be checked against them.
-pub fn summarize(groups: &[AccountGroup], inquiries: &[InquiryRow], as_of: Date) -> Summary {
+pub fn summarize(
+    groups: &[AccountGroup],
+    guarantees: &[AccountDetail],
+    inquiries: &[InquiryRow],
+    as_of: Date,
+) -> Summary {
     let mut by_type: BTreeMap<(usize, Currency), (TypeSummary, BTreeSet<String>)> = BTreeMap::new();
     let mut overdue: BTreeMap<(usize, Currency), OverdueSummary> = BTreeMap::new();
     for (rank, group) in groups.iter().enumerate() {
@@ -744,8 +802,32 @@ pub fn summarize(groups: &[AccountGroup], inquiries: &[InquiryRow], as_of: Date)
     Summary {
         by_type: by_type.into_values().map(|(t, _)| t).collect(),
         overdue: overdue.into_values().filter(|o| o.accounts > 0).collect(),
+        guarantees: guarantee_summary(guarantees),
         queries: query_summary(inquiries, as_of),
     }
+}
+
+fn guarantee_summary(guarantees: &[AccountDetail]) -> Vec<GuaranteeSummary> {
+    let mut by_currency: BTreeMap<Currency, GuaranteeSummary> = BTreeMap::new();
+    for a in guarantees {
+        let g = by_currency.entry(a.currency).or_insert(GuaranteeSummary {
+            currency: a.currency,
+            accounts: 0,
+            open_accounts: 0,
+            responsibility_amount: 0,
+            balance: 0,
+            overdue_accounts: 0,
+        });
+        g.accounts += 1;
+        if a.closed {
+            continue;
+        }
+        g.open_accounts += 1;
+        g.responsibility_amount += a.credit_limit;
+        g.balance += a.latest.as_ref().map_or(0, |l| l.balance);
+        g.overdue_accounts += u32::from(a.latest.as_ref().is_some_and(|l| l.overdue_amount > 0));
+    }
+    by_currency.into_values().collect()
 }
 
 fn empty_type(a: &AccountDetail) -> TypeSummary {

@@ -5,8 +5,8 @@
 
 use crate::rights::is_negative;
 use crate::{Bureau, Result};
-use ob_model::YearMonth;
 use ob_model::policy::{Policy, Retention};
+use ob_model::{RepaymentStatus, YearMonth};
 use ob_store::{MonthRow, Store};
 use serde::Serialize;
 use serde_json::json;
@@ -31,8 +31,10 @@ fn plus_years(day: Date, years: u8) -> Date {
 
 /// The months among `months` (latest versions, any order) whose negative information has expired
 /// by `today` under `policy`. A run of consecutive negative months is one delinquency: under the
-/// PRC rule it expires `years` after the first non-negative month that ends it (never while it
-/// lasts); under the US rule, `years` after 180 days past its first month.
+/// PRC rule it expires `years` after it ended — at the first non-negative month after it, or at a
+/// negative month that settles the account (C, G, Z: paid off with arrears, sold or settled for
+/// less, repaid by assets), the last month there will be —, never while it lasts; under the US
+/// rule, `years` after 180 days past its first month.
 pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<YearMonth> {
     let mut sorted: Vec<&MonthRow> = months.iter().filter(|m| !m.deleted).collect();
     sorted.sort_by_key(|m| m.month);
@@ -41,6 +43,12 @@ pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<
     for m in sorted {
         if is_negative(m) {
             run.push(m);
+            if ends_the_debt(m.status) {
+                if run_expired(&run, Some(m.settled_on), policy, today) {
+                    expired.extend(run.iter().map(|r| r.month));
+                }
+                run.clear();
+            }
             continue;
         }
         if !run.is_empty() && run_expired(&run, Some(m.settled_on), policy, today) {
@@ -52,6 +60,11 @@ pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<
         expired.extend(run.iter().map(|r| r.month));
     }
     expired
+}
+
+/// Whether a month with this status settles the account: after it the delinquency is over.
+fn ends_the_debt(status: RepaymentStatus) -> bool {
+    matches!(status, RepaymentStatus::Settled | RepaymentStatus::EndedOther | RepaymentStatus::AssetTransfer)
 }
 
 fn run_expired(run: &[&MonthRow], ended_on: Option<Date>, policy: &Policy, today: Date) -> bool {
@@ -94,7 +107,6 @@ impl<S: Store> Bureau<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ob_model::RepaymentStatus;
     use ob_store::{AccountId, SubjectId};
 
     fn m(month: &str, status: &str) -> MonthRow {
@@ -146,6 +158,34 @@ mod tests {
         check(&history, Policy::prc(), date!(2025 - 08 - 01), &["2019-02", "2019-03", "2020-06"]);
         // A delinquency that has not ended never expires under the PRC rule.
         check(&[("2010-01", "1"), ("2010-02", "2")], Policy::prc(), date!(2030 - 01 - 01), &[]);
+    }
+
+    #[test]
+    fn a_settlement_by_assets_or_for_less_ends_the_delinquency() {
+        use time::macros::date;
+        // A mortgage 1 to 7 months late, settled by its collateral (Z) in 2020-08: the negative
+        // behaviour ended on 2020-08-31, so it leaves after 2025-08-31 (it never did before).
+        let mortgage = [
+            ("2020-01", "1"),
+            ("2020-02", "2"),
+            ("2020-03", "3"),
+            ("2020-04", "4"),
+            ("2020-05", "5"),
+            ("2020-06", "6"),
+            ("2020-07", "7"),
+            ("2020-08", "Z"),
+        ];
+        check(&mortgage, Policy::prc(), date!(2025 - 08 - 31), &[]);
+        let all: Vec<&str> = mortgage.iter().map(|(m, _)| *m).collect();
+        check(&mortgage, Policy::prc(), date!(2025 - 09 - 01), &all);
+        // A debt sold or settled for less (G) with arrears on its last month ends there too.
+        let mut rows: Vec<MonthRow> = [("2019-05", "3"), ("2019-06", "G")].iter().map(|(mo, st)| m(mo, st)).collect();
+        rows[1].past_due_minor = 500;
+        let got = expired_months(&rows, &Policy::prc(), date!(2024 - 07 - 01));
+        assert_eq!(got.iter().map(ToString::to_string).collect::<Vec<_>>(), ["2019-05", "2019-06"]);
+        // Under the US rule the clock still runs from the first delinquency.
+        check(&mortgage, Policy::us(), date!(2027 - 07 - 29), &[]);
+        check(&mortgage, Policy::us(), date!(2027 - 07 - 30), &all);
     }
 
     #[test]

@@ -33,6 +33,24 @@ pub struct Feature {
     pub reason_zh: &'static str,
     /// The same in English.
     pub reason_en: &'static str,
+    /// Whether the reason is true of a file with this value: a reason must describe the file,
+    /// not only the points the model took (no "late payments" for a file never late).
+    pub holds: fn(f64) -> bool,
+}
+
+fn positive(v: f64) -> bool {
+    v > 0.0
+}
+fn present(_: f64) -> bool {
+    true
+}
+/// "A large share in use": 30 % of the limits or more.
+fn high_utilization(v: f64) -> bool {
+    v >= 30.0
+}
+/// "Balances rose": used now above the 6-month average.
+fn rose(v: f64) -> bool {
+    v > 100.0
 }
 
 /// One file's features, in [`FEATURES`] order; `None` where a feature does not apply.
@@ -55,31 +73,63 @@ pub const FEATURES: [Feature; 11] = [
         name: "revolving_utilization_pct",
         reason_zh: "循环额度使用率较高",
         reason_en: "a large share of your revolving credit limits is in use",
+        holds: high_utilization,
     },
     Feature {
-        name: "worst_status_6m", reason_zh: "近6个月有逾期", reason_en: "late payments in the last 6 months"
+        name: "worst_status_6m",
+        reason_zh: "近6个月有逾期",
+        reason_en: "late payments in the last 6 months",
+        holds: positive,
     },
     Feature {
-        name: "worst_status_12m", reason_zh: "近12个月有逾期", reason_en: "late payments in the last 12 months"
+        name: "worst_status_12m",
+        reason_zh: "近12个月有逾期",
+        reason_en: "late payments in the last 12 months",
+        holds: positive,
     },
     Feature {
-        name: "worst_status_24m", reason_zh: "近24个月有逾期", reason_en: "late payments in the last 24 months"
+        name: "worst_status_24m",
+        reason_zh: "近24个月有逾期",
+        reason_en: "late payments in the last 24 months",
+        holds: positive,
     },
     Feature {
         name: "months_since_delinquency",
         reason_zh: "距最近一次逾期时间较短",
         reason_en: "your last late payment was recent",
+        holds: present,
     },
-    Feature { name: "open_accounts", reason_zh: "未结清账户数", reason_en: "the number of open accounts" },
-    Feature { name: "total_accounts", reason_zh: "账户总数", reason_en: "the number of accounts" },
-    Feature { name: "oldest_account_months", reason_zh: "信用历史较短", reason_en: "a short credit history" },
+    Feature {
+        name: "open_accounts",
+        reason_zh: "未结清账户数",
+        reason_en: "the number of open accounts",
+        holds: present,
+    },
+    Feature { name: "total_accounts", reason_zh: "账户总数", reason_en: "the number of accounts", holds: present },
+    Feature {
+        name: "oldest_account_months",
+        reason_zh: "信用历史较短",
+        reason_en: "a short credit history",
+        holds: present,
+    },
     Feature {
         name: "hard_inquiries_12m",
         reason_zh: "近12个月审批查询次数较多",
         reason_en: "many loan or card applications in the last 12 months",
+        holds: positive,
     },
-    Feature { name: "current_overdue_yuan", reason_zh: "当前有逾期金额", reason_en: "an amount is overdue now" },
-    Feature { name: "used_trend_pct", reason_zh: "近期已用额度上升", reason_en: "your balances rose recently" },
+    Feature {
+        name: "current_overdue_yuan",
+        reason_zh: "当前有逾期金额",
+        reason_en: "an amount is overdue now",
+        holds: positive,
+    },
+    Feature {
+        name: "used_trend_pct",
+        reason_zh: "近期已用额度上升",
+        reason_en: "your balances rose recently",
+        holds: rose,
+    },
 ];
 
 /// The score section of a report (数字解读).
@@ -88,13 +138,22 @@ pub const FEATURES: [Feature; 11] = [
 pub struct ScoreSection {
     /// Model version used.
     pub model_version: u32,
-    /// The score (higher is better).
-    pub score: i32,
+    /// The score (higher is better); none when the file holds too little to score
+    /// (`not_scored` says why).
+    pub score: Option<i32>,
     /// Share of the population (at model build time) scoring at or below this score, 0–99.
-    pub percentile: u8,
-    /// Why the score is not higher: up to 4 reasons (5 when inquiries are among them).
+    pub percentile: Option<u8>,
+    /// Why the score is not higher: up to 4 reasons (5 when inquiries are among them), each
+    /// true of the file (a feature it holds, at a value the reason describes).
     pub reasons: Vec<ScoreReason>,
+    /// Why there is no score: an insufficient file (no account on file as of the report's day,
+    /// or none reported in the 6 months before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_scored: Option<ScoreReason>,
 }
+
+/// Months before the report's day within which an account must have been reported for a score.
+pub const SCORE_RECENT_MONTHS: i32 = 6;
 
 /// One reason code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -129,14 +188,68 @@ impl ScoreModel {
         Ok(ScoreModel { version: row.version, model, percentiles })
     }
 
-    /// Scores a report's file.
+    /// Scores a report's file; a file with too little in it gets no score, and why.
     pub fn score(&self, report: &Report) -> Result<ScoreSection> {
-        let table = table(&[features(report)])?;
-        let explained = self.model.explain(&table, 0)?;
+        if let Some(why) = insufficient(report) {
+            let section = ScoreSection {
+                model_version: self.version,
+                score: None,
+                percentile: None,
+                reasons: vec![],
+                not_scored: Some(why),
+            };
+            return Ok(section);
+        }
+        let row = features(report);
+        let explained = self.model.explain(&table(&[row])?, 0)?;
         let percentile = self.percentiles.iter().filter(|p| **p <= explained.score).count().min(PERCENTILES) as u8;
-        let reasons = explained.reasons.iter().map(|code| reason(code)).collect();
-        Ok(ScoreSection { model_version: self.version, score: explained.score, percentile, reasons })
+        let holds = |code: &String| {
+            let i = FEATURES.iter().position(|f| f.name == code.as_str());
+            i.is_some_and(|i| row[i].is_some_and(|v| (FEATURES[i].holds)(v)))
+        };
+        let reasons = explained.reasons.iter().filter(|c| holds(c)).map(|code| reason(code)).collect();
+        Ok(ScoreSection {
+            model_version: self.version,
+            score: Some(explained.score),
+            percentile: Some(percentile),
+            reasons,
+            not_scored: None,
+        })
     }
+}
+
+/// Why a file cannot be scored, when it cannot: no account on file as of the report's day, or
+/// none reported in the [`SCORE_RECENT_MONTHS`] before it. A score would then rest on nothing, or
+/// on a past the lender cannot see is past.
+fn insufficient(report: &Report) -> Option<ScoreReason> {
+    let now = YearMonth::of(report.header.as_of);
+    let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let reported = |a: &&crate::report::AccountDetail| {
+        a.history.iter().any(|h| h.status != ob_model::RepaymentStatus::NotOpen && h.month <= now)
+    };
+    let recent = |a: &&crate::report::AccountDetail| {
+        a.history.iter().any(|h| {
+            h.status != ob_model::RepaymentStatus::NotOpen
+                && h.month <= now
+                && now.months_since(h.month) < SCORE_RECENT_MONTHS
+        })
+    };
+    let (code, zh, en) = if !accounts.iter().any(reported) {
+        (
+            "insufficient_file_no_accounts",
+            "信息不足：截至报告日无信贷账户记录",
+            "insufficient file: no credit account on file as of the report's day",
+        )
+    } else if !accounts.iter().any(recent) {
+        (
+            "insufficient_file_not_recent",
+            "信息不足：近6个月无账户报送记录",
+            "insufficient file: no account reported in the 6 months before the report's day",
+        )
+    } else {
+        return None;
+    };
+    Some(ScoreReason { code: code.into(), zh: zh.into(), en: en.into() })
 }
 
 fn reason(code: &str) -> ScoreReason {
@@ -256,7 +369,8 @@ impl<S: Store> Bureau<S> {
             after = *last;
             for subject in page {
                 let then = assemble(r.as_ref(), &self.keys, &self.policy, subject, &internal_context(as_of, now))?;
-                if then.account_groups.is_empty() {
+                // The model learns from the files it will score.
+                if insufficient(&then).is_some() {
                     continue;
                 }
                 let outcome = assemble(r.as_ref(), &self.keys, &self.policy, subject, &internal_context(later, now))?;

@@ -311,8 +311,11 @@ fn retention_purges_exactly_the_expired_negative_months() {
     assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Intact { .. }));
 }
 
+/// Revoking stops inquiries and new accounts; the accounts already open go on being reported to
+/// their end, late months and payoff alike, so a revocation neither freezes a debt at "late" nor
+/// hides it (征信业管理条例 art. 29, PIPL art. 13(2)).
 #[test]
-fn a_revoked_consent_blocks_later_records_and_inquiries() {
+fn a_revoked_consent_stops_inquiries_and_new_accounts_not_the_open_ones() {
     let mut w = world();
     w.with_history();
     w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
@@ -327,9 +330,41 @@ fn a_revoked_consent_blocks_later_records_and_inquiries() {
     let refused = w.ask("BANK", QueryReason::LoanApproval);
     assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NoConsent, .. })));
     w.at(datetime!(2024-07-05 02:00 UTC));
-    let (s, codes) = w.ingest(&file("HB", &[month("A1", "2024-06", 0)]));
-    assert_eq!((s.accepted, codes), (0, vec!["NO_CONSENT".to_owned()]));
-    assert_eq!(statuses(&w.report()).len(), 4, "what was lawfully reported stays");
+    let new_account = account("A2").replace("2024-01-10", "2024-06-20");
+    let raised_limit = account("A1").replace("500000", "600000");
+    let (s, codes) = w.ingest(&file(
+        "HB",
+        &[month("A1", "2024-05", 40), month("A1", "2024-06", 0), raised_limit, new_account, month("A2", "2024-06", 0)],
+    ));
+    assert_eq!(codes, vec!["NO_CONSENT".to_owned(), "UNKNOWN_ACCOUNT".to_owned()], "only the new account is refused");
+    assert_eq!(s.accepted, 3);
+    let grid = statuses(&w.report());
+    assert_eq!(grid.len(), 6, "the open account's late month and payoff are on file: {grid:?}");
+}
+
+/// A guarantee (相关还款责任) is responsibility for someone else's debt: it shows in its own section
+/// and summary line, never among the person's own accounts nor in their own debt.
+#[test]
+fn a_guarantee_is_shown_apart_and_never_counted_as_own_debt() {
+    let mut w = world();
+    w.with_history();
+    let guarantee =
+        account("G1").replace(r#""credit_limit":500000"#, r#""credit_limit":2000000,"responsibility":"guarantor""#);
+    let joint = account("J1").replace(r#""credit_limit":500000"#, r#""credit_limit":300000,"responsibility":"joint""#);
+    let (s, codes) = w.ingest(&file("HB", &[guarantee, month("G1", "2024-04", 0), joint, month("J1", "2024-04", 0)]));
+    assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
+    let r = w.report();
+    let own: Vec<_> = r.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    assert_eq!(own.len(), 2, "the own and the joint account");
+    assert!(own.iter().all(|a| a.responsibility != ob_model::Responsibility::Guarantor));
+    assert_eq!(r.guarantees.len(), 1);
+    assert_eq!((r.guarantees[0].credit_limit, r.guarantees[0].number), (2_000_000, 3));
+    let r1 = r.summary.by_type.iter().find(|t| t.account_type == ob_model::AccountType::R1).unwrap();
+    assert_eq!((r1.accounts, r1.total_credit_limit, r1.balance), (2, 800_000, 100_000), "own debt: A1 and J1 only");
+    let g = &r.summary.guarantees;
+    assert_eq!((g.len(), g[0].accounts, g[0].responsibility_amount, g[0].balance), (1, 1, 2_000_000, 50_000));
+    let text = ob_bureau::render::text(&r);
+    assert!(text.contains("相关还款责任信息") && text.contains("共同借款 joint loan"), "{text}");
 }
 
 #[test]

@@ -665,7 +665,10 @@ fn required_lists_hold_every_field_that_is_always_there() {
     assert!(objects >= 30, "{objects} object schemas");
     // The report's required lists are what the structs hold: spot checks.
     let report = &doc["components"]["schemas"]["Report"]["required"];
-    assert_eq!(*report, json!(["format_version", "header", "identity", "summary", "account_groups", "queries"]));
+    assert_eq!(
+        *report,
+        json!(["format_version", "header", "identity", "summary", "account_groups", "guarantees", "queries"])
+    );
     assert!(doc["components"]["schemas"]["AccountDetail"]["required"].as_array().unwrap().len() >= 14);
 }
 
@@ -683,6 +686,7 @@ fn code_lists_are_listed_by_their_codes() {
         ("DisputeState", codes(DisputeState::ALL, DisputeState::as_str)),
         ("StatementType", codes(StatementType::ALL, StatementType::as_str)),
         ("DocumentType", codes(&DocumentType::ALL, DocumentType::as_str)),
+        ("Responsibility", codes(ob_model::Responsibility::ALL, ob_model::Responsibility::as_str)),
         ("Copy", vec!["person", "institution"]),
     ]);
     let mut seen = BTreeSet::new();
@@ -985,17 +989,27 @@ fn a_scored_report_matches_the_report_schema() {
     clock.set(end_month.plus(1).day(20).midnight().assume_utc());
     bureau.build_score(end_month.plus(-12).last_day()).unwrap();
     let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
-    let person = &truth[0];
-    let document = ob_model::DocumentNumber::parse(person.document_type, &person.document_number).unwrap();
-    let report = bureau.produce_report(&ReportRequest { document, as_of: None, requester: Requester::Person }).unwrap();
-    let value = serde_json::to_value(&report).unwrap();
-    assert!(value["score"]["reasons"].as_array().is_some_and(|r| !r.is_empty()), "a scored report: {}", value["score"]);
+    let mut report_of = |i: usize, as_of: Option<time::Date>| {
+        let person = &truth[i];
+        let document = ob_model::DocumentNumber::parse(person.document_type, &person.document_number).unwrap();
+        let report = bureau.produce_report(&ReportRequest { document, as_of, requester: Requester::Person }).unwrap();
+        serde_json::to_value(&report).unwrap()
+    };
+    let value = (0..truth.len())
+        .map(|i| report_of(i, None))
+        .find(|v| v["score"]["reasons"].as_array().is_some_and(|r| !r.is_empty()))
+        .expect("a scored report with reasons");
+    // Before the simulation's first month: no score, and why.
+    let not_scored = report_of(0, Some(time::macros::date!(2023 - 06 - 30)));
+    assert!(not_scored["score"]["score"].is_null() && not_scored["score"]["not_scored"]["code"].is_string());
 
     let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
     let validator = Validator::new(&doc);
     let schema = &doc["paths"]["/v1/reports"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
-    let errors = validator.errors(schema, &value);
-    assert!(errors.is_empty(), "the scored report does not match its schema: {errors:#?}");
+    for value in [&value, &not_scored] {
+        let errors = validator.errors(schema, value);
+        assert!(errors.is_empty(), "the report does not match its schema: {errors:#?}");
+    }
     let mut broken = value.clone();
     broken["score"]["percentile"] = json!("high");
     assert!(!validator.errors(schema, &broken).is_empty(), "the score's fields are checked");

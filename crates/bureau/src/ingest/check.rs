@@ -33,6 +33,18 @@ impl Batch<'_> {
         Ok(self.consents_of(subject)?.iter().any(|c| c.scope == ConsentScope::Report && c.active_on(day)))
     }
 
+    /// Whether a reporting consent covers, on `day`, an account of `subject` opened on
+    /// `opened_on`: one in force on `day`, or one granted by `day` that was still in force when
+    /// the account opened. Revoking an authorization (or its expiry) stops new accounts and
+    /// inquiries, not the reporting of accounts already open, which goes on to their end — the
+    /// late months and the payoff alike (征信业管理条例 art. 29, PIPL art. 13(2); docs/rights.md).
+    fn consent_covers(&mut self, subject: SubjectId, day: Date, opened_on: Date) -> Result<bool> {
+        Ok(self.consents_of(subject)?.iter().any(|c| {
+            let open_while_in_force = opened_on <= c.expires_on && c.revoked_on.is_none_or(|r| opened_on < r);
+            c.scope == ConsentScope::Report && c.granted_on <= day && (c.active_on(day) || open_while_in_force)
+        }))
+    }
+
     fn check_consent<'r>(&mut self, c: &'r ConsentRecord) -> Result<Verdict<Accepted<'r>>> {
         if let Some(e) = self.not_future("granted_on", c.granted_on) {
             return Ok(Err(Outcome::Rejected(vec![e])));
@@ -72,9 +84,6 @@ impl Batch<'_> {
             Ok(s) => s,
             Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
         };
-        if self.policy.report_consent_required && !self.has_report_consent(subject, self.today)? {
-            return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
-        }
         let mut terms = AccountVersionRow {
             account_id: AccountId(0),
             version: 1,
@@ -105,7 +114,11 @@ impl Batch<'_> {
                 }
             }
         }
+        let required = self.policy.report_consent_required;
         let Some(index) = self.load_account(&a.account_key)? else {
+            if required && !self.has_report_consent(subject, self.today)? {
+                return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
+            }
             return Ok(Ok(Accepted::NewAccount { key: &a.account_key, terms }));
         };
         if self.dispute_deleted(index).is_some_and(|d| d.account) {
@@ -119,7 +132,11 @@ impl Batch<'_> {
         if info.subject_id != subject {
             return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
         }
-        let old = &info.terms;
+        let opened_on = info.terms.opened_on;
+        if required && !self.consent_covers(subject, self.today, opened_on)? {
+            return reject(Code::NoConsent, "subject", "no reporting consent from this person covers this account");
+        }
+        let old = &self.accounts[index].terms;
         let same = !old.deleted
             && (
                 old.account_type,
@@ -172,18 +189,18 @@ impl Batch<'_> {
             Err(outcome) => return Ok(Err(outcome)),
         };
         let info = &mut self.accounts[index];
-        let subject = info.subject_id;
+        let (subject, opened_on) = (info.subject_id, info.terms.opened_on);
         if let Some(errors) = check_against_terms(m, &info.terms) {
             return Ok(Err(Outcome::Rejected(errors)));
         }
         if !self.batch_months.insert((info.id, m.month)) {
             return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
         }
-        if self.policy.report_consent_required && !self.has_report_consent(subject, m.settled_on)? {
+        if self.policy.report_consent_required && !self.consent_covers(subject, m.settled_on, opened_on)? {
             return reject(
                 Code::NoConsent,
                 "settled_on",
-                "no reporting consent from this person was in force on this date",
+                "no reporting consent from this person covers this account on this date",
             );
         }
         if self.dispute_deleted(index).is_some_and(|d| d.months.contains(&m.month)) {

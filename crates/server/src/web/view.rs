@@ -7,7 +7,7 @@ use ob_bureau::report::{AccountDetail, DisputeMark, HistoryEntry, Report, Statem
 use ob_bureau::rights::{ConsentView, DisputeView};
 use ob_model::{
     ConsentScope, Currency, DisputeState, DisputeType, DocumentType, FlagKind, QueryReason, RepaymentStatus,
-    StatementType, limits,
+    Responsibility, StatementType, limits,
 };
 use time::{Date, OffsetDateTime};
 
@@ -311,6 +311,8 @@ pub struct AccountView {
     pub credit_line: String,
     /// Closed.
     pub closed: bool,
+    /// The person's part when not sole borrower: joint loan (共同借款) or guarantor.
+    pub responsibility: Option<Label>,
     /// Latest month.
     pub latest: Option<LatestView>,
     /// Average used, 6 months.
@@ -367,6 +369,11 @@ fn account_view(a: &AccountDetail) -> AccountView {
         periods: a.periods.map(|p| p.to_string()).unwrap_or_else(|| "—".into()),
         credit_line: a.credit_line_number.map(|n| format!("[{n}]")).unwrap_or_default(),
         closed: a.closed,
+        responsibility: match a.responsibility {
+            Responsibility::Individual => None,
+            Responsibility::Joint => Some(("共同借款", "joint loan")),
+            Responsibility::Guarantor => Some(("担保责任", "as guarantor")),
+        },
         latest: a.latest.as_ref().map(|l| LatestView {
             month: l.month.to_string(),
             status: Cell {
@@ -473,12 +480,14 @@ pub fn flag_lines(flags: &[FlagView]) -> Vec<FlagLine> {
         .collect()
 }
 
-/// The score, its percentile and its reasons.
+/// The score, its percentile and its reasons; or why there is none.
 pub struct ScoreView {
-    /// Score.
-    pub score: i32,
+    /// Score; none for an insufficient file.
+    pub score: Option<i32>,
     /// Percentile.
-    pub percentile: u8,
+    pub percentile: Option<u8>,
+    /// Why there is no score: (zh, en).
+    pub not_scored: Option<(String, String)>,
     /// Model version.
     pub model_version: u32,
     /// Reasons: (zh, en).
@@ -529,6 +538,8 @@ pub struct ReportPage {
     pub by_type: Vec<TypeRow>,
     /// Overdue summary.
     pub overdue: Vec<OverdueRow>,
+    /// 相关还款责任概要: one line a currency.
+    pub guarantees: Vec<String>,
     /// Query summary: (label, count) rows.
     pub query_summary: Vec<(Label, u32)>,
     /// Last query.
@@ -581,6 +592,7 @@ impl ReportPage {
             score: r.score.as_ref().map(|sc| ScoreView {
                 score: sc.score,
                 percentile: sc.percentile,
+                not_scored: sc.not_scored.as_ref().map(|w| (w.zh.clone(), w.en.clone())),
                 model_version: sc.model_version,
                 reasons: sc.reasons.iter().map(|x| (x.zh.clone(), x.en.clone())).collect(),
             }),
@@ -610,6 +622,20 @@ impl ReportPage {
                     longest: o.longest_overdue_months,
                 })
                 .collect(),
+            guarantees: s
+                .guarantees
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} 账户 accounts ({} 未结清 open) · 还款责任金额 responsibility {} · 余额 balance {} · 逾期账户 overdue {}",
+                        g.accounts,
+                        g.open_accounts,
+                        money(g.currency, g.responsibility_amount),
+                        money(g.currency, g.balance),
+                        g.overdue_accounts
+                    )
+                })
+                .collect(),
             query_summary: vec![
                 (
                     ("最近1个月贷款审批查询机构数", "loan approval, last month: institutions"),
@@ -634,6 +660,10 @@ impl ReportPage {
                     title: (g.title_zh, g.title_en),
                     accounts: g.accounts.iter().map(account_view).collect(),
                 })
+                .chain((!r.guarantees.is_empty()).then(|| GroupView {
+                    title: ("相关还款责任信息（不计入本人负债）", "accounts of others you guarantee (not your own debt)"),
+                    accounts: r.guarantees.iter().map(account_view).collect(),
+                }))
                 .collect(),
             legend: legend(),
             queries: r
@@ -652,6 +682,7 @@ impl ReportPage {
                 .account_groups
                 .iter()
                 .flat_map(|g| g.accounts.iter())
+                .chain(&r.guarantees)
                 .flat_map(|a| a.statements.iter().map(|s| statement_line(&a.account_ref, s)))
                 .collect(),
             disputes: disputes.iter().map(dispute_line).collect(),
