@@ -84,7 +84,7 @@ impl<S: Store> Bureau<S> {
         let mut disputed = std::collections::HashMap::new();
         for (d, events) in crate::rights::disputes_with_events(r.as_ref(), subject)? {
             if let DisputeItem::Inquiry(q) = d.dispute.item {
-                disputed.insert(q, crate::rights::effective_state(&events, d.dispute.due_on, today));
+                disputed.insert(q, crate::rights::effective_state(&events, d.dispute.due_on, today, &self.policy));
             }
         }
         let mut names: std::collections::HashMap<OrgId, String> = std::collections::HashMap::new();

@@ -401,7 +401,7 @@ impl<S: Store> Bureau<S> {
         if as_of < subject.birth_date {
             return Err(BureauError::refused(Refusal::AsOfBeforeBirth, format!("no file existed on {as_of}")));
         }
-        crate::rights::sweep(w.as_mut(), subject.id, now.unix_timestamp(), now.date())?;
+        crate::rights::sweep(w.as_mut(), &self.policy, subject.id, now.unix_timestamp(), now.date())?;
         let free_self_view = (reason == QueryReason::SelfQuery)
             .then(|| self_views_this_year(w.as_ref(), subject.id, now))
             .transpose()?
@@ -536,7 +536,7 @@ pub fn assemble(
     ctx: &ReportContext,
 ) -> Result<Report> {
     let cutoff = end_of_day(ctx.as_of);
-    let notes = FileNotes::load(r, keys, subject, ctx.produced_at, cutoff)?;
+    let notes = FileNotes::load(r, keys, policy, subject, ctx.produced_at, cutoff)?;
     let mut identity = identity_section(r, keys, subject)?;
     identity.disputes = notes.marks(|item| matches!(item, DisputeItem::Identity));
     let mut names = Institutions::new(r, ctx.copy);
@@ -977,7 +977,14 @@ fn day_of(at: i64) -> Date {
 }
 
 impl FileNotes {
-    fn load(r: &dyn Reader, keys: &Keys, subject: SubjectId, now: OffsetDateTime, cutoff: i64) -> Result<FileNotes> {
+    fn load(
+        r: &dyn Reader,
+        keys: &Keys,
+        policy: &Policy,
+        subject: SubjectId,
+        now: OffsetDateTime,
+        cutoff: i64,
+    ) -> Result<FileNotes> {
         let today = now.date();
         let mut disputes = Vec::new();
         for d in r.disputes_of(subject)? {
@@ -985,7 +992,7 @@ impl FileNotes {
             if d.dispute.filed_at > cutoff {
                 continue;
             }
-            let state = crate::rights::effective_state(&events, d.dispute.due_on, today);
+            let state = crate::rights::effective_state(&events, d.dispute.due_on, today, policy);
             let month = match d.dispute.item {
                 DisputeItem::Month(_, m) => Some(m),
                 _ => None,

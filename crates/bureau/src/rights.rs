@@ -113,10 +113,13 @@ fn parse_ref(prefix: char, s: &str) -> Option<i64> {
     s.strip_prefix(prefix).and_then(|n| n.parse().ok())
 }
 
-/// A dispute's state: its latest step, with an open dispute past its deadline counting as suppressed.
-pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date) -> DisputeState {
+/// A dispute's state: its latest step, with an open dispute past its deadline counting as
+/// suppressed where the policy suppresses unanswered disputes (elsewhere it stays open: marked).
+pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date, policy: &Policy) -> DisputeState {
     match events.last().map(|e| e.state) {
-        Some(DisputeState::Open) | None if today > due_on => DisputeState::Suppressed,
+        Some(DisputeState::Open) | None if today > due_on && policy.suppress_unanswered_disputes => {
+            DisputeState::Suppressed
+        }
         Some(state) => state,
         None => DisputeState::Open,
     }
@@ -149,8 +152,12 @@ pub(crate) fn disputes_with_events(
     r.disputes_of(subject)?.into_iter().map(|d| Ok((d.clone(), r.dispute_events(d.id)?))).collect()
 }
 
-/// Records `suppressed` for the subject's open disputes past their deadline. Returns how many.
-pub fn sweep(w: &mut dyn Writer, subject: SubjectId, now: i64, today: Date) -> Result<u64> {
+/// Records `suppressed` for the subject's open disputes past their deadline, where the policy
+/// suppresses unanswered disputes. Returns how many.
+pub fn sweep(w: &mut dyn Writer, policy: &Policy, subject: SubjectId, now: i64, today: Date) -> Result<u64> {
+    if !policy.suppress_unanswered_disputes {
+        return Ok(0);
+    }
     let mut n = 0;
     for (d, events) in disputes_with_events(w, subject)? {
         let last = events.last().map(|e| e.state);
@@ -169,7 +176,7 @@ pub fn sweep(w: &mut dyn Writer, subject: SubjectId, now: i64, today: Date) -> R
     Ok(n)
 }
 
-fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date) -> DisputeView {
+fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy) -> DisputeView {
     let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date());
     let (item, account_ref, month, inquiry_ref) = match d.dispute.item {
         DisputeItem::Account(a) => ("account", Some(account_ref(a)), None, None),
@@ -184,7 +191,7 @@ fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date) -> DisputeView 
         month,
         inquiry_ref,
         dispute_type: d.dispute.dispute_type,
-        state: effective_state(events, d.dispute.due_on, today),
+        state: effective_state(events, d.dispute.due_on, today, policy),
         filed_on: day(d.dispute.filed_at),
         due_on: d.dispute.due_on,
         history: events.iter().map(|e| (day(e.at), e.state, e.note.clone())).collect(),
@@ -202,7 +209,7 @@ impl<S: Store> Bureau<S> {
     ) -> Result<DisputeId> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("dispute.filed", Some(subject), None, |w, _, policy, now| {
-            let (item, org) = resolve_target(w, subject, target)?;
+            let (item, org) = resolve_target(w, subject, target, kind, now.date())?;
             let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
             let id = w.insert_dispute(&NewDispute {
                 subject_id: subject,
@@ -235,7 +242,7 @@ impl<S: Store> Bureau<S> {
     ) -> Result<()> {
         let (d, org) = self.answerable(answerer, dispute)?;
         let subject = d.dispute.subject_id;
-        self.audited("dispute.answered", Some(subject), org, |w, _, _, now| {
+        self.audited("dispute.answered", Some(subject), org, |w, _, policy, now| {
             let events = w.dispute_events(dispute)?;
             match events.last().map(|e| e.state) {
                 Some(DisputeState::Open | DisputeState::Suppressed) => {}
@@ -243,7 +250,7 @@ impl<S: Store> Bureau<S> {
                     return Err(BureauError::refused(Refusal::DisputeClosed, "this dispute has already been answered"));
                 }
             }
-            sweep(w, subject, now.unix_timestamp(), now.date())?;
+            sweep(w, policy, subject, now.unix_timestamp(), now.date())?;
             match answer {
                 Answer::Corrected => require_correction(w, &d)?,
                 Answer::Deleted => delete_item(w, &d, now.unix_timestamp())?,
@@ -292,7 +299,7 @@ impl<S: Store> Bureau<S> {
     pub fn dispute_view(&self, answerer: &str, dispute: DisputeId) -> Result<DisputeView> {
         let (d, _) = self.answerable(Some(answerer), dispute)?;
         let events = self.store.read()?.dispute_events(dispute)?;
-        Ok(view(&d, &events, self.clock.today()))
+        Ok(view(&d, &events, self.clock.today(), &self.policy))
     }
 
     /// The disputes an organization must answer (its queue), oldest first.
@@ -300,7 +307,7 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let org = crate::access::org_by_code(r.as_ref(), org_code)?.id;
         let today = self.clock.today();
-        r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today))).collect()
+        r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today, &self.policy))).collect()
     }
 
     /// The person's disputes and every step of them.
@@ -308,7 +315,7 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let subject = subject_of(r.as_ref(), &self.keys, document)?;
         let today = self.clock.today();
-        Ok(disputes_with_events(r.as_ref(), subject)?.iter().map(|(d, e)| view(d, e, today)).collect())
+        Ok(disputes_with_events(r.as_ref(), subject)?.iter().map(|(d, e)| view(d, e, today, &self.policy)).collect())
     }
 
     /// Adds a personal statement beside a negative item of the person's file.
@@ -434,11 +441,19 @@ impl<S: Store> Bureau<S> {
 }
 
 /// The stored item and who must answer for it.
-fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) -> Result<(DisputeItem, Option<OrgId>)> {
+fn resolve_target(
+    r: &dyn Reader,
+    subject: SubjectId,
+    target: &DisputeTarget,
+    kind: DisputeType,
+    today: Date,
+) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
         DisputeTarget::Account(a) => own_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
         DisputeTarget::Month(a, m) => {
-            own_account(r, subject, a).map(|a| (DisputeItem::Month(a.id, *m), Some(a.org_id)))
+            let account = own_account(r, subject, a)?;
+            require_month_on_file(r, &account, *m, kind, today)?;
+            Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
         }
         DisputeTarget::Inquiry(q) => {
             let inquiry = parse_ref('Q', q)
@@ -454,6 +469,28 @@ fn resolve_target(r: &dyn Reader, subject: SubjectId, target: &DisputeTarget) ->
         }
         DisputeTarget::Identity => Ok((DisputeItem::Identity, None)),
     }
+}
+
+/// A disputed month must be one the account reports: on file (a month the furnisher left out
+/// can be disputed as `missing_info`, within the account's life: from its opening month to the
+/// month before this one).
+fn require_month_on_file(
+    r: &dyn Reader,
+    account: &AccountRow,
+    month: YearMonth,
+    kind: DisputeType,
+    today: Date,
+) -> Result<()> {
+    let on_file = r.months(account.id, month, month, i64::MAX)?.last().is_some_and(|m| !m.deleted);
+    if on_file {
+        return Ok(());
+    }
+    let opened = r.account_version(account.id, i64::MAX)?.map(|v| YearMonth::of(v.opened_on));
+    let within_life = opened.is_some_and(|o| o <= month) && month < YearMonth::of(today);
+    if kind == DisputeType::MissingInfo && within_life {
+        return Ok(());
+    }
+    Err(BureauError::refused(Refusal::UnknownItem, format!("no month {month} on file for this account")))
 }
 
 /// A "corrected" answer needs the corrected record on file, recorded after the dispute was filed.

@@ -180,21 +180,59 @@ fn a_dispute_answered_in_time_is_marked_then_shows_its_outcome() {
     assert!(w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).is_err(), "answered once");
 }
 
+/// After the deadline an unanswered dispute suppresses the item under the US policy (FCRA
+/// §611(a)(5)); under the PRC policy the item stays, marked disputed (异议标注), until answered.
 #[test]
-fn an_unanswered_dispute_suppresses_the_item_after_the_deadline() {
+fn an_unanswered_dispute_suppresses_the_item_only_where_the_policy_says_so() {
+    for (policy, suppressed) in [(Policy::us(), true), (Policy::prc(), false)] {
+        let name = policy.name.clone();
+        let mut w = world_with(policy);
+        w.with_history();
+        let target = month_target(&w.report(), "2024-03");
+        w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus).unwrap();
+        let deadline = if suppressed { datetime!(2024-07-05 23:00 UTC) } else { datetime!(2024-06-25 23:00 UTC) };
+        w.at(deadline);
+        assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "1".into()), "{name}: shown on the last day");
+        w.at(deadline + time::Duration::hours(10));
+        let report = w.report();
+        let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
+        if suppressed {
+            assert_eq!(statuses(&report)[2], ("2024-03".into(), "#".into()), "{name}: suppressed the day after");
+            assert!(report.summary.overdue.is_empty(), "and gone from the summary");
+            assert_eq!(mine[0].state, DisputeState::Suppressed);
+            assert_eq!(mine[0].history.last().unwrap().1, DisputeState::Suppressed, "the suppression is recorded");
+        } else {
+            assert_eq!(statuses(&report)[2], ("2024-03".into(), "1".into()), "{name}: the item stays");
+            assert_eq!((report.header.dispute_marks, report.summary.overdue.len()), (1, 1), "{name}: marked");
+            assert_eq!((mine[0].state, mine[0].history.len()), (DisputeState::Open, 1), "{name}: still open");
+        }
+    }
+}
+
+/// A month can be disputed only when the account reports it; a month the furnisher left out can
+/// be disputed as missing, within the account's life.
+#[test]
+fn a_dispute_on_a_month_not_on_file_is_refused() {
     let mut w = world();
     w.with_history();
-    let target = month_target(&w.report(), "2024-03");
-    w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus).unwrap();
-    w.at(datetime!(2024-06-25 23:00 UTC));
-    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "1".into()), "shown on the last day");
-    w.at(datetime!(2024-06-26 09:00 UTC));
-    let report = w.report();
-    assert_eq!(statuses(&report)[2], ("2024-03".into(), "#".into()), "suppressed the day after");
-    assert!(report.summary.overdue.is_empty(), "and gone from the summary");
-    let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
-    assert_eq!(mine[0].state, DisputeState::Suppressed);
-    assert_eq!(mine[0].history.last().unwrap().1, DisputeState::Suppressed, "the suppression is recorded");
+    let account_ref = month_target(&w.report(), "2024-03");
+    let DisputeTarget::Month(a, _) = account_ref else { panic!("a month target") };
+    let on = |m: &str| DisputeTarget::Month(a.clone(), YearMonth::parse(m).unwrap());
+    let refused = |r: ob_bureau::Result<ob_store::DisputeId>| r.err().and_then(|e| e.refusal()).map(|r| r.code());
+    for month in ["2023-12", "2024-05", "2031-01"] {
+        assert_eq!(
+            refused(w.bureau.file_dispute(&zhang(), &on(month), DisputeType::WrongStatus)),
+            Some("UNKNOWN_ITEM"),
+            "{month}"
+        );
+    }
+    assert_eq!(
+        refused(w.bureau.file_dispute(&zhang(), &on("2023-12"), DisputeType::MissingInfo)),
+        Some("UNKNOWN_ITEM"),
+        "before opening"
+    );
+    assert!(w.bureau.file_dispute(&zhang(), &on("2024-05"), DisputeType::MissingInfo).is_ok(), "a month left out");
+    assert!(w.bureau.file_dispute(&zhang(), &on("2024-03"), DisputeType::WrongStatus).is_ok());
 }
 
 #[test]
@@ -275,6 +313,7 @@ fn retention_purges_exactly_the_expired_negative_months() {
             month("A1", "2019-03", 20),
             month("A1", "2019-04", 40),
             month("A1", "2019-05", 0),
+            notice("A1", "2019-06-10"),
             month("A1", "2019-06", 10),
             month("A1", "2019-07", 0),
         ],
@@ -334,10 +373,17 @@ fn a_revoked_consent_stops_inquiries_and_new_accounts_not_the_open_ones() {
     let raised_limit = account("A1").replace("500000", "600000");
     let (s, codes) = w.ingest(&file(
         "HB",
-        &[month("A1", "2024-05", 40), month("A1", "2024-06", 0), raised_limit, new_account, month("A2", "2024-06", 0)],
+        &[
+            notice("A1", "2024-05-12"),
+            month("A1", "2024-05", 20),
+            month("A1", "2024-06", 0),
+            raised_limit,
+            new_account,
+            month("A2", "2024-06", 0),
+        ],
     ));
     assert_eq!(codes, vec!["NO_CONSENT".to_owned(), "UNKNOWN_ACCOUNT".to_owned()], "only the new account is refused");
-    assert_eq!(s.accepted, 3);
+    assert_eq!(s.accepted, 4);
     let grid = statuses(&w.report());
     assert_eq!(grid.len(), 6, "the open account's late month and payoff are on file: {grid:?}");
 }
@@ -385,6 +431,25 @@ fn the_first_negative_month_needs_a_prior_notice() {
     let mut us = world_with(Policy { notice_before_negative: false, ..Policy::us() });
     let off = us.ingest(&file("HB", &[consent("report", None), account("A1"), month("A1", "2024-03", 20)]));
     assert_eq!(off.1, Vec::<String>::new(), "a policy may turn the rule off");
+}
+
+/// Under the PRC policy each new late run needs its own notice, dated after the run before; a
+/// month cannot be more than one period later than the month before; "*" (nothing due) carries no
+/// amount due.
+#[test]
+fn each_late_run_needs_its_notice_and_statuses_move_one_step_a_month() {
+    let mut w = world();
+    w.with_history(); // a run in 2024-03 (noticed on 2024-03-02), paid in 2024-04
+    w.at(datetime!(2024-07-05 02:00 UTC));
+    let old_notice = w.ingest(&file("HB", &[month("A1", "2024-05", 20)]));
+    assert_eq!(old_notice.1, vec!["NO_NOTICE"], "the notice of the first run does not cover the second");
+    let (s, codes) =
+        w.ingest(&file("HB", &[notice("A1", "2024-05-10"), month("A1", "2024-05", 20), month("A1", "2024-06", 80)]));
+    assert_eq!((s.accepted, codes), (2, vec!["STATUS_INCONSISTENT".to_owned()]), "1 to 4 in a month");
+    let nothing_due = month("A1", "2024-06", 0).replace(r#""status":"N""#, r#""status":"*","amount_due":100"#);
+    assert_eq!(w.ingest(&file("HB", &[nothing_due])).1, vec!["STATUS_INCONSISTENT"]);
+    let (s, codes) = w.ingest(&file("HB", &[month("A1", "2024-06", 40)]));
+    assert_eq!((s.accepted, codes), (1, Vec::<String>::new()), "1 to 2: the run goes on, no new notice");
 }
 
 #[test]

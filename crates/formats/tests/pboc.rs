@@ -511,7 +511,8 @@ mod properties {
             settled_on: settled,
             balance_minor: balance,
             used_minor: if c1 { balance } else { amounts[1] },
-            due_minor: if c1 { 0 } else { amounts[2] },
+            // "*" is "nothing due": no amount due with it.
+            due_minor: if c1 || status == S::NothingDue { 0 } else { amounts[2] },
             paid_minor: amounts[3],
             past_due_minor: past_due,
             days_past_due: days,

@@ -36,6 +36,11 @@ pub const AMOUNT_MINOR_MAX: i64 = 1_000_000_000_000_000;
 /// Largest days-past-due value accepted (about 27 years); beyond that the figure is an error.
 pub const DAYS_PAST_DUE_MAX: u32 = 10_000;
 
+/// Days past due may grow from one month to the next by the days between the two settlements
+/// plus this slack, and no more: formats that give days only as 30-day bands (Metro 2's ratings
+/// say 30, 60, 90…) may move one band in a shorter month, never two.
+pub const DAYS_PAST_DUE_SLACK_DAYS: i64 = 29;
+
 /// A used amount above this percentage of the credit limit is rejected as unreasonable
 /// (revolving accounts may exceed the limit by fees and interest, not by multiples).
 pub const USED_OVER_LIMIT_PERCENT_MAX: i64 = 150;

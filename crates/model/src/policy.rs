@@ -24,14 +24,24 @@ pub enum Retention {
     },
 }
 
+fn suppress_by_default() -> bool {
+    true
+}
+
 /// A bureau's policy values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Name, for display (`prc`, `us`, or a deployment's own).
     pub name: String,
-    /// Days a furnisher has to answer a dispute; unanswered disputed items are then suppressed.
+    /// Days a furnisher has to answer a dispute.
     pub dispute_answer_days: u16,
+    /// What an unanswered dispute does once its deadline has passed: true (US, FCRA §611(a)(5)):
+    /// the item is suppressed from reports; false (PRC, 征信业管理条例 art. 25): the item stays,
+    /// marked disputed (异议标注), until it is answered. Policy files written before this field
+    /// existed read as true, the only rule then.
+    #[serde(default = "suppress_by_default")]
+    pub suppress_unanswered_disputes: bool,
     /// Retention of negative information.
     pub retention: Retention,
     /// Whether a furnisher needs the person's written consent on file to report (PRC: yes; US:
@@ -55,6 +65,7 @@ impl Policy {
         Policy {
             name: "prc".into(),
             dispute_answer_days: 20,
+            suppress_unanswered_disputes: false,
             retention: Retention::AfterDelinquencyEnded { years: 5 },
             report_consent_required: true,
             notice_before_negative: true,
@@ -70,6 +81,7 @@ impl Policy {
         Policy {
             name: "us".into(),
             dispute_answer_days: 30,
+            suppress_unanswered_disputes: true,
             retention: Retention::FromFirstDelinquency { years: 7, start_after_days: 180 },
             report_consent_required: false,
             // FCRA §623(a)(7): the notice may follow the first negative report within 30 days, so

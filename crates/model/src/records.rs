@@ -322,6 +322,9 @@ impl MonthRecord {
                 if dpd != 0 || self.past_due_minor != 0 {
                     errors.push(inconsistent("status says nothing is overdue but days or amount past due are set"));
                 }
+                if self.status == S::NothingDue && self.due_minor != 0 {
+                    errors.push(err(Code::StatusInconsistent, "amount_due", "\"*\" (nothing due) with an amount due"));
+                }
                 if self.status == S::Settled && self.balance_minor != 0 {
                     errors.push(err(Code::StatusInconsistent, "balance", "a settled account has a zero balance"));
                 }

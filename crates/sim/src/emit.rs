@@ -417,7 +417,9 @@ fn wrong_version(m: &MonthRecord, negative_before: bool, nothing_due: bool) -> O
         return Some(wrong);
     }
     if nothing_due && m.status == RepaymentStatus::Normal && m.due_minor > 0 {
+        // Consistent with itself ("*" carries no amount due), wrong against the truth.
         wrong.status = RepaymentStatus::NothingDue;
+        wrong.due_minor = 0;
         return Some(wrong);
     }
     None

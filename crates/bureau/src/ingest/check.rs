@@ -5,6 +5,7 @@
 //! passes comes out as what it is to write ([`Accepted`]); nothing is written here but a new
 //! person's file (see `identity`).
 
+use super::lookup::MonthMark;
 use super::{Accepted, Batch, Outcome, Verdict, reject};
 use crate::Result;
 use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord};
@@ -217,22 +218,50 @@ impl Batch<'_> {
     }
 
     /// A first negative month needs a notice given on or before its settlement date.
+    /// The rules on a negative month, against the account's months on file: within a late run
+    /// its days past due grow by no more than the days since the month before, give or take a
+    /// 30-day band (`limits::DAYS_PAST_DUE_SLACK_DAYS`): a status does not jump from 3 to 5,
+    /// and under a policy that wants notices, each new late run (a negative month after
+    /// one that was not) needs a notice to the person dated after the previous run and by this
+    /// month's settlement (征信业管理条例 art. 15).
     fn check_negative_notice(&mut self, index: usize, m: &MonthRecord) -> Result<Option<Outcome>> {
-        let negative = m.status.is_negative() || m.past_due_minor > 0;
-        if !negative || !self.policy.notice_before_negative {
+        let mark = MonthMark::of(m);
+        if !mark.negative {
             return Ok(None);
         }
-        self.load_notice_state(index, &m.account_key)?;
-        let info = &mut self.accounts[index];
-        let noticed = info.notices.as_ref().is_some_and(|d| d.iter().any(|day| *day <= m.settled_on));
-        if info.negative_on_file == Some(false) && !noticed {
-            return Ok(Some(Outcome::Rejected(vec![FieldError::new(
-                Code::NoNotice,
-                "status",
-                "the first negative month of an account needs a notice to the person first",
-            )])));
+        self.load_history(index)?;
+        let history = self.accounts[index].history.as_ref().expect("loaded above");
+        let before = history.get(&m.month.plus(-1)).copied();
+        // Within a run (the month before was late too; a run may start at any status, since the
+        // month before may be wrong and corrected later), the days past due grow by at most the
+        // days between the two settlements, give or take a band (limits.rs): 20 days late in May
+        // cannot be 100 in June.
+        if let Some(b) = before
+            && b.days_past_due > 0
+        {
+            let elapsed = (m.settled_on - b.settled_on).whole_days().max(0);
+            if i64::from(m.days_past_due) > i64::from(b.days_past_due) + elapsed + limits::DAYS_PAST_DUE_SLACK_DAYS {
+                let why = format!("days past due go from {} to {} in {elapsed} days", b.days_past_due, m.days_past_due);
+                return Ok(Some(Outcome::Rejected(vec![FieldError::new(
+                    Code::StatusInconsistent,
+                    "days_past_due",
+                    why,
+                )])));
+            }
         }
-        info.negative_on_file = Some(true);
+        let starts_run = !before.is_some_and(|b| b.negative);
+        if !starts_run || !self.policy.notice_before_negative {
+            return Ok(None);
+        }
+        // The previous run ended by its last negative month before this one.
+        let previous = history.range(..m.month).rev().find(|(_, b)| b.negative).map(|(_, b)| b.settled_on);
+        self.load_notices(index, &m.account_key)?;
+        let notices = self.accounts[index].notices.as_deref().unwrap_or_default();
+        let noticed = notices.iter().any(|day| *day <= m.settled_on && previous.is_none_or(|p| *day > p));
+        if !noticed {
+            let why = "each new late run needs a notice to the person first, dated after the previous run";
+            return Ok(Some(Outcome::Rejected(vec![FieldError::new(Code::NoNotice, "status", why)])));
+        }
         Ok(None)
     }
 

@@ -7,7 +7,7 @@ use super::Batch;
 use crate::Result;
 use ob_model::{YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, OrgId, SubjectId, Writer};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use time::Date;
 
 /// An account touched by the batch.
@@ -24,10 +24,37 @@ pub(super) struct AccountInfo {
     /// The newest month stored when the account was read: a later month has no stored version,
     /// so its first version needs no look-up (the usual case: each file brings the next month).
     newest_stored: Option<YearMonth>,
-    /// Whether a negative month is on file (stored or earlier in this batch); loaded on first need.
-    pub(super) negative_on_file: Option<bool>,
+    /// The months on file (stored, or written by this batch), each with what the notice and
+    /// status-step rules need; loaded when a negative month first needs them.
+    pub(super) history: Option<BTreeMap<YearMonth, MonthMark>>,
     /// Days of notices given before negative reporting; loaded on first need.
     pub(super) notices: Option<Vec<Date>>,
+}
+
+/// A month on file, as the rules on negative months see it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MonthMark {
+    /// Its settlement date.
+    pub(super) settled_on: Date,
+    /// Negative information (an overdue or bad status, or an amount past due).
+    pub(super) negative: bool,
+    /// Days past due.
+    pub(super) days_past_due: u32,
+}
+
+impl MonthMark {
+    /// The mark of a month record.
+    pub(super) fn of(m: &ob_model::records::MonthRecord) -> MonthMark {
+        MonthMark {
+            settled_on: m.settled_on,
+            negative: m.status.is_negative() || m.past_due_minor > 0,
+            days_past_due: m.days_past_due,
+        }
+    }
+
+    fn of_row(r: &ob_store::MonthRow) -> MonthMark {
+        MonthMark { settled_on: r.settled_on, negative: crate::rights::is_negative(r), days_past_due: r.days_past_due }
+    }
 }
 
 /// What disputes deleted from an account.
@@ -64,7 +91,7 @@ impl AccountInfo {
             month_versions: HashMap::new(),
             all_months_loaded: fresh,
             newest_stored: None,
-            negative_on_file: fresh.then_some(false),
+            history: fresh.then(BTreeMap::new),
             notices: fresh.then(Vec::new),
         }
     }
@@ -172,17 +199,22 @@ impl Batch<'_> {
         Ok(self.consents.entry(subject).or_default())
     }
 
-    /// Loads, on first need, whether the account has a negative month on file and, when it has
-    /// none (only then does a notice matter), the days of its notices (with those that waited
-    /// under `key` for its first report).
-    pub(super) fn load_notice_state(&mut self, index: usize, key: &str) -> Result<()> {
-        let account = self.accounts[index].id;
-        if self.accounts[index].negative_on_file.is_none() {
-            let any = self.w.months(account, YearMonth::MIN, YearMonth::MAX, i64::MAX)?;
-            self.accounts[index].negative_on_file =
-                Some(any.iter().any(|r| !r.deleted && crate::rights::is_negative(r)));
+    /// Loads, on first need, the account's months on file (latest versions, deleted ones left
+    /// out).
+    pub(super) fn load_history(&mut self, index: usize) -> Result<()> {
+        if self.accounts[index].history.is_none() {
+            let rows = self.w.months(self.accounts[index].id, YearMonth::MIN, YearMonth::MAX, i64::MAX)?;
+            let marks = rows.iter().filter(|r| !r.deleted).map(|r| (r.month, MonthMark::of_row(r))).collect();
+            self.accounts[index].history = Some(marks);
         }
-        if self.accounts[index].negative_on_file == Some(false) && self.accounts[index].notices.is_none() {
+        Ok(())
+    }
+
+    /// Loads, on first need, the days of the account's notices (with those that waited under
+    /// `key` for its first report).
+    pub(super) fn load_notices(&mut self, index: usize, key: &str) -> Result<()> {
+        let account = self.accounts[index].id;
+        if self.accounts[index].notices.is_none() {
             let mut days: Vec<Date> = self.w.notices_of(account)?.iter().map(|n| n.notified_on).collect();
             days.extend(self.w.pending_notices(self.org, key)?.iter().map(|n| n.notified_on));
             self.accounts[index].notices = Some(days);

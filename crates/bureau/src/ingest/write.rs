@@ -70,6 +70,9 @@ impl Batch<'_> {
         let version = self.next_month_version(index, m.month)?;
         let (account, subject) = (self.accounts[index].id, self.accounts[index].subject_id);
         self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
+        if let Some(history) = self.accounts[index].history.as_mut() {
+            history.insert(m.month, super::lookup::MonthMark::of(m));
+        }
         Ok(Outcome::Stored)
     }
 
@@ -85,6 +88,9 @@ impl Batch<'_> {
         }
         if stored.is_empty() {
             return Ok(Outcome::Unchanged);
+        }
+        if let Some(history) = self.accounts[index].history.as_mut() {
+            history.retain(|m, _| !(from..=to).contains(m));
         }
         for month in stored {
             let version = self.next_month_version(index, month)?;
