@@ -172,6 +172,10 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
         Responsibility::Guarantor => line.push_str("  担保责任 as guarantor"),
         Responsibility::Individual => {}
     }
+    if a.stale {
+        let since = a.latest.as_ref().map_or_else(|| "—".to_owned(), |l| l.month.to_string());
+        line.push_str(&format!("  未更新 not reported since {since}: its state is as of then"));
+    }
     writeln!(
         out,
         "  [{}] {}  开立 opened {}  额度 limit {}  {}{line}",

@@ -288,6 +288,9 @@ pub struct AccountDetail {
     pub closed: bool,
     /// The latest month reported.
     pub latest: Option<LatestMonth>,
+    /// Open, and not reported for [`limits::REPORT_STALE_MONTHS`] months or more before the
+    /// report's month: what `latest` says is as of its month, not now (未更新).
+    pub stale: bool,
     /// Average used amount over the last 6 reported months of the window.
     pub used_6m_avg: i64,
     /// Highest used amount over the same months.
@@ -721,6 +724,11 @@ fn account_detail(
     let used_6m_avg =
         if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
     let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
+    let closed = latest_row.is_some_and(|m| m.status.is_terminal());
+    // Months missing between the latest reported and the report's month.
+    let silent_months =
+        latest_row.map_or(to.months_since(YearMonth::of(terms.opened_on)), |m| to.months_since(m.month) - 1);
+    let stale = !closed && silent_months >= limits::REPORT_STALE_MONTHS;
     Ok(AccountDetail {
         account_ref: crate::rights::account_ref(account.id),
         disputes: Vec::new(),
@@ -734,7 +742,8 @@ fn account_detail(
         credit_limit,
         periods: terms.periods,
         credit_line_number: None,
-        closed: latest_row.is_some_and(|m| m.status.is_terminal()),
+        closed,
+        stale,
         latest: latest_row.map(|m| LatestMonth {
             month: m.month,
             status: m.status,

@@ -452,6 +452,22 @@ fn each_late_run_needs_its_notice_and_statuses_move_one_step_a_month() {
     assert_eq!((s.accepted, codes), (1, Vec::<String>::new()), "1 to 2: the run goes on, no new notice");
 }
 
+/// An open account its furnisher stopped reporting is shown as not updated, with its last
+/// reported month, once 3 months are missing: its state is then as of that month, not now.
+#[test]
+fn an_account_not_reported_for_three_months_is_marked_not_updated() {
+    let mut w = world();
+    w.with_history(); // last reported month 2024-04
+    let stale = |w: &mut World| w.report().account_groups[0].accounts[0].stale;
+    w.at(datetime!(2024-07-20 02:00 UTC));
+    assert!(!stale(&mut w), "2024-05 and 2024-06 missing: not yet");
+    w.at(datetime!(2024-08-05 02:00 UTC));
+    assert!(stale(&mut w), "2024-05 to 2024-07 missing");
+    assert!(ob_bureau::render::text(&w.report()).contains("未更新 not reported since 2024-04"));
+    w.ingest(&file("HB", &[month("A1", "2024-05", 0), month("A1", "2024-06", 0), month("A1", "2024-07", 0)]));
+    assert!(!stale(&mut w), "reported again");
+}
+
 #[test]
 fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
     let mut w = world();

@@ -54,6 +54,10 @@ pub const REPORT_STATUS_LINE_MONTHS: u32 = 24;
 /// Months over which the report's "average used" figures are taken.
 pub const REPORT_AVERAGE_MONTHS: u32 = 6;
 
+/// An open account whose furnisher has not reported this many months before the report's month
+/// (the latest reported being older) is shown as not updated: its state is as of its last report.
+pub const REPORT_STALE_MONTHS: i32 = 3;
+
 /// Months of inquiries summarised as "recent" (loan and card approvals) in a report.
 pub const REPORT_RECENT_QUERY_MONTHS: u32 = 1;
 

@@ -313,6 +313,8 @@ pub struct AccountView {
     pub closed: bool,
     /// The person's part when not sole borrower: joint loan (共同借款) or guarantor.
     pub responsibility: Option<Label>,
+    /// For an open account not reported for months: the last month reported ("—" for none).
+    pub stale_since: Option<String>,
     /// Latest month.
     pub latest: Option<LatestView>,
     /// Average used, 6 months.
@@ -369,6 +371,7 @@ fn account_view(a: &AccountDetail) -> AccountView {
         periods: a.periods.map(|p| p.to_string()).unwrap_or_else(|| "—".into()),
         credit_line: a.credit_line_number.map(|n| format!("[{n}]")).unwrap_or_default(),
         closed: a.closed,
+        stale_since: a.stale.then(|| a.latest.as_ref().map_or_else(|| "—".to_owned(), |l| l.month.to_string())),
         responsibility: match a.responsibility {
             Responsibility::Individual => None,
             Responsibility::Joint => Some(("共同借款", "joint loan")),
