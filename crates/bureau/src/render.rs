@@ -135,15 +135,7 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
         )?;
     }
     for g in &s.guarantees {
-        writeln!(
-            out,
-            "  相关还款责任概要 Guarantees: {} 账户 accounts ({} 未结清 open), 还款责任金额 responsibility {}, 余额 balance {}, 逾期账户 overdue {}",
-            g.accounts,
-            g.open_accounts,
-            money(g.currency, g.responsibility_amount),
-            money(g.currency, g.balance),
-            g.overdue_accounts
-        )?;
+        writeln!(out, "  相关还款责任概要 Guarantees: {}", g.line())?;
     }
     let q = &s.queries;
     writeln!(out, "  查询记录概要 Query summary")?;

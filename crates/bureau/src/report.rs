@@ -816,6 +816,21 @@ pub fn summarize(
     }
 }
 
+impl GuaranteeSummary {
+    /// The summary as one line for people, in Chinese and English (text and web reports).
+    pub fn line(&self) -> String {
+        let money = |minor: i64| format!("{} {}", self.currency.as_str(), self.currency.format_minor(minor));
+        format!(
+            "{} 账户 accounts ({} 未结清 open), 还款责任金额 responsibility {}, 余额 balance {}, 逾期账户 overdue {}",
+            self.accounts,
+            self.open_accounts,
+            money(self.responsibility_amount),
+            money(self.balance),
+            self.overdue_accounts
+        )
+    }
+}
+
 fn guarantee_summary(guarantees: &[AccountDetail]) -> Vec<GuaranteeSummary> {
     let mut by_currency: BTreeMap<Currency, GuaranteeSummary> = BTreeMap::new();
     for a in guarantees {

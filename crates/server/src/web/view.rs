@@ -625,20 +625,7 @@ impl ReportPage {
                     longest: o.longest_overdue_months,
                 })
                 .collect(),
-            guarantees: s
-                .guarantees
-                .iter()
-                .map(|g| {
-                    format!(
-                        "{} 账户 accounts ({} 未结清 open) · 还款责任金额 responsibility {} · 余额 balance {} · 逾期账户 overdue {}",
-                        g.accounts,
-                        g.open_accounts,
-                        money(g.currency, g.responsibility_amount),
-                        money(g.currency, g.balance),
-                        g.overdue_accounts
-                    )
-                })
-                .collect(),
+            guarantees: s.guarantees.iter().map(|g| g.line()).collect(),
             query_summary: vec![
                 (
                     ("最近1个月贷款审批查询机构数", "loan approval, last month: institutions"),
@@ -664,7 +651,10 @@ impl ReportPage {
                     accounts: g.accounts.iter().map(account_view).collect(),
                 })
                 .chain((!r.guarantees.is_empty()).then(|| GroupView {
-                    title: ("相关还款责任信息（不计入本人负债）", "accounts of others you guarantee (not your own debt)"),
+                    title: (
+                        "相关还款责任信息（不计入本人负债）",
+                        "accounts of others you guarantee (not your own debt)",
+                    ),
                     accounts: r.guarantees.iter().map(account_view).collect(),
                 }))
                 .collect(),
