@@ -157,7 +157,8 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
 }
 
 fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
-    let state = if a.closed { "已结清 closed" } else { "正常 open" };
+    let (zh, en) = a.state.title();
+    let state = format!("{zh} {en}");
     let mut line = a.credit_line_number.map(|n| format!("  所属额度 under line [{n}]")).unwrap_or_default();
     match a.responsibility {
         Responsibility::Joint => line.push_str("  共同借款 joint loan"),

@@ -11,8 +11,8 @@ use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, Refusal, Result, audit};
 use ob_model::policy::Policy;
 use ob_model::{
-    AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason,
-    RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
+    AccountState, AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind,
+    QueryReason, RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
 };
 use ob_store::*;
 use serde::Serialize;
@@ -286,6 +286,9 @@ pub struct AccountDetail {
     pub credit_line_number: Option<u32>,
     /// Whether closed (last status C or G).
     pub closed: bool,
+    /// The account's state (账户状态), derived from its latest month: a card at `B` is 呆账, a
+    /// debt sold at `G` is 转出, not "open" and "paid".
+    pub state: AccountState,
     /// The latest month reported.
     pub latest: Option<LatestMonth>,
     /// Open, and not reported for [`limits::REPORT_STALE_MONTHS`] months or more before the
@@ -743,6 +746,10 @@ fn account_detail(
         periods: terms.periods,
         credit_line_number: None,
         closed,
+        state: AccountState::derive(
+            terms.account_type,
+            latest_row.map(|m| (m.status, m.past_due_minor, m.balance_minor)),
+        ),
         stale,
         latest: latest_row.map(|m| LatestMonth {
             month: m.month,

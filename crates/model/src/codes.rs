@@ -178,6 +178,70 @@ impl RepaymentStatus {
 }
 
 code_list! {
+    /// An account's state as the PBOC report shows it (账户状态), derived from its latest month
+    /// ([`AccountState::derive`]). Card blocks (止付, 冻结) are not derived: no furnisher format
+    /// here carries them.
+    AccountState {
+        /// 正常: reported, nothing past due.
+        Normal = "normal",
+        /// 逾期: an amount past due, or an overdue status (1–7).
+        Overdue = "overdue",
+        /// 呆账: written off as bad debt (status B).
+        BadDebt = "bad_debt",
+        /// 转出: the debt sold or transferred, or settled for less (status G).
+        Transferred = "transferred",
+        /// 结清: a loan or line paid off (status C; Z, repaid by assets; D, a guarantor paid it
+        /// all).
+        Settled = "settled",
+        /// 销户: a card closed (status C on R2, R3).
+        Cancelled = "cancelled",
+        /// 催收: a debt in collection (C1), not ended.
+        InCollection = "in_collection",
+        /// 结束: a collection ended (C1 with status C or G).
+        CollectionEnded = "collection_ended",
+    }
+}
+
+impl AccountState {
+    /// The state of an account of type `account_type` whose latest reported month has `status`
+    /// and `past_due_minor` and `balance_minor` (`None`: nothing reported yet).
+    pub fn derive(account_type: AccountType, latest: Option<(RepaymentStatus, i64, i64)>) -> AccountState {
+        use RepaymentStatus as S;
+        let card = matches!(account_type, AccountType::R2 | AccountType::R3);
+        let Some((status, past_due, balance)) = latest else {
+            return if account_type == AccountType::C1 { AccountState::InCollection } else { AccountState::Normal };
+        };
+        match (account_type, status) {
+            (AccountType::C1, S::Settled | S::EndedOther) => AccountState::CollectionEnded,
+            (AccountType::C1, _) => AccountState::InCollection,
+            (_, S::BadDebt) => AccountState::BadDebt,
+            (_, S::EndedOther) => AccountState::Transferred,
+            (_, S::Settled) if card => AccountState::Cancelled,
+            (_, S::Settled | S::AssetTransfer) => AccountState::Settled,
+            (_, S::GuarantorPaid) if balance == 0 => AccountState::Settled,
+            _ if status.overdue_periods().is_some() || past_due > 0 || status == S::GuarantorPaid => {
+                AccountState::Overdue
+            }
+            _ => AccountState::Normal,
+        }
+    }
+
+    /// The name on a report, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            AccountState::Normal => ("正常", "normal"),
+            AccountState::Overdue => ("逾期", "overdue"),
+            AccountState::BadDebt => ("呆账", "bad debt"),
+            AccountState::Transferred => ("转出", "transferred"),
+            AccountState::Settled => ("结清", "settled"),
+            AccountState::Cancelled => ("销户", "cancelled"),
+            AccountState::InCollection => ("催收", "in collection"),
+            AccountState::CollectionEnded => ("结束", "collection ended"),
+        }
+    }
+}
+
+code_list! {
     /// Five-level loan classification (五级分类).
     Classification {
         /// Normal (正常).
@@ -388,6 +452,32 @@ code_list! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each state from the account type and the latest month's status, past-due and balance.
+    #[test]
+    fn account_states_follow_the_latest_month() {
+        use AccountState as A;
+        use AccountType::{C1, D1, R1, R2};
+        fn check(t: AccountType, latest: Option<(&str, i64, i64)>, expect: AccountState) {
+            let latest = latest.map(|(s, past_due, balance)| (RepaymentStatus::parse(s).unwrap(), past_due, balance));
+            assert_eq!(AccountState::derive(t, latest), expect, "{t} {latest:?}");
+        }
+        check(D1, None, A::Normal);
+        check(C1, None, A::InCollection);
+        check(R1, Some(("N", 0, 500)), A::Normal);
+        check(R1, Some(("*", 0, 0)), A::Normal);
+        check(R1, Some(("3", 900, 500)), A::Overdue);
+        check(R2, Some(("B", 900, 500)), A::BadDebt);
+        check(D1, Some(("G", 0, 0)), A::Transferred);
+        check(D1, Some(("C", 0, 0)), A::Settled);
+        check(R2, Some(("C", 0, 0)), A::Cancelled);
+        check(D1, Some(("Z", 0, 0)), A::Settled);
+        check(D1, Some(("D", 0, 0)), A::Settled);
+        check(D1, Some(("D", 0, 700)), A::Overdue);
+        check(C1, Some(("7", 700, 700)), A::InCollection);
+        check(C1, Some(("C", 0, 0)), A::CollectionEnded);
+        check(C1, Some(("G", 0, 0)), A::CollectionEnded);
+    }
 
     #[test]
     fn symbols_round_trip() {

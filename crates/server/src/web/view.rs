@@ -309,8 +309,8 @@ pub struct AccountView {
     pub periods: String,
     /// The credit line it is drawn under.
     pub credit_line: String,
-    /// Closed.
-    pub closed: bool,
+    /// State (账户状态).
+    pub state: Label,
     /// The person's part when not sole borrower: joint loan (共同借款) or guarantor.
     pub responsibility: Option<Label>,
     /// For an open account not reported for months: the last month reported ("—" for none).
@@ -370,7 +370,7 @@ fn account_view(a: &AccountDetail) -> AccountView {
         credit_limit: money(a.currency, a.credit_limit),
         periods: a.periods.map(|p| p.to_string()).unwrap_or_else(|| "—".into()),
         credit_line: a.credit_line_number.map(|n| format!("[{n}]")).unwrap_or_default(),
-        closed: a.closed,
+        state: a.state.title(),
         stale_since: a.stale.then(|| a.latest.as_ref().map_or_else(|| "—".to_owned(), |l| l.month.to_string())),
         responsibility: match a.responsibility {
             Responsibility::Individual => None,
