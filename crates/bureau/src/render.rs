@@ -137,6 +137,12 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     for g in &s.guarantees {
         writeln!(out, "  相关还款责任概要 Guarantees: {}", g.line())?;
     }
+    for c in &s.collections {
+        writeln!(out, "  被追偿信息汇总 In collection: {}", c.line())?;
+    }
+    for b in &s.bad_debts {
+        writeln!(out, "  呆账信息汇总 Bad debts: {}", b.line())?;
+    }
     let q = &s.queries;
     writeln!(out, "  查询记录概要 Query summary")?;
     writeln!(
@@ -178,6 +184,9 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
         money(a.currency, a.credit_limit),
         state
     )?;
+    if let Some(c) = &a.collection {
+        return write_collection(out, a, c);
+    }
     if let Some(l) = &a.latest {
         writeln!(
             out,
@@ -203,6 +212,26 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     }
     write_history(out, a)?;
     write_disputes(out, &a.disputes)?;
+    write_statements(out, a)
+}
+
+/// A debt in collection: what was received and what is left, no repayment grid.
+fn write_collection(out: &mut String, a: &AccountDetail, c: &crate::report::CollectionDetail) -> std::fmt::Result {
+    let status = c.status_at_transfer.map_or_else(|| "—".to_owned(), |s| s.to_string());
+    let paid = c.last_payment_on.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    writeln!(
+        out,
+        "      债权接收日期 received {}  债权金额 amount {}  转移时状态 status at transfer {status}  余额 balance {}  最近还款 last repayment {paid}",
+        c.received_on,
+        money(a.currency, c.amount),
+        money(a.currency, c.balance)
+    )?;
+    writeln!(out, "      账户参考 ref {}", a.account_ref)?;
+    write_disputes(out, &a.disputes)?;
+    write_statements(out, a)
+}
+
+fn write_statements(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     for st in &a.statements {
         let about = st.month.map(|m| format!(" {m}")).unwrap_or_default();
         writeln!(out, "      本人声明 Statement{about} ({}, {}): {}", st.statement_type, st.added_on, st.text)?;

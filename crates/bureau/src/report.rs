@@ -153,6 +153,10 @@ pub struct Summary {
     pub overdue: Vec<OverdueSummary>,
     /// 相关还款责任信息概要: the accounts the person guarantees, per currency.
     pub guarantees: Vec<GuaranteeSummary>,
+    /// 被追偿信息汇总: debts in collection (C1, not ended), per currency.
+    pub collections: Vec<BalanceSummary>,
+    /// 呆账信息汇总: accounts written off as bad debt, per currency.
+    pub bad_debts: Vec<BalanceSummary>,
     /// Query summary.
     pub queries: QuerySummary,
 }
@@ -286,6 +290,9 @@ pub struct AccountDetail {
     pub credit_line_number: Option<u32>,
     /// Whether closed (last status C or G).
     pub closed: bool,
+    /// For a collection (C1, 被追偿): what the PBOC report shows of it instead of a repayment
+    /// grid (a collector's months are not instalments).
+    pub collection: Option<CollectionDetail>,
     /// The account's state (账户状态), derived from its latest month: a card at `B` is 呆账, a
     /// debt sold at `G` is 转出, not "open" and "paid".
     pub state: AccountState,
@@ -304,6 +311,35 @@ pub struct AccountDetail {
     pub status_line: String,
     /// The 60-month history, oldest first.
     pub history: Vec<HistoryEntry>,
+}
+
+/// A debt in collection (被追偿信息), as the PBOC report lays it out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CollectionDetail {
+    /// 债权接收日期: when the collector received the debt (the account's opening date).
+    pub received_on: Date,
+    /// 债权金额: the amount received (minor units).
+    pub amount: i64,
+    /// 转移时的还款状态: the status of the first month the collector reported.
+    pub status_at_transfer: Option<RepaymentStatus>,
+    /// 余额: the balance now (minor units).
+    pub balance: i64,
+    /// 最近一次还款日期: the last repayment on file.
+    pub last_payment_on: Option<Date>,
+}
+
+/// Accounts and their balance in one currency: the collection (被追偿) and bad-debt (呆账)
+/// summary lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BalanceSummary {
+    /// Currency of the balance.
+    pub currency: Currency,
+    /// Accounts.
+    pub accounts: u32,
+    /// Their balances (minor units).
+    pub balance: i64,
 }
 
 /// The latest monthly performance of an account.
@@ -750,6 +786,13 @@ fn account_detail(
             terms.account_type,
             latest_row.map(|m| (m.status, m.past_due_minor, m.balance_minor)),
         ),
+        collection: (terms.account_type == AccountType::C1).then(|| CollectionDetail {
+            received_on: terms.opened_on,
+            amount: credit_limit,
+            status_at_transfer: months.first().map(|m| m.status),
+            balance: latest_row.map_or(0, |m| m.balance_minor),
+            last_payment_on: months.iter().filter_map(|m| m.last_payment_on).max(),
+        }),
         stale,
         latest: latest_row.map(|m| LatestMonth {
             month: m.month,
@@ -819,7 +862,33 @@ pub fn summarize(
         by_type: by_type.into_values().map(|(t, _)| t).collect(),
         overdue: overdue.into_values().filter(|o| o.accounts > 0).collect(),
         guarantees: guarantee_summary(guarantees),
+        collections: balance_summary(groups, |a| a.state == AccountState::InCollection),
+        bad_debts: balance_summary(groups, |a| a.state == AccountState::BadDebt),
         queries: query_summary(inquiries, as_of),
+    }
+}
+
+/// The accounts of `groups` that `keep` selects, counted and summed per currency.
+fn balance_summary(groups: &[AccountGroup], keep: impl Fn(&AccountDetail) -> bool) -> Vec<BalanceSummary> {
+    let mut by_currency: BTreeMap<Currency, BalanceSummary> = BTreeMap::new();
+    for a in groups.iter().flat_map(|g| &g.accounts).filter(|a| keep(a)) {
+        let s =
+            by_currency.entry(a.currency).or_insert(BalanceSummary { currency: a.currency, accounts: 0, balance: 0 });
+        s.accounts += 1;
+        s.balance += a.latest.as_ref().map_or(0, |l| l.balance);
+    }
+    by_currency.into_values().collect()
+}
+
+impl BalanceSummary {
+    /// The line for people, in Chinese and English.
+    pub fn line(&self) -> String {
+        format!(
+            "{} 账户 accounts, 余额 balance {} {}",
+            self.accounts,
+            self.currency.as_str(),
+            self.currency.format_minor(self.balance)
+        )
     }
 }
 

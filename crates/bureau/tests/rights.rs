@@ -468,6 +468,50 @@ fn an_account_not_reported_for_three_months_is_marked_not_updated() {
     assert!(!stale(&mut w), "reported again");
 }
 
+/// A debt in collection (C1, 被追偿) is shown as the PBOC report lays it out — received on,
+/// amount, status at transfer, balance, last repayment — with no repayment grid, and counted in
+/// its own summary line; a card written off is 呆账 and counted in its own.
+#[test]
+fn collections_and_bad_debts_have_their_own_layout_and_summary_lines() {
+    let mut w = world();
+    let collected =
+        account("C-1").replace(r#""account_type":"R1""#, r#""account_type":"C1""#).replace("2024-01-10", "2024-03-15");
+    let card = account("K-1").replace(r#""account_type":"R1""#, r#""account_type":"R2""#);
+    let late = |key: &str, m: &str, days: u32| month(key, m, days).replace(r#""balance":50000"#, r#""balance":45000"#);
+    let written_off = month("K-1", "2024-04", 100).replace(r#""status":"4""#, r#""status":"B""#);
+    let (s, codes) = w.ingest(&file(
+        "HB",
+        &[
+            consent("report", None),
+            collected,
+            notice("C-1", "2024-03-16"),
+            late("C-1", "2024-03", 200),
+            late("C-1", "2024-04", 230),
+            card,
+            notice("K-1", "2024-03-01"),
+            month("K-1", "2024-03", 70),
+            written_off,
+        ],
+    ));
+    assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
+    let r = w.report();
+    let accounts: Vec<_> = r.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let c1 = accounts.iter().find(|a| a.account_type == ob_model::AccountType::C1).unwrap();
+    let c = c1.collection.as_ref().expect("the collection layout");
+    assert_eq!((c.received_on, c.amount, c.balance), (time::macros::date!(2024 - 03 - 15), 500_000, 45_000));
+    assert_eq!(c.status_at_transfer, Some(ob_model::RepaymentStatus::Overdue7));
+    assert_eq!(c1.state, ob_model::AccountState::InCollection);
+    let k = accounts.iter().find(|a| a.account_type == ob_model::AccountType::R2).unwrap();
+    assert_eq!((k.state, k.collection.is_none()), (ob_model::AccountState::BadDebt, true));
+    let (cs, bs) = (&r.summary.collections, &r.summary.bad_debts);
+    assert_eq!((cs.len(), cs[0].accounts, cs[0].balance), (1, 1, 45_000));
+    assert_eq!((bs.len(), bs[0].accounts, bs[0].balance), (1, 1, 50_000));
+    let text = ob_bureau::render::text(&r);
+    let block = text.split("[1]").nth(1).unwrap_or_default().split("[2]").next().unwrap_or_default();
+    assert!(block.contains("债权接收日期 received 2024-03-15") && !block.contains("近5年历史"), "{block}");
+    assert!(text.contains("被追偿信息汇总") && text.contains("呆账信息汇总"), "{text}");
+}
+
 #[test]
 fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
     let mut w = world();

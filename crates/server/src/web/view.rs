@@ -315,6 +315,9 @@ pub struct AccountView {
     pub responsibility: Option<Label>,
     /// For an open account not reported for months: the last month reported ("—" for none).
     pub stale_since: Option<String>,
+    /// For a debt in collection (被追偿): received on, amount, status at transfer, balance, last
+    /// repayment — shown instead of the repayment rows and grids.
+    pub collection: Option<[String; 5]>,
     /// Latest month.
     pub latest: Option<LatestView>,
     /// Average used, 6 months.
@@ -371,6 +374,15 @@ fn account_view(a: &AccountDetail) -> AccountView {
         periods: a.periods.map(|p| p.to_string()).unwrap_or_else(|| "—".into()),
         credit_line: a.credit_line_number.map(|n| format!("[{n}]")).unwrap_or_default(),
         state: a.state.title(),
+        collection: a.collection.as_ref().map(|c| {
+            [
+                c.received_on.to_string(),
+                money(a.currency, c.amount),
+                c.status_at_transfer.map_or_else(|| "—".to_owned(), |s| s.as_str().to_owned()),
+                money(a.currency, c.balance),
+                day(c.last_payment_on),
+            ]
+        }),
         stale_since: a.stale.then(|| a.latest.as_ref().map_or_else(|| "—".to_owned(), |l| l.month.to_string())),
         responsibility: match a.responsibility {
             Responsibility::Individual => None,
@@ -543,6 +555,8 @@ pub struct ReportPage {
     pub overdue: Vec<OverdueRow>,
     /// 相关还款责任概要: one line a currency.
     pub guarantees: Vec<String>,
+    /// 被追偿信息汇总 and 呆账信息汇总: (label, line) a currency.
+    pub collections_and_bad_debts: Vec<(Label, String)>,
     /// Query summary: (label, count) rows.
     pub query_summary: Vec<(Label, u32)>,
     /// Last query.
@@ -626,6 +640,12 @@ impl ReportPage {
                 })
                 .collect(),
             guarantees: s.guarantees.iter().map(|g| g.line()).collect(),
+            collections_and_bad_debts: s
+                .collections
+                .iter()
+                .map(|c| (("被追偿信息汇总", "in collection"), c.line()))
+                .chain(s.bad_debts.iter().map(|b| (("呆账信息汇总", "bad debts"), b.line())))
+                .collect(),
             query_summary: vec![
                 (
                     ("最近1个月贷款审批查询机构数", "loan approval, last month: institutions"),
