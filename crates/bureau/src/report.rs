@@ -97,7 +97,8 @@ pub struct Report {
 pub struct ReportHeader {
     /// Report number.
     pub report_id: String,
-    /// When produced (RFC 3339, UTC).
+    /// When produced (RFC 3339, to the second, at the policy's offset: Beijing time under the PRC
+    /// policy).
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub produced_at: String,
     /// The day the data is as of.
@@ -615,7 +616,7 @@ pub fn assemble(
         format_version: REPORT_FORMAT_VERSION,
         header: ReportHeader {
             report_id: ctx.report_id.clone(),
-            produced_at: rfc3339(ctx.produced_at),
+            produced_at: rfc3339(ctx.produced_at, policy.report_utc_offset_minutes),
             as_of: ctx.as_of,
             copy: ctx.copy,
             query_reason: ctx.reason,
@@ -674,7 +675,10 @@ fn number_guarantees(
     out
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// `t` in RFC 3339 at the policy's offset from UTC, to the second.
+fn rfc3339(t: OffsetDateTime, offset_minutes: i16) -> String {
+    let offset = time::UtcOffset::from_whole_seconds(i32::from(offset_minutes) * 60).unwrap_or(time::UtcOffset::UTC);
+    let t = t.to_offset(offset).replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 

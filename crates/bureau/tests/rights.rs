@@ -512,6 +512,17 @@ fn collections_and_bad_debts_have_their_own_layout_and_summary_lines() {
     assert!(text.contains("被追偿信息汇总") && text.contains("呆账信息汇总"), "{text}");
 }
 
+/// A report's time is Beijing time under the PRC policy, UTC under the US one, to the second.
+#[test]
+fn report_times_follow_the_policy_s_offset() {
+    for (policy, shown) in [(Policy::prc(), "2024-06-05T10:00:00+08:00"), (Policy::us(), "2024-06-05T02:00:00Z")] {
+        let mut w = world_with(policy);
+        w.with_history();
+        w.at(datetime!(2024-06-05 02:00:00.123456789 UTC));
+        assert_eq!(w.report().header.produced_at, shown);
+    }
+}
+
 #[test]
 fn a_banned_field_is_rejected_and_nothing_of_it_is_stored() {
     let mut w = world();

@@ -57,6 +57,10 @@ pub struct Policy {
     pub statement_chars_max: u16,
     /// Days an initial fraud alert lasts.
     pub fraud_alert_days: u16,
+    /// The offset from UTC, in minutes, of the times a report shows (PRC: 480, Beijing time;
+    /// US: 0). Policy files written before this field existed read as 0.
+    #[serde(default)]
+    pub report_utc_offset_minutes: i16,
 }
 
 impl Policy {
@@ -73,6 +77,7 @@ impl Policy {
             statement_words_max: 100,
             statement_chars_max: 200,
             fraud_alert_days: 365,
+            report_utc_offset_minutes: 480,
         }
     }
 
@@ -91,6 +96,7 @@ impl Policy {
             statement_words_max: 100,
             statement_chars_max: 600,
             fraud_alert_days: 365,
+            report_utc_offset_minutes: 0,
         }
     }
 
