@@ -144,6 +144,9 @@ refusals! {
     /// The day asked for is in the future.
     FutureDate = "FUTURE_DATE", Invalid,
         "日期不能在未来", "the date is in the future";
+    /// An authorization that would expire before it is recorded.
+    ExpiryPassed = "EXPIRY_PASSED", Invalid,
+        "授权到期日已过", "the authorization's expiry date has passed";
     /// A report "as of" a day before the person was born.
     AsOfBeforeBirth = "AS_OF_BEFORE_BIRTH", Invalid,
         "报告日期早于本人出生日期", "the report date is before the person was born";
@@ -177,7 +180,7 @@ mod tests {
         use RefusalKind::*;
         match r {
             FileInvalid | StatementEmpty | StatementTooLong | PasswordInvalid | OrgInvalid | FutureDate
-            | AsOfBeforeBirth => Invalid,
+            | AsOfBeforeBirth | ExpiryPassed => Invalid,
             UnknownOrganization | UnknownItem | UnknownDispute => NotFound,
             DisputeClosed | DisputeNotDeleted | NotPlaced | AlreadyRevoked | OrgNoRole | TooFewOutcomes => Conflict,
             FurnisherMismatch | UnknownFurnisher | NoConsent | NoOpenAccount | Frozen | NoCorrection | NotDeletable

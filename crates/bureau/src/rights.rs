@@ -419,6 +419,40 @@ impl<S: Store> Bureau<S> {
         Ok(out)
     }
 
+    /// Records an inquiry authorization (授权) the person gave `org_code` for `purpose`, from
+    /// today to `expires_on`, with the SHA-256 of its evidence (the signed form): what a lender
+    /// needs on file before it may ask for the person's report. Returns its reference (`C…`).
+    pub fn add_inquiry_consent(
+        &mut self,
+        document: &DocumentNumber,
+        org_code: &str,
+        purpose: QueryReason,
+        expires_on: Date,
+        evidence_sha256: [u8; 32],
+    ) -> Result<String> {
+        let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
+        let org = crate::access::org_by_code(self.store.read()?.as_ref(), org_code)?.id;
+        self.audited("consent.added", Some(subject), Some(org), |w, _, _, now| {
+            if expires_on < now.date() {
+                return Err(BureauError::refused(Refusal::ExpiryPassed, format!("it would expire on {expires_on}")));
+            }
+            let id = w.insert_consent(&NewConsent {
+                subject_id: subject,
+                org_id: org,
+                scope: ConsentScope::Inquire,
+                purpose: Some(purpose),
+                granted_on: now.date(),
+                expires_on,
+                revoked_on: None,
+                evidence_sha256,
+                consent_ref: None,
+                batch_id: None,
+                recorded_at: now.unix_timestamp(),
+            })?;
+            Ok((format!("C{}", id.0), json!({"consent": id.0, "purpose": purpose.as_str()})))
+        })
+    }
+
     /// Revokes one of the person's consents from today: later records and inquiries relying on it
     /// are refused; what was lawfully reported before stays for its retention period.
     pub fn revoke_consent(&mut self, document: &DocumentNumber, consent_ref: &str) -> Result<()> {

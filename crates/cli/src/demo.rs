@@ -9,7 +9,7 @@ use clap::Args;
 use ob_bureau::clock::{Clock, ManualClock, SystemClock};
 use ob_bureau::crypto::Keys;
 use ob_bureau::report::{ReportRequest, Requester};
-use ob_model::{DocumentNumber, RepaymentStatus};
+use ob_model::{DocumentNumber, QueryReason, RepaymentStatus};
 use ob_sim::{Behaviour, PersonTruth, SimConfig};
 use ob_store::Location;
 use ob_store::Store;
@@ -19,6 +19,8 @@ use std::time::Instant;
 
 /// Metadata key marking a store as the demo's (so that a later demo may replace it).
 const DEMO_MARK: &str = "demo";
+/// The demo lender's code: it holds the shown person's authorization to ask for their report.
+pub(crate) const DEMO_LENDER: &str = "DEMOLEND";
 /// Folder of the simulated furnisher files inside the data folder.
 const FURNISHER_DIR: &str = "furnishers";
 /// Folder of feedback files inside the data folder.
@@ -257,8 +259,13 @@ fn show_person<S: Store>(
     let checked = check_grid(&report, person);
     outln!("   grid check: {checked}");
     outln!();
+    let authorization = lender_authorization(bureau, &document, person)?;
     outln!("Look further:");
     outln!("  openbureau {} report --doc-number {} --format json", places, document.expose());
+    outln!(
+        "  openbureau {places} report --doc-number {} --org {DEMO_LENDER} --reason 02   # a lender's inquiry, under authorization {authorization}",
+        document.expose()
+    );
     outln!(
         "  openbureau {} report --doc-number {} --as-of {}",
         places,
@@ -272,6 +279,26 @@ fn show_person<S: Store>(
         "  furnisher files, ground truth: {data}/{FURNISHER_DIR}/   feedback on rejected records: {data}/{FEEDBACK_DIR}/"
     );
     Ok(person.clone())
+}
+
+/// Makes the demo lender (a lender and furnisher) and records the shown person's authorization
+/// for it to ask for their report for a loan approval (02), the way `openbureau consent add`
+/// does; returns the authorization's reference.
+fn lender_authorization<S: Store>(
+    bureau: &mut ob_bureau::Bureau<S>,
+    document: &DocumentNumber,
+    person: &PersonTruth,
+) -> Result<String, Failure> {
+    use ob_bureau::access::Role;
+    use sha2::{Digest, Sha256};
+    bureau
+        .add_org(DEMO_LENDER, "演示银行 Demo Lender", &[Role::Lender, Role::Furnisher])
+        .map_err(crate::commands::classify)?;
+    let form = format!("demo: person {} authorizes {DEMO_LENDER} to ask for a loan approval report", person.person);
+    let expires = time::OffsetDateTime::now_utc().date().saturating_add(time::Duration::days(365));
+    bureau
+        .add_inquiry_consent(document, DEMO_LENDER, QueryReason::LoanApproval, expires, Sha256::digest(form).into())
+        .map_err(crate::commands::classify)
 }
 
 /// Compares every month the simulation reported for the person with the report's history.

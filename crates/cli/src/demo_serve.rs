@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 
 /// The demo lender's code.
-const LENDER: &str = "DEMOLEND";
+const LENDER: &str = crate::demo::DEMO_LENDER;
 /// The furnisher whose key the demo prints (the Huabei-like line of the simulator).
 const FURNISHER: &str = "HUABEI";
 /// The reference of the demo lender's authorization from the person.

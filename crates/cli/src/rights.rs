@@ -7,7 +7,7 @@ use crate::open::{Context, system_clock};
 use crate::{Failure, usage};
 use clap::{Args, Subcommand, ValueEnum};
 use ob_bureau::rights::{Answer, DisputeTarget, DisputeView};
-use ob_model::{DisputeType, DocumentNumber, DocumentType, FlagKind, StatementType, YearMonth};
+use ob_model::{DisputeType, DocumentNumber, DocumentType, FlagKind, QueryReason, StatementType, YearMonth};
 use ob_store::{DisputeId, StatementId};
 
 /// Whose file: the person's document.
@@ -255,6 +255,24 @@ pub enum ConsentCommand {
         #[command(flatten)]
         format: FormatArg,
     },
+    /// Record an inquiry authorization the person signed for a lender (授权): from today, with
+    /// the SHA-256 of the signed form as its evidence. Prints its reference.
+    Add {
+        #[command(flatten)]
+        person: Person,
+        /// The lender's organization code.
+        #[arg(long)]
+        org: String,
+        /// What for: the query reason code (02 loan approval, 03 card approval, …).
+        #[arg(long)]
+        purpose: String,
+        /// The signed authorization (any file: its SHA-256 is kept, not its content).
+        #[arg(long)]
+        evidence: std::path::PathBuf,
+        /// Last day in force (default: one year from today).
+        #[arg(long, value_parser = crate::args::date)]
+        expires_on: Option<time::Date>,
+    },
     /// Revoke an authorization from today.
     Revoke {
         #[command(flatten)]
@@ -283,6 +301,18 @@ pub fn consent(ctx: &Context, c: &ConsentCommand) -> Result<(), Failure> {
                     cell(c.revoked_on),
                 ]
             })?;
+        }
+        ConsentCommand::Add { person, org, purpose, evidence, expires_on } => {
+            let purpose = QueryReason::parse(purpose)
+                .ok_or_else(|| usage(format!("--purpose {purpose}: not a query reason code (02, 03, …)")))?;
+            let bytes =
+                std::fs::read(evidence).map_err(|e| usage(format!("--evidence {}: {e}", evidence.display())))?;
+            let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
+            let expires = expires_on
+                .unwrap_or_else(|| time::OffsetDateTime::now_utc().date().saturating_add(time::Duration::days(365)));
+            let reference =
+                bureau.add_inquiry_consent(&person.document()?, org, purpose, expires, digest).map_err(classify)?;
+            outln!("consent {reference} recorded: {org} may ask for this report for {purpose} until {expires}");
         }
         ConsentCommand::Revoke { person, consent } => {
             bureau.revoke_consent(&person.document()?, consent).map_err(classify)?;

@@ -189,6 +189,31 @@ fn rights_on_the_command_line() {
     assert!(consents.starts_with("consent\torganization\t") && consents.contains("\nC2\t"), "{consents}");
     ok(&["consent", "revoke", id[0], id[1], "--consent", "C2"]);
     assert_eq!(run(&data, &["report", id[0], id[1], "--org", "HB", "--reason", "02"]).status.code(), Some(3));
+    // A new authorization, recorded from its signed form, lets the lender ask again.
+    let form = write_file(dir.path(), "signed-form.txt", &["I authorize HB to look at my report".to_owned()]);
+    let added =
+        ok(&["consent", "add", id[0], id[1], "--org", "HB", "--purpose", "02", "--evidence", form.to_str().unwrap()]);
+    assert!(added.starts_with("consent C3 recorded"), "{added}");
+    ok(&["report", id[0], id[1], "--org", "HB", "--reason", "02"]);
+    let past = run(
+        &data,
+        &[
+            "consent",
+            "add",
+            id[0],
+            id[1],
+            "--org",
+            "HB",
+            "--purpose",
+            "02",
+            "--evidence",
+            form.to_str().unwrap(),
+            "--expires-on",
+            "2020-01-01",
+        ],
+    );
+    assert_eq!(past.status.code(), Some(1), "{}", text(&past));
+    assert!(text(&past).contains("EXPIRY_PASSED"), "{}", text(&past));
     assert!(ok(&["retention", "run"]).contains("0 account-months purged"));
     assert!(ok(&["audit", "checkpoint"]).contains("checkpoint signed"));
     assert_eq!(ok(&["audit", "public-key"]).trim().len(), 64);

@@ -73,6 +73,22 @@ const CASES: &[Case] = &[
     case("consent list --doc-number 11010519491231002X --format json", 0, "\"consent_ref\""),
     case("consent list --doc-number 11010519491231002X --format yaml", 2, "json"),
     case("consent revoke --doc-number 11010519491231002X --consent C9", 3, "UNKNOWN_ITEM"),
+    case(
+        "consent add --doc-number 11010519491231002X --org HB --purpose 99 --evidence {dir}/hb.jsonl",
+        2,
+        "--purpose 99",
+    ),
+    case("consent add --doc-number 11010519491231002X --org HB --purpose 02 --evidence {dir}/nope", 2, "--evidence"),
+    case(
+        "consent add --doc-number 11010519491231002X --org NOPE --purpose 02 --evidence {dir}/hb.jsonl",
+        3,
+        "UNKNOWN_ORGANIZATION",
+    ),
+    case(
+        "consent add --doc-number 11010519491231002X --org HB --purpose 02 --evidence {dir}/hb.jsonl --expires-on 2020-01-01",
+        1,
+        "EXPIRY_PASSED",
+    ),
     case("flag place --doc-number 11010519491231002X --kind freeze", 0, "placed"),
     case("flag lift --doc-number 11010519491231002X --kind freeze", 0, "lifted"),
     case("flag place --doc-number 11010519491231002X --kind lock", 2, "freeze"),
