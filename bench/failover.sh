@@ -69,6 +69,9 @@ trap cleanup EXIT
 
 as_owner() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 sql() { psql -XAtq "$1" -c "$2"; }
+# The phase the clients label their answers with, replaced whole (a client never reads it half
+# written).
+set_phase() { echo "$1" >"$WORK/phase.new" && mv "$WORK/phase.new" "$WORK/phase"; }
 
 # 1. Primary, replica, synchronous replication.
 log "primary on $P1"
@@ -134,7 +137,7 @@ client() {
     done <"$WORK/documents.txt"
   done
 }
-echo before >"$WORK/phase"
+set_phase before
 for s in $(seq 1 "$SERVERS"); do
   start_server "$s"
   log "server $s on $SERVER_ADDR"
@@ -165,7 +168,7 @@ third=$(( (${#files[@]} + 1) / 3 + 1 )) # +1: the lender's consent file is a bat
 killed=
 while kill -0 "$ingest" 2>/dev/null; do
   if (( $(batches_in) >= third )) && (( $(sql "$primary_url" "$open_tx" 2>/dev/null || echo 0) > 0 )); then
-    echo during >"$WORK/phase"
+    set_phase during
     pid=$(head -n 1 "$PRIMARY/postmaster.pid")
     kill -KILL "$pid" $(pgrep -P "$pid") 2>/dev/null || true
     killed=$(date -u +%T.%N)
@@ -179,7 +182,7 @@ log "primary killed at $killed with $(grep -c . "$WORK/ingest-1.txt") lines of i
 [[ $(cat "$WORK/ingest-1.rc") =~ ^[1-9][0-9]*$ ]] || fail "the ingest did not notice that its primary died"
 sleep "$DOWN_SECONDS"
 as_owner "$PG_BIN/pg_ctl" -D "$REPLICA" -w promote >/dev/null
-echo after >"$WORK/phase"
+set_phase after
 log "replica promoted"
 (cd "$SIM" && "$BIN" --data "$DATA" ingest "${files[@]}" >"$WORK/ingest-2.txt") || fail "the ingest run again after the promotion failed"
 sleep 3 # the clients' reports after the switch
