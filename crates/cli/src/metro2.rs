@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
 use ob_formats::metro2::{self, Blocking, DataRecord, Format, LineBreak, Reader, WriterOptions};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read as _, Write};
+use std::io::{BufReader, BufWriter, Read as _, Seek as _, Write};
 use std::path::{Path, PathBuf};
 
 /// `openbureau metro2`.
@@ -82,6 +82,10 @@ pub struct ConvertArgs {
     /// With --to json: leave out blank text and zero numbers, as moov-io/metro2 writes them.
     #[arg(long)]
     pub omit_empty: bool,
+    /// From JSON, what is written is validated as of this day (YYYY-MM-DD; default today):
+    /// dates after it are errors.
+    #[arg(long, value_parser = crate::args::date)]
+    pub today: Option<time::Date>,
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {
@@ -197,13 +201,39 @@ fn convert(a: &ConvertArgs) -> Result<(), Failure> {
         (Target::Json, false) => metro2::json::to_json_with(open(&a.file)?, out, a.omit_empty)
             .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?,
         (Target::Json, true) => return Err(usage("the file is JSON already")),
-        (_, true) => {
-            metro2::json::from_json(open(&a.file)?, out, options)
-                .map_err(|e| invalid(format!("{}: {e}", a.file.display())))?;
-        }
+        (_, true) => from_json(a, &mut output, options)?,
         (_, false) => rewrite(&a.file, out, options, a.recompute_trailer)?,
     }
     output.finish().context("writing the output")?;
+    Ok(())
+}
+
+/// Converts JSON to Metro 2 that passes the validator (else nothing is written, and every
+/// problem is listed); trailer totals kept from the JSON that differ from the records' are said.
+fn from_json(a: &ConvertArgs, output: &mut Output, options: WriterOptions) -> Result<(), Failure> {
+    let today = a.today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+    let failed = |e: metro2::json::JsonError| invalid(format!("{}: {e}", a.file.display()));
+    let input = open(&a.file)?;
+    let checked = match output {
+        Output::File(f) => {
+            let file = f.file().context("writing the output")?;
+            metro2::json::from_json_checked(input, file, options, today, a.recompute_trailer)
+                .map_err(failed)?
+                .trailer_differs
+        }
+        Output::Stdout(s) => {
+            // Checked in a scratch file first: nothing reaches standard output unless it passes.
+            let scratch = tempfile::tempfile().context("creating a scratch file")?;
+            let mut checked =
+                metro2::json::from_json_checked(input, scratch, options, today, a.recompute_trailer).map_err(failed)?;
+            checked.out.rewind().context("reading the scratch file")?;
+            std::io::copy(&mut checked.out, s).context("writing the output")?;
+            checked.trailer_differs
+        }
+    };
+    for d in checked {
+        eprintln!("note: the JSON's trailer is kept as given (--recompute-trailer to replace it): {}", d.message);
+    }
     Ok(())
 }
 

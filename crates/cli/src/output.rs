@@ -73,6 +73,13 @@ impl AtomicFile {
         Ok(AtomicFile { temp: io::BufWriter::new(temp), path: path.to_owned() })
     }
 
+    /// The file being written (what was buffered is written first), to read back or rewrite
+    /// before [`AtomicFile::commit`].
+    pub fn file(&mut self) -> io::Result<&mut tempfile::NamedTempFile> {
+        self.temp.flush()?;
+        Ok(self.temp.get_mut())
+    }
+
     /// Makes the file appear under its name, whole (written to disk first).
     pub fn commit(self) -> io::Result<()> {
         let temp = self.temp.into_inner().map_err(io::IntoInnerError::into_error)?;

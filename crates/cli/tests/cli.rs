@@ -652,3 +652,45 @@ fn metro2_convert_keeps_the_source_trailer_unless_asked_and_says_when_it_differs
     assert!(!text(&o).contains("note:"), "{}", text(&o));
     assert_eq!(validate(&packed).status.code(), Some(0), "{}", text(&validate(&packed)));
 }
+
+#[test]
+fn metro2_convert_from_json_writes_only_what_passes_the_validator() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let json = dir.path().join("file.json");
+    let source = golden.join("character_lf.dat");
+    let o = run(
+        &data,
+        &["metro2", "convert", source.to_str().unwrap(), "--to", "json", "--output", json.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let body = std::fs::read_to_string(&json).unwrap();
+    let convert = |from: &Path, extra: &[&str]| {
+        let mut args = vec!["metro2", "convert", from.to_str().unwrap(), "--to", "character", "--today", "2024-07-01"];
+        args.extend_from_slice(extra);
+        run(&data, &args)
+    };
+    // A status code on no list: refused with the validator's finding, nothing written anywhere.
+    let bad = dir.path().join("bad.json");
+    assert!(body.contains("\"accountStatus\":\"11\""));
+    std::fs::write(&bad, body.replacen("\"accountStatus\":\"11\"", "\"accountStatus\":\"ZZ\"", 1)).unwrap();
+    let out = dir.path().join("out.dat");
+    let o = convert(&bad, &["--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("base.accountStatus") && text(&o).contains("M2_"), "{}", text(&o));
+    assert!(!out.exists(), "no file when the conversion is refused");
+    let o = convert(&bad, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty(), "nothing on standard output either");
+    // A trailer that disagrees is kept and said; --recompute-trailer writes the right one.
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(&wrong, body.replace("\"totalBaseRecords\":6", "\"totalBaseRecords\":7")).unwrap();
+    let o = convert(&wrong, &["--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("trailer is kept as given"), "{}", text(&o));
+    let o = convert(&wrong, &["--recompute-trailer", "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = run(&data, &["metro2", "validate", out.to_str().unwrap(), "--today", "2024-07-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -739,18 +739,39 @@ fn a_variable_file_whose_trailer_has_no_block_descriptor_word_is_read_and_valida
 }
 
 #[test]
-fn json_conversion_names_every_record_that_does_not_fit_with_its_number_and_field() {
+fn json_conversion_names_every_value_that_does_not_fit_with_its_record_number_and_field() {
     let json = r#"{"header":{"recordIdentifier":"HEADER","activityDate":"2024-06-30","dateCreated":"2024-07-01",
         "reporterName":"X","reporterAddress":"Y"},
       "data":[{"base":{"identificationNumber":"ID1","consumerAccountNumber":"A1","portfolioType":"R"}},
-              {"base":{"identificationNumber":"AN IDENTIFICATION NUMBER FAR TOO LONG","consumerAccountNumber":"A2"}},
+              {"base":{"identificationNumber":"AN IDENTIFICATION NUMBER FAR TOO LONG","consumerAccountNumber":"A2",
+                       "city":"A CITY NAME MUCH LONGER THAN TWENTY"}},
               {"base":{"identificationNumber":"ID1","consumerAccountNumber":"A3"}},
-              {"base":{"identificationNumber":"ID1","consumerAccountNumber":"AN ACCOUNT NUMBER LONGER THAN THIRTY"}}]}"#;
+              {"base":{"creditLimit":"five hundred","currentBalance":true,"dateOpened":"2024-02-30","surname":"DOE"},
+               "j1":[{"surname":"ROE"},{"socialSecurityNumber":[1]}],"k1":7},
+              {"base":{"identificationNumber":"ID1","consumerAccountNumber":"AN ACCOUNT NUMBER LONGER THAN THIRTY"}}],
+      "trailer":{"totalBaseRecords":"many"}}"#;
     let err = from_json(json.as_bytes(), Vec::new(), WriterOptions::default()).unwrap_err();
+    let ob_formats::metro2::json::JsonError::Records(errors) = &err else { panic!("{err}") };
+    let found: Vec<(u64, &str)> = errors.iter().map(|e| (e.record, e.field.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (3, "base.identificationNumber"),
+            (3, "base.city"),
+            (5, "base.creditLimit"),
+            (5, "base.currentBalance"),
+            (5, "base.dateOpened"),
+            (5, "j1[1].socialSecurityNumber"),
+            (5, "k1"),
+            (6, "base.consumerAccountNumber"),
+            (7, "trailer.totalBaseRecords"),
+        ],
+        "{err}"
+    );
     let said = err.to_string();
-    assert!(said.starts_with("2 data records do not fit"), "{said}");
-    assert!(said.contains("record 3: base.identificationNumber:"), "{said}");
-    assert!(said.contains("record 5: base.consumerAccountNumber:"), "{said}");
+    assert!(said.starts_with("9 values do not fit Metro 2"), "{said}");
+    assert!(said.contains("record 3: base.city: is longer than the field"), "{said}");
+    assert!(said.contains("record 5: base.creditLimit: invalid type"), "{said}");
 }
 
 #[test]
@@ -765,5 +786,86 @@ fn json_without_empty_values_reads_back_to_the_same_file() {
         assert!(lean.len() < full.len() && !text.contains("\"\"") && !text.contains(":0,"), "{}: {text}", f.name);
         let back = from_json(lean.as_slice(), Vec::new(), f.options).unwrap();
         assert!(back == bytes, "{}", f.name);
+    }
+}
+
+/// Values another tool's JSON may hold where a field is expected: right and wrong types, text
+/// of any printable character, digits, dates in the accepted forms and not.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        Just(Value::Null),
+        Just(Value::Bool(true)),
+        Just(Value::from(-1)),
+        (0u64..=9_999_999_999).prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+        "[0-9]{1,3}".prop_map(Value::from),
+        "[A-Z0-9]{1,2}".prop_map(Value::from),
+        day().prop_map(|d| d.map_or(Value::Null, |d| Value::from(d.to_string()))),
+        "(0[0-9]|1[0-9])/[0-3][0-9]/(19|20)[0-9][0-9]".prop_map(Value::from),
+    ]
+}
+
+/// Converts `json` as `metro2 convert` does; `Some(bytes, trailer differences said)` when accepted.
+fn convert_checked(json: &[u8], options: WriterOptions) -> Option<(Vec<u8>, usize)> {
+    use ob_formats::metro2::json::{JsonError, from_json_checked};
+    match from_json_checked(json, std::io::Cursor::new(Vec::new()), options, TODAY, false) {
+        Ok(c) => Some((c.out.into_inner(), c.trailer_differs.len())),
+        Err(JsonError::Rejected(..) | JsonError::Records(_)) => None,
+        Err(e) => panic!("neither accepted nor refused with its problems listed: {e}"),
+    }
+}
+
+#[test]
+fn valid_json_is_accepted_by_the_checked_conversion_byte_for_byte() {
+    for f in valid_files() {
+        let bytes = write(f.options, &f.records);
+        let mut json = Vec::new();
+        to_json(bytes.as_slice(), &mut json).unwrap();
+        let (back, differs) = convert_checked(&json, f.options).unwrap_or_else(|| panic!("{} refused", f.name));
+        assert!(back == bytes && differs == 0, "{}", f.name);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 16: a file we write from JSON always passes our validator. The JSON is valid records
+    /// with arbitrary values put in arbitrary fields; whatever the converter accepts validates
+    /// clean (save trailer totals kept from the JSON, each said) and converts back to itself.
+    #[test]
+    fn every_json_the_converter_accepts_converts_to_a_file_that_validates(
+        picks in prop::collection::vec(0usize..6, 1..4),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), json_value()), 0..4),
+        keep_trailer in any::<bool>(),
+        options in any_options(),
+    ) {
+        let records: Vec<DataRecord> = picks.iter().map(|&i| varied()[i].clone()).collect();
+        let mut file = serde_json::to_value(File { header: header(), data: records.clone(), ..File::default() }).unwrap();
+        if keep_trailer {
+            let mut w = Writer::new(Vec::new(), options, &header()).unwrap();
+            records.iter().for_each(|r| w.write(r).unwrap());
+            file["trailer"] = serde_json::to_value(w.trailer()).unwrap();
+        } else {
+            file.as_object_mut().unwrap().remove("trailer");
+        }
+        for (r, k, value) in edits {
+            let data = file["data"].as_array_mut().unwrap();
+            let at = r.index(data.len());
+            let base = data[at]["base"].as_object_mut().unwrap();
+            let key = base.keys().nth(k.index(base.len())).unwrap().clone();
+            base.insert(key, value);
+        }
+        let json = serde_json::to_vec(&file).unwrap();
+        if let Some((bytes, differs)) = convert_checked(&json, options) {
+            let report = validate(bytes.as_slice(), TODAY).unwrap();
+            prop_assert!(report.errors.iter().all(|d| d.code == Code::TrailerMismatch), "{:#?}", report.errors);
+            prop_assert_eq!(report.errors_total, differs as u64);
+            prop_assert!(keep_trailer || differs == 0);
+            let mut again = Vec::new();
+            to_json(bytes.as_slice(), &mut again).unwrap();
+            let (back, _) = convert_checked(&again, options).expect("what we wrote converts again");
+            prop_assert!(back == bytes);
+        }
     }
 }

@@ -86,15 +86,27 @@ macro_rules! segment {
                 $S { $( $field: Value::read(p, &l.$field), )+ }
             }
 
-            /// Writes every field, stopping at the first that does not fit.
+            /// Writes every field; the first that does not fit is the error.
             fn write_fields(
                 &self,
                 w: &mut $crate::metro2::fields::Out<'_>,
                 l: &$L,
             ) -> Result<(), $crate::metro2::WriteError> {
+                let mut errors = Vec::new();
+                self.write_fields_noting(w, l, &mut errors);
+                errors.into_iter().next().map_or(Ok(()), Err)
+            }
+
+            /// Writes every field that fits; each that does not is added to `errors` (its slot
+            /// stays blank), so one pass names them all.
+            fn write_fields_noting(
+                &self,
+                w: &mut $crate::metro2::fields::Out<'_>,
+                l: &$L,
+                errors: &mut Vec<$crate::metro2::WriteError>,
+            ) {
                 use $crate::metro2::fields::Value;
-                $( self.$field.write(w, &l.$field)?; )+
-                Ok(())
+                $( if let Err(e) = self.$field.write(w, &l.$field) { errors.push(e); } )+
             }
         }
 
@@ -109,6 +121,11 @@ macro_rules! segment {
                 fn write(&self, out: &mut Vec<u8>) -> Result<(), $crate::metro2::WriteError> {
                     let mut w = $crate::metro2::fields::Out::segment(out, Self::SEGMENT);
                     self.write_fields(&mut w, &$char)
+                }
+
+                fn write_noting(&self, out: &mut Vec<u8>, errors: &mut Vec<$crate::metro2::WriteError>) {
+                    let mut w = $crate::metro2::fields::Out::segment(out, Self::SEGMENT);
+                    self.write_fields_noting(&mut w, &$char, errors)
                 }
             }
         )?
@@ -167,6 +184,9 @@ pub(crate) trait Appended: Sized {
 
     /// Appends the segment, identifier first, to `out`.
     fn write(&self, out: &mut Vec<u8>) -> Result<(), WriteError>;
+
+    /// Appends the segment as [`Appended::write`] does, noting every field that does not fit.
+    fn write_noting(&self, out: &mut Vec<u8>, errors: &mut Vec<WriteError>);
 }
 
 /// The Rust type of a record field: how it is read and written.

@@ -18,7 +18,7 @@ use super::{
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Why a conversion failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +36,43 @@ pub enum JsonError {
     /// A value from the JSON does not fit its Metro 2 field.
     #[error("{0}")]
     Write(#[from] WriteError),
-    /// Data records whose values do not fit their fields: every one, each with its number in the
-    /// file (the header is record 1) and every field at fault. Nothing is written for them.
+    /// The Metro 2 the JSON converts to does not pass the validator: every problem found (at
+    /// most [`DIAGNOSTICS_KEPT_MAX`]) and how many there are in all. Nothing is to be kept.
+    #[error("{}", rejected_message(.0, *.1))]
+    Rejected(Vec<Diagnostic>, u64),
+    /// Records whose values have the wrong JSON type or do not fit their fields: every one, each
+    /// with its number in the file (the header is record 1) and every field at fault. The
+    /// conversion reads on to the end to find them all; its output is not to be used.
     #[error("{}", records_message(.0))]
-    Records(Vec<(u64, WriteError)>),
+    Records(Vec<RecordError>),
 }
 
-fn records_message(errors: &[(u64, WriteError)]) -> String {
-    let lines: Vec<String> = errors.iter().map(|(n, e)| format!("record {n}: {e}")).collect();
-    format!("{} data records do not fit Metro 2:\n{}", errors.len(), lines.join("\n"))
+/// A value of one record that cannot become Metro 2.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    /// The record's number in the file: the header is 1, the first data record 2.
+    pub record: u64,
+    /// The field at fault, as a path of JSON keys (`base.creditLimit`, `j1[0].surname`), or the
+    /// segment (`J1.surname`) when the value has the right type but does not fit.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}: {}: {}", self.record, self.field, self.reason)
+    }
+}
+
+fn rejected_message(errors: &[Diagnostic], total: u64) -> String {
+    let lines: Vec<String> = errors.iter().map(Diagnostic::to_string).collect();
+    format!("the Metro 2 it converts to has {total} errors (metro2 validate lists them):\n{}", lines.join("\n"))
+}
+
+fn records_message(errors: &[RecordError]) -> String {
+    let lines: Vec<String> = errors.iter().map(RecordError::to_string).collect();
+    format!("{} values do not fit Metro 2:\n{}", errors.len(), lines.join("\n"))
 }
 
 /// A whole file in memory (for small files and tests; [`to_json`] and [`from_json`] stream).
@@ -305,6 +333,47 @@ fn invalid(code: Code, message: &'static str) -> JsonError {
 /// memory for the header). The trailer is the JSON's own when present (so a file converted to
 /// JSON and back keeps its bytes), else computed from the records. Returns the output.
 pub fn from_json<R: Read, W: Write>(input: R, out: W, options: WriterOptions) -> Result<W, JsonError> {
+    convert(input, out, options, true)
+}
+
+/// What [`from_json_checked`] wrote.
+#[derive(Debug)]
+pub struct Checked<W> {
+    /// The output, holding a file that passes the validator.
+    pub out: W,
+    /// The trailer's totals that differ from what the records call for: kept from the JSON, as
+    /// a conversion keeps the source's trailer, and to be said to the user.
+    pub trailer_differs: Vec<Diagnostic>,
+}
+
+/// Converts JSON to Metro 2 that passes [`super::validate`] as of `today`: [`from_json`], then
+/// the bytes written are read back and validated. Any problem fails the conversion with every
+/// one listed ([`JsonError::Rejected`]), except trailer totals kept from the JSON, which are
+/// returned to be said; `recompute_trailer` writes the computed trailer instead. So a file
+/// this converter writes always passes the validator.
+pub fn from_json_checked<W: Read + Write + Seek>(
+    input: impl Read,
+    mut out: W,
+    options: WriterOptions,
+    today: time::Date,
+    recompute_trailer: bool,
+) -> Result<Checked<W>, JsonError> {
+    let start = out.stream_position()?;
+    let written = convert(input, io::BufWriter::new(out), options, !recompute_trailer)?;
+    let mut out = written.into_inner().map_err(io::IntoInnerError::into_error)?;
+    out.seek(SeekFrom::Start(start))?;
+    let report = super::validate(&mut out, today)?;
+    let (trailer_differs, other): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        report.errors.into_iter().partition(|d| d.code == Code::TrailerMismatch);
+    if report.errors_total > trailer_differs.len() as u64 {
+        return Err(JsonError::Rejected(other, report.errors_total));
+    }
+    Ok(Checked { out, trailer_differs })
+}
+
+/// [`from_json`]; the JSON's trailer is written only with `keep_trailer` (its block count
+/// following the blocking written), else the computed one.
+fn convert<R: Read, W: Write>(input: R, out: W, options: WriterOptions, keep_trailer: bool) -> Result<W, JsonError> {
     let mut de = serde_json::Deserializer::from_reader(io::BufReader::new(input));
     let mut state = State {
         out: Some(out),
@@ -326,8 +395,11 @@ pub fn from_json<R: Read, W: Write>(input: R, out: W, options: WriterOptions) ->
         return Err(JsonError::Records(state.record_errors));
     }
     let writer = state.writer.take().ok_or_else(|| de::Error::missing_field("header")).map_err(JsonError::Json)?;
-    let out = match &state.trailer {
-        Some(t) => writer.finish_with(t)?,
+    let out = match state.trailer.take().filter(|_| keep_trailer) {
+        Some(t) => {
+            let block_count = writer.trailer().block_count;
+            writer.finish_with(&TrailerRecord { block_count, ..t })?
+        }
         None => writer.finish()?.0,
     };
     Ok(out)
@@ -337,46 +409,92 @@ struct State<W: Write> {
     out: Option<W>,
     options: WriterOptions,
     writer: Option<Writer<W>>,
-    pending: Vec<DataRecord>,
+    /// Data records that came before the header, with their numbers.
+    pending: Vec<(u64, DataRecord)>,
     trailer: Option<TrailerRecord>,
     error: Option<WriteError>,
     /// Data records read so far.
     records_seen: u64,
-    /// Records whose values do not fit (the conversion goes on, to find every one).
-    record_errors: Vec<(u64, WriteError)>,
+    /// Values that do not fit (the conversion goes on, to find every one).
+    record_errors: Vec<RecordError>,
 }
 
 impl<W: Write> State<W> {
     fn start(&mut self, header: &HeaderRecord) -> Result<(), WriteError> {
         let Some(out) = self.out.take() else { return Ok(()) };
-        let mut writer = Writer::new(out, self.options, header)?;
-        for rec in self.pending.drain(..) {
-            writer.write(&rec)?;
+        self.writer = Some(Writer::new(out, self.options, header)?);
+        for (record, rec) in std::mem::take(&mut self.pending) {
+            self.write(record, &rec)?;
         }
-        self.writer = Some(writer);
         Ok(())
+    }
+
+    /// Takes the next data record: written at once, or kept until the header comes.
+    fn push(&mut self, rec: DataRecord) -> Result<(), WriteError> {
+        self.records_seen += 1;
+        // Record 1 is the header.
+        let record = self.records_seen + 1;
+        if self.writer.is_none() {
+            self.pending.push((record, rec));
+            return Ok(());
+        }
+        self.write(record, &rec)
     }
 
     /// Writes a data record; a value that does not fit is noted with the record's number and
     /// the conversion goes on. Only a failing output stops it.
-    fn push(&mut self, rec: DataRecord) -> Result<(), WriteError> {
-        self.records_seen += 1;
-        let result = match &mut self.writer {
-            Some(w) => w.write(&rec),
-            None => {
-                self.pending.push(rec);
-                Ok(())
-            }
-        };
-        match result {
+    fn write(&mut self, record: u64, rec: &DataRecord) -> Result<(), WriteError> {
+        let Some(w) = &mut self.writer else { return Ok(()) };
+        match w.write(rec) {
             Err(e @ WriteError::Field { .. }) => {
-                // Record 1 is the header. Past the cap the conversion still fails, unlisted.
-                if self.record_errors.len() < DIAGNOSTICS_KEPT_MAX {
-                    self.record_errors.push((self.records_seen + 1, e));
+                let mut all = rec.field_errors(self.options.format);
+                if all.is_empty() {
+                    all.push(e);
+                }
+                for e in all {
+                    match e {
+                        WriteError::Field { segment, field, reason } => {
+                            self.note(record, format!("{segment}.{field}"), reason.to_owned());
+                        }
+                        WriteError::Io(e) => return Err(WriteError::Io(e)),
+                    }
                 }
                 Ok(())
             }
             other => other,
+        }
+    }
+
+    /// Notes a record whose JSON does not read as a data record: every key at fault.
+    fn bad_record(&mut self, value: &serde_json::Value, e: &serde_json::Error) {
+        self.records_seen += 1;
+        let record = self.records_seen + 1;
+        self.note_json(record, "", value, e, probe_record);
+    }
+
+    /// Notes every key at fault in a header or trailer (or, with `probe_record`, a data record).
+    fn note_json(
+        &mut self,
+        record: u64,
+        path: &str,
+        value: &serde_json::Value,
+        e: &serde_json::Error,
+        probe: fn(&str, &serde_json::Value, &mut Vec<(String, String)>),
+    ) {
+        let mut found = Vec::new();
+        probe(path, value, &mut found);
+        if found.is_empty() {
+            found.push((path.to_owned(), e.to_string()));
+        }
+        for (field, reason) in found {
+            self.note(record, field, reason);
+        }
+    }
+
+    /// Keeps one problem; past [`DIAGNOSTICS_KEPT_MAX`] the conversion still fails, unlisted.
+    fn note(&mut self, record: u64, field: String, reason: String) {
+        if self.record_errors.len() < DIAGNOSTICS_KEPT_MAX {
+            self.record_errors.push(RecordError { record, field, reason });
         }
     }
 
@@ -405,12 +523,25 @@ impl<'de, W: Write> Visitor<'de> for FileVisitor<'_, W> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "header" => {
-                    let header: HeaderRecord = map.next_value()?;
+                    let value: serde_json::Value = map.next_value()?;
+                    let header = HeaderRecord::deserialize(&value).unwrap_or_else(|e| {
+                        self.state.note_json(1, "header", &value, &e, probe::<HeaderRecord>);
+                        HeaderRecord::default()
+                    });
                     let r = self.state.start(&header);
                     self.state.keep(r)?;
                 }
                 "data" => map.next_value_seed(DataSeed { state: &mut *self.state })?,
-                "trailer" => self.state.trailer = Some(map.next_value()?),
+                "trailer" => {
+                    let value: serde_json::Value = map.next_value()?;
+                    match TrailerRecord::deserialize(&value) {
+                        Ok(t) => self.state.trailer = Some(t),
+                        Err(e) => {
+                            let record = self.state.records_seen + 2;
+                            self.state.note_json(record, "trailer", &value, &e, probe::<TrailerRecord>);
+                        }
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -440,15 +571,75 @@ impl<'de, W: Write> Visitor<'de> for DataSeed<'_, W> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(rec) = seq.next_element::<DataRecord>()? {
-            let r = self.state.push(rec);
-            self.state.keep(r)?;
+        // Each record is read as a JSON value first, so one with a value of the wrong type is
+        // noted with every key at fault and the conversion goes on to the next.
+        while let Some(value) = seq.next_element::<serde_json::Value>()? {
+            match DataRecord::deserialize(&value) {
+                Ok(rec) => {
+                    let r = self.state.push(rec);
+                    self.state.keep(r)?;
+                }
+                Err(e) => self.state.bad_record(&value, &e),
+            }
         }
         Ok(())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// Finds the keys of a data record that do not read: each segment by [`probe`], `j1` and `j2`
+/// element by element (`j1[0].surname`).
+fn probe_record(_: &str, value: &serde_json::Value, found: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let Value::Object(record) = value else {
+        found.push((String::new(), "a data record must be a JSON object".to_owned()));
+        return;
+    };
+    for (key, v) in record {
+        let list = |found: &mut Vec<(String, String)>, each: fn(&str, &Value, &mut Vec<(String, String)>)| match v {
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| each(&format!("{key}[{i}]"), v, found)),
+            Value::Null => {}
+            _ => found.push((key.clone(), "must be an array of segments".to_owned())),
+        };
+        match key.as_str() {
+            "base" => probe::<BaseSegment>(key, v, found),
+            "j1" => list(found, probe::<J1Segment>),
+            "j2" => list(found, probe::<J2Segment>),
+            "k1" => probe::<Option<K1Segment>>(key, v, found),
+            "k2" => probe::<Option<K2Segment>>(key, v, found),
+            "k3" => probe::<Option<K3Segment>>(key, v, found),
+            "k4" => probe::<Option<K4Segment>>(key, v, found),
+            "l1" => probe::<Option<L1Segment>>(key, v, found),
+            "n1" => probe::<Option<N1Segment>>(key, v, found),
+            _ => {}
+        }
+    }
+}
+
+/// Finds which keys of an object keep it from reading as `T`: each key is tried alone (every
+/// field has a default), so every bad value is named, not only the first.
+fn probe<T: de::DeserializeOwned>(path: &str, value: &serde_json::Value, found: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match T::deserialize(value) {
+        Ok(_) => {}
+        Err(e) => match value {
+            Value::Object(fields) => {
+                let before = found.len();
+                for (key, v) in fields {
+                    let alone = Value::Object(serde_json::Map::from_iter([(key.clone(), v.clone())]));
+                    if let Err(e) = T::deserialize(&alone) {
+                        found.push((format!("{path}.{key}"), e.to_string()));
+                    }
+                }
+                if found.len() == before {
+                    found.push((path.to_owned(), e.to_string()));
+                }
+            }
+            _ => found.push((path.to_owned(), "must be a JSON object".to_owned())),
+        },
     }
 }
 

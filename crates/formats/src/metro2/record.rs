@@ -603,6 +603,30 @@ impl DataRecord {
             + bytes(self.n1.as_slice())
     }
 
+    /// Every value of the record that does not fit its field in `format` (empty when the record
+    /// can be written): all of them, where writing stops at the first.
+    pub fn field_errors(&self, format: Format) -> Vec<WriteError> {
+        fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>, errors: &mut Vec<WriteError>) {
+            segments.iter().for_each(|s| s.write_noting(out, errors));
+        }
+        let mut errors = Vec::new();
+        let mut out = Vec::with_capacity(self.len_in(format));
+        let mut w = Out::new(&mut out, format.record_bytes(), format, Segment::Base);
+        if let Err(e) = w.descriptor(self.len_in(format)) {
+            errors.push(e);
+        }
+        self.base.write_fields_noting(&mut w, layout::base_layout(format), &mut errors);
+        each(&self.j1, &mut out, &mut errors);
+        each(&self.j2, &mut out, &mut errors);
+        each(self.k1.as_slice(), &mut out, &mut errors);
+        each(self.k2.as_slice(), &mut out, &mut errors);
+        each(self.k3.as_slice(), &mut out, &mut errors);
+        each(self.k4.as_slice(), &mut out, &mut errors);
+        each(self.l1.as_slice(), &mut out, &mut errors);
+        each(self.n1.as_slice(), &mut out, &mut errors);
+        errors
+    }
+
     /// Writes the record (RDW, base, segments in J1, J2, K1–K4, L1, N1 order) in `format`.
     pub(crate) fn write(&self, format: Format, out: &mut Vec<u8>) -> Result<(), WriteError> {
         fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>) -> Result<(), WriteError> {
