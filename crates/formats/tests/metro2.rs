@@ -869,3 +869,77 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn json_keeps_the_descriptor_words_as_the_source_had_them_and_reads_back_to_the_same_framing() {
+    // moov-io's variable form: every record in its own block but the trailer, in none.
+    let records = varied();
+    let variable = opts(Format::PackedDecimal, Blocking::Variable, LineBreak::None);
+    let blocked = write(variable, &records);
+    let mut w = Writer::new(Vec::new(), variable, &header()).unwrap();
+    records.iter().for_each(|r| w.write(r).unwrap());
+    w.unblock_trailer();
+    let (theirs, trailer) = w.finish().unwrap();
+    assert_eq!(theirs.len(), blocked.len() - 4, "one BDW fewer: the trailer's");
+    assert_eq!(trailer.block_count, records.len() as u64 + 1, "the block count leaves the trailer out");
+    assert_eq!(validate(theirs.as_slice(), TODAY).unwrap().errors, []);
+
+    let mut json = Vec::new();
+    to_json(theirs.as_slice(), &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["header"]["recordDescriptorWord"], 366, "packed: as the source had it");
+    assert_eq!(v["header"]["blockDescriptorWord"], 370);
+    let first = &v["data"][0]["base"];
+    assert_eq!(first["blockDescriptorWord"], first["recordDescriptorWord"].as_u64().unwrap() + 4);
+    assert!(first["recordDescriptorWord"].as_u64().unwrap() > 366, "a record with segments: its whole length");
+    assert_eq!(v["trailer"]["recordDescriptorWord"], 366);
+    assert!(v["trailer"].get("blockDescriptorWord").is_none(), "the trailer was in no block");
+    // Back from JSON, with no option asked: the same file, framing and all.
+    let packed = WriterOptions { format: Format::PackedDecimal, ..WriterOptions::default() };
+    let packed = WriterOptions { line_break: LineBreak::None, ..packed };
+    assert!(from_json(json.as_slice(), Vec::new(), packed).unwrap() == theirs);
+    // A fixed file's JSON has no block descriptor word anywhere.
+    let fixed = write(opts(Format::Character, Blocking::Fixed, LineBreak::Lf), &records);
+    let mut json = Vec::new();
+    to_json(fixed.as_slice(), &mut json).unwrap();
+    assert!(!String::from_utf8(json).unwrap().contains("blockDescriptorWord"));
+}
+
+#[test]
+fn blocking_that_is_wrong_is_named_as_such() {
+    let records = varied();
+    let check = |bytes: &[u8], want: &str| {
+        let report = validate(bytes, TODAY).unwrap();
+        let d = report.errors.iter().find(|d| d.code == Code::BlockingMixed);
+        let d = d.unwrap_or_else(|| panic!("{want}: {:#?}", report.errors));
+        assert_eq!(d.record, 4, "{want}: the third data record, after the header: {d}");
+        assert!(d.message.contains(want), "{d}");
+    };
+    for format in [Format::Character, Format::PackedDecimal] {
+        // A variable file whose third data record has lost its BDW.
+        let mut bytes = write(opts(format, Blocking::Variable, LineBreak::None), &records);
+        let second = record_offsets(&bytes)[2];
+        bytes.drain(second - 4..second);
+        check(&bytes, "has no block descriptor word, but the file's first record opens a block");
+        // A fixed file whose third data record has one.
+        let bytes = write(opts(format, Blocking::Fixed, LineBreak::Lf), &records);
+        let second = record_offsets(&bytes)[2];
+        let len = records[2].len_in(format) + 4;
+        let bdw: Vec<u8> =
+            if format.is_packed() { vec![(len >> 8) as u8, len as u8, 0, 0] } else { format!("{len:04}").into_bytes() };
+        let bytes = [&bytes[..second], &bdw, &bytes[second..]].concat();
+        check(&bytes, "has a block descriptor word");
+    }
+    // A BDW that undercounts its record says both lengths.
+    let mut bytes = write(opts(Format::Character, Blocking::Variable, LineBreak::None), &records);
+    let second = record_offsets(&bytes)[2];
+    let rdw: usize = std::str::from_utf8(&bytes[second..second + 4]).unwrap().parse().unwrap();
+    bytes[second - 4..second].copy_from_slice(format!("{:04}", rdw + 3).as_bytes());
+    let report = validate(bytes.as_slice(), TODAY).unwrap();
+    let said = format!("says {rdw} bytes, more than the {} left of its block", rdw - 1);
+    assert!(
+        report.errors.iter().any(|d| d.code == Code::RecordLength && d.message.contains(&said)),
+        "{:#?}",
+        report.errors
+    );
+}

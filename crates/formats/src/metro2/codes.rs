@@ -35,6 +35,9 @@ diagnostic_codes! {
     RdwInvalid = "M2_RDW_INVALID",
     /// A block descriptor word is not a valid length.
     BdwInvalid = "M2_BDW_INVALID",
+    /// Some records are in blocks and others not: a file's first record decides, and every record
+    /// follows it (but a variable file's trailer, which may go unblocked).
+    BlockingMixed = "M2_BLOCKING_MIXED",
     /// A record is shorter than its base segment, or does not fit its block.
     RecordLength = "M2_RECORD_LENGTH",
     /// The file does not start with a header record.

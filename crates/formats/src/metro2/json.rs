@@ -11,9 +11,9 @@
 
 use super::reader::Error as ReadError;
 use super::{
-    BaseSegment, CHARACTER_RECORD_BYTES, Code, DIAGNOSTICS_KEPT_MAX, DataRecord, Diagnostic, Format, HeaderRecord,
-    J1Segment, J2Segment, K1Segment, K2Segment, K3Segment, K4Segment, L1Segment, N1Segment, Reader, TrailerRecord,
-    WriteError, Writer, WriterOptions,
+    BaseSegment, Blocking, CHARACTER_RECORD_BYTES, Code, DIAGNOSTICS_KEPT_MAX, DataRecord, Diagnostic, Format,
+    HeaderRecord, J1Segment, J2Segment, K1Segment, K2Segment, K3Segment, K4Segment, L1Segment, N1Segment, Reader,
+    TrailerRecord, WriteError, Writer, WriterOptions,
 };
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -88,6 +88,7 @@ pub struct File {
 }
 
 impl Serialize for File {
+    /// Descriptor words as a fixed character file has them.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -95,45 +96,76 @@ impl Serialize for File {
             data: &'a [DataRecord],
             trailer: TrailerOut<'a>,
         }
-        Out { header: HeaderOut::new(&self.header), data: &self.data, trailer: TrailerOut::new(&self.trailer) }
-            .serialize(s)
+        let fixed = Words::fixed(CHARACTER_RECORD_BYTES);
+        Out {
+            header: HeaderOut::new(&self.header, fixed),
+            data: &self.data,
+            trailer: TrailerOut::new(&self.trailer, fixed),
+        }
+        .serialize(s)
+    }
+}
+
+/// A record's descriptor words as the source file has them (moov-io's `recordDescriptorWord`
+/// and `blockDescriptorWord`), so JSON read by moov-io/metro2 gives back the same framing.
+/// Input ignores both: the written file's framing follows the options asked for.
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Words {
+    /// Present only when the record opens a block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_descriptor_word: Option<usize>,
+    record_descriptor_word: usize,
+}
+
+impl Words {
+    fn fixed(rdw: usize) -> Words {
+        Words { block_descriptor_word: None, record_descriptor_word: rdw }
+    }
+
+    fn of(descriptors: Option<(usize, Option<usize>)>) -> Words {
+        let (rdw, bdw) = descriptors.unwrap_or((CHARACTER_RECORD_BYTES, None));
+        Words { block_descriptor_word: bdw, record_descriptor_word: rdw }
     }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct HeaderOut<'a> {
-    record_descriptor_word: usize,
+    #[serde(flatten)]
+    words: Words,
     record_identifier: &'static str,
     #[serde(flatten)]
     header: &'a HeaderRecord,
 }
 
 impl<'a> HeaderOut<'a> {
-    fn new(header: &'a HeaderRecord) -> Self {
-        HeaderOut { record_descriptor_word: CHARACTER_RECORD_BYTES, record_identifier: "HEADER", header }
+    fn new(header: &'a HeaderRecord, words: Words) -> Self {
+        HeaderOut { words, record_identifier: "HEADER", header }
     }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TrailerOut<'a> {
-    record_descriptor_word: usize,
+    #[serde(flatten)]
+    words: Words,
     record_identifier: &'static str,
     #[serde(flatten)]
     trailer: &'a TrailerRecord,
 }
 
 impl<'a> TrailerOut<'a> {
-    fn new(trailer: &'a TrailerRecord) -> Self {
-        TrailerOut { record_descriptor_word: CHARACTER_RECORD_BYTES, record_identifier: "TRAILER", trailer }
+    fn new(trailer: &'a TrailerRecord, words: Words) -> Self {
+        TrailerOut { words, record_identifier: "TRAILER", trailer }
     }
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct BaseOut<'a> {
-    record_descriptor_word: usize,
+    #[serde(flatten)]
+    words: Words,
     #[serde(flatten)]
     base: &'a BaseSegment,
 }
@@ -172,17 +204,31 @@ struct DataOut<'a> {
 }
 
 impl Serialize for DataRecord {
+    /// Descriptor words as a fixed character file has them.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        WithWords { record: self, words: Words::fixed(self.len_in(Format::Character)) }.serialize(s)
+    }
+}
+
+/// A data record with its descriptor words as read.
+struct WithWords<'a> {
+    record: &'a DataRecord,
+    words: Words,
+}
+
+impl Serialize for WithWords<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.record;
         DataOut {
-            base: BaseOut { record_descriptor_word: self.len_in(Format::Character), base: &self.base },
-            j1: self.j1.iter().map(tag("J1")).collect(),
-            j2: self.j2.iter().map(tag("J2")).collect(),
-            k1: self.k1.as_ref().map(tag("K1")),
-            k2: self.k2.as_ref().map(tag("K2")),
-            k3: self.k3.as_ref().map(tag("K3")),
-            k4: self.k4.as_ref().map(tag("K4")),
-            l1: self.l1.as_ref().map(tag("L1")),
-            n1: self.n1.as_ref().map(tag("N1")),
+            base: BaseOut { words: self.words, base: &r.base },
+            j1: r.j1.iter().map(tag("J1")).collect(),
+            j2: r.j2.iter().map(tag("J2")).collect(),
+            k1: r.k1.as_ref().map(tag("K1")),
+            k2: r.k2.as_ref().map(tag("K2")),
+            k3: r.k3.as_ref().map(tag("K3")),
+            k4: r.k4.as_ref().map(tag("K4")),
+            l1: r.l1.as_ref().map(tag("L1")),
+            n1: r.n1.as_ref().map(tag("N1")),
         }
         .serialize(s)
     }
@@ -254,7 +300,7 @@ pub fn to_json_with(input: impl Read, out: impl Write, omit_empty: bool) -> Resu
         None => return Err(invalid(Code::HeaderMissing, "the file does not start with a HEADER record")),
     };
     out.write_all(b"{\"header\":")?;
-    put(&mut out, &HeaderOut::new(&header))?;
+    put(&mut out, &HeaderOut::new(&header, Words::of(reader.header_descriptors())))?;
     out.write_all(b",\"data\":[")?;
     let mut first = true;
     while let Some(next) = reader.next_record() {
@@ -264,14 +310,18 @@ pub fn to_json_with(input: impl Read, out: impl Write, omit_empty: bool) -> Resu
             out.write_all(b",")?;
         }
         first = false;
-        put(&mut out, &record)?;
+        let words = Words {
+            block_descriptor_word: rec.block_descriptor_word(),
+            record_descriptor_word: rec.record_descriptor_word(),
+        };
+        put(&mut out, &WithWords { record: &record, words })?;
     }
     let trailer = match reader.trailer() {
         Some(t) => t.map_err(JsonError::Invalid)?,
         None => return Err(invalid(Code::TrailerMissing, "the file ends without a TRAILER record")),
     };
     out.write_all(b"],\"trailer\":")?;
-    put(&mut out, &TrailerOut::new(&trailer))?;
+    put(&mut out, &TrailerOut::new(&trailer, Words::of(reader.trailer_descriptors())))?;
     out.write_all(b"}")?;
     out.flush()?;
     Ok(())
@@ -384,6 +434,8 @@ fn convert<R: Read, W: Write>(input: R, out: W, options: WriterOptions, keep_tra
         error: None,
         records_seen: 0,
         record_errors: Vec::new(),
+        header_bdw: false,
+        trailer_unblocked: false,
     };
     let parsed = (&mut de).deserialize_map(FileVisitor { state: &mut state });
     if let Some(e) = state.error.take() {
@@ -394,7 +446,10 @@ fn convert<R: Read, W: Write>(input: R, out: W, options: WriterOptions, keep_tra
     if !state.record_errors.is_empty() {
         return Err(JsonError::Records(state.record_errors));
     }
-    let writer = state.writer.take().ok_or_else(|| de::Error::missing_field("header")).map_err(JsonError::Json)?;
+    let mut writer = state.writer.take().ok_or_else(|| de::Error::missing_field("header")).map_err(JsonError::Json)?;
+    if state.trailer_unblocked {
+        writer.unblock_trailer();
+    }
     let out = match state.trailer.take().filter(|_| keep_trailer) {
         Some(t) => {
             let block_count = writer.trailer().block_count;
@@ -417,6 +472,16 @@ struct State<W: Write> {
     records_seen: u64,
     /// Values that do not fit (the conversion goes on, to find every one).
     record_errors: Vec<RecordError>,
+    /// The JSON's header has a block descriptor word: its file was variable-blocked.
+    header_bdw: bool,
+    /// ... and its trailer has none: it was in no block (moov-io's form), and so is ours.
+    trailer_unblocked: bool,
+}
+
+/// Whether a record's JSON holds a block descriptor word (moov-io leaves it out, or 0, when the
+/// record opens no block).
+fn has_bdw(record: &serde_json::Value) -> bool {
+    record.get("blockDescriptorWord").and_then(serde_json::Value::as_u64).is_some_and(|b| b > 0)
 }
 
 impl<W: Write> State<W> {
@@ -524,6 +589,11 @@ impl<'de, W: Write> Visitor<'de> for FileVisitor<'_, W> {
             match key.as_str() {
                 "header" => {
                     let value: serde_json::Value = map.next_value()?;
+                    if has_bdw(&value) {
+                        // moov-io writes a variable file from JSON whose header has a BDW.
+                        self.state.options.blocking = Blocking::Variable;
+                        self.state.header_bdw = true;
+                    }
                     let header = HeaderRecord::deserialize(&value).unwrap_or_else(|e| {
                         self.state.note_json(1, "header", &value, &e, probe::<HeaderRecord>);
                         HeaderRecord::default()
@@ -534,6 +604,7 @@ impl<'de, W: Write> Visitor<'de> for FileVisitor<'_, W> {
                 "data" => map.next_value_seed(DataSeed { state: &mut *self.state })?,
                 "trailer" => {
                     let value: serde_json::Value = map.next_value()?;
+                    self.state.trailer_unblocked = self.state.header_bdw && !has_bdw(&value);
                     match TrailerRecord::deserialize(&value) {
                         Ok(t) => self.state.trailer = Some(t),
                         Err(e) => {

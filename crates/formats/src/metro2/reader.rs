@@ -52,6 +52,8 @@ pub struct RecordRef<'a> {
     pub(crate) format: Format,
     pub(crate) spans: &'a [Span],
     pub(crate) tail: Tail,
+    /// The block descriptor word before the record, when it opens a block.
+    pub(crate) bdw: Option<usize>,
 }
 
 impl<'a> RecordRef<'a> {
@@ -73,6 +75,16 @@ impl<'a> RecordRef<'a> {
     /// The file's format.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The value of the record's descriptor word as the file has it (its length, from the RDW on).
+    pub fn record_descriptor_word(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The value of the block descriptor word before the record, when it opens a block.
+    pub fn block_descriptor_word(&self) -> Option<usize> {
+        self.bdw
     }
 
     /// The base segment's bytes (including the RDW).
@@ -106,6 +118,8 @@ pub(crate) struct Kept {
     pub bytes: Vec<u8>,
     pub number: u64,
     pub offset: u64,
+    /// The block descriptor word before it, when it opens a block.
+    pub bdw: Option<usize>,
 }
 
 /// One framed record, not yet consumed: positions relative to the reader's current position.
@@ -199,6 +213,17 @@ impl<R: Read> Reader<R> {
         self.header.as_ref().map(|h| h.bytes.as_slice())
     }
 
+    /// The header's and the trailer's descriptor words as the file has them: `(RDW, BDW)`, the
+    /// BDW `None` when the record opens no block (every fixed file; moov-io's variable trailer).
+    pub fn header_descriptors(&self) -> Option<(usize, Option<usize>)> {
+        self.header.as_ref().map(|k| (k.bytes.len(), k.bdw))
+    }
+
+    /// The trailer's descriptor words, as [`Reader::header_descriptors`].
+    pub fn trailer_descriptors(&self) -> Option<(usize, Option<usize>)> {
+        self.trailer.as_ref().map(|k| (k.bytes.len(), k.bdw))
+    }
+
     /// The trailer record's bytes, once [`Reader::next_record`] has returned `None` on it.
     pub fn trailer_bytes(&self) -> Option<&[u8]> {
         self.trailer.as_ref().map(|t| t.bytes.as_slice())
@@ -273,14 +298,14 @@ impl<R: Read> Reader<R> {
             return Some(Err(Error::Skipped(d)));
         }
         if rec.get(4..11) == Some(b"TRAILER") {
-            self.trailer = Some(Kept { bytes: rec.to_vec(), number, offset });
+            self.trailer = Some(Kept { bytes: rec.to_vec(), number, offset, bdw: frame.bdw });
             self.done = true;
             return self.after_trailer().map(Err);
         }
         let rec = self.buf.get(start..start + frame.len).unwrap_or(&[]);
         let tail = scan_segments(rec, self.format, &mut self.spans);
         let format = self.format;
-        Some(Ok(RecordRef { bytes: rec, number, offset, format, spans: &self.spans, tail }))
+        Some(Ok(RecordRef { bytes: rec, number, offset, format, spans: &self.spans, tail, bdw: frame.bdw }))
     }
 
     /// Marks the reader finished after a fatal error, so every error is reported once.
@@ -340,7 +365,7 @@ impl<R: Read> Reader<R> {
             let offset = self.buf_offset + (self.pos + frame.start) as u64;
             let bytes = rec.to_vec();
             self.commit(&frame);
-            self.header = Some(Kept { bytes, number: 1, offset });
+            self.header = Some(Kept { bytes, number: 1, offset, bdw: frame.bdw });
         }
         if packed {
             self.variant_open = true;
@@ -396,27 +421,86 @@ impl<R: Read> Reader<R> {
             self.avail().get(rel + 4..rel + 11) == Some(b"TRAILER")
         };
         if self.blocking == Blocking::Variable && self.block_left == 0 && !unblocked_trailer {
-            let len = self.descriptor(rel, true)?;
-            if !(8..=RECORD_BYTES_MAX).contains(&len) {
-                return Err(self.fatal(rel, Code::BdwInvalid, "block descriptor word is not a valid block length"));
-            }
+            let len = match self.descriptor(rel, true) {
+                Ok(len) if (8..=RECORD_BYTES_MAX).contains(&len) => len,
+                Ok(_) => {
+                    let e = self.fatal(rel, Code::BdwInvalid, "block descriptor word is not a valid block length");
+                    return Err(self.unblocked_record(rel).unwrap_or(e));
+                }
+                Err(e) => return Err(self.unblocked_record(rel).unwrap_or(e)),
+            };
             bdw = Some(len);
             rel += 4;
         }
         let len = match self.descriptor(rel, false) {
-            Ok(len) if (4..=RECORD_BYTES_MAX).contains(&len) => len,
-            Ok(_) => return Err(self.fatal(rel, Code::RdwInvalid, "record descriptor word is not a valid length")),
-            Err(e) => return Err(e),
+            Ok(len) if (4..=RECORD_BYTES_MAX).contains(&len) => Ok(len),
+            Ok(_) => Err(self.fatal(rel, Code::RdwInvalid, "record descriptor word is not a valid length")),
+            Err(e) => Err(e),
+        };
+        // What was read as a BDW may be the RDW of a record that has none.
+        let len = match len {
+            Ok(len) => len,
+            Err(e) => return Err(bdw.and_then(|_| self.unblocked_record(rel - 4)).unwrap_or(e)),
         };
         let room = bdw.map_or(self.block_left, |b| b - 4);
         if self.blocking == Blocking::Variable && !unblocked_trailer && len > room {
-            return Err(self.fatal(rel, Code::RecordLength, "the record is longer than what is left of its block"));
+            if let Some(e) = bdw.and_then(|_| self.unblocked_record(rel - 4)) {
+                return Err(e);
+            }
+            let msg = format!("the record's descriptor word says {len} bytes, more than the {room} left of its block");
+            return Err(self.fatal(rel, Code::RecordLength, msg));
+        }
+        if self.blocking == Blocking::Fixed
+            && let Some(e) = self.blocked_record(rel, len)
+        {
+            return Err(e);
         }
         self.ensure(rel + len)?;
         if self.avail().len() < rel + len {
             return Err(self.fatal(rel, Code::Truncated, "the file ends inside a record"));
         }
         Ok(Some(Frame { start: rel, len, bdw }))
+    }
+
+    /// At a block's start in a variable file, whether what is at `rel` is a record with no block
+    /// descriptor word (an RDW, then a record's first bytes): said as the cause, for the bytes
+    /// there would otherwise be blamed as a bad BDW or a record too long for its block.
+    fn unblocked_record(&mut self, rel: usize) -> Option<Error> {
+        let len = self.record_at(rel)?;
+        let msg = format!(
+            "this record ({len} bytes) has no block descriptor word, but the file's first record opens a block: in a variable file every record is in a block (only the trailer may follow unblocked, as moov-io writes it)"
+        );
+        Some(self.fatal(rel, Code::BlockingMixed, msg))
+    }
+
+    /// In a fixed file, whether the record framed at `rel` (`len` bytes) is a block: a BDW where
+    /// its RDW should be, then the record's own RDW (`len` - 4) and first bytes.
+    fn blocked_record(&mut self, rel: usize, len: usize) -> Option<Error> {
+        let inner = self.record_at(rel + 4)?;
+        (inner + 4 == len).then(|| {
+            let msg = format!(
+                "this record has a block descriptor word ({len}) before its record descriptor word ({inner}), but the file's first record has none: a file is blocked throughout or not at all"
+            );
+            self.fatal(rel, Code::BlockingMixed, msg)
+        })
+    }
+
+    /// The length of the record whose RDW is at `rel`, if the bytes there open a record: a valid
+    /// RDW, then `HEADER`, `TRAILER` or a base segment's first bytes (a digit, the processing
+    /// indicator; in character files then a time stamp's month).
+    fn record_at(&mut self, rel: usize) -> Option<usize> {
+        self.ensure(rel + 12).ok()?;
+        let b = self.avail().get(rel..rel + 12)?;
+        let packed = self.format.is_packed();
+        let len = if packed { binary_descriptor(&b[..4])? } else { digits(&b[..4])? as usize };
+        if !(self.format.record_bytes()..=RECORD_BYTES_MAX).contains(&len) {
+            return None;
+        }
+        let month = digits(&b[5..7]).filter(|m| (1..=12).contains(m));
+        let opens = b[4..].starts_with(b"HEADER")
+            || b[4..].starts_with(b"TRAILER")
+            || (b[4].is_ascii_digit() && (packed || month.is_some()));
+        opens.then_some(len)
     }
 
     /// Reads a 4-byte descriptor (RDW or BDW) at `rel`.

@@ -50,6 +50,8 @@ pub struct Writer<W: Write> {
     blocks: u64,
     buf: Vec<u8>,
     spans: Vec<Span>,
+    /// The trailer of a variable file goes in no block (moov-io's form).
+    trailer_unblocked: bool,
 }
 
 impl<W: Write> Writer<W> {
@@ -62,10 +64,11 @@ impl<W: Write> Writer<W> {
             blocks: 0,
             buf: Vec::with_capacity(2048),
             spans: Vec::new(),
+            trailer_unblocked: false,
         };
         w.buf.clear();
         header.write(options.format, &mut w.buf)?;
-        w.emit()?;
+        w.emit(true)?;
         Ok(w)
     }
 
@@ -78,7 +81,13 @@ impl<W: Write> Writer<W> {
             return Err(WriteError::Field { segment: Segment::Base, field: "recordDescriptorWord", reason });
         }
         self.count();
-        self.emit()
+        self.emit(true)
+    }
+
+    /// Writes the trailer of a variable file in no block, as moov-io/metro2 does (its block
+    /// count then leaves it out); the form we write by default blocks it like every record.
+    pub fn unblock_trailer(&mut self) {
+        self.trailer_unblocked = true;
     }
 
     /// Data records written so far.
@@ -90,7 +99,7 @@ impl<W: Write> Writer<W> {
     pub fn trailer(&self) -> TrailerRecord {
         let mut counts = self.totals.counts;
         if self.options.blocking == Blocking::Variable {
-            counts[layout::total::BLOCKS] = self.blocks + 1;
+            counts[layout::total::BLOCKS] = self.blocks + u64::from(!self.trailer_unblocked);
         }
         TrailerRecord::from_totals(counts)
     }
@@ -106,7 +115,7 @@ impl<W: Write> Writer<W> {
     pub fn finish_with(mut self, trailer: &TrailerRecord) -> Result<W, WriteError> {
         self.buf.clear();
         trailer.write(self.options.format, &mut self.buf)?;
-        self.emit()?;
+        self.emit(!self.trailer_unblocked)?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -126,13 +135,14 @@ impl<W: Write> Writer<W> {
             format: self.options.format,
             spans: &self.spans,
             tail: Tail::Clean,
+            bdw: None,
         };
         self.totals.add(&rec);
     }
 
-    /// Writes `buf` as one record: BDW if variable, the record, the line break.
-    fn emit(&mut self) -> Result<(), WriteError> {
-        if self.options.blocking == Blocking::Variable {
+    /// Writes `buf` as one record: BDW if variable (and `blocked`), the record, the line break.
+    fn emit(&mut self, blocked: bool) -> Result<(), WriteError> {
+        if self.options.blocking == Blocking::Variable && blocked {
             let mut bdw = [0u8; 4];
             let len = self.buf.len() + 4;
             let ok = if self.options.format.is_packed() {
