@@ -71,7 +71,13 @@ impl Batch<'_> {
         let (account, subject) = (self.accounts[index].id, self.accounts[index].subject_id);
         self.w.insert_month(&month_row(m, account, subject, version, self.batch, self.now))?;
         if let Some(history) = self.accounts[index].history.as_mut() {
-            history.insert(m.month, super::lookup::MonthMark::of(m));
+            // A new version of a month that no longer matters to the rules leaves the map.
+            let mark = super::lookup::MonthMark::of(m);
+            if mark.matters() {
+                history.insert(m.month, mark);
+            } else {
+                history.remove(&m.month);
+            }
         }
         Ok(Outcome::Stored)
     }
