@@ -11,6 +11,7 @@ pub mod access;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod explain;
 pub mod ingest;
 mod metro2;
 mod pboc;

@@ -1,7 +1,7 @@
 //! The report as readable text for a terminal: Chinese section titles with English beside them.
 
 use crate::report::{AccountDetail, Report};
-use ob_model::{Currency, Responsibility};
+use ob_model::{Currency, RepaymentStatus, Responsibility};
 use std::fmt::Write;
 
 /// Renders a report as text.
@@ -32,12 +32,17 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     if let Some(i) = &h.query_institution {
         writeln!(out, "查询机构 Inquirer    {i}")?;
     }
+    let yes_no = |b: bool| if b { "有 yes" } else { "无 none" };
     writeln!(
         out,
-        "防欺诈警示 Fraud alert {}    异议标注 Disputed items {}",
-        if h.fraud_alert { "有 yes" } else { "无 none" },
+        "防欺诈警示 Fraud alert {}    冻结 Freeze {}    异议标注 Disputed items {}",
+        yes_no(h.fraud_alert),
+        yes_no(h.freeze),
         h.dispute_marks
     )?;
+    if h.freeze {
+        writeln!(out, "  冻结中：新的贷款、信用卡审批查询不予提供 / frozen: no report is given for new credit")?;
+    }
     writeln!(out)?;
     writeln!(out, "一、个人基本信息 Identity")?;
     let id = &r.identity;
@@ -69,6 +74,9 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             write_account(out, a)?;
         }
     }
+    if !r.account_groups.is_empty() || !r.guarantees.is_empty() {
+        write_legend(out)?;
+    }
     writeln!(out)?;
     writeln!(out, "四、查询记录 Query records (2 years)")?;
     if r.queries.is_empty() {
@@ -87,11 +95,17 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
     writeln!(out, "二、信息概要 Summary")?;
     if let Some(sc) = &r.score {
         match (sc.score, sc.percentile, &sc.not_scored) {
-            (Some(score), Some(percentile), _) => writeln!(
-                out,
-                "  数字解读 Score {score}  (相对位置 at or above {percentile}% of people; model v{})",
-                sc.model_version
-            )?,
+            (Some(score), Some(percentile), _) => {
+                writeln!(
+                    out,
+                    "  数字解读 Score {score}  范围 range {}–{}, higher is better (model v{})",
+                    sc.score_min, sc.score_max, sc.model_version
+                )?;
+                writeln!(
+                    out,
+                    "    相对位置 {percentile}%：建模时 {percentile}% 的人得分不高于此 / {percentile}% of people scored at or below this when the model was built"
+                )?;
+            }
             (_, _, why) => {
                 let (zh, en) = why.as_ref().map_or(("", ""), |w| (w.zh.as_str(), w.en.as_str()));
                 writeln!(out, "  数字解读 Score: 无 none — {zh} / {en}")?;
@@ -251,12 +265,33 @@ fn write_disputes(out: &mut String, marks: &[crate::report::DisputeMark]) -> std
     Ok(())
 }
 
+/// What every status symbol of the grids means, from the model's one table.
+fn write_legend(out: &mut String) -> std::fmt::Result {
+    writeln!(out, "  还款状态图例 Status symbols in the grids:")?;
+    for chunk in RepaymentStatus::ALL.chunks(4) {
+        let cells: Vec<String> = chunk
+            .iter()
+            .map(|s| {
+                let (zh, en) = s.title();
+                format!("{} {zh} {en}", s.as_str())
+            })
+            .collect();
+        writeln!(out, "    {}", cells.join("; "))?;
+    }
+    Ok(())
+}
+
+/// Where the 5-year grid's rows and labels start: ASCII only before and between the cells, so
+/// the columns line up whatever width a terminal gives Chinese characters.
+const GRID_INDENT: &str = "      ";
+
 /// The 60-month history as a year × month grid.
 fn write_history(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     if a.history.is_empty() {
         return Ok(());
     }
-    writeln!(out, "      近5年历史 5-year history   01 02 03 04 05 06 07 08 09 10 11 12")?;
+    writeln!(out, "{GRID_INDENT}近5年历史 5-year history:")?;
+    writeln!(out, "{GRID_INDENT}year  01 02 03 04 05 06 07 08 09 10 11 12")?;
     let mut year = None;
     for h in &a.history {
         if year != Some(h.month.year()) {
@@ -264,7 +299,7 @@ fn write_history(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
                 writeln!(out)?;
             }
             year = Some(h.month.year());
-            write!(out, "      {}                   ", h.month.year())?;
+            write!(out, "{GRID_INDENT}{:04} ", h.month.year())?;
             for _ in 1..h.month.month() {
                 write!(out, "   ")?;
             }

@@ -111,11 +111,16 @@ pub struct ReportHeader {
     pub query_institution: Option<String>,
     /// Fraud alert (防欺诈警示) on file.
     pub fraud_alert: bool,
+    /// Security freeze (冻结) on file: inquiries for new credit are refused while it holds.
+    pub freeze: bool,
     /// Items marked as disputed (异议标注).
     pub dispute_marks: u32,
     /// For the person's own look: whether it is one of the free self-views of the year (the
     /// policy's number); further looks are allowed and marked.
     pub free_self_view: Option<bool>,
+    /// For the person's own look: which self-view of the calendar year (UTC) it is, 1 for the
+    /// first (the number `free_self_view` is judged by).
+    pub self_view_number: Option<u32>,
 }
 
 /// Identity section.
@@ -409,6 +414,76 @@ impl<S: Store> Bureau<S> {
     /// [`Bureau::produce_report`], where the organization also names the person's authorization
     /// it relies on: the consent must then be that one.
     pub fn produce_report_with(&mut self, req: &ReportRequest, proof: Option<&ConsentProof>) -> Result<Report> {
+        self.produce_logged(req, proof).map(|(report, _)| report)
+    }
+
+    /// The person's own report as of today, as [`Bureau::produce_report`] gives it, and the
+    /// self-view it was logged as: to show the same view again in the same sign-in session
+    /// ([`Bureau::reshow_own_report`]).
+    pub fn produce_own_report(&mut self, document: &DocumentNumber) -> Result<(Report, InquiryId)> {
+        let req = ReportRequest { document: document.clone(), as_of: None, requester: Requester::Person };
+        self.produce_logged(&req, None)
+    }
+
+    /// The person's own report again, for a self-view logged today (`inquiry`, from
+    /// [`Bureau::produce_own_report`]): a page refreshed in the same sign-in session. It is
+    /// assembled anew from the file (what changed since shows), with the same report number and
+    /// self-view, and no new inquiry, so a refresh spends no free self-view; the showing is an
+    /// audit event. Refused (`UNKNOWN_ITEM`) when `inquiry` is not the person's self-view of today.
+    pub fn reshow_own_report(&mut self, document: &DocumentNumber, inquiry: InquiryId) -> Result<Report> {
+        let now = self.clock.now();
+        let doc_mac = self.keys.document_mac(document);
+        let mut w = self.store.write()?;
+        let subject = w.subject_by_document(&doc_mac)?.ok_or(BureauError::NoFile)?;
+        let year_start = now.date().replace_ordinal(1).map_or(0, |d| d.midnight().assume_utc().unix_timestamp());
+        let views: Vec<InquiryRow> = w
+            .inquiries_of(subject.id, year_start, now.unix_timestamp())?
+            .into_iter()
+            .filter(|q| q.inquiry.reason == QueryReason::SelfQuery && q.inquiry.org_id.is_none())
+            .collect();
+        let Some(view) = views.iter().find(|q| q.id == inquiry) else {
+            return Err(BureauError::refused(Refusal::UnknownItem, "no self-view of this year to show again"));
+        };
+        let at = OffsetDateTime::from_unix_timestamp(view.inquiry.at)
+            .map_err(|_| StoreError::Corrupt("inquiry time".into()))?;
+        if at.date() != now.date() {
+            return Err(BureauError::refused(Refusal::UnknownItem, "the self-view to show again is not of today"));
+        }
+        let before = views.iter().filter(|q| q.id.0 < inquiry.0).count() as u32;
+        let detail = serde_json::json!({"inquiry": inquiry.0});
+        audit::append(w.as_mut(), now.unix_timestamp(), "report.reshown", Some(subject.id), None, &detail)?;
+        w.commit()?;
+        let context = ReportContext {
+            report_id: report_id(at, inquiry),
+            produced_at: now,
+            as_of: now.date(),
+            copy: Copy::Person,
+            reason: QueryReason::SelfQuery,
+            institution: None,
+        };
+        self.finish_report(subject.id, &context, Some(before))
+    }
+
+    /// Assembles a report, with its score and, for a self-view, which of the year it is
+    /// (`views_before` this year) and whether it is free.
+    fn finish_report(
+        &mut self,
+        subject: SubjectId,
+        context: &ReportContext,
+        views_before: Option<u32>,
+    ) -> Result<Report> {
+        let mut report = assemble(self.store.read()?.as_ref(), &self.keys, &self.policy, subject, context)?;
+        report.header.free_self_view = views_before.map(|n| n < u32::from(self.policy.free_self_views_per_year));
+        report.header.self_view_number = views_before.map(|n| n + 1);
+        if let Some(model) = self.current_score_model()? {
+            report.score = Some(model.score(&report)?);
+        }
+        Ok(report)
+    }
+
+    /// Checks the requester's authorization, logs the inquiry and an audit event in one
+    /// transaction, then assembles the report.
+    fn produce_logged(&mut self, req: &ReportRequest, proof: Option<&ConsentProof>) -> Result<(Report, InquiryId)> {
         let now = self.clock.now();
         let as_of = req.as_of.unwrap_or(now.date());
         let doc_mac = self.keys.document_mac(&req.document);
@@ -445,10 +520,9 @@ impl<S: Store> Bureau<S> {
             return Err(BureauError::refused(Refusal::AsOfBeforeBirth, format!("no file existed on {as_of}")));
         }
         crate::rights::sweep(w.as_mut(), &self.policy, subject.id, now.unix_timestamp(), now.date())?;
-        let free_self_view = (reason == QueryReason::SelfQuery)
+        let views_before = (reason == QueryReason::SelfQuery)
             .then(|| self_views_this_year(w.as_ref(), subject.id, now))
-            .transpose()?
-            .map(|n| n < u32::from(self.policy.free_self_views_per_year));
+            .transpose()?;
         let inquiry = NewInquiry {
             subject_id: subject.id,
             org_id: org.as_ref().map(|o| o.id),
@@ -464,20 +538,20 @@ impl<S: Store> Bureau<S> {
         w.commit()?;
         let copy = if org.is_some() { Copy::Institution } else { Copy::Person };
         let context = ReportContext {
-            report_id: format!("OB{}{:010}", now.date().to_string().replace('-', ""), inquiry_id.0),
+            report_id: report_id(now, inquiry_id),
             produced_at: now,
             as_of,
             copy,
             reason,
             institution: org.map(|o| o.name),
         };
-        let mut report = assemble(self.store.read()?.as_ref(), &self.keys, &self.policy, subject.id, &context)?;
-        report.header.free_self_view = free_self_view;
-        if let Some(model) = self.current_score_model()? {
-            report.score = Some(model.score(&report)?);
-        }
-        Ok(report)
+        Ok((self.finish_report(subject.id, &context, views_before)?, inquiry_id))
     }
+}
+
+/// A report's number: the day it was logged and its inquiry's id.
+fn report_id(logged_at: OffsetDateTime, inquiry: InquiryId) -> String {
+    format!("OB{}{:010}", logged_at.date().to_string().replace('-', ""), inquiry.0)
 }
 
 /// Post-loan management (贷后管理) is for a lender's own customers: the person must hold an
@@ -622,8 +696,10 @@ pub fn assemble(
             query_reason: ctx.reason,
             query_institution: ctx.institution.clone(),
             fraud_alert: notes.fraud_alert,
+            freeze: notes.freeze,
             dispute_marks: notes.open_count(),
             free_self_view: None,
+            self_view_number: None,
         },
         identity,
         score: None,
@@ -1074,6 +1150,7 @@ struct FileNotes {
     disputes: Vec<(DisputeItem, DisputeMark)>,
     statements: Vec<(AccountId, StatementEntry)>,
     fraud_alert: bool,
+    freeze: bool,
 }
 
 fn day_of(at: i64) -> Date {
@@ -1126,8 +1203,10 @@ impl FileNotes {
             statements.push((st.account_id, entry));
         }
         let at = now.unix_timestamp();
-        let fraud_alert = r.flags_of(subject)?.iter().any(|f| f.kind == FlagKind::FraudAlert && f.holds_at(at, today));
-        Ok(FileNotes { disputes, statements, fraud_alert })
+        let flags = r.flags_of(subject)?;
+        let holds = |kind: FlagKind| flags.iter().any(|f| f.kind == kind && f.holds_at(at, today));
+        let (fraud_alert, freeze) = (holds(FlagKind::FraudAlert), holds(FlagKind::Freeze));
+        Ok(FileNotes { disputes, statements, fraud_alert, freeze })
     }
 
     fn state(&self, item: DisputeItem) -> Option<DisputeState> {

@@ -30,36 +30,45 @@ fn plus_years(day: Date, years: u8) -> Date {
 }
 
 /// The months among `months` (latest versions, any order) whose negative information has expired
-/// by `today` under `policy`. A run of consecutive negative months is one delinquency: under the
-/// PRC rule it expires `years` after it ended — at the first non-negative month after it, or at a
-/// negative month that settles the account (C, G, Z: paid off with arrears, sold or settled for
-/// less, repaid by assets), the last month there will be —, never while it lasts; under the US
-/// rule, `years` after 180 days past its first month.
+/// by `today` under `policy`: those [`leaving_dates`] gives a day before `today`.
 pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<YearMonth> {
+    leaving_dates(months, policy)
+        .into_iter()
+        .filter(|(_, last_day)| last_day.is_some_and(|d| today > d))
+        .map(|(month, _)| month)
+        .collect()
+}
+
+/// Each negative month among `months` (latest versions, any order), in month order, with the last
+/// day it shows under `policy` (it is gone the day after); `None` while its delinquency lasts, the
+/// clock not yet started. A run of consecutive negative months is one delinquency: under the PRC
+/// rule it shows until `years` after it ended — at the first non-negative month after it, or at a
+/// negative month that settles the account (C, G, Z: paid off with arrears, sold or settled for
+/// less, repaid by assets), the last month there will be —; under the US rule, `years` after 180
+/// days past its first month, whether or not it has ended.
+pub fn leaving_dates(months: &[MonthRow], policy: &Policy) -> Vec<(YearMonth, Option<Date>)> {
     let mut sorted: Vec<&MonthRow> = months.iter().filter(|m| !m.deleted).collect();
     sorted.sort_by_key(|m| m.month);
-    let mut expired = Vec::new();
+    let mut out = Vec::new();
     let mut run: Vec<&MonthRow> = Vec::new();
+    let mut close = |run: &mut Vec<&MonthRow>, ended_on: Option<Date>| {
+        let last_day = run_last_day(run, ended_on, policy);
+        out.extend(run.drain(..).map(|m| (m.month, last_day)));
+    };
     for m in sorted {
         if is_negative(m) {
             run.push(m);
             if ends_the_debt(m.status) {
-                if run_expired(&run, Some(m.settled_on), policy, today) {
-                    expired.extend(run.iter().map(|r| r.month));
-                }
-                run.clear();
+                close(&mut run, Some(m.settled_on));
             }
-            continue;
+        } else if !run.is_empty() {
+            close(&mut run, Some(m.settled_on));
         }
-        if !run.is_empty() && run_expired(&run, Some(m.settled_on), policy, today) {
-            expired.extend(run.iter().map(|r| r.month));
-        }
-        run.clear();
     }
-    if !run.is_empty() && run_expired(&run, None, policy, today) {
-        expired.extend(run.iter().map(|r| r.month));
+    if !run.is_empty() {
+        close(&mut run, None);
     }
-    expired
+    out
 }
 
 /// Whether a month with this status settles the account: after it the delinquency is over.
@@ -67,12 +76,13 @@ fn ends_the_debt(status: RepaymentStatus) -> bool {
     matches!(status, RepaymentStatus::Settled | RepaymentStatus::EndedOther | RepaymentStatus::AssetTransfer)
 }
 
-fn run_expired(run: &[&MonthRow], ended_on: Option<Date>, policy: &Policy, today: Date) -> bool {
+/// The last day a delinquency (`run`, ended on `ended_on` if it has) shows under `policy`.
+fn run_last_day(run: &[&MonthRow], ended_on: Option<Date>, policy: &Policy) -> Option<Date> {
     match policy.retention {
-        Retention::AfterDelinquencyEnded { years } => ended_on.is_some_and(|end| today > plus_years(end, years)),
-        Retention::FromFirstDelinquency { years, start_after_days } => run.first().is_some_and(|first| {
+        Retention::AfterDelinquencyEnded { years } => ended_on.map(|end| plus_years(end, years)),
+        Retention::FromFirstDelinquency { years, start_after_days } => run.first().map(|first| {
             let start = first.settled_on.saturating_add(Duration::days(i64::from(start_after_days)));
-            today > plus_years(start, years)
+            plus_years(start, years)
         }),
     }
 }

@@ -143,6 +143,10 @@ pub struct ScoreSection {
     pub score: Option<i32>,
     /// Share of the population (at model build time) scoring at or below this score, 0–99.
     pub percentile: Option<u8>,
+    /// The lowest score the model can give.
+    pub score_min: i32,
+    /// The highest score the model can give.
+    pub score_max: i32,
     /// Why the score is not higher: up to 4 reasons (5 when inquiries are among them), each
     /// true of the file (a feature it holds, at a value the reason describes).
     pub reasons: Vec<ScoreReason>,
@@ -195,6 +199,8 @@ impl ScoreModel {
                 model_version: self.version,
                 score: None,
                 percentile: None,
+                score_min: self.model.score_range().0,
+                score_max: self.model.score_range().1,
                 reasons: vec![],
                 not_scored: Some(why),
             };
@@ -212,6 +218,8 @@ impl ScoreModel {
             model_version: self.version,
             score: Some(explained.score),
             percentile: Some(percentile),
+            score_min: self.model.score_range().0,
+            score_max: self.model.score_range().1,
             reasons,
             not_scored: None,
         })

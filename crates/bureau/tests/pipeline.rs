@@ -337,7 +337,43 @@ fn report_json_snapshot() {
     assert_eq!(s.rejected, 0);
     let report = w.report(None);
     insta::assert_json_snapshot!(report);
-    insta::assert_snapshot!(ob_bureau::render::text(&report));
+    let text = ob_bureau::render::text(&report);
+    insta::assert_snapshot!(text);
+    check_grid_alignment(&text);
+}
+
+/// Every cell of the text report's 5-year grid sits under its month's label, measured in the
+/// columns a terminal gives each character (Chinese ones take two).
+fn check_grid_alignment(text: &str) {
+    use unicode_width::UnicodeWidthStr;
+    let lines: Vec<&str> = text.lines().collect();
+    let labels: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l.contains("01 02 03")).map(|(i, _)| i).collect();
+    assert!(!labels.is_empty(), "a grid in\n{text}");
+    for at in labels {
+        let label = lines[at];
+        // The display column where each month's two-character label ends.
+        let ends: Vec<usize> = (1..=12)
+            .map(|m| {
+                let i = label.find(&format!(" {m:02}")).unwrap_or_else(|| panic!("month {m} in {label:?}"));
+                label[..i + 3].width()
+            })
+            .collect();
+        let is_row = |l: &&&str| l.trim_start().get(..4).is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()));
+        let mut cells = 0;
+        for row in lines[at + 1..].iter().take_while(is_row) {
+            let year_end = row.len() - row.trim_start().len() + 4;
+            // Each cell is a run of non-blank characters after the year; where it ends, in columns.
+            let mut i = year_end;
+            while let Some(start) = row[i..].find(|c: char| c != ' ').map(|s| i + s) {
+                let end = row[start..].find(' ').map_or(row.len(), |e| start + e);
+                let col = row[..end].width();
+                assert!(ends.contains(&col), "a cell ending at column {col}, under no label:\n{label}\n{row}");
+                cells += 1;
+                i = end;
+            }
+        }
+        assert!(cells > 0, "cells under\n{label}");
+    }
 }
 
 fn delete(key: &str, months: Option<(&str, &str)>) -> String {

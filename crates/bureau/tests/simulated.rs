@@ -296,3 +296,121 @@ fn every_report_matches_the_ground_truth_and_mistakes_are_handled_as_the_truth_s
     }
     assert!(corrected >= 20 && deleted >= 5, "{corrected} corrections, {deleted} deletions checked");
 }
+
+/// Issue 15: the plain-words explanation of a person's file, checked sentence by sentence against
+/// the simulator's truth and the store: every lender and the day of its authorization, every
+/// value it sends, every late month and the day it leaves; the fields never sent are the
+/// validator's own lists.
+#[test]
+fn the_explanation_says_what_the_file_holds_each_value_and_each_leaving_day() {
+    let run = simulate_and_ingest(&config(80, 30, 23));
+    let (mut lenders, mut values, mut late) = (0, 0, 0);
+    for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty()) {
+        let document = DocumentNumber::parse(p.document_type, &p.document_number).unwrap();
+        let e = run.bureau.explain(&document).unwrap();
+        let text = e.text();
+        assert_eq!(e.never_sent_purchase, ob_model::minimization::PURCHASE_FIELDS);
+        assert_eq!(e.never_sent_banned, ob_model::minimization::BANNED_CATEGORY_FIELDS);
+        for field in e.never_sent_purchase.iter().chain(e.never_sent_banned) {
+            assert!(text.contains(field), "the text lists {field}");
+        }
+        // Each lender, with the day the person authorized it (the store's consents).
+        let consents = run.bureau.consents_of_person(&document).unwrap();
+        let truth_lenders: BTreeSet<&str> = p.accounts.iter().map(|a| institution(&a.furnisher)).collect();
+        let said: BTreeSet<&str> = e.reporters.iter().map(|r| r.institution.as_str()).collect();
+        assert_eq!(said, truth_lenders, "person {}", p.person);
+        for r in &e.reporters {
+            let authorized = consents
+                .iter()
+                .filter(|c| c.organization == r.institution && c.scope == ob_model::ConsentScope::Report)
+                .map(|c| c.granted_on)
+                .min();
+            assert_eq!(r.authorized_on, authorized, "{}", r.institution);
+            if let Some(day) = authorized {
+                assert!(text.contains(&format!("{}: you authorized it on {day}", r.institution)), "{text}");
+            }
+            lenders += 1;
+            // Each account's values are the truth's last month.
+            for s in &r.accounts {
+                let a = p
+                    .accounts
+                    .iter()
+                    .find(|a| {
+                        institution(&a.furnisher) == r.institution
+                            && a.opened_on == s.opened_on
+                            && a.account_type.title_en() == s.account_type.en
+                    })
+                    .unwrap_or_else(|| panic!("{} {} is no true account", r.institution, s.account_ref));
+                let last = a.months.last().unwrap();
+                let money = |fen: i64| format!("CNY {}", Currency::CNY.format_minor(fen));
+                let want = [
+                    ("credit limit", money(last.credit_limit_fen)),
+                    ("balance", money(last.balance_fen)),
+                    ("amount of the limit used", money(last.used_fen)),
+                    ("amount due this month", money(last.due_fen)),
+                    ("amount paid this month", money(last.paid_fen)),
+                    ("amount past due", money(last.past_due_fen)),
+                    ("days past due", last.days_past_due.to_string()),
+                ];
+                assert_eq!(s.month, Some(last.month));
+                for (field, value) in want {
+                    let got = s.values.iter().find(|v| v.field.en == field).map(|v| v.value.clone());
+                    assert_eq!(got.as_deref(), Some(value.as_str()), "{} {field}", a.account_key);
+                    assert!(text.contains(&format!("{field} {value}")), "{field} {value} in\n{text}");
+                    values += 1;
+                }
+                let status = s.values.iter().find(|v| v.field.en == "repayment status").unwrap();
+                assert!(status.value.starts_with(&format!("{} (", last.status)), "{}", status.value);
+            }
+        }
+        // Each late month, and the month its delinquency ended (the leaving day is 5 years after
+        // that month's settlement) — computed here from the truth, apart from the bureau's code.
+        let mut want_late = BTreeMap::new();
+        for a in &p.accounts {
+            let mut run_months: Vec<YearMonth> = Vec::new();
+            for m in &a.months {
+                let negative = m.status.is_negative() || m.past_due_fen > 0;
+                let settles = matches!(m.status.as_str(), "C" | "G" | "Z");
+                if negative {
+                    run_months.push(m.month);
+                    if settles {
+                        want_late.extend(run_months.drain(..).map(|r| ((a.account_key.clone(), r), Some(m.month))));
+                    }
+                } else if !run_months.is_empty() {
+                    want_late.extend(run_months.drain(..).map(|r| ((a.account_key.clone(), r), Some(m.month))));
+                }
+            }
+            want_late.extend(run_months.drain(..).map(|r| ((a.account_key.clone(), r), None)));
+        }
+        assert_eq!(e.late_months.len(), want_late.len(), "person {}: late months", p.person);
+        for l in &e.late_months {
+            let key = p
+                .accounts
+                .iter()
+                .find(|a| {
+                    let r = e.reporters.iter().find(|r| r.institution == l.institution).unwrap();
+                    let s = r.accounts.iter().find(|s| s.account_ref == l.account_ref).unwrap();
+                    institution(&a.furnisher) == l.institution
+                        && a.opened_on == s.opened_on
+                        && a.account_type.title_en() == s.account_type.en
+                })
+                .unwrap()
+                .account_key
+                .clone();
+            let ended =
+                want_late.get(&(key.clone(), l.month)).unwrap_or_else(|| panic!("{key} {} is not late", l.month));
+            let leaves_in = l.shows_until.map(|d| YearMonth::of(d.replace_year(d.year() - 5).unwrap_or(d)));
+            assert_eq!(leaves_in, *ended, "{key} {}: 5 years after the month its delinquency ended", l.month);
+            let said = match l.shows_until {
+                Some(day) => format!("{}, {} (status {}): shows until {day}.", l.account_ref, l.month, l.status),
+                None => format!("{}, {} (status {}): the delinquency goes on", l.account_ref, l.month, l.status),
+            };
+            assert!(text.contains(&said), "{said} in\n{text}");
+            late += 1;
+        }
+    }
+    assert!(
+        lenders > 50 && values > 500 && late > 20,
+        "checked {lenders} lenders, {values} values, {late} late months"
+    );
+}

@@ -369,6 +369,9 @@ pub enum ReportFormat {
     Text,
     /// JSON (stable snake_case field names).
     Json,
+    /// PDF (reports only, with --output): the web report page printed by headless Chromium,
+    /// with its Chinese and English fonts embedded.
+    Pdf,
 }
 
 /// `openbureau report`.
@@ -392,6 +395,10 @@ pub struct ReportArgs {
     /// Query reason code from the closed list (01 post-loan, 02 loan approval, 03 card approval…).
     #[arg(long, value_parser = crate::args::reason, requires = "org")]
     pub reason: Option<QueryReason>,
+    /// Write the report here instead of to standard output (required with --format pdf); the
+    /// file appears whole or not at all.
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// Runs `openbureau report`.
@@ -401,12 +408,67 @@ pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
         (Some(code), Some(reason)) => Requester::Organization { code: code.clone(), reason },
         _ => Requester::Person,
     };
+    if matches!(a.format, ReportFormat::Pdf) && a.output.is_none() {
+        return Err(usage("--format pdf needs --output FILE"));
+    }
     let mut bureau = ctx.bureau(false, system_clock())?;
-    let request = ReportRequest { document, as_of: a.as_of, requester };
+    let request = ReportRequest { document: document.clone(), as_of: a.as_of, requester };
     let report = bureau.produce_report(&request).map_err(classify)?;
+    let bytes = match a.format {
+        ReportFormat::Text => ob_bureau::render::text(&report).into_bytes(),
+        ReportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?).into_bytes(),
+        ReportFormat::Pdf => {
+            let free_max = bureau.policy().free_self_views_per_year;
+            let (disputes, flags) = match report.header.copy {
+                ob_bureau::report::Copy::Person => (
+                    bureau.disputes_of_person(&document).map_err(classify)?,
+                    bureau.flags_of_person(&document).map_err(classify)?,
+                ),
+                ob_bureau::report::Copy::Institution => (Vec::new(), Vec::new()),
+            };
+            let html = ob_server::web::report_html(&report, free_max, &disputes, &flags)
+                .map_err(|e| anyhow::anyhow!("rendering the report page: {e}"))?;
+            ob_server::pdf::html_to_pdf(&html).map_err(|e| match e {
+                ob_server::pdf::PdfError::NoChromium => usage(e.to_string()),
+                e => Failure::from(anyhow::anyhow!("{e}")),
+            })?
+        }
+    };
+    match &a.output {
+        Some(path) => {
+            let mut file = crate::output::AtomicFile::create(path)
+                .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+            std::io::Write::write_all(&mut file, &bytes).context("writing the report")?;
+            file.commit().context("writing the report")?;
+        }
+        None => out!("{}", String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
+/// `openbureau explain`.
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// Document type.
+    #[arg(long, default_value = "prc_resident_id", value_parser = crate::args::doc_type)]
+    pub doc_type: DocumentType,
+    /// Document number.
+    #[arg(long)]
+    pub doc_number: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+}
+
+/// Runs `openbureau explain`: the person's own reading, no inquiry logged.
+pub fn explain(ctx: &Context, a: &ExplainArgs) -> Result<(), Failure> {
+    let document = crate::args::document(a.doc_type, &a.doc_number)?;
+    let bureau = ctx.bureau(false, system_clock())?;
+    let explanation = bureau.explain(&document).map_err(classify)?;
     match a.format {
-        ReportFormat::Text => out!("{}", ob_bureau::render::text(&report)),
-        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Text => out!("{}", explanation.text()),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(&explanation)?),
+        ReportFormat::Pdf => return Err(usage("explain is text or JSON")),
     }
     Ok(())
 }

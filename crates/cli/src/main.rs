@@ -60,6 +60,8 @@ enum Command {
     Ingest(commands::IngestArgs),
     /// Produce a credit report (logged as an inquiry or self-view first).
     Report(commands::ReportArgs),
+    /// What the file holds about a person and what it never holds, in plain words (zh + en).
+    Explain(commands::ExplainArgs),
     /// Audit chain operations.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
@@ -160,6 +162,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => commands::simulate(&a),
         Command::Ingest(a) => commands::ingest(&ctx, &a),
         Command::Report(a) => commands::report(&ctx, &a),
+        Command::Explain(a) => commands::explain(&ctx, &a),
         Command::Audit(a) => commands::audit(&ctx, &a),
         Command::Dispute(c) => rights::dispute(&ctx, &c),
         Command::Statement(c) => rights::statement(&ctx, &c),

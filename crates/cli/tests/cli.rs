@@ -694,3 +694,40 @@ fn metro2_convert_from_json_writes_only_what_passes_the_validator() {
     let o = run(&data, &["metro2", "validate", out.to_str().unwrap(), "--today", "2024-07-01"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// Issue 15: the person's report as a PDF (printed by headless Chromium from the report page),
+/// which pdftotext reads back with the person's accounts; and the plain-words explanation.
+#[test]
+fn a_report_as_a_pdf_holds_the_accounts_and_explain_says_what_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    assert_eq!(run(&data, &["ingest", file.to_str().unwrap()]).status.code(), Some(0));
+    let usage = run(&data, &["report", "--doc-number", "11010519491231002X", "--format", "pdf"]);
+    assert_eq!(usage.status.code(), Some(2), "a PDF needs --output");
+    let pdf = dir.path().join("report.pdf");
+    let out = run(
+        &data,
+        &["report", "--doc-number", "11010519491231002X", "--format", "pdf", "--output", pdf.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    for tool in ["/usr/bin/pdftotext", "/usr/bin/pdffonts"] {
+        assert!(Path::new(tool).exists(), "{tool} is missing: apt-get install poppler-utils (this test does not skip)");
+    }
+    let read = std::process::Command::new("/usr/bin/pdftotext").arg(&pdf).arg("-").output().unwrap();
+    assert!(read.status.success());
+    let said = String::from_utf8_lossy(&read.stdout);
+    for s in ["个人信用报告", "Personal credit report", "循环贷账户", "CNY 5000.00", "A1"] {
+        assert!(said.contains(s), "the PDF holds {s:?}:\n{said}");
+    }
+    let fonts = std::process::Command::new("/usr/bin/pdffonts").arg(&pdf).output().unwrap();
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    let embedded: Vec<&str> =
+        fonts.lines().skip(2).filter(|l| l.split_whitespace().rev().nth(4) == Some("yes")).collect();
+    assert!(!embedded.is_empty() && embedded.len() == fonts.lines().skip(2).count(), "every font embedded:\n{fonts}");
+    let explain = run(&data, &["explain", "--doc-number", "11010519491231002X"]);
+    assert_eq!(explain.status.code(), Some(0), "{}", text(&explain));
+    let said = text(&explain);
+    assert!(said.contains("you authorized it on 2024-01-01") && said.contains("merchant"), "{said}");
+}

@@ -44,6 +44,10 @@ const CASES: &[Case] = &[
     case("report --doc-number 11010519491231002X --org HB --reason 02", 3, "NO_CONSENT"),
     case("report --doc-number 11010519491231002X --org NOPE --reason 02", 3, "UNKNOWN_ORGANIZATION"),
     case("report --doc-number 11010519491231002X --as-of 2024-13-01", 2, "2024-13-01"),
+    case("explain", 2, "--doc-number"),
+    case("explain --doc-number 11010519491231002X", 0, "永远不会记录的内容"),
+    case("explain --doc-number 11010519491231002X --format json", 0, "never_sent_purchase"),
+    case("explain --doc-number 110101199003070011", 3, "no credit file"),
     // Disputes, statements, consents, flags, retention.
     case("dispute file --doc-number 11010519491231002X --account A1 --month 2024-02 --type deny_overdue", 0, "filed"),
     case("dispute file --doc-number 11010519491231002X --type deny_overdue", 2, "--account"),

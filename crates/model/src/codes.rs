@@ -134,6 +134,28 @@ code_list! {
 }
 
 impl RepaymentStatus {
+    /// What the symbol means, in Chinese and English: the one table behind every legend.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            RepaymentStatus::Normal => ("正常还款", "paid as agreed"),
+            RepaymentStatus::Overdue1 => ("逾期1-30天", "1–30 days overdue"),
+            RepaymentStatus::Overdue2 => ("逾期31-60天", "31–60 days overdue"),
+            RepaymentStatus::Overdue3 => ("逾期61-90天", "61–90 days overdue"),
+            RepaymentStatus::Overdue4 => ("逾期91-120天", "91–120 days overdue"),
+            RepaymentStatus::Overdue5 => ("逾期121-150天", "121–150 days overdue"),
+            RepaymentStatus::Overdue6 => ("逾期151-180天", "151–180 days overdue"),
+            RepaymentStatus::Overdue7 => ("逾期180天以上", "over 180 days overdue"),
+            RepaymentStatus::Settled => ("结清", "settled"),
+            RepaymentStatus::EndedOther => ("其他方式结束", "ended otherwise"),
+            RepaymentStatus::GuarantorPaid => ("担保人代还", "paid by a guarantor"),
+            RepaymentStatus::AssetTransfer => ("以资抵债", "repaid by transfer of assets"),
+            RepaymentStatus::BadDebt => ("呆账", "bad debt"),
+            RepaymentStatus::Unknown => ("未报送", "not reported"),
+            RepaymentStatus::NothingDue => ("本月无需还款", "nothing due"),
+            RepaymentStatus::NotOpen => ("未开立", "not yet open"),
+        }
+    }
+
     /// For overdue statuses 1–7, the number of overdue periods the symbol stands for.
     pub fn overdue_periods(self) -> Option<u8> {
         match self {

@@ -150,5 +150,13 @@ pub const SIGNIN_VERIFICATIONS_MAX: usize = 2;
 /// A sign-in waits at most this long for a verification slot, then gets 503 with `Retry-After`.
 pub const SIGNIN_WAIT_MS_MAX: u64 = 2_000;
 
+/// Seconds headless Chromium may take to print a report as a PDF before it is stopped (a first
+/// start with a cold font cache takes a few seconds; a report, well under one).
+pub const PDF_RENDER_S_MAX: u64 = 60;
+
+/// PDFs printed at once by the server (each is a Chromium process of a few hundred MB); more get
+/// 503 `BUSY` with `Retry-After`.
+pub const PDF_RENDERS_MAX: usize = 1;
+
 /// Uploads spooled or ingested at once over HTTP; more get 503 `BUSY` with `Retry-After`.
 pub const HTTP_UPLOADS_MAX: usize = 2;

@@ -120,6 +120,11 @@ impl ModelVariable {
         self.points_per_slot().into_iter().max().unwrap_or(NEUTRAL_POINTS)
     }
 
+    /// The fewest points this variable can give (its worst slot).
+    pub fn worst_points(&self) -> i32 {
+        self.points_per_slot().into_iter().min().unwrap_or(NEUTRAL_POINTS)
+    }
+
     /// The label of a slot.
     pub fn slot_label(&self, slot: usize) -> &str {
         match (self.binning.bins.get(slot), slot == self.binning.missing_slot(), &self.binning.missing) {
@@ -162,6 +167,14 @@ pub struct CardLine {
 }
 
 impl Model {
+    /// The lowest and the highest score the card can give: its base points plus every variable's
+    /// worst (best) slot.
+    pub fn score_range(&self) -> (i32, i32) {
+        let worst: i32 = self.variables.iter().map(ModelVariable::worst_points).sum();
+        let best: i32 = self.variables.iter().map(ModelVariable::best_points).sum();
+        (self.base_points + worst, self.base_points + best)
+    }
+
     /// A model from fitted binnings and coefficients (one per binning).
     pub fn new(
         binnings: Vec<Binning>,

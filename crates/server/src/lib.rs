@@ -20,8 +20,10 @@ pub mod auth;
 pub mod batches;
 pub mod disputes;
 pub mod error;
+pub mod me;
 pub mod metrics;
 pub mod openapi;
+pub mod pdf;
 pub mod reports;
 pub mod web;
 
@@ -158,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/orgs", get(admin::list_orgs).post(admin::add_org))
         .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
         .route("/v1/admin/keys/revoke", post(admin::revoke_key))
+        .route("/v1/me/explain", get(me::explain))
         .route("/v1/openapi.json", get(openapi::document))
         .merge(web::routes())
         .fallback(not_found)

@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::add_org,
         crate::admin::issue_key,
         crate::admin::revoke_key,
+        crate::me::explain,
         document,
     ),
     components(schemas(
@@ -66,12 +67,14 @@ use utoipa::{Modify, OpenApi};
         crate::admin::RevokeRequest,
         crate::admin::Revoked,
         ob_bureau::report::Report,
+        ob_bureau::explain::Explanation,
     )),
     modifiers(&Additions),
     tags(
         (name = "furnishers", description = "Batches and their feedback; disputes to answer (furnisher keys)"),
         (name = "lenders", description = "Credit reports (lender keys)"),
         (name = "operators", description = "Organizations and their keys (operator keys)"),
+        (name = "people", description = "A person's own file, by the cookie of their web sign-in"),
         (name = "service", description = "Health, metrics and this document (no key)"),
     )
 )]
@@ -91,6 +94,15 @@ impl Modify for Additions {
                     .description(Some("An API key issued by the operator: 64 hex digits."))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "ob_session",
+                    "The cookie of a person's web sign-in (POST /signin): it opens that person's own file only.",
+                ),
+            )),
         );
         for item in doc.paths.paths.values_mut() {
             let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch];

@@ -210,16 +210,30 @@ impl Browser {
         self.cmd("POST", &format!("/element/{e}/click"), Some(json!({})));
     }
 
+    /// The page's width and the viewport's, in CSS pixels, in a window `width` pixels wide:
+    /// the page scrolls sideways when the first is larger.
+    fn widths_at(&self, width: u64) -> (u64, u64) {
+        self.cmd("POST", "/window/rect", Some(json!({"width": width, "height": 900})));
+        let script = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];";
+        let w = self.cmd("POST", "/execute/sync", Some(json!({"script": script, "args": []})));
+        (w[0].as_u64().unwrap_or(u64::MAX), w[1].as_u64().unwrap_or(0))
+    }
+
     fn body_text(&self) -> String {
         self.text(&self.one("body"))
     }
 
     /// A screenshot of the whole page (the window is made as tall as the page first).
     fn screenshot(&self, path: &Path) {
+        self.screenshot_at(path, 1280);
+    }
+
+    /// A screenshot of the whole page in a window `width` pixels wide.
+    fn screenshot_at(&self, path: &Path, width: u64) {
         let body = self.one("body");
         let height = self.cmd("GET", &format!("/element/{body}/rect"), None)["height"].as_f64().unwrap_or(1000.0);
         let height = (height as u64 + 40).clamp(600, 8000);
-        self.cmd("POST", "/window/rect", Some(json!({"width": 1280, "height": height})));
+        self.cmd("POST", "/window/rect", Some(json!({"width": width, "height": height})));
         let png = self.cmd("GET", "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
         assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
@@ -325,11 +339,33 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     assert_eq!(browser.all("#consents button[type=submit]").len(), 2, "two consents, each revocable");
     browser.screenshot(&shots.join("5-authorizations.png"));
 
+    // On a phone (400 px): no page scrolls sideways. The report page is visited again: a refresh
+    // in the same session shows the same self-view, spending no other.
+    let pages = ["/me", "/me/report", "/me/inquiries", "/me/authorizations", "/me/disputes", "/me/statements"];
+    for (i, path) in pages.iter().enumerate() {
+        browser.goto(&format!("{base}{path}"));
+        browser.wait_for_path(path);
+        let (page, viewport) = browser.widths_at(400);
+        assert!(viewport <= 400 && viewport > 300, "{path}: a 400 px window, viewport {viewport}");
+        assert!(page <= viewport, "{path} is {page} px wide in a {viewport} px viewport: it scrolls sideways");
+        browser.screenshot_at(&shots.join(format!("phone-{i}{}.png", path.replace('/', "-"))), 400);
+    }
+    browser.goto(&format!("{base}/me/report"));
+    browser.wait_for_path("/me/report");
+    let self_view = browser.text(&browser.one("#self-view"));
+    assert!(self_view.contains("self-view no. 1 of 2024"), "a refresh spends no free self-view: {self_view}");
+    browser.goto(&format!("{base}/me/inquiries"));
+    browser.wait_for_path("/me/inquiries");
+    assert_eq!(browser.all("#query-log tr.self").len(), 1, "one self-view logged for the session");
+
     // Signing out ends the session: /me goes back to the sign-in form.
     browser.click("header form[action='/signout'] button");
     browser.wait_for_path("/");
     browser.goto(&format!("{base}/me/report"));
     browser.wait_for_path("/");
     assert!(browser.body_text().contains("登录查看本人信用信息"));
+    let (page, viewport) = browser.widths_at(400);
+    assert!(page <= viewport, "the sign-in page is {page} px wide in a {viewport} px viewport");
+    assert!(!browser.body_text().contains("openbureau "), "no command line on the sign-in page");
     assert_eq!(world.state.web_sessions(), 0);
 }

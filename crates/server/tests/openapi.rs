@@ -52,6 +52,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/orgs"),
     ("post", "/v1/admin/orgs/{code}/keys"),
     ("post", "/v1/admin/keys/revoke"),
+    ("get", "/v1/me/explain"),
     ("get", "/v1/openapi.json"),
 ];
 
@@ -584,7 +585,15 @@ fn the_document_is_structurally_valid_openapi_3_1() {
                 }
             }
             let keyed = op["security"] == json!([{"api_key": []}]);
-            assert_eq!(keyed, !OPEN_ROUTES.contains(&path.as_str()), "{what}: security {}", op["security"]);
+            // A person's own routes are opened by the web sign-in's cookie, not a key.
+            let session = op["security"] == json!([{"session": []}]);
+            assert!(!session || path.starts_with("/v1/me/"), "{what}: the session opens /v1/me/ only");
+            assert_eq!(keyed || session, !OPEN_ROUTES.contains(&path.as_str()), "{what}: security {}", op["security"]);
+            if session {
+                for status in ["401", "500"] {
+                    assert!(responses.contains_key(status), "{what}: {status} undeclared");
+                }
+            }
             if keyed {
                 for status in ["401", "429", "500"] {
                     assert!(responses.contains_key(status), "{what}: {status} undeclared");
@@ -734,6 +743,7 @@ fn the_bureau_s_refusals_are_documented_from_its_one_list() {
         "INTERNAL",
         "BUSY",
         "STORE_UNAVAILABLE",
+        "NO_FILE",
     ];
     let mut named = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {

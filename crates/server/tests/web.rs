@@ -79,7 +79,7 @@ async fn call(
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Page { status, headers, text: String::from_utf8(bytes.to_vec()).unwrap() }
+    Page { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
 async fn sign_in_as(app: &Router, document_type: &str, id: &str, password: &str) -> Page {
@@ -446,8 +446,15 @@ async fn self_views_are_counted_two_free_a_year_then_marked() {
     }
     let first = p.get("/me/report").await;
     assert!(first.has("self-view no. 1 of 2024: within the 2 free views a year"), "{}", first.text);
+    // A refresh in the same sign-in session shows the same view and spends no other.
+    let refreshed = p.get("/me/report").await;
+    assert!(refreshed.has("self-view no. 1 of 2024: within the 2 free views a year"), "{}", refreshed.text);
+    assert!(p.get("/me").await.has("1 free view(s) left"));
+    // Each new sign-in is a new view.
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
     let second = p.get("/me/report").await;
     assert!(second.has("self-view no. 2 of 2024: within the 2 free views"));
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
     let third = p.get("/me/report").await;
     assert!(third.has("self-view no. 3 of 2024: beyond the 2 free views a year. It is allowed, and marked"));
     assert!(third.has(r#"class="notice" id="self-view""#));
@@ -466,10 +473,56 @@ async fn self_views_are_counted_two_free_a_year_then_marked() {
     assert!(rows[3].contains("Cautious Lender") && rows[3].contains("2024-06-03 10:15 UTC"));
     assert!(rows[3].contains("贷款审批") && rows[3].contains("loan approval") && rows[3].contains("hard"));
     assert!(rows[3].contains("/me/disputes?item=inquiry&amp;reference=Q"), "the lender's look can be disputed");
-    // A new year starts a new count.
-    world.clock.set(datetime!(2025-01-02 08:00 UTC));
+    // A new year starts a new count; the same session on a new day is a new view.
+    world.clock.set(datetime!(2024-12-31 23:00 UTC));
     let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
+    let late = p.get("/me/report").await;
+    assert!(late.has("self-view no. 4 of 2024"), "{}", late.text);
+    world.clock.set(datetime!(2025-01-01 01:00 UTC));
     assert!(p.get("/me/report").await.has("self-view no. 1 of 2025: within the 2 free views"));
+    assert!(p.get("/me/report").await.has("self-view no. 1 of 2025"), "then refreshes spend none");
+}
+
+#[tokio::test]
+async fn the_first_page_explains_the_file_in_plain_words_and_the_api_gives_it_as_json() {
+    let (app, _) = app();
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
+    let home = p.get("/me").await;
+    for s in [
+        "您的档案里记录了什么",
+        "What your file holds, in plain words",
+        "Alpha Bank",
+        "merchant",
+        "religion",
+        "never what you bought",
+    ] {
+        assert!(home.has(s), "the first page says {s:?}");
+    }
+    let json = call(&app, "GET", "/v1/me/explain", Some(&p.cookie), None, None).await;
+    assert_eq!(json.status, StatusCode::OK, "{}", json.text);
+    let e: serde_json::Value = serde_json::from_str(&json.text).unwrap();
+    assert!(e["reporters"].as_array().unwrap().iter().any(|r| r["institution"] == "Alpha Bank"), "{e}");
+    assert_eq!(e["never_sent_purchase"].as_array().unwrap().len(), ob_model::minimization::PURCHASE_FIELDS.len());
+    // Without the cookie (a key opens nothing here): the JSON envelope, 401.
+    let anonymous = call(&app, "GET", "/v1/me/explain", None, None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert!(anonymous.text.starts_with(r#"{"error":{"code":"UNAUTHENTICATED""#), "{}", anonymous.text);
+    // Reading it spent no self-view.
+    assert!(p.get("/me").await.has("2 free view(s) left"));
+}
+
+#[tokio::test]
+async fn the_report_as_a_pdf_is_the_same_view_printed_by_chromium() {
+    let (app, _) = app();
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
+    let page = p.get("/me/report").await;
+    assert!(page.has(r#"href="/me/report.pdf""#));
+    let pdf = p.get("/me/report.pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text);
+    assert_eq!(pdf.headers.get(header::CONTENT_TYPE).unwrap(), "application/pdf");
+    assert!(pdf.headers.get(header::CONTENT_DISPOSITION).unwrap().to_str().unwrap().starts_with("attachment"));
+    assert!(p.get("/me").await.has("1 free view(s) left"), "the PDF is the page's view, not another");
+    assert!(call(&app, "GET", "/me/report.pdf", None, None, None).await.status.is_redirection(), "sign in first");
 }
 
 #[tokio::test]

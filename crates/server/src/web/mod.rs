@@ -40,6 +40,8 @@ pub struct Web {
     /// Password verifications at once (argon2 costs tens of milliseconds of a core each): a flood
     /// of sign-ins waits here instead of taking every core from the API.
     verifications: Arc<tokio::sync::Semaphore>,
+    /// PDFs printed at once (each a Chromium process).
+    pdf_renders: Arc<tokio::sync::Semaphore>,
     secure_cookies: bool,
     clock: Arc<dyn Clock>,
 }
@@ -50,6 +52,7 @@ impl Default for Web {
             sessions: Sessions::default(),
             failures: Failures::default(),
             verifications: Arc::new(tokio::sync::Semaphore::new(ob_model::limits::SIGNIN_VERIFICATIONS_MAX)),
+            pdf_renders: Arc::new(tokio::sync::Semaphore::new(ob_model::limits::PDF_RENDERS_MAX)),
             secure_cookies: false,
             clock: Arc::new(SystemClock),
         }
@@ -92,6 +95,23 @@ impl AppState {
     }
 }
 
+/// A person's report as the report page's HTML without navigation, to print (the CLI's and the
+/// server's PDF).
+pub fn report_html(
+    report: &ob_bureau::report::Report,
+    free_self_views_per_year: u8,
+    disputes: &[ob_bureau::rights::DisputeView],
+    flags: &[ob_bureau::person::FlagView],
+) -> Result<String, askama::Error> {
+    askama::Template::render(&view::ReportPage::new(None, report, free_self_views_per_year, disputes, flags))
+}
+
+/// The document of the signed-in person whose session cookie `headers` carry, while it lasts.
+pub(crate) fn session_document(state: &AppState, headers: &axum::http::HeaderMap) -> Option<ob_model::DocumentNumber> {
+    let token = session::token_of(headers)?;
+    state.web.sessions.get(&token, state.web.now())
+}
+
 /// The pages' routes, to merge into the API's router.
 pub fn routes() -> Router<AppState> {
     let page = |r: axum::routing::MethodRouter<AppState>| r.fallback(method_not_allowed);
@@ -101,6 +121,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signout", page(post(pages::sign_out)))
         .route("/me", page(get(pages::me)))
         .route("/me/report", page(get(pages::report)))
+        .route("/me/report.pdf", page(get(pages::report_pdf)))
         .route("/me/inquiries", page(get(pages::inquiries)))
         .route("/me/authorizations", page(get(pages::authorizations)))
         .route("/me/authorizations/revoke", page(post(pages::revoke)))
@@ -156,6 +177,14 @@ pub struct WebError {
 impl WebError {
     fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> WebError {
         WebError { status, code, zh: zh.into(), en: en.into(), redirect: None }
+    }
+
+    fn pdf_unavailable(e: &crate::pdf::PdfError) -> WebError {
+        let zh = match e {
+            crate::pdf::PdfError::NoChromium => "服务器暂不能生成 PDF，请使用浏览器的“打印/另存为 PDF”",
+            _ => "PDF 生成失败，请稍后再试，或使用浏览器的“打印/另存为 PDF”",
+        };
+        WebError::new(StatusCode::SERVICE_UNAVAILABLE, "PDF_UNAVAILABLE", zh, e.to_string())
     }
 
     fn bad_request(zh: &str, en: &str) -> WebError {

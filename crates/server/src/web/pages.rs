@@ -13,7 +13,6 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use ob_bureau::access::{decoy_hash, verify_password};
-use ob_bureau::report::{ReportRequest, Requester};
 use ob_bureau::rights::DisputeTarget;
 use ob_model::{DisputeType, DocumentNumber, DocumentType, StatementType, YearMonth};
 use ob_store::StatementId;
@@ -179,9 +178,10 @@ pub async fn sign_out(
 /// `GET /me`: where things stand, without opening the report (which counts as a self-view).
 pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Response, WebError> {
     let doc = who.document.clone();
-    let (log, flags, free_max, year) = blocking(&state, move |b| {
+    let (log, flags, free_max, year, explanation) = blocking(&state, move |b| {
         let year = b.clock().now().year();
-        Ok((b.query_log(&doc)?, b.flags_of_person(&doc)?, b.policy().free_self_views_per_year, year))
+        let free_max = b.policy().free_self_views_per_year;
+        Ok((b.query_log(&doc)?, b.flags_of_person(&doc)?, free_max, year, b.explain(&doc)?))
     })
     .await?;
     let self_views = log.iter().filter(|e| e.self_view.is_some_and(|s| s.year == year)).count() as u32;
@@ -193,21 +193,80 @@ pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Response
         free_left: u32::from(free_max).saturating_sub(self_views),
         org_looks: log.iter().filter(|e| e.institution.is_some()).count(),
         flags: view::flag_lines(&flags),
+        explained: view::explained(&explanation),
     }))
 }
 
-/// `GET /me/report`: the person's own report; logged as a self-view first, and counted.
-pub async fn report(State(state): State<AppState>, who: SignedIn) -> Result<Response, WebError> {
+/// The person's own report for this sign-in session: logged as a self-view first, and counted.
+/// A refresh in the same session on the same day shows that self-view again, assembled anew,
+/// without spending another: one view per session per day at most.
+async fn own_report(state: &AppState, who: &SignedIn) -> Result<OwnReport, WebError> {
     let doc = who.document.clone();
-    let (report, free_max, disputes, flags) = blocking(&state, move |b| {
-        let req = ReportRequest { document: doc.clone(), as_of: None, requester: Requester::Person };
-        let report = b.produce_report(&req)?;
+    let shown = who.shown(&state.web);
+    let (own, inquiry) = blocking(state, move |b| {
+        // A refusal (the view shown was not today's) means a new view; anything else fails.
+        let again = match shown {
+            Some(id) => match b.reshow_own_report(&doc, id) {
+                Ok(report) => Some((report, id)),
+                Err(e) if e.refusal() == Some(ob_bureau::Refusal::UnknownItem) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        let (report, inquiry) = match again {
+            Some(shown) => shown,
+            None => b.produce_own_report(&doc)?,
+        };
         let free_max = b.policy().free_self_views_per_year;
-        Ok((report, free_max, b.disputes_of_person(&doc)?, b.flags_of_person(&doc)?))
+        let own =
+            OwnReport { report, free_max, disputes: b.disputes_of_person(&doc)?, flags: b.flags_of_person(&doc)? };
+        Ok((own, inquiry))
     })
     .await?;
+    who.remember_shown(&state.web, inquiry);
     state.metrics.report();
-    Ok(render(&ReportPage::new(nav(&who, "report"), &report, free_max, &disputes, &flags)))
+    Ok(own)
+}
+
+/// A person's report and what its page shows beside it.
+struct OwnReport {
+    report: ob_bureau::report::Report,
+    free_max: u8,
+    disputes: Vec<ob_bureau::rights::DisputeView>,
+    flags: Vec<ob_bureau::person::FlagView>,
+}
+
+/// `GET /me/report`: the person's own report (see [`own_report`]).
+pub async fn report(State(state): State<AppState>, who: SignedIn) -> Result<Response, WebError> {
+    let o = own_report(&state, &who).await?;
+    Ok(render(&ReportPage::new(Some(nav(&who, "report")), &o.report, o.free_max, &o.disputes, &o.flags)))
+}
+
+/// `GET /me/report.pdf`: the same report as a PDF, printed from the page's HTML by headless
+/// Chromium (`crate::pdf`); the same self-view as the page. One print at a time
+/// (`limits::PDF_RENDERS_MAX`): others get 503 with `Retry-After`.
+pub async fn report_pdf(State(state): State<AppState>, who: SignedIn) -> Result<Response, WebError> {
+    let Ok(permit) = state.web.pdf_renders.clone().try_acquire_owned() else {
+        let mut r = WebError::pdf_unavailable(&crate::pdf::PdfError::Chromium("another PDF is being printed".into()))
+            .into_response();
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("2"));
+        return Ok(r);
+    };
+    let o = own_report(&state, &who).await?;
+    let html = super::report_html(&o.report, o.free_max, &o.disputes, &o.flags)
+        .map_err(|e| WebError::pdf_unavailable(&e.into()))?;
+    let printed = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        crate::pdf::html_to_pdf(&html)
+    })
+    .await
+    .map_err(|_| WebError::from(crate::error::ApiError::internal()))?;
+    let pdf = printed.map_err(|e| WebError::pdf_unavailable(&e))?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/pdf"),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"credit-report.pdf\""),
+    ];
+    Ok((headers, pdf).into_response())
 }
 
 /// `GET /me/inquiries`: who looked at the file, when and why; the person's own looks too.

@@ -7,6 +7,9 @@
 //! SHA-256(`"csrf"` ‖ token): it can be computed only from the cookie, which scripts of other
 //! sites never see.
 //!
+//! A session remembers the self-view it showed (the report page's inquiry), so a refresh shows the
+//! same view again instead of spending another of the year's free self-views.
+//!
 //! Failed sign-ins are counted per document (by the SHA-256 of its type and number); after
 //! [`limits::SIGNIN_FAILURES_MAX`] in a row the document is locked for [`limits::SIGNIN_LOCK_S`]
 //! seconds, whatever the password. Failures older than the lock period are forgotten.
@@ -33,6 +36,8 @@ struct Session {
     document: DocumentNumber,
     /// Key in the age index: (created at, sequence).
     age: (i64, u64),
+    /// The self-view the report page last showed in this session.
+    shown: Option<ob_store::InquiryId>,
 }
 
 #[derive(Default)]
@@ -98,7 +103,7 @@ impl Sessions {
         let age = (now, map.seq);
         let d = digest(&token);
         map.by_age.insert(age, d);
-        map.by_digest.insert(d, Session { document, age });
+        map.by_digest.insert(d, Session { document, age, shown: None });
         Ok(hex::encode(token))
     }
 
@@ -112,6 +117,18 @@ impl Sessions {
             return None;
         }
         map.by_digest.get(&d).map(|s| s.document.clone())
+    }
+
+    /// The self-view the session's report page showed last.
+    fn shown(&self, token: &[u8; TOKEN_BYTES]) -> Option<ob_store::InquiryId> {
+        lock(&self.0).by_digest.get(&digest(token)).and_then(|s| s.shown)
+    }
+
+    /// Remembers the self-view the session's report page shows.
+    fn remember_shown(&self, token: &[u8; TOKEN_BYTES], inquiry: ob_store::InquiryId) {
+        if let Some(s) = lock(&self.0).by_digest.get_mut(&digest(token)) {
+            s.shown = Some(inquiry);
+        }
     }
 
     /// Ends the session (sign-out).
@@ -232,6 +249,17 @@ impl SignedIn {
         if same(sent, &self.csrf) { Ok(()) } else { Err(WebError::csrf()) }
     }
 
+    /// The self-view this session's report page showed last (the bureau says whether it is
+    /// still today's).
+    pub fn shown(&self, web: &Web) -> Option<ob_store::InquiryId> {
+        web.sessions.shown(&self.token)
+    }
+
+    /// Remembers the self-view this session's report page shows.
+    pub fn remember_shown(&self, web: &Web, inquiry: ob_store::InquiryId) {
+        web.sessions.remember_shown(&self.token, inquiry);
+    }
+
     /// Ends the session.
     pub fn end(&self, web: &Web) {
         web.sessions.end(&self.token);
@@ -281,7 +309,7 @@ mod tests {
         for i in 0..5u8 {
             map.seq += 1;
             map.by_age.insert((i64::from(i), map.seq), [i; 32]);
-            map.by_digest.insert([i; 32], Session { document: doc(), age: (i64::from(i), map.seq) });
+            map.by_digest.insert([i; 32], Session { document: doc(), age: (i64::from(i), map.seq), shown: None });
         }
         map.prune(10, 3);
         assert_eq!(map.by_digest.len(), 3);

@@ -63,26 +63,9 @@ pub fn status_class(s: RepaymentStatus) -> &'static str {
     }
 }
 
-/// What a repayment status means.
+/// What a repayment status means (the model's one table, shared with the terminal report).
 pub fn status_label(s: RepaymentStatus) -> Label {
-    match s {
-        RepaymentStatus::Normal => ("正常还款", "paid as agreed"),
-        RepaymentStatus::Overdue1 => ("逾期1-30天", "1–30 days overdue"),
-        RepaymentStatus::Overdue2 => ("逾期31-60天", "31–60 days overdue"),
-        RepaymentStatus::Overdue3 => ("逾期61-90天", "61–90 days overdue"),
-        RepaymentStatus::Overdue4 => ("逾期91-120天", "91–120 days overdue"),
-        RepaymentStatus::Overdue5 => ("逾期121-150天", "121–150 days overdue"),
-        RepaymentStatus::Overdue6 => ("逾期151-180天", "151–180 days overdue"),
-        RepaymentStatus::Overdue7 => ("逾期180天以上", "over 180 days overdue"),
-        RepaymentStatus::Settled => ("结清", "settled"),
-        RepaymentStatus::EndedOther => ("其他方式结束", "ended otherwise"),
-        RepaymentStatus::GuarantorPaid => ("担保人代还", "paid by a guarantor"),
-        RepaymentStatus::AssetTransfer => ("以资抵债", "repaid by transfer of assets"),
-        RepaymentStatus::BadDebt => ("呆账", "bad debt"),
-        RepaymentStatus::Unknown => ("未报送", "not reported"),
-        RepaymentStatus::NothingDue => ("本月无需还款", "nothing due"),
-        RepaymentStatus::NotOpen => ("未开立", "not yet open"),
-    }
+    s.title()
 }
 
 /// A dispute type.
@@ -501,6 +484,10 @@ pub struct ScoreView {
     pub score: Option<i32>,
     /// Percentile.
     pub percentile: Option<u8>,
+    /// The lowest score the model gives.
+    pub score_min: i32,
+    /// The highest.
+    pub score_max: i32,
     /// Why there is no score: (zh, en).
     pub not_scored: Option<(String, String)>,
     /// Model version.
@@ -535,6 +522,8 @@ pub struct ReportPage {
     pub self_view: Option<SelfViewLine>,
     /// Fraud alert.
     pub fraud_alert: bool,
+    /// Security freeze.
+    pub freeze: bool,
     /// Open dispute marks.
     pub dispute_marks: u32,
     /// Name.
@@ -576,25 +565,21 @@ pub struct ReportPage {
 }
 
 impl ReportPage {
-    /// The page of a person's report.
-    pub fn new(nav: Nav, r: &Report, free_max: u8, disputes: &[DisputeView], flags: &[FlagView]) -> ReportPage {
+    /// The page of a person's report; without `nav`, the printable page (the PDF's).
+    pub fn new(nav: Option<Nav>, r: &Report, free_max: u8, disputes: &[DisputeView], flags: &[FlagView]) -> ReportPage {
         let h = &r.header;
-        let produced_year = h.produced_at.get(..4).and_then(|y| y.parse::<i32>().ok());
-        let self_views = r
-            .queries
-            .iter()
-            .filter(|q| q.reason == QueryReason::SelfQuery && Some(q.on.year()) == produced_year)
-            .count();
-        let self_view = h.free_self_view.map(|free| SelfViewLine { number: self_views as u32, free_max, free });
+        let self_view =
+            h.free_self_view.zip(h.self_view_number).map(|(free, number)| SelfViewLine { number, free_max, free });
         let s = &r.summary;
         let q = &s.queries;
         ReportPage {
-            nav: Some(nav),
+            nav,
             report_id: h.report_id.clone(),
             produced_at: h.produced_at.clone(),
             as_of: h.as_of,
             self_view,
             fraud_alert: h.fraud_alert,
+            freeze: h.freeze,
             dispute_marks: h.dispute_marks,
             name: r.identity.name.clone(),
             birth_date: r.identity.birth_date,
@@ -609,6 +594,8 @@ impl ReportPage {
             score: r.score.as_ref().map(|sc| ScoreView {
                 score: sc.score,
                 percentile: sc.percentile,
+                score_min: sc.score_min,
+                score_max: sc.score_max,
                 not_scored: sc.not_scored.as_ref().map(|w| (w.zh.clone(), w.en.clone())),
                 model_version: sc.model_version,
                 reasons: sc.reasons.iter().map(|x| (x.zh.clone(), x.en.clone())).collect(),
@@ -783,6 +770,24 @@ pub struct HomePage {
     pub org_looks: usize,
     /// Flags in force.
     pub flags: Vec<FlagLine>,
+    /// What the file holds and never holds, in plain words: sections of (zh, en) sentences.
+    pub explained: Vec<ExplainedSection>,
+}
+
+/// A section of the explanation: its title and sentences, each (zh, en).
+pub struct ExplainedSection {
+    /// Anchor id.
+    pub id: &'static str,
+    /// Title.
+    pub title: Label,
+    /// Sentences.
+    pub lines: Vec<(String, String)>,
+}
+
+/// The explanation's sections for a page.
+pub fn explained(e: &ob_bureau::explain::Explanation) -> Vec<ExplainedSection> {
+    const IDS: [&str; 6] = ["reporters", "never", "looks", "symbols", "late", "rights"];
+    e.sentences().into_iter().zip(IDS).map(|((title, lines), id)| ExplainedSection { id, title, lines }).collect()
 }
 
 /// A line of the query log.
