@@ -34,6 +34,8 @@ SLICES=10
 source "$ROOT/bench/lib.sh"
 
 command -v /usr/bin/time >/dev/null || { echo "bench/scale.sh needs /usr/bin/time (Debian: time)" >&2; exit 2; }
+# Step 3 needs wrk: say so before an hour of ingest, not after.
+[[ -n ${SKIP_LOAD:-} ]] || command -v wrk >/dev/null || { echo "bench/scale.sh needs wrk for its report load (Debian: wrk), or SKIP_LOAD=1" >&2; exit 2; }
 BIN=$(release_binary)
 
 STORE=$BENCH_DIR/store-$PEOPLE
