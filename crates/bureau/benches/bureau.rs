@@ -218,6 +218,7 @@ fn bench_reports(c: &mut Criterion) {
         copy: Copy::Person,
         reason: QueryReason::SelfQuery,
         institution: None,
+        querying_org: None,
     };
     let mut g = c.benchmark_group("report");
     g.throughput(Throughput::Elements(1));

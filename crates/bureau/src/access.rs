@@ -199,6 +199,19 @@ impl<S: Store> Bureau<S> {
         Ok(OrgView { code: org.code, name: org.name, roles: parse_roles(&column) })
     }
 
+    /// Sets the kind (机构类型) of the organization `code`: what an institution's copy of a report
+    /// names it by when it hides it from other lenders.
+    pub fn set_org_type(&mut self, code: &str, org_type: ob_model::InstitutionType) -> Result<()> {
+        let now = self.clock.now().unix_timestamp();
+        let mut w = self.store.write()?;
+        let org = org_by_code(w.as_ref(), code)?;
+        w.set_org_type(org.id, org_type)?;
+        let detail = serde_json::json!({"code": code, "org_type": org_type.as_str()});
+        audit::append(w.as_mut(), now, "org.type", None, Some(org.id), &detail)?;
+        w.commit()?;
+        Ok(())
+    }
+
     /// Every organization with its roles.
     pub fn orgs(&self) -> Result<Vec<OrgView>> {
         let r = self.store.read()?;

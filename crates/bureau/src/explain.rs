@@ -162,6 +162,7 @@ impl<S: Store> Bureau<S> {
             copy: Copy::Person,
             reason: QueryReason::SelfQuery,
             institution: None,
+            querying_org: None,
         };
         let report = assemble(r.as_ref(), &self.keys, &self.policy, subject, &context)?;
         let accounts: Vec<&AccountDetail> =

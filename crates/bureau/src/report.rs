@@ -277,7 +277,9 @@ pub struct AccountDetail {
     pub disputes: Vec<DisputeMark>,
     /// The person's statements beside the account or its months (本人声明).
     pub statements: Vec<StatementEntry>,
-    /// The institution (hidden as "机构 N / institution N" on an institution's copy).
+    /// The institution: on an institution's copy, the querying institution's own accounts by its
+    /// name and every other lender hidden behind its kind and a stable two-letter code
+    /// (商业银行“AB” / commercial bank "AB").
     pub institution: String,
     /// Account type.
     pub account_type: AccountType,
@@ -460,6 +462,7 @@ impl<S: Store> Bureau<S> {
             copy: Copy::Person,
             reason: QueryReason::SelfQuery,
             institution: None,
+            querying_org: None,
         };
         self.finish_report(subject.id, &context, Some(before))
     }
@@ -543,6 +546,7 @@ impl<S: Store> Bureau<S> {
             as_of,
             copy,
             reason,
+            querying_org: org.as_ref().map(|o| o.id),
             institution: org.map(|o| o.name),
         };
         Ok((self.finish_report(subject.id, &context, views_before)?, inquiry_id))
@@ -641,6 +645,8 @@ pub struct ReportContext {
     pub reason: QueryReason,
     /// The querying institution's name.
     pub institution: Option<String>,
+    /// The querying institution: on its copy, its own accounts and inquiries show by its name.
+    pub querying_org: Option<OrgId>,
 }
 
 /// Assembles a report from a read view. Does not log anything: callers outside this module must
@@ -656,7 +662,7 @@ pub fn assemble(
     let notes = FileNotes::load(r, keys, policy, subject, ctx.produced_at, cutoff)?;
     let mut identity = identity_section(r, keys, subject)?;
     identity.disputes = notes.marks(|item| matches!(item, DisputeItem::Identity));
-    let mut names = Institutions::new(r, ctx.copy);
+    let mut names = Institutions::new(r, keys, ctx);
     // (account, its credit line, detail), in opening order.
     let mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)> = Vec::new();
     for account in r.accounts_of(subject)? {
@@ -773,26 +779,44 @@ fn identity_section(r: &dyn Reader, keys: &Keys, subject: SubjectId) -> Result<I
     Ok(IdentitySection { name, birth_date: row.birth_date, gender, documents, disputes: Vec::new() })
 }
 
-/// Institution names as this copy shows them: real names on the person's copy; "机构 N" on an
-/// institution's copy (the PBOC rule hides other lenders).
+/// Institution names as this copy shows them: real names on the person's copy; on an
+/// institution's copy, the querying institution's own name, and each other lender hidden behind
+/// its kind and a code of two letters, the same in every report (商业银行“AB” / commercial bank
+/// "AB"), as the PBOC institution version does.
 struct Institutions<'r> {
     r: &'r dyn Reader,
+    keys: &'r Keys,
     copy: Copy,
+    querying: Option<OrgId>,
     seen: HashMap<OrgId, String>,
+    codes: BTreeSet<String>,
 }
 
 impl<'r> Institutions<'r> {
-    fn new(r: &'r dyn Reader, copy: Copy) -> Self {
-        Institutions { r, copy, seen: HashMap::new() }
+    fn new(r: &'r dyn Reader, keys: &'r Keys, ctx: &ReportContext) -> Self {
+        let (copy, querying) = (ctx.copy, ctx.querying_org);
+        Institutions { r, keys, copy, querying, seen: HashMap::new(), codes: BTreeSet::new() }
     }
 
     fn name(&mut self, org: OrgId) -> Result<String> {
         if let Some(n) = self.seen.get(&org) {
             return Ok(n.clone());
         }
-        let name = match self.copy {
-            Copy::Person => self.r.org(org)?.map_or_else(|| format!("#{}", org.0), |o| o.name),
-            Copy::Institution => format!("机构 {} / institution {}", self.seen.len() + 1, self.seen.len() + 1),
+        let row = self.r.org(org)?;
+        let name = match (self.copy, row) {
+            (Copy::Person, Some(o)) => o.name,
+            (Copy::Institution, Some(o)) if Some(org) == self.querying => o.name,
+            (Copy::Person, None) => format!("#{}", org.0),
+            (Copy::Institution, row) => {
+                let (zh, en) = row.and_then(|o| o.org_type).map_or(("机构", "institution"), |t| t.title());
+                let mut code = self.keys.institution_code(org.0);
+                if self.codes.contains(&code) {
+                    // Two lenders of one report drew the same letters (rare): the second gets a digit.
+                    code = format!("{code}{}", self.codes.len() + 1);
+                }
+                self.codes.insert(code.clone());
+                format!("{zh}“{code}” / {en} \"{code}\"")
+            }
         };
         self.seen.insert(org, name.clone());
         Ok(name)

@@ -358,6 +358,7 @@ fn internal_context(as_of: Date, now: OffsetDateTime) -> ReportContext {
         copy: Copy::Person,
         reason: QueryReason::SelfQuery,
         institution: None,
+        querying_org: None,
     }
 }
 

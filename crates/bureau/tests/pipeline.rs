@@ -297,9 +297,10 @@ fn an_organization_needs_an_inquiry_consent_for_its_purpose_and_every_report_is_
     assert!(matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::NoConsent, .. })));
     assert_eq!(w.counts().inquiries, 0, "a refused request is not an inquiry");
     let report = w.bureau.produce_report(&ask(QueryReason::CardApproval)).unwrap();
-    assert_eq!(
-        report.account_groups[0].accounts[0].institution, "机构 1 / institution 1",
-        "other lenders' names hidden"
+    let hidden = &report.account_groups[0].accounts[0].institution;
+    assert!(
+        hidden.starts_with("机构“") && hidden.contains("” / institution \""),
+        "other lenders' names hidden: {hidden}"
     );
     assert_eq!(report.summary.queries.card_approval_queries_1m, 1, "the inquiry was logged before assembly");
     let own = w.report(None);
@@ -307,6 +308,38 @@ fn an_organization_needs_an_inquiry_consent_for_its_purpose_and_every_report_is_
     assert_eq!(own.queries.len(), 2);
     assert_eq!(w.counts().inquiries, 2);
     assert_eq!(w.bureau.verify_audit().unwrap(), ob_bureau::audit::Verification::Intact { events: 6 });
+}
+
+#[test]
+fn a_lender_s_copy_names_its_own_accounts_and_inquiries_and_others_by_kind_and_a_stable_code() {
+    let mut w = world();
+    w.ingest(&file("HB", &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-05", 100)]));
+    let bank =
+        [consent(ZHANG, "2024-01-01"), inquire_consent(ZHANG, "03"), account("B1", ZHANG), month("B1", "2024-05", 200)];
+    w.ingest(&file("BANK", &bank));
+    w.bureau.set_org_type("HB", ob_model::InstitutionType::ConsumerFinance).unwrap();
+    let document = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+    let ask = ReportRequest {
+        document,
+        as_of: None,
+        requester: Requester::Organization { code: "BANK".into(), reason: QueryReason::CardApproval },
+    };
+    let names = |r: &ob_bureau::report::Report| -> Vec<String> {
+        r.account_groups.iter().flat_map(|g| &g.accounts).map(|a| a.institution.clone()).collect()
+    };
+    let first = w.bureau.produce_report(&ask).unwrap();
+    let shown = names(&first);
+    assert!(shown.contains(&"BANK".to_owned()), "its own account by its name: {shown:?}");
+    let other = shown.iter().find(|n| *n != "BANK").unwrap();
+    let code: String = other.chars().skip_while(|c| *c != '“').skip(1).take_while(|c| *c != '”').collect();
+    assert!(code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()), "{other}");
+    assert_eq!(*other, format!("消费金融公司“{code}” / consumer finance company \"{code}\""));
+    assert!(!other.contains("HB"));
+    let again = w.bureau.produce_report(&ask).unwrap();
+    assert_eq!(names(&again), shown, "the same code in every report");
+    assert!(again.queries.iter().all(|q| q.institution == "BANK"), "its own inquiries by its name");
+    let own = w.report(None);
+    assert!(names(&own).contains(&"HB".to_owned()), "the person's copy names every lender");
 }
 
 #[test]

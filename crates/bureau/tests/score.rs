@@ -87,6 +87,7 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
         copy: Copy::Person,
         reason: QueryReason::SelfQuery,
         institution: None,
+        querying_org: None,
     };
 
     for (i, subject) in ids.iter().enumerate() {

@@ -303,16 +303,38 @@ fn every_report_matches_the_ground_truth_and_mistakes_are_handled_as_the_truth_s
 /// validator's own lists.
 #[test]
 fn the_explanation_says_what_the_file_holds_each_value_and_each_leaving_day() {
-    let run = simulate_and_ingest(&config(80, 30, 23));
-    let (mut lenders, mut values, mut late) = (0, 0, 0);
+    let mut run = simulate_and_ingest(&config(80, 30, 23));
+    let (mut lenders, mut values, mut late, mut looks) = (0, 0, 0, 0);
     for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty()) {
         let document = DocumentNumber::parse(p.document_type, &p.document_number).unwrap();
+        report(&mut run.bureau, p, None); // a self-view, to be listed among the looks
         let e = run.bureau.explain(&document).unwrap();
         let text = e.text();
         assert_eq!(e.never_sent_purchase, ob_model::minimization::PURCHASE_FIELDS);
         assert_eq!(e.never_sent_banned, ob_model::minimization::BANNED_CATEGORY_FIELDS);
         for field in e.never_sent_purchase.iter().chain(e.never_sent_banned) {
             assert!(text.contains(field), "the text lists {field}");
+        }
+        // Each look of the last 2 years, as the query log has it.
+        let since = YearMonth::of(e.as_of).plus(-24);
+        let log: Vec<(Date, Option<String>, &str)> = run
+            .bureau
+            .query_log(&document)
+            .unwrap()
+            .into_iter()
+            .filter(|q| YearMonth::of(q.at.date()) >= since)
+            .map(|q| (q.at.date(), q.institution, q.reason.title().1))
+            .collect();
+        let said: Vec<(Date, Option<String>, &str)> =
+            e.looks.iter().map(|l| (l.on, l.institution.clone(), l.reason.en)).collect();
+        assert_eq!(said, log, "person {}: the looks", p.person);
+        for (on, who, why) in &log {
+            let line = match who {
+                Some(who) => format!("{on}: {who} looked, for {why}."),
+                None => format!("{on}: you looked at your own file."),
+            };
+            assert!(text.contains(&line), "{line} in\n{text}");
+            looks += 1;
         }
         // Each lender, with the day the person authorized it (the store's consents).
         let consents = run.bureau.consents_of_person(&document).unwrap();
@@ -410,7 +432,7 @@ fn the_explanation_says_what_the_file_holds_each_value_and_each_leaving_day() {
         }
     }
     assert!(
-        lenders > 50 && values > 500 && late > 20,
-        "checked {lenders} lenders, {values} values, {late} late months"
+        lenders > 50 && values > 500 && late > 20 && looks > 50,
+        "checked {lenders} lenders, {values} values, {late} late months, {looks} looks"
     );
 }

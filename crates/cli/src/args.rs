@@ -37,6 +37,15 @@ pub fn reason(s: &str) -> Result<QueryReason, String> {
         .ok_or_else(|| format!("`{s}` is not a reason an organization may give; use a query reason code such as 01 (post-loan), 02 (loan approval), 03 (card approval)"))
 }
 
+/// An institution's kind (机构类型): its two-digit code.
+pub fn institution_type(s: &str) -> Result<ob_model::InstitutionType, String> {
+    ob_model::InstitutionType::parse(s).ok_or_else(|| {
+        let codes: Vec<String> =
+            ob_model::InstitutionType::ALL.iter().map(|t| format!("{} ({})", t.as_str(), t.title().1)).collect();
+        format!("`{s}` is not an institution type; use one of {}", codes.join(", "))
+    })
+}
+
 /// A document number of the given type. The error names the type tried and, when the number is a
 /// valid document of another type, the `--doc-type` that would read it; it never repeats the number.
 pub fn document(doc_type: DocumentType, raw: &str) -> Result<ob_model::DocumentNumber, crate::Failure> {

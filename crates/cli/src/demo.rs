@@ -294,6 +294,17 @@ fn lender_authorization<S: Store>(
     bureau
         .add_org(DEMO_LENDER, "演示银行 Demo Lender", &[Role::Lender, Role::Furnisher])
         .map_err(crate::commands::classify)?;
+    // The kinds of the simulated lenders, by which the demo lender's copy names them.
+    use ob_model::InstitutionType as T;
+    let kinds = [("HUABEI", T::ConsumerFinance), ("ZSBANK", T::CommercialBank), ("XFLOAN", T::ConsumerFinance)];
+    let kinds = kinds.into_iter().chain([("JSBANK", T::CommercialBank), ("HXAMC", T::AssetManagement)]);
+    for (code, kind) in kinds.chain([(DEMO_LENDER, T::CommercialBank)]) {
+        match bureau.set_org_type(code, kind) {
+            // A small demo may have no file, so no organization, from some lender.
+            Err(e) if e.refusal() == Some(ob_bureau::Refusal::UnknownOrganization) => {}
+            other => other.map_err(crate::commands::classify)?,
+        }
+    }
     let form = format!("demo: person {} authorizes {DEMO_LENDER} to ask for a loan approval report", person.person);
     let expires = time::OffsetDateTime::now_utc().date().saturating_add(time::Duration::days(365));
     bureau

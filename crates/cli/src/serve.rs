@@ -62,6 +62,11 @@ pub struct AddArgs {
     /// A role: furnisher or lender (repeat for both).
     #[arg(long, required = true, value_parser = parse_role)]
     pub role: Vec<Role>,
+    /// Its kind (机构类型), by which an institution's copy of a report names it to other lenders:
+    /// 11 commercial bank, 12 rural bank, 21 consumer finance, 22 auto finance, 31 microlender,
+    /// 41 leasing, 51 asset management, 99 other.
+    #[arg(long = "type", value_parser = crate::args::institution_type)]
+    pub org_type: Option<ob_model::InstitutionType>,
 }
 
 /// Arguments of `org key`.
@@ -141,6 +146,9 @@ pub fn org(ctx: &Context, command: &OrgCommand) -> Result<(), Failure> {
     match command {
         OrgCommand::Add(a) => {
             let org = bureau.add_org(&a.code, &a.name, &a.role).map_err(classify)?;
+            if let Some(t) = a.org_type {
+                bureau.set_org_type(&a.code, t).map_err(classify)?;
+            }
             let roles: Vec<&str> = org.roles.iter().map(|r| r.as_str()).collect();
             outln!("{} ({}): {}", org.code, org.name, roles.join(", "));
         }

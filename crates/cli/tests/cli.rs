@@ -587,18 +587,24 @@ fn metro2_print_names_every_segment_and_prints_values_as_people_read_them() {
     }
 }
 
-#[test]
-fn metro2_validate_reads_json_too() {
+/// The golden character file converted to JSON by `metro2 convert` in `dir`: the data folder
+/// to run with, and the JSON file.
+fn golden_metro2_as_json(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let json = dir.path().join("file.json");
+    let (data, json) = (dir.join("data"), dir.join("file.json"));
     let source = golden.join("character_lf.dat");
     let o = run(
         &data,
         &["metro2", "convert", source.to_str().unwrap(), "--to", "json", "--output", json.to_str().unwrap()],
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    (data, json)
+}
+
+#[test]
+fn metro2_validate_reads_json_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, json) = golden_metro2_as_json(dir.path());
     let o = run(&data, &["metro2", "validate", json.to_str().unwrap(), "--today", "2024-07-01"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("JSON (checked as character), 6 records, 0 errors"), "{}", text(&o));
@@ -655,16 +661,8 @@ fn metro2_convert_keeps_the_source_trailer_unless_asked_and_says_when_it_differs
 
 #[test]
 fn metro2_convert_from_json_writes_only_what_passes_the_validator() {
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden/metro2");
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let json = dir.path().join("file.json");
-    let source = golden.join("character_lf.dat");
-    let o = run(
-        &data,
-        &["metro2", "convert", source.to_str().unwrap(), "--to", "json", "--output", json.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (data, json) = golden_metro2_as_json(dir.path());
     let body = std::fs::read_to_string(&json).unwrap();
     let convert = |from: &Path, extra: &[&str]| {
         let mut args = vec!["metro2", "convert", from.to_str().unwrap(), "--to", "character", "--today", "2024-07-01"];

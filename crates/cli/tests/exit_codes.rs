@@ -103,6 +103,8 @@ const CASES: &[Case] = &[
     // Organizations, operators, people.
     case("org add --code BANK --name Bank --role lender", 0, "BANK"),
     case("org add --code BANK2 --role admin", 2, "furnisher or lender"),
+    case("org add --code BANK --role lender --type 11", 0, "BANK"),
+    case("org add --code BANK --role lender --type 77", 2, "not an institution type"),
     case("org key --code BANK", 0, "shown once"),
     case("org key --code NOPE", 3, "UNKNOWN_ORGANIZATION"),
     case("org revoke --key-sha256 zz", 2, "zz"),

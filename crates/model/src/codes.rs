@@ -462,6 +462,45 @@ code_list! {
 }
 
 code_list! {
+    /// The kind of a financial institution (机构类型), the way an institution's copy of a report
+    /// names the other lenders it hides (ours: a short list after the PBOC report's).
+    InstitutionType {
+        /// 11 commercial bank (商业银行).
+        CommercialBank = "11",
+        /// 12 rural or village bank (农村金融机构).
+        RuralBank = "12",
+        /// 21 consumer finance company (消费金融公司), Huabei's kind.
+        ConsumerFinance = "21",
+        /// 22 auto finance company (汽车金融公司).
+        AutoFinance = "22",
+        /// 31 microlender, online ones included (小额贷款公司).
+        Microlender = "31",
+        /// 41 financial leasing company (融资租赁公司).
+        Leasing = "41",
+        /// 51 asset management company, debt buyers (资产管理公司).
+        AssetManagement = "51",
+        /// 99 other (其他机构).
+        Other = "99",
+    }
+}
+
+impl InstitutionType {
+    /// The kind's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            InstitutionType::CommercialBank => ("商业银行", "commercial bank"),
+            InstitutionType::RuralBank => ("农村金融机构", "rural bank"),
+            InstitutionType::ConsumerFinance => ("消费金融公司", "consumer finance company"),
+            InstitutionType::AutoFinance => ("汽车金融公司", "auto finance company"),
+            InstitutionType::Microlender => ("小额贷款公司", "microlender"),
+            InstitutionType::Leasing => ("融资租赁公司", "leasing company"),
+            InstitutionType::AssetManagement => ("资产管理公司", "asset management company"),
+            InstitutionType::Other => ("其他机构", "institution"),
+        }
+    }
+}
+
+code_list! {
     /// Flags a person can place on their file.
     FlagKind {
         /// Fraud alert (防欺诈警示), shown in the report header.

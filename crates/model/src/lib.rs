@@ -18,8 +18,8 @@ pub mod policy;
 pub mod records;
 
 pub use codes::{
-    AccountState, AccountType, Classification, ConsentScope, DisputeState, DisputeType, FlagKind, NoticeChannel,
-    QueryReason, RepaymentStatus, Responsibility, StatementType,
+    AccountState, AccountType, Classification, ConsentScope, DisputeState, DisputeType, FlagKind, InstitutionType,
+    NoticeChannel, QueryReason, RepaymentStatus, Responsibility, StatementType,
 };
 pub use error::{Code, FieldError};
 pub use identity::{DocumentNumber, DocumentType};

@@ -132,11 +132,19 @@ pub const SESSION_S_MAX: i64 = 8 * 3600;
 /// Web sessions held at once; the oldest go first.
 pub const SESSIONS_MAX: usize = 100_000;
 
-/// Failed sign-ins for one document before it is locked for [`SIGNIN_LOCK_S`].
+/// Failed sign-ins for one document from one client address before that pair is locked. Counted
+/// per address, so that no one can lock a person out of their own file by failing on purpose.
 pub const SIGNIN_FAILURES_MAX: u32 = 5;
 
-/// Seconds a document stays locked after too many failed sign-ins.
-pub const SIGNIN_LOCK_S: i64 = 15 * 60;
+/// Seconds of a (document, address) pair's first lock; each further lock doubles it, up to
+/// [`SIGNIN_LOCK_S_MAX`].
+pub const SIGNIN_LOCK_S: i64 = 60;
+
+/// The longest lock.
+pub const SIGNIN_LOCK_S_MAX: i64 = 3600;
+
+/// Seconds without a failure after which a pair's failures and locks are forgotten.
+pub const SIGNIN_FORGET_S: i64 = 24 * 3600;
 
 /// A person's password: at least this many characters.
 pub const PASSWORD_CHARS_MIN: usize = 10;

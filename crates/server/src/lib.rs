@@ -177,7 +177,9 @@ pub fn serve_blocking(listen: SocketAddr, state: AppState) -> std::io::Result<()
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?.to_string();
         log_line(&serde_json::json!({"event": "listening", "addr": addr, "workers": state.workers()}));
-        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        // The peer's address reaches the handlers (sign-in failures are counted per address).
+        let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         log_line(&serde_json::json!({"event": "stopped"}));
         Ok(())
     })

@@ -278,10 +278,15 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     browser.goto(&format!("{base}/"));
     assert!(browser.body_text().contains("登录查看本人信用信息"));
     browser.screenshot(&shots.join("1-sign-in.png"));
+    // Signing in on a phone: the form fits a 400 px window.
+    let (page, viewport) = browser.widths_at(400);
+    assert!(page <= viewport && viewport <= 400, "the sign-in page is {page} px wide in a {viewport} px viewport");
     browser.type_into("#document_number", P_ID);
     browser.type_into("#password", P_PASSWORD);
     browser.click("form[action='/signin'] button[type=submit]");
     browser.wait_for_path("/me");
+    let (page, viewport) = browser.widths_at(400);
+    assert!(page <= viewport, "the first page after sign-in is {page} px wide in a {viewport} px viewport");
     let home = browser.body_text();
     assert!(home.contains("2 free view(s) left") && home.contains("110***********002X"), "{home}");
     browser.screenshot(&shots.join("2-home.png"));

@@ -213,6 +213,41 @@ async fn every_failed_sign_in_looks_the_same_and_too_many_lock_the_document() {
     Person::sign_in(&app, P_ID, P_PASSWORD).await;
 }
 
+/// A sign-in from a client address (as `serve` passes it on).
+async fn sign_in_from(app: &Router, from: [u8; 4], id: &str, password: &str) -> StatusCode {
+    let body = form(&[("document_type", "prc_resident_id"), ("document_number", id), ("password", password)]);
+    let mut req = Request::builder()
+        .method("POST")
+        .uri("/signin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let addr = std::net::SocketAddr::from((from, 40_000));
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    app.clone().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn failing_on_purpose_from_one_address_locks_no_one_out_elsewhere() {
+    let (app, world) = app();
+    let attacker = [203, 0, 113, 9];
+    for _ in 0..limits::SIGNIN_FAILURES_MAX {
+        assert_eq!(sign_in_from(&app, attacker, P_ID, "guess-guess-guess").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(sign_in_from(&app, attacker, P_ID, P_PASSWORD).await, StatusCode::UNAUTHORIZED, "locked there");
+    assert_eq!(sign_in_from(&app, [198, 51, 100, 7], P_ID, P_PASSWORD).await, StatusCode::SEE_OTHER, "not here");
+    // The attacker's next lock lasts twice as long.
+    let start = datetime!(2024-06-05 02:00 UTC) + Duration::seconds(limits::SIGNIN_LOCK_S);
+    world.clock.set(start);
+    for _ in 0..limits::SIGNIN_FAILURES_MAX {
+        sign_in_from(&app, attacker, P_ID, "guess-guess-guess").await;
+    }
+    world.clock.set(start + Duration::seconds(2 * limits::SIGNIN_LOCK_S - 1));
+    assert_eq!(sign_in_from(&app, attacker, P_ID, P_PASSWORD).await, StatusCode::UNAUTHORIZED);
+    world.clock.set(start + Duration::seconds(2 * limits::SIGNIN_LOCK_S));
+    assert_eq!(sign_in_from(&app, attacker, P_ID, P_PASSWORD).await, StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn forms_without_the_session_csrf_token_are_refused() {
     let (app, _) = app();

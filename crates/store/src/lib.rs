@@ -262,6 +262,8 @@ pub trait Writer: Reader {
     fn insert_org(&mut self, code: &str, name: &str, created_at: i64) -> Result<OrgId>;
     /// Sets an organization's roles (comma-separated).
     fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()>;
+    /// Sets an organization's kind (机构类型).
+    fn set_org_type(&mut self, id: OrgId, org_type: ob_model::InstitutionType) -> Result<()>;
     /// Adds an API key.
     fn insert_api_key(&mut self, key: &ApiKeyRow) -> Result<()>;
     /// Revokes an API key; false when no such unrevoked key.

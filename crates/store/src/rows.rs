@@ -60,6 +60,8 @@ pub struct OrgRow {
     pub code: String,
     /// Display name.
     pub name: String,
+    /// Its kind (机构类型), once an operator has set it.
+    pub org_type: Option<ob_model::InstitutionType>,
 }
 
 /// A person's file header. Name only encrypted.

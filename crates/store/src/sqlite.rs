@@ -18,6 +18,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_score.sql")),
     (4, include_str!("../migrations/sqlite/0004_access.sql")),
     (5, include_str!("../migrations/sqlite/0005_audit_chains.sql")),
+    (6, include_str!("../migrations/sqlite/0006_org_type.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -163,7 +164,8 @@ fn u64_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
 }
 
 fn org_row(r: &Row<'_>) -> rusqlite::Result<OrgRow> {
-    Ok(OrgRow { id: OrgId(r.get(0)?), code: r.get(1)?, name: r.get(2)? })
+    let org_type = opt_code_col(r, 3, ob_model::InstitutionType::parse, "institution type")?;
+    Ok(OrgRow { id: OrgId(r.get(0)?), code: r.get(1)?, name: r.get(2)?, org_type })
 }
 
 fn batch_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
@@ -402,11 +404,11 @@ impl Reader for Tx<'_> {
     }
 
     fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>> {
-        self.one("SELECT id, code, name FROM organizations WHERE code = ?1", [code], org_row)
+        self.one("SELECT id, code, name, org_type FROM organizations WHERE code = ?1", [code], org_row)
     }
 
     fn org(&self, id: OrgId) -> Result<Option<OrgRow>> {
-        self.one("SELECT id, code, name FROM organizations WHERE id = ?1", [id.0], org_row)
+        self.one("SELECT id, code, name, org_type FROM organizations WHERE id = ?1", [id.0], org_row)
     }
 
     fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>> {
@@ -579,7 +581,7 @@ impl Reader for Tx<'_> {
     }
 
     fn orgs(&self) -> Result<Vec<OrgRow>> {
-        let mut rows = self.all("SELECT id, code, name FROM organizations", [], org_row)?;
+        let mut rows = self.all("SELECT id, code, name, org_type FROM organizations", [], org_row)?;
         rows.sort_by_key(|o| o.id.0);
         Ok(rows)
     }
@@ -916,6 +918,10 @@ impl Writer for Tx<'_> {
 
     fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()> {
         self.exec("UPDATE organizations SET roles = ?2 WHERE id = ?1", params![id.0, roles])
+    }
+
+    fn set_org_type(&mut self, id: OrgId, org_type: ob_model::InstitutionType) -> Result<()> {
+        self.exec("UPDATE organizations SET org_type = ?2 WHERE id = ?1", params![id.0, org_type.as_str()])
     }
 
     fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {

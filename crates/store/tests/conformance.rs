@@ -31,6 +31,7 @@ conformance!(
     month_versions_count_rows_not_yet_sent,
     read_ahead_gives_newest_months_and_consents,
     a_person_s_file_reads_the_same_after_listing_their_accounts,
+    an_organization_s_kind_is_unset_until_set,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -139,7 +140,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 6, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -202,7 +203,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -224,6 +225,21 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let r = store.read().unwrap();
     assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
     assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
+}
+
+/// An organization has no kind until an operator sets one; then every look-up gives it.
+fn an_organization_s_kind_is_unset_until_set(store: &mut AnyStore) {
+    let mut w = store.write().unwrap();
+    let org = w.insert_org("K1", "Kind one", 0).unwrap();
+    w.commit().unwrap();
+    assert_eq!(store.read().unwrap().org(org).unwrap().unwrap().org_type, None);
+    let mut w = store.write().unwrap();
+    w.set_org_type(org, ob_model::InstitutionType::ConsumerFinance).unwrap();
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let want = Some(ob_model::InstitutionType::ConsumerFinance);
+    assert_eq!(r.org(org).unwrap().unwrap().org_type, want);
+    assert_eq!(r.org_by_code("K1").unwrap().unwrap().org_type, want);
 }
 
 /// Pages of an organization's batches are the next ids in order, whatever their digests.
@@ -495,7 +511,7 @@ fn postgres_reopening_applies_no_migration_twice() {
         setup(&mut store);
     }
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.schema_version().unwrap(), 3);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
     drop(store);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();

@@ -102,8 +102,11 @@ fn from_another_site(headers: &HeaderMap) -> bool {
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Response {
+    // Failures are counted per document and client address (see `session`).
+    let from = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     // No CSRF token exists before a session, so the browser's own word is taken: a sign-in form
     // posted from another site (login CSRF: signing the victim into someone else's file) is refused.
     if from_another_site(&headers) {
@@ -118,12 +121,12 @@ pub async fn sign_in(
         DocumentType::parse(&form.document_type).and_then(|t| DocumentNumber::parse(t, &form.document_number).ok());
     let Some(document) = document else { return sign_in_failed() };
     let web = state.web.clone();
-    if web.failures.locked(&document, web.now()) {
+    if web.failures.locked(&document, from, web.now()) {
         return sign_in_failed();
     }
     // Counted before verifying, so that attempts in parallel cannot pass the lock; a success
     // forgets it.
-    web.failures.fail(&document, web.now());
+    web.failures.fail(&document, from, web.now());
     let doc = document.clone();
     let login = match blocking(&state, move |b| Ok(b.login_of(&doc)?)).await {
         Ok(login) => login,
@@ -146,7 +149,7 @@ pub async fn sign_in(
     if !verified {
         return sign_in_failed();
     }
-    web.failures.succeed(&document);
+    web.failures.succeed(&document, from);
     let token = match web.sessions.create(document, web.now()) {
         Ok(t) => t,
         Err(e) => return e.into_response(),

@@ -10,9 +10,11 @@
 //! A session remembers the self-view it showed (the report page's inquiry), so a refresh shows the
 //! same view again instead of spending another of the year's free self-views.
 //!
-//! Failed sign-ins are counted per document (by the SHA-256 of its type and number); after
-//! [`limits::SIGNIN_FAILURES_MAX`] in a row the document is locked for [`limits::SIGNIN_LOCK_S`]
-//! seconds, whatever the password. Failures older than the lock period are forgotten.
+//! Failed sign-ins are counted per document and client address (by the SHA-256 of the document's
+//! type and number and the address); after [`limits::SIGNIN_FAILURES_MAX`] in a row that pair is
+//! locked for [`limits::SIGNIN_LOCK_S`] seconds, whatever the password, each further lock twice
+//! as long up to [`limits::SIGNIN_LOCK_S_MAX`]. A person signing in from elsewhere is not locked
+//! out by someone failing on purpose. A pair quiet for [`limits::SIGNIN_FORGET_S`] is forgotten.
 
 use super::{Web, WebError};
 use crate::AppState;
@@ -147,38 +149,49 @@ impl Sessions {
     }
 }
 
-/// One document's failed sign-ins.
+/// One (document, address) pair's failed sign-ins.
 #[derive(Clone, Copy, Debug, Default)]
 struct Failure {
     count: u32,
     last_at: i64,
     locked_until: i64,
+    /// Locks so far: each one twice as long as the one before.
+    locks: u32,
 }
 
-/// Failed sign-ins per document.
+/// Failed sign-ins per document and client address.
 #[derive(Default)]
 pub struct Failures(Mutex<HashMap<[u8; 32], Failure>>);
 
-/// The key failures are counted by: SHA-256 of the document's type and number.
-fn failure_key(document: &DocumentNumber) -> [u8; 32] {
+/// The key failures are counted by: SHA-256 of the document's type and number and the client's
+/// address (`None`, when the server was not told it, is one address for all).
+fn failure_key(document: &DocumentNumber, from: Option<std::net::IpAddr>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(document.doc_type().as_str().as_bytes());
     h.update(b":");
     h.update(document.expose().as_bytes());
+    h.update(b"@");
+    h.update(from.map(|a| a.to_string()).unwrap_or_default().as_bytes());
     h.finalize().into()
 }
 
+/// How long the `locks`-th lock lasts.
+fn lock_s(locks: u32) -> i64 {
+    let doubled = limits::SIGNIN_LOCK_S.saturating_mul(1_i64 << locks.saturating_sub(1).min(30));
+    doubled.min(limits::SIGNIN_LOCK_S_MAX)
+}
+
 impl Failures {
-    /// Whether the document is locked now.
-    pub fn locked(&self, document: &DocumentNumber, now: i64) -> bool {
-        lock(&self.0).get(&failure_key(document)).is_some_and(|f| f.locked_until > now)
+    /// Whether the document is locked now for sign-ins from `from`.
+    pub fn locked(&self, document: &DocumentNumber, from: Option<std::net::IpAddr>, now: i64) -> bool {
+        lock(&self.0).get(&failure_key(document, from)).is_some_and(|f| f.locked_until > now)
     }
 
-    /// Counts a failure; the last allowed one locks the document.
-    pub fn fail(&self, document: &DocumentNumber, now: i64) {
+    /// Counts a failure from `from`; the last allowed one locks the pair.
+    pub fn fail(&self, document: &DocumentNumber, from: Option<std::net::IpAddr>, now: i64) {
         let mut map = lock(&self.0);
         if map.len() >= limits::SESSIONS_MAX {
-            map.retain(|_, f| f.locked_until > now || f.last_at + limits::SIGNIN_LOCK_S > now);
+            map.retain(|_, f| f.locked_until > now || f.last_at + limits::SIGNIN_FORGET_S > now);
         }
         if map.len() >= limits::SESSIONS_MAX {
             // Full of recent failures: an attack on many documents at once. Forget the oldest,
@@ -188,21 +201,22 @@ impl Failures {
                 map.remove(&k);
             }
         }
-        let f = map.entry(failure_key(document)).or_default();
-        if f.last_at + limits::SIGNIN_LOCK_S <= now {
-            f.count = 0;
+        let f = map.entry(failure_key(document, from)).or_default();
+        if f.last_at + limits::SIGNIN_FORGET_S <= now {
+            *f = Failure::default();
         }
         f.count += 1;
         f.last_at = now;
         if f.count >= limits::SIGNIN_FAILURES_MAX {
-            f.locked_until = now + limits::SIGNIN_LOCK_S;
+            f.locks += 1;
+            f.locked_until = now + lock_s(f.locks);
             f.count = 0;
         }
     }
 
-    /// Forgets the document's failures (a successful sign-in).
-    pub fn succeed(&self, document: &DocumentNumber) {
-        lock(&self.0).remove(&failure_key(document));
+    /// Forgets the pair's failures (a successful sign-in).
+    pub fn succeed(&self, document: &DocumentNumber, from: Option<std::net::IpAddr>) {
+        lock(&self.0).remove(&failure_key(document, from));
     }
 }
 
@@ -319,17 +333,31 @@ mod tests {
     }
 
     #[test]
-    fn failures_lock_then_forget() {
+    fn failures_lock_the_pair_with_backoff_then_forget() {
         let f = Failures::default();
-        for i in 0..limits::SIGNIN_FAILURES_MAX {
-            assert!(!f.locked(&doc(), 100), "not locked after {i}");
-            f.fail(&doc(), 100);
-        }
-        assert!(f.locked(&doc(), 100));
-        assert!(f.locked(&doc(), 100 + limits::SIGNIN_LOCK_S - 1));
-        assert!(!f.locked(&doc(), 100 + limits::SIGNIN_LOCK_S));
-        f.fail(&doc(), 200);
-        f.succeed(&doc());
+        let (here, there) = (Some([10, 0, 0, 1].into()), Some([10, 0, 0, 2].into()));
+        let fail_until_locked = |at: i64| {
+            for i in 0..limits::SIGNIN_FAILURES_MAX {
+                assert!(!f.locked(&doc(), here, at), "not locked after {i}");
+                f.fail(&doc(), here, at);
+            }
+        };
+        fail_until_locked(100);
+        assert!(f.locked(&doc(), here, 100));
+        assert!(!f.locked(&doc(), there, 100), "the same document from elsewhere is not locked");
+        assert!(f.locked(&doc(), here, 100 + limits::SIGNIN_LOCK_S - 1));
+        assert!(!f.locked(&doc(), here, 100 + limits::SIGNIN_LOCK_S));
+        // The second lock lasts twice as long, and so on up to the longest.
+        let t = 100 + limits::SIGNIN_LOCK_S;
+        fail_until_locked(t);
+        assert!(f.locked(&doc(), here, t + 2 * limits::SIGNIN_LOCK_S - 1));
+        assert!(!f.locked(&doc(), here, t + 2 * limits::SIGNIN_LOCK_S));
+        assert_eq!(lock_s(30), limits::SIGNIN_LOCK_S_MAX);
+        // A quiet day forgets it all; a success forgets it at once.
+        let later = t + limits::SIGNIN_FORGET_S + 1;
+        f.fail(&doc(), here, later);
+        assert_eq!(lock(&f.0).values().map(|x| x.locks).max(), Some(0));
+        f.succeed(&doc(), here);
         assert!(lock(&f.0).is_empty());
     }
 

@@ -33,6 +33,7 @@ use std::collections::HashMap;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_distribution_keys.sql")),
+    (3, include_str!("../../migrations/postgres/0003_org_type.sql")),
 ];
 
 /// Account-month rows buffered before a `COPY` is sent.
@@ -371,7 +372,8 @@ fn yyyymm(m: YearMonth) -> Result<i32> {
 }
 
 fn org_row(r: &Row) -> Result<OrgRow> {
-    Ok(OrgRow { id: OrgId(col(r, 0)?), code: col(r, 1)?, name: col(r, 2)? })
+    let org_type = opt_code_col(r, 3, ob_model::InstitutionType::parse, "institution type")?;
+    Ok(OrgRow { id: OrgId(col(r, 0)?), code: col(r, 1)?, name: col(r, 2)?, org_type })
 }
 
 fn batch_row(r: &Row) -> Result<BatchRow> {
@@ -792,15 +794,15 @@ impl Reader for PgTx<'_> {
     }
 
     fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>> {
-        self.one("SELECT id, code, name FROM organizations WHERE code = $1", &[&code], org_row)
+        self.one("SELECT id, code, name, org_type FROM organizations WHERE code = $1", &[&code], org_row)
     }
 
     fn org(&self, id: OrgId) -> Result<Option<OrgRow>> {
-        self.one("SELECT id, code, name FROM organizations WHERE id = $1", &[&id.0], org_row)
+        self.one("SELECT id, code, name, org_type FROM organizations WHERE id = $1", &[&id.0], org_row)
     }
 
     fn orgs(&self) -> Result<Vec<OrgRow>> {
-        self.all("SELECT id, code, name FROM organizations ORDER BY id", &[], org_row)
+        self.all("SELECT id, code, name, org_type FROM organizations ORDER BY id", &[], org_row)
     }
 
     fn org_roles(&self, id: OrgId) -> Result<String> {
@@ -1313,6 +1315,10 @@ impl Writer for PgTx<'_> {
 
     fn set_org_roles(&mut self, id: OrgId, roles: &str) -> Result<()> {
         self.exec("UPDATE organizations SET roles = $2 WHERE id = $1", &[&id.0, &roles]).map(drop)
+    }
+
+    fn set_org_type(&mut self, id: OrgId, org_type: ob_model::InstitutionType) -> Result<()> {
+        self.exec("UPDATE organizations SET org_type = $2 WHERE id = $1", &[&id.0, &org_type.as_str()]).map(drop)
     }
 
     fn insert_api_key(&mut self, k: &ApiKeyRow) -> Result<()> {
