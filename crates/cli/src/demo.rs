@@ -263,6 +263,10 @@ fn show_person<S: Store>(
     outln!("Look further:");
     outln!("  openbureau {} report --doc-number {} --format json", places, document.expose());
     outln!(
+        "  openbureau {places} explain --doc-number {}   # in plain words: what is recorded, and what never is",
+        document.expose()
+    );
+    outln!(
         "  openbureau {places} report --doc-number {} --org {DEMO_LENDER} --reason 02   # a lender's inquiry, under authorization {authorization}",
         document.expose()
     );
