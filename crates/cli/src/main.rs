@@ -5,6 +5,7 @@
 #[macro_use]
 mod output;
 mod args;
+mod backup;
 mod commands;
 mod demo;
 mod demo_serve;
@@ -62,6 +63,10 @@ enum Command {
     Report(commands::ReportArgs),
     /// What the file holds about a person and what it never holds, in plain words (zh + en).
     Explain(commands::ExplainArgs),
+    /// Copy the live store, consistently, to a file (SQLite backup API; pg_dump for PostgreSQL).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty store, after checking the key opens it and its audit chain.
+    Restore(backup::RestoreArgs),
     /// Audit chain operations.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
@@ -163,6 +168,8 @@ fn main() -> ExitCode {
         Command::Ingest(a) => commands::ingest(&ctx, &a),
         Command::Report(a) => commands::report(&ctx, &a),
         Command::Explain(a) => commands::explain(&ctx, &a),
+        Command::Backup(a) => backup::backup(&ctx, &a),
+        Command::Restore(a) => backup::restore(&ctx, &a),
         Command::Audit(a) => commands::audit(&ctx, &a),
         Command::Dispute(c) => rights::dispute(&ctx, &c),
         Command::Statement(c) => rights::statement(&ctx, &c),

@@ -729,3 +729,58 @@ fn a_report_as_a_pdf_holds_the_accounts_and_explain_says_what_is_recorded() {
     let said = text(&explain);
     assert!(said.contains("you authorized it on 2024-01-01") && said.contains("merchant"), "{said}");
 }
+
+/// Issue 17: a backup of the live store, restored into an empty data folder, opens with the key,
+/// verifies and gives the same report; a backup never replaces a file, a restore never replaces a
+/// store, and a backup that fails its check (another key, an edited audit event) leaves nothing.
+#[test]
+fn backup_then_restore_verifies_and_gives_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    assert_eq!(run(&data, &["ingest", file.to_str().unwrap()]).status.code(), Some(0));
+    let backup = dir.path().join("store.backup");
+    let o = run(&data, &["backup", backup.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(run(&data, &["backup", backup.to_str().unwrap()]).status.code(), Some(2), "never replaces a file");
+
+    // Restored into a new data folder holding the same key.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(data.join("openbureau.key"), restored.join("openbureau.key")).unwrap();
+    let o = run(&restored, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("audit chain is intact"), "{}", text(&o));
+    let o = run(&restored, &["audit", "verify"]);
+    assert!(text(&o).contains("audit chain intact"), "{}", text(&o));
+    let report = |d: &Path| {
+        let o = run(d, &["report", "--doc-number", "11010519491231002X", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["account_groups"].clone()
+    };
+    assert_eq!(report(&restored), report(&data));
+    assert_eq!(run(&restored, &["restore", backup.to_str().unwrap()]).status.code(), Some(2), "never over a store");
+
+    // Another key: refused, nothing left in the store's place.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("openbureau.key"), format!("{}\n", "ab".repeat(32))).unwrap();
+    let o = run(&other, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!other.join("openbureau.sqlite").exists());
+    // An audit event edited in the backup: refused as invalid, nothing left.
+    let mut bytes = std::fs::read(&backup).unwrap();
+    let at = bytes.windows(14).position(|w| w == b"batch.ingested").expect("the audit event in the backup");
+    bytes[at..at + 14].copy_from_slice(b"batch.INGESTED");
+    let edited = dir.path().join("edited.backup");
+    std::fs::write(&edited, bytes).unwrap();
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::copy(data.join("openbureau.key"), fresh.join("openbureau.key")).unwrap();
+    let o = run(&fresh, &["restore", edited.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("audit chain broken"), "{}", text(&o));
+    assert!(!fresh.join("openbureau.sqlite").exists());
+    let left: Vec<_> = std::fs::read_dir(&fresh).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 1, "only the key: no scratch copy left behind: {left:?}");
+}

@@ -94,3 +94,31 @@ fn serve_over_postgres_answers_reports_from_several_workers() {
     let verify = openbureau(&dir.path().join("demo")).args(["--store", &url, "audit", "verify"]).output().unwrap();
     assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
 }
+
+/// Issue 17: a PostgreSQL store backed up with pg_dump and restored into an empty database, which
+/// opens with the key and verifies; a restore into a database holding tables is refused.
+#[test]
+fn backup_then_restore_over_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (url, target) = (database(), database());
+    let run = |store: &str, args: &[&str]| openbureau(&data).args(["--store", store]).args(args).output().unwrap();
+    let demo = run(&url, &["demo", "--people", "50", "--months", "6"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let backup = dir.path().join("store.dump");
+    let o = run(&url, &["backup", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&target, &["restore", backup.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("audit chain is intact"), "{}", text(&o));
+    let verify = run(&target, &["audit", "verify"]);
+    assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+    let count = |u: &str| {
+        let store = ob_store::open(&Location::Postgres(u.to_owned())).unwrap();
+        let c = store.read().unwrap().counts().unwrap();
+        (c.account_months, c.inquiries)
+    };
+    assert_eq!(count(&target), count(&url));
+    let again = run(&target, &["restore", backup.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "not into a database with tables: {}", text(&again));
+}

@@ -1,0 +1,132 @@
+//! Backups: a consistent copy of a live store, taken while the bureau keeps writing, and its
+//! restoration. SQLite copies with SQLite's online backup API (page by page, from one read
+//! snapshot: a write in between restarts nothing and is simply not in the copy); PostgreSQL with
+//! `pg_dump --format=custom` (one repeatable-read snapshot) and `pg_restore`. What a backup holds
+//! is what the store holds: ciphertexts and keyed hashes, never a name or a document in clear; the
+//! key stays apart (without it a backup opens nothing).
+//!
+//! Checking a backup before use (the key check, the audit chain) is the bureau's: see
+//! `openbureau restore`.
+
+use crate::{Location, Result, StoreError};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Pages copied per step of an SQLite backup; between steps the source is free for writers.
+const BACKUP_PAGES_PER_STEP: std::ffi::c_int = 4096;
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Copies the store at `from` to the file `to`, consistently, while it may be in use. `to` must
+/// not exist; it appears whole or not at all.
+pub fn backup(from: &Location, to: &Path) -> Result<()> {
+    if to.exists() {
+        return Err(StoreError::Backend(
+            format!("{} exists already: a backup never replaces a file", to.display()).into(),
+        ));
+    }
+    let partial = partial_path(to);
+    let _ = std::fs::remove_file(&partial);
+    let done = match from {
+        Location::Sqlite(path) => sqlite_backup(path, &partial),
+        Location::Postgres(url) => pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file"], &partial, url),
+    };
+    match done {
+        Ok(()) => std::fs::rename(&partial, to).map_err(backend),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Restores the backup `from` into the store at `to`, which must not hold a store yet (an SQLite
+/// file that does not exist; a PostgreSQL database without tables).
+pub fn restore(from: &Path, to: &Location) -> Result<()> {
+    match to {
+        Location::Sqlite(path) => {
+            if path.exists() {
+                return Err(StoreError::Backend(format!("{} exists: restore into a new place", path.display()).into()));
+            }
+            let partial = partial_path(path);
+            std::fs::copy(from, &partial).map_err(backend)?;
+            std::fs::rename(&partial, path).map_err(backend)
+        }
+        Location::Postgres(url) => {
+            if !pg_is_empty(url)? {
+                return Err(StoreError::Backend("the database holds tables already: restore into an empty one".into()));
+            }
+            pg_tool("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", url], from, "")
+        }
+    }
+}
+
+/// Empties a PostgreSQL database a failed restore left tables in (the `public` schema anew).
+pub fn clear(location: &Location) -> Result<()> {
+    let Location::Postgres(url) = location else { return Ok(()) };
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(backend)?;
+    client.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;").map_err(backend)
+}
+
+/// `FILE.partial`, beside `file`.
+fn partial_path(file: &Path) -> PathBuf {
+    let mut name = file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".partial");
+    file.with_file_name(name)
+}
+
+fn sqlite_backup(from: &Path, to: &Path) -> Result<()> {
+    use rusqlite::{Connection, OpenFlags};
+    let source = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?;
+    let mut dest = Connection::open(to).map_err(backend)?;
+    let backup = rusqlite::backup::Backup::new(&source, &mut dest).map_err(backend)?;
+    backup.run_to_completion(BACKUP_PAGES_PER_STEP, std::time::Duration::from_millis(10), None).map_err(backend)
+}
+
+/// Whether the PostgreSQL database holds no table in its public schema.
+fn pg_is_empty(url: &str) -> Result<bool> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(backend)?;
+    let row = client
+        .query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &[])
+        .map_err(backend)?;
+    Ok(row.get::<_, i64>(0) == 0)
+}
+
+/// Runs a PostgreSQL client tool (`pg_dump`, `pg_restore`) with `args`, then `file` when given,
+/// then `url` when given.
+fn pg_tool(tool: &str, args: &[&str], file: &Path, url: &str) -> Result<()> {
+    let program = pg_program(tool)
+        .ok_or_else(|| StoreError::Backend(format!("{tool} is not installed (Debian: postgresql-client-15)").into()))?;
+    let mut command = Command::new(program);
+    command.args(args);
+    if !file.as_os_str().is_empty() {
+        command.arg(file);
+    }
+    if !url.is_empty() {
+        command.arg(url);
+    }
+    let out = command.output().map_err(backend)?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    Err(StoreError::Backend(format!("{tool} failed ({}): {}", out.status, said.trim()).into()))
+}
+
+/// A PostgreSQL client tool: on the `PATH`, else in Debian's versioned folders (newest first).
+fn pg_program(tool: &str) -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(tool)).find(|p| p.is_file()))
+        .unwrap_or_default();
+    on_path.or_else(|| {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(tool)))
+            .filter(|p| p.is_file())
+            .collect();
+        versions.sort();
+        versions.pop()
+    })
+}
