@@ -115,14 +115,19 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
             writeln!(out, "    · {} — {}", reason.zh, reason.en)?;
         }
     }
+    writeln!(out, "  信贷交易信息提示 Accounts by type, and since when")?;
+    for h in &s.hints {
+        let (zh, en) = (h.account_type.title_zh(), h.account_type.title_en());
+        writeln!(out, "    {zh} {en}: {} 账户 accounts, 首笔 first in {}", h.accounts, h.first_month)?;
+    }
     writeln!(
         out,
-        "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m"
+        "  类型 Type  账户 Accts  未结清 Open  机构 Inst  授信总额 Limit        余额 Balance        已用 Used           6月平均已用 Avg used 6m  6月平均应还 Avg due 6m"
     )?;
     for t in &s.by_type {
         writeln!(
             out,
-            "  {:<9}  {:>10}  {:>11}  {:>9}  {:<20} {:<18} {:<19} {}",
+            "  {:<9}  {:>10}  {:>11}  {:>9}  {:<20} {:<18} {:<19} {:<24} {}",
             t.account_type.as_str(),
             t.accounts,
             t.open_accounts,
@@ -130,8 +135,22 @@ fn write_summary(out: &mut String, r: &Report) -> std::fmt::Result {
             money(t.currency, t.total_credit_limit),
             money(t.currency, t.balance),
             money(t.currency, t.used_amount),
-            money(t.currency, t.used_6m_avg)
+            money(t.currency, t.used_6m_avg),
+            money(t.currency, t.due_6m_avg)
         )?;
+    }
+    for t in
+        s.by_type.iter().filter(|t| matches!(t.account_type, ob_model::AccountType::R2 | ob_model::AccountType::R3))
+    {
+        if let (Some(high), Some(low)) = (t.highest_single_limit, t.lowest_single_limit) {
+            writeln!(
+                out,
+                "    {} 单家最高授信额 highest single limit {}, 最低 lowest {}",
+                t.account_type.as_str(),
+                money(t.currency, high),
+                money(t.currency, low)
+            )?;
+        }
     }
     writeln!(out, "  逾期汇总 Overdue summary")?;
     if s.overdue.is_empty() {
@@ -213,6 +232,10 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
             money(a.currency, l.amount_paid),
             money(a.currency, l.overdue_amount)
         )?;
+        if let Some(c) = l.classification {
+            let (zh, en) = c.title();
+            writeln!(out, "      五级分类 Classification {} {zh} {en}", c.as_str())?;
+        }
     }
     writeln!(out, "      账户参考 ref {}", a.account_ref)?;
     writeln!(

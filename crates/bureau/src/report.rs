@@ -11,8 +11,8 @@ use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, Refusal, Result, audit};
 use ob_model::policy::Policy;
 use ob_model::{
-    AccountState, AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber, FlagKind,
-    QueryReason, RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
+    AccountState, AccountType, Classification, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber,
+    FlagKind, QueryReason, RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
 };
 use ob_store::*;
 use serde::Serialize;
@@ -153,6 +153,8 @@ pub struct DocumentEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
+    /// 信贷交易信息提示: per account type, in risk order, how many accounts and since when.
+    pub hints: Vec<BusinessHint>,
     /// Per account type and currency, in risk order.
     pub by_type: Vec<TypeSummary>,
     /// Overdue summary per account type and currency.
@@ -185,6 +187,20 @@ pub struct GuaranteeSummary {
     pub overdue_accounts: u32,
 }
 
+/// One line of 信贷交易信息提示: an account type, its accounts (open or closed) and the month
+/// of the first (首笔业务发放月份). The PBOC report splits loans by business line (housing,
+/// commercial property, other); the store keeps the account type, so the lines follow it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BusinessHint {
+    /// Account type.
+    pub account_type: AccountType,
+    /// Accounts, open or closed.
+    pub accounts: u32,
+    /// The month the first of them opened.
+    pub first_month: YearMonth,
+}
+
 /// Summary of one account type in one currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -207,6 +223,14 @@ pub struct TypeSummary {
     pub used_amount: i64,
     /// Sum of open accounts' average used over the last 6 months.
     pub used_6m_avg: i64,
+    /// Sum of open accounts' average amount due over the last 6 months (最近6个月平均应还款: what
+    /// the loans cost the person a month).
+    pub due_6m_avg: i64,
+    /// The highest credit limit of one open account (单家机构最高授信额, cards); none when no
+    /// account is open.
+    pub highest_single_limit: Option<i64>,
+    /// The lowest (单家机构最低授信额).
+    pub lowest_single_limit: Option<i64>,
 }
 
 /// Overdue summary of one account type in one currency.
@@ -313,6 +337,8 @@ pub struct AccountDetail {
     pub used_6m_avg: i64,
     /// Highest used amount over the same months.
     pub used_6m_max: i64,
+    /// Average amount due over the same months.
+    pub due_6m_avg: i64,
     /// First month of the 24-month line.
     pub status_line_from: Option<YearMonth>,
     /// The 24-month status line, oldest first, one symbol a month.
@@ -374,6 +400,8 @@ pub struct LatestMonth {
     pub last_payment_on: Option<Date>,
     /// Closing date.
     pub closed_on: Option<Date>,
+    /// 五级分类: the lender's five-level classification of the loan, when it reports one.
+    pub classification: Option<Classification>,
 }
 
 /// One month of an account's history.
@@ -864,8 +892,10 @@ fn account_detail(
         .map(|h| h.month);
     let recent: Vec<&MonthRow> = months.iter().rev().take(limits::REPORT_AVERAGE_MONTHS as usize).collect();
     let used_6m_max = recent.iter().map(|m| m.used_minor).max().unwrap_or(0);
-    let used_6m_avg =
-        if recent.is_empty() { 0 } else { recent.iter().map(|m| m.used_minor).sum::<i64>() / recent.len() as i64 };
+    let average = |amount: fn(&MonthRow) -> i64| {
+        if recent.is_empty() { 0 } else { recent.iter().map(|m| amount(m)).sum::<i64>() / recent.len() as i64 }
+    };
+    let (used_6m_avg, due_6m_avg) = (average(|m| m.used_minor), average(|m| m.due_minor));
     let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
     let closed = latest_row.is_some_and(|m| m.status.is_terminal());
     // Months missing between the latest reported and the report's month.
@@ -909,9 +939,11 @@ fn account_detail(
             days_past_due: m.days_past_due,
             last_payment_on: m.last_payment_on,
             closed_on: m.closed_on,
+            classification: m.class5,
         }),
         used_6m_avg,
         used_6m_max,
+        due_6m_avg,
         status_line_from,
         status_line,
         history,
@@ -958,11 +990,22 @@ pub fn summarize(
                 t.balance += a.latest.as_ref().map_or(0, |l| l.balance);
                 t.used_amount += a.latest.as_ref().map_or(0, |l| l.used_amount);
                 t.used_6m_avg += a.used_6m_avg;
+                t.due_6m_avg += a.due_6m_avg;
+                t.highest_single_limit = Some(t.highest_single_limit.map_or(a.credit_limit, |h| h.max(a.credit_limit)));
+                t.lowest_single_limit = Some(t.lowest_single_limit.map_or(a.credit_limit, |l| l.min(a.credit_limit)));
             }
             add_overdue(overdue.entry(key).or_insert_with(|| empty_overdue(a)), a);
         }
     }
     Summary {
+        hints: groups
+            .iter()
+            .filter_map(|g| {
+                let first = g.accounts.iter().map(|a| a.opened_on).min()?;
+                let accounts = g.accounts.len() as u32;
+                Some(BusinessHint { account_type: g.account_type, accounts, first_month: YearMonth::of(first) })
+            })
+            .collect(),
         by_type: by_type.into_values().map(|(t, _)| t).collect(),
         overdue: overdue.into_values().filter(|o| o.accounts > 0).collect(),
         guarantees: guarantee_summary(guarantees),
@@ -1045,6 +1088,9 @@ fn empty_type(a: &AccountDetail) -> TypeSummary {
         balance: 0,
         used_amount: 0,
         used_6m_avg: 0,
+        due_6m_avg: 0,
+        highest_single_limit: None,
+        lowest_single_limit: None,
     }
 }
 

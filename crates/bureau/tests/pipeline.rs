@@ -5,7 +5,7 @@ use ob_bureau::clock::ManualClock;
 use ob_bureau::crypto::Keys;
 use ob_bureau::ingest::{IngestOptions, IngestSummary};
 use ob_bureau::report::{Report, ReportRequest, Requester};
-use ob_model::{DocumentNumber, DocumentType, QueryReason};
+use ob_model::{AccountType, DocumentNumber, DocumentType, QueryReason};
 use ob_store::Store;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -340,6 +340,49 @@ fn a_lender_s_copy_names_its_own_accounts_and_inquiries_and_others_by_kind_and_a
     assert!(again.queries.iter().all(|q| q.institution == "BANK"), "its own inquiries by its name");
     let own = w.report(None);
     assert!(names(&own).contains(&"HB".to_owned()), "the person's copy names every lender");
+}
+
+/// Issue 14: the summary's 信贷交易信息提示 (accounts by type and the month of the first) and the
+/// columns the PBOC report has: the average amount due over 6 months, and the highest and lowest
+/// single limits of cards.
+#[test]
+fn the_summary_gives_hints_the_average_due_and_the_single_card_limits() {
+    let mut w = world();
+    let card = |key: &str, opened: &str, limit: i64| {
+        format!(
+            r#"{{"kind":"account","account_key":"{key}","subject":{ZHANG},"account_type":"R2","opened_on":"{opened}","currency":"CNY","credit_limit":{limit}}}"#
+        )
+    };
+    let classified = month("A1", "2024-05", 3000).replace(r#""status":"N""#, r#""status":"N","class5":"2""#);
+    w.ingest(&file(
+        "HB",
+        &[consent(ZHANG, "2024-01-01"), account("A1", ZHANG), month("A1", "2024-04", 1000), classified],
+    ));
+    w.ingest(&file(
+        "BANK",
+        &[consent(ZHANG, "2024-01-01"), card("C1", "2024-02-03", 500_000), month("C1", "2024-05", 100)],
+    ));
+    w.ingest(&file(
+        "OTHER",
+        &[consent(ZHANG, "2024-01-01"), card("C2", "2024-03-04", 2_000_000), month("C2", "2024-05", 100)],
+    ));
+    let s = w.report(None).summary;
+    let hints: Vec<(AccountType, u32, String)> =
+        s.hints.iter().map(|h| (h.account_type, h.accounts, h.first_month.to_string())).collect();
+    assert_eq!(hints, [(AccountType::R1, 1, "2024-01".to_owned()), (AccountType::R2, 2, "2024-02".to_owned())]);
+    let r1 = s.by_type.iter().find(|t| t.account_type == AccountType::R1).unwrap();
+    assert_eq!(r1.due_6m_avg, (100 + 300) / 2, "the average of the months' amounts due");
+    let r2 = s.by_type.iter().find(|t| t.account_type == AccountType::R2).unwrap();
+    assert_eq!((r2.highest_single_limit, r2.lowest_single_limit), (Some(2_000_000), Some(500_000)));
+    let text = ob_bureau::render::text(&w.report(None));
+    assert!(text.contains("贷记卡账户 Credit cards: 2 账户 accounts, 首笔 first in 2024-02"), "{text}");
+    assert!(text.contains("R2 单家最高授信额 highest single limit CNY 20000.00, 最低 lowest CNY 5000.00"), "{text}");
+    // The five-level classification the lender reported (五级分类), stored all along, shown.
+    let report = w.report(None);
+    let a1 =
+        report.account_groups.iter().flat_map(|g| &g.accounts).find(|a| a.account_type == AccountType::R1).unwrap();
+    assert_eq!(a1.latest.as_ref().unwrap().classification, Some(ob_model::Classification::SpecialMention));
+    assert!(text.contains("五级分类 Classification 2 关注 special mention"), "{text}");
 }
 
 #[test]

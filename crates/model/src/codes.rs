@@ -281,6 +281,20 @@ code_list! {
     }
 }
 
+impl Classification {
+    /// The class's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            Classification::Normal => ("正常", "normal"),
+            Classification::SpecialMention => ("关注", "special mention"),
+            Classification::Substandard => ("次级", "substandard"),
+            Classification::Doubtful => ("可疑", "doubtful"),
+            Classification::Loss => ("损失", "loss"),
+            Classification::Unknown => ("未知", "unknown"),
+        }
+    }
+}
+
 code_list! {
     /// Query reason (查询原因): the closed list a lender must choose from.
     QueryReason {

@@ -697,6 +697,7 @@ fn code_lists_are_listed_by_their_codes() {
         ("DocumentType", codes(&DocumentType::ALL, DocumentType::as_str)),
         ("Responsibility", codes(ob_model::Responsibility::ALL, ob_model::Responsibility::as_str)),
         ("AccountState", codes(ob_model::AccountState::ALL, ob_model::AccountState::as_str)),
+        ("Classification", codes(ob_model::Classification::ALL, ob_model::Classification::as_str)),
         ("Copy", vec!["person", "institution"]),
     ]);
     let mut seen = BTreeSet::new();

@@ -6,8 +6,8 @@ use ob_bureau::person::{FlagView, QueryLogEntry, StatementView};
 use ob_bureau::report::{AccountDetail, DisputeMark, HistoryEntry, Report, StatementEntry};
 use ob_bureau::rights::{ConsentView, DisputeView};
 use ob_model::{
-    ConsentScope, Currency, DisputeState, DisputeType, DocumentType, FlagKind, QueryReason, RepaymentStatus,
-    Responsibility, StatementType, limits,
+    AccountType, ConsentScope, Currency, DisputeState, DisputeType, DocumentType, FlagKind, QueryReason,
+    RepaymentStatus, Responsibility, StatementType, limits,
 };
 use time::{Date, OffsetDateTime};
 
@@ -272,6 +272,8 @@ pub struct LatestView {
     pub last_payment_on: String,
     /// Closed on.
     pub closed_on: String,
+    /// 五级分类, in words ("—" when not reported).
+    pub classification: String,
 }
 
 /// One account.
@@ -387,6 +389,9 @@ fn account_view(a: &AccountDetail) -> AccountView {
             days_past_due: l.days_past_due,
             last_payment_on: day(l.last_payment_on),
             closed_on: day(l.closed_on),
+            classification: l
+                .classification
+                .map_or_else(|| "—".to_owned(), |c| format!("{} {} {}", c.as_str(), c.title().0, c.title().1)),
         }),
         used_6m_avg: money(a.currency, a.used_6m_avg),
         used_6m_max: money(a.currency, a.used_6m_max),
@@ -428,6 +433,10 @@ pub struct TypeRow {
     pub used: String,
     /// Average used.
     pub used_6m_avg: String,
+    /// Average due.
+    pub due_6m_avg: String,
+    /// For cards: the highest and lowest single limits ("—" for other types).
+    pub single_limits: String,
 }
 
 /// A row of the overdue summary.
@@ -538,6 +547,8 @@ pub struct ReportPage {
     pub identity_disputes: Vec<MarkView>,
     /// Score.
     pub score: Option<ScoreView>,
+    /// 信贷交易信息提示: (type, accounts, first month).
+    pub hints: Vec<(Label, u32, String)>,
     /// Summary by type.
     pub by_type: Vec<TypeRow>,
     /// Overdue summary.
@@ -613,6 +624,21 @@ impl ReportPage {
                     balance: money(t.currency, t.balance),
                     used: money(t.currency, t.used_amount),
                     used_6m_avg: money(t.currency, t.used_6m_avg),
+                    due_6m_avg: money(t.currency, t.due_6m_avg),
+                    single_limits: match (t.account_type, t.highest_single_limit, t.lowest_single_limit) {
+                        (AccountType::R2 | AccountType::R3, Some(h), Some(l)) => {
+                            format!("{} / {}", money(t.currency, h), money(t.currency, l))
+                        }
+                        _ => "—".to_owned(),
+                    },
+                })
+                .collect(),
+            hints: s
+                .hints
+                .iter()
+                .map(|h| {
+                    let title = (h.account_type.title_zh(), h.account_type.title_en());
+                    (title, h.accounts, h.first_month.to_string())
                 })
                 .collect(),
             overdue: s
