@@ -156,11 +156,13 @@ impl Keys {
         self.mac(&[b"name", normalize_name(name).as_bytes()])
     }
 
-    /// The code an institution's copy of a report gives a lender it hides (two letters, "AB"):
-    /// the same in every report, and telling nothing of the lender without the key.
-    pub fn institution_code(&self, org_id: i64) -> String {
-        let mac = self.mac(&[b"institution-code", &org_id.to_be_bytes()]);
-        mac[..2].iter().map(|b| char::from(b'A' + b % 26)).collect()
+    /// The code the copy of the querying institution `querier` gives a lender `org` it hides
+    /// (four letters, "ABCD"): the same in every report that institution gets, another for every
+    /// other institution (so that lenders cannot pool what they learn of the codes), and telling
+    /// nothing of the lender without the key.
+    pub fn institution_code(&self, querier: i64, org: i64) -> String {
+        let mac = self.mac(&[b"institution-code", &querier.to_be_bytes(), &org.to_be_bytes()]);
+        mac[..4].iter().map(|b| char::from(b'A' + b % 26)).collect()
     }
 
     /// A value stored in the database to recognise the key that wrote it.

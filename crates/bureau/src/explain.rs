@@ -68,6 +68,8 @@ pub struct Explanation {
     pub dispute_answer_days: u16,
     /// Free self-views a year.
     pub free_self_views_per_year: u8,
+    /// Whether the rules ask a lender for the person's authorization before it reports (PRC).
+    pub report_consent_required: bool,
 }
 
 /// A lender that reports on the person.
@@ -79,7 +81,8 @@ pub struct Reporter {
     /// The day the person authorized it to report (its earliest reporting authorization);
     /// `None` when none is on file (the US rules ask for none).
     pub authorized_on: Option<Date>,
-    /// The day that authorization was revoked, if it was.
+    /// The day the last of its reporting authorizations was revoked, when none is in force any
+    /// more.
     pub revoked_on: Option<Date>,
     /// Its accounts on the file.
     pub accounts: Vec<Sent>,
@@ -198,6 +201,7 @@ impl<S: Store> Bureau<S> {
             retention_from_end,
             dispute_answer_days: self.policy.dispute_answer_days,
             free_self_views_per_year: self.policy.free_self_views_per_year,
+            report_consent_required: self.policy.report_consent_required,
         })
     }
 
@@ -210,6 +214,7 @@ impl<S: Store> Bureau<S> {
         shown: &[&AccountDetail],
     ) -> Result<(Vec<Reporter>, Vec<LateMonth>)> {
         let consents = r.consents_of(subject)?;
+        let today = self.clock.today();
         let mut by_org: BTreeMap<OrgId, Reporter> = BTreeMap::new();
         let mut order: Vec<(Date, OrgId)> = Vec::new();
         let mut late = Vec::new();
@@ -220,14 +225,19 @@ impl<S: Store> Bureau<S> {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
                     order.push((detail.opened_on, account.org_id));
-                    let reporting = consents
+                    let reporting: Vec<_> = consents
                         .iter()
-                        .filter(|c| c.consent.org_id == account.org_id && c.consent.scope == ConsentScope::Report);
-                    let first = reporting.min_by_key(|c| c.consent.granted_on);
+                        .filter(|c| c.consent.org_id == account.org_id && c.consent.scope == ConsentScope::Report)
+                        .collect();
+                    let in_force = reporting.iter().any(|c| c.consent.revoked_on.is_none());
                     e.insert(Reporter {
                         institution: detail.institution.clone(),
-                        authorized_on: first.map(|c| c.consent.granted_on),
-                        revoked_on: first.and_then(|c| c.consent.revoked_on),
+                        authorized_on: reporting.iter().map(|c| c.consent.granted_on).min(),
+                        revoked_on: if in_force {
+                            None
+                        } else {
+                            reporting.iter().filter_map(|c| c.consent.revoked_on).max()
+                        },
                         accounts: Vec::new(),
                     })
                 }
@@ -236,6 +246,10 @@ impl<S: Store> Bureau<S> {
             // The latest version of each month.
             let latest = r.months(account.id, YearMonth::MIN, YearMonth::MAX, i64::MAX)?;
             for (month, shows_until) in leaving_dates(&latest, &self.policy) {
+                // Expired and awaiting the next purge: reports already leave it out.
+                if shows_until.is_some_and(|last| last < today) {
+                    continue;
+                }
                 let Some(row) = latest.iter().find(|m| m.month == month) else { continue };
                 late.push(LateMonth {
                     account_ref: account_ref.clone(),
@@ -314,6 +328,10 @@ impl Explanation {
                     format!(
                         "you authorized it on {on} and revoked that on {off} (accounts already open are reported until they end)"
                     ),
+                ),
+                (None, _) if self.report_consent_required => (
+                    "档案中没有您对它的报送授权".to_owned(),
+                    "no authorization of yours to report is on file".to_owned(),
                 ),
                 (None, _) => (
                     "档案中没有您的报送授权（当前规则不要求）".to_owned(),

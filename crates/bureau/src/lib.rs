@@ -93,8 +93,8 @@ pub struct Bureau<S: Store> {
     score_cache: Option<Arc<score::ScoreModel>>,
 }
 
-/// Metadata key of the key check value.
-const META_KEY_CHECK: &str = "key_check";
+/// Metadata key of the key check value: a store holds it from its first opening on.
+pub const META_KEY_CHECK: &str = "key_check";
 
 impl<S: Store> Bureau<S> {
     /// Opens the bureau over a store. A new store remembers the key's check value; a store made

@@ -302,8 +302,8 @@ pub struct AccountDetail {
     /// The person's statements beside the account or its months (本人声明).
     pub statements: Vec<StatementEntry>,
     /// The institution: on an institution's copy, the querying institution's own accounts by its
-    /// name and every other lender hidden behind its kind and a stable two-letter code
-    /// (商业银行“AB” / commercial bank "AB").
+    /// name and every other lender hidden behind its kind and a four-letter code, stable for that
+    /// institution (商业银行“ABCD” / commercial bank "ABCD").
     pub institution: String,
     /// Account type.
     pub account_type: AccountType,
@@ -809,8 +809,8 @@ fn identity_section(r: &dyn Reader, keys: &Keys, subject: SubjectId) -> Result<I
 
 /// Institution names as this copy shows them: real names on the person's copy; on an
 /// institution's copy, the querying institution's own name, and each other lender hidden behind
-/// its kind and a code of two letters, the same in every report (商业银行“AB” / commercial bank
-/// "AB"), as the PBOC institution version does.
+/// its kind and a code of four letters, the same in every report that institution gets and
+/// another for each institution (商业银行“ABCD” / commercial bank "ABCD").
 struct Institutions<'r> {
     r: &'r dyn Reader,
     keys: &'r Keys,
@@ -837,9 +837,10 @@ impl<'r> Institutions<'r> {
             (Copy::Person, None) => format!("#{}", org.0),
             (Copy::Institution, row) => {
                 let (zh, en) = row.and_then(|o| o.org_type).map_or(("机构", "institution"), |t| t.title());
-                let mut code = self.keys.institution_code(org.0);
+                let mut code = self.keys.institution_code(self.querying.map_or(0, |q| q.0), org.0);
                 if self.codes.contains(&code) {
-                    // Two lenders of one report drew the same letters (rare): the second gets a digit.
+                    // Two lenders of one report drew the same four letters (about 1 in 2,000 for a
+                    // report of 20 lenders): the second gets a digit.
                     code = format!("{code}{}", self.codes.len() + 1);
                 }
                 self.codes.insert(code.clone());

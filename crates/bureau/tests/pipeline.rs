@@ -332,7 +332,7 @@ fn a_lender_s_copy_names_its_own_accounts_and_inquiries_and_others_by_kind_and_a
     assert!(shown.contains(&"BANK".to_owned()), "its own account by its name: {shown:?}");
     let other = shown.iter().find(|n| *n != "BANK").unwrap();
     let code: String = other.chars().skip_while(|c| *c != '“').skip(1).take_while(|c| *c != '”').collect();
-    assert!(code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()), "{other}");
+    assert!(code.len() == 4 && code.bytes().all(|b| b.is_ascii_uppercase()), "{other}");
     assert_eq!(*other, format!("消费金融公司“{code}” / consumer finance company \"{code}\""));
     assert!(!other.contains("HB"));
     let again = w.bureau.produce_report(&ask).unwrap();

@@ -86,6 +86,15 @@ fn restore_sqlite(src: &Path, target: &Path, keys: ob_bureau::crypto::Keys) -> R
 /// Opens the restored store with the key (another key: a usage failure) and verifies its audit
 /// chain and checkpoints (broken: invalid data): the events verified.
 fn check(location: &Location, keys: ob_bureau::crypto::Keys) -> Result<u64, Failure> {
+    // A store holds its key's check value from its first opening: a file without one (empty,
+    // cut short, or not a store of ours) is refused, not taken for a new store.
+    let store = ob_store::open(location).map_err(|e| invalid(format!("opening the restored store: {e}")))?;
+    let check = store.read().and_then(|r| r.meta(ob_bureau::META_KEY_CHECK));
+    match check {
+        Ok(Some(_)) => drop(store),
+        Ok(None) => return Err(invalid("not a backup of an OpenBureau store: it holds no key check value")),
+        Err(e) => return Err(invalid(format!("reading the restored store: {e}"))),
+    }
     let bureau = open_bureau(location, keys, system_clock())?;
     match bureau.verify_audit().map_err(|e| invalid(format!("verifying the audit chain: {e}")))? {
         Verification::Intact { events } => Ok(events),

@@ -408,9 +408,26 @@ pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
         (Some(code), Some(reason)) => Requester::Organization { code: code.clone(), reason },
         _ => Requester::Person,
     };
-    if matches!(a.format, ReportFormat::Pdf) && a.output.is_none() {
-        return Err(usage("--format pdf needs --output FILE"));
+    // Everything that could keep a PDF from being delivered is checked before the report is
+    // produced, for producing it logs the look (a lender's hard inquiry, a person's self-view).
+    if matches!(a.format, ReportFormat::Pdf) {
+        if a.output.is_none() {
+            return Err(usage("--format pdf needs --output FILE"));
+        }
+        if a.org.is_some() || a.as_of.is_some() {
+            return Err(usage("--format pdf prints the person's own report as of today: no --org, no --as-of"));
+        }
+        if ob_server::pdf::chromium().is_none() {
+            return Err(usage(ob_server::pdf::PdfError::NoChromium));
+        }
     }
+    let output = match &a.output {
+        Some(path) => Some(
+            crate::output::AtomicFile::create(path)
+                .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let mut bureau = ctx.bureau(false, system_clock())?;
     let request = ReportRequest { document: document.clone(), as_of: a.as_of, requester };
     let report = bureau.produce_report(&request).map_err(classify)?;
@@ -434,10 +451,8 @@ pub fn report(ctx: &Context, a: &ReportArgs) -> Result<(), Failure> {
             })?
         }
     };
-    match &a.output {
-        Some(path) => {
-            let mut file = crate::output::AtomicFile::create(path)
-                .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+    match output {
+        Some(mut file) => {
             std::io::Write::write_all(&mut file, &bytes).context("writing the report")?;
             file.commit().context("writing the report")?;
         }

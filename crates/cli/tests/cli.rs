@@ -783,4 +783,13 @@ fn backup_then_restore_verifies_and_gives_the_same_report() {
     assert!(!fresh.join("openbureau.sqlite").exists());
     let left: Vec<_> = std::fs::read_dir(&fresh).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left.len(), 1, "only the key: no scratch copy left behind: {left:?}");
+    // An empty file is no backup (it is not taken for a new store).
+    let empty = dir.path().join("empty.backup");
+    std::fs::write(&empty, b"").unwrap();
+    let o = run(&fresh, &["restore", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("no key check value") && !fresh.join("openbureau.sqlite").exists(), "{}", text(&o));
+    // Backups are readable by their owner only.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600);
 }

@@ -5,7 +5,8 @@ use crate::error::ApiError;
 use crate::{AppState, blocking};
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use ob_bureau::explain::Explanation;
 
 /// What the file holds about the person and what it never holds, in plain words.
@@ -21,8 +22,9 @@ use ob_bureau::explain::Explanation;
         (status = 404, description = "NO_FILE", body = crate::error::ErrorEnvelope),
         (status = 500, description = "INTERNAL", body = crate::error::ErrorEnvelope)),
     security(("session" = [])))]
-pub async fn explain(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Explanation>, ApiError> {
+pub async fn explain(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let document = crate::web::session_document(&state, &headers).ok_or_else(ApiError::unauthenticated)?;
     let explanation = blocking(&state, move |b| Ok(b.explain(&document)?)).await?;
-    Ok(Json(explanation))
+    // A person's financial data, read by a browser: never kept in a cache.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(explanation)).into_response())
 }

@@ -63,7 +63,12 @@ pub fn html_to_pdf(html: &str) -> Result<Vec<u8>, PdfError> {
 
 /// Runs Chromium on `page`, writing `out`; stops it after the time limit.
 fn print(chromium: &Path, dir: &Path, page: &Path, out: &Path) -> Result<(), PdfError> {
-    let mut child = Command::new(chromium)
+    let mut command = Command::new(chromium);
+    // Its own process group, so that a print stopped for taking too long takes every process of
+    // Chromium with it (they write into the scratch folder).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .args([
             "--headless",
             "--no-sandbox",
@@ -78,7 +83,7 @@ fn print(chromium: &Path, dir: &Path, page: &Path, out: &Path) -> Result<(), Pdf
         ])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg(format!("--print-to-pdf={}", out.display()))
-        .arg(format!("file://{}", page.display()))
+        .arg(file_url(page))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -94,10 +99,36 @@ fn print(chromium: &Path, dir: &Path, page: &Path, out: &Path) -> Result<(), Pdf
             };
         }
         if started.elapsed() > Duration::from_secs(limits::PDF_RENDER_S_MAX) {
+            // The whole group: `kill -KILL -PGID`.
+            let _ = Command::new("kill").arg("-KILL").arg(format!("-{}", child.id())).status();
             let _ = child.kill();
             let _ = child.wait();
             return Err(PdfError::Chromium(format!("it took more than {} s", limits::PDF_RENDER_S_MAX)));
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `file://` URL for `path`, every byte outside letters, digits and `/._-` percent-encoded (a
+/// space, `#` or `%` in the temporary folder's name would otherwise make Chromium print an error
+/// page instead).
+fn file_url(path: &Path) -> String {
+    let mut url = String::from("file://");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/._-".contains(&b) {
+            url.push(char::from(b));
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_urls_encode_what_a_url_cannot_hold() {
+        let url = super::file_url(std::path::Path::new("/tmp/a b#c%/报告.html"));
+        assert_eq!(url, "file:///tmp/a%20b%23c%25/%E6%8A%A5%E5%91%8A.html");
     }
 }

@@ -1,7 +1,9 @@
 //! Backups: a consistent copy of a live store, taken while the bureau keeps writing, and its
-//! restoration. SQLite copies with SQLite's online backup API (page by page, from one read
-//! snapshot: a write in between restarts nothing and is simply not in the copy); PostgreSQL with
-//! `pg_dump --format=custom` (one repeatable-read snapshot) and `pg_restore`. What a backup holds
+//! restoration. SQLite copies with SQLite's online backup API in one step, within one read
+//! transaction: in WAL mode writers go on meanwhile and what they write is simply not in the copy
+//! (copied in several steps, a write in between would start the copy over, and a busy server
+//! might never let it finish); PostgreSQL with `pg_dump --format=custom` (one repeatable-read
+//! snapshot) and `pg_restore` in one transaction. Backup files are readable by their owner only. What a backup holds
 //! is what the store holds: ciphertexts and keyed hashes, never a name or a document in clear; the
 //! key stays apart (without it a backup opens nothing).
 //!
@@ -11,9 +13,6 @@
 use crate::{Location, Result, StoreError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Pages copied per step of an SQLite backup; between steps the source is free for writers.
-const BACKUP_PAGES_PER_STEP: std::ffi::c_int = 4096;
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
@@ -29,17 +28,32 @@ pub fn backup(from: &Location, to: &Path) -> Result<()> {
     }
     let partial = partial_path(to);
     let _ = std::fs::remove_file(&partial);
-    let done = match from {
+    let done = owner_only_file(&partial).and_then(|()| match from {
         Location::Sqlite(path) => sqlite_backup(path, &partial),
         Location::Postgres(url) => pg_tool("pg_dump", &["--format=custom", "--no-owner", "--file"], &partial, url),
-    };
-    match done {
-        Ok(()) => std::fs::rename(&partial, to).map_err(backend),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
+    });
+    let placed = done.and_then(|()| place(&partial, to));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
+    placed
+}
+
+/// Creates `path` empty, readable and writable by its owner only (a backup holds what the store
+/// holds), for the backup to write into.
+fn owner_only_file(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop).map_err(backend)
+}
+
+/// Gives `partial` the name `to`, never replacing a file that appeared there meanwhile (a hard
+/// link fails when the name is taken, where a rename would replace it).
+fn place(partial: &Path, to: &Path) -> Result<()> {
+    std::fs::hard_link(partial, to).map_err(backend)?;
+    std::fs::remove_file(partial).map_err(backend)
 }
 
 /// Restores the backup `from` into the store at `to`, which must not hold a store yet (an SQLite
@@ -51,14 +65,21 @@ pub fn restore(from: &Path, to: &Location) -> Result<()> {
                 return Err(StoreError::Backend(format!("{} exists: restore into a new place", path.display()).into()));
             }
             let partial = partial_path(path);
-            std::fs::copy(from, &partial).map_err(backend)?;
-            std::fs::rename(&partial, path).map_err(backend)
+            let copied = owner_only_file(&partial)
+                .and_then(|()| std::fs::copy(from, &partial).map(drop).map_err(backend))
+                .and_then(|()| place(&partial, path));
+            if copied.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            copied
         }
         Location::Postgres(url) => {
             if !pg_is_empty(url)? {
                 return Err(StoreError::Backend("the database holds tables already: restore into an empty one".into()));
             }
-            pg_tool("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", url], from, "")
+            // One transaction: a restore that fails leaves the database as empty as it was.
+            let args = ["--no-owner", "--exit-on-error", "--single-transaction", "--dbname", url];
+            pg_tool("pg_restore", &args, from, "")
         }
     }
 }
@@ -82,7 +103,11 @@ fn sqlite_backup(from: &Path, to: &Path) -> Result<()> {
     let source = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?;
     let mut dest = Connection::open(to).map_err(backend)?;
     let backup = rusqlite::backup::Backup::new(&source, &mut dest).map_err(backend)?;
-    backup.run_to_completion(BACKUP_PAGES_PER_STEP, std::time::Duration::from_millis(10), None).map_err(backend)
+    // Every page in one step: one read snapshot, which writes in between cannot restart.
+    match backup.step(-1).map_err(backend)? {
+        rusqlite::backup::StepResult::Done => Ok(()),
+        other => Err(StoreError::Backend(format!("the backup did not complete: {other:?}").into())),
+    }
 }
 
 /// Whether the PostgreSQL database holds no table in its public schema.

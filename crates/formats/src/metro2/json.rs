@@ -107,8 +107,9 @@ impl Serialize for File {
 }
 
 /// A record's descriptor words as the source file has them (moov-io's `recordDescriptorWord`
-/// and `blockDescriptorWord`), so JSON read by moov-io/metro2 gives back the same framing.
-/// Input ignores both: the written file's framing follows the options asked for.
+/// and `blockDescriptorWord`), so JSON read by moov-io/metro2 gives back the same framing. On
+/// input the RDW is ignored (lengths follow the format written); a header's BDW makes the file
+/// variable-blocked, and a trailer without one is then written unblocked (see `convert`).
 #[derive(Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Words {

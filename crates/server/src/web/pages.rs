@@ -249,6 +249,10 @@ pub async fn report(State(state): State<AppState>, who: SignedIn) -> Result<Resp
 /// Chromium (`crate::pdf`); the same self-view as the page. One print at a time
 /// (`limits::PDF_RENDERS_MAX`): others get 503 with `Retry-After`.
 pub async fn report_pdf(State(state): State<AppState>, who: SignedIn) -> Result<Response, WebError> {
+    // Checked before the report is produced: producing it spends a self-view.
+    if crate::pdf::chromium().is_none() {
+        return Err(WebError::pdf_unavailable(&crate::pdf::PdfError::NoChromium));
+    }
     let Ok(permit) = state.web.pdf_renders.clone().try_acquire_owned() else {
         let mut r = WebError::pdf_unavailable(&crate::pdf::PdfError::Chromium("another PDF is being printed".into()))
             .into_response();

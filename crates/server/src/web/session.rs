@@ -164,8 +164,17 @@ struct Failure {
 pub struct Failures(Mutex<HashMap<[u8; 32], Failure>>);
 
 /// The key failures are counted by: SHA-256 of the document's type and number and the client's
-/// address (`None`, when the server was not told it, is one address for all).
+/// address (`None`, when the server was not told it, is one address for all). An IPv6 address
+/// counts by its /64, the block one subscriber gets: otherwise one client would have 2^64
+/// addresses to fail from.
 fn failure_key(document: &DocumentNumber, from: Option<std::net::IpAddr>) -> [u8; 32] {
+    let from = from.map(|a| match a {
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    });
     let mut h = Sha256::new();
     h.update(document.doc_type().as_str().as_bytes());
     h.update(b":");
@@ -345,6 +354,11 @@ mod tests {
         fail_until_locked(100);
         assert!(f.locked(&doc(), here, 100));
         assert!(!f.locked(&doc(), there, 100), "the same document from elsewhere is not locked");
+        let (v6, same_block) = (Some("2001:db8:1:2::5".parse().unwrap()), Some("2001:db8:1:2::99".parse().unwrap()));
+        for _ in 0..limits::SIGNIN_FAILURES_MAX {
+            f.fail(&doc(), v6, 100);
+        }
+        assert!(f.locked(&doc(), same_block, 100), "an IPv6 client counts by its /64");
         assert!(f.locked(&doc(), here, 100 + limits::SIGNIN_LOCK_S - 1));
         assert!(!f.locked(&doc(), here, 100 + limits::SIGNIN_LOCK_S));
         // The second lock lasts twice as long, and so on up to the longest.
@@ -356,9 +370,9 @@ mod tests {
         // A quiet day forgets it all; a success forgets it at once.
         let later = t + limits::SIGNIN_FORGET_S + 1;
         f.fail(&doc(), here, later);
-        assert_eq!(lock(&f.0).values().map(|x| x.locks).max(), Some(0));
+        assert_eq!(lock(&f.0).get(&failure_key(&doc(), here)).map(|x| x.locks), Some(0));
         f.succeed(&doc(), here);
-        assert!(lock(&f.0).is_empty());
+        assert!(!lock(&f.0).contains_key(&failure_key(&doc(), here)));
     }
 
     #[test]
