@@ -164,10 +164,14 @@ done
 ingest=$!
 open_tx="SELECT count(*) FROM pg_stat_activity WHERE application_name = 'failover-ingest' AND xact_start IS NOT NULL"
 batches_in() { sql "$STORE_URL" "SELECT count(*) FROM batches" 2>/dev/null || echo 0; }
-third=$(( (${#files[@]} + 1) / 3 + 1 )) # +1: the lender's consent file is a batch too
+total=$(( ${#files[@]} + 1 )) # +1: the lender's consent file is a batch too
+third=$(( total / 3 + 1 ))
 killed=
 while kill -0 "$ingest" 2>/dev/null; do
-  if (( $(batches_in) >= third )) && (( $(sql "$primary_url" "$open_tx" 2>/dev/null || echo 0) > 0 )); then
+  # Mid-run and mid-batch, with a batch still to come after the open one: on a fast machine the
+  # last batch could otherwise commit, and the ingest end well, between the look and the kill.
+  in=$(batches_in)
+  if (( in >= third && in < total - 1 )) && (( $(sql "$primary_url" "$open_tx" 2>/dev/null || echo 0) > 0 )); then
     set_phase during
     pid=$(head -n 1 "$PRIMARY/postmaster.pid")
     kill -KILL "$pid" $(pgrep -P "$pid") 2>/dev/null || true

@@ -110,6 +110,10 @@ pub const FEEDBACK_FILE_NAME_TRIES_MAX: u32 = 1_000;
 /// Largest batch body the HTTP API accepts, in bytes.
 pub const HTTP_BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
 
+/// Seconds a client has to send a request's headers before the server closes the connection:
+/// a slow client (slowloris) cannot hold connections open by trickling headers.
+pub const HTTP_HEADER_READ_S: u64 = 5;
+
 /// Largest body of any other HTTP request (JSON), in bytes.
 pub const HTTP_BODY_BYTES_MAX: usize = 64 * 1024;
 

@@ -177,12 +177,58 @@ pub fn serve_blocking(listen: SocketAddr, state: AppState) -> std::io::Result<()
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?.to_string();
         log_line(&serde_json::json!({"event": "listening", "addr": addr, "workers": state.workers()}));
-        // The peer's address reaches the handlers (sign-in failures are counted per address).
-        let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        serve_connections(listener, router(state), shutdown_signal()).await;
         log_line(&serde_json::json!({"event": "stopped"}));
         Ok(())
     })
+}
+
+/// Serves `app` on `listener` until `shutdown`, then lets the requests in flight finish. Each
+/// connection gets the peer's address (sign-in failures are counted per address) and
+/// [`limits::HTTP_HEADER_READ_S`] to send each request's headers, after which it is closed (a
+/// slow client cannot hold connections open by trickling its headers: axum's own `serve` sets
+/// no such limit).
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt as _;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(limits::HTTP_HEADER_READ_S));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it was taken: wait a
+                // moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            req.map(axum::body::Body::new)
+        });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Ctrl-C or SIGTERM (what service managers send): stop taking connections, finish the requests
