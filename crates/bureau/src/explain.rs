@@ -268,7 +268,7 @@ impl<S: Store> Bureau<S> {
 
 /// What an account's lender sends every month, with the latest values the report shows.
 fn sent(a: &AccountDetail) -> Sent {
-    let money = |minor: i64| format!("{} {}", a.currency, a.currency.format_minor(minor));
+    let money = |minor: i64| crate::render::money(a.currency, minor);
     let mut values =
         vec![SentValue { field: Words { zh: "授信额度", en: "credit limit" }, value: money(a.credit_limit) }];
     if let Some(l) = &a.latest {

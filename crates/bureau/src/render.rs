@@ -12,7 +12,8 @@ pub fn text(report: &Report) -> String {
     out
 }
 
-fn money(currency: Currency, minor: i64) -> String {
+/// An amount as reports write it: the currency, then the amount in its major unit.
+pub(crate) fn money(currency: Currency, minor: i64) -> String {
     format!("{} {}", currency, currency.format_minor(minor))
 }
 

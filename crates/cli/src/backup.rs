@@ -1,7 +1,7 @@
 //! `openbureau backup` and `openbureau restore`: a consistent copy of the live store, and its
 //! restoration after checking it opens with this key and its audit chain is intact.
 
-use crate::open::{Context, open_bureau, system_clock};
+use crate::open::{Context, bureau_over, system_clock};
 use crate::{Failure, invalid, usage};
 use clap::Args;
 use ob_bureau::audit::Verification;
@@ -91,11 +91,11 @@ fn check(location: &Location, keys: ob_bureau::crypto::Keys) -> Result<u64, Fail
     let store = ob_store::open(location).map_err(|e| invalid(format!("opening the restored store: {e}")))?;
     let check = store.read().and_then(|r| r.meta(ob_bureau::META_KEY_CHECK));
     match check {
-        Ok(Some(_)) => drop(store),
+        Ok(Some(_)) => {}
         Ok(None) => return Err(invalid("not a backup of an OpenBureau store: it holds no key check value")),
         Err(e) => return Err(invalid(format!("reading the restored store: {e}"))),
     }
-    let bureau = open_bureau(location, keys, system_clock())?;
+    let bureau = bureau_over(store, keys, system_clock())?;
     match bureau.verify_audit().map_err(|e| invalid(format!("verifying the audit chain: {e}")))? {
         Verification::Intact { events } => Ok(events),
         Verification::Broken { seq, reason } => Err(invalid(format!("audit chain broken at event {seq}: {reason}"))),

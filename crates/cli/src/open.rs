@@ -119,6 +119,11 @@ impl Context {
 pub fn open_bureau(location: &Location, keys: Keys, clock: Arc<dyn Clock>) -> Result<AnyBureau, Failure> {
     let store =
         ob_store::open(location).map_err(|e| usage(format!("opening the store {}: {e}", location.display())))?;
+    bureau_over(store, keys, clock)
+}
+
+/// A bureau over a store already open; a store made with another key is a usage failure.
+pub fn bureau_over(store: Box<dyn ob_store::Store>, keys: Keys, clock: Arc<dyn Clock>) -> Result<AnyBureau, Failure> {
     Bureau::new(store, keys, clock).map_err(|e| match e {
         ob_bureau::BureauError::WrongKey => usage(e),
         other => Failure::Internal(other.into()),

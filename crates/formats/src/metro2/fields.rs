@@ -35,7 +35,7 @@ use time::{Date, PrimitiveDateTime};
 /// The head names the layout struct and its constants (character, then packed), and optionally
 /// the appended segment it is (an [`Appended`] implementation) and a layout-only identifier field
 /// (written by hand, not kept in the struct). The macro expands to the struct (serde in the
-/// moov-io shape), the layout struct with `all()`, its constants, `read_fields` and `write_fields`.
+/// moov-io shape), the layout struct with `all()`, its constants, `read_fields` and `write_fields_noting`.
 macro_rules! segment {
     (
         $(#[$meta:meta])*
@@ -86,17 +86,6 @@ macro_rules! segment {
                 $S { $( $field: Value::read(p, &l.$field), )+ }
             }
 
-            /// Writes every field; the first that does not fit is the error.
-            fn write_fields(
-                &self,
-                w: &mut $crate::metro2::fields::Out<'_>,
-                l: &$L,
-            ) -> Result<(), $crate::metro2::WriteError> {
-                let mut errors = Vec::new();
-                self.write_fields_noting(w, l, &mut errors);
-                errors.into_iter().next().map_or(Ok(()), Err)
-            }
-
             /// Writes every field that fits; each that does not is added to `errors` (its slot
             /// stays blank), so one pass names them all.
             fn write_fields_noting(
@@ -116,11 +105,6 @@ macro_rules! segment {
 
                 fn read(p: &mut $crate::metro2::fields::Fields<'_, '_>) -> $S {
                     $S::read_fields(p, &$char)
-                }
-
-                fn write(&self, out: &mut Vec<u8>) -> Result<(), $crate::metro2::WriteError> {
-                    let mut w = $crate::metro2::fields::Out::segment(out, Self::SEGMENT);
-                    self.write_fields(&mut w, &$char)
                 }
 
                 fn write_noting(&self, out: &mut Vec<u8>, errors: &mut Vec<$crate::metro2::WriteError>) {
@@ -182,10 +166,8 @@ pub(crate) trait Appended: Sized {
     /// Parses the segment's fields (positions from its identifier).
     fn read(p: &mut Fields<'_, '_>) -> Self;
 
-    /// Appends the segment, identifier first, to `out`.
-    fn write(&self, out: &mut Vec<u8>) -> Result<(), WriteError>;
-
-    /// Appends the segment as [`Appended::write`] does, noting every field that does not fit.
+    /// Appends the segment, identifier first, to `out`, noting every field that does not fit
+    /// (its slot left blank).
     fn write_noting(&self, out: &mut Vec<u8>, errors: &mut Vec<WriteError>);
 }
 

@@ -485,7 +485,9 @@ impl HeaderRecord {
         let mut w = Out::new(out, format.record_bytes(), format, Segment::Header);
         w.descriptor(format.record_bytes())?;
         w.text(&l.record_identifier, "HEADER")?;
-        self.write_fields(&mut w, l)
+        let mut errors = Vec::new();
+        self.write_fields_noting(&mut w, l, &mut errors);
+        errors.into_iter().next().map_or(Ok(()), Err)
     }
 }
 
@@ -606,41 +608,37 @@ impl DataRecord {
     /// Every value of the record that does not fit its field in `format` (empty when the record
     /// can be written): all of them, where writing stops at the first.
     pub fn field_errors(&self, format: Format) -> Vec<WriteError> {
-        fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>, errors: &mut Vec<WriteError>) {
-            segments.iter().for_each(|s| s.write_noting(out, errors));
-        }
         let mut errors = Vec::new();
-        let mut out = Vec::with_capacity(self.len_in(format));
-        let mut w = Out::new(&mut out, format.record_bytes(), format, Segment::Base);
-        if let Err(e) = w.descriptor(self.len_in(format)) {
-            errors.push(e);
-        }
-        self.base.write_fields_noting(&mut w, layout::base_layout(format), &mut errors);
-        each(&self.j1, &mut out, &mut errors);
-        each(&self.j2, &mut out, &mut errors);
-        each(self.k1.as_slice(), &mut out, &mut errors);
-        each(self.k2.as_slice(), &mut out, &mut errors);
-        each(self.k3.as_slice(), &mut out, &mut errors);
-        each(self.k4.as_slice(), &mut out, &mut errors);
-        each(self.l1.as_slice(), &mut out, &mut errors);
-        each(self.n1.as_slice(), &mut out, &mut errors);
+        self.write_noting(format, &mut Vec::with_capacity(self.len_in(format)), &mut errors);
         errors
     }
 
-    /// Writes the record (RDW, base, segments in J1, J2, K1–K4, L1, N1 order) in `format`.
+    /// Writes the record (RDW, base, segments in J1, J2, K1–K4, L1, N1 order) in `format`; the
+    /// first value that does not fit is the error.
     pub(crate) fn write(&self, format: Format, out: &mut Vec<u8>) -> Result<(), WriteError> {
-        fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>) -> Result<(), WriteError> {
-            segments.iter().try_for_each(|s| s.write(out))
+        let mut errors = Vec::new();
+        self.write_noting(format, out, &mut errors);
+        errors.into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Writes every value that fits; each that does not is added to `errors` (its slot blank).
+    fn write_noting(&self, format: Format, out: &mut Vec<u8>, errors: &mut Vec<WriteError>) {
+        fn each<T: Appended>(segments: &[T], out: &mut Vec<u8>, errors: &mut Vec<WriteError>) {
+            segments.iter().for_each(|s| s.write_noting(out, errors));
         }
-        write_base(&self.base, format, self.len_in(format), out)?;
-        each(&self.j1, out)?;
-        each(&self.j2, out)?;
-        each(self.k1.as_slice(), out)?;
-        each(self.k2.as_slice(), out)?;
-        each(self.k3.as_slice(), out)?;
-        each(self.k4.as_slice(), out)?;
-        each(self.l1.as_slice(), out)?;
-        each(self.n1.as_slice(), out)
+        let mut w = Out::new(out, format.record_bytes(), format, Segment::Base);
+        if let Err(e) = w.descriptor(self.len_in(format)) {
+            errors.push(e);
+        }
+        self.base.write_fields_noting(&mut w, layout::base_layout(format), errors);
+        each(&self.j1, out, errors);
+        each(&self.j2, out, errors);
+        each(self.k1.as_slice(), out, errors);
+        each(self.k2.as_slice(), out, errors);
+        each(self.k3.as_slice(), out, errors);
+        each(self.k4.as_slice(), out, errors);
+        each(self.l1.as_slice(), out, errors);
+        each(self.n1.as_slice(), out, errors);
     }
 }
 
@@ -660,12 +658,6 @@ fn parse_base(rec: &RecordRef<'_>, errors: &mut Vec<Diagnostic>) -> BaseSegment 
     short(bytes, format, Segment::Base, rec.number, rec.offset, errors);
     let mut p = Fields { bytes, format, segment: Segment::Base, offset: rec.offset, record: rec.number, errors };
     BaseSegment::read_fields(&mut p, layout::base_layout(format))
-}
-
-fn write_base(b: &BaseSegment, format: Format, record_len: usize, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    let mut w = Out::new(out, format.record_bytes(), format, Segment::Base);
-    w.descriptor(record_len)?;
-    b.write_fields(&mut w, layout::base_layout(format))
 }
 
 #[cfg(test)]
