@@ -53,9 +53,15 @@ impl Context {
                          use --policy prc, --policy us, or the path of a policy JSON file (docs/rights.md)"
                     ))
                 })?;
-                serde_json::from_str(&text).map_err(|e| {
+                let parsed: Policy = serde_json::from_str(&text).map_err(|e| {
                     usage(format!("--policy {policy}: not a valid policy file: {e} (its fields: docs/rights.md)"))
-                })?
+                })?;
+                let problems: Vec<String> = parsed.check().iter().map(ToString::to_string).collect();
+                if !problems.is_empty() {
+                    let problems = problems.join("; ");
+                    return Err(usage(format!("--policy {policy}: {problems} (the bounds: docs/rights.md)")));
+                }
+                parsed
             }
         };
         Ok(Context { data, store, key_file, policy })

@@ -540,6 +540,30 @@ fn the_policy_file_example_in_docs_rights_md_is_accepted() {
 }
 
 #[test]
+fn a_policy_file_out_of_bounds_is_refused_naming_each_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.json");
+    let text_of = |offset: i32, years: i32| {
+        format!(
+            r#"{{"name":"odd","dispute_answer_days":20,"retention":{{"rule":"after_delinquency_ended","years":{years}}},
+            "report_consent_required":true,"notice_before_negative":true,"free_self_views_per_year":2,
+            "statement_words_max":100,"statement_chars_max":200,"fraud_alert_days":365,"report_utc_offset_minutes":{offset}}}"#
+        )
+    };
+    std::fs::write(&policy, text_of(481, 0)).unwrap();
+    let data = dir.path().join("data");
+    let out = run(&data, &["--policy", policy.to_str().unwrap(), "retention", "run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("retention.years"), "{}", text(&out));
+    assert!(text(&out).contains("report_utc_offset_minutes"), "{}", text(&out));
+    assert!(!data.exists(), "nothing is created under a refused policy");
+    std::fs::write(&policy, text_of(-300, 7)).unwrap();
+    let file = write_file(dir.path(), "hb.jsonl", &good_lines());
+    let out = run(&data, &["--policy", policy.to_str().unwrap(), "ingest", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
 fn a_failed_conversion_leaves_no_file_and_an_existing_one_untouched() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/golden");
     let dir = tempfile::tempdir().unwrap();

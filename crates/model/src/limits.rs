@@ -172,3 +172,30 @@ pub const PDF_RENDERS_MAX: usize = 1;
 
 /// Uploads spooled or ingested at once over HTTP; more get 503 `BUSY` with `Retry-After`.
 pub const HTTP_UPLOADS_MAX: usize = 2;
+
+/// Bounds a policy file's values must keep (`Policy::check`): outside them a rule would trap a
+/// person (a dispute never answered, negative data kept for life) or mislead a lender (report
+/// times in a zone that does not exist, silently shown as UTC).
+pub mod policy {
+    /// Days a furnisher may have to answer a dispute: at least 1, at most 90 (PRC 20, US 30; the
+    /// FCRA's longest extension is 45).
+    pub const DISPUTE_ANSWER_DAYS: std::ops::RangeInclusive<u16> = 1..=90;
+    /// Years negative information may be kept: at least 1, at most 10 (PRC 5, US 7, and 10 for a
+    /// US bankruptcy).
+    pub const RETENTION_YEARS: std::ops::RangeInclusive<u8> = 1..=10;
+    /// Days after the first delinquency a US-style retention period may start: at most 365.
+    pub const RETENTION_START_AFTER_DAYS_MAX: u16 = 365;
+    /// A personal statement's limits must allow at least this much, and at most
+    /// [`STATEMENT_CHARS_MAX`] characters (the store keeps statements whole).
+    pub const STATEMENT_WORDS_MIN: u16 = 10;
+    /// Fewest characters a statement may be allowed.
+    pub const STATEMENT_CHARS_MIN: u16 = 50;
+    /// Most characters a statement may be allowed.
+    pub const STATEMENT_CHARS_MAX: u16 = 2_000;
+    /// Days a fraud alert lasts: at least 1, at most 7 years.
+    pub const FRAUD_ALERT_DAYS: std::ops::RangeInclusive<u16> = 1..=2_557;
+    /// Offsets from UTC that exist (UTC−12:00 to UTC+14:00), in minutes, in steps of 15.
+    pub const UTC_OFFSET_MINUTES: std::ops::RangeInclusive<i16> = -720..=840;
+    /// Longest policy name, in characters.
+    pub const NAME_CHARS_MAX: usize = 40;
+}

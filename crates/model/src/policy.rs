@@ -110,8 +110,108 @@ impl Policy {
     }
 }
 
+/// A policy value outside the bounds of [`crate::limits::policy`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("policy field `{field}`: {problem}")]
+pub struct PolicyProblem {
+    /// The field, as named in a policy file (`retention.years`).
+    pub field: &'static str,
+    /// What is wrong, with the allowed bounds.
+    pub problem: String,
+}
+
+fn problem(field: &'static str, problem: String) -> PolicyProblem {
+    PolicyProblem { field, problem }
+}
+
+impl Policy {
+    /// Every value outside [`crate::limits::policy`]'s bounds, in field order; empty when the
+    /// policy may be used. A policy read from a file must pass this before use.
+    pub fn check(&self) -> Vec<PolicyProblem> {
+        use crate::limits::policy as l;
+        let mut out = Vec::new();
+        let chars = self.name.chars().count();
+        if chars == 0 || chars > l::NAME_CHARS_MAX || self.name.chars().any(char::is_control) {
+            out.push(problem("name", format!("1 to {} characters, no control characters", l::NAME_CHARS_MAX)));
+        }
+        if !l::DISPUTE_ANSWER_DAYS.contains(&self.dispute_answer_days) {
+            let (lo, hi) = (l::DISPUTE_ANSWER_DAYS.start(), l::DISPUTE_ANSWER_DAYS.end());
+            out.push(problem("dispute_answer_days", format!("{} is not within {lo}..={hi}", self.dispute_answer_days)));
+        }
+        let (years, start_after_days) = match self.retention {
+            Retention::AfterDelinquencyEnded { years } => (years, 0),
+            Retention::FromFirstDelinquency { years, start_after_days } => (years, start_after_days),
+        };
+        if !l::RETENTION_YEARS.contains(&years) {
+            let (lo, hi) = (l::RETENTION_YEARS.start(), l::RETENTION_YEARS.end());
+            out.push(problem("retention.years", format!("{years} is not within {lo}..={hi}")));
+        }
+        if start_after_days > l::RETENTION_START_AFTER_DAYS_MAX {
+            let max = l::RETENTION_START_AFTER_DAYS_MAX;
+            out.push(problem("retention.start_after_days", format!("{start_after_days} is over {max}")));
+        }
+        if self.statement_words_max < l::STATEMENT_WORDS_MIN {
+            out.push(problem("statement_words_max", format!("at least {}", l::STATEMENT_WORDS_MIN)));
+        }
+        if !(l::STATEMENT_CHARS_MIN..=l::STATEMENT_CHARS_MAX).contains(&self.statement_chars_max) {
+            let (lo, hi) = (l::STATEMENT_CHARS_MIN, l::STATEMENT_CHARS_MAX);
+            out.push(problem("statement_chars_max", format!("{} is not within {lo}..={hi}", self.statement_chars_max)));
+        }
+        if !l::FRAUD_ALERT_DAYS.contains(&self.fraud_alert_days) {
+            let (lo, hi) = (l::FRAUD_ALERT_DAYS.start(), l::FRAUD_ALERT_DAYS.end());
+            out.push(problem("fraud_alert_days", format!("{} is not within {lo}..={hi}", self.fraud_alert_days)));
+        }
+        let offset = self.report_utc_offset_minutes;
+        if !l::UTC_OFFSET_MINUTES.contains(&offset) || offset % 15 != 0 {
+            let (lo, hi) = (l::UTC_OFFSET_MINUTES.start(), l::UTC_OFFSET_MINUTES.end());
+            out.push(problem(
+                "report_utc_offset_minutes",
+                format!("{offset} is not a time zone's offset: a multiple of 15 within {lo}..={hi}"),
+            ));
+        }
+        out
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy::prc()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields `change` puts out of bounds, as `check` names them.
+    fn check(change: impl Fn(&mut Policy), expect: &[&str]) {
+        let mut p = Policy::prc();
+        change(&mut p);
+        let fields: Vec<_> = p.check().iter().map(|e| e.field).collect();
+        assert_eq!(fields, expect);
+    }
+
+    #[test]
+    fn the_built_in_policies_pass() {
+        check(|_| {}, &[]);
+        assert!(Policy::us().check().is_empty());
+    }
+
+    #[test]
+    fn each_value_out_of_bounds_is_named() {
+        check(|p| p.name.clear(), &["name"]);
+        check(|p| p.dispute_answer_days = 0, &["dispute_answer_days"]);
+        check(|p| p.retention = Retention::AfterDelinquencyEnded { years: 0 }, &["retention.years"]);
+        check(|p| p.retention = Retention::AfterDelinquencyEnded { years: 99 }, &["retention.years"]);
+        check(
+            |p| p.retention = Retention::FromFirstDelinquency { years: 7, start_after_days: 9_000 },
+            &["retention.start_after_days"],
+        );
+        check(|p| p.statement_words_max = 0, &["statement_words_max"]);
+        check(|p| p.statement_chars_max = 60_000, &["statement_chars_max"]);
+        check(|p| p.fraud_alert_days = 0, &["fraud_alert_days"]);
+        check(|p| p.report_utc_offset_minutes = 481, &["report_utc_offset_minutes"]);
+        check(|p| p.report_utc_offset_minutes = 1_500, &["report_utc_offset_minutes"]);
+        check(|p| p.report_utc_offset_minutes = -720, &[]);
     }
 }
