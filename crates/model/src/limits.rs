@@ -114,6 +114,20 @@ pub const HTTP_BATCH_BYTES_MAX: usize = 256 * 1024 * 1024;
 /// a slow client (slowloris) cannot hold connections open by trickling headers.
 pub const HTTP_HEADER_READ_S: u64 = 5;
 
+/// Seconds a request body may go without a byte before the server answers 408 `BODY_TIMEOUT`
+/// and closes the connection: a client trickling its body (slow POST) cannot hold it open.
+pub const HTTP_BODY_IDLE_S: u64 = 5;
+
+/// Seconds any request body may take beyond what [`HTTP_BODY_RATE_MIN_BYTES_PER_S`] allows for
+/// the bytes already received: a body of n bytes must have arrived within
+/// `HTTP_BODY_GRACE_S + n / HTTP_BODY_RATE_MIN_BYTES_PER_S` seconds, so a byte every few seconds
+/// does not keep a connection either.
+pub const HTTP_BODY_GRACE_S: u64 = 5;
+
+/// Slowest average rate a request body may arrive at, in bytes a second, past the grace (a 256 MB
+/// batch over the slowest line allowed takes about 4.5 hours).
+pub const HTTP_BODY_RATE_MIN_BYTES_PER_S: u64 = 16 * 1024;
+
 /// Largest body of any other HTTP request (JSON), in bytes.
 pub const HTTP_BODY_BYTES_MAX: usize = 64 * 1024;
 

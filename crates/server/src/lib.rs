@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pdf;
 pub mod reports;
+mod timed_body;
 pub mod web;
 
 use axum::Router;
@@ -42,7 +43,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak, mpsc};
 use std::time::Instant;
 
@@ -195,7 +196,6 @@ pub async fn serve_connections(
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
-    use tower::ServiceExt as _;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -216,9 +216,9 @@ pub async fn serve_connections(
             },
             () = &mut shutdown => break,
         };
-        let service = app.clone().map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            req.map(axum::body::Body::new)
+        let app = app.clone();
+        let service = tower::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+            answer_timed(app.clone(), peer, req)
         });
         let service = hyper_util::service::TowerToHyperService::new(service);
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
@@ -229,6 +229,29 @@ pub async fn serve_connections(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Answers one request of a connection from `peer`, its body under read deadlines
+/// ([`timed_body`]): a body that arrived too slowly gets 408 `BODY_TIMEOUT` and the connection
+/// closes, whatever the handler made of the cut-off body.
+async fn answer_timed(
+    app: Router,
+    peer: SocketAddr,
+    req: axum::http::Request<hyper::body::Incoming>,
+) -> Result<Response, std::convert::Infallible> {
+    use tower::ServiceExt as _;
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&timed_out);
+    let mut req = req.map(move |body| axum::body::Body::new(timed_body::TimedBody::new(axum::body::Body::new(body), flag)));
+    req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    let response = app.oneshot(req).await?;
+    if !timed_out.load(Ordering::Relaxed) {
+        return Ok(response);
+    }
+    let mut response =
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "BODY_TIMEOUT", "the request body arrived too slowly").into_response();
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Ok(response)
 }
 
 /// Ctrl-C or SIGTERM (what service managers send): stop taking connections, finish the requests

@@ -116,3 +116,85 @@ async fn odd_paths_find_nothing_and_echo_nothing() {
         assert!(!a.text.contains("root:") && !a.text.contains("passwd"), "{path}: {}", a.text);
     }
 }
+
+/// A body of zero bytes, `left` of them, in 1 MiB frames; counts what the server pulled.
+struct Zeros {
+    left: u64,
+    pulled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl hyper::body::Body for Zeros {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        const FRAME: u64 = 1 << 20;
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.left.min(FRAME);
+        self.left -= n;
+        self.pulled.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(axum::body::Bytes::from(vec![0u8; n as usize])))))
+    }
+}
+
+#[tokio::test]
+async fn a_one_gigabyte_upload_is_cut_at_the_limit_and_leaves_nothing() {
+    let spool = tempfile::tempdir().unwrap();
+    let world = world(ob_store::testing::scratch_from_env());
+    let state = world.state.clone().with_spool(spool.path().to_path_buf());
+    let bearer = format!("Bearer {}", world.key_a);
+    let before = send(&world, "GET", "/v1/batches", &[("authorization", &bearer)], Vec::new()).await;
+    let pulled = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let body = Zeros { left: 1 << 30, pulled: pulled.clone() };
+    let req = Request::post("/v1/batches")
+        .header(header::AUTHORIZATION, &bearer)
+        .body(Body::new(body))
+        .unwrap();
+    let response = ob_server::router(state).oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let a = Answer { status, text: String::from_utf8_lossy(&bytes).into_owned(), location: None };
+    assert_eq!((a.status, code(&a).as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE"), "{}", a.text);
+    let read = pulled.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read <= (limits::HTTP_BATCH_BYTES_MAX as u64) + (1 << 20), "read {read} bytes of 1 GiB");
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spooled part is removed");
+    let after = send(&world, "GET", "/v1/batches", &[("authorization", &bearer)], Vec::new()).await;
+    assert_eq!(after.text, before.text, "no batch was recorded");
+}
+
+/// Unknown keys that share all but their last digit with a real key take as long to refuse as
+/// keys sharing nothing: the store is asked by the key's SHA-256, so no comparison ever runs over
+/// the key's own digits. Medians of interleaved samples, each key new (not cached).
+#[tokio::test]
+async fn refusing_a_near_miss_key_takes_as_long_as_a_random_one() {
+    let world = world(ob_store::testing::scratch_from_env());
+    let app = ob_server::router(world.state.clone());
+    let near = |i: usize| {
+        let mut k = world.key_lc.clone();
+        k.truncate(k.len() - 4);
+        format!("{k}{:04x}", i + 1)
+    };
+    let random = |i: usize| format!("{:064x}", (i as u128 + 1) * 0x9e37_79b9_7f4a_7c15_u128);
+    let (mut near_us, mut random_us) = (Vec::new(), Vec::new());
+    for i in 0..400 {
+        for (key, out) in [(near(i), &mut near_us), (random(i), &mut random_us)] {
+            assert_ne!(key, world.key_lc);
+            let req = Request::get("/v1/batches").header(header::AUTHORIZATION, format!("Bearer {key}"));
+            let started = std::time::Instant::now();
+            let response = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            out.push(started.elapsed().as_micros() as f64);
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (n, r) = (median(&mut near_us), median(&mut random_us));
+    assert!((n - r).abs() <= 0.25 * n.max(r) + 50.0, "near-miss keys {n} µs, random keys {r} µs (medians)");
+}
