@@ -163,10 +163,10 @@ fn check_password_rules(password: &str) -> Result<()> {
 impl<S: Store> Bureau<S> {
     /// Adds an organization with `roles`, or sets the roles of an existing one.
     pub fn add_org(&mut self, code: &str, name: &str, roles: &[Role]) -> Result<OrgView> {
-        if code.is_empty() || code.chars().count() > limits::ORG_CODE_CHARS_MAX {
+        if !ob_model::is_org_code(code) {
             return Err(BureauError::refused(
                 Refusal::OrgInvalid,
-                format!("an organization code has 1 to {} characters", limits::ORG_CODE_CHARS_MAX),
+                format!("an organization code has 1 to {} letters, digits, '_' or '-'", limits::ORG_CODE_CHARS_MAX),
             ));
         }
         if name.chars().count() > limits::ORG_NAME_CHARS_MAX || roles.is_empty() || roles.contains(&Role::Admin) {

@@ -68,10 +68,7 @@ impl Header {
         if !VERSIONS_READ.contains(&self.version) {
             return bad("version", "unsupported format version");
         }
-        let code_ok = !self.furnisher.is_empty()
-            && self.furnisher.len() <= limits::ORG_CODE_CHARS_MAX
-            && self.furnisher.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !code_ok {
+        if !ob_model::is_org_code(&self.furnisher) {
             return bad("furnisher", "furnisher code is 1–20 letters, digits, '_' or '-'");
         }
         if self.furnisher_name.as_ref().is_some_and(|n| n.chars().count() > limits::ORG_NAME_CHARS_MAX) {

@@ -25,3 +25,11 @@ pub use error::{Code, FieldError};
 pub use identity::{DocumentNumber, DocumentType};
 pub use money::Currency;
 pub use month::YearMonth;
+
+/// Whether `code` may be an organization's code: 1 to [`limits::ORG_CODE_CHARS_MAX`] ASCII
+/// letters, digits, `_` or `-` (what files carry: PBOC institution codes, Metro 2 identifiers).
+pub fn is_org_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= limits::ORG_CODE_CHARS_MAX
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

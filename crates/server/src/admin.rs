@@ -15,11 +15,40 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Org {
     /// Its code, as in its furnisher files.
+    #[schema(min_length = 1, max_length = 20)] // limits::ORG_CODE_CHARS_MAX (a literal here; a test checks)
     pub code: String,
     /// Its name.
+    #[schema(max_length = 80)] // limits::ORG_NAME_CHARS_MAX (a test checks)
+    pub name: String,
+    /// `furnisher`, `lender` or both; none for an organization registered by a file given on
+    /// the command line, until an operator gives it one.
+    #[schema(value_type = Vec<OrgRole>)]
+    pub roles: Vec<String>,
+}
+
+/// Body of `POST /v1/admin/orgs`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrg {
+    /// Its code, as in its furnisher files: letters, digits, `_` or `-`.
+    #[schema(min_length = 1, max_length = 20, pattern = "^[A-Za-z0-9_-]+$")] // limits::ORG_CODE_CHARS_MAX (a test checks)
+    pub code: String,
+    /// Its name.
+    #[schema(max_length = 80)] // limits::ORG_NAME_CHARS_MAX (a test checks)
     pub name: String,
     /// `furnisher`, `lender` or both.
+    #[schema(value_type = Vec<OrgRole>, min_items = 1)]
     pub roles: Vec<String>,
+}
+
+/// A role an organization may hold (the document's name for `Org::roles`' items).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OrgRole {
+    /// Reports accounts.
+    Furnisher,
+    /// Asks for reports.
+    Lender,
 }
 
 impl From<OrgView> for Org {
@@ -60,6 +89,7 @@ pub struct KeyRequest {
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// SHA-256 of the key, hex.
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub key_sha256: String,
 }
 
@@ -84,7 +114,7 @@ pub async fn list_orgs(State(state): State<AppState>, headers: HeaderMap) -> Res
 }
 
 /// `POST /v1/admin/orgs`: adds an organization, or sets an existing one's name and roles.
-#[utoipa::path(post, path = "/v1/admin/orgs", tag = "operators", request_body = Org,
+#[utoipa::path(post, path = "/v1/admin/orgs", tag = "operators", request_body = NewOrg,
     responses(
         (status = 200, description = "The organization as stored", body = Org),
         (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
@@ -93,7 +123,7 @@ pub async fn list_orgs(State(state): State<AppState>, headers: HeaderMap) -> Res
     security(("api_key" = [])))]
 pub async fn add_org(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Org>, ApiError> {
     authenticate(&state, &headers, Role::Admin).await?;
-    let org: Org = json_body(&body, "{code, name, roles}")?;
+    let org: NewOrg = json_body(&body, "{code, name, roles}")?;
     let roles = org
         .roles
         .iter()
@@ -107,7 +137,7 @@ pub async fn add_org(State(state): State<AppState>, headers: HeaderMap, body: By
 
 /// `POST /v1/admin/orgs/{code}/keys`: a new key for the organization, shown once.
 #[utoipa::path(post, path = "/v1/admin/orgs/{code}/keys", tag = "operators",
-    params(("code" = String, Path, description = "Organization code")), request_body = KeyRequest,
+    params(("code" = String, Path, description = "Organization code")), request_body = Option<KeyRequest>,
     responses(
         (status = 201, description = "The key, shown this once", body = NewKey),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
@@ -120,7 +150,9 @@ pub async fn issue_key(
     body: Bytes,
 ) -> Result<(StatusCode, Json<NewKey>), ApiError> {
     authenticate(&state, &headers, Role::Admin).await?;
-    let req: KeyRequest = if body.is_empty() { KeyRequest::default() } else { json_body(&body, "{label}")? };
+    // No body, or `null`, asks for a key with no label.
+    let req: KeyRequest =
+        if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" { KeyRequest::default() } else { json_body(&body, "{label}")? };
     let org_code = code.clone();
     let key = blocking(&state, move |b| Ok(b.issue_key(Some(&code), &req.label)?)).await?;
     let key_sha256 = hex::encode(ob_bureau::access::key_digest(&key));
@@ -152,4 +184,17 @@ pub async fn revoke_key(
         return Err(ApiError::not_found("NOT_FOUND", "no such unrevoked key"));
     }
     Ok(Json(Revoked { revoked: true }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_documented_lengths_are_the_limits() {
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi::document_json()).unwrap();
+        for schema in ["Org", "NewOrg"] {
+            let org = &doc["components"]["schemas"][schema]["properties"];
+            assert_eq!(org["code"]["maxLength"], ob_model::limits::ORG_CODE_CHARS_MAX, "{schema}");
+            assert_eq!(org["name"]["maxLength"], ob_model::limits::ORG_NAME_CHARS_MAX, "{schema}");
+        }
+    }
 }

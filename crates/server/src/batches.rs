@@ -74,7 +74,8 @@ pub struct BatchList {
 pub struct ListQuery {
     /// Batches with ids above this one.
     pub after: Option<i64>,
-    /// At most this many (default and maximum 1,000).
+    /// At most this many (default and maximum 1,000: `limits::BATCHES_PAGE_MAX`).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -249,7 +250,11 @@ pub async fn list(
 ) -> Result<Json<BatchList>, ApiError> {
     let who = authenticate(&state, &headers, Role::Furnisher).await?;
     let org = org_of(&who)?;
-    let limit = q.limit.unwrap_or(limits::BATCHES_PAGE_MAX).clamp(1, limits::BATCHES_PAGE_MAX);
+    let limit = q.limit.unwrap_or(limits::BATCHES_PAGE_MAX);
+    if !(1..=limits::BATCHES_PAGE_MAX).contains(&limit) {
+        let max = limits::BATCHES_PAGE_MAX;
+        return Err(ApiError::bad_request("BAD_REQUEST", format!("limit is 1 to {max}")));
+    }
     let after = BatchId(q.after.unwrap_or(0));
     let rows = blocking(&state, move |b| Ok(b.batches_of(org, after, limit)?)).await?;
     let next_after = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.id.0)).flatten();

@@ -74,10 +74,23 @@ pub struct DisputeList {
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     /// `corrected` (the corrected record is already on file), `verified` or `deleted`.
+    #[schema(value_type = DisputeAnswer)]
     pub answer: String,
     /// What the furnisher found.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// A furnisher's answer to a dispute (the document's name for `AnswerBody::answer`).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DisputeAnswer {
+    /// The corrected record is already on file.
+    Corrected,
+    /// The item is accurate as reported.
+    Verified,
+    /// The item is deleted.
+    Deleted,
 }
 
 /// Body of `POST /v1/disputes/{id}/reinsert`.

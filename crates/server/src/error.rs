@@ -9,6 +9,11 @@ use ob_bureau::{BureauError, Refusal, RefusalKind};
 /// wrong. serde's own message may quote the value sent (an ID number, say): only the position
 /// is given back.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
+    // Every body is a JSON object: serde would also take an array for a struct (`[]` for one
+    // whose fields all have defaults), which no schema of ours allows.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::bad_request("BAD_REQUEST", format!("expected a JSON object {expected}")));
+    }
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
     })

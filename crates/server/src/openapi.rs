@@ -61,6 +61,7 @@ use utoipa::{Modify, OpenApi};
         crate::disputes::AnswerBody,
         crate::disputes::ReinsertBody,
         crate::admin::Org,
+        crate::admin::NewOrg,
         crate::admin::OrgList,
         crate::admin::NewKey,
         crate::admin::KeyRequest,
@@ -111,6 +112,10 @@ impl Modify for Additions {
                 refusal_responses(&mut op.responses.responses, refusals);
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     keyed_errors(&mut op.responses.responses);
+                }
+                reading_errors(op);
+                if op.operation_id.as_deref() == Some("upload_batch") {
+                    non_empty_file(op);
                 }
             }
         }
@@ -197,7 +202,7 @@ fn code_description() -> String {
     let mut text = String::from(
         "Stable code, e.g. `NO_CONSENT`. The bureau's refusals (the server adds its own: \
          `BAD_REQUEST`, `UNAUTHENTICATED`, `ROLE_REQUIRED`, `NOT_FOUND`, `RATE_LIMITED`, `TOO_LARGE`, \
-         `BUSY`, `INTERNAL`…):",
+         `BODY_TIMEOUT`, `BUSY`, `INTERNAL`…):",
     );
     for r in Refusal::ALL {
         text.push_str(&format!("\n- `{}` ({}): {}", r.code(), refusal_status(r.kind()).as_u16(), r.message_en()));
@@ -221,6 +226,37 @@ fn keyed_errors(responses: &mut BTreeMap<String, RefOr<ResponseDoc>>) {
         responses
             .entry(status.to_owned())
             .or_insert_with(|| response.content("application/json", envelope()).build().into());
+    }
+}
+
+/// What an operation may answer when its request cannot be taken, added where its annotation
+/// does not already say: 400 for a query string, path or body it cannot read; 404 for a path
+/// naming nothing; 408 for a body that arrived too slowly and 413 for one over the limit.
+fn reading_errors(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let in_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
+    let has_body = op.request_body.is_some();
+    let added = [
+        ("400", "BAD_REQUEST: the query string or the path or the body could not be read", has_body || !params.is_empty()),
+        ("404", "NOT_FOUND", in_path),
+        ("408", "BODY_TIMEOUT: the body arrived too slowly (the connection is closed)", has_body),
+        ("413", "TOO_LARGE", has_body),
+    ];
+    for (status, description, applies) in added {
+        if applies {
+            let envelope = Content::new(Some(Ref::from_schema_name("ErrorEnvelope")));
+            let response = ResponseBuilder::new().description(description).content("application/json", envelope);
+            op.responses.responses.entry(status.to_owned()).or_insert_with(|| response.build().into());
+        }
+    }
+}
+
+/// The upload's body is a file of at least one byte (an empty body is refused `FILE_INVALID`).
+fn non_empty_file(op: &mut utoipa::openapi::path::Operation) {
+    let Some(body) = op.request_body.as_mut() else { return };
+    for content in body.content.values_mut() {
+        content.schema = Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).build().into());
     }
 }
 

@@ -19,11 +19,13 @@ use sha2::{Digest, Sha256};
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     /// `prc_resident_id`, `passport`, `us_ssn`…
+    #[schema(value_type = ob_model::DocumentType)]
     pub document_type: String,
     /// The document's number.
     pub document_number: String,
     /// The purpose, a code of the closed list: `01` post-loan management, `02` loan approval,
     /// `03` credit-card approval, … (`self` is not for organizations).
+    #[schema(value_type = ob_model::QueryReason)]
     pub purpose: String,
     /// The reference of the person's authorization the lender relies on. An approval purpose
     /// needs this or `authorization_sha256`.

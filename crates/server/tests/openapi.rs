@@ -68,7 +68,7 @@ const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 const ANNOTATIONS: [&str; 8] =
     ["description", "title", "examples", "example", "default", "deprecated", "readOnly", "writeOnly"];
 /// Keywords the validator enforces.
-const ASSERTIONS: [&str; 17] = [
+const ASSERTIONS: [&str; 19] = [
     "$ref",
     "type",
     "enum",
@@ -86,6 +86,8 @@ const ASSERTIONS: [&str; 17] = [
     "oneOf",
     "anyOf",
     "minLength",
+    "maxLength",
+    "minItems",
 ];
 
 /// Validates JSON values against the schemas of an OpenAPI 3.1 document.
@@ -167,6 +169,16 @@ impl<'d> Validator<'d> {
             && (s.chars().count() as u64) < n.as_u64().expect("minLength")
         {
             errors.push(format!("{at}: {s:?} is shorter than {n}"));
+        }
+        if let (Some(n), Value::String(s)) = (schema.get("maxLength"), value)
+            && (s.chars().count() as u64) > n.as_u64().expect("maxLength")
+        {
+            errors.push(format!("{at}: {s:?} is longer than {n}"));
+        }
+        if let (Some(n), Value::Array(items)) = (schema.get("minItems"), value)
+            && (items.len() as u64) < n.as_u64().expect("minItems")
+        {
+            errors.push(format!("{at}: {} items, fewer than {n}", items.len()));
         }
         if let Some(f) = schema.get("format") {
             check_format(f.as_str().expect("format is a string"), value, at, errors);
@@ -699,6 +711,8 @@ fn code_lists_are_listed_by_their_codes() {
         ("AccountState", codes(ob_model::AccountState::ALL, ob_model::AccountState::as_str)),
         ("Classification", codes(ob_model::Classification::ALL, ob_model::Classification::as_str)),
         ("Copy", vec!["person", "institution"]),
+        ("DisputeAnswer", vec!["corrected", "verified", "deleted"]),
+        ("OrgRole", vec!["furnisher", "lender"]),
     ]);
     let mut seen = BTreeSet::new();
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
@@ -740,6 +754,7 @@ fn the_bureau_s_refusals_are_documented_from_its_one_list() {
         "ROLE_REQUIRED",
         "NOT_FOUND",
         "TOO_LARGE",
+        "BODY_TIMEOUT",
         "RATE_LIMITED",
         "INTERNAL",
         "BUSY",
