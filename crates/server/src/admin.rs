@@ -31,7 +31,8 @@ pub struct Org {
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     /// Its code, as in its furnisher files: letters, digits, `_` or `-`.
-    #[schema(min_length = 1, max_length = 20, pattern = "^[A-Za-z0-9_-]+$")] // limits::ORG_CODE_CHARS_MAX (a test checks)
+    #[schema(min_length = 1, max_length = 20, pattern = "^[A-Za-z0-9_-]+$")]
+    // limits::ORG_CODE_CHARS_MAX (a test checks)
     pub code: String,
     /// Its name.
     #[schema(max_length = 80)] // limits::ORG_NAME_CHARS_MAX (a test checks)
@@ -151,8 +152,11 @@ pub async fn issue_key(
 ) -> Result<(StatusCode, Json<NewKey>), ApiError> {
     authenticate(&state, &headers, Role::Admin).await?;
     // No body, or `null`, asks for a key with no label.
-    let req: KeyRequest =
-        if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" { KeyRequest::default() } else { json_body(&body, "{label}")? };
+    let req: KeyRequest = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
+        KeyRequest::default()
+    } else {
+        json_body(&body, "{label}")?
+    };
     let org_code = code.clone();
     let key = blocking(&state, move |b| Ok(b.issue_key(Some(&code), &req.label)?)).await?;
     let key_sha256 = hex::encode(ob_bureau::access::key_digest(&key));

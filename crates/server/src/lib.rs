@@ -242,14 +242,16 @@ async fn answer_timed(
     use tower::ServiceExt as _;
     let timed_out = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&timed_out);
-    let mut req = req.map(move |body| axum::body::Body::new(timed_body::TimedBody::new(axum::body::Body::new(body), flag)));
+    let mut req =
+        req.map(move |body| axum::body::Body::new(timed_body::TimedBody::new(axum::body::Body::new(body), flag)));
     req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
     let response = app.oneshot(req).await?;
     if !timed_out.load(Ordering::Relaxed) {
         return Ok(response);
     }
     let mut response =
-        ApiError::new(StatusCode::REQUEST_TIMEOUT, "BODY_TIMEOUT", "the request body arrived too slowly").into_response();
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "BODY_TIMEOUT", "the request body arrived too slowly")
+            .into_response();
     response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     Ok(response)
 }

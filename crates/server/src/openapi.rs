@@ -238,7 +238,11 @@ fn reading_errors(op: &mut utoipa::openapi::path::Operation) {
     let in_path = params.iter().any(|p| matches!(p.parameter_in, ParameterIn::Path));
     let has_body = op.request_body.is_some();
     let added = [
-        ("400", "BAD_REQUEST: the query string or the path or the body could not be read", has_body || !params.is_empty()),
+        (
+            "400",
+            "BAD_REQUEST: the query string or the path or the body could not be read",
+            has_body || !params.is_empty(),
+        ),
         ("404", "NOT_FOUND", in_path),
         ("408", "BODY_TIMEOUT: the body arrived too slowly (the connection is closed)", has_body),
         ("413", "TOO_LARGE", has_body),

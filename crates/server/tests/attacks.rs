@@ -151,10 +151,7 @@ async fn a_one_gigabyte_upload_is_cut_at_the_limit_and_leaves_nothing() {
     let before = send(&world, "GET", "/v1/batches", &[("authorization", &bearer)], Vec::new()).await;
     let pulled = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let body = Zeros { left: 1 << 30, pulled: pulled.clone() };
-    let req = Request::post("/v1/batches")
-        .header(header::AUTHORIZATION, &bearer)
-        .body(Body::new(body))
-        .unwrap();
+    let req = Request::post("/v1/batches").header(header::AUTHORIZATION, &bearer).body(Body::new(body)).unwrap();
     let response = ob_server::router(state).oneshot(req).await.unwrap();
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();

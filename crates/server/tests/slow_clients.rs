@@ -85,15 +85,23 @@ async fn bodies_sent_too_slowly_get_408_and_the_connection_closes() {
     );
     for ((answer, waited), deadline_s) in [(silent, limits::HTTP_BODY_IDLE_S), (trickled, limits::HTTP_BODY_GRACE_S)] {
         assert!(answer.starts_with("HTTP/1.1 408"), "after {waited:?}: {answer}");
-        assert!(answer.contains("BODY_TIMEOUT") && answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+        assert!(
+            answer.contains("BODY_TIMEOUT") && answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
         let deadline = Duration::from_secs(deadline_s);
-        assert!(waited >= deadline - Duration::from_millis(500) && waited < deadline + Duration::from_secs(5), "{waited:?}");
+        assert!(
+            waited >= deadline - Duration::from_millis(500) && waited < deadline + Duration::from_secs(5),
+            "{waited:?}"
+        );
     }
     // A body sent at once is answered as usual.
     let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
-    ok.write_all(format!("{}{}", head(2), "{}").replace("HTTP/1.1\r\n", "HTTP/1.1\r\nconnection: close\r\n").as_bytes())
-        .await
-        .unwrap();
+    ok.write_all(
+        format!("{}{}", head(2), "{}").replace("HTTP/1.1\r\n", "HTTP/1.1\r\nconnection: close\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut answer = String::new();
     ok.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
