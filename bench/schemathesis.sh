@@ -19,7 +19,7 @@ if ! command -v schemathesis >/dev/null || ! schemathesis --version | grep -q "$
 fi
 if [ -z "${BIN:-}" ]; then
   cargo build -q -p openbureau
-  BIN=target/debug/openbureau
+  BIN="${CARGO_TARGET_DIR:-target}/debug/openbureau"
 fi
 work="$(mktemp -d)"
 server=""

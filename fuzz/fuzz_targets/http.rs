@@ -52,7 +52,8 @@ fn fixture() -> &'static Fixture {
 
 async fn sign_in(world: &common::World) -> (String, String) {
     let app = ob_server::router(world.state.clone());
-    let body = format!("document_type=prc_resident_id&document_number={}&password={}", common::P_ID, common::P_PASSWORD);
+    let body =
+        format!("document_type=prc_resident_id&document_number={}&password={}", common::P_ID, common::P_PASSWORD);
     let req = Request::post("/signin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
@@ -102,10 +103,8 @@ fuzz_target!(|data: &[u8]| {
     f.runtime.block_on(async move {
         let answer = app.oneshot(req).await.expect("the router always answers");
         let status = answer.status();
-        let json = answer
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        let json =
+            answer.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
         let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX).await.expect("a whole body");
         // 503 is an honest answer when a resource is missing for a moment or on this machine
         // (the store, an upload slot, Chromium for the PDF): retryable, and it says so. Any other
