@@ -141,6 +141,7 @@ pub async fn add_org(State(state): State<AppState>, headers: HeaderMap, body: By
     params(("code" = String, Path, description = "Organization code")), request_body = Option<KeyRequest>,
     responses(
         (status = 201, description = "The key, shown this once", body = NewKey),
+        (status = 400, description = "BAD_REQUEST", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
         (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -152,7 +153,7 @@ pub async fn issue_key(
 ) -> Result<(StatusCode, Json<NewKey>), ApiError> {
     authenticate(&state, &headers, Role::Admin).await?;
     // No body, or `null`, asks for a key with no label.
-    let req: KeyRequest = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
+    let req: KeyRequest = if matches!(crate::error::json_trim(&body), b"" | b"null") {
         KeyRequest::default()
     } else {
         json_body(&body, "{label}")?

@@ -11,12 +11,21 @@ use ob_bureau::{BureauError, Refusal, RefusalKind};
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], expected: &str) -> Result<T, ApiError> {
     // Every body is a JSON object: serde would also take an array for a struct (`[]` for one
     // whose fields all have defaults), which no schema of ours allows.
-    if body.trim_ascii_start().first() != Some(&b'{') {
+    if json_trim(body).first() != Some(&b'{') {
         return Err(ApiError::bad_request("BAD_REQUEST", format!("expected a JSON object {expected}")));
     }
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request("BAD_REQUEST", format!("expected {expected} (line {} column {})", e.line(), e.column()))
     })
+}
+
+/// `body` without the whitespace JSON allows around a value (RFC 8259: space, tab, line feed,
+/// carriage return). Not `trim_ascii`: that also drops form feeds, which JSON does not allow.
+pub(crate) fn json_trim(body: &[u8]) -> &[u8] {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = body.iter().position(|b| !is_ws(b)).unwrap_or(body.len());
+    let end = body.iter().rposition(|b| !is_ws(b)).map_or(start, |i| i + 1);
+    &body[start..end]
 }
 
 /// The envelope every error is answered in (for the OpenAPI document).
