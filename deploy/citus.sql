@@ -43,3 +43,5 @@ SELECT create_distributed_table('notices', 'account_key', colocate_with => 'none
 SELECT create_distributed_table('audit_events', 'chain', colocate_with => 'none');
 -- A furnisher's feedback file, by its batch.
 SELECT create_distributed_table('batch_feedback', 'batch_id', colocate_with => 'none');
+-- A person's web session, by its token's digest: each page request finds it on one shard.
+SELECT create_distributed_table('web_sessions', 'token_sha256', colocate_with => 'none');

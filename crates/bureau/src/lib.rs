@@ -22,6 +22,7 @@ pub mod report;
 pub mod retention;
 pub mod rights;
 pub mod score;
+pub mod session;
 
 use clock::Clock;
 use crypto::Keys;

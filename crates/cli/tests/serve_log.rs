@@ -36,6 +36,46 @@ fn post(addr: &str, path: &str, headers: &str, content_type: &str, body: &str) -
     http(addr, &request)
 }
 
+/// A server child, killed when dropped: a failing test leaves no server running.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+/// `openbureau serve` on a free port: the child, its log, and its address.
+fn serve(data: &Path) -> (Server, BufReader<std::process::ChildStderr>, String) {
+    let mut child =
+        common::openbureau(data).args(["serve", "--listen", "127.0.0.1:0"]).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = event["addr"].as_str().unwrap().to_owned();
+    (Server(child), stderr, addr)
+}
+
+/// A page opened with a session cookie.
+fn page(addr: &str, path: &str, cookie: &str) -> String {
+    http(addr, &format!("GET {path} HTTP/1.1\r\nhost: x\r\ncookie: ob_session={cookie}\r\nconnection: close\r\n\r\n"))
+}
+
 #[test]
 fn the_server_log_names_no_one_and_holds_no_secret() {
     let dir = tempfile::tempdir().unwrap();
@@ -60,19 +100,7 @@ fn the_server_log_names_no_one_and_holds_no_secret() {
     openbureau(data, &["ingest", batch.to_str().unwrap()]);
     openbureau(data, &["person", "password", "--document-type", "prc_resident_id", "--document-number", ZHANG_ID]);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openbureau"))
-        .arg("--data")
-        .arg(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("OPENBUREAU_KEY")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let addr = event["addr"].as_str().unwrap().to_owned();
+    let (mut child, mut stderr, addr) = serve(data);
 
     let bearer = format!("authorization: Bearer {key}\r\n");
     let report = format!(
@@ -98,11 +126,8 @@ fn the_server_log_names_no_one_and_holds_no_secret() {
         .and_then(|c| c.split(';').next())
         .unwrap()
         .to_owned();
-    let page = http(
-        &addr,
-        &format!("GET /me/report HTTP/1.1\r\nhost: x\r\ncookie: ob_session={cookie}\r\nconnection: close\r\n\r\n"),
-    );
-    assert!(page.starts_with("HTTP/1.1 200") && page.contains("张三"), "{page}");
+    let report_page = page(&addr, "/me/report", &cookie);
+    assert!(report_page.starts_with("HTTP/1.1 200") && report_page.contains("张三"), "{report_page}");
 
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
@@ -117,4 +142,54 @@ fn the_server_log_names_no_one_and_holds_no_secret() {
     {
         assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
     }
+    sessions_survive_restarts(data, &cookie);
+}
+
+/// Issue 17: a restart, even a crash (SIGKILL), signs no one out; the store holds neither the
+/// session's token nor its document in clear; a sign-out ends the session for every server.
+fn sessions_survive_restarts(data: &Path, cookie: &str) {
+    // The start page's count of the year's self-views.
+    let views = |addr: &str| {
+        let me = page(addr, "/me", cookie);
+        let at = me.find("本人信用报告 <strong>").unwrap_or_else(|| panic!("no self-view count: {me}"));
+        me[at..].split(['>', '<']).nth(2).unwrap().parse::<u32>().unwrap()
+    };
+    let (mut child, _log, addr) = serve(data);
+    let again = page(&addr, "/me/report", cookie);
+    assert!(again.starts_with("HTTP/1.1 200") && again.contains("张三"), "after a clean stop: {again}");
+    assert_eq!(views(&addr), 1, "the first opening counted, the one after the restart not");
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap();
+    let (mut child, _log, addr) = serve(data);
+    let after_crash = page(&addr, "/me/report", cookie);
+    assert!(after_crash.starts_with("HTTP/1.1 200"), "after SIGKILL: {after_crash}");
+    // The same session on the same day shows the same self-view: no restart spends another.
+    assert_eq!(views(&addr), 1, "{after_crash}");
+    let inquiries = page(&addr, "/me/inquiries", cookie);
+    assert!(inquiries.starts_with("HTTP/1.1 200"), "{inquiries}");
+
+    let mut token = [0u8; 32];
+    hex::decode_to_slice(cookie, &mut token).unwrap();
+    let stored = ob_store::testing::stored_bytes(&ob_store::Location::Sqlite(data.join("openbureau.sqlite")));
+    assert!(!stored.windows(32).any(|w| w == token), "the store holds a session token");
+    assert!(!stored.windows(cookie.len()).any(|w| w == cookie.as_bytes()), "the store holds a cookie");
+    assert!(!stored.windows(ZHANG_ID.len()).any(|w| w == ZHANG_ID.as_bytes()), "the store holds a document");
+
+    let me = page(&addr, "/me", cookie);
+    let at = me.find(r#"name="csrf" value=""#).expect("a CSRF token") + 19;
+    let csrf = &me[at..at + 64];
+    let out = post(
+        &addr,
+        "/signout",
+        &format!("cookie: ob_session={cookie}\r\n"),
+        "application/x-www-form-urlencoded",
+        &format!("csrf={csrf}"),
+    );
+    assert!(out.starts_with("HTTP/1.1 303"), "{out}");
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap();
+    let (child, _log, addr) = serve(data);
+    let gone = page(&addr, "/me/report", cookie);
+    assert!(gone.starts_with("HTTP/1.1 303") && gone.contains("location: /"), "signed out stays out: {gone}");
+    drop(child);
 }

@@ -23,7 +23,7 @@ use ob_bureau::explain::Explanation;
         (status = 500, description = "INTERNAL", body = crate::error::ErrorEnvelope)),
     security(("session" = [])))]
 pub async fn explain(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let document = crate::web::session_document(&state, &headers).ok_or_else(ApiError::unauthenticated)?;
+    let document = crate::web::session_document(&state, &headers).await?.ok_or_else(ApiError::unauthenticated)?;
     let explanation = blocking(&state, move |b| Ok(b.explain(&document)?)).await?;
     // A person's financial data, read by a browser: never kept in a cache.
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(explanation)).into_response())

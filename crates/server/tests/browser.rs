@@ -372,5 +372,5 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     let (page, viewport) = browser.widths_at(400);
     assert!(page <= viewport, "the sign-in page is {page} px wide in a {viewport} px viewport");
     assert!(!browser.body_text().contains("openbureau "), "no command line on the sign-in page");
-    assert_eq!(world.state.web_sessions(), 0);
+    assert_eq!(runtime.block_on(world.state.web_sessions()).unwrap(), 0);
 }

@@ -153,7 +153,7 @@ async fn signing_in_sets_a_strict_http_only_session_cookie() {
         assert!(parts.contains(&attr), "{attr} missing from {cookie}");
     }
     assert!(!parts.contains(&"Secure"), "plain http by default: {cookie}");
-    assert_eq!(world.state.web_sessions(), 1);
+    assert_eq!(world.state.web_sessions().await.unwrap(), 1);
 
     let me = call(&app, "GET", "/me", Some(parts[0]), None, None).await;
     assert_eq!(me.status, StatusCode::OK);
@@ -167,7 +167,7 @@ async fn signing_in_sets_a_strict_http_only_session_cookie() {
     let again = call(&app, "POST", "/signin", Some(parts[0]), None, Some(body)).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     assert_eq!(call(&app, "GET", "/me", Some(parts[0]), None, None).await.location(), Some("/"));
-    assert_eq!(world.state.web_sessions(), 1);
+    assert_eq!(world.state.web_sessions().await.unwrap(), 1);
 
     // Behind HTTPS the cookie is Secure.
     let secure = world.state.clone().with_secure_cookies(true);
@@ -197,7 +197,7 @@ async fn every_failed_sign_in_looks_the_same_and_too_many_lock_the_document() {
     }
     let garbage = call(&app, "POST", "/signin", None, None, Some("%%%".into())).await;
     assert_eq!((garbage.status, &garbage.text), (wrong.status, &wrong.text));
-    assert_eq!(world.state.web_sessions(), 0);
+    assert_eq!(world.state.web_sessions().await.unwrap(), 0);
 
     // P has failed twice; three more lock P, and then even the right password is refused.
     for _ in 2..limits::SIGNIN_FAILURES_MAX {
@@ -286,14 +286,14 @@ async fn signing_out_ends_the_session_and_sessions_expire() {
     assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, Some("/")));
     assert!(out.set_cookie().unwrap().contains("Max-Age=0"));
     assert_eq!(p.get("/me").await.location(), Some("/"));
-    assert_eq!(world.state.web_sessions(), 0);
+    assert_eq!(world.state.web_sessions().await.unwrap(), 0);
 
     let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
     world.clock.set(datetime!(2024-06-05 02:00 UTC) + Duration::seconds(limits::SESSION_S_MAX - 1));
     assert_eq!(p.get("/me").await.status, StatusCode::OK);
     world.clock.set(datetime!(2024-06-05 02:00 UTC) + Duration::seconds(limits::SESSION_S_MAX));
     assert_eq!(p.get("/me").await.location(), Some("/"), "expired");
-    assert_eq!(world.state.web_sessions(), 0);
+    assert_eq!(world.state.web_sessions().await.unwrap(), 0);
 }
 
 /// Every page route, with a form that would change something if it were accepted.

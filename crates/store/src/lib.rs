@@ -245,6 +245,10 @@ pub trait Reader {
     fn latest_score_model(&self) -> Result<Option<ScoreModelRow>>;
     /// Every signed audit checkpoint, oldest first.
     fn audit_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
+    /// The web session whose token has this SHA-256, expired or not.
+    fn web_session(&self, token_sha256: &[u8; 32]) -> Result<Option<WebSessionRow>>;
+    /// Web sessions held, expired ones included until pruned.
+    fn web_sessions_held(&self) -> Result<u64>;
 }
 
 /// The one write transaction. Reads through it see its own writes.
@@ -319,6 +323,15 @@ pub trait Writer: Reader {
     fn insert_score_model(&mut self, model: &ScoreModelRow) -> Result<u32>;
     /// Stores a signed audit checkpoint.
     fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
+    /// Stores a new web session.
+    fn insert_web_session(&mut self, session: &WebSessionRow) -> Result<()>;
+    /// Ends a web session; whether there was one.
+    fn delete_web_session(&mut self, token_sha256: &[u8; 32]) -> Result<bool>;
+    /// Notes the self-view a session's report page showed.
+    fn set_web_session_shown(&mut self, token_sha256: &[u8; 32], inquiry: InquiryId) -> Result<()>;
+    /// Deletes the sessions created at or before `created_at_max`, then the oldest while more than
+    /// `keep` remain; returns how many went.
+    fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64>;
     /// Makes every write of this transaction durable and visible, all at once.
     fn commit(self: Box<Self>) -> Result<()>;
 }

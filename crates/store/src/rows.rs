@@ -536,3 +536,22 @@ pub struct BatchFeedbackRow {
     /// The file's bytes, encrypted by the bureau.
     pub body_enc: Vec<u8>,
 }
+
+/// A person's web session (schema version 7 / PostgreSQL 4): kept in the store so that a restart
+/// signs no one out. The browser's token is never stored, only its SHA-256; the document signed
+/// in with is encrypted like every document number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSessionRow {
+    /// SHA-256 of the session token the cookie carries.
+    pub token_sha256: [u8; 32],
+    /// Whose file the session opens.
+    pub subject_id: SubjectId,
+    /// Type of the document signed in with.
+    pub doc_type: DocumentType,
+    /// The document number, encrypted (context `document:<type>`).
+    pub number_enc: Vec<u8>,
+    /// When opened, unix seconds.
+    pub created_at: i64,
+    /// The self-view the report page last showed in this session.
+    pub shown_inquiry: Option<InquiryId>,
+}

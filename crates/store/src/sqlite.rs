@@ -19,6 +19,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_access.sql")),
     (5, include_str!("../migrations/sqlite/0005_audit_chains.sql")),
     (6, include_str!("../migrations/sqlite/0006_org_type.sql")),
+    (7, include_str!("../migrations/sqlite/0007_web_sessions.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -894,6 +895,28 @@ impl Reader for Tx<'_> {
         })?;
         sorted(rows, |c| c.seq)
     }
+
+    fn web_session(&self, token_sha256: &[u8; 32]) -> Result<Option<WebSessionRow>> {
+        self.one(
+            "SELECT token_sha256, subject_id, doc_type, number_enc, created_at, shown_inquiry
+             FROM web_sessions WHERE token_sha256 = ?1",
+            [&token_sha256[..]],
+            |r| {
+                Ok(WebSessionRow {
+                    token_sha256: digest_col(r, 0)?,
+                    subject_id: SubjectId(r.get(1)?),
+                    doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
+                    number_enc: r.get(3)?,
+                    created_at: r.get(4)?,
+                    shown_inquiry: r.get::<_, Option<i64>>(5)?.map(InquiryId),
+                })
+            },
+        )
+    }
+
+    fn web_sessions_held(&self) -> Result<u64> {
+        self.count("web_sessions")
+    }
 }
 
 fn i64_of(v: u64) -> Result<i64> {
@@ -1205,6 +1228,55 @@ impl Writer for Tx<'_> {
             "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![i64_of(c.seq)?, c.at, &c.hash[..], &c.public_key[..], c.signature],
         )
+    }
+
+    fn insert_web_session(&mut self, w: &WebSessionRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO web_sessions (token_sha256, subject_id, doc_type, number_enc, created_at, shown_inquiry)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                &w.token_sha256[..],
+                w.subject_id.0,
+                w.doc_type.as_str(),
+                w.number_enc,
+                w.created_at,
+                w.shown_inquiry.map(|i| i.0)
+            ],
+        )
+    }
+
+    fn delete_web_session(&mut self, token_sha256: &[u8; 32]) -> Result<bool> {
+        let n = self.check(
+            self.0
+                .prepare_cached("DELETE FROM web_sessions WHERE token_sha256 = ?1")
+                .and_then(|mut st| st.execute([&token_sha256[..]])),
+        )?;
+        Ok(n == 1)
+    }
+
+    fn set_web_session_shown(&mut self, token_sha256: &[u8; 32], inquiry: InquiryId) -> Result<()> {
+        self.exec(
+            "UPDATE web_sessions SET shown_inquiry = ?2 WHERE token_sha256 = ?1",
+            params![&token_sha256[..], inquiry.0],
+        )
+    }
+
+    fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64> {
+        let expired = self.check(
+            self.0
+                .prepare_cached("DELETE FROM web_sessions WHERE created_at <= ?1")
+                .and_then(|mut st| st.execute([created_at_max])),
+        )?;
+        let excess = self.count("web_sessions")?.saturating_sub(keep);
+        let oldest = self.check(
+            self.0
+                .prepare_cached(
+                    "DELETE FROM web_sessions WHERE token_sha256 IN
+                     (SELECT token_sha256 FROM web_sessions ORDER BY created_at, token_sha256 LIMIT ?1)",
+                )
+                .and_then(|mut st| st.execute([i64::try_from(excess).unwrap_or(i64::MAX)])),
+        )?;
+        Ok((expired + oldest) as u64)
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

@@ -32,6 +32,7 @@ conformance!(
     read_ahead_gives_newest_months_and_consents,
     a_person_s_file_reads_the_same_after_listing_their_accounts,
     an_organization_s_kind_is_unset_until_set,
+    web_sessions_are_kept_ended_and_pruned_oldest_first,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -140,7 +141,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 7, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -203,7 +204,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -225,6 +226,47 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let r = store.read().unwrap();
     assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
     assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
+}
+
+/// Web sessions read back as written, remember the view shown, end once, and are pruned: the
+/// expired first, then the oldest beyond the number kept.
+fn web_sessions_are_kept_ended_and_pruned_oldest_first(store: &mut AnyStore) {
+    let (_, subject) = setup(store);
+    let row = |n: u8, created_at: i64| WebSessionRow {
+        token_sha256: [n; 32],
+        subject_id: subject,
+        doc_type: ob_model::DocumentType::PrcResidentId,
+        number_enc: vec![1, n, 2],
+        created_at,
+        shown_inquiry: None,
+    };
+    let mut w = store.write().unwrap();
+    for (n, at) in [(1, 100), (2, 200), (3, 300), (4, 400)] {
+        w.insert_web_session(&row(n, at)).unwrap();
+    }
+    assert!(w.insert_web_session(&row(1, 500)).is_err(), "one session per token digest");
+    drop(w);
+    let mut w = store.write().unwrap();
+    for (n, at) in [(1, 100), (2, 200), (3, 300), (4, 400)] {
+        w.insert_web_session(&row(n, at)).unwrap();
+    }
+    w.set_web_session_shown(&[2; 32], InquiryId(9)).unwrap();
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.web_session(&[1; 32]).unwrap(), Some(row(1, 100)));
+    assert_eq!(r.web_session(&[2; 32]).unwrap().unwrap().shown_inquiry, Some(InquiryId(9)));
+    assert_eq!(r.web_session(&[9; 32]).unwrap(), None);
+    assert_eq!(r.web_sessions_held().unwrap(), 4);
+    drop(r);
+    let mut w = store.write().unwrap();
+    assert!(w.delete_web_session(&[4; 32]).unwrap());
+    assert!(!w.delete_web_session(&[4; 32]).unwrap(), "ended once");
+    // Created at or before 100: expired. Then one kept of the two left: the older goes.
+    assert_eq!(w.prune_web_sessions(100, 1).unwrap(), 2);
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.web_sessions_held().unwrap(), 1);
+    assert!(r.web_session(&[3; 32]).unwrap().is_some(), "the newest stays");
 }
 
 /// An organization has no kind until an operator sets one; then every look-up gives it.
@@ -511,7 +553,7 @@ fn postgres_reopening_applies_no_migration_twice() {
         setup(&mut store);
     }
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), 4);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
     drop(store);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();

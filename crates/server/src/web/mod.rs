@@ -26,16 +26,15 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use ob_bureau::clock::{Clock, SystemClock};
-use session::{Failures, Sessions};
+use session::Failures;
 use std::sync::Arc;
 
 /// Largest form accepted, in bytes.
 pub const FORM_BYTES_MAX: usize = 16 * 1024;
 
-/// What the pages share: sessions, sign-in failures, the cookie setting and the clock that
-/// sessions and locks expire by.
+/// What the pages share: sign-in failures, the cookie setting and the clock that sessions and
+/// locks expire by (the sessions themselves are in the store).
 pub struct Web {
-    sessions: Sessions,
     failures: Failures,
     /// Password verifications at once (argon2 costs tens of milliseconds of a core each): a flood
     /// of sign-ins waits here instead of taking every core from the API.
@@ -49,7 +48,6 @@ pub struct Web {
 impl Default for Web {
     fn default() -> Web {
         Web {
-            sessions: Sessions::default(),
             failures: Failures::default(),
             verifications: Arc::new(tokio::sync::Semaphore::new(ob_model::limits::SIGNIN_VERIFICATIONS_MAX)),
             pdf_renders: Arc::new(tokio::sync::Semaphore::new(ob_model::limits::PDF_RENDERS_MAX)),
@@ -79,14 +77,14 @@ impl AppState {
         self
     }
 
-    /// Web sessions held now.
-    pub fn web_sessions(&self) -> usize {
-        self.web.sessions.len()
+    /// Web sessions held now (in the store, expired ones included until pruned).
+    pub async fn web_sessions(&self) -> Result<u64, crate::error::ApiError> {
+        crate::blocking(self, |b| Ok(b.sessions_held()?)).await
     }
 
     fn web_mut(&mut self) -> &mut Web {
         // Set up before the state is shared; a copy of a shared one keeps its settings and starts
-        // with no sessions.
+        // with no sign-in failures counted.
         if Arc::get_mut(&mut self.web).is_none() {
             let (secure_cookies, clock) = (self.web.secure_cookies, self.web.clock.clone());
             self.web = Arc::new(Web { secure_cookies, clock, ..Web::default() });
@@ -107,9 +105,12 @@ pub fn report_html(
 }
 
 /// The document of the signed-in person whose session cookie `headers` carry, while it lasts.
-pub(crate) fn session_document(state: &AppState, headers: &axum::http::HeaderMap) -> Option<ob_model::DocumentNumber> {
-    let token = session::token_of(headers)?;
-    state.web.sessions.get(&token, state.web.now())
+pub(crate) async fn session_document(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<ob_model::DocumentNumber>, crate::error::ApiError> {
+    let Some(token) = session::token_of(headers) else { return Ok(None) };
+    Ok(session::get(state, &token).await?.map(|s| s.document))
 }
 
 /// The pages' routes, to merge into the API's router.

@@ -52,9 +52,12 @@ fn reference(s: Option<&str>, prefix: char) -> String {
 
 /// `GET /`: the sign-in form, or the person's start page when signed in.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let web = &state.web;
-    if session::token_of(&headers).is_some_and(|t| web.sessions.get(&t, web.now()).is_some()) {
-        return Redirect::to("/me").into_response();
+    if let Some(token) = session::token_of(&headers) {
+        match session::get(&state, &token).await {
+            Ok(Some(_)) => return Redirect::to("/me").into_response(),
+            Ok(None) => {}
+            Err(e) => return WebError::from(e).into_response(),
+        }
     }
     render(&SignInPage::new(false))
 }
@@ -113,8 +116,10 @@ pub async fn sign_in(
         return WebError::csrf().into_response();
     }
     // A sign-in ends the session this browser had, whoever it was: one browser, one session.
-    if let Some(old) = session::token_of(&headers) {
-        state.web.sessions.end(&old);
+    if let Some(old) = session::token_of(&headers)
+        && let Err(e) = session::end(&state, &old).await
+    {
+        return WebError::from(e).into_response();
     }
     let Ok(Form(form)) = form else { return sign_in_failed() };
     let document =
@@ -150,7 +155,7 @@ pub async fn sign_in(
         return sign_in_failed();
     }
     web.failures.succeed(&document, from);
-    let token = match web.sessions.create(document, web.now()) {
+    let token = match session::create(&state, document).await {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -173,7 +178,7 @@ pub async fn sign_out(
 ) -> Result<Response, WebError> {
     let Form(form) = form.map_err(incomplete)?;
     who.check_csrf(&form.csrf)?;
-    who.end(&state.web);
+    who.end(&state).await?;
     let cookie = session::clear_cookie(state.web.secure_cookies);
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/".to_owned()), (SET_COOKIE, cookie)]).into_response())
 }
@@ -205,28 +210,31 @@ pub async fn me(State(state): State<AppState>, who: SignedIn) -> Result<Response
 /// without spending another: one view per session per day at most.
 async fn own_report(state: &AppState, who: &SignedIn) -> Result<OwnReport, WebError> {
     let doc = who.document.clone();
-    let shown = who.shown(&state.web);
-    let (own, inquiry) = blocking(state, move |b| {
+    let (shown, key) = (who.shown, who.session_key());
+    let own = blocking(state, move |b| {
         // A refusal (the view shown was not today's) means a new view; anything else fails.
         let again = match shown {
             Some(id) => match b.reshow_own_report(&doc, id) {
-                Ok(report) => Some((report, id)),
+                Ok(report) => Some(report),
                 Err(e) if e.refusal() == Some(ob_bureau::Refusal::UnknownItem) => None,
                 Err(e) => return Err(e.into()),
             },
             None => None,
         };
-        let (report, inquiry) = match again {
-            Some(shown) => shown,
-            None => b.produce_own_report(&doc)?,
+        let report = match again {
+            Some(report) => report,
+            None => {
+                let (report, inquiry) = b.produce_own_report(&doc)?;
+                b.remember_session_view(&key, inquiry)?;
+                report
+            }
         };
         let free_max = b.policy().free_self_views_per_year;
         let own =
             OwnReport { report, free_max, disputes: b.disputes_of_person(&doc)?, flags: b.flags_of_person(&doc)? };
-        Ok((own, inquiry))
+        Ok(own)
     })
     .await?;
-    who.remember_shown(&state.web, inquiry);
     state.metrics.report();
     Ok(own)
 }

@@ -1,8 +1,9 @@
-//! Web sessions and sign-in failures, in memory.
+//! Web sessions (kept in the store by the bureau) and sign-in failures (in memory).
 //!
 //! A session is created at sign-in from 32 random bytes (the token). The browser holds the token,
-//! hex-encoded, in the `ob_session` cookie; the server keeps only its SHA-256, mapped to the
-//! person's document. Sessions last at most [`limits::SESSION_S_MAX`] seconds; at most
+//! hex-encoded, in the `ob_session` cookie; the store keeps only its SHA-256 with the person's
+//! document, encrypted (`ob_bureau::session`), so that a restart signs no one out and a copy of
+//! the store opens no session. Sessions last at most [`limits::SESSION_S_MAX`] seconds; at most
 //! [`limits::SESSIONS_MAX`] are held, the oldest going first. Forms carry a CSRF token, the hex of
 //! SHA-256(`"csrf"` ‖ token): it can be computed only from the cookie, which scripts of other
 //! sites never see.
@@ -15,15 +16,18 @@
 //! locked for [`limits::SIGNIN_LOCK_S`] seconds, whatever the password, each further lock twice
 //! as long up to [`limits::SIGNIN_LOCK_S_MAX`]. A person signing in from elsewhere is not locked
 //! out by someone failing on purpose. A pair quiet for [`limits::SIGNIN_FORGET_S`] is forgotten.
+//! These stay in memory: a restart forgets them, which only the operator can cause.
 
-use super::{Web, WebError};
-use crate::AppState;
+use super::WebError;
+use crate::error::ApiError;
+use crate::{AppState, blocking};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
+use ob_bureau::session::SessionView;
 use ob_model::{DocumentNumber, limits};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Name of the session cookie.
@@ -32,53 +36,13 @@ pub const COOKIE: &str = "ob_session";
 /// Bytes of randomness in a session token.
 pub const TOKEN_BYTES: usize = 32;
 
-/// A session: whose file it opens. Server-side only; `Debug` shows the document masked.
-#[derive(Debug)]
-struct Session {
-    document: DocumentNumber,
-    /// Key in the age index: (created at, sequence).
-    age: (i64, u64),
-    /// The self-view the report page last showed in this session.
-    shown: Option<ob_store::InquiryId>,
+fn digest(token: &[u8; TOKEN_BYTES]) -> [u8; 32] {
+    Sha256::digest(token).into()
 }
-
-#[derive(Default)]
-struct SessionMap {
-    by_digest: HashMap<[u8; 32], Session>,
-    by_age: BTreeMap<(i64, u64), [u8; 32]>,
-    seq: u64,
-}
-
-impl SessionMap {
-    fn remove(&mut self, digest: &[u8; 32]) {
-        if let Some(s) = self.by_digest.remove(digest) {
-            self.by_age.remove(&s.age);
-        }
-    }
-
-    /// Drops expired sessions, then the oldest while more than `keep` remain.
-    fn prune(&mut self, now: i64, keep: usize) {
-        while let Some((&(created, seq), &digest)) = self.by_age.first_key_value() {
-            if created + limits::SESSION_S_MAX > now && self.by_digest.len() <= keep {
-                break;
-            }
-            self.by_age.remove(&(created, seq));
-            self.by_digest.remove(&digest);
-        }
-    }
-}
-
-/// The sessions held.
-#[derive(Default)]
-pub struct Sessions(Mutex<SessionMap>);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing here is left half-changed by a panic worth refusing service for.
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn digest(token: &[u8; TOKEN_BYTES]) -> [u8; 32] {
-    Sha256::digest(token).into()
 }
 
 /// The CSRF token of a session token.
@@ -94,59 +58,26 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-impl Sessions {
-    /// Opens a session for `document`; returns the token for the cookie (hex).
-    pub fn create(&self, document: DocumentNumber, now: i64) -> Result<String, WebError> {
-        let mut token = [0u8; TOKEN_BYTES];
-        getrandom::fill(&mut token).map_err(|_| WebError::from(crate::error::ApiError::internal()))?;
-        let mut map = lock(&self.0);
-        map.prune(now, limits::SESSIONS_MAX - 1);
-        map.seq += 1;
-        let age = (now, map.seq);
-        let d = digest(&token);
-        map.by_age.insert(age, d);
-        map.by_digest.insert(d, Session { document, age, shown: None });
-        Ok(hex::encode(token))
-    }
+/// Opens a session for `document` (its password verified); returns the token for the cookie
+/// (hex). The store keeps only the token's SHA-256.
+pub async fn create(state: &AppState, document: DocumentNumber) -> Result<String, WebError> {
+    let mut token = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut token).map_err(|_| WebError::from(ApiError::internal()))?;
+    let (d, now) = (digest(&token), state.web.now());
+    blocking(state, move |b| Ok(b.open_session(&d, &document, now)?)).await?;
+    Ok(hex::encode(token))
+}
 
-    /// The document of the session whose token is `token`, while it lasts.
-    pub(super) fn get(&self, token: &[u8; TOKEN_BYTES], now: i64) -> Option<DocumentNumber> {
-        let mut map = lock(&self.0);
-        let d = digest(token);
-        let (created, _) = map.by_digest.get(&d)?.age;
-        if created + limits::SESSION_S_MAX <= now {
-            map.remove(&d);
-            return None;
-        }
-        map.by_digest.get(&d).map(|s| s.document.clone())
-    }
+/// The session whose token is `token`, while it lasts.
+pub(crate) async fn get(state: &AppState, token: &[u8; TOKEN_BYTES]) -> Result<Option<SessionView>, ApiError> {
+    let (d, now) = (digest(token), state.web.now());
+    blocking(state, move |b| Ok(b.session(&d, now)?)).await
+}
 
-    /// The self-view the session's report page showed last.
-    fn shown(&self, token: &[u8; TOKEN_BYTES]) -> Option<ob_store::InquiryId> {
-        lock(&self.0).by_digest.get(&digest(token)).and_then(|s| s.shown)
-    }
-
-    /// Remembers the self-view the session's report page shows.
-    fn remember_shown(&self, token: &[u8; TOKEN_BYTES], inquiry: ob_store::InquiryId) {
-        if let Some(s) = lock(&self.0).by_digest.get_mut(&digest(token)) {
-            s.shown = Some(inquiry);
-        }
-    }
-
-    /// Ends the session (sign-out).
-    pub(super) fn end(&self, token: &[u8; TOKEN_BYTES]) {
-        lock(&self.0).remove(&digest(token));
-    }
-
-    /// Sessions held (expired ones included until they are pruned).
-    pub fn len(&self) -> usize {
-        lock(&self.0).by_digest.len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// Ends the session whose token is `token` (sign-out), if there is one.
+pub async fn end(state: &AppState, token: &[u8; TOKEN_BYTES]) -> Result<(), ApiError> {
+    let d = digest(token);
+    blocking(state, move |b| Ok(b.end_session(&d).map(drop)?)).await
 }
 
 /// One (document, address) pair's failed sign-ins.
@@ -263,6 +194,9 @@ pub struct SignedIn {
     pub document: DocumentNumber,
     /// The CSRF token their forms carry.
     pub csrf: String,
+    /// The self-view this session's report page showed last (the bureau says whether it is
+    /// still today's).
+    pub shown: Option<ob_store::InquiryId>,
     token: [u8; TOKEN_BYTES],
 }
 
@@ -272,20 +206,14 @@ impl SignedIn {
         if same(sent, &self.csrf) { Ok(()) } else { Err(WebError::csrf()) }
     }
 
-    /// The self-view this session's report page showed last (the bureau says whether it is
-    /// still today's).
-    pub fn shown(&self, web: &Web) -> Option<ob_store::InquiryId> {
-        web.sessions.shown(&self.token)
-    }
-
-    /// Remembers the self-view this session's report page shows.
-    pub fn remember_shown(&self, web: &Web, inquiry: ob_store::InquiryId) {
-        web.sessions.remember_shown(&self.token, inquiry);
+    /// The SHA-256 of the session's token: the session's key in the store.
+    pub fn session_key(&self) -> [u8; 32] {
+        digest(&self.token)
     }
 
     /// Ends the session.
-    pub fn end(&self, web: &Web) {
-        web.sessions.end(&self.token);
+    pub async fn end(&self, state: &AppState) -> Result<(), ApiError> {
+        end(state, &self.token).await
     }
 }
 
@@ -295,9 +223,8 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SignedIn, WebError> {
         let page = parts.method == Method::GET || parts.method == Method::HEAD;
         let token = token_of(&parts.headers).ok_or_else(|| WebError::sign_in_first(page))?;
-        let web = &state.web;
-        let document = web.sessions.get(&token, web.now()).ok_or_else(|| WebError::sign_in_first(page))?;
-        Ok(SignedIn { document, csrf: csrf_of(&token), token })
+        let session = get(state, &token).await?.ok_or_else(|| WebError::sign_in_first(page))?;
+        Ok(SignedIn { document: session.document, csrf: csrf_of(&token), shown: session.shown, token })
     }
 }
 
@@ -308,37 +235,6 @@ mod tests {
 
     fn doc() -> DocumentNumber {
         DocumentNumber::parse(DocumentType::PrcResidentId, "11010519491231002X").unwrap()
-    }
-
-    #[test]
-    fn sessions_expire_and_end() {
-        let s = Sessions::default();
-        let t = s.create(doc(), 1000).unwrap();
-        let mut token = [0u8; 32];
-        hex::decode_to_slice(&t, &mut token).unwrap();
-        assert_eq!(s.get(&token, 1000 + limits::SESSION_S_MAX - 1), Some(doc()));
-        assert_eq!(s.get(&token, 1000 + limits::SESSION_S_MAX), None);
-        assert!(s.is_empty(), "an expired session is dropped when met");
-        let t = s.create(doc(), 5000).unwrap();
-        hex::decode_to_slice(&t, &mut token).unwrap();
-        s.end(&token);
-        assert_eq!(s.get(&token, 5000), None);
-        assert!(format!("{:?}", doc()).contains('*'), "a session's document is masked in Debug");
-    }
-
-    #[test]
-    fn sessions_are_bounded_oldest_first() {
-        let mut map = SessionMap::default();
-        for i in 0..5u8 {
-            map.seq += 1;
-            map.by_age.insert((i64::from(i), map.seq), [i; 32]);
-            map.by_digest.insert([i; 32], Session { document: doc(), age: (i64::from(i), map.seq), shown: None });
-        }
-        map.prune(10, 3);
-        assert_eq!(map.by_digest.len(), 3);
-        assert!(!map.by_digest.contains_key(&[0; 32]) && !map.by_digest.contains_key(&[1; 32]));
-        map.prune(2 + limits::SESSION_S_MAX, 10);
-        assert_eq!(map.by_digest.len(), 2, "expired ones go");
     }
 
     #[test]

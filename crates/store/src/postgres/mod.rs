@@ -34,6 +34,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (2, include_str!("../../migrations/postgres/0002_distribution_keys.sql")),
     (3, include_str!("../../migrations/postgres/0003_org_type.sql")),
+    (4, include_str!("../../migrations/postgres/0004_web_sessions.sql")),
 ];
 
 /// Account-month rows buffered before a `COPY` is sent.
@@ -1288,6 +1289,28 @@ impl Reader for PgTx<'_> {
             })
         })
     }
+
+    fn web_session(&self, token_sha256: &[u8; 32]) -> Result<Option<WebSessionRow>> {
+        self.one(
+            "SELECT token_sha256, subject_id, doc_type, number_enc, created_at, shown_inquiry
+             FROM web_sessions WHERE token_sha256 = $1",
+            &[&&token_sha256[..]],
+            |r| {
+                Ok(WebSessionRow {
+                    token_sha256: digest_col(r, 0)?,
+                    subject_id: SubjectId(col(r, 1)?),
+                    doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
+                    number_enc: col(r, 3)?,
+                    created_at: col(r, 4)?,
+                    shown_inquiry: col::<Option<i64>>(r, 5)?.map(InquiryId),
+                })
+            },
+        )
+    }
+
+    fn web_sessions_held(&self) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM web_sessions")
+    }
 }
 
 impl Writer for PgTx<'_> {
@@ -1547,6 +1570,45 @@ impl Writer for PgTx<'_> {
             &[&i64_of(c.seq)?, &c.at, &&c.hash[..], &&c.public_key[..], &c.signature],
         )
         .map(drop)
+    }
+
+    fn insert_web_session(&mut self, w: &WebSessionRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO web_sessions (token_sha256, subject_id, doc_type, number_enc, created_at, shown_inquiry)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &&w.token_sha256[..],
+                &w.subject_id.0,
+                &w.doc_type.as_str(),
+                &w.number_enc,
+                &w.created_at,
+                &w.shown_inquiry.map(|i| i.0),
+            ],
+        )
+        .map(drop)
+    }
+
+    fn delete_web_session(&mut self, token_sha256: &[u8; 32]) -> Result<bool> {
+        Ok(self.exec("DELETE FROM web_sessions WHERE token_sha256 = $1", &[&&token_sha256[..]])? == 1)
+    }
+
+    fn set_web_session_shown(&mut self, token_sha256: &[u8; 32], inquiry: InquiryId) -> Result<()> {
+        self.exec(
+            "UPDATE web_sessions SET shown_inquiry = $2 WHERE token_sha256 = $1",
+            &[&&token_sha256[..], &inquiry.0],
+        )
+        .map(drop)
+    }
+
+    fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64> {
+        let expired = self.exec("DELETE FROM web_sessions WHERE created_at <= $1", &[&created_at_max])?;
+        let excess = i64::try_from(self.web_sessions_held()?.saturating_sub(keep)).unwrap_or(i64::MAX);
+        let oldest = self.exec(
+            "DELETE FROM web_sessions WHERE token_sha256 IN
+             (SELECT token_sha256 FROM web_sessions ORDER BY created_at, token_sha256 LIMIT $1)",
+            &[&excess],
+        )?;
+        Ok(expired + oldest)
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

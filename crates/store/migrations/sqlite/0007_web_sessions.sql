@@ -1,0 +1,13 @@
+-- OpenBureau store, schema version 7: people's web sessions, so that a restart signs no one out.
+-- The token the browser holds is never stored, only its SHA-256; the document signed in with is
+-- encrypted as in `documents`. Sessions expire by `created_at` (limits::SESSION_S_MAX) and are
+-- at most limits::SESSIONS_MAX, the oldest going first.
+CREATE TABLE web_sessions (
+    token_sha256  BLOB PRIMARY KEY,
+    subject_id    INTEGER NOT NULL,
+    doc_type      TEXT NOT NULL,
+    number_enc    BLOB NOT NULL,
+    created_at    INTEGER NOT NULL,
+    shown_inquiry INTEGER
+) WITHOUT ROWID;
+CREATE INDEX web_sessions_by_age ON web_sessions (created_at);
