@@ -176,7 +176,7 @@ impl<S: Store> Bureau<S> {
             ));
         }
         let now = self.clock.now().unix_timestamp();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let id = match w.org_by_code(code)? {
             Some(org) => org.id,
             None => w.insert_org(code, if name.is_empty() { code } else { name }, now)?,
@@ -203,7 +203,7 @@ impl<S: Store> Bureau<S> {
     /// names it by when it hides it from other lenders.
     pub fn set_org_type(&mut self, code: &str, org_type: ob_model::InstitutionType) -> Result<()> {
         let now = self.clock.now().unix_timestamp();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let org = org_by_code(w.as_ref(), code)?;
         w.set_org_type(org.id, org_type)?;
         let detail = serde_json::json!({"code": code, "org_type": org_type.as_str()});
@@ -227,7 +227,7 @@ impl<S: Store> Bureau<S> {
     /// key when `None`. Returns the key: the only time it exists outside its holder's hands.
     pub fn issue_key(&mut self, org_code: Option<&str>, label: &str) -> Result<String> {
         let now = self.clock.now().unix_timestamp();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let org_id = match org_code {
             None => None,
             Some(code) => {
@@ -255,7 +255,7 @@ impl<S: Store> Bureau<S> {
     /// Revokes the key whose SHA-256 is `digest`; `org`, when given, must own it.
     pub fn revoke_key(&mut self, digest: &[u8; 32], org: Option<OrgId>) -> Result<bool> {
         let now = self.clock.now().unix_timestamp();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let Some(row) = w.api_key(digest)? else { return Ok(false) };
         if org.is_some() && row.org_id != org {
             return Ok(false);
@@ -291,7 +291,7 @@ impl<S: Store> Bureau<S> {
             .map_err(|_| BureauError::refused(Refusal::PasswordInvalid, "not a PHC password hash"))?;
         let now = self.clock.now().unix_timestamp();
         let mac = self.keys.document_mac(document);
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let subject = w.subject_by_document(&mac)?.ok_or(BureauError::NoFile)?;
         let created_at = w.person_login(subject.id)?.map_or(now, |l| l.created_at);
         w.put_person_login(&PersonLoginRow {

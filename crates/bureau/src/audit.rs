@@ -131,6 +131,16 @@ pub fn checkpoint_message(seq: u64, at: i64, hash: &[u8; 32]) -> Vec<u8> {
 /// Signs the head of every chain not signed yet; returns the newest sequence number signed, or
 /// `None` when there is no event.
 pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64>> {
+    checkpoint_as(w, &|m| keys.sign_audit(m), keys.audit_public_key(), at)
+}
+
+/// [`checkpoint`] with any signer: a key rotation's last checkpoint under the key it leaves.
+pub fn checkpoint_as(
+    w: &mut dyn Writer,
+    sign: &dyn Fn(&[u8]) -> [u8; 64],
+    public_key: [u8; 32],
+    at: i64,
+) -> Result<Option<u64>> {
     let signed: Vec<u64> = w.audit_checkpoints()?.iter().map(|c| c.seq).collect();
     let mut newest = None;
     for chain in 0..w.audit_chains() {
@@ -139,30 +149,35 @@ pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64
         if signed.contains(&last.seq) {
             continue;
         }
-        let signature = keys.sign_audit(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
-        w.insert_checkpoint(&CheckpointRow {
-            seq: last.seq,
-            at,
-            hash: last.hash,
-            public_key: keys.audit_public_key(),
-            signature,
-        })?;
+        let signature = sign(&checkpoint_message(last.seq, at, &last.hash)).to_vec();
+        w.insert_checkpoint(&CheckpointRow { seq: last.seq, at, hash: last.hash, public_key, signature })?;
     }
     Ok(newest)
 }
 
-/// Checks every checkpoint: signed by `public_key`, and naming the hash the chain holds at its
-/// sequence number. `None` when all hold.
+/// Kind of the event a key rotation appends: its detail names the audit public keys left and
+/// taken (hex), and the checkpoint that follows, signed by the new key, vouches for the old one.
+pub const KEY_ROTATED: &str = "key.rotated";
+
+/// Checks every checkpoint: signed by `public_key`, or by a key it succeeded in a rotation (see
+/// [`KEY_ROTATED`]), and naming the hash the chain holds at its sequence number. `None` when all
+/// hold.
 pub fn verify_checkpoints(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Option<Verification>> {
     use ed25519_dalek::Verifier;
-    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
-        return Ok(Some(Verification::Broken { seq: 0, reason: "invalid audit public key".into() }));
+    let checkpoints = r.audit_checkpoints()?;
+    let trusted = if checkpoints.iter().all(|c| c.public_key == *public_key) {
+        vec![*public_key]
+    } else {
+        trusted_keys(r, public_key, &checkpoints)?
     };
-    for c in r.audit_checkpoints()? {
+    for c in &checkpoints {
         let broken = |reason: &str| Ok(Some(Verification::Broken { seq: c.seq, reason: reason.to_owned() }));
-        if c.public_key != *public_key {
+        if !trusted.contains(&c.public_key) {
             return broken("checkpoint signed by another key");
         }
+        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&c.public_key) else {
+            return broken("invalid audit public key");
+        };
         let Ok(signature) = ed25519_dalek::Signature::try_from(c.signature.as_slice()) else {
             return broken("checkpoint signature malformed");
         };
@@ -175,4 +190,43 @@ pub fn verify_checkpoints(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Optio
         }
     }
     Ok(None)
+}
+
+/// `public_key`, and every key a trusted key succeeded: named as left by a `key.rotated` event
+/// that a checkpoint of the succeeding key covers (same chain, at or after the event). Without
+/// that cover, an event appended by someone without the key vouches for nothing.
+fn trusted_keys(r: &dyn Reader, public_key: &[u8; 32], checkpoints: &[CheckpointRow]) -> Result<Vec<[u8; 32]>> {
+    let mut rotations = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = r.audit_after(after, VERIFY_PAGE_EVENTS)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in page.iter().filter(|e| e.kind == KEY_ROTATED) {
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
+            let key = |name: &str| {
+                let mut k = [0u8; 32];
+                detail[name].as_str().and_then(|h| hex::decode_to_slice(h, &mut k).ok()).map(|()| k)
+            };
+            if let (Some(old), Some(new)) = (key("previous_audit_public_key"), key("audit_public_key")) {
+                rotations.push((e.seq, e.chain, old, new));
+            }
+        }
+    }
+    let covered = |seq: u64, chain: u32, by: &[u8; 32]| {
+        checkpoints.iter().any(|c| c.seq >= seq && &c.public_key == by && chain_of_seq(r, c.seq) == Some(chain))
+    };
+    let mut trusted = vec![*public_key];
+    while let Some(&(_, _, old, _)) = rotations
+        .iter()
+        .find(|(seq, chain, old, new)| trusted.contains(new) && !trusted.contains(old) && covered(*seq, *chain, new))
+    {
+        trusted.push(old);
+    }
+    Ok(trusted)
+}
+
+/// The chain of the event `seq`, if it is held.
+fn chain_of_seq(r: &dyn Reader, seq: u64) -> Option<u32> {
+    r.audit_after(seq.saturating_sub(1), 1).ok()?.first().filter(|e| e.seq == seq).map(|e| e.chain)
 }

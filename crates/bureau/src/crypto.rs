@@ -5,6 +5,11 @@
 //! to compute keyed hashes for look-up. The store holds only ciphertexts and keyed hashes, plus a
 //! key check value so that opening a store with the wrong key fails loudly instead of silently
 //! creating a second file for every person.
+//!
+//! Keys have versions (1 to 255). A key file holds one key, 64 hex digits (version 1), or during a
+//! rotation (`openbureau key rotate`) two lines `VERSION:HEX`: the newest is the one everything
+//! is written under, the other only opens what is not rewritten yet. The first byte of every
+//! ciphertext is the version of the key that sealed it.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -20,9 +25,6 @@ type HmacSha256 = Hmac<Sha256>;
 pub const KEY_BYTES: usize = 32;
 /// Bytes of an AES-GCM nonce.
 const NONCE_BYTES: usize = 12;
-/// First byte of every ciphertext: the envelope version.
-const ENVELOPE_V1: u8 = 1;
-
 /// Key problems.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -43,6 +45,9 @@ pub enum KeyError {
     /// A ciphertext failed authentication: wrong key or tampered data.
     #[error("ciphertext does not authenticate under this key")]
     Decrypt,
+    /// A key file's versions are not one or two distinct versions from 1 to 255.
+    #[error("a key file holds one key, or two as VERSION:HEX lines of distinct versions 1 to 255")]
+    Versions,
 }
 
 /// The derived keys.
@@ -62,6 +67,14 @@ pub enum KeyError {
 /// the padded key block inside `Hmac::new_from_slice`, a MAC's output before it is wrapped), and a
 /// key text the caller hands to [`Keys::from_hex`] (the caller's to clear).
 pub struct Keys {
+    current: KeySet,
+    /// The key a rotation is leaving: opens what is not rewritten yet, seals nothing.
+    previous: Option<KeySet>,
+}
+
+/// The keys derived from one master key of one version.
+struct KeySet {
+    version: u8,
     cipher: Aes256Gcm,
     mac_key: Zeroizing<[u8; 32]>,
     signing: ed25519_dalek::SigningKey,
@@ -88,32 +101,94 @@ fn derive(master: &[u8; KEY_BYTES], label: &str) -> Zeroizing<[u8; 32]> {
     Zeroizing::new(mac.finalize().into_bytes().into())
 }
 
-impl Keys {
-    /// Derives the keys from a master key.
-    pub fn from_master(master: &[u8; KEY_BYTES]) -> Keys {
+impl KeySet {
+    fn new(version: u8, master: &[u8; KEY_BYTES]) -> KeySet {
         let enc = derive(master, "openbureau/v1/encrypt");
         let cipher = Aes256Gcm::new_from_slice(&enc[..]).expect("AES-256 takes 32-byte keys");
         let seed = derive(master, "openbureau/v1/audit-signing");
         let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
-        Keys { cipher, mac_key: derive(master, "openbureau/v1/blind-index"), signing }
+        KeySet { version, cipher, mac_key: derive(master, "openbureau/v1/blind-index"), signing }
+    }
+}
+
+/// One line of a key file: `HEX` (version 1) or `VERSION:HEX`.
+fn parse_line(line: &str) -> Result<(u8, Zeroizing<[u8; KEY_BYTES]>), KeyError> {
+    let (version, hex_text) = match line.split_once(':') {
+        Some((v, h)) => (v.trim().parse::<u8>().map_err(|_| KeyError::Versions)?, h),
+        None => (1, line),
+    };
+    if version == 0 {
+        return Err(KeyError::Versions);
+    }
+    let mut master = Zeroizing::new([0u8; KEY_BYTES]);
+    hex::decode_to_slice(hex_text.trim(), &mut master[..]).map_err(|_| KeyError::Format)?;
+    Ok((version, master))
+}
+
+impl Keys {
+    /// Derives the keys from a master key (version 1).
+    pub fn from_master(master: &[u8; KEY_BYTES]) -> Keys {
+        Keys { current: KeySet::new(1, master), previous: None }
+    }
+
+    /// Derives the keys from a master key of `version` (1 to 255), with the key a rotation is
+    /// leaving when there is one.
+    pub fn with_versions(
+        current: (u8, &[u8; KEY_BYTES]),
+        previous: Option<(u8, &[u8; KEY_BYTES])>,
+    ) -> Result<Keys, KeyError> {
+        if current.0 == 0 || previous.is_some_and(|p| p.0 == 0 || p.0 == current.0) {
+            return Err(KeyError::Versions);
+        }
+        Ok(Keys { current: KeySet::new(current.0, current.1), previous: previous.map(|(v, m)| KeySet::new(v, m)) })
+    }
+
+    /// The version everything is sealed under.
+    pub fn version(&self) -> u8 {
+        self.current.version
+    }
+
+    /// The version a rotation is leaving, if one is under way.
+    pub fn previous_version(&self) -> Option<u8> {
+        self.previous.as_ref().map(|p| p.version)
     }
 
     /// Signs an audit checkpoint message (Ed25519).
     pub fn sign_audit(&self, message: &[u8]) -> [u8; 64] {
         use ed25519_dalek::Signer;
-        self.signing.sign(message).to_bytes()
+        self.current.signing.sign(message).to_bytes()
+    }
+
+    /// Signs with the key a rotation is leaving (its last checkpoint); `None` without one.
+    pub fn sign_audit_previous(&self, message: &[u8]) -> Option<[u8; 64]> {
+        use ed25519_dalek::Signer;
+        self.previous.as_ref().map(|p| p.signing.sign(message).to_bytes())
     }
 
     /// The public key that verifies audit checkpoints; publish it so outsiders can verify.
     pub fn audit_public_key(&self) -> [u8; 32] {
-        self.signing.verifying_key().to_bytes()
+        self.current.signing.verifying_key().to_bytes()
     }
 
-    /// Parses a master key written as 64 hex digits (surrounding whitespace ignored).
+    /// The public key of the key a rotation is leaving.
+    pub fn previous_audit_public_key(&self) -> Option<[u8; 32]> {
+        self.previous.as_ref().map(|p| p.signing.verifying_key().to_bytes())
+    }
+
+    /// Parses a key file's text: one key as 64 hex digits (version 1), or `VERSION:HEX` lines,
+    /// one or two (surrounding whitespace and blank lines ignored). The highest version seals.
     pub fn from_hex(text: &str) -> Result<Keys, KeyError> {
-        let mut master = Zeroizing::new([0u8; KEY_BYTES]);
-        hex::decode_to_slice(text.trim(), &mut master[..]).map_err(|_| KeyError::Format)?;
-        Ok(Keys::from_master(&master))
+        let mut lines = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            lines.push(parse_line(line)?);
+        }
+        lines.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
+        match lines.as_slice() {
+            [(v, m)] => Keys::with_versions((*v, m), None),
+            [(v, m), (pv, pm)] => Keys::with_versions((*v, m), Some((*pv, pm))),
+            [] => Err(KeyError::Format),
+            _ => Err(KeyError::Versions),
+        }
     }
 
     /// Reads a key file.
@@ -127,8 +202,7 @@ impl Keys {
 
     /// Makes a new random master key, writes it to `path` (owner-only permissions) and returns it.
     pub fn generate(path: &Path) -> Result<Keys, KeyError> {
-        let mut master = Zeroizing::new([0u8; KEY_BYTES]);
-        getrandom::fill(&mut master[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+        let master = random_master()?;
         let text = Zeroizing::new(hex::encode(&master[..]) + "\n");
         write_private(path, text.as_bytes())
             .map_err(|source| KeyError::File { path: path.display().to_string(), source })?;
@@ -136,16 +210,39 @@ impl Keys {
     }
 
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut mac =
-            <HmacSha256 as KeyInit>::new_from_slice(&self.mac_key[..]).expect("HMAC takes keys of any length");
-        for p in parts {
-            // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
-            mac.update(&(p.len() as u64).to_be_bytes());
-            mac.update(p);
-        }
-        mac.finalize().into_bytes().into()
+        mac_with(&self.current.mac_key, parts)
     }
 
+    /// The version that sealed `sealed` (its first byte).
+    pub fn sealed_version(sealed: &[u8]) -> Option<u8> {
+        sealed.first().copied()
+    }
+
+    fn set(&self, version: u8) -> Result<&KeySet, KeyError> {
+        if version == self.current.version {
+            return Ok(&self.current);
+        }
+        self.previous.as_ref().filter(|p| p.version == version).ok_or(KeyError::Decrypt)
+    }
+}
+
+fn mac_with(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&key[..]).expect("HMAC takes keys of any length");
+    for p in parts {
+        // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+fn random_master() -> Result<Zeroizing<[u8; KEY_BYTES]>, KeyError> {
+    let mut master = Zeroizing::new([0u8; KEY_BYTES]);
+    getrandom::fill(&mut master[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+    Ok(master)
+}
+
+impl Keys {
     /// The blind index of a document: the look-up key of a person's file.
     pub fn document_mac(&self, document: &DocumentNumber) -> [u8; 32] {
         self.mac(&[b"document", document.doc_type().as_str().as_bytes(), document.expose().as_bytes()])
@@ -170,30 +267,63 @@ impl Keys {
         hex::encode(self.mac(&[b"key-check"]))
     }
 
+    /// The text of the key file `rotation_file` (two keys) once the rotation is done: the newer
+    /// key alone.
+    pub fn newest_key_file(rotation_file: &str) -> Result<Zeroizing<String>, KeyError> {
+        let mut lines = Vec::new();
+        for line in rotation_file.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            lines.push((parse_line(line)?.0, line));
+        }
+        let (_, newest) = lines.iter().max_by_key(|(v, _)| *v).ok_or(KeyError::Format)?;
+        Ok(Zeroizing::new(format!("{newest}\n")))
+    }
+
+    /// The check value of the key a rotation is leaving.
+    pub fn previous_check_value(&self) -> Option<String> {
+        self.previous.as_ref().map(|p| hex::encode(mac_with(&p.mac_key, &[b"key-check"])))
+    }
+
+    /// The text of a key file holding `self`'s current key and a new random one of the next
+    /// version (the rotation's file), and the text holding the new one alone (the file once the
+    /// rotation is done). Refused mid-rotation and at version 255.
+    pub fn next_version_files(current_file: &str) -> Result<(Zeroizing<String>, Zeroizing<String>), KeyError> {
+        let lines: Vec<&str> = current_file.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let [line] = lines.as_slice() else { return Err(KeyError::Versions) };
+        let (version, master) = parse_line(line)?;
+        let next = version.checked_add(1).ok_or(KeyError::Versions)?;
+        let new_master = random_master()?;
+        let old_line = Zeroizing::new(format!("{version}:{}", hex::encode(&master[..])));
+        let new_line = Zeroizing::new(format!("{next}:{}", hex::encode(&new_master[..])));
+        Ok((Zeroizing::new(format!("{}\n{}\n", *old_line, *new_line)), Zeroizing::new(format!("{}\n", *new_line))))
+    }
+
     /// Encrypts `plain`, bound to `context` (e.g. which column), with a fresh random nonce.
     pub fn encrypt(&self, context: &str, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(&mut nonce).map_err(|e| KeyError::Random(e.to_string()))?;
         let sealed = self
+            .current
             .cipher
             .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: context.as_bytes() })
             .map_err(|_| KeyError::Decrypt)?;
         let mut out = Vec::with_capacity(1 + NONCE_BYTES + sealed.len());
-        out.push(ENVELOPE_V1);
+        out.push(self.current.version);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
-    /// Decrypts what [`Keys::encrypt`] produced with the same context.
+    /// Decrypts what [`Keys::encrypt`] produced with the same context, under the key of the
+    /// version it names (the current one, or the one a rotation is leaving).
     pub fn decrypt(&self, context: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let (version, rest) = sealed.split_first().ok_or(KeyError::Decrypt)?;
-        if *version != ENVELOPE_V1 || rest.len() < NONCE_BYTES {
+        if rest.len() < NONCE_BYTES {
             return Err(KeyError::Decrypt);
         }
+        let set = self.set(*version)?;
         let (nonce, body) = rest.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| KeyError::Decrypt)?;
-        self.cipher
+        set.cipher
             .decrypt(&Nonce::from(nonce), Payload { msg: body, aad: context.as_bytes() })
             .map(Zeroizing::new)
             .map_err(|_| KeyError::Decrypt)
@@ -222,6 +352,20 @@ pub const NAME_CONTEXT: &str = "subject:name";
 /// Names compare after trimming, collapsing inner white space and upper-casing Latin letters.
 pub fn normalize_name(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
+}
+
+/// Replaces the key file at `path` with `text`, owner-only, atomically: a crash leaves the old
+/// file or the new one, never a part of either.
+pub fn replace_key_file(path: &Path, text: &str) -> Result<(), KeyError> {
+    let file_error = |source| KeyError::File { path: path.display().to_string(), source };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, text.as_bytes()).map_err(file_error)?;
+    std::fs::rename(&tmp, path).map_err(file_error)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(file_error)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -253,6 +397,43 @@ mod tests {
         let other = Keys::from_master(&[8; 32]);
         assert!(other.decrypt_text("ctx", &a).is_err());
         assert_ne!(keys.check_value(), other.check_value());
+    }
+
+    #[test]
+    fn key_files_hold_versions_and_ciphertexts_name_theirs() {
+        let (a, b) = (hex::encode([1u8; 32]), hex::encode([2u8; 32]));
+        let v1 = Keys::from_hex(&a).unwrap();
+        assert_eq!((v1.version(), v1.previous_version()), (1, None));
+        let sealed_v1 = v1.encrypt_text("ctx", "张三").unwrap();
+        assert_eq!(sealed_v1[0], 1, "a bare key is version 1, as every store before versions");
+        // A rotation's file: the newer seals, both open.
+        let ring = Keys::from_hex(&format!("\n2:{b}\n1:{a}\n")).unwrap();
+        assert_eq!((ring.version(), ring.previous_version()), (2, Some(1)));
+        assert_eq!(ring.decrypt_text("ctx", &sealed_v1).unwrap(), "张三");
+        let sealed_v2 = ring.encrypt_text("ctx", "李四").unwrap();
+        assert_eq!(sealed_v2[0], 2);
+        assert!(v1.decrypt_text("ctx", &sealed_v2).is_err(), "the old key alone opens nothing new");
+        assert_eq!(ring.previous_check_value(), Some(v1.check_value()));
+        assert_eq!(ring.previous_audit_public_key(), Some(v1.audit_public_key()));
+        assert_ne!(ring.audit_public_key(), v1.audit_public_key());
+        let newest = Keys::newest_key_file(&format!("1:{a}\n2:{b}\n")).unwrap();
+        assert_eq!(*newest, format!("2:{b}\n"));
+        for bad in [format!("1:{a}\n1:{b}"), format!("0:{a}"), format!("1:{a}\n2:{b}\n3:{a}"), format!("x:{a}")] {
+            assert!(matches!(Keys::from_hex(&bad), Err(KeyError::Versions)), "{bad}");
+        }
+        assert!(matches!(Keys::from_hex(""), Err(KeyError::Format)));
+    }
+
+    #[test]
+    fn a_rotation_file_adds_the_next_version() {
+        let a = hex::encode([1u8; 32]);
+        let (both, alone) = Keys::next_version_files(&a).unwrap();
+        let ring = Keys::from_hex(&both).unwrap();
+        assert_eq!((ring.version(), ring.previous_version()), (2, Some(1)));
+        assert_eq!(Keys::from_hex(&alone).unwrap().check_value(), ring.check_value());
+        assert!(both.starts_with(&format!("1:{a}\n2:")));
+        assert!(matches!(Keys::next_version_files(&format!("255:{a}")), Err(KeyError::Versions)), "no version 256");
+        assert!(matches!(Keys::next_version_files(&both), Err(KeyError::Versions)), "not mid-rotation");
     }
 
     #[test]

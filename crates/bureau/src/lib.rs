@@ -21,6 +21,7 @@ pub mod render;
 pub mod report;
 pub mod retention;
 pub mod rights;
+pub mod rotation;
 pub mod score;
 pub mod session;
 
@@ -49,6 +50,10 @@ pub enum BureauError {
     /// The store was written with another key.
     #[error("this store was created with a different key; use the key file it was created with")]
     WrongKey,
+    /// A key rotation was started and not finished (or the key file holds two keys): only
+    /// `openbureau key rotate` may open the store until it finishes.
+    #[error("a key rotation is unfinished: run `openbureau key rotate` again to finish it")]
+    RotationUnfinished,
     /// No credit file for this document.
     #[error("no credit file for this document")]
     NoFile,
@@ -97,12 +102,31 @@ pub struct Bureau<S: Store> {
 /// Metadata key of the key check value: a store holds it from its first opening on.
 pub const META_KEY_CHECK: &str = "key_check";
 
+/// A write transaction on `store`, refused unless the store is still under `keys` (a rotation
+/// under way or done by another process since this bureau opened): nothing is ever written under
+/// a key the store has left. The check value's row is held until the transaction ends, so a
+/// rotation's mark waits for the writers already past the check.
+pub(crate) fn checked_write<'s, S: Store>(store: &'s mut S, keys: &Keys) -> Result<Box<dyn ob_store::Writer + 's>> {
+    let mut w = store.write()?;
+    let stored = w.meta_locked(META_KEY_CHECK)?;
+    match stored {
+        Some(s) if s == keys.check_value() => Ok(w),
+        Some(s) if rotation::is_mark(&s) => Err(BureauError::RotationUnfinished),
+        _ => Err(BureauError::WrongKey),
+    }
+}
+
 impl<S: Store> Bureau<S> {
     /// Opens the bureau over a store. A new store remembers the key's check value; a store made
     /// with another key is refused.
     pub fn new(mut store: S, keys: Keys, clock: Arc<dyn Clock>) -> Result<Bureau<S>> {
+        // Mid-rotation, rows and blind indexes are under two keys: no look-up could be trusted,
+        // so nothing but the rotation opens the store.
         let check = keys.check_value();
         let stored = store.read()?.meta(META_KEY_CHECK)?;
+        if keys.previous_version().is_some() || stored.as_deref().is_some_and(rotation::is_mark) {
+            return Err(BureauError::RotationUnfinished);
+        }
         match stored {
             Some(s) if s != check => return Err(BureauError::WrongKey),
             Some(_) => {}
@@ -185,7 +209,7 @@ impl<S: Store> Bureau<S> {
     /// Signs a checkpoint of the audit chain's newest event; `None` when the chain is empty.
     pub fn checkpoint_audit(&mut self) -> Result<Option<u64>> {
         let now = self.clock.now().unix_timestamp();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let seq = audit::checkpoint(w.as_mut(), &self.keys, now)?;
         w.commit()?;
         Ok(seq)
@@ -201,7 +225,7 @@ impl<S: Store> Bureau<S> {
         f: impl FnOnce(&mut dyn ob_store::Writer, &Keys, &Policy, time::OffsetDateTime) -> Result<(T, serde_json::Value)>,
     ) -> Result<T> {
         let now = self.clock.now();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let (value, detail) = f(w.as_mut(), &self.keys, &self.policy, now)?;
         audit::append(w.as_mut(), now.unix_timestamp(), kind, subject, org, &detail)?;
         w.commit()?;

@@ -463,7 +463,7 @@ impl<S: Store> Bureau<S> {
     pub fn reshow_own_report(&mut self, document: &DocumentNumber, inquiry: InquiryId) -> Result<Report> {
         let now = self.clock.now();
         let doc_mac = self.keys.document_mac(document);
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let subject = w.subject_by_document(&doc_mac)?.ok_or(BureauError::NoFile)?;
         let year_start = now.date().replace_ordinal(1).map_or(0, |d| d.midnight().assume_utc().unix_timestamp());
         let views: Vec<InquiryRow> = w
@@ -518,7 +518,7 @@ impl<S: Store> Bureau<S> {
         let now = self.clock.now();
         let as_of = req.as_of.unwrap_or(now.date());
         let doc_mac = self.keys.document_mac(&req.document);
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let subject = match (w.subject_by_document(&doc_mac)?, &req.requester) {
             (Some(s), _) => s,
             (None, Requester::Person) => return Err(BureauError::NoFile),

@@ -14,7 +14,7 @@ use serde_json::json;
 use time::{Date, Duration};
 
 /// The encryption context of statement texts.
-const STATEMENT_CONTEXT: &str = "statement:text";
+pub(crate) const STATEMENT_CONTEXT: &str = "statement:text";
 
 /// What a person disputes, named as their report names it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,7 +27,7 @@ impl<S: Store> Bureau<S> {
     pub fn open_session(&mut self, token_sha256: &[u8; 32], document: &DocumentNumber, now: i64) -> Result<()> {
         let mac = self.keys.document_mac(document);
         let number_enc = self.keys.encrypt_text(&crypto::document_context(document.doc_type()), document.expose())?;
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let subject = w.subject_by_document(&mac)?.ok_or(BureauError::NoFile)?;
         let keep = u64::try_from(limits::SESSIONS_MAX - 1).unwrap_or(u64::MAX);
         w.prune_web_sessions(now - limits::SESSION_S_MAX, keep)?;
@@ -59,7 +59,7 @@ impl<S: Store> Bureau<S> {
 
     /// Notes the self-view the session's report page shows, so that a refresh shows it again.
     pub fn remember_session_view(&mut self, token_sha256: &[u8; 32], inquiry: InquiryId) -> Result<()> {
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         w.set_web_session_shown(token_sha256, inquiry)?;
         w.commit()?;
         Ok(())
@@ -67,7 +67,7 @@ impl<S: Store> Bureau<S> {
 
     /// Ends the session (sign-out); whether there was one.
     pub fn end_session(&mut self, token_sha256: &[u8; 32]) -> Result<bool> {
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let ended = w.delete_web_session(token_sha256)?;
         w.commit()?;
         Ok(ended)

@@ -220,7 +220,7 @@ pub fn classify(e: BureauError) -> Failure {
             RefusalKind::NotFound | RefusalKind::Conflict | RefusalKind::Forbidden => Failure::Refused(e.into()),
         },
         BureauError::NoFile => Failure::Refused(e.into()),
-        BureauError::WrongKey | BureauError::Key(_) => usage(e),
+        BureauError::WrongKey | BureauError::Key(_) | BureauError::RotationUnfinished => usage(e),
         BureauError::Store(_) | BureauError::Score(_) => Failure::Internal(e.into()),
     }
 }

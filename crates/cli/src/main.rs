@@ -11,6 +11,7 @@ mod demo;
 mod demo_serve;
 pub mod exit_code;
 mod extras;
+mod key;
 mod list;
 mod metro2;
 mod open;
@@ -70,6 +71,9 @@ enum Command {
     /// Audit chain operations.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// The store's key: rotate it.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Disputes (异议): file, list, answer, certify.
     #[command(subcommand)]
     Dispute(rights::DisputeCommand),
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::backup(&ctx, &a),
         Command::Restore(a) => backup::restore(&ctx, &a),
         Command::Audit(a) => commands::audit(&ctx, &a),
+        Command::Key(c) => key::run(&ctx, &c),
         Command::Dispute(c) => rights::dispute(&ctx, &c),
         Command::Statement(c) => rights::statement(&ctx, &c),
         Command::Consent(c) => rights::consent(&ctx, &c),

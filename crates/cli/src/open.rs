@@ -131,7 +131,7 @@ pub fn open_bureau(location: &Location, keys: Keys, clock: Arc<dyn Clock>) -> Re
 /// A bureau over a store already open; a store made with another key is a usage failure.
 pub fn bureau_over(store: Box<dyn ob_store::Store>, keys: Keys, clock: Arc<dyn Clock>) -> Result<AnyBureau, Failure> {
     Bureau::new(store, keys, clock).map_err(|e| match e {
-        ob_bureau::BureauError::WrongKey => usage(e),
+        ob_bureau::BureauError::WrongKey | ob_bureau::BureauError::RotationUnfinished => usage(e),
         other => Failure::Internal(other.into()),
     })
 }

@@ -81,6 +81,10 @@ pub const INGEST_CACHED_MAX: usize = 200_000;
 /// sequential read instead of a seek per record when the file lists accounts in key order.
 pub const INGEST_READ_AHEAD_ACCOUNTS: u32 = 1_000;
 
+/// Rows a key rotation reads, rewrites and commits at a time (`openbureau key rotate`): small
+/// enough that a transaction stays short, large enough that commits do not dominate.
+pub const KEY_ROTATION_PAGE_ROWS: u32 = 1_000;
+
 /// SQLite's page cache per connection, in KiB. Ingest reads people, consents and accounts in the
 /// order of the furnisher's file, which is not the order they were stored in: a cache that holds
 /// the consents and the accounts' indexes of a few million people saves most reads from the OS.

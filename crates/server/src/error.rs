@@ -145,6 +145,7 @@ impl From<BureauError> for ApiError {
             | BureauError::Io(_)
             | BureauError::Key(_)
             | BureauError::WrongKey
+            | BureauError::RotationUnfinished
             | BureauError::Score(_)) => {
                 // Store, key and score errors name tables, files and columns, never identifiers.
                 crate::log_line(&serde_json::json!({"event": "internal_error", "error": e.to_string()}));

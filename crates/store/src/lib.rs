@@ -249,6 +249,9 @@ pub trait Reader {
     fn web_session(&self, token_sha256: &[u8; 32]) -> Result<Option<WebSessionRow>>;
     /// Web sessions held, expired ones included until pruned.
     fn web_sessions_held(&self) -> Result<u64>;
+    /// Up to `limit` sealed values of `table` whose row keys come after `after` (from the first
+    /// when `None`), in key order: a key rotation's walk.
+    fn sealed_after(&self, table: SealedTable, after: Option<&SealedKey>, limit: u32) -> Result<Vec<SealedRow>>;
 }
 
 /// The one write transaction. Reads through it see its own writes.
@@ -323,6 +326,11 @@ pub trait Writer: Reader {
     fn insert_score_model(&mut self, model: &ScoreModelRow) -> Result<u32>;
     /// Stores a signed audit checkpoint.
     fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
+    /// Reads a metadata value and holds it against change until this transaction ends (a
+    /// PostgreSQL row lock; an SQLite write transaction holds the whole store already).
+    fn meta_locked(&mut self, key: &str) -> Result<Option<String>> {
+        self.meta(key)
+    }
     /// Stores a new web session.
     fn insert_web_session(&mut self, session: &WebSessionRow) -> Result<()>;
     /// Ends a web session; whether there was one.
@@ -332,6 +340,9 @@ pub trait Writer: Reader {
     /// Deletes the sessions created at or before `created_at_max`, then the oldest while more than
     /// `keep` remain; returns how many went.
     fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64>;
+    /// Replaces the sealed value of the row `key` of `table` and, for subjects and documents, its
+    /// blind index (`mac`; a document's is its key, so the row moves).
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()>;
     /// Makes every write of this transaction durable and visible, all at once.
     fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -555,3 +555,49 @@ pub struct WebSessionRow {
     /// The self-view the report page last showed in this session.
     pub shown_inquiry: Option<InquiryId>,
 }
+
+/// A table holding sealed (encrypted) values, walked by a key rotation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealedTable {
+    /// `subjects.name_enc`, with the name's blind index.
+    Subjects,
+    /// `documents.number_enc`, with the number's blind index (the table's key).
+    Documents,
+    /// `statements.text_enc`.
+    Statements,
+    /// `batch_feedback.body_enc`.
+    BatchFeedback,
+    /// `web_sessions.number_enc`.
+    WebSessions,
+}
+
+impl SealedTable {
+    /// Every table with sealed values.
+    pub const ALL: [SealedTable; 5] = [
+        SealedTable::Subjects,
+        SealedTable::Documents,
+        SealedTable::Statements,
+        SealedTable::BatchFeedback,
+        SealedTable::WebSessions,
+    ];
+}
+
+/// The key of a row holding a sealed value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SealedKey {
+    /// An integer id (subjects, statements, batch feedback).
+    Id(i64),
+    /// A digest (documents by blind index, web sessions by token digest).
+    Digest([u8; 32]),
+}
+
+/// One sealed value and the key of its row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedRow {
+    /// The row's key.
+    pub key: SealedKey,
+    /// For documents and web sessions: the document's type (part of the encryption context).
+    pub doc_type: Option<DocumentType>,
+    /// The ciphertext; its first byte is the key version that sealed it.
+    pub sealed: Vec<u8>,
+}

@@ -181,6 +181,18 @@ fn batch_row(r: &Row<'_>) -> rusqlite::Result<BatchRow> {
     })
 }
 
+fn sealed_id_row(r: &Row<'_>) -> rusqlite::Result<SealedRow> {
+    Ok(SealedRow { key: SealedKey::Id(r.get(0)?), doc_type: None, sealed: r.get(1)? })
+}
+
+fn sealed_digest_row(r: &Row<'_>) -> rusqlite::Result<SealedRow> {
+    Ok(SealedRow {
+        key: SealedKey::Digest(digest_col(r, 0)?),
+        doc_type: Some(code_col(r, 1, DocumentType::parse, "document type")?),
+        sealed: r.get(2)?,
+    })
+}
+
 fn api_key_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyRow> {
     let org: Option<i64> = r.get(1)?;
     Ok(ApiKeyRow {
@@ -391,6 +403,11 @@ impl Tx<'_> {
 
     fn insert(&self, sql: &str, p: impl rusqlite::Params) -> Result<i64> {
         self.check(self.0.prepare_cached(sql).and_then(|mut st| st.insert(p)))
+    }
+
+    /// Runs a write; the rows it changed.
+    fn changed(&self, sql: &str, p: impl rusqlite::Params) -> Result<usize> {
+        self.check(self.0.prepare_cached(sql).and_then(|mut st| st.execute(p)))
     }
 
     fn count(&self, table: &str) -> Result<u64> {
@@ -917,6 +934,31 @@ impl Reader for Tx<'_> {
     fn web_sessions_held(&self) -> Result<u64> {
         self.count("web_sessions")
     }
+
+    fn sealed_after(&self, table: SealedTable, after: Option<&SealedKey>, limit: u32) -> Result<Vec<SealedRow>> {
+        let (sql, by_id) = match table {
+            SealedTable::Subjects => ("SELECT id, name_enc FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2", true),
+            SealedTable::Statements => ("SELECT id, text_enc FROM statements WHERE id > ?1 ORDER BY id LIMIT ?2", true),
+            SealedTable::BatchFeedback => {
+                ("SELECT batch_id, body_enc FROM batch_feedback WHERE batch_id > ?1 ORDER BY batch_id LIMIT ?2", true)
+            }
+            SealedTable::Documents => (
+                "SELECT number_mac, doc_type, number_enc FROM documents WHERE number_mac > ?1 ORDER BY number_mac LIMIT ?2",
+                false,
+            ),
+            SealedTable::WebSessions => (
+                "SELECT token_sha256, doc_type, number_enc FROM web_sessions WHERE token_sha256 > ?1
+                 ORDER BY token_sha256 LIMIT ?2",
+                false,
+            ),
+        };
+        match (by_id, after) {
+            (true, Some(SealedKey::Id(id))) => self.all(sql, params![id, limit], sealed_id_row),
+            (true, _) => self.all(sql, params![i64::MIN, limit], sealed_id_row),
+            (false, Some(SealedKey::Digest(d))) => self.all(sql, params![&d[..], limit], sealed_digest_row),
+            (false, _) => self.all(sql, params![&[0u8; 0][..], limit], sealed_digest_row),
+        }
+    }
 }
 
 fn i64_of(v: u64) -> Result<i64> {
@@ -1277,6 +1319,33 @@ impl Writer for Tx<'_> {
                 .and_then(|mut st| st.execute([i64::try_from(excess).unwrap_or(i64::MAX)])),
         )?;
         Ok((expired + oldest) as u64)
+    }
+
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()> {
+        let n = match (table, key, mac) {
+            (SealedTable::Subjects, SealedKey::Id(id), Some(mac)) => self.changed(
+                "UPDATE subjects SET name_enc = ?2, name_mac = ?3 WHERE id = ?1",
+                params![id, sealed, &mac[..]],
+            ),
+            (SealedTable::Statements, SealedKey::Id(id), None) => {
+                self.changed("UPDATE statements SET text_enc = ?2 WHERE id = ?1", params![id, sealed])
+            }
+            (SealedTable::BatchFeedback, SealedKey::Id(id), None) => {
+                self.changed("UPDATE batch_feedback SET body_enc = ?2 WHERE batch_id = ?1", params![id, sealed])
+            }
+            (SealedTable::Documents, SealedKey::Digest(d), Some(mac)) => self.changed(
+                "UPDATE documents SET number_enc = ?2, number_mac = ?3 WHERE number_mac = ?1",
+                params![&d[..], sealed, &mac[..]],
+            ),
+            (SealedTable::WebSessions, SealedKey::Digest(d), None) => {
+                self.changed("UPDATE web_sessions SET number_enc = ?2 WHERE token_sha256 = ?1", params![&d[..], sealed])
+            }
+            _ => return Err(StoreError::Corrupt(format!("no {table:?} row is keyed {key:?} with that index"))),
+        }?;
+        if n != 1 {
+            return Err(StoreError::Corrupt(format!("{table:?} row {key:?}: {n} rows resealed, not 1")));
+        }
+        Ok(())
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

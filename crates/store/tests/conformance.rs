@@ -33,6 +33,7 @@ conformance!(
     a_person_s_file_reads_the_same_after_listing_their_accounts,
     an_organization_s_kind_is_unset_until_set,
     web_sessions_are_kept_ended_and_pruned_oldest_first,
+    every_sealed_value_is_walked_and_resealed_in_key_order,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -226,6 +227,80 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let r = store.read().unwrap();
     assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
     assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
+}
+
+/// A key rotation's walk: every table with sealed values gives them in key order, page by page,
+/// and takes them back sealed anew (a document moves to its new blind index).
+fn every_sealed_value_is_walked_and_resealed_in_key_order(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let batch =
+        w.insert_batch(&NewBatch { org_id: org, file_sha256: [3; 32], format: "x".into(), received_at: 0 }).unwrap();
+    let doc_type = ob_model::DocumentType::PrcResidentId;
+    for n in [5u8, 9] {
+        w.insert_document(&DocumentRow { number_mac: [n; 32], subject_id: subject, doc_type, number_enc: vec![1, n] })
+            .unwrap();
+    }
+    let statement = StatementRow {
+        id: StatementId(0),
+        subject_id: subject,
+        account_id: account,
+        month: None,
+        statement_type: ob_model::StatementType::LostCard,
+        text_enc: vec![1, 4],
+        added_at: 0,
+        withdrawn_at: None,
+    };
+    w.insert_statement(&statement).unwrap();
+    w.put_batch_feedback(&BatchFeedbackRow { batch_id: batch, media_type: "x".into(), body_enc: vec![1, 6] }).unwrap();
+    let session = WebSessionRow {
+        token_sha256: [8; 32],
+        subject_id: subject,
+        doc_type,
+        number_enc: vec![1, 8],
+        created_at: 0,
+        shown_inquiry: None,
+    };
+    w.insert_web_session(&session).unwrap();
+    w.commit().unwrap();
+    let walk = |store: &AnyStore, table: SealedTable| {
+        let mut rows = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.read().unwrap().sealed_after(table, after.as_ref(), 1).unwrap();
+            let Some(last) = page.last() else { return rows };
+            after = Some(last.key.clone());
+            rows.extend(page);
+        }
+    };
+    let documents = walk(store, SealedTable::Documents);
+    assert_eq!(
+        documents.iter().map(|r| r.key.clone()).collect::<Vec<_>>(),
+        [SealedKey::Digest([5; 32]), SealedKey::Digest([9; 32])]
+    );
+    assert_eq!(documents[0].doc_type, Some(doc_type));
+    let tables: Vec<_> = SealedTable::ALL.iter().map(|t| (*t, walk(store, *t))).collect();
+    let mut w = store.write().unwrap();
+    for (table, rows) in tables {
+        assert!(!rows.is_empty(), "{table:?}");
+        for row in rows {
+            let mac = matches!(table, SealedTable::Subjects | SealedTable::Documents).then_some([0xAA; 32]);
+            // A document's new index: one per row, for the key is unique.
+            let mac = mac.map(|m| if let SealedKey::Digest(d) = row.key { [d[0] ^ 0xF0; 32] } else { m });
+            w.reseal(table, &row.key, &[2, 2, 2], mac.as_ref()).unwrap();
+        }
+        assert!(w.reseal(table, &SealedKey::Id(404), &[2], None).is_err(), "no such row");
+    }
+    w.commit().unwrap();
+    for table in SealedTable::ALL {
+        assert!(walk(store, table).iter().all(|r| r.sealed == [2, 2, 2]), "{table:?}");
+    }
+    let r = store.read().unwrap();
+    assert_eq!(r.subject(subject).unwrap().unwrap().name_mac, [0xAA; 32]);
+    assert_eq!(r.subject_by_document(&[0x05 ^ 0xF0; 32]).unwrap().map(|s| s.id), Some(subject));
+    assert!(r.subject_by_document(&[5; 32]).unwrap().is_none(), "the old index is gone");
+    assert_eq!(r.web_session(&[8; 32]).unwrap().unwrap().number_enc, [2, 2, 2]);
 }
 
 /// Web sessions read back as written, remember the view shown, end once, and are pruned: the

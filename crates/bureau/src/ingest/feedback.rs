@@ -9,7 +9,7 @@ use std::io::Write;
 pub const FEEDBACK_MEDIA_TYPE: &str = "application/x-ndjson";
 
 /// Encryption context of kept feedback files.
-pub(super) const FEEDBACK_CONTEXT: &str = "batch_feedback.body";
+pub(crate) const FEEDBACK_CONTEXT: &str = "batch_feedback.body";
 
 /// One line of the feedback file: a rejected record.
 #[derive(Serialize)]

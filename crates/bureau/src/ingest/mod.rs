@@ -37,7 +37,8 @@ pub(crate) use write::tombstone;
 
 use crate::crypto::Keys;
 use crate::{Bureau, BureauError, Refusal, Result, audit};
-use feedback::{FEEDBACK_CONTEXT, Keep};
+pub(crate) use feedback::FEEDBACK_CONTEXT;
+use feedback::Keep;
 use identity::SubjectInfo;
 use lookup::AccountInfo;
 use ob_formats::jsonl;
@@ -255,7 +256,7 @@ impl<S: Store> Bureau<S> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<IngestSummary> {
         let now = self.clock.now();
-        let mut w = self.store.write()?;
+        let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let org = furnisher_org(w.as_mut(), source, options, now.unix_timestamp())?;
         let furnisher = source.furnisher().0.to_owned();
         let mut summary = IngestSummary {

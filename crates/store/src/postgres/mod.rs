@@ -389,6 +389,18 @@ fn batch_row(r: &Row) -> Result<BatchRow> {
     })
 }
 
+fn sealed_id_row(r: &Row) -> Result<SealedRow> {
+    Ok(SealedRow { key: SealedKey::Id(col(r, 0)?), doc_type: None, sealed: col(r, 1)? })
+}
+
+fn sealed_digest_row(r: &Row) -> Result<SealedRow> {
+    Ok(SealedRow {
+        key: SealedKey::Digest(digest_col(r, 0)?),
+        doc_type: Some(code_col(r, 1, DocumentType::parse, "document type")?),
+        sealed: col(r, 2)?,
+    })
+}
+
 fn api_key_row(r: &Row) -> Result<ApiKeyRow> {
     Ok(ApiKeyRow {
         key_sha256: digest_col(r, 0)?,
@@ -1311,6 +1323,33 @@ impl Reader for PgTx<'_> {
     fn web_sessions_held(&self) -> Result<u64> {
         self.count("SELECT COUNT(*) FROM web_sessions")
     }
+
+    fn sealed_after(&self, table: SealedTable, after: Option<&SealedKey>, limit: u32) -> Result<Vec<SealedRow>> {
+        self.sync()?;
+        let limit = i64::from(limit);
+        let (sql, by_id): (&'static str, bool) = match table {
+            SealedTable::Subjects => ("SELECT id, name_enc FROM subjects WHERE id > $1 ORDER BY id LIMIT $2", true),
+            SealedTable::Statements => ("SELECT id, text_enc FROM statements WHERE id > $1 ORDER BY id LIMIT $2", true),
+            SealedTable::BatchFeedback => {
+                ("SELECT batch_id, body_enc FROM batch_feedback WHERE batch_id > $1 ORDER BY batch_id LIMIT $2", true)
+            }
+            SealedTable::Documents => (
+                "SELECT number_mac, doc_type, number_enc FROM documents WHERE number_mac > $1 ORDER BY number_mac LIMIT $2",
+                false,
+            ),
+            SealedTable::WebSessions => (
+                "SELECT token_sha256, doc_type, number_enc FROM web_sessions WHERE token_sha256 > $1
+                 ORDER BY token_sha256 LIMIT $2",
+                false,
+            ),
+        };
+        match (by_id, after) {
+            (true, Some(SealedKey::Id(id))) => self.all(sql, &[id, &limit], sealed_id_row),
+            (true, _) => self.all(sql, &[&i64::MIN, &limit], sealed_id_row),
+            (false, Some(SealedKey::Digest(d))) => self.all(sql, &[&&d[..], &limit], sealed_digest_row),
+            (false, _) => self.all(sql, &[&&[0u8; 0][..], &limit], sealed_digest_row),
+        }
+    }
 }
 
 impl Writer for PgTx<'_> {
@@ -1318,6 +1357,10 @@ impl Writer for PgTx<'_> {
         // Ids past 2^31 share a lock with a smaller one: they wait more, never less.
         let second = i32::try_from(org.0.rem_euclid(i64::from(i32::MAX))).unwrap_or(0);
         self.exec("SELECT pg_advisory_xact_lock($1, $2)", &[&FURNISHER_LOCK_KEY, &second]).map(drop)
+    }
+
+    fn meta_locked(&mut self, key: &str) -> Result<Option<String>> {
+        self.one("SELECT value FROM meta WHERE key = $1 FOR SHARE", &[&key], |r| col(r, 0))
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
@@ -1609,6 +1652,33 @@ impl Writer for PgTx<'_> {
             &[&excess],
         )?;
         Ok(expired + oldest)
+    }
+
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()> {
+        self.sync()?;
+        let n = match (table, key, mac) {
+            (SealedTable::Subjects, SealedKey::Id(id), Some(mac)) => {
+                self.exec("UPDATE subjects SET name_enc = $2, name_mac = $3 WHERE id = $1", &[id, &sealed, &&mac[..]])?
+            }
+            (SealedTable::Statements, SealedKey::Id(id), None) => {
+                self.exec("UPDATE statements SET text_enc = $2 WHERE id = $1", &[id, &sealed])?
+            }
+            (SealedTable::BatchFeedback, SealedKey::Id(id), None) => {
+                self.exec("UPDATE batch_feedback SET body_enc = $2 WHERE batch_id = $1", &[id, &sealed])?
+            }
+            (SealedTable::Documents, SealedKey::Digest(d), Some(mac)) => self.exec(
+                "UPDATE documents SET number_enc = $2, number_mac = $3 WHERE number_mac = $1",
+                &[&&d[..], &sealed, &&mac[..]],
+            )?,
+            (SealedTable::WebSessions, SealedKey::Digest(d), None) => {
+                self.exec("UPDATE web_sessions SET number_enc = $2 WHERE token_sha256 = $1", &[&&d[..], &sealed])?
+            }
+            _ => return Err(StoreError::Corrupt(format!("no {table:?} row is keyed {key:?} with that index"))),
+        };
+        if n != 1 {
+            return Err(StoreError::Corrupt(format!("{table:?} row {key:?}: {n} rows resealed, not 1")));
+        }
+        Ok(())
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

@@ -1,0 +1,168 @@
+//! Key rotation (`openbureau key rotate`): every sealed value and every blind index rewritten
+//! under a new key version, so that the key left behind opens nothing in the store.
+//!
+//! The key file first holds both keys (`VERSION:HEX` lines); the rotation then:
+//!
+//! 1. signs a last checkpoint of every audit chain with the key it leaves, and marks the store
+//!    (its key check value becomes `rotating:OLD:NEW`): from here on only the rotation opens it,
+//!    and every bureau still running with the old key is refused any write (each write
+//!    transaction checks the store's key first and holds that row until it commits, so the mark
+//!    waits for writers already past the check);
+//! 2. walks every table with sealed values ([`SealedTable::ALL`]) in pages of
+//!    [`limits::KEY_ROTATION_PAGE_ROWS`], each page one transaction: a value sealed under
+//!    another version is opened, sealed again under the new one, and its blind index (names,
+//!    document numbers) computed again with the new key;
+//! 3. walks them again and refuses to finish if any value is left under another version;
+//! 4. stores the new key's check value in place of the mark, and appends `key.rotated` (naming
+//!    both audit public keys) with a checkpoint signed by the new key, which vouches for the old
+//!    one.
+//!
+//! A crash anywhere leaves the store marked and the key file with both keys: running the
+//! rotation again resumes (values already under the new version are skipped). Institution codes
+//! (the four letters a lender's copy gives the lenders it hides) derive from the key and change
+//! with it.
+
+use crate::crypto::{self, Keys};
+use crate::{BureauError, META_KEY_CHECK, Result, audit};
+use ob_model::{DocumentNumber, limits};
+use ob_store::{SealedKey, SealedRow, SealedTable, Store, StoreError};
+
+/// The key check value a store holds while a rotation is under way.
+fn mark(keys: &Keys) -> Option<String> {
+    Some(format!("{ROTATING}{}:{}", keys.previous_check_value()?, keys.check_value()))
+}
+
+/// How a rotation's mark begins.
+const ROTATING: &str = "rotating:";
+
+/// Whether the key check value `stored` says a rotation was started and not finished.
+pub(crate) fn is_mark(stored: &str) -> bool {
+    stored.starts_with(ROTATING)
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationSummary {
+    /// The version left.
+    pub from_version: u8,
+    /// The version everything is now sealed under.
+    pub to_version: u8,
+    /// Sealed values read.
+    pub rows_read: u64,
+    /// Of those, the ones sealed again (the others were under the new version already).
+    pub rows_resealed: u64,
+}
+
+/// Rotates the store to `keys`' current version; `keys` must also hold the version the store is
+/// under now (the rotation's key file). Resumes a rotation a crash interrupted.
+pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<RotationSummary> {
+    let (Some(from_version), Some(previous_check)) = (keys.previous_version(), keys.previous_check_value()) else {
+        // The rotation's key file holds the store's key and the new one.
+        return Err(crypto::KeyError::Versions.into());
+    };
+    let mut summary = RotationSummary { from_version, to_version: keys.version(), rows_read: 0, rows_resealed: 0 };
+    let stored = store.read()?.meta(META_KEY_CHECK)?;
+    // Marked already: a rotation resumed; the walk below skips what is done.
+    if stored.as_deref() == Some(previous_check.as_str()) {
+        begin(store, keys, now)?;
+    } else if stored != mark(keys) {
+        return Err(BureauError::WrongKey);
+    }
+    for table in SealedTable::ALL {
+        reseal_table(store, keys, table, &mut summary)?;
+    }
+    for table in SealedTable::ALL {
+        if let Some(left) = first_under_another_version(store, keys, table)? {
+            return Err(StoreError::Corrupt(format!("{table:?} row {left:?} is still under another key")).into());
+        }
+    }
+    finish(store, keys, now)?;
+    Ok(summary)
+}
+
+/// The last checkpoint under the key left, and the mark.
+fn begin<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
+    let previous_key = keys.previous_audit_public_key().ok_or(BureauError::RotationUnfinished)?;
+    let mut w = store.write()?;
+    let sign = |m: &[u8]| keys.sign_audit_previous(m).unwrap_or([0; 64]);
+    audit::checkpoint_as(w.as_mut(), &sign, previous_key, now)?;
+    w.set_meta(META_KEY_CHECK, &mark(keys).ok_or(BureauError::RotationUnfinished)?)?;
+    w.commit()?;
+    Ok(())
+}
+
+/// Seals again, page by page, every value of `table` under another version than the current.
+fn reseal_table<S: Store>(store: &mut S, keys: &Keys, table: SealedTable, summary: &mut RotationSummary) -> Result<()> {
+    let mut after: Option<SealedKey> = None;
+    loop {
+        let page = store.read()?.sealed_after(table, after.as_ref(), limits::KEY_ROTATION_PAGE_ROWS)?;
+        let Some(last) = page.last() else { return Ok(()) };
+        after = Some(last.key.clone());
+        summary.rows_read += page.len() as u64;
+        let mut w = store.write()?;
+        for row in page.iter().filter(|r| Keys::sealed_version(&r.sealed) != Some(keys.version())) {
+            let (sealed, mac) = resealed(keys, table, row)?;
+            w.reseal(table, &row.key, &sealed, mac.as_ref())?;
+            summary.rows_resealed += 1;
+        }
+        w.commit()?;
+    }
+}
+
+/// The value sealed again under the current version, and its new blind index when it has one.
+fn resealed(keys: &Keys, table: SealedTable, row: &SealedRow) -> Result<(Vec<u8>, Option<[u8; 32]>)> {
+    let document_type = || row.doc_type.ok_or_else(|| StoreError::Corrupt(format!("{table:?} row without a type")));
+    let context = match table {
+        SealedTable::Subjects => crypto::NAME_CONTEXT.to_owned(),
+        SealedTable::Documents | SealedTable::WebSessions => crypto::document_context(document_type()?),
+        SealedTable::Statements => crate::rights::STATEMENT_CONTEXT.to_owned(),
+        SealedTable::BatchFeedback => crate::ingest::FEEDBACK_CONTEXT.to_owned(),
+    };
+    let plain = keys.decrypt(&context, &row.sealed)?;
+    let sealed = keys.encrypt(&context, &plain)?;
+    let mac = match table {
+        SealedTable::Subjects => Some(keys.name_mac(&utf8(&plain)?)),
+        SealedTable::Documents => {
+            let number = DocumentNumber::parse(document_type()?, &utf8(&plain)?)
+                .map_err(|e| StoreError::Corrupt(format!("a stored document does not validate: {e}")))?;
+            Some(keys.document_mac(&number))
+        }
+        _ => None,
+    };
+    Ok((sealed, mac))
+}
+
+fn utf8(plain: &[u8]) -> Result<String> {
+    String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt("a sealed text is not UTF-8".into()).into())
+}
+
+/// The key of the first row of `table` not under the current version, if any.
+fn first_under_another_version<S: Store>(store: &S, keys: &Keys, table: SealedTable) -> Result<Option<SealedKey>> {
+    let mut after: Option<SealedKey> = None;
+    loop {
+        let page = store.read()?.sealed_after(table, after.as_ref(), limits::KEY_ROTATION_PAGE_ROWS)?;
+        let Some(last) = page.last() else { return Ok(None) };
+        if let Some(row) = page.iter().find(|r| Keys::sealed_version(&r.sealed) != Some(keys.version())) {
+            return Ok(Some(row.key.clone()));
+        }
+        after = Some(last.key.clone());
+    }
+}
+
+/// The new key's check value, the mark cleared, and `key.rotated` under a checkpoint of the new
+/// key.
+fn finish<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
+    let previous_key = keys.previous_audit_public_key().ok_or(BureauError::RotationUnfinished)?;
+    let mut w = store.write()?;
+    w.set_meta(META_KEY_CHECK, &keys.check_value())?;
+    let detail = serde_json::json!({
+        "from_version": keys.previous_version(),
+        "to_version": keys.version(),
+        "previous_audit_public_key": hex::encode(previous_key),
+        "audit_public_key": hex::encode(keys.audit_public_key()),
+    });
+    audit::append(w.as_mut(), now, audit::KEY_ROTATED, None, None, &detail)?;
+    audit::checkpoint(w.as_mut(), keys, now)?;
+    w.commit()?;
+    Ok(())
+}

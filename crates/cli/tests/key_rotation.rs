@@ -1,0 +1,144 @@
+//! `openbureau key rotate` on the demo's store, SQLite and PostgreSQL (issue 17, point 5): every
+//! sealed value ends under the new key version and none opens under the old key's material; the
+//! old key no longer opens the store; reports read the same; the audit chain and every
+//! checkpoint (signed by the old key, then the new) verify; an unfinished rotation shuts the
+//! store to everything but the rotation, which resumes.
+//!
+//! The PostgreSQL test needs the server of `OPENBUREAU_TEST_POSTGRES` (`./x test` starts one).
+
+mod common;
+
+use common::{after, openbureau, text};
+use ob_bureau::crypto::{self, Keys};
+use ob_store::{Location, SealedKey, SealedRow, SealedTable, Store};
+use std::path::Path;
+
+#[test]
+fn key_rotation_over_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    check(&data, None, &Location::Sqlite(data.join("openbureau.sqlite")));
+}
+
+#[test]
+fn key_rotation_over_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ob_store::testing::scratch_database();
+    check(&dir.path().join("data"), Some(&url), &Location::Postgres(url.clone()));
+}
+
+/// Every sealed value of every table.
+fn sealed_values(location: &Location) -> Vec<(SealedTable, SealedRow)> {
+    let store = ob_store::open(location).unwrap();
+    let mut all = Vec::new();
+    for table in SealedTable::ALL {
+        let mut after: Option<SealedKey> = None;
+        loop {
+            let page = store.read().unwrap().sealed_after(table, after.as_ref(), 100).unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(last.key.clone());
+            all.extend(page.into_iter().map(|r| (table, r)));
+        }
+    }
+    all
+}
+
+/// The old key's master as if it were the new version: what it would open of the rotated store.
+fn old_material_as(version: u8, old_key_file: &str) -> Keys {
+    let mut master = [0u8; 32];
+    hex::decode_to_slice(old_key_file.trim(), &mut master).unwrap();
+    Keys::with_versions((version, &master), None).unwrap()
+}
+
+fn context(table: SealedTable, row: &SealedRow) -> String {
+    match table {
+        SealedTable::Subjects => crypto::NAME_CONTEXT.into(),
+        SealedTable::Documents | SealedTable::WebSessions => crypto::document_context(row.doc_type.unwrap()),
+        SealedTable::Statements => "statement:text".into(),
+        SealedTable::BatchFeedback => "batch_feedback.body".into(),
+    }
+}
+
+fn check(data: &Path, store: Option<&str>, location: &Location) {
+    let run = |args: &[&str]| {
+        let mut cmd = openbureau(data);
+        if let Some(url) = store {
+            cmd.args(["--store", url]);
+        }
+        cmd.args(args).output().unwrap()
+    };
+    let demo = run(&["demo", "--people", "40", "--months", "6"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let document = after(&text(&demo), "report --doc-number ").to_owned();
+    let report = |run: &dyn Fn(&[&str]) -> std::process::Output| {
+        let out = run(&["report", "--doc-number", &document, "--format", "json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (json["identity"].clone(), json["account_groups"].clone())
+    };
+    let before = report(&run);
+    let key_path = data.join("openbureau.key");
+    let old_key = std::fs::read_to_string(&key_path).unwrap();
+    let old_public = text(&run(&["audit", "public-key"]));
+    let sealed_before = sealed_values(location);
+    assert!(sealed_before.iter().all(|(_, r)| r.sealed[0] == 1));
+    for t in [SealedTable::Subjects, SealedTable::Documents] {
+        assert!(sealed_before.iter().any(|(table, _)| *table == t), "the demo's store has {t:?}");
+    }
+
+    let rotated = run(&["key", "rotate"]);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(text(&rotated).contains("from version 1 to 2"), "{}", text(&rotated));
+    let new_key = std::fs::read_to_string(&key_path).unwrap();
+    assert!(new_key.starts_with("2:") && new_key.lines().count() == 1, "the key file holds the new key alone");
+
+    // No value is left under the old key, and the old key's material opens none of them.
+    let sealed_after = sealed_values(location);
+    assert_eq!(sealed_after.len(), sealed_before.len(), "nothing lost, nothing added");
+    let old_material = old_material_as(2, &old_key);
+    let new_keys = Keys::from_hex(&new_key).unwrap();
+    for (table, row) in &sealed_after {
+        assert_eq!(row.sealed[0], 2, "{table:?} {:?} is under version 2", row.key);
+        assert!(old_material.decrypt(&context(*table, row), &row.sealed).is_err(), "the old key opens {table:?}");
+        assert!(new_keys.decrypt(&context(*table, row), &row.sealed).is_ok(), "the new key opens {table:?}");
+    }
+    // Blind indexes are the new key's: no document's index is what it was.
+    let macs = |rows: &[(SealedTable, SealedRow)]| -> Vec<SealedKey> {
+        rows.iter().filter(|(t, _)| *t == SealedTable::Documents).map(|(_, r)| r.key.clone()).collect()
+    };
+    let (old_macs, new_macs) = (macs(&sealed_before), macs(&sealed_after));
+    assert!(old_macs.iter().all(|m| !new_macs.contains(m)), "a document kept its old blind index");
+
+    // The old key opens nothing; the new one reads the same file; the chain and every checkpoint,
+    // the old key's included, verify.
+    let old_file = data.join("old.key");
+    std::fs::write(&old_file, &old_key).unwrap();
+    let refused = run(&["--key-file", old_file.to_str().unwrap(), "audit", "verify"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("different key"), "{}", text(&refused));
+    assert_eq!(report(&run), before, "the report reads the same under the new key");
+    let verify = run(&["audit", "verify"]);
+    assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+    assert_ne!(text(&run(&["audit", "public-key"])), old_public, "checkpoints are signed by the new key");
+
+    // An interrupted rotation (two keys in the file, the store marked): nothing else opens the
+    // store; the rotation resumes and finishes.
+    let (both, _) = Keys::next_version_files(&new_key).unwrap();
+    crypto::replace_key_file(&key_path, &both).unwrap();
+    let keys = Keys::from_hex(&both).unwrap();
+    let mark = format!("rotating:{}:{}", keys.previous_check_value().unwrap(), keys.check_value());
+    let mut s = ob_store::open(location).unwrap();
+    let mut w = s.write().unwrap();
+    w.set_meta(ob_bureau::META_KEY_CHECK, &mark).unwrap();
+    w.commit().unwrap();
+    drop(s);
+    let shut = run(&["audit", "verify"]);
+    assert_eq!(shut.status.code(), Some(2), "{}", text(&shut));
+    assert!(text(&shut).contains("key rotation is unfinished"), "{}", text(&shut));
+    let resumed = run(&["key", "rotate"]);
+    assert!(resumed.status.success() && text(&resumed).contains("from version 2 to 3"), "{}", text(&resumed));
+    assert!(sealed_values(location).iter().all(|(_, r)| r.sealed[0] == 3));
+    assert_eq!(report(&run), before);
+    let verify = run(&["audit", "verify"]);
+    assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+}
