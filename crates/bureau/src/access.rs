@@ -290,9 +290,8 @@ impl<S: Store> Bureau<S> {
         PasswordHash::new(password_phc)
             .map_err(|_| BureauError::refused(Refusal::PasswordInvalid, "not a PHC password hash"))?;
         let now = self.clock.now().unix_timestamp();
-        let mac = self.keys.document_mac(document);
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
-        let subject = w.subject_by_document(&mac)?.ok_or(BureauError::NoFile)?;
+        let subject = crate::subject_by_document(w.as_ref(), &self.keys, document)?.ok_or(BureauError::NoFile)?;
         let created_at = w.person_login(subject.id)?.map_or(now, |l| l.created_at);
         w.put_person_login(&PersonLoginRow {
             subject_id: subject.id,
@@ -309,7 +308,7 @@ impl<S: Store> Bureau<S> {
     /// Verify the password with [`verify_password`] outside any lock.
     pub fn login_of(&self, document: &DocumentNumber) -> Result<Option<(SubjectId, String)>> {
         let r = self.store.read()?;
-        let Some(subject) = r.subject_by_document(&self.keys.document_mac(document))? else { return Ok(None) };
+        let Some(subject) = crate::subject_by_document(r.as_ref(), &self.keys, document)? else { return Ok(None) };
         Ok(r.person_login(subject.id)?.map(|l| (subject.id, l.password_phc)))
     }
 }

@@ -213,6 +213,20 @@ impl Keys {
         mac_with(&self.current.mac_key, parts)
     }
 
+    /// The blind indexes a document may be found under: the current key's, then, mid-rotation,
+    /// the one of the key being left (for rows not rewritten yet).
+    pub fn document_macs(&self, document: &DocumentNumber) -> Vec<[u8; 32]> {
+        let parts: [&[u8]; 3] = [b"document", document.doc_type().as_str().as_bytes(), document.expose().as_bytes()];
+        let mut macs = vec![self.mac(&parts)];
+        macs.extend(self.previous.as_ref().map(|p| mac_with(&p.mac_key, &parts)));
+        macs
+    }
+
+    /// The blind index of a name under the key of `version` (the one its row was sealed with).
+    pub fn name_mac_of_version(&self, version: u8, name: &str) -> Result<[u8; 32], KeyError> {
+        Ok(mac_with(&self.set(version)?.mac_key, &[b"name", normalize_name(name).as_bytes()]))
+    }
+
     /// The version that sealed `sealed` (its first byte).
     pub fn sealed_version(sealed: &[u8]) -> Option<u8> {
         sealed.first().copied()

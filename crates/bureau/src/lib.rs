@@ -97,6 +97,8 @@ pub struct Bureau<S: Store> {
     policy: Policy,
     /// The newest score model, parsed once per version.
     score_cache: Option<Arc<score::ScoreModel>>,
+    /// The key file a long-running bureau (the server's) reloads when it changes.
+    key_watch: Option<rotation::KeyWatch>,
 }
 
 /// Metadata key of the key check value: a store holds it from its first opening on.
@@ -110,10 +112,25 @@ pub(crate) fn checked_write<'s, S: Store>(store: &'s mut S, keys: &Keys) -> Resu
     let mut w = store.write()?;
     let stored = w.meta_locked(META_KEY_CHECK)?;
     match stored {
-        Some(s) if s == keys.check_value() => Ok(w),
+        Some(s) if rotation::accepts(keys, &s) => Ok(w),
         Some(s) if rotation::is_mark(&s) => Err(BureauError::RotationUnfinished),
         _ => Err(BureauError::WrongKey),
     }
+}
+
+/// The person whose document this is, found by its blind index under the current key or, mid-
+/// rotation, under the key being left.
+pub(crate) fn subject_by_document(
+    r: &dyn ob_store::Reader,
+    keys: &Keys,
+    document: &ob_model::DocumentNumber,
+) -> Result<Option<ob_store::SubjectRow>> {
+    for mac in keys.document_macs(document) {
+        if let Some(row) = r.subject_by_document(&mac)? {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
 }
 
 impl<S: Store> Bureau<S> {
@@ -136,7 +153,7 @@ impl<S: Store> Bureau<S> {
                 w.commit()?;
             }
         }
-        Ok(Bureau { store, keys, clock, policy: Policy::prc(), score_cache: None })
+        Ok(Bureau { store, keys, clock, policy: Policy::prc(), score_cache: None, key_watch: None })
     }
 
     /// The same bureau over its store behind `Box<dyn Store>`, so that code holding bureaus over
@@ -151,6 +168,7 @@ impl<S: Store> Bureau<S> {
             clock: self.clock,
             policy: self.policy,
             score_cache: self.score_cache,
+            key_watch: self.key_watch,
         }
     }
 

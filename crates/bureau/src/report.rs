@@ -462,9 +462,8 @@ impl<S: Store> Bureau<S> {
     /// audit event. Refused (`UNKNOWN_ITEM`) when `inquiry` is not the person's self-view of today.
     pub fn reshow_own_report(&mut self, document: &DocumentNumber, inquiry: InquiryId) -> Result<Report> {
         let now = self.clock.now();
-        let doc_mac = self.keys.document_mac(document);
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
-        let subject = w.subject_by_document(&doc_mac)?.ok_or(BureauError::NoFile)?;
+        let subject = crate::subject_by_document(w.as_ref(), &self.keys, document)?.ok_or(BureauError::NoFile)?;
         let year_start = now.date().replace_ordinal(1).map_or(0, |d| d.midnight().assume_utc().unix_timestamp());
         let views: Vec<InquiryRow> = w
             .inquiries_of(subject.id, year_start, now.unix_timestamp())?
@@ -517,9 +516,8 @@ impl<S: Store> Bureau<S> {
     fn produce_logged(&mut self, req: &ReportRequest, proof: Option<&ConsentProof>) -> Result<(Report, InquiryId)> {
         let now = self.clock.now();
         let as_of = req.as_of.unwrap_or(now.date());
-        let doc_mac = self.keys.document_mac(&req.document);
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
-        let subject = match (w.subject_by_document(&doc_mac)?, &req.requester) {
+        let subject = match (crate::subject_by_document(w.as_ref(), &self.keys, &req.document)?, &req.requester) {
             (Some(s), _) => s,
             (None, Requester::Person) => return Err(BureauError::NoFile),
             // An organization learns nothing from a refusal: whether or not the person has a

@@ -126,7 +126,7 @@ pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date, po
 }
 
 pub(crate) fn subject_of(w: &dyn Reader, keys: &Keys, document: &DocumentNumber) -> Result<SubjectId> {
-    Ok(w.subject_by_document(&keys.document_mac(document))?.ok_or(BureauError::NoFile)?.id)
+    Ok(crate::subject_by_document(w, keys, document)?.ok_or(BureauError::NoFile)?.id)
 }
 
 /// The person's account named by `account_ref`.

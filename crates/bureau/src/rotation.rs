@@ -23,9 +23,11 @@
 //! with it.
 
 use crate::crypto::{self, Keys};
-use crate::{BureauError, META_KEY_CHECK, Result, audit};
+use crate::{Bureau, BureauError, META_KEY_CHECK, Result, audit};
 use ob_model::{DocumentNumber, limits};
 use ob_store::{SealedKey, SealedRow, SealedTable, Store, StoreError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The key check value a store holds while a rotation is under way.
 fn mark(keys: &Keys) -> Option<String> {
@@ -35,9 +37,70 @@ fn mark(keys: &Keys) -> Option<String> {
 /// How a rotation's mark begins.
 const ROTATING: &str = "rotating:";
 
+/// Whether a bureau with `keys` may write to a store whose key check value is `stored`: the
+/// store is under its key, or a rotation to its key is about to start (the key file already
+/// holds both keys) or under way.
+pub(crate) fn accepts(keys: &Keys, stored: &str) -> bool {
+    stored == keys.check_value()
+        || keys.previous_check_value().as_deref() == Some(stored)
+        || mark(keys).as_deref() == Some(stored)
+}
+
 /// Whether the key check value `stored` says a rotation was started and not finished.
 pub(crate) fn is_mark(stored: &str) -> bool {
     stored.starts_with(ROTATING)
+}
+
+/// How often a watching bureau looks at its key file (one `stat`): a rotation waits twice this
+/// after writing the rotation's key file, so that running servers hold both keys before any
+/// value is sealed under the new one.
+pub const KEY_FILE_CHECK_MS: u64 = 500;
+
+/// A key file watched for change.
+#[derive(Debug)]
+pub struct KeyWatch {
+    path: PathBuf,
+    seen: Option<(SystemTime, u64)>,
+    next_check: Instant,
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+impl<S: Store> Bureau<S> {
+    /// Reloads the keys from `path` when that file changes (see [`Bureau::refresh_keys`]): a
+    /// server keeps serving through `openbureau key rotate`.
+    pub fn watch_key_file(mut self, path: &Path) -> Bureau<S> {
+        let watch = KeyWatch { path: path.to_owned(), seen: stamp(path), next_check: Instant::now() };
+        self.key_watch = Some(watch);
+        self
+    }
+
+    /// At most every [`KEY_FILE_CHECK_MS`], looks whether the watched key file changed and, if
+    /// the store accepts the keys it now holds (the same store key, a rotation about to start or
+    /// under way, or one just finished), takes them. Whether the keys changed.
+    pub fn refresh_keys(&mut self) -> Result<bool> {
+        let Some(watch) = self.key_watch.as_mut() else { return Ok(false) };
+        let now = Instant::now();
+        if now < watch.next_check {
+            return Ok(false);
+        }
+        watch.next_check = now + Duration::from_millis(KEY_FILE_CHECK_MS);
+        let stamp = stamp(&watch.path);
+        if stamp == watch.seen {
+            return Ok(false);
+        }
+        let keys = Keys::load(&watch.path)?;
+        let stored = self.store.read()?.meta(META_KEY_CHECK)?.unwrap_or_default();
+        if !accepts(&keys, &stored) {
+            return Err(BureauError::WrongKey);
+        }
+        watch.seen = stamp;
+        self.keys = keys;
+        Ok(true)
+    }
 }
 
 /// What a rotation did.
@@ -53,9 +116,11 @@ pub struct RotationSummary {
     pub rows_resealed: u64,
 }
 
-/// Rotates the store to `keys`' current version; `keys` must also hold the version the store is
-/// under now (the rotation's key file). Resumes a rotation a crash interrupted.
-pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<RotationSummary> {
+/// Rotates the store to `keys`' current version, `page_rows` values a transaction (at most
+/// [`limits::KEY_ROTATION_PAGE_ROWS`]); `keys` must also hold the version the store is under
+/// now (the rotation's key file). Resumes a rotation a crash interrupted.
+pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64, page_rows: u32) -> Result<RotationSummary> {
+    let page_rows = page_rows.clamp(1, limits::KEY_ROTATION_PAGE_ROWS);
     let (Some(from_version), Some(previous_check)) = (keys.previous_version(), keys.previous_check_value()) else {
         // The rotation's key file holds the store's key and the new one.
         return Err(crypto::KeyError::Versions.into());
@@ -64,12 +129,14 @@ pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<Rotation
     let stored = store.read()?.meta(META_KEY_CHECK)?;
     // Marked already: a rotation resumed; the walk below skips what is done.
     if stored.as_deref() == Some(previous_check.as_str()) {
+        // Servers watching the key file take both keys before anything is sealed under the new.
+        std::thread::sleep(Duration::from_millis(2 * KEY_FILE_CHECK_MS));
         begin(store, keys, now)?;
     } else if stored != mark(keys) {
         return Err(BureauError::WrongKey);
     }
     for table in SealedTable::ALL {
-        reseal_table(store, keys, table, &mut summary)?;
+        reseal_table(store, keys, table, page_rows, &mut summary)?;
     }
     for table in SealedTable::ALL {
         if let Some(left) = first_under_another_version(store, keys, table)? {
@@ -84,18 +151,26 @@ pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<Rotation
 fn begin<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
     let previous_key = keys.previous_audit_public_key().ok_or(BureauError::RotationUnfinished)?;
     let mut w = store.write()?;
+    // The mark first: writers hold the key check value's row, then an audit chain's; taking them
+    // in the same order, the rotation waits for them instead of deadlocking with one.
+    w.set_meta(META_KEY_CHECK, &mark(keys).ok_or(BureauError::RotationUnfinished)?)?;
     let sign = |m: &[u8]| keys.sign_audit_previous(m).unwrap_or([0; 64]);
     audit::checkpoint_as(w.as_mut(), &sign, previous_key, now)?;
-    w.set_meta(META_KEY_CHECK, &mark(keys).ok_or(BureauError::RotationUnfinished)?)?;
     w.commit()?;
     Ok(())
 }
 
 /// Seals again, page by page, every value of `table` under another version than the current.
-fn reseal_table<S: Store>(store: &mut S, keys: &Keys, table: SealedTable, summary: &mut RotationSummary) -> Result<()> {
+fn reseal_table<S: Store>(
+    store: &mut S,
+    keys: &Keys,
+    table: SealedTable,
+    page_rows: u32,
+    summary: &mut RotationSummary,
+) -> Result<()> {
     let mut after: Option<SealedKey> = None;
     loop {
-        let page = store.read()?.sealed_after(table, after.as_ref(), limits::KEY_ROTATION_PAGE_ROWS)?;
+        let page = store.read()?.sealed_after(table, after.as_ref(), page_rows)?;
         let Some(last) = page.last() else { return Ok(()) };
         after = Some(last.key.clone());
         summary.rows_read += page.len() as u64;

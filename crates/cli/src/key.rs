@@ -4,7 +4,7 @@
 use crate::commands::classify;
 use crate::open::{Context, KEY_ENV};
 use crate::{Failure, usage};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use ob_bureau::crypto::{Keys, replace_key_file};
 use zeroize::Zeroizing;
 
@@ -12,19 +12,29 @@ use zeroize::Zeroizing;
 #[derive(Subcommand)]
 pub enum KeyCommand {
     /// Rotate the store's key: a new key version in the key file, every name, document number,
-    /// statement, feedback file and session sealed again under it, the old key dropped. Stop the
-    /// server first; an interrupted rotation resumes when run again.
-    Rotate,
+    /// statement, feedback file and session sealed again under it, every blind index computed
+    /// again, the old key dropped. `openbureau serve` keeps serving (it follows the key file); an
+    /// interrupted rotation resumes when run again.
+    Rotate(RotateArgs),
+}
+
+/// `openbureau key rotate`.
+#[derive(Args)]
+pub struct RotateArgs {
+    /// Values sealed again per transaction (1 to 1000): fewer keep each write shorter.
+    #[arg(long, default_value_t = ob_model::limits::KEY_ROTATION_PAGE_ROWS,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(ob_model::limits::KEY_ROTATION_PAGE_ROWS)))]
+    page_rows: u32,
 }
 
 /// Runs `openbureau key`.
 pub fn run(ctx: &Context, c: &KeyCommand) -> Result<(), Failure> {
     match c {
-        KeyCommand::Rotate => rotate(ctx),
+        KeyCommand::Rotate(a) => rotate(ctx, a),
     }
 }
 
-fn rotate(ctx: &Context) -> Result<(), Failure> {
+fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
     if std::env::var_os(KEY_ENV).is_some() {
         return Err(usage(format!(
             "the key comes from {KEY_ENV}: a rotation rewrites the key file; unset it and use the file"
@@ -46,7 +56,7 @@ fn rotate(ctx: &Context) -> Result<(), Failure> {
     let mut store =
         ob_store::open(&ctx.store).map_err(|e| usage(format!("opening the store {}: {e}", ctx.store.display())))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let summary = ob_bureau::rotation::rotate(&mut store, &keys, now).map_err(classify)?;
+    let summary = ob_bureau::rotation::rotate(&mut store, &keys, now, a.page_rows).map_err(classify)?;
     replace_key_file(&path, &Keys::newest_key_file(&rotation_file)?)?;
     outln!(
         "key rotated from version {} to {}: {} sealed values read, {} sealed again; the key file {} holds the \

@@ -111,7 +111,17 @@ pub fn serve(ctx: &Context, args: &ServeArgs) -> Result<(), Failure> {
             )));
         }
     };
-    let bureaus = (0..workers).map(|_| ctx.bureau(false, system_clock())).collect::<Result<Vec<_>, _>>()?;
+    // Keys from the key file follow it through a rotation; a key given in the environment cannot.
+    let watch = std::env::var_os(crate::open::KEY_ENV).is_none().then(|| ctx.key_path());
+    let bureaus = (0..workers)
+        .map(|_| {
+            let bureau = ctx.bureau(false, system_clock())?;
+            Ok(match &watch {
+                Some(path) => bureau.watch_key_file(path),
+                None => bureau,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
     let spool = ctx.data.join("spool");
     private_folder(&spool).map_err(|e| usage(format!("{}: {e}", spool.display())))?;
     let state =

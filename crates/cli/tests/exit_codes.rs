@@ -104,6 +104,9 @@ const CASES: &[Case] = &[
     case("audit verify", 0, "intact"),
     case("audit checkpoint", 0, "checkpoint signed"),
     case("audit public-key", 0, ""),
+    case("key rotate --page-rows 0", 2, "page-rows"),
+    case("key rotate", 0, "from version 1 to 2"),
+    case("audit verify", 0, "intact"),
     // Organizations, operators, people.
     case("org add --code BANK --name Bank --role lender", 0, "BANK"),
     case("org add --code BANK2 --role admin", 2, "furnisher or lender"),

@@ -1,17 +1,20 @@
-//! `openbureau key rotate` on the demo's store, SQLite and PostgreSQL (issue 17, point 5): every
-//! sealed value ends under the new key version and none opens under the old key's material; the
-//! old key no longer opens the store; reports read the same; the audit chain and every
-//! checkpoint (signed by the old key, then the new) verify; an unfinished rotation shuts the
-//! store to everything but the rotation, which resumes.
+//! `openbureau key rotate` on the demo's store, SQLite and PostgreSQL (issue 17, point 5), while
+//! `openbureau serve` answers a lender's reports: every report during and after the rotation is
+//! answered in full; every sealed value ends under the new key version and none opens under the
+//! old key's material; the old key no longer opens the store; reports read the same; the audit
+//! chain and every checkpoint (signed by the old key, then the new) verify; an unfinished
+//! rotation shuts the store to everything but the rotation, which resumes.
 //!
 //! The PostgreSQL test needs the server of `OPENBUREAU_TEST_POSTGRES` (`./x test` starts one).
 
 mod common;
 
-use common::{after, openbureau, text};
+use common::{after, openbureau, post, text};
 use ob_bureau::crypto::{self, Keys};
 use ob_store::{Location, SealedKey, SealedRow, SealedTable, Store};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[test]
 fn key_rotation_over_sqlite() {
@@ -67,7 +70,8 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
         }
         cmd.args(args).output().unwrap()
     };
-    let demo = run(&["demo", "--people", "40", "--months", "6"]);
+    // Enough people that the rotation's walk takes a while: reports come in the middle of it.
+    let demo = run(&["demo", "--people", "2000", "--months", "3"]);
     assert!(demo.status.success(), "{}", text(&demo));
     let document = after(&text(&demo), "report --doc-number ").to_owned();
     let report = |run: &dyn Fn(&[&str]) -> std::process::Output| {
@@ -77,6 +81,7 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
         (json["identity"].clone(), json["account_groups"].clone())
     };
     let before = report(&run);
+    let server = Server::start(data, store, &run, &text(&demo), &document);
     let key_path = data.join("openbureau.key");
     let old_key = std::fs::read_to_string(&key_path).unwrap();
     let old_public = text(&run(&["audit", "public-key"]));
@@ -86,8 +91,16 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
         assert!(sealed_before.iter().any(|(table, _)| *table == t), "the demo's store has {t:?}");
     }
 
-    let rotated = run(&["key", "rotate"]);
+    // One value a transaction: the lender's reports come between them.
+    let started = std::time::Instant::now();
+    let rotated = run(&["key", "rotate", "--page-rows", "1"]);
+    let walk = (
+        started + std::time::Duration::from_millis(2 * ob_bureau::rotation::KEY_FILE_CHECK_MS),
+        std::time::Instant::now(),
+    );
     assert!(rotated.status.success(), "{}", text(&rotated));
+    let log = server.stop(walk);
+    assert!(log.contains(r#""event":"keys_reloaded","version":2"#), "the server took the new key:\n{log}");
     assert!(text(&rotated).contains("from version 1 to 2"), "{}", text(&rotated));
     let new_key = std::fs::read_to_string(&key_path).unwrap();
     assert!(new_key.starts_with("2:") && new_key.lines().count() == 1, "the key file holds the new key alone");
@@ -141,4 +154,80 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
     assert_eq!(report(&run), before);
     let verify = run(&["audit", "verify"]);
     assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));
+}
+
+/// `openbureau serve` with a lender asking for the demo person's report without pause.
+struct Server {
+    child: std::process::Child,
+    stop: std::sync::Arc<AtomicBool>,
+    asker: std::thread::JoinHandle<(Vec<(std::time::Instant, String)>, String)>,
+}
+
+impl Server {
+    fn start(
+        data: &Path,
+        store: Option<&str>,
+        run: &dyn Fn(&[&str]) -> std::process::Output,
+        demo: &str,
+        document: &str,
+    ) -> Server {
+        let key = String::from_utf8(run(&["org", "key", "--code", "DEMOLEND"]).stdout).unwrap().trim().to_owned();
+        // The authorization the demo names (`under authorization C54`): its evidence's digest.
+        let consent: i64 = after(demo, "under authorization C").parse().unwrap();
+        let location = match store {
+            Some(url) => Location::Postgres(url.to_owned()),
+            None => Location::Sqlite(data.join("openbureau.sqlite")),
+        };
+        let row = ob_store::open(&location).unwrap().read().unwrap().consent(ob_store::ConsentId(consent)).unwrap();
+        let evidence = hex::encode(row.unwrap().consent.evidence_sha256);
+        let mut cmd = openbureau(data);
+        if let Some(url) = store {
+            cmd.args(["--store", url]);
+        }
+        let mut child =
+            cmd.args(["serve", "--listen", "127.0.0.1:0"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let addr = serde_json::from_str::<serde_json::Value>(&line).unwrap()["addr"].as_str().unwrap().to_owned();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let body = format!(
+            r#"{{"document_type":"prc_resident_id","document_number":"{document}","purpose":"02","authorization_sha256":"{evidence}"}}"#
+        );
+        let (stop_asking, header) = (stop.clone(), format!("authorization: Bearer {key}\r\n"));
+        let asker = std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            while !stop_asking.load(Ordering::Relaxed) {
+                let answer = post(&addr, "/v1/reports", &header, "application/json", &body);
+                answers.push((std::time::Instant::now(), answer));
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            // The server's log, once it is stopped.
+            let mut log = String::new();
+            std::io::Read::read_to_string(&mut stderr, &mut log).unwrap();
+            (answers, log)
+        });
+        Server { child, stop, asker }
+    }
+
+    /// Asks on for a moment (the server takes the key file the rotation left), stops, checks
+    /// every answer was a whole report, some of them while the rotation's walk went on (between
+    /// `walk.0` and `walk.1`); the server's log.
+    fn stop(mut self, walk: (std::time::Instant, std::time::Instant)) -> String {
+        std::thread::sleep(std::time::Duration::from_millis(1_500));
+        self.stop.store(true, Ordering::Relaxed);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (answers, log) = self.asker.join().unwrap();
+        let during = answers.iter().filter(|(at, _)| *at > walk.0 && *at < walk.1).count();
+        assert!(during >= 5, "{during} reports answered during the walk ({:?})", walk.1 - walk.0);
+        for (_, a) in &answers {
+            assert!(
+                a.starts_with("HTTP/1.1 200") && a.contains("account_groups"),
+                "an answer during the rotation: {a}\n{log}"
+            );
+        }
+        log
+    }
 }

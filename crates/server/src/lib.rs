@@ -368,6 +368,12 @@ fn bureau_thread(bureau: &Weak<Mutex<ServerBureau>>, queue: &Mutex<mpsc::Receive
         // Gone: the job is dropped unanswered, which its request reports as an internal error.
         let Some(bureau) = bureau.upgrade() else { continue };
         let mut guard = bureau.lock().unwrap_or_else(PoisonError::into_inner);
+        // A key rotation (`openbureau key rotate`) rewrites the key file: take its keys first.
+        match guard.refresh_keys() {
+            Ok(false) => {}
+            Ok(true) => log_line(&serde_json::json!({"event": "keys_reloaded", "version": guard.keys().version()})),
+            Err(e) => log_line(&serde_json::json!({"event": "keys_not_reloaded", "error": e.to_string()})),
+        }
         // A panic mid-request dropped its transaction uncommitted: the store is consistent, the
         // request gets an internal error (its answer was dropped), and the next job goes on.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut guard)));

@@ -4,7 +4,7 @@
 
 use super::Batch;
 use crate::Result;
-use crate::crypto;
+use crate::crypto::{self, Keys};
 use ob_model::records::Identity;
 use ob_model::{Code, FieldError};
 use ob_store::{DocumentRow, NewSubject, SubjectId};
@@ -14,6 +14,8 @@ use time::Date;
 pub(super) struct SubjectInfo {
     id: SubjectId,
     name_mac: [u8; 32],
+    /// The key version of the row's name (and so of `name_mac`).
+    version: u8,
     birth_date: Date,
 }
 
@@ -24,12 +26,20 @@ impl Batch<'_> {
         let doc_mac = self.keys.document_mac(&who.document);
         let name_mac = self.keys.name_mac(&who.name);
         if !self.subjects.contains_key(&doc_mac)
-            && let Some(row) = self.w.subject_by_document(&doc_mac)?
+            && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
         {
-            let info = SubjectInfo { id: row.id, name_mac: row.name_mac, birth_date: row.birth_date };
+            // Mid-rotation a person's row may still be under the key being left.
+            let version = Keys::sealed_version(&row.name_enc).unwrap_or(0);
+            let info = SubjectInfo { id: row.id, name_mac: row.name_mac, version, birth_date: row.birth_date };
             self.subjects.insert(doc_mac, info);
         }
         if let Some(known) = self.subjects.get(&doc_mac) {
+            // The name's index compares under the key the person's row was sealed with.
+            let name_mac = if known.version == self.keys.version() {
+                name_mac
+            } else {
+                self.keys.name_mac_of_version(known.version, &who.name)?
+            };
             let (field, differs) = if known.name_mac != name_mac {
                 ("subject.name", "name")
             } else if known.birth_date != who.birth_date {
@@ -57,7 +67,8 @@ impl Batch<'_> {
                 .keys
                 .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
         })?;
-        self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, birth_date: who.birth_date });
+        let version = self.keys.version();
+        self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, version, birth_date: who.birth_date });
         // A person just opened has given no consent yet: nothing to read.
         self.consents.insert(id, Vec::new());
         Ok(Ok(id))
