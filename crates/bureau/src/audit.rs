@@ -131,7 +131,7 @@ pub fn checkpoint_message(seq: u64, at: i64, hash: &[u8; 32]) -> Vec<u8> {
 /// Signs the head of every chain not signed yet; returns the newest sequence number signed, or
 /// `None` when there is no event.
 pub fn checkpoint(w: &mut dyn Writer, keys: &Keys, at: i64) -> Result<Option<u64>> {
-    checkpoint_as(w, &|m| keys.sign_audit(m), keys.audit_public_key(), at)
+    checkpoint_as(w, &|m| keys.sign_audit(m), keys.signing_public_key(), at)
 }
 
 /// [`checkpoint`] with any signer: a key rotation's last checkpoint under the key it leaves.
@@ -156,23 +156,33 @@ pub fn checkpoint_as(
 }
 
 /// Kind of the event a key rotation appends: its detail names the audit public keys left and
-/// taken (hex), and the checkpoint that follows, signed by the new key, vouches for the old one.
+/// taken (hex) and holds the new key's signature of [`key_rotation_message`], by which
+/// [`verify_checkpoints`] trusts the old key's checkpoints made before the event.
 pub const KEY_ROTATED: &str = "key.rotated";
 
+/// What the new key signs at a rotation: `"openbureau-key-rotated-v1"`, the old public key, the
+/// new one.
+pub fn key_rotation_message(old: &[u8; 32], new: &[u8; 32]) -> Vec<u8> {
+    let mut m = b"openbureau-key-rotated-v1".to_vec();
+    m.extend_from_slice(old);
+    m.extend_from_slice(new);
+    m
+}
+
 /// Checks every checkpoint: signed by `public_key`, or by a key it succeeded in a rotation (see
-/// [`KEY_ROTATED`]), and naming the hash the chain holds at its sequence number. `None` when all
-/// hold.
+/// [`KEY_ROTATED`]) at a sequence number before that rotation, and naming the hash the chain
+/// holds at its sequence number. `None` when all hold.
 pub fn verify_checkpoints(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Option<Verification>> {
     use ed25519_dalek::Verifier;
     let checkpoints = r.audit_checkpoints()?;
     let trusted = if checkpoints.iter().all(|c| c.public_key == *public_key) {
-        vec![*public_key]
+        vec![(*public_key, u64::MAX)]
     } else {
-        trusted_keys(r, public_key, &checkpoints)?
+        trusted_keys(r, public_key)?
     };
     for c in &checkpoints {
         let broken = |reason: &str| Ok(Some(Verification::Broken { seq: c.seq, reason: reason.to_owned() }));
-        if !trusted.contains(&c.public_key) {
+        if !trusted.iter().any(|(k, before)| *k == c.public_key && c.seq < *before) {
             return broken("checkpoint signed by another key");
         }
         let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&c.public_key) else {
@@ -192,41 +202,40 @@ pub fn verify_checkpoints(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Optio
     Ok(None)
 }
 
-/// `public_key`, and every key a trusted key succeeded: named as left by a `key.rotated` event
-/// that a checkpoint of the succeeding key covers (same chain, at or after the event). Without
-/// that cover, an event appended by someone without the key vouches for nothing.
-fn trusted_keys(r: &dyn Reader, public_key: &[u8; 32], checkpoints: &[CheckpointRow]) -> Result<Vec<[u8; 32]>> {
+/// A rotation read from its `key.rotated` event: (its sequence number, the old key, the new
+/// key), when the new key's signature of the pair holds. An event appended by someone without
+/// the new key vouches for nothing.
+fn signed_rotation(e: &AuditRow) -> Option<(u64, [u8; 32], [u8; 32])> {
+    use ed25519_dalek::Verifier;
+    let detail: serde_json::Value = serde_json::from_str(&e.detail).ok()?;
+    let bytes = |name: &str, out: &mut [u8]| detail[name].as_str().and_then(|h| hex::decode_to_slice(h, out).ok());
+    let (mut old, mut new, mut signature) = ([0u8; 32], [0u8; 32], [0u8; 64]);
+    bytes("previous_audit_public_key", &mut old)?;
+    bytes("audit_public_key", &mut new)?;
+    bytes("signature", &mut signature)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&new).ok()?;
+    let signature = ed25519_dalek::Signature::from_bytes(&signature);
+    key.verify(&key_rotation_message(&old, &new), &signature).ok()?;
+    Some((e.seq, old, new))
+}
+
+/// The keys checkpoints may be signed by, each with the sequence number its trust ends before:
+/// `public_key` for all, and every key a trusted key succeeded, for the events before the
+/// rotation that replaced it.
+fn trusted_keys(r: &dyn Reader, public_key: &[u8; 32]) -> Result<Vec<([u8; 32], u64)>> {
     let mut rotations = Vec::new();
     let mut after = 0;
     loop {
         let page = r.audit_after(after, VERIFY_PAGE_EVENTS)?;
         let Some(last) = page.last() else { break };
         after = last.seq;
-        for e in page.iter().filter(|e| e.kind == KEY_ROTATED) {
-            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
-            let key = |name: &str| {
-                let mut k = [0u8; 32];
-                detail[name].as_str().and_then(|h| hex::decode_to_slice(h, &mut k).ok()).map(|()| k)
-            };
-            if let (Some(old), Some(new)) = (key("previous_audit_public_key"), key("audit_public_key")) {
-                rotations.push((e.seq, e.chain, old, new));
-            }
-        }
+        rotations.extend(page.iter().filter(|e| e.kind == KEY_ROTATED).filter_map(signed_rotation));
     }
-    let covered = |seq: u64, chain: u32, by: &[u8; 32]| {
-        checkpoints.iter().any(|c| c.seq >= seq && &c.public_key == by && chain_of_seq(r, c.seq) == Some(chain))
-    };
-    let mut trusted = vec![*public_key];
-    while let Some(&(_, _, old, _)) = rotations
-        .iter()
-        .find(|(seq, chain, old, new)| trusted.contains(new) && !trusted.contains(old) && covered(*seq, *chain, new))
-    {
-        trusted.push(old);
+    let mut trusted = vec![(*public_key, u64::MAX)];
+    while let Some(&(seq, old, _)) = rotations.iter().find(|(seq, old, new)| {
+        trusted.iter().any(|(k, before)| k == new && seq < before) && !trusted.iter().any(|(k, _)| k == old)
+    }) {
+        trusted.push((old, seq));
     }
     Ok(trusted)
-}
-
-/// The chain of the event `seq`, if it is held.
-fn chain_of_seq(r: &dyn Reader, seq: u64) -> Option<u32> {
-    r.audit_after(seq.saturating_sub(1), 1).ok()?.first().filter(|e| e.seq == seq).map(|e| e.chain)
 }

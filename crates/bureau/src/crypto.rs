@@ -68,8 +68,14 @@ pub enum KeyError {
 /// key text the caller hands to [`Keys::from_hex`] (the caller's to clear).
 pub struct Keys {
     current: KeySet,
-    /// The key a rotation is leaving: opens what is not rewritten yet, seals nothing.
+    /// The key a rotation is leaving: opens what is not rewritten yet, and seals while the
+    /// store is not yet marked for the rotation (`seal_previous`).
     previous: Option<KeySet>,
+    /// Whether to seal, index and sign with `previous`: a server holding both keys before the
+    /// rotation has marked the store writes as those holding only the old key do, so that no
+    /// writer finds a person under another index than the one it files them under. Set for each
+    /// write transaction from the store's key check value.
+    seal_previous: std::sync::atomic::AtomicBool,
 }
 
 /// The keys derived from one master key of one version.
@@ -128,7 +134,7 @@ fn parse_line(line: &str) -> Result<(u8, Zeroizing<[u8; KEY_BYTES]>), KeyError> 
 impl Keys {
     /// Derives the keys from a master key (version 1).
     pub fn from_master(master: &[u8; KEY_BYTES]) -> Keys {
-        Keys { current: KeySet::new(1, master), previous: None }
+        Keys { current: KeySet::new(1, master), previous: None, seal_previous: false.into() }
     }
 
     /// Derives the keys from a master key of `version` (1 to 255), with the key a rotation is
@@ -140,7 +146,11 @@ impl Keys {
         if current.0 == 0 || previous.is_some_and(|p| p.0 == 0 || p.0 == current.0) {
             return Err(KeyError::Versions);
         }
-        Ok(Keys { current: KeySet::new(current.0, current.1), previous: previous.map(|(v, m)| KeySet::new(v, m)) })
+        Ok(Keys {
+            current: KeySet::new(current.0, current.1),
+            previous: previous.map(|(v, m)| KeySet::new(v, m)),
+            seal_previous: false.into(),
+        })
     }
 
     /// The version everything is sealed under.
@@ -153,8 +163,38 @@ impl Keys {
         self.previous.as_ref().map(|p| p.version)
     }
 
-    /// Signs an audit checkpoint message (Ed25519).
+    /// Seals, indexes and signs with the key a rotation is leaving (`true`), or with the newest.
+    pub fn seal_with_previous(&self, previous: bool) {
+        self.seal_previous.store(previous && self.previous.is_some(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The keys that seal, index and sign now.
+    fn active(&self) -> &KeySet {
+        match &self.previous {
+            Some(p) if self.seal_previous.load(std::sync::atomic::Ordering::Relaxed) => p,
+            _ => &self.current,
+        }
+    }
+
+    /// The version values are sealed under now (the newest, but for [`Keys::seal_with_previous`]).
+    pub fn sealing_version(&self) -> u8 {
+        self.active().version
+    }
+
+    /// Signs an audit checkpoint message (Ed25519) with the keys that sign now.
     pub fn sign_audit(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.active().signing.sign(message).to_bytes()
+    }
+
+    /// The public key of [`Keys::sign_audit`]'s signatures.
+    pub fn signing_public_key(&self) -> [u8; 32] {
+        self.active().signing.verifying_key().to_bytes()
+    }
+
+    /// Signs with the newest key whatever [`Keys::seal_with_previous`] says (a rotation's
+    /// statement that it succeeds the old key).
+    pub fn sign_with_newest(&self, message: &[u8]) -> [u8; 64] {
         use ed25519_dalek::Signer;
         self.current.signing.sign(message).to_bytes()
     }
@@ -210,15 +250,17 @@ impl Keys {
     }
 
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        mac_with(&self.current.mac_key, parts)
+        mac_with(&self.active().mac_key, parts)
     }
 
-    /// The blind indexes a document may be found under: the current key's, then, mid-rotation,
-    /// the one of the key being left (for rows not rewritten yet).
+    /// The blind indexes a document may be found under: mid-rotation the one of the key being
+    /// left first (a row the walk moves between two look-ups is then found by the second), then
+    /// the newest key's.
     pub fn document_macs(&self, document: &DocumentNumber) -> Vec<[u8; 32]> {
         let parts: [&[u8]; 3] = [b"document", document.doc_type().as_str().as_bytes(), document.expose().as_bytes()];
-        let mut macs = vec![self.mac(&parts)];
-        macs.extend(self.previous.as_ref().map(|p| mac_with(&p.mac_key, &parts)));
+        let mut macs: Vec<[u8; 32]> =
+            self.previous.as_ref().map(|p| mac_with(&p.mac_key, &parts)).into_iter().collect();
+        macs.push(mac_with(&self.current.mac_key, &parts));
         macs
     }
 
@@ -278,7 +320,7 @@ impl Keys {
 
     /// A value stored in the database to recognise the key that wrote it.
     pub fn check_value(&self) -> String {
-        hex::encode(self.mac(&[b"key-check"]))
+        hex::encode(mac_with(&self.current.mac_key, &[b"key-check"]))
     }
 
     /// The text of the key file `rotation_file` (two keys) once the rotation is done: the newer
@@ -315,13 +357,13 @@ impl Keys {
     pub fn encrypt(&self, context: &str, plain: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; NONCE_BYTES];
         getrandom::fill(&mut nonce).map_err(|e| KeyError::Random(e.to_string()))?;
-        let sealed = self
-            .current
+        let set = self.active();
+        let sealed = set
             .cipher
             .encrypt(&Nonce::from(nonce), Payload { msg: plain, aad: context.as_bytes() })
             .map_err(|_| KeyError::Decrypt)?;
         let mut out = Vec::with_capacity(1 + NONCE_BYTES + sealed.len());
-        out.push(self.current.version);
+        out.push(set.version);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)

@@ -110,11 +110,14 @@ pub const META_KEY_CHECK: &str = "key_check";
 /// rotation's mark waits for the writers already past the check.
 pub(crate) fn checked_write<'s, S: Store>(store: &'s mut S, keys: &Keys) -> Result<Box<dyn ob_store::Writer + 's>> {
     let mut w = store.write()?;
-    let stored = w.meta_locked(META_KEY_CHECK)?;
-    match stored {
-        Some(s) if rotation::accepts(keys, &s) => Ok(w),
-        Some(s) if rotation::is_mark(&s) => Err(BureauError::RotationUnfinished),
-        _ => Err(BureauError::WrongKey),
+    let stored = w.meta_locked(META_KEY_CHECK)?.unwrap_or_default();
+    match rotation::sealing_for(keys, &stored) {
+        Some(previous) => {
+            keys.seal_with_previous(previous);
+            Ok(w)
+        }
+        None if rotation::is_mark(&stored) => Err(BureauError::RotationUnfinished),
+        None => Err(BureauError::WrongKey),
     }
 }
 

@@ -22,6 +22,7 @@
 //! (the four letters a lender's copy gives the lenders it hides) derive from the key and change
 //! with it.
 
+use crate::clock::Clock;
 use crate::crypto::{self, Keys};
 use crate::{Bureau, BureauError, META_KEY_CHECK, Result, audit};
 use ob_model::{DocumentNumber, limits};
@@ -37,13 +38,18 @@ fn mark(keys: &Keys) -> Option<String> {
 /// How a rotation's mark begins.
 const ROTATING: &str = "rotating:";
 
-/// Whether a bureau with `keys` may write to a store whose key check value is `stored`: the
-/// store is under its key, or a rotation to its key is about to start (the key file already
-/// holds both keys) or under way.
-pub(crate) fn accepts(keys: &Keys, stored: &str) -> bool {
-    stored == keys.check_value()
-        || keys.previous_check_value().as_deref() == Some(stored)
-        || mark(keys).as_deref() == Some(stored)
+/// Whether a bureau with `keys` may write to a store whose key check value is `stored`, and if
+/// so, whether under the key a rotation is leaving (`Some(true)`: the key file holds both keys
+/// but the store is not marked yet, so every writer still seals and indexes as the old key
+/// does) or under the newest (`Some(false)`: the store is under it, or marked for it).
+pub(crate) fn sealing_for(keys: &Keys, stored: &str) -> Option<bool> {
+    if stored == keys.check_value() || mark(keys).as_deref() == Some(stored) {
+        Some(false)
+    } else if keys.previous_check_value().as_deref() == Some(stored) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// Whether the key check value `stored` says a rotation was started and not finished.
@@ -94,9 +100,8 @@ impl<S: Store> Bureau<S> {
         }
         let keys = Keys::load(&watch.path)?;
         let stored = self.store.read()?.meta(META_KEY_CHECK)?.unwrap_or_default();
-        if !accepts(&keys, &stored) {
-            return Err(BureauError::WrongKey);
-        }
+        let previous = sealing_for(&keys, &stored).ok_or(BureauError::WrongKey)?;
+        keys.seal_with_previous(previous);
         watch.seen = stamp;
         self.keys = keys;
         Ok(true)
@@ -118,21 +123,26 @@ pub struct RotationSummary {
 
 /// Rotates the store to `keys`' current version, `page_rows` values a transaction (at most
 /// [`limits::KEY_ROTATION_PAGE_ROWS`]); `keys` must also hold the version the store is under
-/// now (the rotation's key file). Resumes a rotation a crash interrupted.
-pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64, page_rows: u32) -> Result<RotationSummary> {
+/// now (the rotation's key file). Resumes a rotation a crash interrupted, and ends at once one
+/// that finished before its key file was rewritten.
+pub fn rotate<S: Store>(store: &mut S, keys: &Keys, clock: &dyn Clock, page_rows: u32) -> Result<RotationSummary> {
     let page_rows = page_rows.clamp(1, limits::KEY_ROTATION_PAGE_ROWS);
     let (Some(from_version), Some(previous_check)) = (keys.previous_version(), keys.previous_check_value()) else {
         // The rotation's key file holds the store's key and the new one.
         return Err(crypto::KeyError::Versions.into());
     };
+    keys.seal_with_previous(false);
     let mut summary = RotationSummary { from_version, to_version: keys.version(), rows_read: 0, rows_resealed: 0 };
-    let stored = store.read()?.meta(META_KEY_CHECK)?;
-    // Marked already: a rotation resumed; the walk below skips what is done.
-    if stored.as_deref() == Some(previous_check.as_str()) {
-        // Servers watching the key file take both keys before anything is sealed under the new.
+    let stored = store.read()?.meta(META_KEY_CHECK)?.unwrap_or_default();
+    if stored == keys.check_value() {
+        return Ok(summary);
+    }
+    if stored == previous_check {
+        // Servers watching the key file take both keys (and go on sealing under the old one)
+        // before the mark.
         std::thread::sleep(Duration::from_millis(2 * KEY_FILE_CHECK_MS));
-        begin(store, keys, now)?;
-    } else if stored != mark(keys) {
+        begin(store, keys, clock.now().unix_timestamp())?;
+    } else if Some(stored) != mark(keys) {
         return Err(BureauError::WrongKey);
     }
     for table in SealedTable::ALL {
@@ -143,16 +153,20 @@ pub fn rotate<S: Store>(store: &mut S, keys: &Keys, now: i64, page_rows: u32) ->
             return Err(StoreError::Corrupt(format!("{table:?} row {left:?} is still under another key")).into());
         }
     }
-    finish(store, keys, now)?;
+    finish(store, keys, clock.now().unix_timestamp())?;
     Ok(summary)
 }
 
-/// The last checkpoint under the key left, and the mark.
+/// The last checkpoint under the key left, and the mark; refused unless the store is still under
+/// the key left (another rotation may have marked it since it was read).
 fn begin<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
     let previous_key = keys.previous_audit_public_key().ok_or(BureauError::RotationUnfinished)?;
     let mut w = store.write()?;
     // The mark first: writers hold the key check value's row, then an audit chain's; taking them
     // in the same order, the rotation waits for them instead of deadlocking with one.
+    if w.meta_locked(META_KEY_CHECK)? != keys.previous_check_value() {
+        return Err(BureauError::WrongKey);
+    }
     w.set_meta(META_KEY_CHECK, &mark(keys).ok_or(BureauError::RotationUnfinished)?)?;
     let sign = |m: &[u8]| keys.sign_audit_previous(m).unwrap_or([0; 64]);
     audit::checkpoint_as(w.as_mut(), &sign, previous_key, now)?;
@@ -161,6 +175,8 @@ fn begin<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
 }
 
 /// Seals again, page by page, every value of `table` under another version than the current.
+/// Each page is read in the transaction that rewrites it; a row gone meanwhile (a session ended)
+/// is skipped.
 fn reseal_table<S: Store>(
     store: &mut S,
     keys: &Keys,
@@ -170,15 +186,16 @@ fn reseal_table<S: Store>(
 ) -> Result<()> {
     let mut after: Option<SealedKey> = None;
     loop {
-        let page = store.read()?.sealed_after(table, after.as_ref(), page_rows)?;
+        let mut w = store.write()?;
+        let page = w.sealed_after(table, after.as_ref(), page_rows)?;
         let Some(last) = page.last() else { return Ok(()) };
         after = Some(last.key.clone());
         summary.rows_read += page.len() as u64;
-        let mut w = store.write()?;
         for row in page.iter().filter(|r| Keys::sealed_version(&r.sealed) != Some(keys.version())) {
             let (sealed, mac) = resealed(keys, table, row)?;
-            w.reseal(table, &row.key, &sealed, mac.as_ref())?;
-            summary.rows_resealed += 1;
+            if w.reseal(table, &row.key, &sealed, mac.as_ref())? {
+                summary.rows_resealed += 1;
+            }
         }
         w.commit()?;
     }
@@ -230,11 +247,14 @@ fn finish<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
     let previous_key = keys.previous_audit_public_key().ok_or(BureauError::RotationUnfinished)?;
     let mut w = store.write()?;
     w.set_meta(META_KEY_CHECK, &keys.check_value())?;
+    let new_key = keys.audit_public_key();
+    let signature = keys.sign_with_newest(&audit::key_rotation_message(&previous_key, &new_key));
     let detail = serde_json::json!({
         "from_version": keys.previous_version(),
         "to_version": keys.version(),
         "previous_audit_public_key": hex::encode(previous_key),
-        "audit_public_key": hex::encode(keys.audit_public_key()),
+        "audit_public_key": hex::encode(new_key),
+        "signature": hex::encode(signature),
     });
     audit::append(w.as_mut(), now, audit::KEY_ROTATED, None, None, &detail)?;
     audit::checkpoint(w.as_mut(), keys, now)?;

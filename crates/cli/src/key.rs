@@ -6,6 +6,7 @@ use crate::open::{Context, KEY_ENV};
 use crate::{Failure, usage};
 use clap::{Args, Subcommand};
 use ob_bureau::crypto::{Keys, replace_key_file};
+use ob_store::Store;
 use zeroize::Zeroizing;
 
 /// `openbureau key`.
@@ -41,29 +42,47 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
         )));
     }
     let path = ctx.key_path();
+    // One rotation at a time: the lock goes with the process, so a crash leaves none behind.
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".rotating");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| usage(format!("{}: {e}", std::path::Path::new(&lock_path).display())))?;
+    if lock.try_lock().is_err() {
+        return Err(usage("another `openbureau key rotate` is running on this key file"));
+    }
     let text =
         Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| usage(format!("key file {}: {e}", path.display())))?);
-    let two_keys = text.lines().filter(|l| !l.trim().is_empty()).count() == 2;
+    let bad_file = |e: ob_bureau::crypto::KeyError| usage(format!("{}: {e}", path.display()));
+    let mut store =
+        ob_store::open(&ctx.store).map_err(|e| usage(format!("opening the store {}: {e}", ctx.store.display())))?;
     // A rotation's key file (two keys) means one was interrupted: it resumes with the same keys.
-    let rotation_file = if two_keys {
+    // A new one starts only once the store is known to be under the file's key.
+    let rotation_file = if Keys::from_hex(&text).map_err(bad_file)?.previous_version().is_some() {
         text
     } else {
-        let (both, _) = Keys::next_version_files(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        let stored = store.read().map_err(|e| Failure::Internal(e.into()))?.meta(ob_bureau::META_KEY_CHECK);
+        let stored = stored.map_err(|e| Failure::Internal(e.into()))?;
+        if stored != Some(Keys::from_hex(&text).map_err(bad_file)?.check_value()) {
+            return Err(classify(ob_bureau::BureauError::WrongKey));
+        }
+        let (both, _) = Keys::next_version_files(&text).map_err(bad_file)?;
         replace_key_file(&path, &both)?;
         both
     };
-    let keys = Keys::from_hex(&rotation_file).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    let mut store =
-        ob_store::open(&ctx.store).map_err(|e| usage(format!("opening the store {}: {e}", ctx.store.display())))?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let summary = ob_bureau::rotation::rotate(&mut store, &keys, now, a.page_rows).map_err(classify)?;
+    let keys = Keys::from_hex(&rotation_file).map_err(bad_file)?;
+    let clock = ob_bureau::clock::SystemClock;
+    let summary = ob_bureau::rotation::rotate(&mut store, &keys, &clock, a.page_rows).map_err(classify)?;
     replace_key_file(&path, &Keys::newest_key_file(&rotation_file)?)?;
+    drop(lock);
     outln!(
-        "key rotated from version {} to {}: {} sealed values read, {} sealed again; the key file {} holds the \
-         new key alone, and the old one opens nothing in this store (backups made before still need it)",
+        "key rotated from version {} to {}: {} values sealed again; the key file {} holds the new key alone, \
+         and the old one opens nothing in this store (backups made before still need it)",
         summary.from_version,
         summary.to_version,
-        summary.rows_read,
         summary.rows_resealed,
         path.display()
     );

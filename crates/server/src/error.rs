@@ -137,6 +137,9 @@ impl From<BureauError> for ApiError {
             BureauError::NoFile => ApiError::not_found("NO_FILE", "no credit file for this document"),
             BureauError::Read(e) => ApiError::refusal(Refusal::FileInvalid, e.to_string()),
             BureauError::Refused { refusal, detail } => ApiError::refusal(refusal, detail),
+            // A key rotation marked the store and this worker has not taken the new key yet (it
+            // looks at the key file every half second): nothing was done, ask again.
+            BureauError::RotationUnfinished => ApiError::store_unavailable(),
             BureauError::Store(e) if ob_store::postgres::is_retryable(&e) => {
                 crate::log_line(&serde_json::json!({"event": "store_unavailable", "error": e.to_string()}));
                 ApiError::store_unavailable()
@@ -145,7 +148,6 @@ impl From<BureauError> for ApiError {
             | BureauError::Io(_)
             | BureauError::Key(_)
             | BureauError::WrongKey
-            | BureauError::RotationUnfinished
             | BureauError::Score(_)) => {
                 // Store, key and score errors name tables, files and columns, never identifiers.
                 crate::log_line(&serde_json::json!({"event": "internal_error", "error": e.to_string()}));

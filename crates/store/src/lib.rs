@@ -341,8 +341,9 @@ pub trait Writer: Reader {
     /// `keep` remain; returns how many went.
     fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64>;
     /// Replaces the sealed value of the row `key` of `table` and, for subjects and documents, its
-    /// blind index (`mac`; a document's is its key, so the row moves).
-    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()>;
+    /// blind index (`mac`; a document's is its key, so the row moves); `false` when no such row
+    /// is held (a session ended meanwhile).
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<bool>;
     /// Makes every write of this transaction durable and visible, all at once.
     fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -1321,7 +1321,7 @@ impl Writer for Tx<'_> {
         Ok((expired + oldest) as u64)
     }
 
-    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()> {
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<bool> {
         let n = match (table, key, mac) {
             (SealedTable::Subjects, SealedKey::Id(id), Some(mac)) => self.changed(
                 "UPDATE subjects SET name_enc = ?2, name_mac = ?3 WHERE id = ?1",
@@ -1342,10 +1342,10 @@ impl Writer for Tx<'_> {
             }
             _ => return Err(StoreError::Corrupt(format!("no {table:?} row is keyed {key:?} with that index"))),
         }?;
-        if n != 1 {
+        if n > 1 {
             return Err(StoreError::Corrupt(format!("{table:?} row {key:?}: {n} rows resealed, not 1")));
         }
-        Ok(())
+        Ok(n == 1)
     }
 
     fn commit(self: Box<Self>) -> Result<()> {

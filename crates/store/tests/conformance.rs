@@ -288,9 +288,19 @@ fn every_sealed_value_is_walked_and_resealed_in_key_order(store: &mut AnyStore) 
             let mac = matches!(table, SealedTable::Subjects | SealedTable::Documents).then_some([0xAA; 32]);
             // A document's new index: one per row, for the key is unique.
             let mac = mac.map(|m| if let SealedKey::Digest(d) = row.key { [d[0] ^ 0xF0; 32] } else { m });
-            w.reseal(table, &row.key, &[2, 2, 2], mac.as_ref()).unwrap();
+            assert!(w.reseal(table, &row.key, &[2, 2, 2], mac.as_ref()).unwrap());
         }
-        assert!(w.reseal(table, &SealedKey::Id(404), &[2], None).is_err(), "no such row");
+        let missing = match table {
+            SealedTable::Documents | SealedTable::WebSessions => SealedKey::Digest([0x44; 32]),
+            _ => SealedKey::Id(404),
+        };
+        let mac = matches!(table, SealedTable::Subjects | SealedTable::Documents).then_some([1; 32]);
+        assert!(!w.reseal(table, &missing, &[2], mac.as_ref()).unwrap(), "no such row: nothing resealed");
+        let wrong = if mac.is_some() { None } else { Some([1; 32]) };
+        assert!(
+            w.reseal(table, &missing, &[2], wrong.as_ref()).is_err(),
+            "an index where none belongs, or none where one does"
+        );
     }
     w.commit().unwrap();
     for table in SealedTable::ALL {

@@ -35,7 +35,7 @@ impl Batch<'_> {
         }
         if let Some(known) = self.subjects.get(&doc_mac) {
             // The name's index compares under the key the person's row was sealed with.
-            let name_mac = if known.version == self.keys.version() {
+            let name_mac = if known.version == self.keys.sealing_version() {
                 name_mac
             } else {
                 self.keys.name_mac_of_version(known.version, &who.name)?
@@ -67,7 +67,7 @@ impl Batch<'_> {
                 .keys
                 .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
         })?;
-        let version = self.keys.version();
+        let version = self.keys.sealing_version();
         self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, version, birth_date: who.birth_date });
         // A person just opened has given no consent yet: nothing to read.
         self.consents.insert(id, Vec::new());

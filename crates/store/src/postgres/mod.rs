@@ -1654,7 +1654,7 @@ impl Writer for PgTx<'_> {
         Ok(expired + oldest)
     }
 
-    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<()> {
+    fn reseal(&mut self, table: SealedTable, key: &SealedKey, sealed: &[u8], mac: Option<&[u8; 32]>) -> Result<bool> {
         self.sync()?;
         let n = match (table, key, mac) {
             (SealedTable::Subjects, SealedKey::Id(id), Some(mac)) => {
@@ -1666,19 +1666,29 @@ impl Writer for PgTx<'_> {
             (SealedTable::BatchFeedback, SealedKey::Id(id), None) => {
                 self.exec("UPDATE batch_feedback SET body_enc = $2 WHERE batch_id = $1", &[id, &sealed])?
             }
-            (SealedTable::Documents, SealedKey::Digest(d), Some(mac)) => self.exec(
-                "UPDATE documents SET number_enc = $2, number_mac = $3 WHERE number_mac = $1",
-                &[&&d[..], &sealed, &&mac[..]],
-            )?,
+            // Deleted and inserted again, not updated: on Citus `number_mac` is the distribution
+            // column, which an UPDATE may not change (deploy/citus.sql).
+            (SealedTable::Documents, SealedKey::Digest(d), Some(mac)) => {
+                let gone = self
+                    .query("DELETE FROM documents WHERE number_mac = $1 RETURNING subject_id, doc_type", &[&&d[..]])?;
+                for row in &gone {
+                    let (subject, doc_type): (i64, &str) = (col(row, 0)?, col(row, 1)?);
+                    self.exec(
+                        "INSERT INTO documents (number_mac, subject_id, doc_type, number_enc) VALUES ($1, $2, $3, $4)",
+                        &[&&mac[..], &subject, &doc_type, &sealed],
+                    )?;
+                }
+                gone.len() as u64
+            }
             (SealedTable::WebSessions, SealedKey::Digest(d), None) => {
                 self.exec("UPDATE web_sessions SET number_enc = $2 WHERE token_sha256 = $1", &[&&d[..], &sealed])?
             }
             _ => return Err(StoreError::Corrupt(format!("no {table:?} row is keyed {key:?} with that index"))),
         };
-        if n != 1 {
+        if n > 1 {
             return Err(StoreError::Corrupt(format!("{table:?} row {key:?}: {n} rows resealed, not 1")));
         }
-        Ok(())
+        Ok(n == 1)
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
