@@ -227,6 +227,17 @@ impl<S: Store> Bureau<S> {
         }
     }
 
+    /// [`Bureau::checkpoint_audit`] after a committed batch or run. A key rotation that marked the
+    /// store meanwhile refuses this bureau's writes until it takes the new key; the rotation
+    /// signs every chain's head with the old key itself, so the work done is covered and the
+    /// refusal must not report committed work as undone.
+    pub(crate) fn checkpoint_after_commit(&mut self) -> Result<()> {
+        match self.checkpoint_audit() {
+            Ok(_) | Err(BureauError::RotationUnfinished) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Signs a checkpoint of the audit chain's newest event; `None` when the chain is empty.
     pub fn checkpoint_audit(&mut self) -> Result<Option<u64>> {
         let now = self.clock.now().unix_timestamp();

@@ -25,8 +25,9 @@ impl<S: Store> Bureau<S> {
     /// (whose password the caller has verified), at `now` (unix seconds). Expired sessions go
     /// first, then the oldest while the store holds the most it may.
     pub fn open_session(&mut self, token_sha256: &[u8; 32], document: &DocumentNumber, now: i64) -> Result<()> {
-        let number_enc = self.keys.encrypt_text(&crypto::document_context(document.doc_type()), document.expose())?;
+        // Sealed after the writer opens: it says which key seals now (see `checked_write`).
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
+        let number_enc = self.keys.encrypt_text(&crypto::document_context(document.doc_type()), document.expose())?;
         let subject = crate::subject_by_document(w.as_ref(), &self.keys, document)?.ok_or(BureauError::NoFile)?;
         let keep = u64::try_from(limits::SESSIONS_MAX - 1).unwrap_or(u64::MAX);
         w.prune_web_sessions(now - limits::SESSION_S_MAX, keep)?;

@@ -304,7 +304,7 @@ impl<S: Store> Bureau<S> {
         feedback.flush()?;
         state.finish(&summary, feedback.into_kept())?;
         // A signed checkpoint after every batch: outsiders can verify the chain up to here.
-        self.checkpoint_audit()?;
+        self.checkpoint_after_commit()?;
         Ok(summary)
     }
 }

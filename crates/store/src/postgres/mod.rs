@@ -50,6 +50,11 @@ pub const AUDIT_CHAINS: u32 = 16;
 /// First key of a furnisher's ingest lock (the two-key advisory lock space, apart from the
 /// one-key space of the others); the second is the organization's id.
 const FURNISHER_LOCK_KEY: i32 = 0x4f42_4655;
+/// Advisory lock key of the metadata: shared by [`Writer::meta_locked`], exclusive for
+/// [`Writer::set_meta`]. The lock manager's queue is fair (a waiting writer of metadata, e.g. a
+/// key rotation's mark, is not overtaken by readers that come after it), which row locks taken
+/// `FOR SHARE` are not.
+const META_LOCK_KEY: i64 = 0x4f42_4d45_5441_0000;
 /// Advisory lock key held while migrations run.
 const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 
@@ -1360,10 +1365,12 @@ impl Writer for PgTx<'_> {
     }
 
     fn meta_locked(&mut self, key: &str) -> Result<Option<String>> {
-        self.one("SELECT value FROM meta WHERE key = $1 FOR SHARE", &[&key], |r| col(r, 0))
+        self.exec("SELECT pg_advisory_xact_lock_shared($1)", &[&META_LOCK_KEY])?;
+        self.meta(key)
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.exec("SELECT pg_advisory_xact_lock($1)", &[&META_LOCK_KEY])?;
         self.exec(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             &[&key, &value],
