@@ -53,7 +53,7 @@ pub(crate) fn sealing_for(keys: &Keys, stored: &str) -> Option<bool> {
 }
 
 /// Whether the key check value `stored` says a rotation was started and not finished.
-pub(crate) fn is_mark(stored: &str) -> bool {
+pub fn is_mark(stored: &str) -> bool {
     stored.starts_with(ROTATING)
 }
 
@@ -164,8 +164,14 @@ fn begin<S: Store>(store: &mut S, keys: &Keys, now: i64) -> Result<()> {
     let mut w = store.write()?;
     // The mark first: writers hold the key check value's row, then an audit chain's; taking them
     // in the same order, the rotation waits for them instead of deadlocking with one.
-    if w.meta_locked(META_KEY_CHECK)? != keys.previous_check_value() {
-        return Err(BureauError::WrongKey);
+    let stored = w.meta_locked(META_KEY_CHECK)?;
+    if stored != keys.previous_check_value() {
+        // Marked by another rotation since it was read, or under another key.
+        return Err(if stored.as_deref().is_some_and(is_mark) {
+            BureauError::RotationUnfinished
+        } else {
+            BureauError::WrongKey
+        });
     }
     w.set_meta(META_KEY_CHECK, &mark(keys).ok_or(BureauError::RotationUnfinished)?)?;
     let sign = |m: &[u8]| keys.sign_audit_previous(m).unwrap_or([0; 64]);

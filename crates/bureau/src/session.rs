@@ -5,7 +5,8 @@
 //! bureau only its SHA-256: the bureau never sees a token, and a copy of the store opens no
 //! session. The document signed in with is stored encrypted, as in the documents table. A session
 //! lasts [`limits::SESSION_S_MAX`] seconds from its opening; at most [`limits::SESSIONS_MAX`] are
-//! held, the oldest going first when a new one opens.
+//! held, and at most [`limits::SESSIONS_PER_PERSON_MAX`] of one person's, the oldest going first
+//! when a new one opens.
 
 use crate::{Bureau, BureauError, Result, crypto};
 use ob_model::{DocumentNumber, limits};
@@ -31,6 +32,7 @@ impl<S: Store> Bureau<S> {
         let subject = crate::subject_by_document(w.as_ref(), &self.keys, document)?.ok_or(BureauError::NoFile)?;
         let keep = u64::try_from(limits::SESSIONS_MAX - 1).unwrap_or(u64::MAX);
         w.prune_web_sessions(now - limits::SESSION_S_MAX, keep)?;
+        w.prune_web_sessions_of(subject.id, limits::SESSIONS_PER_PERSON_MAX - 1)?;
         w.insert_web_session(&WebSessionRow {
             token_sha256: *token_sha256,
             subject_id: subject.id,

@@ -51,12 +51,22 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
         .write(true)
         .open(&lock_path)
         .map_err(|e| usage(format!("{}: {e}", std::path::Path::new(&lock_path).display())))?;
-    if lock.try_lock().is_err() {
-        return Err(usage("another `openbureau key rotate` is running on this key file"));
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(usage("another `openbureau key rotate` is running on this key file"));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(usage(format!("locking {}: {e}", std::path::Path::new(&lock_path).display())));
+        }
     }
     let text =
         Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| usage(format!("key file {}: {e}", path.display())))?);
     let bad_file = |e: ob_bureau::crypto::KeyError| usage(format!("{}: {e}", path.display()));
+    // No store is made here: a wrong `--data` would leave an empty one behind.
+    if let Some(file) = ctx.sqlite_path().filter(|f| !f.exists()) {
+        return Err(usage(format!("no store at {}", file.display())));
+    }
     let mut store =
         ob_store::open(&ctx.store).map_err(|e| usage(format!("opening the store {}: {e}", ctx.store.display())))?;
     // A rotation's key file (two keys) means one was interrupted: it resumes with the same keys.
@@ -66,17 +76,24 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
     } else {
         let stored = store.read().map_err(|e| Failure::Internal(e.into()))?.meta(ob_bureau::META_KEY_CHECK);
         let stored = stored.map_err(|e| Failure::Internal(e.into()))?;
+        if stored.as_deref().is_some_and(ob_bureau::rotation::is_mark) {
+            return Err(usage(format!(
+                "the store is in the middle of a key rotation and {} holds one key: put back the two-key file \
+                 the rotation wrote (`OLD:…` and `NEW:…` lines), then run this again",
+                path.display()
+            )));
+        }
         if stored != Some(Keys::from_hex(&text).map_err(bad_file)?.check_value()) {
             return Err(classify(ob_bureau::BureauError::WrongKey));
         }
         let (both, _) = Keys::next_version_files(&text).map_err(bad_file)?;
-        replace_key_file(&path, &both)?;
+        replace_key_file(&path, &both).map_err(bad_file)?;
         both
     };
     let keys = Keys::from_hex(&rotation_file).map_err(bad_file)?;
     let clock = ob_bureau::clock::SystemClock;
     let summary = ob_bureau::rotation::rotate(&mut store, &keys, &clock, a.page_rows).map_err(classify)?;
-    replace_key_file(&path, &Keys::newest_key_file(&rotation_file)?)?;
+    replace_key_file(&path, &Keys::newest_key_file(&rotation_file).map_err(bad_file)?).map_err(bad_file)?;
     drop(lock);
     outln!(
         "key rotated from version {} to {}: {} values sealed again; the key file {} holds the new key alone, \

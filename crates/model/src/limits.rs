@@ -154,6 +154,10 @@ pub const SESSION_S_MAX: i64 = 8 * 3600;
 /// Web sessions held at once; the oldest go first.
 pub const SESSIONS_MAX: usize = 100_000;
 
+/// Web sessions one person holds at once (browsers, devices); their oldest goes first. Without
+/// it one person signing in again and again could push everyone else's sessions out.
+pub const SESSIONS_PER_PERSON_MAX: u64 = 5;
+
 /// Failed sign-ins for one document from one client address before that pair is locked. Counted
 /// per address, so that no one can lock a person out of their own file by failing on purpose.
 pub const SIGNIN_FAILURES_MAX: u32 = 5;

@@ -296,6 +296,23 @@ async fn signing_out_ends_the_session_and_sessions_expire() {
     assert_eq!(world.state.web_sessions().await.unwrap(), 0);
 }
 
+#[tokio::test]
+async fn a_person_holds_a_bounded_number_of_sessions_the_oldest_going_first() {
+    let (app, world) = app();
+    let mut people = Vec::new();
+    for i in 0..limits::SESSIONS_PER_PERSON_MAX + 1 {
+        world.clock.set(datetime!(2024-06-05 02:00 UTC) + Duration::seconds(i as i64));
+        people.push(Person::sign_in(&app, P_ID, P_PASSWORD).await);
+    }
+    assert_eq!(people[0].get("/me").await.location(), Some("/"), "the oldest went");
+    for p in &people[1..] {
+        assert_eq!(p.get("/me").await.status, StatusCode::OK);
+    }
+    let q = Person::sign_in(&app, Q_ID, Q_PASSWORD).await;
+    assert_eq!(q.get("/me").await.status, StatusCode::OK, "another person's sessions are not P's to push out");
+    assert_eq!(world.state.web_sessions().await.unwrap(), limits::SESSIONS_PER_PERSON_MAX + 1);
+}
+
 /// Every page route, with a form that would change something if it were accepted.
 const GETS: [&str; 6] = ["/me", "/me/report", "/me/inquiries", "/me/authorizations", "/me/disputes", "/me/statements"];
 const POSTS: [&str; 5] =

@@ -340,6 +340,8 @@ pub trait Writer: Reader {
     /// Deletes the sessions created at or before `created_at_max`, then the oldest while more than
     /// `keep` remain; returns how many went.
     fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64>;
+    /// Deletes a person's oldest sessions while more than `keep` remain; returns how many went.
+    fn prune_web_sessions_of(&mut self, subject: SubjectId, keep: u64) -> Result<u64>;
     /// Replaces the sealed value of the row `key` of `table` and, for subjects and documents, its
     /// blind index (`mac`; a document's is its key, so the row moves); `false` when no such row
     /// is held (a session ended meanwhile).

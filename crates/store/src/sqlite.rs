@@ -1303,6 +1303,15 @@ impl Writer for Tx<'_> {
         )
     }
 
+    fn prune_web_sessions_of(&mut self, subject: SubjectId, keep: u64) -> Result<u64> {
+        let n = self.changed(
+            "DELETE FROM web_sessions WHERE token_sha256 IN (SELECT token_sha256 FROM web_sessions WHERE subject_id = ?1
+             ORDER BY created_at DESC, token_sha256 DESC LIMIT -1 OFFSET ?2)",
+            params![subject.0, i64::try_from(keep).unwrap_or(i64::MAX)],
+        )?;
+        Ok(n as u64)
+    }
+
     fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64> {
         let expired = self.check(
             self.0

@@ -352,6 +352,26 @@ fn web_sessions_are_kept_ended_and_pruned_oldest_first(store: &mut AnyStore) {
     let r = store.read().unwrap();
     assert_eq!(r.web_sessions_held().unwrap(), 1);
     assert!(r.web_session(&[3; 32]).unwrap().is_some(), "the newest stays");
+    drop(r);
+    // A person's own sessions beyond the number kept: their oldest go, others' stay.
+    let mut w = store.write().unwrap();
+    let other = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![1],
+            name_mac: [8; 32],
+            birth_date: time::macros::date!(1990 - 01 - 01),
+            created_at: 0,
+        })
+        .unwrap();
+    w.insert_web_session(&WebSessionRow { subject_id: other, ..row(20, 50) }).unwrap();
+    for (n, at) in [(10, 500), (11, 600), (12, 700)] {
+        w.insert_web_session(&row(n, at)).unwrap();
+    }
+    assert_eq!(w.prune_web_sessions_of(subject, 2).unwrap(), 2);
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    let held = |n: u8| r.web_session(&[n; 32]).unwrap().is_some();
+    assert!(!held(3) && !held(10) && held(11) && held(12) && held(20), "the person's two newest, and the other's");
 }
 
 /// An organization has no kind until an operator sets one; then every look-up gives it.

@@ -11,3 +11,5 @@ CREATE TABLE web_sessions (
     shown_inquiry INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX web_sessions_by_age ON web_sessions (created_at);
+-- A person's sessions, to keep at most limits::SESSIONS_PER_PERSON_MAX of them.
+CREATE INDEX web_sessions_by_subject ON web_sessions (subject_id);

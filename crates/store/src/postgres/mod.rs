@@ -1650,6 +1650,14 @@ impl Writer for PgTx<'_> {
         .map(drop)
     }
 
+    fn prune_web_sessions_of(&mut self, subject: SubjectId, keep: u64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM web_sessions WHERE token_sha256 IN (SELECT token_sha256 FROM web_sessions WHERE subject_id = $1
+             ORDER BY created_at DESC, token_sha256 DESC OFFSET $2)",
+            &[&subject.0, &i64::try_from(keep).unwrap_or(i64::MAX)],
+        )
+    }
+
     fn prune_web_sessions(&mut self, created_at_max: i64, keep: u64) -> Result<u64> {
         let expired = self.exec("DELETE FROM web_sessions WHERE created_at <= $1", &[&created_at_max])?;
         let excess = i64::try_from(self.web_sessions_held()?.saturating_sub(keep)).unwrap_or(i64::MAX);
