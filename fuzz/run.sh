@@ -58,9 +58,15 @@ run_one() {
     -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     > "fuzz/logs/$t.log" 2>&1 || true
   # Keep the smallest corpus that reaches the same coverage.
+  # The merge builds the target again from the working tree: if that fails (sources edited
+  # meanwhile), or the merge keeps nothing, the run's corpus stays as it is, unminimized.
   mkdir -p "$fresh/min"
-  cargo +nightly fuzz run -O "$t" "$fresh/min" "$corpus" -- -merge=1 >> "fuzz/logs/$t.log" 2>&1 || true
-  rm -rf "$corpus" && mv "$fresh/min" "$corpus"
+  if cargo +nightly fuzz run -O "$t" "$fresh/min" "$corpus" -- -merge=1 >> "fuzz/logs/$t.log" 2>&1 \
+    && [ -n "$(find "$fresh/min" -type f -print -quit)" ]; then
+    rm -rf "$corpus" && mv "$fresh/min" "$corpus"
+  else
+    echo "warning: $t: the merge failed; fuzz/corpus/$t kept unminimized (fuzz/logs/$t.log)" >&2
+  fi
   rm -rf "$fresh"
   local execs cov crashes
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz/logs/$t.log" | tail -1)"
