@@ -64,21 +64,21 @@ fn canonical_file() -> (Vec<u8>, u64) {
             credit_line_key: None,
         };
         w.write(&Record::Account(account)).expect("in memory");
-        let mut noticed = false;
+        let mut late_before = false;
         for m in 0..MONTHS {
             let month = first.plus(m);
             let balance = i64::from((i * 7 + m as u32) % 900_000);
             let late = (i + m as u32).is_multiple_of(23);
-            if late && !noticed {
-                // The person is told before the first negative month is reported.
+            if late && !late_before {
+                // The person is told before each new late run is reported (the PRC rule).
                 let notice = NoticeRecord {
                     account_key: format!("ACC{i:08}"),
                     notified_on: month.first_day(),
                     channel: NoticeChannel::Sms,
                 };
                 w.write(&Record::Notice(notice)).expect("in memory");
-                noticed = true;
             }
+            late_before = late;
             w.write(&Record::Month(MonthRecord {
                 account_key: format!("ACC{i:08}"),
                 month,
