@@ -122,11 +122,19 @@ pub struct RotationSummary {
 }
 
 /// Rotates the store to `keys`' current version, `page_rows` values a transaction (at most
-/// [`limits::KEY_ROTATION_PAGE_ROWS`]); `keys` must also hold the version the store is under
+/// [`limits::KEY_ROTATION_PAGE_ROWS`]) with `pause` between two (at most
+/// [`limits::KEY_ROTATION_PAUSE_MS_MAX`]); `keys` must also hold the version the store is under
 /// now (the rotation's key file). Resumes a rotation a crash interrupted, and ends at once one
 /// that finished before its key file was rewritten.
-pub fn rotate<S: Store>(store: &mut S, keys: &Keys, clock: &dyn Clock, page_rows: u32) -> Result<RotationSummary> {
+pub fn rotate<S: Store>(
+    store: &mut S,
+    keys: &Keys,
+    clock: &dyn Clock,
+    page_rows: u32,
+    pause: Duration,
+) -> Result<RotationSummary> {
     let page_rows = page_rows.clamp(1, limits::KEY_ROTATION_PAGE_ROWS);
+    let pause = pause.min(Duration::from_millis(limits::KEY_ROTATION_PAUSE_MS_MAX));
     let (Some(from_version), Some(previous_check)) = (keys.previous_version(), keys.previous_check_value()) else {
         // The rotation's key file holds the store's key and the new one.
         return Err(crypto::KeyError::Versions.into());
@@ -146,7 +154,7 @@ pub fn rotate<S: Store>(store: &mut S, keys: &Keys, clock: &dyn Clock, page_rows
         return Err(BureauError::WrongKey);
     }
     for table in SealedTable::ALL {
-        reseal_table(store, keys, table, page_rows, &mut summary)?;
+        reseal_table(store, keys, table, (page_rows, pause), &mut summary)?;
     }
     for table in SealedTable::ALL {
         if let Some(left) = first_under_another_version(store, keys, table)? {
@@ -187,11 +195,14 @@ fn reseal_table<S: Store>(
     store: &mut S,
     keys: &Keys,
     table: SealedTable,
-    page_rows: u32,
+    (page_rows, pause): (u32, Duration),
     summary: &mut RotationSummary,
 ) -> Result<()> {
     let mut after: Option<SealedKey> = None;
     loop {
+        if after.is_some() && !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
         let mut w = store.write()?;
         let page = w.sealed_after(table, after.as_ref(), page_rows)?;
         let Some(last) = page.last() else { return Ok(()) };

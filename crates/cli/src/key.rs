@@ -26,6 +26,10 @@ pub struct RotateArgs {
     #[arg(long, default_value_t = ob_model::limits::KEY_ROTATION_PAGE_ROWS,
         value_parser = clap::value_parser!(u32).range(1..=i64::from(ob_model::limits::KEY_ROTATION_PAGE_ROWS)))]
     page_rows: u32,
+    /// Milliseconds to wait between two pages (0 to 1000), to spare a busy server.
+    #[arg(long, default_value_t = 0,
+        value_parser = clap::value_parser!(u64).range(0..=ob_model::limits::KEY_ROTATION_PAUSE_MS_MAX))]
+    pause_ms: u64,
 }
 
 /// Runs `openbureau key`.
@@ -92,7 +96,14 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
     };
     let keys = Keys::from_hex(&rotation_file).map_err(bad_file)?;
     let clock = ob_bureau::clock::SystemClock;
-    let summary = ob_bureau::rotation::rotate(&mut store, &keys, &clock, a.page_rows).map_err(classify)?;
+    let summary = ob_bureau::rotation::rotate(
+        &mut store,
+        &keys,
+        &clock,
+        a.page_rows,
+        std::time::Duration::from_millis(a.pause_ms),
+    )
+    .map_err(classify)?;
     replace_key_file(&path, &Keys::newest_key_file(&rotation_file).map_err(bad_file)?).map_err(bad_file)?;
     drop(lock);
     outln!(

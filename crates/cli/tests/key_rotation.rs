@@ -70,8 +70,7 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
         }
         cmd.args(args).output().unwrap()
     };
-    // Enough people that the rotation's walk takes a while: reports come in the middle of it.
-    let demo = run(&["demo", "--people", "5000", "--months", "3"]);
+    let demo = run(&["demo", "--people", "2000", "--months", "3"]);
     assert!(demo.status.success(), "{}", text(&demo));
     let document = after(&text(&demo), "report --doc-number ").to_owned();
     let report = |run: &dyn Fn(&[&str]) -> std::process::Output| {
@@ -120,9 +119,10 @@ fn check(data: &Path, store: Option<&str>, location: &Location) {
         assert!(sealed_before.iter().any(|(table, _)| *table == t), "the demo's store has {t:?}");
     }
 
-    // One value a transaction: the lender's reports come between them.
+    // Small pages with a pause between them (as on a busy server): the walk takes seconds and
+    // the lender's reports come between its pages, however loaded the machine.
     let started = std::time::Instant::now();
-    let rotated = run(&["key", "rotate", "--page-rows", "1"]);
+    let rotated = run(&["key", "rotate", "--page-rows", "50", "--pause-ms", "20"]);
     let walk = (
         started + std::time::Duration::from_millis(2 * ob_bureau::rotation::KEY_FILE_CHECK_MS),
         std::time::Instant::now(),

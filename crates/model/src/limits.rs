@@ -85,6 +85,10 @@ pub const INGEST_READ_AHEAD_ACCOUNTS: u32 = 1_000;
 /// enough that a transaction stays short, large enough that commits do not dominate.
 pub const KEY_ROTATION_PAGE_ROWS: u32 = 1_000;
 
+/// Longest pause a key rotation may take between two pages (`--pause-ms`), to spare a busy
+/// server: a second.
+pub const KEY_ROTATION_PAUSE_MS_MAX: u64 = 1_000;
+
 /// SQLite's page cache per connection, in KiB. Ingest reads people, consents and accounts in the
 /// order of the furnisher's file, which is not the order they were stored in: a cache that holds
 /// the consents and the accounts' indexes of a few million people saves most reads from the OS.
