@@ -117,6 +117,20 @@ impl KeySet {
     }
 }
 
+/// One key of a key file: its version, master key and line.
+type KeyLine<'t> = (u8, Zeroizing<[u8; KEY_BYTES]>, &'t str);
+
+/// The keys of a key file's text, newest first (surrounding whitespace and blank lines ignored).
+fn key_lines(text: &str) -> Result<Vec<KeyLine<'_>>, KeyError> {
+    let mut lines = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (version, master) = parse_line(line)?;
+        lines.push((version, master, line));
+    }
+    lines.sort_by_key(|(v, _, _)| std::cmp::Reverse(*v));
+    Ok(lines)
+}
+
 /// One line of a key file: `HEX` (version 1) or `VERSION:HEX`.
 fn parse_line(line: &str) -> Result<(u8, Zeroizing<[u8; KEY_BYTES]>), KeyError> {
     let (version, hex_text) = match line.split_once(':') {
@@ -218,14 +232,9 @@ impl Keys {
     /// Parses a key file's text: one key as 64 hex digits (version 1), or `VERSION:HEX` lines,
     /// one or two (surrounding whitespace and blank lines ignored). The highest version seals.
     pub fn from_hex(text: &str) -> Result<Keys, KeyError> {
-        let mut lines = Vec::new();
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            lines.push(parse_line(line)?);
-        }
-        lines.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
-        match lines.as_slice() {
-            [(v, m)] => Keys::with_versions((*v, m), None),
-            [(v, m), (pv, pm)] => Keys::with_versions((*v, m), Some((*pv, pm))),
+        match key_lines(text)?.as_slice() {
+            [(v, m, _)] => Keys::with_versions((*v, m), None),
+            [(v, m, _), (pv, pm, _)] => Keys::with_versions((*v, m), Some((*pv, pm))),
             [] => Err(KeyError::Format),
             _ => Err(KeyError::Versions),
         }
@@ -326,11 +335,8 @@ impl Keys {
     /// The text of the key file `rotation_file` (two keys) once the rotation is done: the newer
     /// key alone.
     pub fn newest_key_file(rotation_file: &str) -> Result<Zeroizing<String>, KeyError> {
-        let mut lines = Vec::new();
-        for line in rotation_file.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            lines.push((parse_line(line)?.0, line));
-        }
-        let (_, newest) = lines.iter().max_by_key(|(v, _)| *v).ok_or(KeyError::Format)?;
+        let lines = key_lines(rotation_file)?;
+        let (_, _, newest) = lines.first().ok_or(KeyError::Format)?;
         Ok(Zeroizing::new(format!("{newest}\n")))
     }
 
@@ -343,9 +349,8 @@ impl Keys {
     /// version (the rotation's file), and the text holding the new one alone (the file once the
     /// rotation is done). Refused mid-rotation and at version 255.
     pub fn next_version_files(current_file: &str) -> Result<(Zeroizing<String>, Zeroizing<String>), KeyError> {
-        let lines: Vec<&str> = current_file.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        let [line] = lines.as_slice() else { return Err(KeyError::Versions) };
-        let (version, master) = parse_line(line)?;
+        let lines = key_lines(current_file)?;
+        let [(version, master, _)] = lines.as_slice() else { return Err(KeyError::Versions) };
         let next = version.checked_add(1).ok_or(KeyError::Versions)?;
         let new_master = random_master()?;
         let old_line = Zeroizing::new(format!("{version}:{}", hex::encode(&master[..])));

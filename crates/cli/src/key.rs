@@ -75,7 +75,8 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
         ob_store::open(&ctx.store).map_err(|e| usage(format!("opening the store {}: {e}", ctx.store.display())))?;
     // A rotation's key file (two keys) means one was interrupted: it resumes with the same keys.
     // A new one starts only once the store is known to be under the file's key.
-    let rotation_file = if Keys::from_hex(&text).map_err(bad_file)?.previous_version().is_some() {
+    let file_keys = Keys::from_hex(&text).map_err(bad_file)?;
+    let rotation_file = if file_keys.previous_version().is_some() {
         text
     } else {
         let stored = store.read().map_err(|e| Failure::Internal(e.into()))?.meta(ob_bureau::META_KEY_CHECK);
@@ -87,7 +88,7 @@ fn rotate(ctx: &Context, a: &RotateArgs) -> Result<(), Failure> {
                 path.display()
             )));
         }
-        if stored != Some(Keys::from_hex(&text).map_err(bad_file)?.check_value()) {
+        if stored != Some(file_keys.check_value()) {
             return Err(classify(ob_bureau::BureauError::WrongKey));
         }
         let (both, _) = Keys::next_version_files(&text).map_err(bad_file)?;
