@@ -59,7 +59,7 @@ fn canonical_file() -> (Vec<u8>, u64) {
             opened_on: date!(2022 - 12 - 15),
             currency: Currency::CNY,
             credit_limit_minor: 1_000_000,
-            terms: Terms { periods: None, due_day: Some(9) },
+            terms: Terms { periods: None, due_day: Some(9), ..Terms::default() },
             responsibility: Responsibility::Individual,
             credit_line_key: None,
         };
@@ -94,6 +94,7 @@ fn canonical_file() -> (Vec<u8>, u64) {
                 last_payment_on: Some(month.day(9)),
                 closed_on: None,
                 credit_limit_minor: None,
+                detail: Default::default(),
             }))
             .expect("in memory");
             months += 1;

@@ -169,7 +169,7 @@ impl<S: Store> Bureau<S> {
         };
         let report = assemble(r.as_ref(), &self.keys, &self.policy, subject, &context)?;
         let accounts: Vec<&AccountDetail> =
-            report.account_groups.iter().flat_map(|g| &g.accounts).chain(&report.guarantees).collect();
+            report.own_accounts().chain(&report.guarantees).collect();
         let (reporters, late_months) = self.reporters(r.as_ref(), subject, &accounts)?;
         let since = YearMonth::of(now.date()).plus(-LOOKS_MONTHS);
         let looks = report

@@ -67,6 +67,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(out, "  ── {} {} ──", g.title_zh, g.title_en)?;
         for a in &g.accounts {
             write_account(out, a)?;
+            if !a.sub_accounts.is_empty() {
+                writeln!(out, "      ── 循环额度下分账户 Instalment plans under this line [{}] ──", a.number)?;
+            }
+            for plan in &a.sub_accounts {
+                write_account(out, plan)?;
+            }
         }
     }
     if !r.guarantees.is_empty() {
@@ -221,6 +227,7 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     if let Some(c) = &a.collection {
         return write_collection(out, a, c);
     }
+    write_terms(out, a)?;
     if let Some(l) = &a.latest {
         writeln!(
             out,
@@ -233,10 +240,17 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
             money(a.currency, l.amount_paid),
             money(a.currency, l.overdue_amount)
         )?;
+        write_overdue_detail(out, a, l)?;
         if let Some(c) = l.classification {
             let (zh, en) = c.title();
             writeln!(out, "      五级分类 Classification {} {zh} {en}", c.as_str())?;
         }
+    }
+    for x in &a.specials {
+        let (zh, en) = x.kind.title();
+        let amount = x.amount.map(|v| format!("  金额 amount {}", money(a.currency, v))).unwrap_or_default();
+        let moved = x.months_changed.map(|m| format!("  变更月数 months moved {m}")).unwrap_or_default();
+        writeln!(out, "      特殊交易/事件 Special {}: {zh} {en}{amount}{moved}", x.on)?;
     }
     writeln!(out, "      账户参考 ref {}", a.account_ref)?;
     writeln!(
@@ -251,6 +265,66 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     write_history(out, a)?;
     write_disputes(out, &a.disputes)?;
     write_statements(out, a)
+}
+
+/// The contract's terms: kind, guarantee, maturity, instalments, frequency, method, due day.
+fn write_terms(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
+    let mut parts = Vec::new();
+    if let Some(k) = a.loan_kind {
+        let (zh, en) = k.title();
+        parts.push(format!("业务种类 kind {zh} {en}"));
+    }
+    if let Some(g) = a.guarantee {
+        let (zh, en) = g.title();
+        parts.push(format!("担保方式 guarantee {zh} {en}"));
+    }
+    if let Some(d) = a.maturity_on {
+        parts.push(format!("到期 matures {d}"));
+    }
+    if let Some(p) = a.periods {
+        parts.push(format!("还款期数 instalments {p}"));
+    }
+    if let Some(f) = a.frequency {
+        let (zh, en) = f.title();
+        parts.push(format!("还款频率 frequency {zh} {en}"));
+    }
+    if let Some(m) = a.repayment_method {
+        let (zh, en) = m.title();
+        parts.push(format!("还款方式 method {zh} {en}"));
+    }
+    if let Some(d) = a.due_day {
+        parts.push(format!("应还款日 due day {d}"));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "      {}", parts.join("  "))
+}
+
+/// The latest month's overdue detail: periods, principal and its ages, instalments left.
+fn write_overdue_detail(out: &mut String, a: &AccountDetail, l: &crate::report::LatestMonth) -> std::fmt::Result {
+    let mut parts = Vec::new();
+    if l.overdue_periods > 0 {
+        parts.push(format!("当前逾期期数 periods overdue {}", l.overdue_periods));
+    }
+    if let Some(p) = l.overdue_principal {
+        parts.push(format!("逾期本金 overdue principal {}", money(a.currency, p)));
+    }
+    if let Some(b) = &l.overdue_by_age {
+        let ages = [("31–60", b.days_31_60), ("61–90", b.days_61_90), ("91–180", b.days_91_180), ("180+", b.over_180)];
+        for (days, v) in ages {
+            if let Some(v) = v {
+                parts.push(format!("{days}天 days {}", money(a.currency, v)));
+            }
+        }
+    }
+    if let Some(n) = l.remaining_periods {
+        parts.push(format!("剩余还款期数 instalments left {n}"));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "      {}", parts.join("  "))
 }
 
 /// A debt in collection: what was received and what is left, no repayment grid.

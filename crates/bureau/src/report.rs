@@ -12,15 +12,19 @@ use crate::{Bureau, BureauError, Refusal, Result, audit};
 use ob_model::policy::Policy;
 use ob_model::{
     AccountState, AccountType, Classification, ConsentScope, Currency, DisputeState, DisputeType, DocumentNumber,
-    FlagKind, QueryReason, RepaymentStatus, Responsibility, StatementType, YearMonth, limits,
+    FlagKind, GuaranteeMode, LoanKind, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility,
+    SpecialKind, StatementType, YearMonth, limits,
 };
 use ob_store::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::{Date, OffsetDateTime};
 
-/// Version of the report's JSON layout. Field names are stable within a version.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+/// Version of the report's JSON layout. Field names are stable within a version. Version 2: an
+/// instalment plan (R4) drawn under a line in the report is in its line's `sub_accounts`, not in
+/// a group of its own; accounts carry their contract terms, special transactions and the
+/// latest month's overdue detail.
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 /// Who asks for a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +93,14 @@ pub struct Report {
     pub guarantees: Vec<AccountDetail>,
     /// 查询记录, newest first.
     pub queries: Vec<QueryRecord>,
+}
+
+impl Report {
+    /// Every account the person borrows on, instalment plans under their lines included, in
+    /// report order.
+    pub fn own_accounts(&self) -> impl Iterator<Item = &AccountDetail> {
+        flatten(&self.account_groups)
+    }
 }
 
 /// The report header.
@@ -316,10 +328,30 @@ pub struct AccountDetail {
     pub currency: Currency,
     /// Current credit limit or loan amount (minor units).
     pub credit_limit: i64,
-    /// Instalments, for loans.
+    /// Instalments, for loans (还款期数).
     pub periods: Option<u16>,
+    /// 应还款日: the day of the month payments fall due.
+    pub due_day: Option<u8>,
+    /// 业务种类: what the loan is for, when the lender reports it (a mortgage is not a consumer
+    /// loan).
+    pub loan_kind: Option<LoanKind>,
+    /// 担保方式, when reported.
+    pub guarantee: Option<GuaranteeMode>,
+    /// 到期日期: the maturity date, when reported.
+    pub maturity_on: Option<Date>,
+    /// 还款频率, when reported.
+    pub frequency: Option<RepayFrequency>,
+    /// 还款方式, when reported.
+    pub repayment_method: Option<RepaymentMethod>,
     /// For a sub-account (R4), the report number of the credit line it was drawn under.
     pub credit_line_number: Option<u32>,
+    /// For a revolving line, the instalment plans (R4, 循环额度下分账户) drawn under it, as the
+    /// PBOC report shows them: under their line, not as accounts of their own.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub sub_accounts: Vec<AccountDetail>,
+    /// 特殊交易 and 特殊事件: extensions, early repayments, debt relief, the borrower's death…,
+    /// oldest first.
+    pub specials: Vec<SpecialEntry>,
     /// Whether closed (last status C or G).
     pub closed: bool,
     /// For a collection (C1, 被追偿): what the PBOC report shows of it instead of a repayment
@@ -345,6 +377,34 @@ pub struct AccountDetail {
     pub status_line: String,
     /// The 60-month history, oldest first.
     pub history: Vec<HistoryEntry>,
+}
+
+/// A special transaction or event on an account (特殊交易/特殊事件).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SpecialEntry {
+    /// What happened.
+    pub kind: SpecialKind,
+    /// When.
+    pub on: Date,
+    /// The amount involved (minor units), for a transaction.
+    pub amount: Option<i64>,
+    /// Months the maturity moved, for an extension or deferral.
+    pub months_changed: Option<u16>,
+}
+
+/// The overdue principal by age (逾期本金 by 31–60, 61–90, 91–180 and over 180 days), minor units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverdueByAge {
+    /// 31–60 days.
+    pub days_31_60: Option<i64>,
+    /// 61–90 days.
+    pub days_61_90: Option<i64>,
+    /// 91–180 days.
+    pub days_91_180: Option<i64>,
+    /// Over 180 days.
+    pub over_180: Option<i64>,
 }
 
 /// A debt in collection (被追偿信息), as the PBOC report lays it out.
@@ -396,6 +456,14 @@ pub struct LatestMonth {
     pub overdue_amount: i64,
     /// Days past due.
     pub days_past_due: u32,
+    /// 当前逾期期数: periods overdue now (the lender's count, else the status's).
+    pub overdue_periods: u16,
+    /// 逾期本金: the principal part of the amount past due, when reported.
+    pub overdue_principal: Option<i64>,
+    /// The overdue principal by age, when reported.
+    pub overdue_by_age: Option<OverdueByAge>,
+    /// 剩余还款期数: instalments left, when reported.
+    pub remaining_periods: Option<u16>,
     /// Last payment date.
     pub last_payment_on: Option<Date>,
     /// Closing date.
@@ -716,7 +784,8 @@ pub fn assemble(
     let (guaranteed, own): (Vec<_>, Vec<_>) =
         details.into_iter().partition(|(_, _, d)| d.responsibility == Responsibility::Guarantor);
     let groups = number_and_group(own);
-    let guarantees = number_guarantees(guaranteed, groups.iter().map(|g| g.accounts.len()).sum());
+    let guarantees =
+        number_guarantees(guaranteed, groups.iter().flat_map(|g| &g.accounts).map(|a| 1 + a.sub_accounts.len()).sum());
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -744,18 +813,30 @@ pub fn assemble(
     Ok(report)
 }
 
-/// Numbers the accounts in report order (groups in risk order, oldest first within a group), links
-/// sub-accounts to their credit line's number, and groups them.
-fn number_and_group(mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)>) -> Vec<AccountGroup> {
-    details.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
-    let mut numbers = HashMap::new();
-    for (i, (id, _, d)) in details.iter_mut().enumerate() {
-        d.number = i as u32 + 1;
-        numbers.insert(*id, d.number);
+/// Numbers the accounts in report order (groups in risk order, oldest first within a group) and
+/// groups them. An instalment plan (R4) whose line is in the report goes under that line, as the
+/// PBOC report shows it (循环额度下分账户), numbered right after it; a plan whose line is not
+/// shown (deleted, suppressed) stays in a group of its own.
+fn number_and_group(details: Vec<(AccountId, Option<AccountId>, AccountDetail)>) -> Vec<AccountGroup> {
+    let shown: BTreeSet<AccountId> = details.iter().map(|(id, _, _)| *id).collect();
+    let (nested, mut top): (Vec<_>, Vec<_>) =
+        details.into_iter().partition(|(_, line, _)| line.is_some_and(|l| shown.contains(&l)));
+    let mut plans: HashMap<AccountId, Vec<AccountDetail>> = HashMap::new();
+    for (_, line, d) in nested {
+        plans.entry(line.unwrap_or(AccountId(0))).or_default().push(d);
     }
+    top.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
+    let mut number = 0;
     let mut groups: Vec<AccountGroup> = Vec::new();
-    for (_, line, mut d) in details {
-        d.credit_line_number = line.and_then(|l| numbers.get(&l).copied());
+    for (id, _, mut d) in top {
+        number += 1;
+        d.number = number;
+        d.sub_accounts = plans.remove(&id).unwrap_or_default();
+        for plan in &mut d.sub_accounts {
+            number += 1;
+            plan.number = number;
+            plan.credit_line_number = Some(d.number);
+        }
         match groups.last_mut() {
             Some(g) if g.account_type == d.account_type => g.accounts.push(d),
             _ => groups.push(AccountGroup {
@@ -766,6 +847,7 @@ fn number_and_group(mut details: Vec<(AccountId, Option<AccountId>, AccountDetai
             }),
         }
     }
+    debug_assert!(plans.is_empty(), "every nested plan's line is shown");
     groups
 }
 
@@ -913,7 +995,19 @@ fn account_detail(
         currency: terms.currency,
         credit_limit,
         periods: terms.periods,
+        due_day: terms.due_day,
+        loan_kind: terms.contract.loan_kind,
+        guarantee: terms.contract.guarantee,
+        maturity_on: terms.contract.maturity_on,
+        frequency: terms.contract.frequency,
+        repayment_method: terms.contract.method,
         credit_line_number: None,
+        sub_accounts: Vec::new(),
+        specials: r
+            .specials_of(account.id, view.cutoff)?
+            .into_iter()
+            .map(|x| SpecialEntry { kind: x.kind, on: x.on, amount: x.amount_minor, months_changed: x.months_changed })
+            .collect(),
         closed,
         state: AccountState::derive(
             terms.account_type,
@@ -936,6 +1030,16 @@ fn account_detail(
             amount_paid: m.paid_minor,
             overdue_amount: m.past_due_minor,
             days_past_due: m.days_past_due,
+            overdue_periods: m
+                .detail
+                .overdue_periods
+                .unwrap_or_else(|| m.status.overdue_periods().map_or(0, u16::from)),
+            overdue_principal: m.detail.overdue_principal_minor,
+            overdue_by_age: m.detail.overdue_by_age_minor.iter().any(Option::is_some).then(|| {
+                let [days_31_60, days_61_90, days_91_180, over_180] = m.detail.overdue_by_age_minor;
+                OverdueByAge { days_31_60, days_61_90, days_91_180, over_180 }
+            }),
+            remaining_periods: m.detail.remaining_periods,
             last_payment_on: m.last_payment_on,
             closed_on: m.closed_on,
             classification: m.class5,
@@ -976,35 +1080,36 @@ pub fn summarize(
 ) -> Summary {
     let mut by_type: BTreeMap<(usize, Currency), (TypeSummary, BTreeSet<String>)> = BTreeMap::new();
     let mut overdue: BTreeMap<(usize, Currency), OverdueSummary> = BTreeMap::new();
-    for (rank, group) in groups.iter().enumerate() {
-        for a in &group.accounts {
-            let key = (rank, a.currency);
-            let (t, institutions) = by_type.entry(key).or_insert_with(|| (empty_type(a), BTreeSet::new()));
-            t.accounts += 1;
-            if !a.closed {
-                t.open_accounts += 1;
-                institutions.insert(a.institution.clone());
-                t.institutions = institutions.len() as u32;
-                t.total_credit_limit += a.credit_limit;
-                t.balance += a.latest.as_ref().map_or(0, |l| l.balance);
-                t.used_amount += a.latest.as_ref().map_or(0, |l| l.used_amount);
-                t.used_6m_avg += a.used_6m_avg;
-                t.due_6m_avg += a.due_6m_avg;
-                t.highest_single_limit = Some(t.highest_single_limit.map_or(a.credit_limit, |h| h.max(a.credit_limit)));
-                t.lowest_single_limit = Some(t.lowest_single_limit.map_or(a.credit_limit, |l| l.min(a.credit_limit)));
-            }
-            add_overdue(overdue.entry(key).or_insert_with(|| empty_overdue(a)), a);
+    let mut hints: BTreeMap<usize, BusinessHint> = BTreeMap::new();
+    // Plans under their lines count as what they are: R4 accounts, their balances debts.
+    for a in flatten(groups) {
+        let rank = AccountType::REPORT_ORDER.iter().position(|t| *t == a.account_type).unwrap_or(usize::MAX);
+        let hint = hints.entry(rank).or_insert(BusinessHint {
+            account_type: a.account_type,
+            accounts: 0,
+            first_month: YearMonth::of(a.opened_on),
+        });
+        hint.accounts += 1;
+        hint.first_month = hint.first_month.min(YearMonth::of(a.opened_on));
+        let key = (rank, a.currency);
+        let (t, institutions) = by_type.entry(key).or_insert_with(|| (empty_type(a), BTreeSet::new()));
+        t.accounts += 1;
+        if !a.closed {
+            t.open_accounts += 1;
+            institutions.insert(a.institution.clone());
+            t.institutions = institutions.len() as u32;
+            t.total_credit_limit += a.credit_limit;
+            t.balance += a.latest.as_ref().map_or(0, |l| l.balance);
+            t.used_amount += a.latest.as_ref().map_or(0, |l| l.used_amount);
+            t.used_6m_avg += a.used_6m_avg;
+            t.due_6m_avg += a.due_6m_avg;
+            t.highest_single_limit = Some(t.highest_single_limit.map_or(a.credit_limit, |h| h.max(a.credit_limit)));
+            t.lowest_single_limit = Some(t.lowest_single_limit.map_or(a.credit_limit, |l| l.min(a.credit_limit)));
         }
+        add_overdue(overdue.entry(key).or_insert_with(|| empty_overdue(a)), a);
     }
     Summary {
-        hints: groups
-            .iter()
-            .filter_map(|g| {
-                let first = g.accounts.iter().map(|a| a.opened_on).min()?;
-                let accounts = g.accounts.len() as u32;
-                Some(BusinessHint { account_type: g.account_type, accounts, first_month: YearMonth::of(first) })
-            })
-            .collect(),
+        hints: hints.into_values().collect(),
         by_type: by_type.into_values().map(|(t, _)| t).collect(),
         overdue: overdue.into_values().filter(|o| o.accounts > 0).collect(),
         guarantees: guarantee_summary(guarantees),
@@ -1014,10 +1119,15 @@ pub fn summarize(
     }
 }
 
+/// Every account of `groups`, plans under their lines included.
+fn flatten(groups: &[AccountGroup]) -> impl Iterator<Item = &AccountDetail> {
+    groups.iter().flat_map(|g| &g.accounts).flat_map(|a| std::iter::once(a).chain(&a.sub_accounts))
+}
+
 /// The accounts of `groups` that `keep` selects, counted and summed per currency.
 fn balance_summary(groups: &[AccountGroup], keep: impl Fn(&AccountDetail) -> bool) -> Vec<BalanceSummary> {
     let mut by_currency: BTreeMap<Currency, BalanceSummary> = BTreeMap::new();
-    for a in groups.iter().flat_map(|g| &g.accounts).filter(|a| keep(a)) {
+    for a in flatten(groups).filter(|a| keep(a)) {
         let s =
             by_currency.entry(a.currency).or_insert(BalanceSummary { currency: a.currency, accounts: 0, balance: 0 });
         s.accounts += 1;

@@ -142,6 +142,7 @@ mod tests {
             closed_on: None,
             credit_limit_minor: None,
             deleted: false,
+            detail: Default::default(),
         }
     }
 

@@ -231,7 +231,7 @@ impl ScoreModel {
 /// on a past the lender cannot see is past.
 fn insufficient(report: &Report) -> Option<ScoreReason> {
     let now = YearMonth::of(report.header.as_of);
-    let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let accounts: Vec<_> = report.own_accounts().collect();
     let reported = |a: &&crate::report::AccountDetail| {
         a.history.iter().any(|h| h.status != ob_model::RepaymentStatus::NotOpen && h.month <= now)
     };
@@ -282,7 +282,7 @@ pub fn table(rows: &[FeatureRow]) -> Result<Table> {
 /// The features of the file a report shows, as of the report's day.
 pub fn features(report: &Report) -> FeatureRow {
     let now = YearMonth::of(report.header.as_of);
-    let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let accounts: Vec<_> = report.own_accounts().collect();
     let within = |n: i32| {
         accounts
             .iter()
@@ -325,9 +325,7 @@ pub fn features(report: &Report) -> FeatureRow {
 /// Whether the file shows 90+ days past due in the months after `from` up to the report's day.
 pub fn went_bad(report: &Report, from: YearMonth) -> bool {
     report
-        .account_groups
-        .iter()
-        .flat_map(|g| &g.accounts)
+        .own_accounts()
         .flat_map(|a| &a.history)
         .filter(|h| h.month > from && h.month <= from.plus(OUTCOME_MONTHS))
         .any(|h| h.status.overdue_periods().is_some_and(|p| p >= BAD_OVERDUE_PERIODS))

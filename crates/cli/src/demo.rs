@@ -320,7 +320,7 @@ fn lender_authorization<S: Store>(
 fn check_grid(report: &ob_bureau::report::Report, person: &PersonTruth) -> String {
     let mut compared = 0;
     let mut mismatches = Vec::new();
-    let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let accounts: Vec<_> = report.own_accounts().collect();
     for truth in &person.accounts {
         let Some(detail) =
             accounts.iter().find(|d| d.opened_on == truth.opened_on && d.account_type == truth.account_type)

@@ -7,11 +7,13 @@
 use crate::lines::{LineRead, read_line};
 use crate::text;
 use ob_model::records::{
-    AccountRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record, RekeyRecord, Terms,
+    AccountRecord, ConsentRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, NoticeRecord, Record,
+    RekeyRecord, SpecialRecord, Terms,
 };
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, NoticeChannel,
-    QueryReason, RepaymentStatus, Responsibility, limits, minimization,
+    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError,
+    GuaranteeMode, LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus,
+    Responsibility, SpecialKind, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -263,6 +265,36 @@ struct Wire<'a> {
     last_payment_on: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     closed_on: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detail: Option<WireMonthDetail>,
+    // special
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    special_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    on: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    amount: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    months_changed: Option<u16>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireMonthDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_periods: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_principal: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_31_60: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_61_90: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_91_180: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    overdue_over_180: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remaining_periods: Option<u16>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -292,6 +324,16 @@ struct WireTerms {
     periods: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     due_day: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    loan_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    guarantee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    maturity_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    frequency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
 }
 
 /// The fields each kind may carry (besides `kind`).
@@ -326,7 +368,9 @@ const MONTH_FIELDS: &[&str] = &[
     "last_payment_on",
     "closed_on",
     "credit_limit",
+    "detail",
 ];
+const SPECIAL_FIELDS: &[&str] = &["account_key", "special_type", "on", "amount", "months_changed"];
 
 /// Parses and validates one record line.
 pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
@@ -342,6 +386,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
         "delete" => wire.fields_only(DELETE_FIELDS, &mut errors).and_then(|w| w.delete(&mut errors)),
         "notice" => wire.fields_only(NOTICE_FIELDS, &mut errors).and_then(|w| w.notice(&mut errors)),
         "rekey" => wire.fields_only(REKEY_FIELDS, &mut errors).and_then(|w| w.rekey(&mut errors)),
+        "special" => wire.fields_only(SPECIAL_FIELDS, &mut errors).and_then(|w| w.special(&mut errors)),
         "header" => {
             errors.push(FieldError::new(Code::HeaderInvalid, "kind", "a header is only allowed on the first line"));
             None
@@ -350,7 +395,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             errors.push(FieldError::new(
                 Code::UnknownKind,
                 "kind",
-                "kind must be consent, account, month, delete, notice or rekey",
+                "kind must be consent, account, month, delete, notice, rekey or special",
             ));
             None
         }
@@ -364,6 +409,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             Record::Delete(d) => d.check(),
             Record::Notice(_) => Vec::new(),
             Record::Rekey(k) => k.check(),
+            Record::Special(s) => s.check(),
         });
     }
     match record {
@@ -438,7 +484,7 @@ fn code<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -
 }
 
 impl<'a> Wire<'a> {
-    fn present(&self) -> [(&'static str, bool); 33] {
+    fn present(&self) -> [(&'static str, bool); 38] {
         [
             ("account_key", self.account_key.is_some()),
             ("subject", self.subject.is_some()),
@@ -472,6 +518,11 @@ impl<'a> Wire<'a> {
             ("notified_on", self.notified_on.is_some()),
             ("channel", self.channel.is_some()),
             ("new_account_key", self.new_account_key.is_some()),
+            ("detail", self.detail.is_some()),
+            ("special_type", self.special_type.is_some()),
+            ("on", self.on.is_some()),
+            ("amount", self.amount.is_some()),
+            ("months_changed", self.months_changed.is_some()),
             ("kind", true),
         ]
     }
@@ -565,6 +616,7 @@ impl<'a> Wire<'a> {
             Some(s) => code(errors, "responsibility", &s, Responsibility::parse, "individual, joint, guarantor"),
         };
         let terms = self.terms.unwrap_or_default();
+        let contract = contract_terms(errors, &terms);
         Some(Record::Account(AccountRecord {
             account_key: account_key?.into_owned(),
             subject: subject?,
@@ -572,7 +624,7 @@ impl<'a> Wire<'a> {
             opened_on: opened_on?,
             currency: currency?,
             credit_limit_minor: credit_limit?,
-            terms: Terms { periods: terms.periods, due_day: terms.due_day },
+            terms: Terms { periods: terms.periods, due_day: terms.due_day, contract: contract? },
             responsibility: responsibility?,
             credit_line_key: self.credit_line_key.map(Cow::into_owned),
         }))
@@ -653,8 +705,89 @@ impl<'a> Wire<'a> {
             last_payment_on: last_payment_on?,
             closed_on: closed_on?,
             credit_limit_minor: self.credit_limit,
+            detail: self.detail.map(|d| d.model()).unwrap_or_default(),
         }))
     }
+
+    fn special(self, errors: &mut Vec<FieldError>) -> Option<Record> {
+        let account_key = need(errors, "account_key", self.account_key);
+        let kind = need(errors, "special_type", self.special_type)
+            .and_then(|s| code(errors, "special_type", &s, SpecialKind::parse, "11-19, 21, 22, 99, E1-E3, E9"));
+        let on = need(errors, "on", self.on).and_then(|s| parse_with(errors, text::date("on", &s)));
+        Some(Record::Special(SpecialRecord {
+            account_key: account_key?.into_owned(),
+            kind: kind?,
+            on: on?,
+            amount_minor: self.amount,
+            months_changed: self.months_changed,
+        }))
+    }
+}
+
+/// The contract terms of an account's `terms`, each code checked against its list.
+fn contract_terms(errors: &mut Vec<FieldError>, t: &WireTerms) -> Option<ContractTerms> {
+    fn opt<T>(
+        errors: &mut Vec<FieldError>,
+        field: &str,
+        v: &Option<String>,
+        parse: fn(&str) -> Option<T>,
+        list: &str,
+    ) -> Option<Option<T>> {
+        match v {
+            None => Some(None),
+            Some(s) => code(errors, field, s, parse, list).map(Some),
+        }
+    }
+    let loan_kind = opt(errors, "terms.loan_kind", &t.loan_kind, LoanKind::parse, "11-13, 21, 31, 41, 51, 91, 99");
+    let guarantee = opt(errors, "terms.guarantee", &t.guarantee, GuaranteeMode::parse, "1-7, 9");
+    let frequency = opt(errors, "terms.frequency", &t.frequency, RepayFrequency::parse, "01-08, 99");
+    let method = opt(errors, "terms.method", &t.method, RepaymentMethod::parse, "11-14, 19, 21, 90");
+    let maturity_on = Wire::opt_date(errors, "terms.maturity_on", t.maturity_on.as_deref().map(Cow::Borrowed));
+    Some(ContractTerms {
+        loan_kind: loan_kind?,
+        guarantee: guarantee?,
+        maturity_on: maturity_on?,
+        frequency: frequency?,
+        method: method?,
+    })
+}
+
+impl WireMonthDetail {
+    fn model(self) -> MonthDetail {
+        MonthDetail {
+            overdue_periods: self.overdue_periods,
+            overdue_principal_minor: self.overdue_principal,
+            overdue_by_age_minor: [self.overdue_31_60, self.overdue_61_90, self.overdue_91_180, self.overdue_over_180],
+            remaining_periods: self.remaining_periods,
+        }
+    }
+
+    fn of(d: &MonthDetail) -> Option<WireMonthDetail> {
+        let [a, b, c, e] = d.overdue_by_age_minor;
+        (!d.is_empty()).then_some(WireMonthDetail {
+            overdue_periods: d.overdue_periods,
+            overdue_principal: d.overdue_principal_minor,
+            overdue_31_60: a,
+            overdue_61_90: b,
+            overdue_91_180: c,
+            overdue_over_180: e,
+            remaining_periods: d.remaining_periods,
+        })
+    }
+}
+
+fn wire_terms(t: &Terms) -> Option<WireTerms> {
+    let c = &t.contract;
+    let code = |s: Option<&'static str>| s.map(str::to_owned);
+    (*t != Terms::default()).then(|| WireTerms {
+        periods: t.periods,
+        due_day: t.due_day,
+        loan_kind: code(c.loan_kind.map(LoanKind::as_str)),
+        guarantee: code(c.guarantee.map(GuaranteeMode::as_str)),
+        maturity_on: c.maturity_on.map(text::date_text),
+        frequency: code(c.frequency.map(RepayFrequency::as_str)),
+        method: code(c.method.map(RepaymentMethod::as_str)),
+    })
 }
 
 /// Writes canonical JSON lines.
@@ -727,8 +860,7 @@ fn to_wire(record: &Record) -> Wire<'_> {
             opened_on: Some(date_cow(a.opened_on)),
             currency: Some(Cow::Owned(a.currency.as_str().to_owned())),
             credit_limit: Some(a.credit_limit_minor),
-            terms: (a.terms != Terms::default())
-                .then_some(WireTerms { periods: a.terms.periods, due_day: a.terms.due_day }),
+            terms: wire_terms(&a.terms),
             responsibility: Some(Cow::Borrowed(a.responsibility.as_str())),
             credit_line_key: a.credit_line_key.as_deref().map(Cow::Borrowed),
             ..Wire::default()
@@ -769,6 +901,16 @@ fn to_wire(record: &Record) -> Wire<'_> {
             last_payment_on: m.last_payment_on.map(date_cow),
             closed_on: m.closed_on.map(date_cow),
             credit_limit: m.credit_limit_minor,
+            detail: WireMonthDetail::of(&m.detail),
+            ..Wire::default()
+        },
+        Record::Special(x) => Wire {
+            kind: Cow::Borrowed("special"),
+            account_key: Some(Cow::Borrowed(&x.account_key)),
+            special_type: Some(Cow::Borrowed(x.kind.as_str())),
+            on: Some(date_cow(x.on)),
+            amount: x.amount_minor,
+            months_changed: x.months_changed,
             ..Wire::default()
         },
     }

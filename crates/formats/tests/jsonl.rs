@@ -121,7 +121,7 @@ fn record() -> impl Strategy<Value = Record> {
                 opened_on,
                 currency: Currency::CNY,
                 credit_limit_minor: limit,
-                terms: Terms { periods: Some(periods), due_day: Some(9) },
+                terms: Terms { periods: Some(periods), due_day: Some(9), ..Terms::default() },
                 responsibility: Responsibility::Individual,
                 credit_line_key: None,
             })
@@ -153,6 +153,7 @@ fn record() -> impl Strategy<Value = Record> {
                 last_payment_on: Some(month.first_day()),
                 closed_on: None,
                 credit_limit_minor: limit,
+                detail: Default::default(),
             })
         });
     prop_oneof![consent, account, month]

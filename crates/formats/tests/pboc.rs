@@ -417,9 +417,12 @@ fn the_writer_refuses_another_record_type_and_a_wrong_count() {
 mod properties {
     use super::*;
     use ob_model::identity::prc_check_char;
-    use ob_model::records::{AccountRecord, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms};
+    use ob_model::records::{
+        AccountRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record, RekeyRecord, Terms,
+    };
     use ob_model::{
-        AccountType, Classification, Currency, DocumentNumber, DocumentType, RepaymentStatus, Responsibility, YearMonth,
+        AccountType, Classification, Currency, DocumentNumber, DocumentType, GuaranteeMode, LoanKind, RepayFrequency,
+        RepaymentMethod, RepaymentStatus, Responsibility, YearMonth,
     };
     use proptest::prelude::*;
     use time::Date;
@@ -521,6 +524,25 @@ mod properties {
             last_payment_on: paid_day.map(|day| m.day(day).min(settled)),
             closed_on: closing.then_some(settled),
             credit_limit_minor: if c1 { None } else { limit },
+            detail: detail_of(c1, status, past_due, extra_days),
+        }
+    }
+
+    /// Segment H's detail, drawn from the month's other draws: a count of overdue periods above
+    /// the status's, the overdue principal and its ages, instalments left (J, for C1, carries the
+    /// count only).
+    fn detail_of(c1: bool, status: RepaymentStatus, past_due: i64, n: u32) -> MonthDetail {
+        let overdue_periods = (status == RepaymentStatus::Overdue7 && n % 5 == 0).then_some(9 + n as u16);
+        if c1 {
+            return MonthDetail { overdue_periods, ..MonthDetail::default() };
+        }
+        let principal = (past_due > 0 && n % 2 == 0).then_some(past_due / 2);
+        let quarter = principal.map(|p| p / 4).filter(|_| n % 4 == 0);
+        MonthDetail {
+            overdue_periods,
+            overdue_principal_minor: principal,
+            overdue_by_age_minor: [quarter, None, quarter, None],
+            remaining_periods: (n % 3 == 0).then_some(n as u16),
         }
     }
 
@@ -535,6 +557,7 @@ mod properties {
         Option<String>,
         u8,
         Vec<MonthDraw>,
+        (Option<LoanKind>, GuaranteeMode, RepayFrequency, Option<RepaymentMethod>, i64),
     );
 
     fn account_draw() -> impl Strategy<Value = AccountDraw> {
@@ -549,15 +572,32 @@ mod properties {
             prop::option::of("[A-Z]{2}-[0-9]{1,4}"),
             0u8..=3,
             prop::collection::vec(month_draw(), 1..4),
+            (
+                prop::option::of(prop::sample::select(LoanKind::ALL.to_vec())),
+                prop::sample::select(GuaranteeMode::ALL.to_vec()),
+                prop::sample::select(RepayFrequency::ALL.to_vec()),
+                prop::option::of(prop::sample::select(RepaymentMethod::ALL.to_vec())),
+                0i64..=20_000,
+            ),
         )
     }
 
     /// An account and its months, in the order a lender sends them.
     fn account_records(i: usize, d: AccountDraw) -> Vec<Record> {
-        let (t, subject, (y, mo, day), limit, periods, due_day, responsibility, line, offset, months) = d;
+        let (t, subject, (y, mo, day), limit, periods, due_day, responsibility, line, offset, months, c) = d;
         let key = format!("ACC-{i}");
         let opened = Date::from_calendar_date(y, time::Month::try_from(mo).unwrap(), day).unwrap();
         let periods = if t == AccountType::D1 { Some(periods.unwrap_or(12)) } else { periods };
+        // What a PBOC-style file always carries (guarantee, frequency; a maturity with instalments)
+        // is always there, so that the round trip is exact.
+        let (loan_kind, guarantee, frequency, method, days) = c;
+        let contract = ContractTerms {
+            loan_kind,
+            guarantee: Some(guarantee),
+            maturity_on: periods.map(|_| opened + time::Duration::days(days)),
+            frequency: Some(frequency),
+            method,
+        };
         let account = AccountRecord {
             account_key: key.clone(),
             subject,
@@ -565,7 +605,7 @@ mod properties {
             opened_on: opened,
             currency: Currency::CNY,
             credit_limit_minor: limit,
-            terms: Terms { periods, due_day },
+            terms: Terms { periods, due_day, contract },
             responsibility,
             credit_line_key: if t == AccountType::R4 { line } else { None },
         };

@@ -573,3 +573,230 @@ mod tests {
         }
     }
 }
+
+code_list! {
+    /// Kind of loan (借贷业务种类细分), so that a mortgage does not read as a consumer loan. The
+    /// codes follow the PBOC-style list as vendor implementations show it; the list is not public,
+    /// so treat the numbers as ours.
+    LoanKind {
+        /// 11 housing loan, commercial (个人住房商业贷款).
+        Housing = "11",
+        /// 12 commercial property loan (个人商用房贷款).
+        CommercialProperty = "12",
+        /// 13 housing provident fund loan (个人住房公积金贷款).
+        HousingFund = "13",
+        /// 21 car loan (个人汽车消费贷款).
+        Car = "21",
+        /// 31 student loan (个人助学贷款).
+        Student = "31",
+        /// 41 business loan (个人经营性贷款).
+        Business = "41",
+        /// 51 farmer's loan (农户贷款).
+        Farmer = "51",
+        /// 91 other consumer loan (其他个人消费贷款), Huabei-style lines among them.
+        OtherConsumer = "91",
+        /// 99 other loan (其他贷款).
+        Other = "99",
+    }
+}
+
+impl LoanKind {
+    /// The kind's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            LoanKind::Housing => ("个人住房商业贷款", "housing loan"),
+            LoanKind::CommercialProperty => ("个人商用房贷款", "commercial property loan"),
+            LoanKind::HousingFund => ("个人住房公积金贷款", "housing provident fund loan"),
+            LoanKind::Car => ("个人汽车消费贷款", "car loan"),
+            LoanKind::Student => ("个人助学贷款", "student loan"),
+            LoanKind::Business => ("个人经营性贷款", "business loan"),
+            LoanKind::Farmer => ("农户贷款", "farmer's loan"),
+            LoanKind::OtherConsumer => ("其他个人消费贷款", "other consumer loan"),
+            LoanKind::Other => ("其他贷款", "other loan"),
+        }
+    }
+}
+
+code_list! {
+    /// Guarantee mode (担保方式).
+    GuaranteeMode {
+        /// 1 pledge (质押).
+        Pledge = "1",
+        /// 2 mortgage (抵押).
+        Mortgage = "2",
+        /// 3 guarantee (保证).
+        Guarantee = "3",
+        /// 4 credit, no guarantee (信用/免担保).
+        Credit = "4",
+        /// 5 combined, including a guarantee.
+        CombinedWithGuarantee = "5",
+        /// 6 combined, without a guarantee.
+        CombinedWithoutGuarantee = "6",
+        /// 7 joint guarantee of farmers (农户联保).
+        FarmersJoint = "7",
+        /// 9 other.
+        Other = "9",
+    }
+}
+
+impl GuaranteeMode {
+    /// The mode's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            GuaranteeMode::Pledge => ("质押", "pledge"),
+            GuaranteeMode::Mortgage => ("抵押", "mortgage"),
+            GuaranteeMode::Guarantee => ("保证", "guarantee"),
+            GuaranteeMode::Credit => ("信用/免担保", "unsecured"),
+            GuaranteeMode::CombinedWithGuarantee => ("组合（含保证）", "combined, with a guarantee"),
+            GuaranteeMode::CombinedWithoutGuarantee => ("组合（不含保证）", "combined, without a guarantee"),
+            GuaranteeMode::FarmersJoint => ("农户联保", "farmers' joint guarantee"),
+            GuaranteeMode::Other => ("其他", "other"),
+        }
+    }
+}
+
+code_list! {
+    /// Repayment frequency (还款频率).
+    RepayFrequency {
+        /// 01 daily.
+        Daily = "01",
+        /// 02 weekly.
+        Weekly = "02",
+        /// 03 monthly.
+        Monthly = "03",
+        /// 04 quarterly.
+        Quarterly = "04",
+        /// 05 half-yearly.
+        HalfYearly = "05",
+        /// 06 yearly.
+        Yearly = "06",
+        /// 07 once (一次性).
+        Once = "07",
+        /// 08 irregular (不定期), e.g. revolving lines.
+        Irregular = "08",
+        /// 99 other.
+        Other = "99",
+    }
+}
+
+impl RepayFrequency {
+    /// The frequency's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            RepayFrequency::Daily => ("日", "daily"),
+            RepayFrequency::Weekly => ("周", "weekly"),
+            RepayFrequency::Monthly => ("月", "monthly"),
+            RepayFrequency::Quarterly => ("季", "quarterly"),
+            RepayFrequency::HalfYearly => ("半年", "half-yearly"),
+            RepayFrequency::Yearly => ("年", "yearly"),
+            RepayFrequency::Once => ("一次性", "once"),
+            RepayFrequency::Irregular => ("不定期", "irregular"),
+            RepayFrequency::Other => ("其他", "other"),
+        }
+    }
+}
+
+code_list! {
+    /// Repayment method (还款方式). The codes follow the PBOC-style list as vendor implementations
+    /// show it (ours: the list is not public).
+    RepaymentMethod {
+        /// 11 equal instalments of principal and interest (分期等额本息).
+        EqualInstalments = "11",
+        /// 12 equal instalments of principal (分期等额本金).
+        EqualPrincipal = "12",
+        /// 13 principal at maturity, interest by instalments (到期一次还本分期结息).
+        BulletWithInterest = "13",
+        /// 14 principal and interest at maturity (到期一次还本付息).
+        Bullet = "14",
+        /// 19 other instalments (其他分期还款).
+        OtherInstalments = "19",
+        /// 21 revolving: minimum payment (循环贷款最低还款).
+        Revolving = "21",
+        /// 90 not by instalments (不区分还本付息).
+        Undivided = "90",
+    }
+}
+
+impl RepaymentMethod {
+    /// The method's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            RepaymentMethod::EqualInstalments => ("分期等额本息", "equal instalments"),
+            RepaymentMethod::EqualPrincipal => ("分期等额本金", "equal principal"),
+            RepaymentMethod::BulletWithInterest => ("到期一次还本分期结息", "principal at maturity"),
+            RepaymentMethod::Bullet => ("到期一次还本付息", "all at maturity"),
+            RepaymentMethod::OtherInstalments => ("其他分期还款", "other instalments"),
+            RepaymentMethod::Revolving => ("循环贷款最低还款", "revolving"),
+            RepaymentMethod::Undivided => ("不区分还本付息", "not by instalments"),
+        }
+    }
+}
+
+code_list! {
+    /// A special transaction or event on an account (特殊交易 of segment K; 特殊事件 of record
+    /// 215), as the report shows it. Transactions keep the PBOC-style K codes; events are `E` and
+    /// the 215 code (ours).
+    SpecialKind {
+        /// 11 extension (展期).
+        Extension = "11",
+        /// 12 a guarantor repaid (担保人代还).
+        GuarantorRepaid = "12",
+        /// 13 repaid by transfer of assets (以资抵债).
+        AssetRepaid = "13",
+        /// 14 partial early repayment (提前还款（部分）).
+        EarlyPartial = "14",
+        /// 15 full early repayment (提前还款（全部）).
+        EarlyFull = "15",
+        /// 16 debt relief (债务减免).
+        DebtRelief = "16",
+        /// 17 asset stripping (资产剥离).
+        AssetStripping = "17",
+        /// 18 asset transfer (资产转让).
+        AssetTransfer = "18",
+        /// 19 card instalments (信用卡个性化分期).
+        CardInstalment = "19",
+        /// 21 extension granted by the lender (银行主动延期).
+        LenderDeferral = "21",
+        /// 22 forced liquidation (强制平仓).
+        ForcedLiquidation = "22",
+        /// 99 other transaction.
+        Other = "99",
+        /// E1 event: the borrower died.
+        Deceased = "E1",
+        /// E2 event: the borrower cannot be reached.
+        Untraceable = "E2",
+        /// E3 event: the account was transferred to another institution.
+        Transferred = "E3",
+        /// E9 other event.
+        OtherEvent = "E9",
+    }
+}
+
+impl SpecialKind {
+    /// Whether a special event (record 215) rather than a transaction (segment K).
+    pub fn is_event(self) -> bool {
+        matches!(self, SpecialKind::Deceased | SpecialKind::Untraceable | SpecialKind::Transferred | SpecialKind::OtherEvent)
+    }
+
+    /// The kind's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            SpecialKind::Extension => ("展期", "extension"),
+            SpecialKind::GuarantorRepaid => ("担保人代还", "repaid by a guarantor"),
+            SpecialKind::AssetRepaid => ("以资抵债", "repaid by transfer of assets"),
+            SpecialKind::EarlyPartial => ("提前还款（部分）", "partial early repayment"),
+            SpecialKind::EarlyFull => ("提前还款（全部）", "full early repayment"),
+            SpecialKind::DebtRelief => ("债务减免", "debt relief"),
+            SpecialKind::AssetStripping => ("资产剥离", "asset stripping"),
+            SpecialKind::AssetTransfer => ("资产转让", "asset transfer"),
+            SpecialKind::CardInstalment => ("信用卡个性化分期", "card instalments"),
+            SpecialKind::LenderDeferral => ("银行主动延期", "deferral by the lender"),
+            SpecialKind::ForcedLiquidation => ("强制平仓", "forced liquidation"),
+            SpecialKind::Other => ("其他", "other transaction"),
+            SpecialKind::Deceased => ("借款人死亡", "the borrower died"),
+            SpecialKind::Untraceable => ("借款人失联", "the borrower cannot be reached"),
+            SpecialKind::Transferred => ("账户转移", "transferred to another institution"),
+            SpecialKind::OtherEvent => ("其他特殊事件", "other event"),
+        }
+    }
+}

@@ -5,7 +5,8 @@
 //! the rules across the fields of one record. Rules that need stored data live in the bureau.
 
 use crate::codes::{
-    AccountType, Classification, ConsentScope, NoticeChannel, QueryReason, RepaymentStatus, Responsibility,
+    AccountType, Classification, ConsentScope, GuaranteeMode, LoanKind, NoticeChannel, QueryReason, RepayFrequency,
+    RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind,
 };
 use crate::error::{Code, FieldError};
 use crate::identity::DocumentNumber;
@@ -51,6 +52,80 @@ pub struct Terms {
     pub periods: Option<u16>,
     /// Day of the month a payment falls due (Huabei-style lines: 9 or 10).
     pub due_day: Option<u8>,
+    /// What the contract says beyond these, when the furnisher reports it (PBOC-style segment C).
+    pub contract: ContractTerms,
+}
+
+/// The contract's terms a lender underwrites on, beyond the limit and the instalments (PBOC-style
+/// segment C): each absent when the furnisher's format does not carry it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContractTerms {
+    /// 业务种类: what the loan is for (a mortgage must not read as a consumer loan).
+    pub loan_kind: Option<LoanKind>,
+    /// 担保方式.
+    pub guarantee: Option<GuaranteeMode>,
+    /// 到期日期: the maturity date.
+    pub maturity_on: Option<Date>,
+    /// 还款频率.
+    pub frequency: Option<RepayFrequency>,
+    /// 还款方式.
+    pub method: Option<RepaymentMethod>,
+}
+
+impl ContractTerms {
+    /// Whether nothing is known beyond the core terms.
+    pub fn is_empty(&self) -> bool {
+        *self == ContractTerms::default()
+    }
+}
+
+/// What a month's report says beyond the model's core figures, when the furnisher reports it
+/// (PBOC-style segment H).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MonthDetail {
+    /// 当前逾期期数, when the furnisher counts more periods than the status shows (a status `7`
+    /// is "7 or more"); absent: the status's own count.
+    pub overdue_periods: Option<u16>,
+    /// 逾期本金: the principal part of the amount past due, minor units.
+    pub overdue_principal_minor: Option<i64>,
+    /// The overdue principal by age: 31–60, 61–90, 91–180 and over 180 days, minor units.
+    pub overdue_by_age_minor: [Option<i64>; 4],
+    /// 剩余还款期数: instalments left.
+    pub remaining_periods: Option<u16>,
+}
+
+impl MonthDetail {
+    /// Whether nothing is known beyond the core figures.
+    pub fn is_empty(&self) -> bool {
+        *self == MonthDetail::default()
+    }
+
+    /// Rules across the detail's fields, given the month's amount past due.
+    pub fn check(&self, past_due_minor: i64, errors: &mut Vec<FieldError>) {
+        let named = [
+            ("overdue_principal", self.overdue_principal_minor),
+            ("overdue_31_60", self.overdue_by_age_minor[0]),
+            ("overdue_61_90", self.overdue_by_age_minor[1]),
+            ("overdue_91_180", self.overdue_by_age_minor[2]),
+            ("overdue_over_180", self.overdue_by_age_minor[3]),
+        ];
+        for (field, v) in named {
+            if let Some(v) = v {
+                check_amount(errors, field, v);
+            }
+        }
+        if self.overdue_principal_minor.is_some_and(|p| p > past_due_minor) {
+            errors.push(err(Code::StatusInconsistent, "overdue_principal", "overdue principal above the amount past due"));
+        }
+        let by_age: i64 = self.overdue_by_age_minor.iter().flatten().sum();
+        if by_age > self.overdue_principal_minor.unwrap_or(past_due_minor) {
+            errors.push(err(
+                Code::StatusInconsistent,
+                "overdue_31_60",
+                "overdue principal by age adds up to more than the overdue principal",
+            ));
+        }
+    }
 }
 
 /// The opening of an account (or a change to its terms when sent again).
@@ -108,6 +183,8 @@ pub struct MonthRecord {
     pub closed_on: Option<Date>,
     /// The credit limit in force this month when it changed since opening.
     pub credit_limit_minor: Option<i64>,
+    /// What the month's report says beyond these.
+    pub detail: MonthDetail,
 }
 
 /// A deletion (PBOC-style 213/214): some months of an account, or the whole account. The bureau
@@ -142,6 +219,24 @@ pub struct RekeyRecord {
     pub new_account_key: String,
 }
 
+/// A special transaction (PBOC-style segment K) or special event (record 215) on an account: an
+/// extension, an early repayment, a debt relief, the borrower's death. Only the kind, day and
+/// amounts are kept: a free-text description could carry what the person bought, and the bureau
+/// holds only what a credit decision needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecialRecord {
+    /// The account, by the furnisher's key.
+    pub account_key: String,
+    /// What happened.
+    pub kind: SpecialKind,
+    /// The day it happened (an event reported by month: the month's first day).
+    pub on: Date,
+    /// The amount involved, minor units (transactions only).
+    pub amount_minor: Option<i64>,
+    /// Months the maturity moved (an extension or deferral).
+    pub months_changed: Option<u16>,
+}
+
 /// One furnisher record of any kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
@@ -157,6 +252,8 @@ pub enum Record {
     Notice(NoticeRecord),
     /// A change of account key.
     Rekey(RekeyRecord),
+    /// A special transaction or event.
+    Special(SpecialRecord),
 }
 
 impl Record {
@@ -169,6 +266,7 @@ impl Record {
             Record::Delete(_) => "delete",
             Record::Notice(_) => "notice",
             Record::Rekey(_) => "rekey",
+            Record::Special(_) => "special",
         }
     }
 }
@@ -253,6 +351,9 @@ impl AccountRecord {
         {
             errors.push(err(Code::OutOfRange, "terms.due_day", "due day is 1–28"));
         }
+        if self.terms.contract.maturity_on.is_some_and(|m| m < self.opened_on) {
+            errors.push(err(Code::DateOrder, "terms.maturity_on", "matures before it opens"));
+        }
         errors
     }
 }
@@ -298,6 +399,7 @@ impl MonthRecord {
             errors.push(err(Code::DateOrder, "last_payment_on", "last payment after the settlement date"));
         }
         self.check_status(&mut errors);
+        self.detail.check(self.past_due_minor, &mut errors);
         errors
     }
 
@@ -345,6 +447,28 @@ impl DeleteRecord {
             Some((from, to)) if to < from => vec![err(Code::DateOrder, "to_month", "to_month is before from_month")],
             _ => Vec::new(),
         }
+    }
+}
+
+impl SpecialRecord {
+    /// Rules across the record's fields: amounts in range; a months change only for an extension
+    /// or deferral; no amount on an event.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.account_key.is_empty() || self.account_key.chars().count() > limits::ACCOUNT_KEY_CHARS_MAX {
+            errors.push(err(Code::FieldInvalid, "account_key", "account key must be 1–60 characters"));
+        }
+        if let Some(a) = self.amount_minor {
+            check_amount(&mut errors, "amount", a);
+        }
+        let moves = matches!(self.kind, SpecialKind::Extension | SpecialKind::LenderDeferral);
+        if self.months_changed.is_some() && !moves {
+            errors.push(err(Code::FieldInvalid, "months_changed", "only an extension or deferral moves the maturity"));
+        }
+        if self.kind.is_event() && self.amount_minor.is_some() {
+            errors.push(err(Code::FieldInvalid, "amount", "an event carries no amount"));
+        }
+        errors
     }
 }
 

@@ -220,6 +220,10 @@ pub(crate) struct LoanDraft {
     pub(crate) principal_fen: i64,
     /// Day of the month instalments fall due.
     pub(crate) due_day: u8,
+    /// What it is for.
+    pub(crate) loan_kind: ob_model::LoanKind,
+    /// How it is secured.
+    pub(crate) guarantee: ob_model::GuaranteeMode,
 }
 
 impl LoanDraft {
@@ -231,9 +235,21 @@ impl LoanDraft {
 
     /// The loan's account record.
     pub(crate) fn record(&self, holder: &Holder<'_>, key: String) -> AccountRecord {
-        let terms = Terms { periods: Some(self.periods), due_day: Some(self.due_day) };
+        let contract = ob_model::records::ContractTerms {
+            loan_kind: Some(self.loan_kind),
+            guarantee: Some(self.guarantee),
+            maturity_on: Some(maturity(self.opened_on, self.periods, self.due_day)),
+            frequency: Some(ob_model::RepayFrequency::Monthly),
+            method: Some(ob_model::RepaymentMethod::EqualInstalments),
+        };
+        let terms = Terms { periods: Some(self.periods), due_day: Some(self.due_day), contract };
         holder.account_record(key, AccountType::D1, self.opened_on, self.principal_fen, terms)
     }
+}
+
+/// The day the last of `periods` monthly instalments falls due, the first a month after opening.
+pub(crate) fn maturity(opened_on: Date, periods: u16, due_day: u8) -> Date {
+    YearMonth::of(opened_on).plus(i32::from(periods)).day(due_day)
 }
 
 /// Schedules kept per thread: principals are round amounts, so the same few hundred schedules
@@ -270,7 +286,8 @@ pub(crate) fn draft_loan(holder: &Holder<'_>, window: &Window, p: &LoanParams, r
     let (low, high) = p.principal_income_percent;
     let principal = holder.income_fen * rng.random_range(low..=high) / 100;
     let principal_fen = round_down_fen(principal, p.principal_step_fen).clamp(p.principal_min_fen, p.principal_max_fen);
-    LoanDraft { opened_on, periods, principal_fen, due_day: opened_on.day().min(LOAN_DUE_DAY_MAX) }
+    let due_day = opened_on.day().min(LOAN_DUE_DAY_MAX);
+    LoanDraft { opened_on, periods, principal_fen, due_day, loan_kind: p.loan_kind, guarantee: p.guarantee }
 }
 
 /// Asks the person for the reporting authorization on `asked_on`; returns whether they granted

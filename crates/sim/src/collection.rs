@@ -81,6 +81,7 @@ impl Collection {
             last_payment_on: self.last_payment_on,
             closed_on: ended.then(|| paid_on.unwrap_or(settled_on)),
             credit_limit_minor: Some(self.acquired_fen),
+            detail: Default::default(),
         }
     }
 

@@ -295,7 +295,35 @@ fn write_month(m: &MonthRecord, out: &mut Vec<u8>) {
         jsonw::key(out, "closed_on", false);
         jsonw::date(out, d);
     }
+    if !m.detail.is_empty() {
+        write_month_detail(&m.detail, out);
+    }
     out.extend_from_slice(b"}\n");
+}
+
+/// A month's `detail` object, its fields in the wire struct's order.
+fn write_month_detail(d: &ob_model::records::MonthDetail, out: &mut Vec<u8>) {
+    jsonw::key(out, "detail", false);
+    out.push(b'{');
+    let [a, b, c, e] = d.overdue_by_age_minor;
+    let fields = [
+        ("overdue_periods", d.overdue_periods.map(i64::from)),
+        ("overdue_principal", d.overdue_principal_minor),
+        ("overdue_31_60", a),
+        ("overdue_61_90", b),
+        ("overdue_91_180", c),
+        ("overdue_over_180", e),
+        ("remaining_periods", d.remaining_periods.map(i64::from)),
+    ];
+    let mut first = true;
+    for (name, v) in fields {
+        if let Some(v) = v {
+            jsonw::key(out, name, first);
+            jsonw::int(out, v);
+            first = false;
+        }
+    }
+    out.push(b'}');
 }
 
 /// The subject as the reference writer writes it.
@@ -371,7 +399,31 @@ fn write_account(a: &AccountRecord, out: &mut Vec<u8>) {
         if let Some(d) = a.terms.due_day {
             jsonw::key(out, "due_day", first);
             jsonw::int(out, i64::from(d));
+            first = false;
         }
+        let c = &a.terms.contract;
+        let codes = [("loan_kind", c.loan_kind.map(|k| k.as_str())), ("guarantee", c.guarantee.map(|g| g.as_str()))];
+        for (name, v) in codes {
+            if let Some(v) = v {
+                jsonw::key(out, name, first);
+                jsonw::string(out, v);
+                first = false;
+            }
+        }
+        if let Some(d) = c.maturity_on {
+            jsonw::key(out, "maturity_on", first);
+            jsonw::date(out, d);
+            first = false;
+        }
+        let codes = [("frequency", c.frequency.map(|f| f.as_str())), ("method", c.method.map(|m| m.as_str()))];
+        for (name, v) in codes {
+            if let Some(v) = v {
+                jsonw::key(out, name, first);
+                jsonw::string(out, v);
+                first = false;
+            }
+        }
+        let _ = first;
         out.push(b'}');
     }
     jsonw::key(out, "responsibility", false);
@@ -386,9 +438,10 @@ fn write_account(a: &AccountRecord, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ob_model::records::{ContractTerms, MonthDetail};
     use ob_model::{
-        AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason,
-        RepaymentStatus, Responsibility,
+        AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, GuaranteeMode, LoanKind,
+        QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility,
     };
     use rand::{RngExt, SeedableRng};
 
@@ -429,6 +482,12 @@ mod tests {
             last_payment_on: rng.random_bool(0.5).then(|| day(rng)),
             closed_on: rng.random_bool(0.5).then(|| day(rng)),
             credit_limit_minor: rng.random_bool(0.5).then(|| amount(rng)),
+            detail: MonthDetail {
+                overdue_periods: rng.random_bool(0.3).then(|| rng.random_range(0..=u16::MAX)),
+                overdue_principal_minor: rng.random_bool(0.3).then(|| amount(rng)),
+                overdue_by_age_minor: [(); 4].map(|_| rng.random_bool(0.3).then(|| amount(rng))),
+                remaining_periods: rng.random_bool(0.3).then(|| rng.random_range(0..=u16::MAX)),
+            },
         }
     }
 
@@ -472,6 +531,13 @@ mod tests {
             terms: Terms {
                 periods: rng.random_bool(0.5).then(|| rng.random_range(0..=u16::MAX)),
                 due_day: rng.random_bool(0.5).then(|| rng.random_range(0..=u8::MAX)),
+                contract: ContractTerms {
+                    loan_kind: rng.random_bool(0.5).then(|| pick(rng, LoanKind::ALL)),
+                    guarantee: rng.random_bool(0.5).then(|| pick(rng, GuaranteeMode::ALL)),
+                    maturity_on: rng.random_bool(0.5).then(|| month_of(rng).day(3)),
+                    frequency: rng.random_bool(0.5).then(|| pick(rng, RepayFrequency::ALL)),
+                    method: rng.random_bool(0.5).then(|| pick(rng, RepaymentMethod::ALL)),
+                },
             },
             responsibility: pick(rng, Responsibility::ALL),
             credit_line_key: rng.random_bool(0.5).then(|| text(rng)),

@@ -148,6 +148,7 @@ impl MonthFigures<'_> {
             last_payment_on: self.last_payment_on,
             closed_on: self.closed_on,
             credit_limit_minor: Some(self.credit_limit_fen),
+            detail: Default::default(),
         }
     }
 }

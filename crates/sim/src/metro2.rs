@@ -371,6 +371,7 @@ mod tests {
             last_payment_on: None,
             closed_on: None,
             credit_limit_minor: Some(500_000),
+            detail: Default::default(),
         };
         SimAccount {
             furnisher: 1,

@@ -91,6 +91,10 @@ pub struct LoanParams {
     pub min_age_years: i32,
     /// Longest time before the window an account may have been opened, months.
     pub opened_before_window_months_max: i32,
+    /// What the loan is for (业务种类): a mortgage is not a consumer loan.
+    pub loan_kind: ob_model::LoanKind,
+    /// How it is secured (担保方式).
+    pub guarantee: ob_model::GuaranteeMode,
     /// What the lender does after [`CHARGE_OFF_DAYS`].
     pub charge_off: ChargeOff,
     /// How the lender notifies before negative reporting.
@@ -170,6 +174,8 @@ pub const XFLOAN: LoanParams = LoanParams {
     min_income_fen: 0,
     min_age_years: ADULT_AGE_YEARS,
     opened_before_window_months_max: 35,
+    loan_kind: ob_model::LoanKind::OtherConsumer,
+    guarantee: ob_model::GuaranteeMode::Credit,
     charge_off: ChargeOff::Transfer,
     notice_channel: NoticeChannel::Sms,
 };
@@ -192,6 +198,8 @@ pub const JSBANK: LoanParams = LoanParams {
     min_income_fen: 800_000,
     min_age_years: 25,
     opened_before_window_months_max: 60,
+    loan_kind: ob_model::LoanKind::Housing,
+    guarantee: ob_model::GuaranteeMode::Mortgage,
     charge_off: ChargeOff::Foreclosure,
     notice_channel: NoticeChannel::Letter,
 };

@@ -227,7 +227,14 @@ impl World<'_, '_> {
         }
         let key = self.holder.key(furnisher, "");
         let consent = consent(self.holder, self.window, asked_on, self.holder.key(furnisher, "C"), rng);
-        let terms = Terms { periods: None, due_day: Some(draft.due_day) };
+        let contract = ob_model::records::ContractTerms {
+            loan_kind: (p.account_type == AccountType::R1).then_some(ob_model::LoanKind::OtherConsumer),
+            guarantee: Some(ob_model::GuaranteeMode::Credit),
+            maturity_on: None,
+            frequency: Some(ob_model::RepayFrequency::Monthly),
+            method: (p.account_type == AccountType::R1).then_some(ob_model::RepaymentMethod::Revolving),
+        };
+        let terms = Terms { periods: None, due_day: Some(draft.due_day), contract };
         let account = self.holder.account_record(key.clone(), p.account_type, draft.opened_on, draft.limit_fen, terms);
         let acct = self.add(furnisher, AccountOrigin::Own, Some(consent), account, first_reported);
         let spend_bp = match self.holder.timeline.behaviour {
@@ -354,6 +361,8 @@ impl World<'_, '_> {
             periods: 12,
             principal_fen,
             due_day: opened_on.day().min(params::LOAN_DUE_DAY_MAX),
+            loan_kind: ob_model::LoanKind::OtherConsumer,
+            guarantee: ob_model::GuaranteeMode::Credit,
         };
         let acct = self.add(XFLOAN, origin, Some(consent), draft.record(self.holder, key.clone()), opened);
         Some(Unit::Loan(LoanUnit {
@@ -571,7 +580,14 @@ impl RevolvingUnit {
         self.plans_opened += 1;
         let line_key = world.accounts[self.acct].account.account_key.clone();
         let key = format!("{line_key}P{:02}", self.plans_opened);
-        let terms = Terms { periods: Some(periods), due_day: Some(self.due_day) };
+        let contract = ob_model::records::ContractTerms {
+            loan_kind: Some(ob_model::LoanKind::OtherConsumer),
+            guarantee: Some(ob_model::GuaranteeMode::Credit),
+            maturity_on: Some(crate::account::maturity(opened_on, periods, self.due_day)),
+            frequency: Some(ob_model::RepayFrequency::Monthly),
+            method: Some(ob_model::RepaymentMethod::EqualInstalments),
+        };
+        let terms = Terms { periods: Some(periods), due_day: Some(self.due_day), contract };
         let mut account = world.holder.account_record(key.clone(), AccountType::R4, opened_on, principal_fen, terms);
         account.credit_line_key = Some(line_key);
         let first_reported = month.max(world.accounts[self.acct].first_reported);

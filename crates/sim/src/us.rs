@@ -269,7 +269,7 @@ pub(crate) fn normalize(person: &mut SimPerson) {
             AccountType::C1 => Some(1),
             _ => None,
         };
-        a.account.terms = Terms { periods, due_day: None };
+        a.account.terms = Terms { periods, due_day: None, ..Terms::default() };
         for m in &mut a.months {
             month(m, account_type, base_limit);
         }

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+pub mod detail;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -199,6 +200,9 @@ pub trait Reader {
         to: ob_model::YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>>;
+    /// Special transactions and events on an account, oldest first, recorded at or before
+    /// `recorded_at_max`.
+    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>>;
     /// Notices given for an account, oldest first.
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>>;
     /// Notices a furnisher gave for an account key before the account was first reported.
@@ -298,6 +302,8 @@ pub trait Writer: Reader {
     fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()>;
     /// Adds a version of an account-month.
     fn insert_month(&mut self, month: &MonthRow) -> Result<()>;
+    /// Adds a special transaction or event.
+    fn insert_special(&mut self, special: &SpecialRow) -> Result<()>;
     /// Adds a notice.
     fn insert_notice(&mut self, notice: &NoticeRow) -> Result<()>;
     /// Adds an inquiry.

@@ -190,6 +190,8 @@ pub struct AccountVersionRow {
     pub credit_line_id: Option<AccountId>,
     /// Whether this version deletes the account.
     pub deleted: bool,
+    /// The contract's other terms, as reported (stored in one column, see [`crate::detail`]).
+    pub contract: ob_model::records::ContractTerms,
 }
 
 /// An account read ahead by ingest: its identity, latest terms and newest stored month.
@@ -244,6 +246,29 @@ pub struct MonthRow {
     pub credit_limit_minor: Option<i64>,
     /// Whether this version deletes the month.
     pub deleted: bool,
+    /// What the month's report says beyond these (stored in one column, see [`crate::detail`]).
+    pub detail: ob_model::records::MonthDetail,
+}
+
+/// A special transaction or event on an account (特殊交易/特殊事件).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecialRow {
+    /// The account.
+    pub account_id: AccountId,
+    /// The person (distribution key).
+    pub subject_id: SubjectId,
+    /// What happened.
+    pub kind: ob_model::SpecialKind,
+    /// The day.
+    pub on: Date,
+    /// Amount involved, minor units.
+    pub amount_minor: Option<i64>,
+    /// Months the maturity moved.
+    pub months_changed: Option<u16>,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
 }
 
 /// A notice given before negative reporting.

@@ -2,7 +2,7 @@
 
 use crate::*;
 use ob_model::{
-    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility, SpecialKind,
     YearMonth,
 };
 use rusqlite::config::DbConfig;
@@ -20,6 +20,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_audit_chains.sql")),
     (6, include_str!("../migrations/sqlite/0006_org_type.sql")),
     (7, include_str!("../migrations/sqlite/0007_web_sessions.sql")),
+    (8, include_str!("../migrations/sqlite/0008_report_details.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -252,7 +253,14 @@ fn version_row(r: &Row<'_>) -> rusqlite::Result<AccountVersionRow> {
         responsibility: code_col(r, 11, Responsibility::parse, "responsibility")?,
         credit_line_id: r.get::<_, Option<i64>>(12)?.map(AccountId),
         deleted: r.get(13)?,
+        contract: detail_col(r, 14, crate::detail::decode_contract)?,
     })
+}
+
+/// A column in `ob_store::detail`'s format, decoded (NULL: nothing reported).
+fn detail_col<T>(row: &Row<'_>, idx: usize, decode: fn(Option<&[u8]>) -> Result<T>) -> rusqlite::Result<T> {
+    let bytes: Option<Vec<u8>> = row.get(idx)?;
+    decode(bytes.as_deref()).map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Blob, e.into()))
 }
 
 fn month_row(r: &Row<'_>) -> rusqlite::Result<MonthRow> {
@@ -276,6 +284,7 @@ fn month_row(r: &Row<'_>) -> rusqlite::Result<MonthRow> {
         closed_on: r.get(16)?,
         credit_limit_minor: r.get(17)?,
         deleted: r.get(18)?,
+        detail: detail_col(r, 19, crate::detail::decode_month)?,
     })
 }
 
@@ -369,7 +378,7 @@ macro_rules! month_columns {
     () => {
         "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
          due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
-         credit_limit_minor, deleted"
+         credit_limit_minor, deleted, detail"
     };
 }
 
@@ -512,7 +521,7 @@ impl Reader for Tx<'_> {
         let rows = self.all(
             "SELECT v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on,
                     v.currency, v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id,
-                    v.deleted, a.id, a.org_id, a.account_key, a.subject_id,
+                    v.deleted, v.contract, a.id, a.org_id, a.account_key, a.subject_id,
                     (SELECT MAX(month) FROM account_months m WHERE m.account_id = a.id)
              FROM (SELECT id, org_id, account_key, subject_id FROM accounts
                    WHERE org_id = ?1 AND account_key >= ?2 ORDER BY account_key LIMIT ?3) AS a
@@ -520,14 +529,14 @@ impl Reader for Tx<'_> {
             params![org.0, from, limit],
             |r| {
                 let account = AccountRow {
-                    id: AccountId(r.get(14)?),
-                    org_id: OrgId(r.get(15)?),
-                    account_key: r.get(16)?,
-                    subject_id: SubjectId(r.get(17)?),
+                    id: AccountId(r.get(15)?),
+                    org_id: OrgId(r.get(16)?),
+                    account_key: r.get(17)?,
+                    subject_id: SubjectId(r.get(18)?),
                 };
                 let newest_month = r
-                    .get::<_, Option<u32>>(18)?
-                    .map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(18, "month")))
+                    .get::<_, Option<u32>>(19)?
+                    .map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(19, "month")))
                     .transpose()?;
                 Ok(AccountAhead { account, terms: version_row(r)?, newest_month })
             },
@@ -656,7 +665,7 @@ impl Reader for Tx<'_> {
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
         self.all(
             "SELECT account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency,
-                    credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted
+                    credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted, contract
              FROM account_versions WHERE account_id = ?1 AND recorded_at <= ?2",
             params![account.0, recorded_at_max],
             version_row,
@@ -681,6 +690,28 @@ impl Reader for Tx<'_> {
         );
         let rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
         Ok(latest_per_month(rows))
+    }
+
+    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
+        let rows = self.all(
+            "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at, seq
+             FROM specials WHERE account_id = ?1 AND recorded_at <= ?2",
+            params![account.0, recorded_at_max],
+            |r| {
+                let row = SpecialRow {
+                    account_id: AccountId(r.get(0)?),
+                    subject_id: SubjectId(r.get(1)?),
+                    kind: code_col(r, 2, SpecialKind::parse, "special kind")?,
+                    on: r.get(3)?,
+                    amount_minor: r.get(4)?,
+                    months_changed: r.get(5)?,
+                    batch_id: r.get::<_, Option<i64>>(6)?.map(BatchId),
+                    recorded_at: r.get(7)?,
+                };
+                Ok((r.get::<_, i64>(8)?, row))
+            },
+        )?;
+        Ok(sorted(rows, |(seq, _)| *seq)?.into_iter().map(|(_, row)| row).collect())
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
@@ -1087,8 +1118,9 @@ impl Writer for Tx<'_> {
     fn insert_account_version(&mut self, v: &AccountVersionRow) -> Result<()> {
         self.exec(
             "INSERT INTO account_versions (account_id, version, subject_id, batch_id, recorded_at, account_type,
-                 opened_on, currency, credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 opened_on, currency, credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted,
+                 contract)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 v.account_id.0,
                 v.version,
@@ -1103,7 +1135,8 @@ impl Writer for Tx<'_> {
                 v.due_day,
                 v.responsibility.as_str(),
                 v.credit_line_id.map(|a| a.0),
-                v.deleted
+                v.deleted,
+                crate::detail::encode_contract(&v.contract)
             ],
         )
     }
@@ -1112,7 +1145,7 @@ impl Writer for Tx<'_> {
         const SQL: &str = concat!(
             "INSERT INTO account_months (",
             month_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
         );
         self.exec(
             SQL,
@@ -1135,7 +1168,27 @@ impl Writer for Tx<'_> {
                 m.last_payment_on,
                 m.closed_on,
                 m.credit_limit_minor,
-                m.deleted
+                m.deleted,
+                crate::detail::encode_month(&m.detail)
+            ],
+        )
+    }
+
+    fn insert_special(&mut self, x: &SpecialRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO specials (account_id, seq, subject_id, kind, on_date, amount_minor, months_changed, batch_id,
+                                   recorded_at)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM specials WHERE account_id = ?1), ?2, ?3, ?4, ?5, ?6,
+                     ?7, ?8)",
+            params![
+                x.account_id.0,
+                x.subject_id.0,
+                x.kind.as_str(),
+                x.on,
+                x.amount_minor,
+                x.months_changed,
+                x.batch_id.map(|b| b.0),
+                x.recorded_at
             ],
         )
     }

@@ -67,6 +67,7 @@ fn month_row(
         closed_on: None,
         credit_limit_minor: None,
         deleted: false,
+        detail: Default::default(),
     }
 }
 
@@ -163,6 +164,7 @@ fn account_terms_as_of_pick_the_latest_version_recorded_by_then(store: &mut AnyS
         responsibility: ob_model::Responsibility::Individual,
         credit_line_id: None,
         deleted: false,
+        contract: Default::default(),
     };
     let mut w = store.write().unwrap();
     for (v, at, limit) in [(1, 100, 1_000), (2, 200, 2_000), (3, 300, 3_000)] {
@@ -463,6 +465,7 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
         responsibility: Responsibility::Individual,
         credit_line_id: Some(account),
         deleted: true,
+        contract: Default::default(),
     };
     w.insert_account_version(&terms).unwrap();
     let month = MonthRow {
@@ -770,6 +773,7 @@ fn read_ahead_gives_newest_months_and_consents(store: &mut AnyStore) {
         responsibility: ob_model::Responsibility::Individual,
         credit_line_id: None,
         deleted: false,
+        contract: Default::default(),
     };
     w.insert_account_version(&terms).unwrap();
     let other = w.insert_account(org, "A-2", subject).unwrap();

@@ -8,7 +8,9 @@
 use super::lookup::MonthMark;
 use super::{Accepted, Batch, Outcome, Verdict, reject};
 use crate::Result;
-use ob_model::records::{AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord};
+use ob_model::records::{
+    AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord, SpecialRecord,
+};
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, NewConsent, SubjectId};
 use time::Date;
@@ -23,6 +25,7 @@ impl Batch<'_> {
             Record::Delete(d) => self.check_delete(d),
             Record::Notice(n) => self.check_notice(n),
             Record::Rekey(k) => self.check_rekey(k),
+            Record::Special(x) => self.check_special(x),
         }
     }
 
@@ -100,6 +103,7 @@ impl Batch<'_> {
             responsibility: a.responsibility,
             credit_line_id: None,
             deleted: false,
+            contract: a.terms.contract,
         };
         if let Some(line_key) = &a.credit_line_key {
             match self.load_account(line_key)? {
@@ -147,6 +151,7 @@ impl Batch<'_> {
                 old.periods,
                 old.due_day,
                 old.responsibility,
+                old.contract,
             ) == (
                 terms.account_type,
                 terms.opened_on,
@@ -155,6 +160,7 @@ impl Batch<'_> {
                 terms.periods,
                 terms.due_day,
                 terms.responsibility,
+                terms.contract,
             );
         if same {
             return Ok(Err(Outcome::Unchanged));
@@ -285,6 +291,33 @@ impl Batch<'_> {
             return reject(Code::AccountConflict, "new_account_key", "an account with the new key exists already");
         }
         Ok(Ok(Accepted::Rekey { index, old_key: &k.account_key, new_key: &k.new_account_key }))
+    }
+
+    /// A special transaction or event: on one of the furnisher's own accounts, within its life,
+    /// under a reporting consent that covers the account; the same one sent again is unchanged.
+    fn check_special<'r>(&mut self, x: &'r SpecialRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("on", x.on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        let index = match self.own_account(&x.account_key)? {
+            Ok(i) => i,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        let info = &self.accounts[index];
+        let (id, subject, opened_on) = (info.id, info.subject_id, info.terms.opened_on);
+        // An event is reported by month: its day is the month's first, which may precede opening.
+        let first_day = if x.kind.is_event() { YearMonth::of(opened_on).first_day() } else { opened_on };
+        if x.on < first_day {
+            return reject(Code::BeforeOpening, "on", "before the account was opened");
+        }
+        if self.policy.report_consent_required && !self.consent_covers(subject, x.on.max(self.today), opened_on)? {
+            return reject(Code::NoConsent, "on", "no reporting consent from this person covers this account");
+        }
+        let key = |k: &ob_store::SpecialRow| (k.kind, k.on, k.amount_minor, k.months_changed);
+        if self.w.specials_of(id, i64::MAX)?.iter().any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed)) {
+            return Ok(Err(Outcome::Unchanged));
+        }
+        Ok(Ok(Accepted::Special { index, special: x }))
     }
 
     /// A notice for an account on file must be for one of the furnisher's own; one for an account

@@ -43,7 +43,7 @@ use identity::SubjectInfo;
 use lookup::AccountInfo;
 use ob_formats::jsonl;
 use ob_model::policy::Policy;
-use ob_model::records::{MonthRecord, NoticeRecord, Record};
+use ob_model::records::{MonthRecord, NoticeRecord, Record, SpecialRecord};
 use ob_model::{Code, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
@@ -162,6 +162,8 @@ enum Accepted<'r> {
     Rekey { index: usize, old_key: &'r str, new_key: &'r str },
     /// A notice, for an account on file or (`None`) one not reported yet.
     Notice { index: Option<usize>, notice: &'r NoticeRecord },
+    /// A special transaction or event on an account.
+    Special { index: usize, special: &'r SpecialRecord },
 }
 
 /// A rejection with one error.

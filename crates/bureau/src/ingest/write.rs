@@ -7,7 +7,7 @@ use super::{Accepted, Batch, IngestSummary, Outcome};
 use crate::{Result, audit};
 use ob_model::YearMonth;
 use ob_model::records::{MonthRecord, NoticeRecord};
-use ob_store::{AccountId, AccountVersionRow, BatchFeedbackRow, BatchId, MonthRow, NoticeRow, SubjectId};
+use ob_store::{AccountId, AccountVersionRow, BatchFeedbackRow, BatchId, MonthRow, NoticeRow, SpecialRow, SubjectId};
 
 impl Batch<'_> {
     /// Writes an accepted record.
@@ -47,6 +47,20 @@ impl Batch<'_> {
                 Ok(Outcome::Stored)
             }
             Accepted::Notice { index, notice } => self.write_notice(index, notice),
+            Accepted::Special { index, special } => {
+                let info = &self.accounts[index];
+                self.w.insert_special(&SpecialRow {
+                    account_id: info.id,
+                    subject_id: info.subject_id,
+                    kind: special.kind,
+                    on: special.on,
+                    amount_minor: special.amount_minor,
+                    months_changed: special.months_changed,
+                    batch_id: Some(self.batch),
+                    recorded_at: self.now,
+                })?;
+                Ok(Outcome::Stored)
+            }
         }
     }
 
@@ -180,6 +194,7 @@ fn month_row(
         closed_on: m.closed_on,
         credit_limit_minor: m.credit_limit_minor,
         deleted: false,
+        detail: m.detail,
     }
 }
 
@@ -212,5 +227,6 @@ pub(crate) fn tombstone(
         closed_on: None,
         credit_limit_minor: None,
         deleted: true,
+        detail: Default::default(),
     }
 }

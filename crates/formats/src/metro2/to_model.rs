@@ -149,7 +149,7 @@ fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<Accou
         opened_on,
         currency: Currency::USD,
         credit_limit_minor: cents(limit_dollars),
-        terms: Terms { periods: if revolving { None } else { periods }, due_day: None },
+        terms: Terms { periods: if revolving { None } else { periods }, due_day: None, ..Terms::default() },
         responsibility,
         credit_line_key: None,
     };
@@ -180,6 +180,7 @@ fn month_record(b: &BaseSegment, key: &str, account_type: AccountType) -> Result
         last_payment_on: b.date_last_payment.filter(|d| *d <= settled_on),
         closed_on: b.date_closed.filter(|d| terminal && *d <= settled_on),
         credit_limit_minor: account_type.is_revolving().then(|| cents(b.credit_limit_dollars)),
+        detail: Default::default(),
     };
     let errors = month.check();
     if errors.is_empty() { Ok(month) } else { Err(errors) }

@@ -4,7 +4,8 @@
 //! implementations use where that is known (docs/domain/pboc.md) and are OpenBureau's own choice
 //! elsewhere, marked "ours". docs/formats/pboc.md lists them; correct them here and there together.
 
-use ob_model::{AccountType, Code, DocumentType, RepaymentStatus};
+pub use ob_model::{GuaranteeMode, LoanKind, RepayFrequency, RepaymentMethod};
+use ob_model::{AccountType, Code, DocumentType, RepaymentStatus, SpecialKind};
 use std::fmt;
 
 macro_rules! code_list {
@@ -109,52 +110,6 @@ code_list! {
         AssetDisposal = "5",
         /// 6 advance payment (垫款).
         Advance = "6",
-    }
-}
-
-code_list! {
-    /// Repayment frequency (还款频率) of segment C.
-    RepayFrequency {
-        /// 01 daily.
-        Daily = "01",
-        /// 02 weekly.
-        Weekly = "02",
-        /// 03 monthly.
-        Monthly = "03",
-        /// 04 quarterly.
-        Quarterly = "04",
-        /// 05 half-yearly.
-        HalfYearly = "05",
-        /// 06 yearly.
-        Yearly = "06",
-        /// 07 once (一次性).
-        Once = "07",
-        /// 08 irregular (不定期), e.g. revolving lines.
-        Irregular = "08",
-        /// 99 other.
-        Other = "99",
-    }
-}
-
-code_list! {
-    /// Guarantee mode (担保方式) of segment C.
-    GuaranteeMode {
-        /// 1 pledge (质押).
-        Pledge = "1",
-        /// 2 mortgage (抵押).
-        Mortgage = "2",
-        /// 3 guarantee (保证).
-        Guarantee = "3",
-        /// 4 credit, no guarantee (信用/免担保).
-        Credit = "4",
-        /// 5 combined, including a guarantee.
-        CombinedWithGuarantee = "5",
-        /// 6 combined, without a guarantee.
-        CombinedWithoutGuarantee = "6",
-        /// 7 joint guarantee of farmers (农户联保).
-        FarmersJoint = "7",
-        /// 9 other.
-        Other = "9",
     }
 }
 
@@ -540,5 +495,47 @@ mod tests {
                 assert_eq!(d, 0);
             }
         }
+    }
+}
+
+impl SpecialTxType {
+    /// The model's kind of this transaction.
+    pub fn kind(self) -> SpecialKind {
+        match self {
+            SpecialTxType::Extension => SpecialKind::Extension,
+            SpecialTxType::GuarantorRepaid => SpecialKind::GuarantorRepaid,
+            SpecialTxType::AssetRepaid => SpecialKind::AssetRepaid,
+            SpecialTxType::EarlyPartial => SpecialKind::EarlyPartial,
+            SpecialTxType::EarlyFull => SpecialKind::EarlyFull,
+            SpecialTxType::DebtRelief => SpecialKind::DebtRelief,
+            SpecialTxType::AssetStripping => SpecialKind::AssetStripping,
+            SpecialTxType::AssetTransfer => SpecialKind::AssetTransfer,
+            SpecialTxType::CardInstalment => SpecialKind::CardInstalment,
+            SpecialTxType::LenderDeferral => SpecialKind::LenderDeferral,
+            SpecialTxType::ForcedLiquidation => SpecialKind::ForcedLiquidation,
+            SpecialTxType::Other => SpecialKind::Other,
+        }
+    }
+
+    /// The transaction type of a model kind; `None` for an event.
+    pub fn of(kind: SpecialKind) -> Option<SpecialTxType> {
+        SpecialTxType::ALL.iter().copied().find(|t| t.kind() == kind)
+    }
+}
+
+impl EventType {
+    /// The model's kind of this event.
+    pub fn kind(self) -> SpecialKind {
+        match self {
+            EventType::Deceased => SpecialKind::Deceased,
+            EventType::Untraceable => SpecialKind::Untraceable,
+            EventType::Transferred => SpecialKind::Transferred,
+            EventType::Other => SpecialKind::OtherEvent,
+        }
+    }
+
+    /// The event type of a model kind; `None` for a transaction.
+    pub fn of(kind: SpecialKind) -> Option<EventType> {
+        EventType::ALL.iter().copied().find(|t| t.kind() == kind)
     }
 }

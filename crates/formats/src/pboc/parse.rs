@@ -3,8 +3,8 @@
 //! (`Code::Format("ABE107")`) and the element's path (`AcctBsSgmt.RptDate`).
 
 use super::codes::{
-    AgreementStatus, BusinessLine, ErrorCode as E, EventType, GuaranteeMode, IdType, LimitType, PartyType, RecordType,
-    RepayFrequency, ReportReason, SegmentCode, SpecialTxType, account_states,
+    AgreementStatus, BusinessLine, ErrorCode as E, EventType, GuaranteeMode, IdType, LimitType, LoanKind, PartyType,
+    RecordType, RepayFrequency, RepaymentMethod, ReportReason, SegmentCode, SpecialTxType, account_states,
 };
 use super::record::{
     AccountDeletion, BaseSegment, CorrectedSegment, Correction, CreditAgreement, IdChange, InfoSegment, LoanAccount,
@@ -335,11 +335,13 @@ impl<'t, 'a> P<'t, 'a> {
             S,
             [
                 "BusiLines",
+                "BusiDtlLines",
                 "OpenDate",
                 "Cy",
                 "AcctCredLine",
                 "LoanAmt",
                 "DueDate",
+                "RepayMode",
                 "RepayFreqcy",
                 "RepayPrd",
                 "GuarMode",
@@ -348,25 +350,29 @@ impl<'t, 'a> P<'t, 'a> {
             ],
         );
         let business_line = self.req_code(S, "BusiLines", v[0], BusinessLine::parse);
-        let open_date = self.req_date(S, "OpenDate", v[1]);
-        let currency = self.currency(S, "Cy", v[2]);
-        let amount_fen = self.info_amount(t, v[3], v[4]);
-        let due_date = self.date(S, "DueDate", v[5]);
-        let frequency = self.req_code(S, "RepayFreqcy", v[6], RepayFrequency::parse);
-        let periods = self.int(S, "RepayPrd", v[7], 1, u64::from(u16::MAX));
-        let guarantee = self.req_code(S, "GuarMode", v[8], GuaranteeMode::parse);
-        let repay_day = self.int(S, "ObRepayDay", v[9], 1, 28);
-        let responsibility = self.responsibility(S, v[10]);
+        let loan_kind = self.code(S, "BusiDtlLines", v[1], LoanKind::parse);
+        let open_date = self.req_date(S, "OpenDate", v[2]);
+        let currency = self.currency(S, "Cy", v[3]);
+        let amount_fen = self.info_amount(t, v[4], v[5]);
+        let due_date = self.date(S, "DueDate", v[6]);
+        let method = self.code(S, "RepayMode", v[7], RepaymentMethod::parse);
+        let frequency = self.req_code(S, "RepayFreqcy", v[8], RepayFrequency::parse);
+        let periods = self.int(S, "RepayPrd", v[9], 1, u64::from(u16::MAX));
+        let guarantee = self.req_code(S, "GuarMode", v[10], GuaranteeMode::parse);
+        let repay_day = self.int(S, "ObRepayDay", v[11], 1, 28);
+        let responsibility = self.responsibility(S, v[12]);
         Some(InfoSegment {
             business_line: business_line?,
+            loan_kind: opt(v[1], loan_kind)?,
             open_date: open_date?,
             currency: currency?,
             amount_fen: amount_fen?,
-            due_date: opt(v[5], due_date)?,
+            due_date: opt(v[6], due_date)?,
+            method: opt(v[7], method)?,
             frequency: frequency?,
-            periods: opt(v[7], periods)?,
+            periods: opt(v[9], periods)?,
             guarantee: guarantee?,
-            repay_day: opt(v[9], repay_day)?,
+            repay_day: opt(v[11], repay_day)?,
             responsibility: responsibility?,
         })
     }
@@ -453,6 +459,7 @@ impl<'t, 'a> P<'t, 'a> {
                 "AcctStatus",
                 "AcctBal",
                 "UsedAmt",
+                "RemRepPrd",
                 "FiveCate",
                 "RpyStatus",
                 "OverdPrd",
@@ -475,23 +482,24 @@ impl<'t, 'a> P<'t, 'a> {
         let account_state = self.state(seg, v[2], t);
         let balance = self.req_amount(seg, "AcctBal", v[3]);
         let used = self.amount(seg, "UsedAmt", v[4]);
-        let class5 = self.code(seg, "FiveCate", v[5], Classification::parse);
-        let status = self.req_code(seg, "RpyStatus", v[6], RepaymentStatus::parse);
-        let periods = self.req(seg, "OverdPrd", v[7]);
+        let remaining = self.int(seg, "RemRepPrd", v[5], 0, u64::from(u16::MAX));
+        let class5 = self.code(seg, "FiveCate", v[6], Classification::parse);
+        let status = self.req_code(seg, "RpyStatus", v[7], RepaymentStatus::parse);
+        let periods = self.req(seg, "OverdPrd", v[8]);
         let periods = self.int(seg, "OverdPrd", periods, 0, u64::from(u16::MAX));
-        let total = self.req_amount(seg, "TotOverd", v[8]);
-        let principal = self.amount(seg, "OverdPrinc", v[9]);
+        let total = self.req_amount(seg, "TotOverd", v[9]);
+        let principal = self.amount(seg, "OverdPrinc", v[10]);
         let names = ["Oved31_60Princ", "Oved61_90Princ", "Oved91_180Princ", "OvedPrincPD180"];
-        let buckets = [10, 11, 12, 13].map(|k| {
-            let b = self.amount(seg, names[k - 10], v[k]);
+        let buckets = [11, 12, 13, 14].map(|k| {
+            let b = self.amount(seg, names[k - 11], v[k]);
             opt(v[k], b)
         });
-        let due = self.req_amount(seg, "CurRpyAmt", v[14]);
-        let paid = self.req_amount(seg, "ActRpyAmt", v[15]);
-        let last_payment = self.date(seg, "LatRpyDate", v[16]);
-        let close_date = self.date(seg, "CloseDate", v[17]);
-        let days = self.int(seg, "ObDaysPastDue", v[18], 0, u64::from(limits::DAYS_PAST_DUE_MAX));
-        let limit = self.amount(seg, "ObCredLine", v[19]);
+        let due = self.req_amount(seg, "CurRpyAmt", v[15]);
+        let paid = self.req_amount(seg, "ActRpyAmt", v[16]);
+        let last_payment = self.date(seg, "LatRpyDate", v[17]);
+        let close_date = self.date(seg, "CloseDate", v[18]);
+        let days = self.int(seg, "ObDaysPastDue", v[19], 0, u64::from(limits::DAYS_PAST_DUE_MAX));
+        let limit = self.amount(seg, "ObCredLine", v[20]);
         let [b0, b1, b2, b3] = buckets;
         Some(MonthlySegment {
             month: month?,
@@ -499,18 +507,19 @@ impl<'t, 'a> P<'t, 'a> {
             account_state: account_state?,
             balance_fen: balance?,
             used_fen: opt(v[4], used)?,
-            class5: opt(v[5], class5)?,
+            remaining_periods: opt(v[5], remaining)?,
+            class5: opt(v[6], class5)?,
             status: status?,
             overdue_periods: periods?,
             overdue_total_fen: total?,
-            overdue_principal_fen: opt(v[9], principal)?,
+            overdue_principal_fen: opt(v[10], principal)?,
             overdue_buckets_fen: [b0?, b1?, b2?, b3?],
             due_fen: due?,
             paid_fen: paid?,
-            last_payment: opt(v[16], last_payment)?,
-            close_date: opt(v[17], close_date)?,
-            days_past_due: opt(v[18], days)?,
-            credit_limit_fen: opt(v[19], limit)?,
+            last_payment: opt(v[17], last_payment)?,
+            close_date: opt(v[18], close_date)?,
+            days_past_due: opt(v[19], days)?,
+            credit_limit_fen: opt(v[20], limit)?,
         })
     }
 

@@ -3,8 +3,8 @@
 //! (minor units); the XML writes them as yuan with two decimals.
 
 use super::codes::{
-    AgreementStatus, BusinessLine, EventType, GuaranteeMode, IdType, LimitType, PartyType, RecordType, RepayFrequency,
-    ReportReason, SegmentCode, SpecialTxType,
+    AgreementStatus, BusinessLine, EventType, GuaranteeMode, IdType, LimitType, LoanKind, PartyType, RecordType,
+    RepayFrequency, RepaymentMethod, ReportReason, SegmentCode, SpecialTxType,
 };
 use ob_model::{AccountType, Classification, Currency, DocumentNumber, RepaymentStatus, Responsibility, YearMonth};
 use time::Date;
@@ -45,6 +45,8 @@ pub struct BaseSegment {
 pub struct InfoSegment {
     /// Business line (`BusiLines`).
     pub business_line: BusinessLine,
+    /// Kind of loan (`BusiDtlLines`, 业务种类细分).
+    pub loan_kind: Option<LoanKind>,
     /// Open date (`OpenDate`).
     pub open_date: Date,
     /// Currency (`Cy`).
@@ -53,6 +55,8 @@ pub struct InfoSegment {
     pub amount_fen: i64,
     /// Maturity date (`DueDate`); required for D1.
     pub due_date: Option<Date>,
+    /// Repayment method (`RepayMode`).
+    pub method: Option<RepaymentMethod>,
     /// Repayment frequency (`RepayFreqcy`).
     pub frequency: RepayFrequency,
     /// Number of repayment periods (`RepayPrd`); required for D1.
@@ -93,6 +97,8 @@ pub struct MonthlySegment {
     pub balance_fen: i64,
     /// Used amount (`UsedAmt`), fen; the balance when absent.
     pub used_fen: Option<i64>,
+    /// Instalments left (`RemRepPrd`).
+    pub remaining_periods: Option<u16>,
     /// Five-level class (`FiveCate`).
     pub class5: Option<Classification>,
     /// Repayment status (`RpyStatus`).

@@ -11,21 +11,25 @@
 //! | 214 | `DeleteRecord` of the whole account |
 //! | 220 with limit type 10 | `AccountRecord` of the revolving line (R1) its R4 sub-accounts name |
 //! | 110 | the person's `Identity` ([`identity`]); no record: the model has no kind for it |
-//! | 215; 210 J of other types; D, K | nothing the model holds |
+//! | 210 with K; 215 | a `SpecialRecord` per transaction or event (its free text is not kept) |
+//! | 210 J of other types; D | nothing the model holds |
 //!
 //! Consents are not in the format: under the PRC policy the bureau requires the furnisher's
 //! reporting consents as canonical records before a PBOC-style file is accepted.
 
 use super::NEW_ACCOUNT_DAYS_MAX;
 use super::codes::{
-    AgreementStatus, ErrorCode as E, GuaranteeMode, IdType, LimitType, RepayFrequency, ReportReason, SegmentCode,
-    account_state_for, business_line_for, default_days_past_due,
+    AgreementStatus, ErrorCode as E, EventType, GuaranteeMode, IdType, LimitType, RepayFrequency, ReportReason,
+    SegmentCode, SpecialTxType, account_state_for, business_line_for, default_days_past_due,
 };
 use super::record::{
     AccountDeletion, BaseSegment, CorrectedSegment, CreditAgreement, IdChange, InfoSegment, LoanAccount,
-    MonthlySegment, NonMonthlySegment, PbocRecord, PersonInfo, SegmentDeletion, Subject,
+    MonthlySegment, NonMonthlySegment, PbocRecord, PersonInfo, SegmentDeletion, SpecialEvent, SpecialTransaction,
+    Subject,
 };
-use ob_model::records::{AccountRecord, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms};
+use ob_model::records::{
+    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record, RekeyRecord, SpecialRecord, Terms,
+};
 use ob_model::{AccountType, Code, FieldError, YearMonth};
 use std::collections::HashMap;
 use time::Date;
@@ -45,7 +49,8 @@ pub fn to_records(record: &PbocRecord) -> Result<Vec<Record>, Vec<FieldError>> {
             vec![Record::Delete(DeleteRecord { account_key: account_code.clone(), months: None })]
         }
         PbocRecord::Agreement(a) => vec![Record::Account(agreement(a)?)],
-        PbocRecord::Person(_) | PbocRecord::SpecialEvent(_) => Vec::new(),
+        PbocRecord::SpecialEvent(e) => vec![Record::Special(special_event(e))],
+        PbocRecord::Person(_) => Vec::new(),
     };
     let errors: Vec<FieldError> = records.iter().flat_map(check).collect();
     if errors.is_empty() { Ok(records) } else { Err(errors) }
@@ -68,6 +73,7 @@ fn check(r: &Record) -> Vec<FieldError> {
         Record::Delete(d) => d.check(),
         Record::Rekey(k) => k.check(),
         Record::Consent(c) => c.check(),
+        Record::Special(s) => s.check(),
         Record::Notice(_) => Vec::new(),
     };
     errors
@@ -125,7 +131,28 @@ fn account(a: &LoanAccount) -> Result<Vec<Record>, Vec<FieldError>> {
     if let (Some(j), AccountType::C1) = (&a.non_monthly, b.account_type) {
         out.push(Record::Month(month_of_j(&b.account_code, b.report_date, j)));
     }
+    out.extend(a.special.iter().map(|k| Record::Special(special_transaction(&b.account_code, k))));
     Ok(out)
+}
+
+fn special_transaction(key: &str, k: &SpecialTransaction) -> SpecialRecord {
+    SpecialRecord {
+        account_key: key.to_owned(),
+        kind: k.kind.kind(),
+        on: k.date,
+        amount_minor: Some(k.amount_fen),
+        months_changed: k.months_changed,
+    }
+}
+
+fn special_event(e: &SpecialEvent) -> SpecialRecord {
+    SpecialRecord {
+        account_key: e.account_code.clone(),
+        kind: e.kind.kind(),
+        on: e.month.first_day(),
+        amount_minor: None,
+        months_changed: None,
+    }
 }
 
 fn account_record(b: &BaseSegment, c: &InfoSegment, subject: Identity, line: Option<String>) -> AccountRecord {
@@ -136,7 +163,17 @@ fn account_record(b: &BaseSegment, c: &InfoSegment, subject: Identity, line: Opt
         opened_on: c.open_date,
         currency: c.currency,
         credit_limit_minor: c.amount_fen,
-        terms: Terms { periods: c.periods, due_day: c.repay_day },
+        terms: Terms {
+            periods: c.periods,
+            due_day: c.repay_day,
+            contract: ContractTerms {
+                loan_kind: c.loan_kind,
+                guarantee: Some(c.guarantee),
+                maturity_on: c.due_date,
+                frequency: Some(c.frequency),
+                method: c.method,
+            },
+        },
         responsibility: c.responsibility,
         credit_line_key: line,
     }
@@ -158,6 +195,13 @@ fn month(key: &str, h: &MonthlySegment) -> MonthRecord {
         last_payment_on: h.last_payment,
         closed_on: h.close_date,
         credit_limit_minor: h.credit_limit_fen,
+        detail: MonthDetail {
+            overdue_periods: (h.status.overdue_periods().map_or(0, u16::from) != h.overdue_periods)
+                .then_some(h.overdue_periods),
+            overdue_principal_minor: h.overdue_principal_fen,
+            overdue_by_age_minor: h.overdue_buckets_fen,
+            remaining_periods: h.remaining_periods,
+        },
     }
 }
 
@@ -178,6 +222,11 @@ fn month_of_j(key: &str, report_date: Date, j: &NonMonthlySegment) -> MonthRecor
         last_payment_on: j.last_payment,
         closed_on: j.close_date,
         credit_limit_minor: None,
+        detail: MonthDetail {
+            overdue_periods: (j.status.overdue_periods().map_or(0, u16::from) != j.overdue_periods)
+                .then_some(j.overdue_periods),
+            ..MonthDetail::default()
+        },
     }
 }
 
@@ -204,7 +253,7 @@ fn agreement(a: &CreditAgreement) -> Result<AccountRecord, Vec<FieldError>> {
         opened_on: a.effective,
         currency: a.currency,
         credit_limit_minor: a.limit_fen,
-        terms: Terms { periods: None, due_day: a.repay_day },
+        terms: Terms { periods: None, due_day: a.repay_day, contract: ContractTerms::default() },
         responsibility: a.responsibility,
         credit_line_key: None,
     })
@@ -244,7 +293,13 @@ struct Known {
 /// 20 or 32 when closing); deletions 213 (months) or 214; key changes 211. Consents and notices
 /// are not in the format; nor is an account record with no month after it.
 pub fn from_model(records: &[Record], institution: &str) -> Converted {
-    let mut c = Converter { institution, known: HashMap::new(), pending: HashMap::new(), out: Converted::default() };
+    let mut c = Converter {
+        institution,
+        known: HashMap::new(),
+        pending: HashMap::new(),
+        special: HashMap::new(),
+        out: Converted::default(),
+    };
     for (i, r) in records.iter().enumerate() {
         c.record(i, r);
     }
@@ -252,6 +307,9 @@ pub fn from_model(records: &[Record], institution: &str) -> Converted {
     left.sort_unstable();
     let lone = "an account travels with its first month: no month follows it";
     c.out.unconverted.extend(left.into_iter().map(|index| Unconverted { index, kind: "account", reason: lone }));
+    let waiting = "a special transaction travels in segment K of its account's next month: no month follows it";
+    let left = c.special.into_values().flatten().map(|(index, _)| Unconverted { index, kind: "special", reason: waiting });
+    c.out.unconverted.extend(left);
     c.out.unconverted.sort_by_key(|u| u.index);
     c.out
 }
@@ -260,6 +318,8 @@ struct Converter<'a> {
     institution: &'a str,
     known: HashMap<String, Known>,
     pending: HashMap<String, (usize, AccountRecord)>,
+    /// Special transactions waiting for their account's next month (segment K travels in a 210).
+    special: HashMap<String, Vec<(usize, SpecialTransaction)>>,
     out: Converted,
 }
 
@@ -280,6 +340,19 @@ impl Converter<'_> {
             Record::Notice(_) => {
                 self.skip(i, "notice", "not in the PBOC-style format: send notices as canonical records")
             }
+            Record::Special(s) => self.special(i, s),
+        }
+    }
+
+    fn special(&mut self, i: usize, s: &SpecialRecord) {
+        if let Some(kind) = EventType::of(s.kind) {
+            let description = None;
+            let (account_code, month) = (s.account_key.clone(), YearMonth::of(s.on));
+            self.out.records.push(PbocRecord::SpecialEvent(SpecialEvent { account_code, month, kind, description }));
+        } else if let Some(kind) = SpecialTxType::of(s.kind) {
+            let amount_fen = s.amount_minor.unwrap_or(0);
+            let k = SpecialTransaction { kind, date: s.on, amount_fen, months_changed: s.months_changed, detail: None };
+            self.special.entry(s.account_key.clone()).or_default().push((i, k));
         }
     }
 
@@ -336,7 +409,11 @@ impl Converter<'_> {
             non_monthly: (t == AccountType::C1).then(|| non_monthly_of(m)),
             base,
             parties: Vec::new(),
-            special: Vec::new(),
+            special: if t == AccountType::C1 && reason == ReportReason::Recovered {
+                Vec::new()
+            } else {
+                self.special.remove(&m.account_key).unwrap_or_default().into_iter().map(|(_, k)| k).collect()
+            },
         };
         self.out.records.push(PbocRecord::Account(Box::new(account)));
     }
@@ -392,15 +469,19 @@ fn info_of(a: &AccountRecord) -> InfoSegment {
         let m = YearMonth::of(a.opened_on).plus(i32::from(p));
         m.day(a.opened_on.day())
     });
+    let c = &a.terms.contract;
+    let frequency = if a.terms.periods.is_some() { RepayFrequency::Monthly } else { RepayFrequency::Irregular };
     InfoSegment {
         business_line: business_line_for(a.account_type),
+        loan_kind: c.loan_kind,
         open_date: a.opened_on,
         currency: a.currency,
         amount_fen: a.credit_limit_minor,
-        due_date,
-        frequency: if a.terms.periods.is_some() { RepayFrequency::Monthly } else { RepayFrequency::Irregular },
+        due_date: c.maturity_on.or(due_date),
+        method: c.method,
+        frequency: c.frequency.unwrap_or(frequency),
         periods: a.terms.periods,
-        guarantee: GuaranteeMode::Credit,
+        guarantee: c.guarantee.unwrap_or(GuaranteeMode::Credit),
         repay_day: a.terms.due_day,
         responsibility: a.responsibility,
     }
@@ -413,12 +494,13 @@ fn monthly_of(t: AccountType, m: &MonthRecord) -> MonthlySegment {
         account_state: account_state_for(t, m.status, m.closed_on.is_some()).to_owned(),
         balance_fen: m.balance_minor,
         used_fen: (m.used_minor != m.balance_minor).then_some(m.used_minor),
+        remaining_periods: m.detail.remaining_periods,
         class5: m.class5,
         status: m.status,
-        overdue_periods: m.status.overdue_periods().map_or(0, u16::from),
+        overdue_periods: overdue_periods(m),
         overdue_total_fen: m.past_due_minor,
-        overdue_principal_fen: None,
-        overdue_buckets_fen: [None; 4],
+        overdue_principal_fen: m.detail.overdue_principal_minor,
+        overdue_buckets_fen: m.detail.overdue_by_age_minor,
         due_fen: m.due_minor,
         paid_fen: m.paid_minor,
         last_payment: m.last_payment_on,
@@ -434,13 +516,18 @@ fn non_monthly_of(m: &MonthRecord) -> NonMonthlySegment {
         balance_fen: m.balance_minor,
         class5: m.class5,
         status: m.status,
-        overdue_periods: m.status.overdue_periods().map_or(0, u16::from),
+        overdue_periods: overdue_periods(m),
         overdue_total_fen: m.past_due_minor,
         last_payment_fen: m.paid_minor,
         last_payment: m.last_payment_on,
         close_date: m.closed_on,
         days_past_due: (m.days_past_due != default_days_past_due(m.status)).then_some(m.days_past_due),
     }
+}
+
+/// `OverdPrd`: the furnisher's count when it kept one, else the status's.
+fn overdue_periods(m: &MonthRecord) -> u16 {
+    m.detail.overdue_periods.unwrap_or_else(|| m.status.overdue_periods().map_or(0, u16::from))
 }
 
 fn deletion(d: &DeleteRecord) -> PbocRecord {

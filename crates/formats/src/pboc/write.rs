@@ -207,10 +207,12 @@ fn account(a: &LoanAccount, out: &mut String) {
 fn info(c: &InfoSegment, revolving: bool, out: &mut String) {
     open_tag(out, "AcctBsInfSgmt");
     leaf(out, "BusiLines", c.business_line.as_str());
+    opt(out, "BusiDtlLines", c.loan_kind.map(|k| k.as_str()));
     leaf(out, "OpenDate", &date_text(c.open_date));
     leaf(out, "Cy", c.currency.as_str());
     amount(out, if revolving { "AcctCredLine" } else { "LoanAmt" }, c.amount_fen);
     opt_date(out, "DueDate", c.due_date);
+    opt(out, "RepayMode", c.method.map(|m| m.as_str()));
     leaf(out, "RepayFreqcy", c.frequency.as_str());
     opt_num(out, "RepayPrd", c.periods);
     leaf(out, "GuarMode", c.guarantee.as_str());
@@ -246,6 +248,7 @@ fn monthly(h: &MonthlySegment, out: &mut String) {
     leaf(out, "AcctStatus", &h.account_state);
     amount(out, "AcctBal", h.balance_fen);
     opt_amount(out, "UsedAmt", h.used_fen);
+    opt_num(out, "RemRepPrd", h.remaining_periods);
     opt(out, "FiveCate", h.class5.map(|c| c.as_str()));
     leaf(out, "RpyStatus", h.status.as_str());
     leaf(out, "OverdPrd", &h.overdue_periods.to_string());

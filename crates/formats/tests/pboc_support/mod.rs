@@ -87,6 +87,7 @@ pub fn month(key: &str, settled: Date, balance: i64) -> MonthRecord {
         last_payment_on: Some(settled.replace_day(1).expect("day 1")),
         closed_on: None,
         credit_limit_minor: None,
+        detail: Default::default(),
     }
 }
 
@@ -114,7 +115,7 @@ pub fn model_records() -> Vec<Record> {
     plan.terms.periods = Some(6);
     plan.credit_line_key = Some("HB-1".into());
     let mut loan = account("CL-77", passport_holder(), AccountType::D1, date!(2023 - 06 - 15), 2_000_000);
-    loan.terms = Terms { periods: Some(24), due_day: Some(15) };
+    loan.terms = Terms { periods: Some(24), due_day: Some(15), ..Terms::default() };
     loan.responsibility = Responsibility::Joint;
     let collection = account("COL-9", li(), AccountType::C1, date!(2024 - 01 - 20), 80_000);
     let card = account("CARD-5", li(), AccountType::R2, date!(2021 - 03 - 01), 3_000_000);

@@ -274,6 +274,8 @@ pub struct LatestView {
     pub closed_on: String,
     /// 五级分类, in words ("—" when not reported).
     pub classification: String,
+    /// 当前逾期期数, overdue principal by age, instalments left: label, value.
+    pub overdue_detail: Vec<(Label, String)>,
 }
 
 /// One account.
@@ -323,6 +325,44 @@ pub struct AccountView {
     pub disputes: Vec<MarkView>,
     /// Statements.
     pub statements: Vec<StatementLine>,
+    /// The contract's terms the lender reported (业务种类, 担保方式, 到期日期, …): label, value.
+    pub terms: Vec<(Label, String)>,
+    /// Special transactions and events: day, kind, amount or months moved.
+    pub specials: Vec<(Date, Label, String)>,
+}
+
+/// The contract's terms of an account, as rows of label and value.
+fn terms_rows(a: &AccountDetail) -> Vec<(Label, String)> {
+    let both = |(zh, en): Label| format!("{zh} {en}");
+    [
+        (("业务种类", "Kind of loan"), a.loan_kind.map(|k| both(k.title()))),
+        (("担保方式", "Guarantee"), a.guarantee.map(|g| both(g.title()))),
+        (("到期日期", "Matures on"), a.maturity_on.map(|d| d.to_string())),
+        (("还款频率", "Frequency"), a.frequency.map(|f| both(f.title()))),
+        (("还款方式", "Method"), a.repayment_method.map(|m| both(m.title()))),
+        (("应还款日", "Due day"), a.due_day.map(|d| d.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| Some((label, v?)))
+    .collect()
+}
+
+/// The latest month's overdue detail, as rows of label and value.
+fn overdue_rows(a: &AccountDetail, l: &ob_bureau::report::LatestMonth) -> Vec<(Label, String)> {
+    let by_age = l.overdue_by_age.as_ref();
+    let amount = |v: Option<i64>| v.map(|v| money(a.currency, v));
+    [
+        (("当前逾期期数", "Periods overdue"), (l.overdue_periods > 0).then(|| l.overdue_periods.to_string())),
+        (("逾期本金", "Overdue principal"), amount(l.overdue_principal)),
+        (("逾期31–60天未还本金", "Overdue 31–60 days"), amount(by_age.and_then(|b| b.days_31_60))),
+        (("逾期61–90天未还本金", "Overdue 61–90 days"), amount(by_age.and_then(|b| b.days_61_90))),
+        (("逾期91–180天未还本金", "Overdue 91–180 days"), amount(by_age.and_then(|b| b.days_91_180))),
+        (("逾期180天以上未还本金", "Overdue over 180 days"), amount(by_age.and_then(|b| b.over_180))),
+        (("剩余还款期数", "Instalments left"), l.remaining_periods.map(|n| n.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| Some((label, v?)))
+    .collect()
 }
 
 fn account_view(a: &AccountDetail) -> AccountView {
@@ -392,6 +432,7 @@ fn account_view(a: &AccountDetail) -> AccountView {
             classification: l
                 .classification
                 .map_or_else(|| "—".to_owned(), |c| format!("{} {} {}", c.as_str(), c.title().0, c.title().1)),
+            overdue_detail: overdue_rows(a, l),
         }),
         used_6m_avg: money(a.currency, a.used_6m_avg),
         used_6m_max: money(a.currency, a.used_6m_max),
@@ -402,6 +443,16 @@ fn account_view(a: &AccountDetail) -> AccountView {
         overdue_amounts: overdue_amounts.join(", "),
         disputes: marks(&a.disputes),
         statements: a.statements.iter().map(|s| statement_line(&a.account_ref, s)).collect(),
+        terms: terms_rows(a),
+        specials: a
+            .specials
+            .iter()
+            .map(|x| {
+                let amount = x.amount.map(|v| money(a.currency, v));
+                let moved = x.months_changed.map(|m| format!("{m} 个月 months"));
+                (x.on, x.kind.title(), amount.or(moved).unwrap_or_default())
+            })
+            .collect(),
     }
 }
 
@@ -681,7 +732,13 @@ impl ReportPage {
                 .iter()
                 .map(|g| GroupView {
                     title: (g.title_zh, g.title_en),
-                    accounts: g.accounts.iter().map(account_view).collect(),
+                    // An instalment plan follows its line, marked as under it.
+                    accounts: g
+                        .accounts
+                        .iter()
+                        .flat_map(|a| std::iter::once(a).chain(&a.sub_accounts))
+                        .map(account_view)
+                        .collect(),
                 })
                 .chain((!r.guarantees.is_empty()).then(|| GroupView {
                     title: (
@@ -705,9 +762,7 @@ impl ReportPage {
                 })
                 .collect(),
             statements: r
-                .account_groups
-                .iter()
-                .flat_map(|g| g.accounts.iter())
+                .own_accounts()
                 .chain(&r.guarantees)
                 .flat_map(|a| a.statements.iter().map(|s| statement_line(&a.account_ref, s)))
                 .collect(),

@@ -35,6 +35,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../migrations/postgres/0002_distribution_keys.sql")),
     (3, include_str!("../../migrations/postgres/0003_org_type.sql")),
     (4, include_str!("../../migrations/postgres/0004_web_sessions.sql")),
+    (5, include_str!("../../migrations/postgres/0005_report_details.sql")),
 ];
 
 /// Account-month rows buffered before a `COPY` is sent.
@@ -465,7 +466,7 @@ fn consent_row(r: &Row) -> Result<ConsentRow> {
 macro_rules! version_columns {
     () => {
         "account_id, version, subject_id, batch_id, recorded_at, account_type, opened_on, currency, \
-         credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted"
+         credit_limit_minor, periods, due_day, responsibility, credit_line_id, deleted, contract"
     };
 }
 
@@ -487,6 +488,7 @@ fn version_row(r: &Row) -> Result<AccountVersionRow> {
         responsibility: code_col(r, 11, Responsibility::parse, "responsibility")?,
         credit_line_id: col::<Option<i64>>(r, 12)?.map(AccountId),
         deleted: col(r, 13)?,
+        contract: crate::detail::decode_contract(col(r, 14)?)?,
     })
 }
 
@@ -495,7 +497,7 @@ macro_rules! month_columns {
     () => {
         "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
          due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
-         credit_limit_minor, deleted"
+         credit_limit_minor, deleted, detail"
     };
 }
 
@@ -520,6 +522,7 @@ fn month_row(r: &Row) -> Result<MonthRow> {
         closed_on: col(r, 16)?,
         credit_limit_minor: col(r, 17)?,
         deleted: col(r, 18)?,
+        detail: crate::detail::decode_month(col(r, 19)?)?,
     })
 }
 
@@ -634,7 +637,7 @@ macro_rules! read_ahead_columns {
     () => {
         "v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on, v.currency,
                 v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id, v.deleted,
-                a.id, a.org_id, a.account_key, a.subject_id,
+                v.contract, a.id, a.org_id, a.account_key, a.subject_id,
                 (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)
          FROM (SELECT id, org_id, account_key, subject_id FROM accounts
                WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key"
@@ -668,12 +671,12 @@ const _: () = assert!(
 
 fn read_ahead_row(r: &Row) -> Result<AccountAhead> {
     let account = AccountRow {
-        id: AccountId(col(r, 14)?),
-        org_id: OrgId(col(r, 15)?),
-        account_key: col(r, 16)?,
-        subject_id: SubjectId(col(r, 17)?),
+        id: AccountId(col(r, 15)?),
+        org_id: OrgId(col(r, 16)?),
+        account_key: col(r, 17)?,
+        subject_id: SubjectId(col(r, 18)?),
     };
-    Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 18)? })
+    Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 19)? })
 }
 
 /// The most accounts whose history a reader reads in one go ([`PgTx::load_file`]); a person with
@@ -1077,6 +1080,28 @@ impl Reader for PgTx<'_> {
         let in_view = |m: &&MonthRow| (from..=to).contains(&m.month) && m.recorded_at <= recorded_at_max;
         rows.extend(waiting.iter().filter(in_view).cloned());
         Ok(latest_per_month(rows))
+    }
+
+    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
+        self.all(
+            "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at
+             FROM specials WHERE account_id = $1 AND recorded_at <= $2 ORDER BY seq",
+            &[&account.0, &recorded_at_max],
+            |r| {
+                Ok(SpecialRow {
+                    account_id: AccountId(col(r, 0)?),
+                    subject_id: SubjectId(col(r, 1)?),
+                    kind: code_col(r, 2, ob_model::SpecialKind::parse, "special kind")?,
+                    on: col(r, 3)?,
+                    amount_minor: col(r, 4)?,
+                    months_changed: col::<Option<i32>>(r, 5)?
+                        .map(|m| u16::try_from(m).map_err(|_| bad(5, "months changed")))
+                        .transpose()?,
+                    batch_id: col::<Option<i64>>(r, 6)?.map(BatchId),
+                    recorded_at: col(r, 7)?,
+                })
+            },
+        )
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
@@ -1485,6 +1510,26 @@ impl Writer for PgTx<'_> {
         i32_of(month.days_past_due)?;
         yyyymm(month.month)?;
         self.buffer(|p| p.add_month(month))
+    }
+
+    fn insert_special(&mut self, x: &SpecialRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO specials (account_id, seq, subject_id, kind, on_date, amount_minor, months_changed, batch_id,
+                                   recorded_at)
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM specials WHERE account_id = $1 AND subject_id = $2),
+                     $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &x.account_id.0,
+                &x.subject_id.0,
+                &x.kind.as_str(),
+                &x.on,
+                &x.amount_minor,
+                &x.months_changed.map(i32::from),
+                &x.batch_id.map(|b| b.0),
+                &x.recorded_at,
+            ],
+        )
+        .map(drop)
     }
 
     fn insert_notice(&mut self, notice: &NoticeRow) -> Result<()> {

@@ -152,6 +152,7 @@ impl Pending {
         let versions: Vec<(i32, &AccountVersionRow)> =
             pending.versions.iter().map(|v| Ok((i32_of(v.version)?, v))).collect::<Result<_>>()?;
         copy(client, VERSIONS, &versions, |w, (version, v)| {
+            let contract = crate::detail::encode_contract(&v.contract);
             w.write(&[
                 &v.account_id.0,
                 version,
@@ -167,6 +168,7 @@ impl Pending {
                 &v.responsibility.as_str(),
                 &v.credit_line_id.map(|a| a.0),
                 &v.deleted,
+                &contract,
             ])
         })?;
         let months: Vec<(i32, i32, i32, &MonthRow)> = pending
@@ -176,6 +178,7 @@ impl Pending {
             .map(|m| Ok((yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?, m)))
             .collect::<Result<_>>()?;
         copy(client, MONTHS, &months, |w, (month, version, days, m)| {
+            let detail = crate::detail::encode_month(&m.detail);
             w.write(&[
                 &m.account_id.0,
                 month,
@@ -196,6 +199,7 @@ impl Pending {
                 &m.closed_on,
                 &m.credit_limit_minor,
                 &m.deleted,
+                &detail,
             ])
         })?;
         copy(client, NOTICES, &pending.notices, |w, n| {
@@ -271,6 +275,7 @@ const VERSIONS: CopyInto = CopyInto {
         Type::TEXT,
         Type::INT8,
         Type::BOOL,
+        Type::BYTEA,
     ],
 };
 
@@ -296,6 +301,7 @@ const MONTHS: CopyInto = CopyInto {
         Type::DATE,
         Type::INT8,
         Type::BOOL,
+        Type::BYTEA,
     ],
 };
 
