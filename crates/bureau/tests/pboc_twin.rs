@@ -98,6 +98,10 @@ fn without_names(groups: &[AccountGroup]) -> Vec<AccountGroup> {
     for a in g.iter_mut().flat_map(|g| g.accounts.iter_mut()) {
         a.institution.clear();
         a.account_ref.clear();
+        for plan in &mut a.sub_accounts {
+            plan.institution.clear();
+            plan.account_ref.clear();
+        }
     }
     g
 }

@@ -397,17 +397,33 @@ fn a_store_opened_with_another_key_is_refused() {
 fn report_json_snapshot() {
     let mut w = world();
     let mut late = month("A1", "2024-04", 90_000);
-    late = late.replace(r#""status":"N""#, r#""status":"1","days_past_due":20,"past_due_amount":9000"#);
+    late = late.replace(
+        r#""status":"N""#,
+        r#""status":"1","days_past_due":20,"past_due_amount":9000,"detail":{"overdue_principal":8000}"#,
+    );
+    // The line with its contract's terms, and an instalment plan drawn under it.
+    let line = account("A1", ZHANG).replace(
+        r#""credit_limit":500000"#,
+        r#""credit_limit":500000,"terms":{"due_day":9,"loan_kind":"91","guarantee":"4","frequency":"03","method":"21"}"#,
+    );
+    let plan = format!(
+        r#"{{"kind":"account","account_key":"A1-P1","subject":{ZHANG},"account_type":"R4","opened_on":"2024-03-12","currency":"CNY","credit_limit":60000,"terms":{{"periods":6,"due_day":9,"maturity_on":"2024-09-09","method":"11"}},"credit_line_key":"A1"}}"#
+    );
+    let plan_month = month("A1-P1", "2024-05", 40_000).replace(r#""status":"N""#, r#""status":"N","detail":{"remaining_periods":4}"#);
+    let early = r#"{"kind":"special","account_key":"A1-P1","special_type":"14","on":"2024-05-18","amount":10000}"#;
     let s = w.ingest(&file(
         "HB",
         &[
             consent(ZHANG, "2024-01-01"),
-            account("A1", ZHANG),
+            line,
             month("A1", "2024-02", 50_000),
             month("A1", "2024-03", 80_000),
             r#"{"kind":"notice","account_key":"A1","notified_on":"2024-04-25","channel":"app"}"#.to_owned(),
             late,
             month("A1", "2024-05", 20_000),
+            plan,
+            plan_month,
+            early.to_owned(),
         ],
     ));
     assert_eq!(s.rejected, 0);
@@ -502,6 +518,46 @@ fn deletions_are_versions_that_as_of_reports_see_through() {
     assert_eq!(w.report(None).account_groups.len(), 1, "sending the account again restores it");
 }
 
+/// Special transactions and events (segment K, record 215): on the furnisher's own accounts,
+/// within their life, once; shown under the account with no free text.
+#[test]
+fn special_transactions_and_events_are_recorded_once_and_shown() {
+    let mut w = world();
+    let special = |kind: &str, on: &str, extra: &str| {
+        format!(r#"{{"kind":"special","account_key":"A1","special_type":"{kind}","on":"{on}"{extra}}}"#)
+    };
+    let early = special("14", "2024-05-20", r#","amount":120000"#);
+    let lines = [
+        consent(ZHANG, "2024-01-01"),
+        account("A1", ZHANG),
+        early.clone(),
+        early.clone(),
+        special("E2", "2024-06-01", ""),
+        special("11", "2023-12-01", r#","amount":0,"months_changed":6"#),
+        special("14", "2024-05-20", r#","amount":1"#).replace("\"A1\"", "\"NOPE\""),
+    ];
+    let (s, feedback) = w.ingest_with_feedback(&file("HB", &lines));
+    assert_eq!(
+        codes(&feedback),
+        vec![line(7, "BEFORE_OPENING", "on"), line(8, "UNKNOWN_ACCOUNT", "account_key")],
+        "{feedback:?}"
+    );
+    assert_eq!((s.accepted, s.unchanged), (5, 1), "the same transaction twice is stored once");
+    let (_, feedback) = w.ingest_with_feedback(&file("OTHER", &[special("16", "2024-05-01", r#","amount":5"#)]));
+    assert_eq!(codes(&feedback), vec![line(2, "NOT_OWN_ACCOUNT", "account_key")]);
+    let report = w.report(None);
+    let shown: Vec<_> = report.own_accounts().flat_map(|a| &a.specials).map(|x| (x.kind, x.on, x.amount)).collect();
+    assert_eq!(
+        shown,
+        vec![
+            (ob_model::SpecialKind::EarlyPartial, time::macros::date!(2024 - 05 - 20), Some(120_000)),
+            (ob_model::SpecialKind::Untraceable, time::macros::date!(2024 - 06 - 01), None),
+        ]
+    );
+    let as_before = w.report(Some(time::macros::date!(2024 - 01 - 31)));
+    assert!(as_before.own_accounts().all(|a| a.specials.is_empty()), "a report as of a past day shows what was known then");
+}
+
 #[test]
 fn notices_and_credit_lines_are_recorded() {
     let mut w = world();
@@ -515,13 +571,14 @@ fn notices_and_credit_lines_are_recorded() {
     assert_eq!(codes(&feedback), vec![line(5, "UNKNOWN_ACCOUNT", "credit_line_key")]);
     assert_eq!(s.accepted, 4);
     let report = w.report(None);
-    let numbers: Vec<(ob_model::AccountType, u32, Option<u32>)> = report
-        .account_groups
-        .iter()
-        .flat_map(|g| &g.accounts)
-        .map(|a| (a.account_type, a.number, a.credit_line_number))
-        .collect();
-    assert_eq!(numbers, vec![(ob_model::AccountType::R4, 1, Some(2)), (ob_model::AccountType::R1, 2, None)]);
+    let numbers: Vec<(ob_model::AccountType, u32, Option<u32>)> =
+        report.own_accounts().map(|a| (a.account_type, a.number, a.credit_line_number)).collect();
+    assert_eq!(numbers, vec![(ob_model::AccountType::R1, 1, None), (ob_model::AccountType::R4, 2, Some(1))]);
+    // The plan is under its line, as the PBOC report shows it, not an account of its own.
+    assert_eq!(report.account_groups.len(), 1);
+    assert_eq!(report.account_groups[0].accounts[0].sub_accounts.len(), 1);
+    let r4 = report.summary.by_type.iter().find(|t| t.account_type == ob_model::AccountType::R4);
+    assert_eq!(r4.map(|t| t.accounts), Some(1), "its debt still counts, as 循环额度下分账户");
     let r = w.bureau.store().read().unwrap();
     let account = r.accounts_of(ob_store::SubjectId(1)).unwrap()[0].id;
     let notices = r.notices_of(account).unwrap();

@@ -1,10 +1,13 @@
 //! Data-driven tests of the canonical JSON-lines reader and writer.
 
 use ob_formats::jsonl::{Header, Reader, Writer, parse_record};
-use ob_model::records::{AccountRecord, ConsentRecord, Identity, MonthRecord, Record, Terms};
+use ob_model::records::{
+    AccountRecord, ConsentRecord, ContractTerms, Identity, MonthDetail, MonthRecord, Record, SpecialRecord, Terms,
+};
 use ob_model::{
-    AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, QueryReason, RepaymentStatus,
-    Responsibility, YearMonth, identity::prc_check_char,
+    AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, GuaranteeMode, LoanKind,
+    QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind, YearMonth,
+    identity::prc_check_char,
 };
 use proptest::prelude::*;
 use std::fmt::Write as _;
@@ -112,8 +115,10 @@ fn record() -> impl Strategy<Value = Record> {
         date(),
         0i64..1_000_000_000,
         1u16..360,
+        contract(),
     )
-        .prop_map(|(subject, account_key, account_type, opened_on, limit, periods)| {
+        .prop_map(|(subject, account_key, account_type, opened_on, limit, periods, mut contract)| {
+            contract.maturity_on = contract.maturity_on.map(|_| opened_on + time::Duration::days(i64::from(periods) * 30));
             Record::Account(AccountRecord {
                 account_key,
                 subject,
@@ -121,7 +126,7 @@ fn record() -> impl Strategy<Value = Record> {
                 opened_on,
                 currency: Currency::CNY,
                 credit_limit_minor: limit,
-                terms: Terms { periods: Some(periods), due_day: Some(9), ..Terms::default() },
+                terms: Terms { periods: Some(periods), due_day: Some(9), contract },
                 responsibility: Responsibility::Individual,
                 credit_line_key: None,
             })
@@ -134,8 +139,9 @@ fn record() -> impl Strategy<Value = Record> {
         0u32..400,
         any::<bool>(),
         prop::option::of(0i64..9_000_000),
+        (prop::option::of(0u16..500), any::<bool>(), prop::option::of(0u16..360)),
     )
-        .prop_map(|(account_key, y, m, balance, dpd, class, limit)| {
+        .prop_map(|(account_key, y, m, balance, dpd, class, limit, (periods, principal, remaining))| {
             let month = YearMonth::new(y, m).unwrap();
             let status = RepaymentStatus::from_days_past_due(dpd);
             Record::Month(MonthRecord {
@@ -153,10 +159,45 @@ fn record() -> impl Strategy<Value = Record> {
                 last_payment_on: Some(month.first_day()),
                 closed_on: None,
                 credit_limit_minor: limit,
-                detail: Default::default(),
+                detail: MonthDetail {
+                    overdue_periods: periods,
+                    // At most what is past due, its ages adding up to at most itself.
+                    overdue_principal_minor: (principal && dpd > 0).then_some(1 + balance / 10),
+                    overdue_by_age_minor: [(principal && dpd > 30).then_some(1), None, None, None],
+                    remaining_periods: remaining,
+                },
             })
         });
-    prop_oneof![consent, account, month]
+    let special = ("[A-Za-z0-9-]{1,30}", prop::sample::select(SpecialKind::ALL.to_vec()), date(), 0i64..9_000_000, 1u16..60)
+        .prop_map(|(account_key, kind, on, amount, months)| {
+            let moves = matches!(kind, SpecialKind::Extension | SpecialKind::LenderDeferral);
+            Record::Special(SpecialRecord {
+                account_key,
+                kind,
+                on,
+                amount_minor: (!kind.is_event()).then_some(amount),
+                months_changed: moves.then_some(months),
+            })
+        });
+    prop_oneof![consent, account, month, special]
+}
+
+fn contract() -> impl Strategy<Value = ContractTerms> {
+    (
+        prop::option::of(prop::sample::select(LoanKind::ALL.to_vec())),
+        prop::option::of(prop::sample::select(GuaranteeMode::ALL.to_vec())),
+        any::<bool>(),
+        prop::option::of(prop::sample::select(RepayFrequency::ALL.to_vec())),
+        prop::option::of(prop::sample::select(RepaymentMethod::ALL.to_vec())),
+    )
+        .prop_map(|(loan_kind, guarantee, matures, frequency, method)| ContractTerms {
+            loan_kind,
+            guarantee,
+            // Set from the opening date by the caller.
+            maturity_on: matures.then_some(time::Date::MIN),
+            frequency,
+            method,
+        })
 }
 
 proptest! {

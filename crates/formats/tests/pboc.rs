@@ -87,6 +87,40 @@ fn golden_valid_files_for_every_record_type_read_back_and_map_onto_the_model() {
     }
 }
 
+/// A 210 file as the writer wrote it before segment C's `BusiDtlLines` and `RepayMode` and H's
+/// `RemRepPrd` (all optional): it still validates, and maps with no kind, method or instalments
+/// left, which it never said.
+#[test]
+fn a_file_from_before_the_report_details_still_reads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/pboc/valid_210_format_before_details.txt");
+    let bytes = std::fs::read(path).unwrap();
+    let report = validate(bytes.as_slice()).unwrap();
+    assert!(report.is_valid(), "{report:#?}");
+    let mut reader = Reader::new(bytes.as_slice()).unwrap();
+    let mut mapped = Vec::new();
+    while let Some(e) = reader.next_entry() {
+        mapped.extend(to_model::to_records(&e.unwrap().outcome.unwrap()).unwrap());
+    }
+    let accounts: Vec<_> = mapped
+        .iter()
+        .filter_map(|r| match r {
+            ob_model::records::Record::Account(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(accounts.len(), 6);
+    for a in accounts {
+        let c = a.terms.contract;
+        assert_eq!((c.loan_kind, c.method), (None, None), "{}", a.account_key);
+        assert_eq!(c.guarantee, Some(ob_model::GuaranteeMode::Credit), "GuarMode was always there");
+    }
+    for r in &mapped {
+        if let ob_model::records::Record::Month(m) = r {
+            assert_eq!(m.detail.remaining_periods, None);
+        }
+    }
+}
+
 #[test]
 fn the_model_round_trips_through_the_samples() {
     let converted = to_model::from_model(&model_records(), INSTITUTION);

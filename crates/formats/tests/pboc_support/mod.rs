@@ -9,8 +9,11 @@ use ob_formats::pboc::{
     Subject, to_model, write_file,
 };
 use ob_model::identity::prc_check_char;
-use ob_model::records::{AccountRecord, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms};
+use ob_model::records::{
+    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms,
+};
 use ob_model::{
+    GuaranteeMode, LoanKind, RepayFrequency, RepaymentMethod,
     AccountType, Classification, Currency, DocumentNumber, DocumentType, RepaymentStatus, Responsibility, YearMonth,
 };
 use time::macros::{date, datetime};
@@ -107,20 +110,44 @@ fn closed(mut m: MonthRecord, on: Date, status: RepaymentStatus) -> MonthRecord 
     m
 }
 
+/// Contract terms as a PBOC-style file always has them (guarantee, frequency), unsecured.
+fn contract(loan_kind: Option<LoanKind>, maturity_on: Option<Date>, frequency: RepayFrequency) -> ContractTerms {
+    ContractTerms {
+        loan_kind,
+        guarantee: Some(GuaranteeMode::Credit),
+        maturity_on,
+        frequency: Some(frequency),
+        method: None,
+    }
+}
+
 /// The canonical (model) side of the samples, in the order a lender sends them.
 pub fn model_records() -> Vec<Record> {
     let mut line = account("HB-1", zhang(), AccountType::R1, date!(2024 - 01 - 05), 500_000);
     line.terms.due_day = Some(9);
+    line.terms.contract = contract(Some(LoanKind::OtherConsumer), None, RepayFrequency::Monthly);
+    line.terms.contract.method = Some(RepaymentMethod::Revolving);
     let mut plan = account("HB-1-I1", zhang(), AccountType::R4, date!(2024 - 02 - 10), 120_000);
     plan.terms.periods = Some(6);
+    plan.terms.contract = contract(Some(LoanKind::OtherConsumer), Some(date!(2024 - 08 - 10)), RepayFrequency::Monthly);
+    plan.terms.contract.method = Some(RepaymentMethod::EqualInstalments);
     plan.credit_line_key = Some("HB-1".into());
     let mut loan = account("CL-77", passport_holder(), AccountType::D1, date!(2023 - 06 - 15), 2_000_000);
-    loan.terms = Terms { periods: Some(24), due_day: Some(15), ..Terms::default() };
+    let mortgage = contract(Some(LoanKind::Housing), Some(date!(2025 - 06 - 15)), RepayFrequency::Monthly);
+    loan.terms = Terms { periods: Some(24), due_day: Some(15), contract: mortgage };
+    loan.terms.contract.guarantee = Some(GuaranteeMode::Mortgage);
     loan.responsibility = Responsibility::Joint;
-    let collection = account("COL-9", li(), AccountType::C1, date!(2024 - 01 - 20), 80_000);
-    let card = account("CARD-5", li(), AccountType::R2, date!(2021 - 03 - 01), 3_000_000);
+    let mut collection = account("COL-9", li(), AccountType::C1, date!(2024 - 01 - 20), 80_000);
+    collection.terms.contract = contract(None, None, RepayFrequency::Irregular);
+    let mut card = account("CARD-5", li(), AccountType::R2, date!(2021 - 03 - 01), 3_000_000);
+    card.terms.contract = contract(None, None, RepayFrequency::Irregular);
     let mut c1_first = month("COL-9", date!(2024 - 01 - 31), 80_000);
     c1_first = overdue(c1_first, 200, 80_000);
+    c1_first.detail.overdue_periods = Some(8);
+    let mut plan_feb = month("HB-1-I1", date!(2024 - 02 - 29), 120_000);
+    plan_feb.detail.remaining_periods = Some(5);
+    let mut hb_mar = overdue(month("HB-1", date!(2024 - 03 - 31), 150_000), 20, 30_000);
+    hb_mar.detail.overdue_principal_minor = Some(25_000);
     (c1_first.due_minor, c1_first.paid_minor, c1_first.last_payment_on) = (0, 0, None);
     let mut c1_recovered = overdue(month("COL-9", date!(2024 - 02 - 20), 50_000), 220, 50_000);
     (c1_recovered.due_minor, c1_recovered.paid_minor) = (0, 30_000);
@@ -134,9 +161,9 @@ pub fn model_records() -> Vec<Record> {
         Record::Account(line),
         Record::Month(month("HB-1", date!(2024 - 01 - 31), 100_000)),
         Record::Account(plan),
-        Record::Month(month("HB-1-I1", date!(2024 - 02 - 29), 120_000)),
+        Record::Month(plan_feb),
         Record::Month(hb_feb),
-        Record::Month(overdue(month("HB-1", date!(2024 - 03 - 31), 150_000), 20, 30_000)),
+        Record::Month(hb_mar),
         Record::Month(month("HB-1-I1", date!(2024 - 03 - 31), 100_000)),
         Record::Account(loan),
         Record::Month(month("CL-77", date!(2024 - 01 - 31), 1_500_000)),
