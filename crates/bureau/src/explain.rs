@@ -168,8 +168,7 @@ impl<S: Store> Bureau<S> {
             querying_org: None,
         };
         let report = assemble(r.as_ref(), &self.keys, &self.policy, subject, &context)?;
-        let accounts: Vec<&AccountDetail> =
-            report.own_accounts().chain(&report.guarantees).collect();
+        let accounts: Vec<&AccountDetail> = report.own_accounts().chain(&report.guarantees).collect();
         let (reporters, late_months) = self.reporters(r.as_ref(), subject, &accounts)?;
         let since = YearMonth::of(now.date()).plus(-LOOKS_MONTHS);
         let looks = report

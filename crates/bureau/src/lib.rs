@@ -24,6 +24,7 @@ pub mod rights;
 pub mod rotation;
 pub mod score;
 pub mod session;
+pub mod stale;
 
 use clock::Clock;
 use crypto::Keys;

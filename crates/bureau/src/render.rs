@@ -313,9 +313,7 @@ fn write_overdue_detail(out: &mut String, a: &AccountDetail, l: &crate::report::
     if let Some(b) = &l.overdue_by_age {
         let ages = [("31–60", b.days_31_60), ("61–90", b.days_61_90), ("91–180", b.days_91_180), ("180+", b.over_180)];
         for (days, v) in ages {
-            if let Some(v) = v {
-                parts.push(format!("{days}天 days {}", money(a.currency, v)));
-            }
+            parts.push(format!("{days}天 days {}", money(a.currency, v)));
         }
     }
     if let Some(n) = l.remaining_periods {

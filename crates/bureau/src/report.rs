@@ -393,18 +393,19 @@ pub struct SpecialEntry {
     pub months_changed: Option<u16>,
 }
 
-/// The overdue principal by age (逾期本金 by 31–60, 61–90, 91–180 and over 180 days), minor units.
+/// The overdue principal by age (逾期本金 by 31–60, 61–90, 91–180 and over 180 days), minor units;
+/// an age the lender left out of its report holds none.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverdueByAge {
     /// 31–60 days.
-    pub days_31_60: Option<i64>,
+    pub days_31_60: i64,
     /// 61–90 days.
-    pub days_61_90: Option<i64>,
+    pub days_61_90: i64,
     /// 91–180 days.
-    pub days_91_180: Option<i64>,
+    pub days_91_180: i64,
     /// Over 180 days.
-    pub over_180: Option<i64>,
+    pub over_180: i64,
 }
 
 /// A debt in collection (被追偿信息), as the PBOC report lays it out.
@@ -1036,7 +1037,8 @@ fn account_detail(
                 .unwrap_or_else(|| m.status.overdue_periods().map_or(0, u16::from)),
             overdue_principal: m.detail.overdue_principal_minor,
             overdue_by_age: m.detail.overdue_by_age_minor.iter().any(Option::is_some).then(|| {
-                let [days_31_60, days_61_90, days_91_180, over_180] = m.detail.overdue_by_age_minor;
+                let [days_31_60, days_61_90, days_91_180, over_180] =
+                    m.detail.overdue_by_age_minor.map(|v| v.unwrap_or(0));
                 OverdueByAge { days_31_60, days_61_90, days_91_180, over_180 }
             }),
             remaining_periods: m.detail.remaining_periods,

@@ -84,7 +84,7 @@ fn check_against_truth(
     p: &PersonTruth,
     statuses: &mut BTreeMap<AccountType, BTreeSet<RepaymentStatus>>,
 ) -> usize {
-    let shown: Vec<_> = r.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let shown: Vec<_> = r.own_accounts().collect();
     assert_eq!(shown.len(), p.accounts.len(), "person {}: every account reported and not deleted", p.person);
     for a in &p.accounts {
         // (type, opening day) names one account of a person (the simulator keeps them distinct).

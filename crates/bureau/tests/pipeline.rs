@@ -324,9 +324,8 @@ fn a_lender_s_copy_names_its_own_accounts_and_inquiries_and_others_by_kind_and_a
         as_of: None,
         requester: Requester::Organization { code: "BANK".into(), reason: QueryReason::CardApproval },
     };
-    let names = |r: &ob_bureau::report::Report| -> Vec<String> {
-        r.account_groups.iter().flat_map(|g| &g.accounts).map(|a| a.institution.clone()).collect()
-    };
+    let names =
+        |r: &ob_bureau::report::Report| -> Vec<String> { r.own_accounts().map(|a| a.institution.clone()).collect() };
     let first = w.bureau.produce_report(&ask).unwrap();
     let shown = names(&first);
     assert!(shown.contains(&"BANK".to_owned()), "its own account by its name: {shown:?}");
@@ -379,8 +378,7 @@ fn the_summary_gives_hints_the_average_due_and_the_single_card_limits() {
     assert!(text.contains("R2 单家最高授信额 highest single limit CNY 20000.00, 最低 lowest CNY 5000.00"), "{text}");
     // The five-level classification the lender reported (五级分类), stored all along, shown.
     let report = w.report(None);
-    let a1 =
-        report.account_groups.iter().flat_map(|g| &g.accounts).find(|a| a.account_type == AccountType::R1).unwrap();
+    let a1 = report.own_accounts().find(|a| a.account_type == AccountType::R1).unwrap();
     assert_eq!(a1.latest.as_ref().unwrap().classification, Some(ob_model::Classification::SpecialMention));
     assert!(text.contains("五级分类 Classification 2 关注 special mention"), "{text}");
 }
@@ -409,7 +407,8 @@ fn report_json_snapshot() {
     let plan = format!(
         r#"{{"kind":"account","account_key":"A1-P1","subject":{ZHANG},"account_type":"R4","opened_on":"2024-03-12","currency":"CNY","credit_limit":60000,"terms":{{"periods":6,"due_day":9,"maturity_on":"2024-09-09","method":"11"}},"credit_line_key":"A1"}}"#
     );
-    let plan_month = month("A1-P1", "2024-05", 40_000).replace(r#""status":"N""#, r#""status":"N","detail":{"remaining_periods":4}"#);
+    let plan_month = month("A1-P1", "2024-05", 40_000)
+        .replace(r#""status":"N""#, r#""status":"N","detail":{"remaining_periods":4}"#);
     let early = r#"{"kind":"special","account_key":"A1-P1","special_type":"14","on":"2024-05-18","amount":10000}"#;
     let s = w.ingest(&file(
         "HB",
@@ -518,6 +517,54 @@ fn deletions_are_versions_that_as_of_reports_see_through() {
     assert_eq!(w.report(None).account_groups.len(), 1, "sending the account again restores it");
 }
 
+/// The furnisher's feedback warning for stale accounts: open accounts with no month in the 3
+/// months before this one, in key order and in pages; closed, recent and other furnishers'
+/// accounts are not listed.
+#[test]
+fn a_furnisher_is_warned_of_its_open_accounts_not_reported_for_3_months() {
+    let mut w = world();
+    let closed = month("A4", "2024-02", 0).replace(r#""status":"N""#, r#""status":"C","closed_on":"2024-02-20""#);
+    w.ingest(&file(
+        "HB",
+        &[
+            consent(ZHANG, "2024-01-01"),
+            account("A1", ZHANG),
+            month("A1", "2024-02", 50_000),
+            account("A2", ZHANG),
+            month("A2", "2024-03", 50_000),
+            account("A3", ZHANG),
+            account("A4", ZHANG),
+            closed,
+        ],
+    ));
+    w.ingest(&file("OTHER", &[consent(ZHANG, "2024-01-01"), account("B1", ZHANG)]));
+    let org = w.bureau.store().read().unwrap().org_by_code("HB").unwrap().unwrap().id;
+    let today = time::macros::date!(2024 - 06 - 05);
+    let page = w.bureau.stale_accounts(org, None, 1000, today).unwrap();
+    let listed: Vec<_> = page
+        .accounts
+        .iter()
+        .map(|s| (s.account_key.as_str(), s.last_reported_month.map(|m| m.to_string()), s.months_silent))
+        .collect();
+    // June: A1's last month is February (March, April, May missing); A3 never reported since
+    // January; A2's March leaves two months missing; A4 is closed.
+    assert_eq!(listed, vec![("A1", Some("2024-02".to_owned()), 3), ("A3", None, 5)]);
+    assert_eq!(page.next_after, None);
+    assert!(page.accounts.iter().all(|s| s.code == "STALE_ACCOUNT"));
+    let first = w.bureau.stale_accounts(org, None, 1, today).unwrap();
+    assert_eq!((first.accounts.len(), first.next_after.as_deref()), (1, Some("A1")));
+    let rest = w.bureau.stale_accounts(org, first.next_after.as_deref(), 1, today).unwrap();
+    assert_eq!(rest.accounts[0].account_key, "A3");
+    let in_may = w.bureau.stale_accounts(org, None, 1000, time::macros::date!(2024 - 05 - 31)).unwrap();
+    assert_eq!(in_may.accounts.iter().map(|s| s.account_key.as_str()).collect::<Vec<_>>(), vec!["A3"]);
+    let mut all = Vec::new();
+    let n = w.bureau.each_stale_account("HB", today, &mut |s| all.push(s.account_key.clone())).unwrap();
+    assert_eq!((n, all), (2, vec!["A1".to_owned(), "A3".to_owned()]));
+    let report = w.report(Some(today));
+    let marked: Vec<bool> = report.own_accounts().map(|a| a.stale).collect();
+    assert_eq!(marked.iter().filter(|s| **s).count(), 3, "the report marks A1, A3 and the other lender's B1");
+}
+
 /// Special transactions and events (segment K, record 215): on the furnisher's own accounts,
 /// within their life, once; shown under the account with no free text.
 #[test]
@@ -555,7 +602,10 @@ fn special_transactions_and_events_are_recorded_once_and_shown() {
         ]
     );
     let as_before = w.report(Some(time::macros::date!(2024 - 01 - 31)));
-    assert!(as_before.own_accounts().all(|a| a.specials.is_empty()), "a report as of a past day shows what was known then");
+    assert!(
+        as_before.own_accounts().all(|a| a.specials.is_empty()),
+        "a report as of a past day shows what was known then"
+    );
 }
 
 #[test]

@@ -400,7 +400,7 @@ fn a_guarantee_is_shown_apart_and_never_counted_as_own_debt() {
     let (s, codes) = w.ingest(&file("HB", &[guarantee, month("G1", "2024-04", 0), joint, month("J1", "2024-04", 0)]));
     assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
     let r = w.report();
-    let own: Vec<_> = r.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let own: Vec<_> = r.own_accounts().collect();
     assert_eq!(own.len(), 2, "the own and the joint account");
     assert!(own.iter().all(|a| a.responsibility != ob_model::Responsibility::Guarantor));
     assert_eq!(r.guarantees.len(), 1);
@@ -495,7 +495,7 @@ fn collections_and_bad_debts_have_their_own_layout_and_summary_lines() {
     ));
     assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
     let r = w.report();
-    let accounts: Vec<_> = r.account_groups.iter().flat_map(|g| &g.accounts).collect();
+    let accounts: Vec<_> = r.own_accounts().collect();
     let c1 = accounts.iter().find(|a| a.account_type == ob_model::AccountType::C1).unwrap();
     let c = c1.collection.as_ref().expect("the collection layout");
     assert_eq!((c.received_on, c.amount, c.balance), (time::macros::date!(2024 - 03 - 15), 500_000, 45_000));

@@ -93,7 +93,7 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
     for (i, subject) in ids.iter().enumerate() {
         let report = assemble(r.as_ref(), bureau.keys(), bureau.policy(), *subject, &ctx).unwrap();
         let section = model.score(&report).unwrap();
-        let accounts: Vec<_> = report.account_groups.iter().flat_map(|g| &g.accounts).collect();
+        let accounts: Vec<_> = report.own_accounts().collect();
         let on_file = accounts.iter().flat_map(|a| &a.history).any(|h| h.status != ob_model::RepaymentStatus::NotOpen);
         // The model trains on the files it scores: each of them is scored.
         assert!(on_file, "subject {i} trained on an empty file");

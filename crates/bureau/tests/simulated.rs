@@ -94,8 +94,9 @@ fn report(bureau: &mut Bureau<Box<dyn ob_store::Store>>, p: &PersonTruth, as_of:
     bureau.produce_report(&ReportRequest { document, as_of, requester: Requester::Person }).unwrap()
 }
 
+/// Every account the report shows as the person's own, plans under their lines included.
 fn details(report: &Report) -> Vec<&AccountDetail> {
-    report.account_groups.iter().flat_map(|g| &g.accounts).collect()
+    report.own_accounts().collect()
 }
 
 fn institution(furnisher: &str) -> &'static str {

@@ -488,6 +488,40 @@ pub fn explain(ctx: &Context, a: &ExplainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `openbureau stale`.
+#[derive(Args)]
+pub struct StaleArgs {
+    /// The furnisher's code.
+    #[arg(long)]
+    pub org: String,
+    /// The day to judge by (default: today): accounts with no month reported in the 3 months
+    /// before its month.
+    #[arg(long, value_parser = crate::args::date)]
+    pub as_of: Option<time::Date>,
+}
+
+/// Runs `openbureau stale`: one JSON line per stale account, then a count on standard error.
+pub fn stale(ctx: &Context, a: &StaleArgs) -> Result<(), Failure> {
+    let bureau = ctx.bureau(false, system_clock())?;
+    let as_of = a.as_of.unwrap_or_else(|| system_clock().today());
+    let mut failed = None;
+    let found = bureau
+        .each_stale_account(&a.org, as_of, &mut |s| {
+            if failed.is_none() {
+                match serde_json::to_string(s) {
+                    Ok(line) => outln!("{line}"),
+                    Err(e) => failed = Some(e),
+                }
+            }
+        })
+        .map_err(classify)?;
+    if let Some(e) = failed {
+        return Err(Failure::Internal(e.into()));
+    }
+    eprintln!("{found} open accounts of {} not reported for 3 months or more as of {as_of}", a.org);
+    Ok(())
+}
+
 /// `openbureau audit`.
 #[derive(Subcommand)]
 pub enum AuditCommand {

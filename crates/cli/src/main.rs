@@ -64,6 +64,8 @@ enum Command {
     Report(commands::ReportArgs),
     /// What the file holds about a person and what it never holds, in plain words (zh + en).
     Explain(commands::ExplainArgs),
+    /// A furnisher's open accounts not reported for 3 months or more (STALE_ACCOUNT), JSON lines.
+    Stale(commands::StaleArgs),
     /// Copy the live store, consistently, to a file (SQLite backup API; pg_dump for PostgreSQL).
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty store, after checking the key opens it and its audit chain.
@@ -172,6 +174,7 @@ fn main() -> ExitCode {
         Command::Ingest(a) => commands::ingest(&ctx, &a),
         Command::Report(a) => commands::report(&ctx, &a),
         Command::Explain(a) => commands::explain(&ctx, &a),
+        Command::Stale(a) => commands::stale(&ctx, &a),
         Command::Backup(a) => backup::backup(&ctx, &a),
         Command::Restore(a) => backup::restore(&ctx, &a),
         Command::Audit(a) => commands::audit(&ctx, &a),

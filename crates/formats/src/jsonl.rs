@@ -7,13 +7,13 @@
 use crate::lines::{LineRead, read_line};
 use crate::text;
 use ob_model::records::{
-    AccountRecord, ConsentRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, NoticeRecord, Record,
-    RekeyRecord, SpecialRecord, Terms,
+    AccountRecord, ConsentRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, NoticeRecord,
+    Record, RekeyRecord, SpecialRecord, Terms,
 };
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError,
-    GuaranteeMode, LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus,
-    Responsibility, SpecialKind, limits, minimization,
+    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, GuaranteeMode,
+    LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility,
+    SpecialKind, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -118,7 +118,8 @@ fn record() -> impl Strategy<Value = Record> {
         contract(),
     )
         .prop_map(|(subject, account_key, account_type, opened_on, limit, periods, mut contract)| {
-            contract.maturity_on = contract.maturity_on.map(|_| opened_on + time::Duration::days(i64::from(periods) * 30));
+            contract.maturity_on =
+                contract.maturity_on.map(|_| opened_on + time::Duration::days(i64::from(periods) * 30));
             Record::Account(AccountRecord {
                 account_key,
                 subject,
@@ -168,17 +169,18 @@ fn record() -> impl Strategy<Value = Record> {
                 },
             })
         });
-    let special = ("[A-Za-z0-9-]{1,30}", prop::sample::select(SpecialKind::ALL.to_vec()), date(), 0i64..9_000_000, 1u16..60)
-        .prop_map(|(account_key, kind, on, amount, months)| {
-            let moves = matches!(kind, SpecialKind::Extension | SpecialKind::LenderDeferral);
-            Record::Special(SpecialRecord {
-                account_key,
-                kind,
-                on,
-                amount_minor: (!kind.is_event()).then_some(amount),
-                months_changed: moves.then_some(months),
-            })
-        });
+    let special =
+        ("[A-Za-z0-9-]{1,30}", prop::sample::select(SpecialKind::ALL.to_vec()), date(), 0i64..9_000_000, 1u16..60)
+            .prop_map(|(account_key, kind, on, amount, months)| {
+                let moves = matches!(kind, SpecialKind::Extension | SpecialKind::LenderDeferral);
+                Record::Special(SpecialRecord {
+                    account_key,
+                    kind,
+                    on,
+                    amount_minor: (!kind.is_event()).then_some(amount),
+                    months_changed: moves.then_some(months),
+                })
+            });
     prop_oneof![consent, account, month, special]
 }
 

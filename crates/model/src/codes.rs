@@ -775,7 +775,10 @@ code_list! {
 impl SpecialKind {
     /// Whether a special event (record 215) rather than a transaction (segment K).
     pub fn is_event(self) -> bool {
-        matches!(self, SpecialKind::Deceased | SpecialKind::Untraceable | SpecialKind::Transferred | SpecialKind::OtherEvent)
+        matches!(
+            self,
+            SpecialKind::Deceased | SpecialKind::Untraceable | SpecialKind::Transferred | SpecialKind::OtherEvent
+        )
     }
 
     /// The kind's name, in Chinese and English.

@@ -152,6 +152,14 @@ pub const KEY_CACHE_S: u64 = 30;
 /// Batches listed per page.
 pub const BATCHES_PAGE_MAX: u32 = 1_000;
 
+/// Stale-account warnings (`STALE_ACCOUNT`) given per page.
+pub const STALE_PAGE_MAX: u32 = 1_000;
+
+/// Accounts read per call when looking for a furnisher's stale ones: a call reads at most this
+/// many (about 40 ms on the embedded store), so that asking never holds a bureau worker long;
+/// the answer says where to go on.
+pub const STALE_SCAN_ACCOUNTS_MAX: u32 = 20_000;
+
 /// A person's web session lasts at most this many seconds from sign-in.
 pub const SESSION_S_MAX: i64 = 8 * 3600;
 

@@ -115,7 +115,11 @@ impl MonthDetail {
             }
         }
         if self.overdue_principal_minor.is_some_and(|p| p > past_due_minor) {
-            errors.push(err(Code::StatusInconsistent, "overdue_principal", "overdue principal above the amount past due"));
+            errors.push(err(
+                Code::StatusInconsistent,
+                "overdue_principal",
+                "overdue principal above the amount past due",
+            ));
         }
         let by_age: i64 = self.overdue_by_age_minor.iter().flatten().sum();
         if by_age > self.overdue_principal_minor.unwrap_or(past_due_minor) {

@@ -261,6 +261,47 @@ pub async fn list(
     Ok(Json(BatchList { batches: rows.iter().map(view).collect(), next_after }))
 }
 
+/// Query of `GET /v1/stale-accounts`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StaleQuery {
+    /// Accounts with keys after this one (the previous page's `next_after`).
+    pub after: Option<String>,
+    /// At most this many warnings (default and maximum 1,000: `limits::STALE_PAGE_MAX`).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/stale-accounts`: the key's furnisher's open accounts with no month reported in the 3
+/// months before this one (`STALE_ACCOUNT` warnings): their reports show them as not updated
+/// (未更新). A call reads at most 20,000 accounts (`limits::STALE_SCAN_ACCOUNTS_MAX`); follow
+/// `next_after` until it is null.
+#[utoipa::path(get, path = "/v1/stale-accounts", tag = "furnishers", operation_id = "stale_accounts", params(StaleQuery),
+    responses(
+        (status = 200, description = "A page of warnings", body = ob_bureau::stale::StalePage),
+        (status = 400, description = "BAD_REQUEST (limit out of range)", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn stale(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StaleQuery>,
+) -> Result<Json<ob_bureau::stale::StalePage>, ApiError> {
+    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let org = org_of(&who)?;
+    let limit = q.limit.unwrap_or(limits::STALE_PAGE_MAX);
+    if !(1..=limits::STALE_PAGE_MAX).contains(&limit) {
+        let max = limits::STALE_PAGE_MAX;
+        return Err(ApiError::bad_request("BAD_REQUEST", format!("limit is 1 to {max}")));
+    }
+    let page = blocking(&state, move |b| {
+        let today = b.clock().today();
+        Ok(b.stale_accounts(org, q.after.as_deref(), limit, today)?)
+    })
+    .await?;
+    Ok(Json(page))
+}
+
 /// `GET /v1/batches/{id}`: one of the key's furnisher's batches.
 #[utoipa::path(get, path = "/v1/batches/{id}", tag = "furnishers", operation_id = "batch_status",
     params(("id" = i64, Path, description = "Batch id")),

@@ -154,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/batches", post(batches::upload).get(batches::list))
         .route("/v1/batches/{id}", get(batches::status))
         .route("/v1/batches/{id}/feedback", get(batches::feedback))
+        .route("/v1/stale-accounts", get(batches::stale))
         .route("/v1/reports", post(reports::request))
         .route("/v1/disputes", get(disputes::queue))
         .route("/v1/disputes/{id}/answer", post(disputes::answer))

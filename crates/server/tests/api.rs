@@ -365,6 +365,37 @@ async fn furnishers_read_only_their_own_batches_and_feedback() {
     holds_none(&list, &A_DATA);
 }
 
+/// `GET /v1/stale-accounts`: a furnisher's own open accounts not reported for 3 months, in
+/// pages; furnisher keys only; a limit out of range is a 400.
+#[tokio::test]
+async fn a_furnisher_reads_its_stale_accounts_and_only_its_own() {
+    let (app, _) = app_with(None, datetime!(2024-10-01 02:00 UTC));
+    use Who::*;
+    check(&app, upload(FurnisherA, file_a()), 201, None).await;
+    check(&app, upload(FurnisherB, file_b()), 201, None).await;
+    let a = check(&app, get(FurnisherA, "/v1/stale-accounts"), 200, None).await;
+    assert_eq!(
+        a.json,
+        serde_json::json!({"accounts": [{"code": "STALE_ACCOUNT", "account_key": "ALPHA-1",
+            "last_reported_month": "2024-05", "months_silent": 4}], "next_after": null})
+    );
+    let b = check(&app, get(FurnisherB, "/v1/stale-accounts?limit=1"), 200, None).await;
+    assert_eq!(b.json["accounts"][0]["account_key"], "B1");
+    assert_eq!(b.json["next_after"], "B1", "a full page says where to go on");
+    let end = check(&app, get(FurnisherB, "/v1/stale-accounts?after=B1"), 200, None).await;
+    assert_eq!(end.json, serde_json::json!({"accounts": [], "next_after": null}));
+    for path in ["/v1/stale-accounts?limit=0", "/v1/stale-accounts?limit=1001"] {
+        check(&app, get(FurnisherA, path), 400, Some("BAD_REQUEST")).await;
+    }
+    for (who, status, code) in [
+        (Anonymous, 401, "UNAUTHENTICATED"),
+        (LenderWithoutConsent, 403, "ROLE_REQUIRED"),
+        (Admin, 403, "ROLE_REQUIRED"),
+    ] {
+        check(&app, get(who, "/v1/stale-accounts"), status, Some(code)).await;
+    }
+}
+
 #[tokio::test]
 async fn operators_manage_organizations_and_keys() {
     let (app, _) = app();

@@ -313,7 +313,7 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     }
     let self_view = browser.text(&browser.one("#self-view"));
     assert!(self_view.contains("self-view no. 1 of 2024: within the 2 free views a year"), "{self_view}");
-    let cells = browser.all("table.status-24 td");
+    let cells = browser.all("article.account:not(.plan) table.status-24 td");
     assert_eq!(cells.len(), 24);
     let codes: String = cells.iter().map(|c| browser.text(c)).collect();
     assert_eq!(codes, "NNNNNNNNNNNNNN12NNNNNNNN");
@@ -321,6 +321,16 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     assert_eq!(normal, "rgba(63, 165, 90, 1)", "N is green");
     assert_eq!(late, "rgba(243, 211, 74, 1)", "1 is yellow");
     assert_eq!(browser.all("ul.legend li").len(), ob_model::RepaymentStatus::ALL.len());
+    // The instalment plan sits under its line, set in, with its terms and its early repayment.
+    let plans = browser.all("article.account.plan");
+    assert_eq!(plans.len(), 1);
+    let plan = browser.text(&plans[0]);
+    for s in ["循环额度下分账户", "under line [1]", "2024-10-10", "剩余还款期数", "提前还款（部分）"]
+    {
+        assert!(plan.contains(s), "the plan shows {s}: {plan}");
+    }
+    assert_eq!(browser.css(&plans[0], "margin-left"), "32px", "set in under its line");
+    assert!(report.contains("其他个人消费贷款") && report.contains("信用/免担保"), "the line's kind and guarantee");
     browser.screenshot(&shots.join("3-report.png"));
 
     // The query log: the lender's look and the person's own.

@@ -92,7 +92,9 @@ fn every_line_reads_back_and_the_counts_match_the_summary() {
                 Record::Month(_) => months += 1,
                 Record::Notice(_) => notices += 1,
                 Record::Delete(_) => panic!("no deletions without mistakes"),
-                Record::Rekey(_) | Record::Special(_) => panic!("the simulator changes no account keys and reports no specials"),
+                Record::Rekey(_) | Record::Special(_) => {
+                    panic!("the simulator changes no account keys and reports no specials")
+                }
             }
         }
     }
@@ -234,7 +236,9 @@ fn records_follow_the_consent_account_notice_and_month_rules() {
                     check_month(seen, held, month, &m);
                 }
                 Record::Delete(_) => panic!("no deletions without mistakes"),
-                Record::Rekey(_) | Record::Special(_) => panic!("the simulator changes no account keys and reports no specials"),
+                Record::Rekey(_) | Record::Special(_) => {
+                    panic!("the simulator changes no account keys and reports no specials")
+                }
             }
         }
     }

@@ -172,7 +172,8 @@ mod tests {
     }
 
     /// Version 1's bytes, written once: they must stay readable whatever the build.
-    const CONTRACT_V1: &[u8] = &[1, 1, 2, b'1', b'1', 2, 1, b'2', 3, 0x65, 0xa7, 0x25, 0x00, 4, 2, b'0', b'3', 5, 2, b'1', b'1'];
+    const CONTRACT_V1: &[u8] =
+        &[1, 1, 2, b'1', b'1', 2, 1, b'2', 3, 0x65, 0xa7, 0x25, 0x00, 4, 2, b'0', b'3', 5, 2, b'1', b'1'];
     const MONTH_V1: &[u8] = &[
         1, 1, 9, 0, 2, 0x20, 0xa1, 0x07, 0, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 5, 3, 0, 0, 0, 0, 0, 0, 0, 6, 0x80,
         0x1a, 0x06, 0, 0, 0, 0, 0, 7, 212, 0,
@@ -196,7 +197,8 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_refused_not_guessed() {
-        let cases: &[&[u8]] = &[&[], &[2, 1, 2, b'1', b'1'], &[1, 9], &[1, 2, 1, b'2', 1, 2, b'1', b'1'], &[1, 3, 1], &[1, 1, 5, b'1']];
+        let cases: &[&[u8]] =
+            &[&[], &[2, 1, 2, b'1', b'1'], &[1, 9], &[1, 2, 1, b'2', 1, 2, b'1', b'1'], &[1, 3, 1], &[1, 1, 5, b'1']];
         for bytes in cases {
             assert!(matches!(decode_contract(Some(bytes)), Err(StoreError::Corrupt(_))), "{bytes:?}");
         }

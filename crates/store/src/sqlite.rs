@@ -2,8 +2,8 @@
 
 use crate::*;
 use ob_model::{
-    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility, SpecialKind,
-    YearMonth,
+    AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
+    SpecialKind, YearMonth,
 };
 use rusqlite::config::DbConfig;
 use rusqlite::types::Type;

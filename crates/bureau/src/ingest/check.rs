@@ -314,7 +314,8 @@ impl Batch<'_> {
             return reject(Code::NoConsent, "on", "no reporting consent from this person covers this account");
         }
         let key = |k: &ob_store::SpecialRow| (k.kind, k.on, k.amount_minor, k.months_changed);
-        if self.w.specials_of(id, i64::MAX)?.iter().any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed)) {
+        if self.w.specials_of(id, i64::MAX)?.iter().any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed))
+        {
             return Ok(Err(Outcome::Unchanged));
         }
         Ok(Ok(Accepted::Special { index, special: x }))

@@ -4,8 +4,8 @@
 //! implementations use where that is known (docs/domain/pboc.md) and are OpenBureau's own choice
 //! elsewhere, marked "ours". docs/formats/pboc.md lists them; correct them here and there together.
 
-pub use ob_model::{GuaranteeMode, LoanKind, RepayFrequency, RepaymentMethod};
 use ob_model::{AccountType, Code, DocumentType, RepaymentStatus, SpecialKind};
+pub use ob_model::{GuaranteeMode, LoanKind, RepayFrequency, RepaymentMethod};
 use std::fmt;
 
 macro_rules! code_list {

@@ -28,7 +28,8 @@ use super::record::{
     Subject,
 };
 use ob_model::records::{
-    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record, RekeyRecord, SpecialRecord, Terms,
+    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record, RekeyRecord, SpecialRecord,
+    Terms,
 };
 use ob_model::{AccountType, Code, FieldError, YearMonth};
 use std::collections::HashMap;
@@ -308,7 +309,8 @@ pub fn from_model(records: &[Record], institution: &str) -> Converted {
     let lone = "an account travels with its first month: no month follows it";
     c.out.unconverted.extend(left.into_iter().map(|index| Unconverted { index, kind: "account", reason: lone }));
     let waiting = "a special transaction travels in segment K of its account's next month: no month follows it";
-    let left = c.special.into_values().flatten().map(|(index, _)| Unconverted { index, kind: "special", reason: waiting });
+    let left =
+        c.special.into_values().flatten().map(|(index, _)| Unconverted { index, kind: "special", reason: waiting });
     c.out.unconverted.extend(left);
     c.out.unconverted.sort_by_key(|u| u.index);
     c.out

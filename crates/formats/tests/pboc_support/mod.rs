@@ -13,8 +13,8 @@ use ob_model::records::{
     AccountRecord, ContractTerms, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms,
 };
 use ob_model::{
-    GuaranteeMode, LoanKind, RepayFrequency, RepaymentMethod,
-    AccountType, Classification, Currency, DocumentNumber, DocumentType, RepaymentStatus, Responsibility, YearMonth,
+    AccountType, Classification, Currency, DocumentNumber, DocumentType, GuaranteeMode, LoanKind, RepayFrequency,
+    RepaymentMethod, RepaymentStatus, Responsibility, YearMonth,
 };
 use time::macros::{date, datetime};
 use time::{Date, Month};

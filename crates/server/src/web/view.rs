@@ -351,13 +351,14 @@ fn terms_rows(a: &AccountDetail) -> Vec<(Label, String)> {
 fn overdue_rows(a: &AccountDetail, l: &ob_bureau::report::LatestMonth) -> Vec<(Label, String)> {
     let by_age = l.overdue_by_age.as_ref();
     let amount = |v: Option<i64>| v.map(|v| money(a.currency, v));
+    let age = |f: fn(&ob_bureau::report::OverdueByAge) -> i64| amount(by_age.map(f));
     [
         (("当前逾期期数", "Periods overdue"), (l.overdue_periods > 0).then(|| l.overdue_periods.to_string())),
         (("逾期本金", "Overdue principal"), amount(l.overdue_principal)),
-        (("逾期31–60天未还本金", "Overdue 31–60 days"), amount(by_age.and_then(|b| b.days_31_60))),
-        (("逾期61–90天未还本金", "Overdue 61–90 days"), amount(by_age.and_then(|b| b.days_61_90))),
-        (("逾期91–180天未还本金", "Overdue 91–180 days"), amount(by_age.and_then(|b| b.days_91_180))),
-        (("逾期180天以上未还本金", "Overdue over 180 days"), amount(by_age.and_then(|b| b.over_180))),
+        (("逾期31–60天未还本金", "Overdue 31–60 days"), age(|b| b.days_31_60)),
+        (("逾期61–90天未还本金", "Overdue 61–90 days"), age(|b| b.days_61_90)),
+        (("逾期91–180天未还本金", "Overdue 91–180 days"), age(|b| b.days_91_180)),
+        (("逾期180天以上未还本金", "Overdue over 180 days"), age(|b| b.over_180)),
         (("剩余还款期数", "Instalments left"), l.remaining_periods.map(|n| n.to_string())),
     ]
     .into_iter()

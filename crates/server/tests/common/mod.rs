@@ -98,7 +98,10 @@ fn alpha_file() -> String {
     let p = p_subject();
     let mut lines = vec![
         consent(&p, "report", None),
-        account("ZH-LINE-1", &p, "R1", "2022-03-10", 800_000),
+        account("ZH-LINE-1", &p, "R1", "2022-03-10", 800_000).replace(
+            r#""credit_limit":800000"#,
+            r#""credit_limit":800000,"terms":{"due_day":10,"loan_kind":"91","guarantee":"4","frequency":"03","method":"21"}"#,
+        ),
         notice("ZH-LINE-1", "2023-08-01"),
     ];
     for m in months((2022, 4), (2024, 5)) {
@@ -109,6 +112,18 @@ fn alpha_file() -> String {
         };
         lines.push(month("ZH-LINE-1", &m, late));
     }
+    // An instalment plan drawn under the line, shown under it, and its early repayment.
+    lines.push(format!(
+        r#"{{"kind":"account","account_key":"ZH-LINE-1-P1","subject":{p},"account_type":"R4","opened_on":"2024-04-12","currency":"CNY","credit_limit":60000,"terms":{{"periods":6,"due_day":10,"maturity_on":"2024-10-10","method":"11"}},"credit_line_key":"ZH-LINE-1"}}"#
+    ));
+    lines.push(
+        r#"{"kind":"month","account_key":"ZH-LINE-1-P1","month":"2024-05","balance":40000,"amount_due":10000,"amount_paid":10000,"status":"N","detail":{"remaining_periods":4}}"#
+            .to_owned(),
+    );
+    lines.push(
+        r#"{"kind":"special","account_key":"ZH-LINE-1-P1","special_type":"14","on":"2024-05-20","amount":10000}"#
+            .to_owned(),
+    );
     file("FURNA", "Alpha Bank", &lines)
 }
 
