@@ -28,6 +28,7 @@ SELECT create_distributed_table('accounts', 'subject_id', colocate_with => 'subj
 SELECT create_distributed_table('account_versions', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('account_months', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('specials', 'subject_id', colocate_with => 'subjects');
+SELECT create_distributed_table('agreements', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('inquiries', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('disputes', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('dispute_events', 'subject_id', colocate_with => 'subjects');

@@ -81,6 +81,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             write_account(out, a)?;
         }
     }
+    if !r.agreements.is_empty() {
+        writeln!(out, "  ── 授信协议信息 Credit agreements ──")?;
+        for a in &r.agreements {
+            write_agreement(out, a)?;
+        }
+    }
     if !r.account_groups.is_empty() || !r.guarantees.is_empty() {
         write_legend(out)?;
     }
@@ -265,6 +271,23 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
     write_history(out, a)?;
     write_disputes(out, &a.disputes)?;
     write_statements(out, a)
+}
+
+/// One credit agreement: its lender, kind, limit and term, and the accounts drawn under it.
+fn write_agreement(out: &mut String, a: &crate::report::AgreementEntry) -> std::fmt::Result {
+    let (zh, en) = a.kind.title();
+    let until = a.expires_on.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let state = if a.ended { "已结束 ended" } else { "有效 in force" };
+    let drawn: Vec<String> = a.accounts.iter().map(|n| format!("[{n}]")).collect();
+    let drawn = if drawn.is_empty() { "—".to_owned() } else { drawn.join(" ") };
+    writeln!(
+        out,
+        "  {}  {zh} {en}  额度 limit {}  已用 used {}  {} – {until}  {state}  账户 accounts {drawn}",
+        a.institution,
+        money(a.currency, a.credit_limit),
+        money(a.currency, a.used_amount),
+        a.effective_on
+    )
 }
 
 /// The contract's terms: kind, guarantee, maturity, instalments, frequency, method, due day.

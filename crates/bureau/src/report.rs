@@ -91,8 +91,37 @@ pub struct Report {
     /// 相关还款责任信息: accounts of others the person guarantees. Never counted in the person's own
     /// debt (the summary's `by_type`, the score); summed apart in `summary.guarantees`.
     pub guarantees: Vec<AccountDetail>,
+    /// 授信协议信息: the credit agreements lenders granted the person (PBOC-style record 220), with
+    /// the report numbers of the accounts drawn under each.
+    pub agreements: Vec<AgreementEntry>,
     /// 查询记录, newest first.
     pub queries: Vec<QueryRecord>,
+}
+
+/// A credit agreement (授信协议).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgreementEntry {
+    /// The lender, named as on this copy.
+    pub institution: String,
+    /// What the limit is for (授信额度类型).
+    pub kind: ob_model::AgreementKind,
+    /// The person's part.
+    pub responsibility: Responsibility,
+    /// Currency of the limit.
+    pub currency: Currency,
+    /// 授信额度: the limit (minor units).
+    pub credit_limit: i64,
+    /// 生效日期.
+    pub effective_on: Date,
+    /// 到期日期, when it has one.
+    pub expires_on: Option<Date>,
+    /// Whether it has ended (协议状态).
+    pub ended: bool,
+    /// Report numbers of the accounts drawn under it: the line itself and its instalment plans.
+    pub accounts: Vec<u32>,
+    /// 已用额度: the used amounts of those accounts still open (minor units).
+    pub used_amount: i64,
 }
 
 impl Report {
@@ -760,14 +789,15 @@ pub fn assemble(
     let mut names = Institutions::new(r, keys, ctx);
     // (account, its credit line, detail), in opening order.
     let mut details: Vec<(AccountId, Option<AccountId>, AccountDetail)> = Vec::new();
-    for account in r.accounts_of(subject)? {
+    let accounts = r.accounts_of(subject)?;
+    for account in &accounts {
         let Some(terms) = r.account_version(account.id, cutoff)?.filter(|t| !t.deleted) else { continue };
         if notes.suppressed(DisputeItem::Account(account.id)) {
             continue;
         }
         let institution = names.name(account.org_id)?;
         let view = View { as_of: ctx.as_of, cutoff, policy, today: ctx.produced_at.date(), notes: &notes };
-        let mut detail = account_detail(r, &account, &terms, institution, &view)?;
+        let mut detail = account_detail(r, account, &terms, institution, &view)?;
         detail.disputes = notes.marks(|item| match item {
             DisputeItem::Account(a) | DisputeItem::Month(a, _) => *a == account.id,
             _ => false,
@@ -784,9 +814,10 @@ pub fn assemble(
     }
     let (guaranteed, own): (Vec<_>, Vec<_>) =
         details.into_iter().partition(|(_, _, d)| d.responsibility == Responsibility::Guarantor);
-    let groups = number_and_group(own);
+    let (groups, numbers) = number_and_group(own);
     let guarantees =
         number_guarantees(guaranteed, groups.iter().flat_map(|g| &g.accounts).map(|a| 1 + a.sub_accounts.len()).sum());
+    let agreements = agreement_entries(r, subject, cutoff, &accounts, &numbers, &groups, &mut names)?;
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -808,6 +839,7 @@ pub fn assemble(
         summary,
         account_groups: groups,
         guarantees,
+        agreements,
         queries,
     };
     debug_assert_eq!(report.summary, summarize(&report.account_groups, &report.guarantees, &inquiries, ctx.as_of));
@@ -818,25 +850,30 @@ pub fn assemble(
 /// groups them. An instalment plan (R4) whose line is in the report goes under that line, as the
 /// PBOC report shows it (循环额度下分账户), numbered right after it; a plan whose line is not
 /// shown (deleted, suppressed) stays in a group of its own.
-fn number_and_group(details: Vec<(AccountId, Option<AccountId>, AccountDetail)>) -> Vec<AccountGroup> {
+fn number_and_group(
+    details: Vec<(AccountId, Option<AccountId>, AccountDetail)>,
+) -> (Vec<AccountGroup>, HashMap<AccountId, u32>) {
     let shown: BTreeSet<AccountId> = details.iter().map(|(id, _, _)| *id).collect();
     let (nested, mut top): (Vec<_>, Vec<_>) =
         details.into_iter().partition(|(_, line, _)| line.is_some_and(|l| shown.contains(&l)));
-    let mut plans: HashMap<AccountId, Vec<AccountDetail>> = HashMap::new();
-    for (_, line, d) in nested {
-        plans.entry(line.unwrap_or(AccountId(0))).or_default().push(d);
+    let mut plans: HashMap<AccountId, Vec<(AccountId, AccountDetail)>> = HashMap::new();
+    for (id, line, d) in nested {
+        plans.entry(line.unwrap_or(AccountId(0))).or_default().push((id, d));
     }
+    let mut numbers = HashMap::new();
     top.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
     let mut number = 0;
     let mut groups: Vec<AccountGroup> = Vec::new();
     for (id, _, mut d) in top {
         number += 1;
         d.number = number;
-        d.sub_accounts = plans.remove(&id).unwrap_or_default();
-        for plan in &mut d.sub_accounts {
+        numbers.insert(id, number);
+        for (plan_id, mut plan) in plans.remove(&id).unwrap_or_default() {
             number += 1;
             plan.number = number;
             plan.credit_line_number = Some(d.number);
+            numbers.insert(plan_id, number);
+            d.sub_accounts.push(plan);
         }
         match groups.last_mut() {
             Some(g) if g.account_type == d.account_type => g.accounts.push(d),
@@ -849,7 +886,51 @@ fn number_and_group(details: Vec<(AccountId, Option<AccountId>, AccountDetail)>)
         }
     }
     debug_assert!(plans.is_empty(), "every nested plan's line is shown");
-    groups
+    (groups, numbers)
+}
+
+/// The person's credit agreements as of the cut-off, each with the accounts drawn under it: the
+/// furnisher's account of the same key (a line reports its months under its agreement's code)
+/// and that line's instalment plans.
+fn agreement_entries(
+    r: &dyn Reader,
+    subject: SubjectId,
+    cutoff: i64,
+    accounts: &[AccountRow],
+    numbers: &HashMap<AccountId, u32>,
+    groups: &[AccountGroup],
+    names: &mut Institutions<'_>,
+) -> Result<Vec<AgreementEntry>> {
+    let shown: HashMap<u32, &AccountDetail> = flatten(groups).map(|a| (a.number, a)).collect();
+    let mut out = Vec::new();
+    for a in r.agreements_of(subject, cutoff)? {
+        let line = accounts.iter().find(|x| x.org_id == a.org_id && x.account_key == a.agreement_key);
+        let line_number = line.and_then(|l| numbers.get(&l.id).copied());
+        let mut drawn: Vec<u32> = line_number.into_iter().collect();
+        if let Some(detail) = line_number.and_then(|n| shown.get(&n)) {
+            drawn.extend(detail.sub_accounts.iter().map(|p| p.number));
+        }
+        let used_amount = drawn
+            .iter()
+            .filter_map(|n| shown.get(n))
+            .filter(|d| !d.closed)
+            .map(|d| d.latest.as_ref().map_or(0, |l| l.used_amount))
+            .sum();
+        out.push(AgreementEntry {
+            institution: names.name(a.org_id)?,
+            kind: a.kind,
+            responsibility: a.responsibility,
+            currency: a.currency,
+            credit_limit: a.limit_minor,
+            effective_on: a.effective_on,
+            expires_on: a.expires_on,
+            ended: a.ended,
+            accounts: drawn,
+            used_amount,
+        });
+    }
+    out.sort_by_key(|e| (e.ended, e.effective_on));
+    Ok(out)
 }
 
 /// Numbers the accounts the person guarantees after their own `own` accounts, in type then

@@ -565,6 +565,57 @@ fn a_furnisher_is_warned_of_its_open_accounts_not_reported_for_3_months() {
     assert_eq!(marked.iter().filter(|s| **s).count(), 3, "the report marks A1, A3 and the other lender's B1");
 }
 
+/// Credit agreements (授信协议, record 220) are agreements, not accounts: their own section, with
+/// the line that reports under the agreement's key and the plans drawn under it; versions as
+/// the terms change; the key is one person's; a new one needs the person's consent.
+#[test]
+fn credit_agreements_are_shown_with_the_accounts_drawn_under_them() {
+    const LI: &str = r#"{"name":"李四","birth_date":"1990-01-01","document":{"type":"prc_resident_id","number":"440304199001011233"}}"#;
+    let mut w = world();
+    let agreement = |key: &str, subject: &str, limit: i64, extra: &str| {
+        format!(
+            r#"{{"kind":"agreement","agreement_key":"{key}","subject":{subject},"limit_type":"10","currency":"CNY","credit_limit":{limit},"effective_on":"2024-01-10","expires_on":"2027-01-09"{extra}}}"#
+        )
+    };
+    let plan = format!(
+        r#"{{"kind":"account","account_key":"A1-P1","subject":{ZHANG},"account_type":"R4","opened_on":"2024-03-01","currency":"CNY","credit_limit":60000,"terms":{{"periods":6}},"credit_line_key":"A1"}}"#
+    );
+    let lines = [
+        agreement("A1", ZHANG, 500_000, ""),
+        consent(ZHANG, "2024-01-01"),
+        agreement("A1", ZHANG, 500_000, ""),
+        agreement("A1", ZHANG, 500_000, ""),
+        account("A1", ZHANG),
+        month("A1", "2024-05", 80_000),
+        plan,
+        month("A1-P1", "2024-05", 40_000),
+        agreement("A1", LI, 500_000, ""),
+    ];
+    let (s, feedback) = w.ingest_with_feedback(&file("HB", &lines));
+    assert_eq!(
+        codes(&feedback),
+        vec![line(2, "NO_CONSENT", "subject"), line(10, "ACCOUNT_CONFLICT", "subject")],
+        "{feedback:?}"
+    );
+    assert_eq!((s.accepted, s.unchanged), (7, 1));
+    let report = w.report(None);
+    assert_eq!(report.account_groups.len(), 1, "the agreement is not an account");
+    let a = &report.agreements;
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].kind, a[0].credit_limit, a[0].ended), (ob_model::AgreementKind::RevolvingLoan, 500_000, false));
+    assert_eq!(a[0].accounts, vec![1, 2], "the line and its plan");
+    assert_eq!(a[0].used_amount, 80_000 + 40_000);
+    assert_eq!(a[0].expires_on, Some(time::macros::date!(2027 - 01 - 09)));
+    w.clock.set(datetime!(2024-06-20 09:00 UTC));
+    w.ingest(&file("HB", &[agreement("A1", ZHANG, 800_000, r#","ended":true"#)]));
+    let report = w.report(None);
+    assert_eq!((report.agreements[0].credit_limit, report.agreements[0].ended), (800_000, true), "a new version");
+    let before = w.report(Some(time::macros::date!(2024 - 06 - 10)));
+    assert_eq!(before.agreements[0].credit_limit, 500_000, "a past day shows the version of then");
+    let text = ob_bureau::render::text(&report);
+    assert!(text.contains("授信协议信息 Credit agreements") && text.contains("账户 accounts [1] [2]"), "{text}");
+}
+
 /// Special transactions and events (segment K, record 215): on the furnisher's own accounts,
 /// within their life, once; shown under the account with no free text.
 #[test]

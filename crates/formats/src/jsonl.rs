@@ -7,13 +7,13 @@
 use crate::lines::{LineRead, read_line};
 use crate::text;
 use ob_model::records::{
-    AccountRecord, ConsentRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, NoticeRecord,
-    Record, RekeyRecord, SpecialRecord, Terms,
+    AccountRecord, AgreementRecord, ConsentRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord,
+    NoticeRecord, Record, RekeyRecord, SpecialRecord, Terms,
 };
 use ob_model::{
-    AccountType, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError, GuaranteeMode,
-    LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility,
-    SpecialKind, limits, minimization,
+    AccountType, AgreementKind, Classification, Code, ConsentScope, Currency, DocumentNumber, DocumentType, FieldError,
+    GuaranteeMode, LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus,
+    Responsibility, SpecialKind, limits, minimization,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -276,6 +276,15 @@ struct Wire<'a> {
     amount: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     months_changed: Option<u16>,
+    // agreement
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    agreement_key: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    limit_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    effective_on: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ended: Option<bool>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -371,6 +380,17 @@ const MONTH_FIELDS: &[&str] = &[
     "detail",
 ];
 const SPECIAL_FIELDS: &[&str] = &["account_key", "special_type", "on", "amount", "months_changed"];
+const AGREEMENT_FIELDS: &[&str] = &[
+    "agreement_key",
+    "subject",
+    "limit_type",
+    "currency",
+    "credit_limit",
+    "effective_on",
+    "expires_on",
+    "ended",
+    "responsibility",
+];
 
 /// Parses and validates one record line.
 pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
@@ -387,6 +407,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
         "notice" => wire.fields_only(NOTICE_FIELDS, &mut errors).and_then(|w| w.notice(&mut errors)),
         "rekey" => wire.fields_only(REKEY_FIELDS, &mut errors).and_then(|w| w.rekey(&mut errors)),
         "special" => wire.fields_only(SPECIAL_FIELDS, &mut errors).and_then(|w| w.special(&mut errors)),
+        "agreement" => wire.fields_only(AGREEMENT_FIELDS, &mut errors).and_then(|w| w.agreement(&mut errors)),
         "header" => {
             errors.push(FieldError::new(Code::HeaderInvalid, "kind", "a header is only allowed on the first line"));
             None
@@ -395,7 +416,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             errors.push(FieldError::new(
                 Code::UnknownKind,
                 "kind",
-                "kind must be consent, account, month, delete, notice, rekey or special",
+                "kind must be consent, account, month, delete, notice, rekey, special or agreement",
             ));
             None
         }
@@ -410,6 +431,7 @@ pub fn parse_record(line: &[u8]) -> Result<Record, Vec<FieldError>> {
             Record::Notice(_) => Vec::new(),
             Record::Rekey(k) => k.check(),
             Record::Special(s) => s.check(),
+            Record::Agreement(a) => a.check(),
         });
     }
     match record {
@@ -484,7 +506,7 @@ fn code<T>(errors: &mut Vec<FieldError>, field: &str, v: &str, parse: fn(&str) -
 }
 
 impl<'a> Wire<'a> {
-    fn present(&self) -> [(&'static str, bool); 38] {
+    fn present(&self) -> [(&'static str, bool); 42] {
         [
             ("account_key", self.account_key.is_some()),
             ("subject", self.subject.is_some()),
@@ -523,6 +545,10 @@ impl<'a> Wire<'a> {
             ("on", self.on.is_some()),
             ("amount", self.amount.is_some()),
             ("months_changed", self.months_changed.is_some()),
+            ("agreement_key", self.agreement_key.is_some()),
+            ("limit_type", self.limit_type.is_some()),
+            ("effective_on", self.effective_on.is_some()),
+            ("ended", self.ended.is_some()),
             ("kind", true),
         ]
     }
@@ -706,6 +732,38 @@ impl<'a> Wire<'a> {
             closed_on: closed_on?,
             credit_limit_minor: self.credit_limit,
             detail: self.detail.map(|d| d.model()).unwrap_or_default(),
+        }))
+    }
+
+    fn agreement(self, errors: &mut Vec<FieldError>) -> Option<Record> {
+        let agreement_key = need(errors, "agreement_key", self.agreement_key);
+        let subject = Self::identity(errors, self.subject);
+        let kind = need(errors, "limit_type", self.limit_type)
+            .and_then(|s| code(errors, "limit_type", &s, AgreementKind::parse, "10, 20, 30, 31"));
+        let currency = need(errors, "currency", self.currency).and_then(|s| {
+            Currency::parse(&s).or_else(|| {
+                errors.push(FieldError::new(Code::FieldInvalid, "currency", "three upper-case letters (ISO 4217)"));
+                None
+            })
+        });
+        let limit = need(errors, "credit_limit", self.credit_limit);
+        let effective_on = need(errors, "effective_on", self.effective_on)
+            .and_then(|s| parse_with(errors, text::date("effective_on", &s)));
+        let expires_on = Self::opt_date(errors, "expires_on", self.expires_on);
+        let responsibility = match self.responsibility {
+            None => Some(Responsibility::Individual),
+            Some(s) => code(errors, "responsibility", &s, Responsibility::parse, "individual, joint, guarantor"),
+        };
+        Some(Record::Agreement(AgreementRecord {
+            agreement_key: agreement_key?.into_owned(),
+            subject: subject?,
+            kind: kind?,
+            currency: currency?,
+            limit_minor: limit?,
+            effective_on: effective_on?,
+            expires_on: expires_on?,
+            ended: self.ended.unwrap_or(false),
+            responsibility: responsibility?,
         }))
     }
 
@@ -902,6 +960,19 @@ fn to_wire(record: &Record) -> Wire<'_> {
             closed_on: m.closed_on.map(date_cow),
             credit_limit: m.credit_limit_minor,
             detail: WireMonthDetail::of(&m.detail),
+            ..Wire::default()
+        },
+        Record::Agreement(a) => Wire {
+            kind: Cow::Borrowed("agreement"),
+            agreement_key: Some(Cow::Borrowed(&a.agreement_key)),
+            subject: Some(wire_identity(&a.subject)),
+            limit_type: Some(Cow::Borrowed(a.kind.as_str())),
+            currency: Some(Cow::Owned(a.currency.as_str().to_owned())),
+            credit_limit: Some(a.limit_minor),
+            effective_on: Some(date_cow(a.effective_on)),
+            expires_on: a.expires_on.map(date_cow),
+            ended: a.ended.then_some(true),
+            responsibility: Some(Cow::Borrowed(a.responsibility.as_str())),
             ..Wire::default()
         },
         Record::Special(x) => Wire {

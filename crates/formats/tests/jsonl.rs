@@ -2,11 +2,12 @@
 
 use ob_formats::jsonl::{Header, Reader, Writer, parse_record};
 use ob_model::records::{
-    AccountRecord, ConsentRecord, ContractTerms, Identity, MonthDetail, MonthRecord, Record, SpecialRecord, Terms,
+    AccountRecord, AgreementRecord, ConsentRecord, ContractTerms, Identity, MonthDetail, MonthRecord, Record,
+    SpecialRecord, Terms,
 };
 use ob_model::{
-    AccountType, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, GuaranteeMode, LoanKind,
-    QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind, YearMonth,
+    AccountType, AgreementKind, Classification, ConsentScope, Currency, DocumentNumber, DocumentType, GuaranteeMode,
+    LoanKind, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind, YearMonth,
     identity::prc_check_char,
 };
 use proptest::prelude::*;
@@ -181,7 +182,29 @@ fn record() -> impl Strategy<Value = Record> {
                     months_changed: moves.then_some(months),
                 })
             });
-    prop_oneof![consent, account, month, special]
+    let agreement = (
+        identity(),
+        "[A-Za-z0-9-]{1,30}",
+        prop::sample::select(AgreementKind::ALL.to_vec()),
+        date(),
+        0i64..9_000_000,
+        prop::option::of(0i64..4000),
+        any::<bool>(),
+    )
+        .prop_map(|(subject, agreement_key, kind, effective_on, limit, days, ended)| {
+            Record::Agreement(AgreementRecord {
+                agreement_key,
+                subject,
+                kind,
+                currency: Currency::CNY,
+                limit_minor: limit,
+                effective_on,
+                expires_on: days.map(|d| effective_on + time::Duration::days(d)),
+                ended,
+                responsibility: Responsibility::Individual,
+            })
+        });
+    prop_oneof![consent, account, month, special, agreement]
 }
 
 fn contract() -> impl Strategy<Value = ContractTerms> {

@@ -351,7 +351,7 @@ fn invalid_other_types() -> Vec<(RecordType, Vec<String>)> {
             RecordType::Agreement,
             vec![
                 edit(&agreement, "<ConExpDate>2027-01-31<", "<ConExpDate>2023-01-31<"),
-                edit(&agreement, "<CreditLimType>10<", "<CreditLimType>30<"),
+                edit(&agreement, "<CreditLimType>10<", "<CreditLimType>40<"),
                 edit(&agreement, "<RptDateCode>10<", "<RptDateCode>30<"),
             ],
         ),
@@ -566,17 +566,17 @@ mod properties {
     /// the status's, the overdue principal and its ages, instalments left (J, for C1, carries the
     /// count only).
     fn detail_of(c1: bool, status: RepaymentStatus, past_due: i64, n: u32) -> MonthDetail {
-        let overdue_periods = (status == RepaymentStatus::Overdue7 && n % 5 == 0).then_some(9 + n as u16);
+        let overdue_periods = (status == RepaymentStatus::Overdue7 && n.is_multiple_of(5)).then_some(9 + n as u16);
         if c1 {
             return MonthDetail { overdue_periods, ..MonthDetail::default() };
         }
-        let principal = (past_due > 0 && n % 2 == 0).then_some(past_due / 2);
-        let quarter = principal.map(|p| p / 4).filter(|_| n % 4 == 0);
+        let principal = (past_due > 0 && n.is_multiple_of(2)).then_some(past_due / 2);
+        let quarter = principal.map(|p| p / 4).filter(|_| n.is_multiple_of(4));
         MonthDetail {
             overdue_periods,
             overdue_principal_minor: principal,
             overdue_by_age_minor: [quarter, None, quarter, None],
-            remaining_periods: (n % 3 == 0).then_some(n as u16),
+            remaining_periods: n.is_multiple_of(3).then_some(n as u16),
         }
     }
 

@@ -803,3 +803,29 @@ impl SpecialKind {
         }
     }
 }
+
+code_list! {
+    /// Kind of a credit agreement (授信额度类型, PBOC-style record 220).
+    AgreementKind {
+        /// 10 revolving loan limit (循环贷授信额度): a Huabei-style line.
+        RevolvingLoan = "10",
+        /// 20 non-revolving loan limit (非循环贷授信额度).
+        NonRevolvingLoan = "20",
+        /// 30 credit card limit shared across cards (信用卡共享授信额度).
+        CardShared = "30",
+        /// 31 credit card limit of its own (信用卡独立授信额度).
+        CardOwn = "31",
+    }
+}
+
+impl AgreementKind {
+    /// The kind's name, in Chinese and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            AgreementKind::RevolvingLoan => ("循环贷授信额度", "revolving loan limit"),
+            AgreementKind::NonRevolvingLoan => ("非循环贷授信额度", "non-revolving loan limit"),
+            AgreementKind::CardShared => ("信用卡共享授信额度", "shared card limit"),
+            AgreementKind::CardOwn => ("信用卡独立授信额度", "card limit"),
+        }
+    }
+}

@@ -18,9 +18,9 @@ pub mod policy;
 pub mod records;
 
 pub use codes::{
-    AccountState, AccountType, Classification, ConsentScope, DisputeState, DisputeType, FlagKind, GuaranteeMode,
-    InstitutionType, LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod, RepaymentStatus,
-    Responsibility, SpecialKind, StatementType,
+    AccountState, AccountType, AgreementKind, Classification, ConsentScope, DisputeState, DisputeType, FlagKind,
+    GuaranteeMode, InstitutionType, LoanKind, NoticeChannel, QueryReason, RepayFrequency, RepaymentMethod,
+    RepaymentStatus, Responsibility, SpecialKind, StatementType,
 };
 pub use error::{Code, FieldError};
 pub use identity::{DocumentNumber, DocumentType};

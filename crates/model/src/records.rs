@@ -5,8 +5,8 @@
 //! the rules across the fields of one record. Rules that need stored data live in the bureau.
 
 use crate::codes::{
-    AccountType, Classification, ConsentScope, GuaranteeMode, LoanKind, NoticeChannel, QueryReason, RepayFrequency,
-    RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind,
+    AccountType, AgreementKind, Classification, ConsentScope, GuaranteeMode, LoanKind, NoticeChannel, QueryReason,
+    RepayFrequency, RepaymentMethod, RepaymentStatus, Responsibility, SpecialKind,
 };
 use crate::error::{Code, FieldError};
 use crate::identity::DocumentNumber;
@@ -241,6 +241,31 @@ pub struct SpecialRecord {
     pub months_changed: Option<u16>,
 }
 
+/// A credit agreement (授信协议, PBOC-style record 220): the limit a lender granted, which
+/// accounts are drawn under. Sent again with new terms or as ended, it is a new version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementRecord {
+    /// The furnisher's key for the agreement, unique within that furnisher (R4 plans and a line's
+    /// own months name it as their line).
+    pub agreement_key: String,
+    /// The person it was granted to.
+    pub subject: Identity,
+    /// What the limit is for.
+    pub kind: AgreementKind,
+    /// Currency of the limit.
+    pub currency: Currency,
+    /// The limit, minor units.
+    pub limit_minor: i64,
+    /// First day in force.
+    pub effective_on: Date,
+    /// Last day in force, when it has one.
+    pub expires_on: Option<Date>,
+    /// Whether it has ended.
+    pub ended: bool,
+    /// The person's responsibility.
+    pub responsibility: Responsibility,
+}
+
 /// One furnisher record of any kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record {
@@ -258,6 +283,8 @@ pub enum Record {
     Rekey(RekeyRecord),
     /// A special transaction or event.
     Special(SpecialRecord),
+    /// A credit agreement.
+    Agreement(AgreementRecord),
 }
 
 impl Record {
@@ -271,6 +298,7 @@ impl Record {
             Record::Notice(_) => "notice",
             Record::Rekey(_) => "rekey",
             Record::Special(_) => "special",
+            Record::Agreement(_) => "agreement",
         }
     }
 }
@@ -451,6 +479,26 @@ impl DeleteRecord {
             Some((from, to)) if to < from => vec![err(Code::DateOrder, "to_month", "to_month is before from_month")],
             _ => Vec::new(),
         }
+    }
+}
+
+impl AgreementRecord {
+    /// Rules across the agreement's fields.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        self.subject.check("subject", &mut errors);
+        let chars = self.agreement_key.chars().count();
+        if chars == 0 || chars > limits::ACCOUNT_KEY_CHARS_MAX {
+            errors.push(err(Code::FieldInvalid, "agreement_key", "agreement key must be 1–60 characters"));
+        }
+        check_amount(&mut errors, "credit_limit", self.limit_minor);
+        if self.expires_on.is_some_and(|e| e < self.effective_on) {
+            errors.push(err(Code::DateOrder, "expires_on", "expires before it takes effect"));
+        }
+        if self.effective_on < self.subject.birth_date {
+            errors.push(err(Code::DateOrder, "effective_on", "in force before the person was born"));
+        }
+        errors
     }
 }
 

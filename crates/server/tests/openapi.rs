@@ -689,7 +689,16 @@ fn required_lists_hold_every_field_that_is_always_there() {
     let report = &doc["components"]["schemas"]["Report"]["required"];
     assert_eq!(
         *report,
-        json!(["format_version", "header", "identity", "summary", "account_groups", "guarantees", "queries"])
+        json!([
+            "format_version",
+            "header",
+            "identity",
+            "summary",
+            "account_groups",
+            "guarantees",
+            "agreements",
+            "queries"
+        ])
     );
     assert!(doc["components"]["schemas"]["AccountDetail"]["required"].as_array().unwrap().len() >= 14);
 }
@@ -716,6 +725,7 @@ fn code_lists_are_listed_by_their_codes() {
         ("RepayFrequency", codes(ob_model::RepayFrequency::ALL, ob_model::RepayFrequency::as_str)),
         ("RepaymentMethod", codes(ob_model::RepaymentMethod::ALL, ob_model::RepaymentMethod::as_str)),
         ("SpecialKind", codes(ob_model::SpecialKind::ALL, ob_model::SpecialKind::as_str)),
+        ("AgreementKind", codes(ob_model::AgreementKind::ALL, ob_model::AgreementKind::as_str)),
         ("Copy", vec!["person", "institution"]),
         ("DisputeAnswer", vec!["corrected", "verified", "deleted"]),
         ("OrgRole", vec!["furnisher", "lender"]),

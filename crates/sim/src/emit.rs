@@ -487,8 +487,8 @@ impl crate::output::Counts {
                 Record::Month(_) => self.months += 1,
                 Record::Notice(_) => self.notices += 1,
                 Record::Delete(_) => self.deletions += 1,
-                // The simulator changes no account keys and reports no special transactions.
-                Record::Rekey(_) | Record::Special(_) => {}
+                // The simulator changes no account keys and reports no special transactions or agreements.
+                Record::Rekey(_) | Record::Special(_) | Record::Agreement(_) => {}
             },
             Line::Broken(..) => self.malformed += 1,
         }

@@ -92,7 +92,7 @@ fn every_line_reads_back_and_the_counts_match_the_summary() {
                 Record::Month(_) => months += 1,
                 Record::Notice(_) => notices += 1,
                 Record::Delete(_) => panic!("no deletions without mistakes"),
-                Record::Rekey(_) | Record::Special(_) => {
+                Record::Rekey(_) | Record::Special(_) | Record::Agreement(_) => {
                     panic!("the simulator changes no account keys and reports no specials")
                 }
             }
@@ -145,6 +145,7 @@ fn person_of(r: &Record, by_doc: &HashMap<String, u32>, by_key: &mut HashMap<Str
         Record::Delete(d) => (by_key[&d.account_key], 5),
         Record::Rekey(k) => panic!("unexpected key change of {}", k.account_key),
         Record::Special(x) => panic!("unexpected special record of {}", x.account_key),
+        Record::Agreement(a) => panic!("unexpected agreement {}", a.agreement_key),
     }
 }
 
@@ -236,7 +237,7 @@ fn records_follow_the_consent_account_notice_and_month_rules() {
                     check_month(seen, held, month, &m);
                 }
                 Record::Delete(_) => panic!("no deletions without mistakes"),
-                Record::Rekey(_) | Record::Special(_) => {
+                Record::Rekey(_) | Record::Special(_) | Record::Agreement(_) => {
                     panic!("the simulator changes no account keys and reports no specials")
                 }
             }
@@ -405,6 +406,7 @@ fn apply(replay: &mut Replay, record: Record) {
         Record::Consent(_) | Record::Notice(_) => {}
         Record::Rekey(k) => panic!("unexpected key change of {}", k.account_key),
         Record::Special(x) => panic!("unexpected special record of {}", x.account_key),
+        Record::Agreement(a) => panic!("unexpected agreement {}", a.agreement_key),
     }
 }
 

@@ -55,6 +55,19 @@ fn latest_per_month(mut rows: Vec<MonthRow>) -> Vec<MonthRow> {
     latest
 }
 
+/// The latest version of each (furnisher, key) among `rows`, in that order.
+fn latest_agreements(mut rows: Vec<AgreementRow>) -> Vec<AgreementRow> {
+    rows.sort_by(|a, b| (a.org_id, &a.agreement_key, a.version).cmp(&(b.org_id, &b.agreement_key, b.version)));
+    let mut latest: Vec<AgreementRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if (last.org_id, &last.agreement_key) == (row.org_id, &row.agreement_key) => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    latest
+}
+
 /// Result of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -203,6 +216,11 @@ pub trait Reader {
     /// Special transactions and events on an account, oldest first, recorded at or before
     /// `recorded_at_max`.
     fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>>;
+    /// The latest version of each credit agreement of a subject recorded at or before
+    /// `recorded_at_max`, by furnisher and key.
+    fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>>;
+    /// The latest version of a furnisher's agreement, by its key.
+    fn agreement_by_key(&self, org: OrgId, agreement_key: &str) -> Result<Option<AgreementRow>>;
     /// Notices given for an account, oldest first.
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>>;
     /// Notices a furnisher gave for an account key before the account was first reported.
@@ -302,6 +320,8 @@ pub trait Writer: Reader {
     fn insert_account_version(&mut self, version: &AccountVersionRow) -> Result<()>;
     /// Adds a version of an account-month.
     fn insert_month(&mut self, month: &MonthRow) -> Result<()>;
+    /// Adds a version of a credit agreement.
+    fn insert_agreement(&mut self, agreement: &AgreementRow) -> Result<()>;
     /// Adds a special transaction or event.
     fn insert_special(&mut self, special: &SpecialRow) -> Result<()>;
     /// Adds a notice.

@@ -250,6 +250,37 @@ pub struct MonthRow {
     pub detail: ob_model::records::MonthDetail,
 }
 
+/// One version of a credit agreement (授信协议).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgreementRow {
+    /// The furnisher.
+    pub org_id: OrgId,
+    /// The furnisher's key.
+    pub agreement_key: String,
+    /// 1, 2, … in order recorded.
+    pub version: u32,
+    /// The person (distribution key).
+    pub subject_id: SubjectId,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
+    /// What the limit is for.
+    pub kind: ob_model::AgreementKind,
+    /// Currency.
+    pub currency: Currency,
+    /// The limit, minor units.
+    pub limit_minor: i64,
+    /// First day in force.
+    pub effective_on: Date,
+    /// Last day in force.
+    pub expires_on: Option<Date>,
+    /// Whether it has ended.
+    pub ended: bool,
+    /// The person's responsibility.
+    pub responsibility: Responsibility,
+}
+
 /// A special transaction or event on an account (特殊交易/特殊事件).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpecialRow {

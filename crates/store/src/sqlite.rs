@@ -373,6 +373,32 @@ fn sorted<T, K: Ord>(mut rows: Vec<T>, key: impl FnMut(&T) -> K) -> Result<Vec<T
     Ok(rows)
 }
 
+/// The columns of `agreements`, as a literal.
+macro_rules! agreement_columns {
+    () => {
+        "org_id, agreement_key, version, subject_id, batch_id, recorded_at, kind, currency, limit_minor, effective_on, \
+         expires_on, ended, responsibility"
+    };
+}
+
+fn agreement_row(r: &Row<'_>) -> rusqlite::Result<AgreementRow> {
+    Ok(AgreementRow {
+        org_id: OrgId(r.get(0)?),
+        agreement_key: r.get(1)?,
+        version: r.get(2)?,
+        subject_id: SubjectId(r.get(3)?),
+        batch_id: r.get::<_, Option<i64>>(4)?.map(BatchId),
+        recorded_at: r.get(5)?,
+        kind: code_col(r, 6, ob_model::AgreementKind::parse, "agreement kind")?,
+        currency: code_col(r, 7, Currency::parse, "currency")?,
+        limit_minor: r.get(8)?,
+        effective_on: r.get(9)?,
+        expires_on: r.get(10)?,
+        ended: r.get(11)?,
+        responsibility: code_col(r, 12, Responsibility::parse, "responsibility")?,
+    })
+}
+
 /// The columns of `account_months`, as a literal so that statements are built at compile time.
 macro_rules! month_columns {
     () => {
@@ -690,6 +716,18 @@ impl Reader for Tx<'_> {
         );
         let rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
         Ok(latest_per_month(rows))
+    }
+
+    fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>> {
+        const SQL: &str =
+            concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE subject_id = ?1 AND recorded_at <= ?2");
+        Ok(latest_agreements(self.all(SQL, params![subject.0, recorded_at_max], agreement_row)?))
+    }
+
+    fn agreement_by_key(&self, org: OrgId, agreement_key: &str) -> Result<Option<AgreementRow>> {
+        const SQL: &str =
+            concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE org_id = ?1 AND agreement_key = ?2");
+        Ok(self.all(SQL, params![org.0, agreement_key], agreement_row)?.into_iter().max_by_key(|a| a.version))
     }
 
     fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
@@ -1170,6 +1208,32 @@ impl Writer for Tx<'_> {
                 m.credit_limit_minor,
                 m.deleted,
                 crate::detail::encode_month(&m.detail)
+            ],
+        )
+    }
+
+    fn insert_agreement(&mut self, a: &AgreementRow) -> Result<()> {
+        const SQL: &str = concat!(
+            "INSERT INTO agreements (",
+            agreement_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        );
+        self.exec(
+            SQL,
+            params![
+                a.org_id.0,
+                a.agreement_key,
+                a.version,
+                a.subject_id.0,
+                a.batch_id.map(|b| b.0),
+                a.recorded_at,
+                a.kind.as_str(),
+                a.currency.as_str(),
+                a.limit_minor,
+                a.effective_on,
+                a.expires_on,
+                a.ended,
+                a.responsibility.as_str()
             ],
         )
     }

@@ -9,7 +9,8 @@ use super::lookup::MonthMark;
 use super::{Accepted, Batch, Outcome, Verdict, reject};
 use crate::Result;
 use ob_model::records::{
-    AccountRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord, SpecialRecord,
+    AccountRecord, AgreementRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord,
+    SpecialRecord,
 };
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, NewConsent, SubjectId};
@@ -26,6 +27,7 @@ impl Batch<'_> {
             Record::Notice(n) => self.check_notice(n),
             Record::Rekey(k) => self.check_rekey(k),
             Record::Special(x) => self.check_special(x),
+            Record::Agreement(a) => self.check_agreement(a),
         }
     }
 
@@ -291,6 +293,52 @@ impl Batch<'_> {
             return reject(Code::AccountConflict, "new_account_key", "an account with the new key exists already");
         }
         Ok(Ok(Accepted::Rekey { index, old_key: &k.account_key, new_key: &k.new_account_key }))
+    }
+
+    /// A credit agreement: the person's file (made when new), a reporting consent in force for a
+    /// new one, the key the furnisher's for this person only; the same terms again are unchanged.
+    fn check_agreement<'r>(&mut self, a: &'r AgreementRecord) -> Result<Verdict<Accepted<'r>>> {
+        if let Some(e) = self.not_future("effective_on", a.effective_on) {
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        let subject = match self.subject(&a.subject)? {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
+        };
+        let row = ob_store::AgreementRow {
+            org_id: self.org,
+            agreement_key: a.agreement_key.clone(),
+            version: 1,
+            subject_id: subject,
+            batch_id: Some(self.batch),
+            recorded_at: self.now,
+            kind: a.kind,
+            currency: a.currency,
+            limit_minor: a.limit_minor,
+            effective_on: a.effective_on,
+            expires_on: a.expires_on,
+            ended: a.ended,
+            responsibility: a.responsibility,
+        };
+        let Some(old) = self.w.agreement_by_key(self.org, &a.agreement_key)? else {
+            if self.policy.report_consent_required && !self.has_report_consent(subject, self.today)? {
+                return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
+            }
+            return Ok(Ok(Accepted::Agreement(row)));
+        };
+        if old.subject_id != subject {
+            return reject(Code::AccountConflict, "subject", "this agreement key is on file for another person");
+        }
+        if self.policy.report_consent_required && !self.consent_covers(subject, self.today, old.effective_on)? {
+            return reject(Code::NoConsent, "subject", "no reporting consent from this person covers this agreement");
+        }
+        let terms = |r: &ob_store::AgreementRow| {
+            (r.kind, r.currency, r.limit_minor, r.effective_on, r.expires_on, r.ended, r.responsibility)
+        };
+        if terms(&old) == terms(&row) {
+            return Ok(Err(Outcome::Unchanged));
+        }
+        Ok(Ok(Accepted::Agreement(ob_store::AgreementRow { version: old.version + 1, ..row })))
     }
 
     /// A special transaction or event: on one of the furnisher's own accounts, within its life,

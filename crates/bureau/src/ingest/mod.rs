@@ -164,6 +164,8 @@ enum Accepted<'r> {
     Notice { index: Option<usize>, notice: &'r NoticeRecord },
     /// A special transaction or event on an account.
     Special { index: usize, special: &'r SpecialRecord },
+    /// A version of a credit agreement.
+    Agreement(ob_store::AgreementRow),
 }
 
 /// A rejection with one error.

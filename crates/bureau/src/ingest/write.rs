@@ -47,6 +47,10 @@ impl Batch<'_> {
                 Ok(Outcome::Stored)
             }
             Accepted::Notice { index, notice } => self.write_notice(index, notice),
+            Accepted::Agreement(row) => {
+                self.w.insert_agreement(&row)?;
+                Ok(Outcome::Stored)
+            }
             Accepted::Special { index, special } => {
                 let info = &self.accounts[index];
                 self.w.insert_special(&SpecialRow {

@@ -447,6 +447,70 @@ pub fn feedback_code(code: Code) -> &'static str {
     e.as_str()
 }
 
+impl SpecialTxType {
+    /// The model's kind of this transaction.
+    pub fn kind(self) -> SpecialKind {
+        match self {
+            SpecialTxType::Extension => SpecialKind::Extension,
+            SpecialTxType::GuarantorRepaid => SpecialKind::GuarantorRepaid,
+            SpecialTxType::AssetRepaid => SpecialKind::AssetRepaid,
+            SpecialTxType::EarlyPartial => SpecialKind::EarlyPartial,
+            SpecialTxType::EarlyFull => SpecialKind::EarlyFull,
+            SpecialTxType::DebtRelief => SpecialKind::DebtRelief,
+            SpecialTxType::AssetStripping => SpecialKind::AssetStripping,
+            SpecialTxType::AssetTransfer => SpecialKind::AssetTransfer,
+            SpecialTxType::CardInstalment => SpecialKind::CardInstalment,
+            SpecialTxType::LenderDeferral => SpecialKind::LenderDeferral,
+            SpecialTxType::ForcedLiquidation => SpecialKind::ForcedLiquidation,
+            SpecialTxType::Other => SpecialKind::Other,
+        }
+    }
+
+    /// The transaction type of a model kind; `None` for an event.
+    pub fn of(kind: SpecialKind) -> Option<SpecialTxType> {
+        SpecialTxType::ALL.iter().copied().find(|t| t.kind() == kind)
+    }
+}
+
+impl EventType {
+    /// The model's kind of this event.
+    pub fn kind(self) -> SpecialKind {
+        match self {
+            EventType::Deceased => SpecialKind::Deceased,
+            EventType::Untraceable => SpecialKind::Untraceable,
+            EventType::Transferred => SpecialKind::Transferred,
+            EventType::Other => SpecialKind::OtherEvent,
+        }
+    }
+
+    /// The event type of a model kind; `None` for a transaction.
+    pub fn of(kind: SpecialKind) -> Option<EventType> {
+        EventType::ALL.iter().copied().find(|t| t.kind() == kind)
+    }
+}
+
+impl LimitType {
+    /// The model's kind of this limit.
+    pub fn kind(self) -> ob_model::AgreementKind {
+        match self {
+            LimitType::RevolvingLoan => ob_model::AgreementKind::RevolvingLoan,
+            LimitType::NonRevolvingLoan => ob_model::AgreementKind::NonRevolvingLoan,
+            LimitType::CardShared => ob_model::AgreementKind::CardShared,
+            LimitType::CardOwn => ob_model::AgreementKind::CardOwn,
+        }
+    }
+
+    /// The limit type of a model kind.
+    pub fn of(kind: ob_model::AgreementKind) -> LimitType {
+        match kind {
+            ob_model::AgreementKind::RevolvingLoan => LimitType::RevolvingLoan,
+            ob_model::AgreementKind::NonRevolvingLoan => LimitType::NonRevolvingLoan,
+            ob_model::AgreementKind::CardShared => LimitType::CardShared,
+            ob_model::AgreementKind::CardOwn => LimitType::CardOwn,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,47 +559,5 @@ mod tests {
                 assert_eq!(d, 0);
             }
         }
-    }
-}
-
-impl SpecialTxType {
-    /// The model's kind of this transaction.
-    pub fn kind(self) -> SpecialKind {
-        match self {
-            SpecialTxType::Extension => SpecialKind::Extension,
-            SpecialTxType::GuarantorRepaid => SpecialKind::GuarantorRepaid,
-            SpecialTxType::AssetRepaid => SpecialKind::AssetRepaid,
-            SpecialTxType::EarlyPartial => SpecialKind::EarlyPartial,
-            SpecialTxType::EarlyFull => SpecialKind::EarlyFull,
-            SpecialTxType::DebtRelief => SpecialKind::DebtRelief,
-            SpecialTxType::AssetStripping => SpecialKind::AssetStripping,
-            SpecialTxType::AssetTransfer => SpecialKind::AssetTransfer,
-            SpecialTxType::CardInstalment => SpecialKind::CardInstalment,
-            SpecialTxType::LenderDeferral => SpecialKind::LenderDeferral,
-            SpecialTxType::ForcedLiquidation => SpecialKind::ForcedLiquidation,
-            SpecialTxType::Other => SpecialKind::Other,
-        }
-    }
-
-    /// The transaction type of a model kind; `None` for an event.
-    pub fn of(kind: SpecialKind) -> Option<SpecialTxType> {
-        SpecialTxType::ALL.iter().copied().find(|t| t.kind() == kind)
-    }
-}
-
-impl EventType {
-    /// The model's kind of this event.
-    pub fn kind(self) -> SpecialKind {
-        match self {
-            EventType::Deceased => SpecialKind::Deceased,
-            EventType::Untraceable => SpecialKind::Untraceable,
-            EventType::Transferred => SpecialKind::Transferred,
-            EventType::Other => SpecialKind::OtherEvent,
-        }
-    }
-
-    /// The event type of a model kind; `None` for a transaction.
-    pub fn of(kind: SpecialKind) -> Option<EventType> {
-        EventType::ALL.iter().copied().find(|t| t.kind() == kind)
     }
 }

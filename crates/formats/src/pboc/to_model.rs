@@ -9,7 +9,7 @@
 //! | 212 correcting H | `MonthRecord` (the bureau stores it as a later version) |
 //! | 213 deleting H over a range | `DeleteRecord` of the months in the range |
 //! | 214 | `DeleteRecord` of the whole account |
-//! | 220 with limit type 10 | `AccountRecord` of the revolving line (R1) its R4 sub-accounts name |
+//! | 220 | `AgreementRecord`: the credit agreement, of any limit type |
 //! | 110 | the person's `Identity` ([`identity`]); no record: the model has no kind for it |
 //! | 210 with K; 215 | a `SpecialRecord` per transaction or event (its free text is not kept) |
 //! | 210 J of other types; D | nothing the model holds |
@@ -28,8 +28,8 @@ use super::record::{
     Subject,
 };
 use ob_model::records::{
-    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record, RekeyRecord, SpecialRecord,
-    Terms,
+    AccountRecord, AgreementRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record,
+    RekeyRecord, SpecialRecord, Terms,
 };
 use ob_model::{AccountType, Code, FieldError, YearMonth};
 use std::collections::HashMap;
@@ -49,7 +49,7 @@ pub fn to_records(record: &PbocRecord) -> Result<Vec<Record>, Vec<FieldError>> {
         PbocRecord::AccountDeletion(AccountDeletion { account_code }) => {
             vec![Record::Delete(DeleteRecord { account_key: account_code.clone(), months: None })]
         }
-        PbocRecord::Agreement(a) => vec![Record::Account(agreement(a)?)],
+        PbocRecord::Agreement(a) => vec![Record::Agreement(agreement(a)?)],
         PbocRecord::SpecialEvent(e) => vec![Record::Special(special_event(e))],
         PbocRecord::Person(_) => Vec::new(),
     };
@@ -75,6 +75,7 @@ fn check(r: &Record) -> Vec<FieldError> {
         Record::Rekey(k) => k.check(),
         Record::Consent(c) => c.check(),
         Record::Special(s) => s.check(),
+        Record::Agreement(a) => a.check(),
         Record::Notice(_) => Vec::new(),
     };
     errors
@@ -243,20 +244,17 @@ fn segment_deletion(d: &SegmentDeletion) -> Result<Record, Vec<FieldError>> {
     Ok(Record::Delete(DeleteRecord { account_key: d.account_code.clone(), months }))
 }
 
-fn agreement(a: &CreditAgreement) -> Result<AccountRecord, Vec<FieldError>> {
-    if a.limit_type != LimitType::RevolvingLoan {
-        return Err(not_held("CreditLimSgmt.CreditLimType", "the model holds revolving-loan agreements (10) only"));
-    }
-    Ok(AccountRecord {
-        account_key: a.agreement_code.clone(),
+fn agreement(a: &CreditAgreement) -> Result<AgreementRecord, Vec<FieldError>> {
+    Ok(AgreementRecord {
+        agreement_key: a.agreement_code.clone(),
         subject: subject_identity(&a.subject, "CtrctBsSgmt.ObBirthDate")?,
-        account_type: AccountType::R1,
-        opened_on: a.effective,
+        kind: a.limit_type.kind(),
         currency: a.currency,
-        credit_limit_minor: a.limit_fen,
-        terms: Terms { periods: None, due_day: a.repay_day, contract: ContractTerms::default() },
+        limit_minor: a.limit_fen,
+        effective_on: a.effective,
+        expires_on: a.expiry,
+        ended: a.status == AgreementStatus::Ended,
         responsibility: a.responsibility,
-        credit_line_key: None,
     })
 }
 
@@ -343,6 +341,9 @@ impl Converter<'_> {
                 self.skip(i, "notice", "not in the PBOC-style format: send notices as canonical records")
             }
             Record::Special(s) => self.special(i, s),
+            Record::Agreement(a) => {
+                self.out.records.push(PbocRecord::Agreement(Box::new(credit_agreement(a, self.institution))))
+            }
         }
     }
 
@@ -545,7 +546,7 @@ fn deletion(d: &DeleteRecord) -> PbocRecord {
 }
 
 /// A 220 credit agreement for a revolving line (R1 account) of the model, for writers that
-/// announce a line before its first month (the record `to_records` maps back onto the account).
+/// announce a line's agreement before its first month.
 pub fn agreement_of(a: &AccountRecord, institution: &str, report_date: Date) -> CreditAgreement {
     CreditAgreement {
         agreement_code: a.account_key.clone(),
@@ -560,6 +561,27 @@ pub fn agreement_of(a: &AccountRecord, institution: &str, report_date: Date) -> 
         expiry: None,
         status: AgreementStatus::Active,
         repay_day: a.terms.due_day,
+        responsibility: a.responsibility,
+    }
+}
+
+/// The 220 record of a model agreement, reported on the day it takes effect (reason 10) or, once
+/// ended, on its last day (reason 20).
+fn credit_agreement(a: &AgreementRecord, institution: &str) -> CreditAgreement {
+    let report_date = if a.ended { a.expires_on.unwrap_or(a.effective_on) } else { a.effective_on };
+    CreditAgreement {
+        agreement_code: a.agreement_key.clone(),
+        report_date,
+        reason: if a.ended { ReportReason::Closed } else { ReportReason::New },
+        subject: subject_of(&a.subject),
+        managing_org: institution.to_owned(),
+        limit_type: LimitType::of(a.kind),
+        currency: a.currency,
+        limit_fen: a.limit_minor,
+        effective: a.effective_on,
+        expiry: a.expires_on,
+        status: if a.ended { AgreementStatus::Ended } else { AgreementStatus::Active },
+        repay_day: None,
         responsibility: a.responsibility,
     }
 }

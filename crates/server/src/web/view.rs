@@ -457,6 +457,26 @@ fn account_view(a: &AccountDetail) -> AccountView {
     }
 }
 
+/// One credit agreement, as the page shows it.
+pub struct AgreementRowView {
+    /// The lender.
+    pub institution: String,
+    /// Kind of limit.
+    pub kind: Label,
+    /// The limit.
+    pub limit: String,
+    /// Used under it.
+    pub used: String,
+    /// In force from.
+    pub effective_on: Date,
+    /// Until ("—" when open-ended).
+    pub until: String,
+    /// In force or ended.
+    pub state: Label,
+    /// The accounts drawn under it, as report numbers.
+    pub accounts: String,
+}
+
 /// The accounts of one type.
 pub struct GroupView {
     /// Title.
@@ -616,6 +636,8 @@ pub struct ReportPage {
     /// Accounts by type.
     pub groups: Vec<GroupView>,
     /// Legend of the grids.
+    /// 授信协议信息: lender, kind, limit, used, in force from, until, state, accounts drawn.
+    pub agreements: Vec<AgreementRowView>,
     pub legend: Vec<LegendEntry>,
     /// Query records.
     pub queries: Vec<QueryRow>,
@@ -748,6 +770,20 @@ impl ReportPage {
                     ),
                     accounts: r.guarantees.iter().map(account_view).collect(),
                 }))
+                .collect(),
+            agreements: r
+                .agreements
+                .iter()
+                .map(|a| AgreementRowView {
+                    institution: a.institution.clone(),
+                    kind: a.kind.title(),
+                    limit: money(a.currency, a.credit_limit),
+                    used: money(a.currency, a.used_amount),
+                    effective_on: a.effective_on,
+                    until: day(a.expires_on),
+                    state: if a.ended { ("已结束", "ended") } else { ("有效", "in force") },
+                    accounts: a.accounts.iter().map(|n| format!("[{n}]")).collect::<Vec<_>>().join(" "),
+                })
                 .collect(),
             legend: legend(),
             queries: r

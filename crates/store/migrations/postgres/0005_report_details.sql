@@ -19,3 +19,23 @@ CREATE TABLE specials (
     recorded_at    BIGINT NOT NULL,
     PRIMARY KEY (account_id, seq, subject_id)
 );
+
+-- Credit agreements (授信协议, PBOC-style record 220), by furnisher and key; a new version each
+-- time the furnisher sends new terms or ends one. The key ends with the person (Citus).
+CREATE TABLE agreements (
+    org_id        BIGINT NOT NULL,
+    agreement_key TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    subject_id    BIGINT NOT NULL,
+    batch_id      BIGINT,
+    recorded_at   BIGINT NOT NULL,
+    kind          TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    limit_minor   BIGINT NOT NULL,
+    effective_on  DATE NOT NULL,
+    expires_on    DATE,
+    ended         BOOLEAN NOT NULL,
+    responsibility TEXT NOT NULL,
+    PRIMARY KEY (org_id, agreement_key, version, subject_id)
+);
+CREATE INDEX agreements_subject ON agreements (subject_id);

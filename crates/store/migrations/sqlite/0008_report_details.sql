@@ -19,3 +19,23 @@ CREATE TABLE specials (
     recorded_at    INTEGER NOT NULL,
     PRIMARY KEY (account_id, seq)
 ) STRICT, WITHOUT ROWID;
+
+-- Credit agreements (授信协议, PBOC-style record 220), by furnisher and key; a new version each
+-- time the furnisher sends new terms or ends one.
+CREATE TABLE agreements (
+    org_id        INTEGER NOT NULL,
+    agreement_key TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    subject_id    INTEGER NOT NULL,
+    batch_id      INTEGER,
+    recorded_at   INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    limit_minor   INTEGER NOT NULL,
+    effective_on  TEXT NOT NULL,
+    expires_on    TEXT,
+    ended         INTEGER NOT NULL,
+    responsibility TEXT NOT NULL,
+    PRIMARY KEY (org_id, agreement_key, version)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX agreements_subject ON agreements (subject_id);

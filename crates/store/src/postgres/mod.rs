@@ -492,6 +492,32 @@ fn version_row(r: &Row) -> Result<AccountVersionRow> {
     })
 }
 
+/// The columns of `agreements`, as a literal.
+macro_rules! agreement_columns {
+    () => {
+        "org_id, agreement_key, version, subject_id, batch_id, recorded_at, kind, currency, limit_minor, effective_on, \
+         expires_on, ended, responsibility"
+    };
+}
+
+fn agreement_row(r: &Row) -> Result<AgreementRow> {
+    Ok(AgreementRow {
+        org_id: OrgId(col(r, 0)?),
+        agreement_key: col(r, 1)?,
+        version: u32_col(r, 2)?,
+        subject_id: SubjectId(col(r, 3)?),
+        batch_id: col::<Option<i64>>(r, 4)?.map(BatchId),
+        recorded_at: col(r, 5)?,
+        kind: code_col(r, 6, ob_model::AgreementKind::parse, "agreement kind")?,
+        currency: code_col(r, 7, Currency::parse, "currency")?,
+        limit_minor: col(r, 8)?,
+        effective_on: col(r, 9)?,
+        expires_on: col(r, 10)?,
+        ended: col(r, 11)?,
+        responsibility: code_col(r, 12, Responsibility::parse, "responsibility")?,
+    })
+}
+
 /// The columns of `account_months`, as a literal so that statements are built at compile time.
 macro_rules! month_columns {
     () => {
@@ -1082,6 +1108,28 @@ impl Reader for PgTx<'_> {
         Ok(latest_per_month(rows))
     }
 
+    fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>> {
+        let rows = self.all(
+            concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE subject_id = $1 AND recorded_at <= $2"),
+            &[&subject.0, &recorded_at_max],
+            agreement_row,
+        )?;
+        Ok(latest_agreements(rows))
+    }
+
+    fn agreement_by_key(&self, org: OrgId, agreement_key: &str) -> Result<Option<AgreementRow>> {
+        let rows = self.all(
+            concat!(
+                "SELECT ",
+                agreement_columns!(),
+                " FROM agreements WHERE org_id = $1 AND agreement_key = $2 ORDER BY version DESC LIMIT 1"
+            ),
+            &[&org.0, &agreement_key],
+            agreement_row,
+        )?;
+        Ok(rows.into_iter().next())
+    }
+
     fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
         self.all(
             "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at
@@ -1510,6 +1558,32 @@ impl Writer for PgTx<'_> {
         i32_of(month.days_past_due)?;
         yyyymm(month.month)?;
         self.buffer(|p| p.add_month(month))
+    }
+
+    fn insert_agreement(&mut self, a: &AgreementRow) -> Result<()> {
+        self.exec(
+            concat!(
+                "INSERT INTO agreements (",
+                agreement_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            ),
+            &[
+                &a.org_id.0,
+                &a.agreement_key,
+                &i32::try_from(a.version).map_err(|_| StoreError::Corrupt("agreement version".into()))?,
+                &a.subject_id.0,
+                &a.batch_id.map(|b| b.0),
+                &a.recorded_at,
+                &a.kind.as_str(),
+                &a.currency.as_str(),
+                &a.limit_minor,
+                &a.effective_on,
+                &a.expires_on,
+                &a.ended,
+                &a.responsibility.as_str(),
+            ],
+        )
+        .map(drop)
     }
 
     fn insert_special(&mut self, x: &SpecialRow) -> Result<()> {
