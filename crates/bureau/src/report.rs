@@ -854,8 +854,14 @@ fn number_and_group(
     details: Vec<(AccountId, Option<AccountId>, AccountDetail)>,
 ) -> (Vec<AccountGroup>, HashMap<AccountId, u32>) {
     let shown: BTreeSet<AccountId> = details.iter().map(|(id, _, _)| *id).collect();
-    let (nested, mut top): (Vec<_>, Vec<_>) =
-        details.into_iter().partition(|(_, line, _)| line.is_some_and(|l| shown.contains(&l)));
+    let under_a_line = |line: &Option<AccountId>| line.is_some_and(|l| shown.contains(&l));
+    // A line that is itself drawn under another line (re-sent as a plan) stays on top, and
+    // so do its plans: nesting goes one level deep.
+    let plan_ids: BTreeSet<AccountId> =
+        details.iter().filter(|(_, line, _)| under_a_line(line)).map(|(id, _, _)| *id).collect();
+    let (nested, mut top): (Vec<_>, Vec<_>) = details
+        .into_iter()
+        .partition(|(_, line, _)| line.is_some_and(|l| shown.contains(&l) && !plan_ids.contains(&l)));
     let mut plans: HashMap<AccountId, Vec<(AccountId, AccountDetail)>> = HashMap::new();
     for (id, line, d) in nested {
         plans.entry(line.unwrap_or(AccountId(0))).or_default().push((id, d));
@@ -863,8 +869,9 @@ fn number_and_group(
     let mut numbers = HashMap::new();
     top.sort_by_key(|(_, _, d)| AccountType::REPORT_ORDER.iter().position(|t| *t == d.account_type));
     let mut number = 0;
-    let mut groups: Vec<AccountGroup> = Vec::new();
-    for (id, _, mut d) in top {
+    let mut lines: Vec<(usize, AccountId)> = Vec::new();
+    let mut flat: Vec<AccountDetail> = Vec::new();
+    for (id, line, mut d) in top {
         number += 1;
         d.number = number;
         numbers.insert(id, number);
@@ -875,6 +882,17 @@ fn number_and_group(
             numbers.insert(plan_id, number);
             d.sub_accounts.push(plan);
         }
+        if let Some(l) = line.filter(|l| shown.contains(l)) {
+            lines.push((flat.len(), l));
+        }
+        flat.push(d);
+    }
+    // A plan left on top (its line is itself a plan) still names its line's number.
+    for (i, l) in lines {
+        flat[i].credit_line_number = numbers.get(&l).copied();
+    }
+    let mut groups: Vec<AccountGroup> = Vec::new();
+    for d in flat {
         match groups.last_mut() {
             Some(g) if g.account_type == d.account_type => g.accounts.push(d),
             _ => groups.push(AccountGroup {
@@ -1086,8 +1104,13 @@ fn account_detail(
         credit_line_number: None,
         sub_accounts: Vec::new(),
         specials: r
-            .specials_of(account.id, view.cutoff)?
+            .specials_of(account.subject_id, account.id, view.cutoff)?
             .into_iter()
+            // Kept as long as negative information is, from its own day (a debt relief in 2015 is
+            // not news in 2026).
+            .filter(|x| {
+                YearMonth::of(x.on).plus(12 * i32::from(view.policy.retention.years())) > YearMonth::of(view.today)
+            })
             .map(|x| SpecialEntry { kind: x.kind, on: x.on, amount: x.amount_minor, months_changed: x.months_changed })
             .collect(),
         closed,

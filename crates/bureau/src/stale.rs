@@ -92,24 +92,39 @@ fn stale(r: &dyn Reader, a: &AccountAhead, to: YearMonth) -> Result<Option<Stale
     if a.terms.deleted {
         return Ok(None);
     }
-    let silent = match a.newest_month {
+    let opened = YearMonth::of(a.terms.opened_on);
+    let silent_since = |newest: Option<YearMonth>| match newest {
         Some(m) => to.months_since(m) - 1,
-        None => to.months_since(YearMonth::of(a.terms.opened_on)),
+        None => to.months_since(opened),
     };
-    if silent < limits::REPORT_STALE_MONTHS {
+    // The newest month stored counts every version, deletions too: a furnisher that sent a month
+    // and then deleted it has written about that month, and is not told it fell silent (the
+    // report, which leaves deleted months out, may still mark the account). Reading that figure
+    // costs nothing: only accounts silent by it are read further.
+    if silent_since(a.newest_month) < limits::REPORT_STALE_MONTHS {
         return Ok(None);
     }
+    let mut newest = None;
     if let Some(m) = a.newest_month {
-        // Closed accounts are not expected to report: the newest month's latest version says.
-        let newest = r.months(a.account.id, m, m, i64::MAX)?;
-        if newest.last().is_some_and(|row| !row.deleted && row.status.is_terminal()) {
+        // Whether it is closed, as the report reads it: the newest month not deleted.
+        let months = r.months(a.account.id, opened.min(m), m, i64::MAX)?;
+        let Some(row) = months.iter().rev().find(|row| !row.deleted) else {
+            return Ok(stale_entry(a, None, silent_since(None)));
+        };
+        if row.status.is_terminal() {
+            // Closed accounts are not expected to report.
             return Ok(None);
         }
+        newest = Some(row.month);
     }
-    Ok(Some(StaleAccount {
+    Ok(stale_entry(a, newest, silent_since(newest)))
+}
+
+fn stale_entry(a: &AccountAhead, newest: Option<YearMonth>, silent: i32) -> Option<StaleAccount> {
+    (silent >= limits::REPORT_STALE_MONTHS).then(|| StaleAccount {
         code: STALE_ACCOUNT_CODE,
         account_key: a.account.account_key.clone(),
-        last_reported_month: a.newest_month,
+        last_reported_month: newest,
         months_silent: silent,
-    }))
+    })
 }

@@ -535,6 +535,10 @@ fn a_furnisher_is_warned_of_its_open_accounts_not_reported_for_3_months() {
             account("A3", ZHANG),
             account("A4", ZHANG),
             closed,
+            account("A5", ZHANG),
+            month("A5", "2024-02", 1_000),
+            month("A5", "2024-05", 1_000),
+            r#"{"kind":"delete","account_key":"A5","from_month":"2024-05","to_month":"2024-05"}"#.to_owned(),
         ],
     ));
     w.ingest(&file("OTHER", &[consent(ZHANG, "2024-01-01"), account("B1", ZHANG)]));
@@ -547,14 +551,16 @@ fn a_furnisher_is_warned_of_its_open_accounts_not_reported_for_3_months() {
         .map(|s| (s.account_key.as_str(), s.last_reported_month.map(|m| m.to_string()), s.months_silent))
         .collect();
     // June: A1's last month is February (March, April, May missing); A3 never reported since
-    // January; A2's March leaves two months missing; A4 is closed.
+    // January; A2's March leaves two months missing; A4 is closed. A5's May was sent, then
+    // deleted: the furnisher has written about May, so it is not told it fell silent (its
+    // report, which leaves the deleted month out, marks it).
     assert_eq!(listed, vec![("A1", Some("2024-02".to_owned()), 3), ("A3", None, 5)]);
     assert_eq!(page.next_after, None);
     assert!(page.accounts.iter().all(|s| s.code == "STALE_ACCOUNT"));
     let first = w.bureau.stale_accounts(org, None, 1, today).unwrap();
     assert_eq!((first.accounts.len(), first.next_after.as_deref()), (1, Some("A1")));
     let rest = w.bureau.stale_accounts(org, first.next_after.as_deref(), 1, today).unwrap();
-    assert_eq!(rest.accounts[0].account_key, "A3");
+    assert_eq!((rest.accounts[0].account_key.as_str(), rest.next_after.as_deref()), ("A3", Some("A3")));
     let in_may = w.bureau.stale_accounts(org, None, 1000, time::macros::date!(2024 - 05 - 31)).unwrap();
     assert_eq!(in_may.accounts.iter().map(|s| s.account_key.as_str()).collect::<Vec<_>>(), vec!["A3"]);
     let mut all = Vec::new();
@@ -562,7 +568,7 @@ fn a_furnisher_is_warned_of_its_open_accounts_not_reported_for_3_months() {
     assert_eq!((n, all), (2, vec!["A1".to_owned(), "A3".to_owned()]));
     let report = w.report(Some(today));
     let marked: Vec<bool> = report.own_accounts().map(|a| a.stale).collect();
-    assert_eq!(marked.iter().filter(|s| **s).count(), 3, "the report marks A1, A3 and the other lender's B1");
+    assert_eq!(marked.iter().filter(|s| **s).count(), 4, "the report marks A1, A3, A5 and the other lender's B1");
 }
 
 /// Credit agreements (授信协议, record 220) are agreements, not accounts: their own section, with
@@ -580,6 +586,11 @@ fn credit_agreements_are_shown_with_the_accounts_drawn_under_them() {
     let plan = format!(
         r#"{{"kind":"account","account_key":"A1-P1","subject":{ZHANG},"account_type":"R4","opened_on":"2024-03-01","currency":"CNY","credit_limit":60000,"terms":{{"periods":6}},"credit_line_key":"A1"}}"#
     );
+    // A plan may name an agreement whose line reports under another key: no line to go under.
+    let plan_under = |line: &str| {
+        plan.replace("A1-P1", &format!("{line}-P1"))
+            .replace(r#""credit_line_key":"A1""#, &format!(r#""credit_line_key":"{line}""#))
+    };
     let lines = [
         agreement("A1", ZHANG, 500_000, ""),
         consent(ZHANG, "2024-01-01"),
@@ -587,33 +598,48 @@ fn credit_agreements_are_shown_with_the_accounts_drawn_under_them() {
         agreement("A1", ZHANG, 500_000, ""),
         account("A1", ZHANG),
         month("A1", "2024-05", 80_000),
-        plan,
+        plan.clone(),
         month("A1-P1", "2024-05", 40_000),
         agreement("A1", LI, 500_000, ""),
+        agreement("AG-2", ZHANG, 90_000, ""),
+        plan_under("AG-2"),
+        plan_under("NOPE"),
     ];
     let (s, feedback) = w.ingest_with_feedback(&file("HB", &lines));
     assert_eq!(
         codes(&feedback),
-        vec![line(2, "NO_CONSENT", "subject"), line(10, "ACCOUNT_CONFLICT", "subject")],
+        vec![
+            line(2, "NO_CONSENT", "subject"),
+            line(10, "ACCOUNT_CONFLICT", "subject"),
+            line(13, "UNKNOWN_ACCOUNT", "credit_line_key")
+        ],
         "{feedback:?}"
     );
-    assert_eq!((s.accepted, s.unchanged), (7, 1));
+    assert_eq!((s.accepted, s.unchanged), (9, 1));
     let report = w.report(None);
-    assert_eq!(report.account_groups.len(), 1, "the agreement is not an account");
+    let types: Vec<_> = report.account_groups.iter().map(|g| g.account_type).collect();
+    assert_eq!(
+        types,
+        vec![ob_model::AccountType::R4, ob_model::AccountType::R1],
+        "no account for an agreement; AG-2's plan alone"
+    );
     let a = &report.agreements;
-    assert_eq!(a.len(), 1);
-    assert_eq!((a[0].kind, a[0].credit_limit, a[0].ended), (ob_model::AgreementKind::RevolvingLoan, 500_000, false));
-    assert_eq!(a[0].accounts, vec![1, 2], "the line and its plan");
-    assert_eq!(a[0].used_amount, 80_000 + 40_000);
-    assert_eq!(a[0].expires_on, Some(time::macros::date!(2027 - 01 - 09)));
+    assert_eq!(a.len(), 2);
+    let a1 = a.iter().find(|a| a.credit_limit == 500_000).unwrap();
+    assert_eq!(a1.accounts, vec![2, 3], "the line and its plan (the lone plan is [1])");
+    assert_eq!((a1.kind, a1.ended), (ob_model::AgreementKind::RevolvingLoan, false));
+    assert_eq!(a1.used_amount, 80_000 + 40_000);
+    assert_eq!(a1.expires_on, Some(time::macros::date!(2027 - 01 - 09)));
     w.clock.set(datetime!(2024-06-20 09:00 UTC));
     w.ingest(&file("HB", &[agreement("A1", ZHANG, 800_000, r#","ended":true"#)]));
     let report = w.report(None);
-    assert_eq!((report.agreements[0].credit_limit, report.agreements[0].ended), (800_000, true), "a new version");
+    let a1 = report.agreements.iter().find(|a| a.credit_limit == 800_000).unwrap();
+    assert!(a1.ended, "a new version, ended: listed after those in force");
+    assert_eq!(report.agreements.last(), Some(a1));
     let before = w.report(Some(time::macros::date!(2024 - 06 - 10)));
-    assert_eq!(before.agreements[0].credit_limit, 500_000, "a past day shows the version of then");
+    assert!(before.agreements.iter().any(|a| a.credit_limit == 500_000), "a past day shows the version of then");
     let text = ob_bureau::render::text(&report);
-    assert!(text.contains("授信协议信息 Credit agreements") && text.contains("账户 accounts [1] [2]"), "{text}");
+    assert!(text.contains("授信协议信息 Credit agreements") && text.contains("账户 accounts [2] [3]"), "{text}");
 }
 
 /// Special transactions and events (segment K, record 215): on the furnisher's own accounts,

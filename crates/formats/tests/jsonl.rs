@@ -162,7 +162,12 @@ fn record() -> impl Strategy<Value = Record> {
                 closed_on: None,
                 credit_limit_minor: limit,
                 detail: MonthDetail {
-                    overdue_periods: periods,
+                    // The status's count (more only under `7`), when given.
+                    overdue_periods: periods.map(|n| match status.overdue_periods() {
+                        Some(7) => 7 + n,
+                        Some(p) => u16::from(p),
+                        None => 0,
+                    }),
                     // At most what is past due, its ages adding up to at most itself.
                     overdue_principal_minor: (principal && dpd > 0).then_some(1 + balance / 10),
                     overdue_by_age_minor: [(principal && dpd > 30).then_some(1), None, None, None],

@@ -24,6 +24,15 @@ pub enum Retention {
     },
 }
 
+impl Retention {
+    /// The years negative information is kept.
+    pub fn years(self) -> u8 {
+        match self {
+            Retention::AfterDelinquencyEnded { years } | Retention::FromFirstDelinquency { years, .. } => years,
+        }
+    }
+}
+
 fn suppress_by_default() -> bool {
     true
 }

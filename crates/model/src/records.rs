@@ -100,8 +100,21 @@ impl MonthDetail {
         *self == MonthDetail::default()
     }
 
-    /// Rules across the detail's fields, given the month's amount past due.
-    pub fn check(&self, past_due_minor: i64, errors: &mut Vec<FieldError>) {
+    /// Rules across the detail's fields, given the month's status and amount past due: the
+    /// overdue periods are the status's (more only under `7`, "7 or more"; none when nothing is
+    /// overdue), the principal at most what is past due, its ages at most the principal.
+    pub fn check(&self, status: RepaymentStatus, past_due_minor: i64, errors: &mut Vec<FieldError>) {
+        if let Some(p) = self.overdue_periods {
+            let agrees = match status.overdue_periods() {
+                Some(7) => p >= 7,
+                Some(s) => p == u16::from(s),
+                None => p == 0,
+            };
+            if !agrees {
+                let why = "overdue periods disagree with the status (1–6: that many; 7: 7 or more; else none)";
+                errors.push(err(Code::StatusInconsistent, "detail.overdue_periods", why));
+            }
+        }
         let named = [
             ("overdue_principal", self.overdue_principal_minor),
             ("overdue_31_60", self.overdue_by_age_minor[0]),
@@ -121,8 +134,9 @@ impl MonthDetail {
                 "overdue principal above the amount past due",
             ));
         }
-        let by_age: i64 = self.overdue_by_age_minor.iter().flatten().sum();
-        if by_age > self.overdue_principal_minor.unwrap_or(past_due_minor) {
+        // Each is at most 10^15 once in range; summed wide, so that out-of-range input cannot wrap.
+        let by_age: i128 = self.overdue_by_age_minor.iter().flatten().map(|v| i128::from(*v)).sum();
+        if by_age > i128::from(self.overdue_principal_minor.unwrap_or(past_due_minor)) {
             errors.push(err(
                 Code::StatusInconsistent,
                 "overdue_31_60",
@@ -431,7 +445,7 @@ impl MonthRecord {
             errors.push(err(Code::DateOrder, "last_payment_on", "last payment after the settlement date"));
         }
         self.check_status(&mut errors);
-        self.detail.check(self.past_due_minor, &mut errors);
+        self.detail.check(self.status, self.past_due_minor, &mut errors);
         errors
     }
 

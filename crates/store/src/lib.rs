@@ -213,9 +213,9 @@ pub trait Reader {
         to: ob_model::YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>>;
-    /// Special transactions and events on an account, oldest first, recorded at or before
-    /// `recorded_at_max`.
-    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>>;
+    /// Special transactions and events on an account of `subject` (the distribution key, so that a
+    /// sharded store reads one shard), oldest first, recorded at or before `recorded_at_max`.
+    fn specials_of(&self, subject: SubjectId, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>>;
     /// The latest version of each credit agreement of a subject recorded at or before
     /// `recorded_at_max`, by furnisher and key.
     fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>>;

@@ -730,11 +730,11 @@ impl Reader for Tx<'_> {
         Ok(self.all(SQL, params![org.0, agreement_key], agreement_row)?.into_iter().max_by_key(|a| a.version))
     }
 
-    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
+    fn specials_of(&self, subject: SubjectId, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
         let rows = self.all(
             "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at, seq
-             FROM specials WHERE account_id = ?1 AND recorded_at <= ?2",
-            params![account.0, recorded_at_max],
+             FROM specials WHERE account_id = ?1 AND subject_id = ?2 AND recorded_at <= ?3",
+            params![account.0, subject.0, recorded_at_max],
             |r| {
                 let row = SpecialRow {
                     account_id: AccountId(r.get(0)?),

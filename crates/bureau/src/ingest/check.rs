@@ -112,6 +112,9 @@ impl Batch<'_> {
                 Some(i) if self.accounts[i].terms.account_type.is_revolving() && !self.accounts[i].terms.deleted => {
                     terms.credit_line_id = Some(self.accounts[i].id);
                 }
+                // A plan drawn under an agreement (220) whose line reports under another key:
+                // accepted, shown on its own (no line account to put it under).
+                None if self.w.agreement_by_key(self.org, line_key)?.is_some() => {}
                 _ => {
                     return reject(
                         Code::UnknownAccount,
@@ -358,11 +361,15 @@ impl Batch<'_> {
         if x.on < first_day {
             return reject(Code::BeforeOpening, "on", "before the account was opened");
         }
-        if self.policy.report_consent_required && !self.consent_covers(subject, x.on.max(self.today), opened_on)? {
+        if self.policy.report_consent_required && !self.consent_covers(subject, x.on, opened_on)? {
             return reject(Code::NoConsent, "on", "no reporting consent from this person covers this account");
         }
         let key = |k: &ob_store::SpecialRow| (k.kind, k.on, k.amount_minor, k.months_changed);
-        if self.w.specials_of(id, i64::MAX)?.iter().any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed))
+        if self
+            .w
+            .specials_of(subject, id, i64::MAX)?
+            .iter()
+            .any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed))
         {
             return Ok(Err(Outcome::Unchanged));
         }

@@ -31,7 +31,7 @@ use ob_model::records::{
     AccountRecord, AgreementRecord, ContractTerms, DeleteRecord, Identity, MonthDetail, MonthRecord, Record,
     RekeyRecord, SpecialRecord, Terms,
 };
-use ob_model::{AccountType, Code, FieldError, YearMonth};
+use ob_model::{AccountType, Code, FieldError, SpecialKind, YearMonth};
 use std::collections::HashMap;
 use time::Date;
 
@@ -138,12 +138,15 @@ fn account(a: &LoanAccount) -> Result<Vec<Record>, Vec<FieldError>> {
 }
 
 fn special_transaction(key: &str, k: &SpecialTransaction) -> SpecialRecord {
+    let kind = k.kind.kind();
+    let moves = matches!(kind, SpecialKind::Extension | SpecialKind::LenderDeferral);
     SpecialRecord {
         account_key: key.to_owned(),
-        kind: k.kind.kind(),
+        kind,
         on: k.date,
         amount_minor: Some(k.amount_fen),
-        months_changed: k.months_changed,
+        // Lenders fill `DueTranMon` with 0 where nothing moved: only a move is kept.
+        months_changed: k.months_changed.filter(|m| moves || *m != 0),
     }
 }
 

@@ -635,9 +635,9 @@ pub struct ReportPage {
     pub last_query_on: String,
     /// Accounts by type.
     pub groups: Vec<GroupView>,
-    /// Legend of the grids.
     /// 授信协议信息: lender, kind, limit, used, in force from, until, state, accounts drawn.
     pub agreements: Vec<AgreementRowView>,
+    /// Legend of the grids.
     pub legend: Vec<LegendEntry>,
     /// Query records.
     pub queries: Vec<QueryRow>,

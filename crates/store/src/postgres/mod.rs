@@ -1130,11 +1130,11 @@ impl Reader for PgTx<'_> {
         Ok(rows.into_iter().next())
     }
 
-    fn specials_of(&self, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
+    fn specials_of(&self, subject: SubjectId, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
         self.all(
             "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at
-             FROM specials WHERE account_id = $1 AND recorded_at <= $2 ORDER BY seq",
-            &[&account.0, &recorded_at_max],
+             FROM specials WHERE account_id = $1 AND subject_id = $2 AND recorded_at <= $3 ORDER BY seq",
+            &[&account.0, &subject.0, &recorded_at_max],
             |r| {
                 Ok(SpecialRow {
                     account_id: AccountId(col(r, 0)?),
@@ -1587,13 +1587,20 @@ impl Writer for PgTx<'_> {
     }
 
     fn insert_special(&mut self, x: &SpecialRow) -> Result<()> {
+        // The next number is read first: Citus routes an INSERT … VALUES to one shard only when it
+        // holds no subquery.
+        let seq: Option<i32> = self.one(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM specials WHERE account_id = $1 AND subject_id = $2",
+            &[&x.account_id.0, &x.subject_id.0],
+            |r| col(r, 0),
+        )?;
         self.exec(
             "INSERT INTO specials (account_id, seq, subject_id, kind, on_date, amount_minor, months_changed, batch_id,
                                    recorded_at)
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM specials WHERE account_id = $1 AND subject_id = $2),
-                     $2, $3, $4, $5, $6, $7, $8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &x.account_id.0,
+                &seq.unwrap_or(1),
                 &x.subject_id.0,
                 &x.kind.as_str(),
                 &x.on,
