@@ -44,6 +44,12 @@ const CASES: &[Case] = &[
     case("report --doc-number 11010519491231002X --org HB --reason 02", 3, "NO_CONSENT"),
     case("report --doc-number 11010519491231002X --org NOPE --reason 02", 3, "UNKNOWN_ORGANIZATION"),
     case("report --doc-number 11010519491231002X --as-of 2024-13-01", 2, "2024-13-01"),
+    // A furnisher's stale accounts (its account A1 was last reported for 2024-02).
+    case("stale", 2, "--org"),
+    case("stale --org NOPE", 3, "UNKNOWN_ORGANIZATION"),
+    case("stale --org HB --as-of 2024-13-01", 2, "2024-13-01"),
+    case("stale --org HB --as-of 2024-04-30", 0, "0 open accounts of HB"),
+    case("stale --org HB --as-of 2030-01-01", 0, r#""account_key":"A1","last_reported_month":"2024-02""#),
     case("backup", 2, "DEST"),
     case("backup {dir}/store.backup", 0, "backup written"),
     case("restore", 2, "SRC"),

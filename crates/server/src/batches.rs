@@ -278,7 +278,7 @@ pub struct StaleQuery {
 #[utoipa::path(get, path = "/v1/stale-accounts", tag = "furnishers", operation_id = "stale_accounts", params(StaleQuery),
     responses(
         (status = 200, description = "A page of warnings", body = ob_bureau::stale::StalePage),
-        (status = 400, description = "BAD_REQUEST (limit out of range)", body = crate::error::ErrorEnvelope),
+        (status = 400, description = "BAD_REQUEST (limit out of range; after not an account key)", body = crate::error::ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
         (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
@@ -293,6 +293,15 @@ pub async fn stale(
     if !(1..=limits::STALE_PAGE_MAX).contains(&limit) {
         let max = limits::STALE_PAGE_MAX;
         return Err(ApiError::bad_request("BAD_REQUEST", format!("limit is 1 to {max}")));
+    }
+    // An account key is 1–60 characters with no NUL (PostgreSQL's text holds none): anything
+    // else is no key a page ended on.
+    if q.after.as_deref().is_some_and(|a| a.chars().count() > limits::ACCOUNT_KEY_CHARS_MAX || a.contains('\0')) {
+        let max = limits::ACCOUNT_KEY_CHARS_MAX;
+        return Err(ApiError::bad_request(
+            "BAD_REQUEST",
+            format!("after is an account key of at most {max} characters"),
+        ));
     }
     let page = blocking(&state, move |b| {
         let today = b.clock().today();

@@ -384,7 +384,10 @@ async fn a_furnisher_reads_its_stale_accounts_and_only_its_own() {
     assert_eq!(b.json["next_after"], "B1", "a full page says where to go on");
     let end = check(&app, get(FurnisherB, "/v1/stale-accounts?after=B1"), 200, None).await;
     assert_eq!(end.json, serde_json::json!({"accounts": [], "next_after": null}));
-    for path in ["/v1/stale-accounts?limit=0", "/v1/stale-accounts?limit=1001"] {
+    let too_long = "/v1/stale-accounts?after=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    for path in
+        ["/v1/stale-accounts?limit=0", "/v1/stale-accounts?limit=1001", "/v1/stale-accounts?after=a%00b", too_long]
+    {
         check(&app, get(FurnisherA, path), 400, Some("BAD_REQUEST")).await;
     }
     for (who, status, code) in [
