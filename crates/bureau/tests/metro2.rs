@@ -104,7 +104,7 @@ fn metro2_and_its_canonical_twin_give_the_same_report() {
         format!(r#"{{"name":"JANE Q DOE","birth_date":"1980-05-17","document":{{"type":"us_ssn","number":"{ssn}"}}}}"#);
     let header = r#"{"kind":"header","format":"openbureau.jsonl","version":1,"furnisher":"OBTEST0001","furnisher_name":"OPENBUREAU TEST LENDER"}"#;
     let account = format!(
-        r#"{{"kind":"account","account_key":"ACCT000000000001","subject":{subject},"account_type":"R2","opened_on":"2019-03-15","currency":"USD","credit_limit":500000}}"#
+        r#"{{"kind":"account","account_key":"ACCT000000000001","subject":{subject},"account_type":"R2","opened_on":"2019-03-15","currency":"USD","credit_limit":500000,"terms":{{"frequency":"03"}}}}"#
     );
     let may_twin = format!(
         "{header}\n{account}\n{}\n",

@@ -273,7 +273,7 @@ pub struct StaleQuery {
 
 /// `GET /v1/stale-accounts`: the key's furnisher's open accounts with no month reported in the 3
 /// months before this one (`STALE_ACCOUNT` warnings): their reports show them as not updated
-/// (未更新). A call reads at most 20,000 accounts (`limits::STALE_SCAN_ACCOUNTS_MAX`); follow
+/// (未更新). A call reads at most 5,000 accounts (`limits::STALE_SCAN_ACCOUNTS_MAX`); follow
 /// `next_after` until it is null.
 #[utoipa::path(get, path = "/v1/stale-accounts", tag = "furnishers", operation_id = "stale_accounts", params(StaleQuery),
     responses(

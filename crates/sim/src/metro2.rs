@@ -61,6 +61,13 @@ const KINDS: [Kind; 5] = [
     Kind { portfolio: "O", account_type: "48", open_terms: "", frequency: "", interest: "" },
 ];
 
+/// The contract terms the bureau reads from the Metro 2 fields a furnisher's accounts are written
+/// with (its account type and terms frequency), for the canonical twin to carry the same.
+pub(crate) fn contract_of(furnisher: usize) -> ob_model::records::ContractTerms {
+    let kind = &KINDS[furnisher];
+    ob_formats::metro2::to_model::contract_terms(kind.account_type, kind.frequency)
+}
+
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
@@ -384,7 +391,8 @@ mod tests {
                 opened_on: date!(2024 - 02 - 10),
                 currency: Currency::USD,
                 credit_limit_minor: 500_000,
-                terms: Terms::default(),
+                // What Metro 2 carries of a card's contract: its terms frequency, monthly.
+                terms: Terms { contract: contract_of(1), ..Terms::default() },
                 responsibility: Responsibility::Individual,
                 credit_line_key: None,
             },

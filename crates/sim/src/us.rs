@@ -256,7 +256,8 @@ pub(crate) fn whole_dollars(cents: i64) -> i64 {
 
 /// Puts a person's accounts in the form Metro 2 carries (docs/simulator.md): instalment plans
 /// (R4, no Metro 2 account type) left out; US dollars, whole; no due day; collections with one
-/// period (terms duration 001); every month as [`month`] says.
+/// period (terms duration 001); the contract terms Metro 2's account type and terms frequency
+/// say; every month as [`month`] says.
 pub(crate) fn normalize(person: &mut SimPerson) {
     person.accounts.retain(|a| a.account.account_type != AccountType::R4);
     for a in &mut person.accounts {
@@ -269,7 +270,7 @@ pub(crate) fn normalize(person: &mut SimPerson) {
             AccountType::C1 => Some(1),
             _ => None,
         };
-        a.account.terms = Terms { periods, due_day: None, ..Terms::default() };
+        a.account.terms = Terms { periods, due_day: None, contract: crate::metro2::contract_of(a.furnisher) };
         for m in &mut a.months {
             month(m, account_type, base_limit);
         }

@@ -4,7 +4,9 @@
 //! status DA/DF, ECOA code Z), plus a key change for an L1 segment. Whole dollars become cents.
 
 use super::record::{BaseSegment, DataRecord};
-use ob_model::records::{AccountRecord, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms};
+use ob_model::records::{
+    AccountRecord, ContractTerms, DeleteRecord, Identity, MonthRecord, Record, RekeyRecord, Terms,
+};
 use ob_model::{
     AccountType, Code, Currency, DocumentNumber, DocumentType, FieldError, RepaymentStatus, Responsibility, YearMonth,
 };
@@ -29,6 +31,33 @@ pub fn account_type(portfolio: &str, account_type: &str) -> Option<AccountType> 
         "I" | "M" | "O" => Some(AccountType::D1),
         _ => None,
     }
+}
+
+/// What a Metro 2 base segment says of the contract, in the report's terms: the kind of loan from
+/// the account type (real-estate mortgages 08, 19, 25, 26, 2C, 5A → housing; auto 00, 3A → car;
+/// education 12 → student; business 10 → business), a mortgage guarantee for the real-estate
+/// ones, and the repayment frequency from the terms frequency (D, B, E, L, T → other; none when
+/// blank). So that a US mortgage does not read as a consumer loan.
+pub fn contract_terms(account_type: &str, terms_frequency: &str) -> ContractTerms {
+    use ob_model::{GuaranteeMode as G, LoanKind as K, RepayFrequency as F};
+    let (loan_kind, guarantee) = match account_type {
+        "08" | "19" | "25" | "26" | "2C" | "5A" => (Some(K::Housing), Some(G::Mortgage)),
+        "00" | "3A" => (Some(K::Car), None),
+        "12" => (Some(K::Student), None),
+        "10" => (Some(K::Business), None),
+        _ => (None, None),
+    };
+    let frequency = match terms_frequency {
+        "W" => Some(F::Weekly),
+        "M" => Some(F::Monthly),
+        "Q" => Some(F::Quarterly),
+        "S" => Some(F::HalfYearly),
+        "Y" => Some(F::Yearly),
+        "P" => Some(F::Once),
+        "D" | "B" | "E" | "L" | "T" => Some(F::Other),
+        _ => None,
+    };
+    ContractTerms { loan_kind, guarantee, maturity_on: None, frequency, method: None }
 }
 
 /// The monthly status and days past due of a Metro 2 account status. Late statuses count missed
@@ -149,7 +178,11 @@ fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<Accou
         opened_on,
         currency: Currency::USD,
         credit_limit_minor: cents(limit_dollars),
-        terms: Terms { periods: if revolving { None } else { periods }, due_day: None, ..Terms::default() },
+        terms: Terms {
+            periods: if revolving { None } else { periods },
+            due_day: None,
+            contract: contract_terms(&b.account_type, &b.terms_frequency),
+        },
         responsibility,
         credit_line_key: None,
     };
@@ -201,6 +234,17 @@ mod tests {
             }
         }
         assert_eq!(status("DA"), None);
+    }
+
+    #[test]
+    fn a_mortgage_reads_as_a_housing_loan_secured_by_the_home_not_a_consumer_loan() {
+        use ob_model::{GuaranteeMode as G, LoanKind as K, RepayFrequency as F};
+        let c = contract_terms("26", "M");
+        assert_eq!((c.loan_kind, c.guarantee, c.frequency), (Some(K::Housing), Some(G::Mortgage), Some(F::Monthly)));
+        assert_eq!(contract_terms("00", "W").loan_kind, Some(K::Car));
+        assert_eq!(contract_terms("12", "").frequency, None);
+        let unsecured = contract_terms("01", "B");
+        assert_eq!((unsecured.loan_kind, unsecured.guarantee, unsecured.frequency), (None, None, Some(F::Other)));
     }
 
     #[test]
