@@ -116,7 +116,7 @@ pub struct AgreementEntry {
     pub effective_on: Date,
     /// 到期日期, when it has one.
     pub expires_on: Option<Date>,
-    /// Whether it has ended (协议状态).
+    /// Whether it has ended (协议状态): the lender said so, or its last day has passed.
     pub ended: bool,
     /// Report numbers of the accounts drawn under it: the line itself and its instalment plans.
     pub accounts: Vec<u32>,
@@ -817,7 +817,7 @@ pub fn assemble(
     let (groups, numbers) = number_and_group(own);
     let guarantees =
         number_guarantees(guaranteed, groups.iter().flat_map(|g| &g.accounts).map(|a| 1 + a.sub_accounts.len()).sum());
-    let agreements = agreement_entries(r, subject, cutoff, &accounts, &numbers, &groups, &mut names)?;
+    let agreements = agreement_entries(r, (subject, cutoff, ctx.as_of), &accounts, &numbers, &groups, &mut names)?;
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -912,8 +912,7 @@ fn number_and_group(
 /// and that line's instalment plans.
 fn agreement_entries(
     r: &dyn Reader,
-    subject: SubjectId,
-    cutoff: i64,
+    (subject, cutoff, as_of): (SubjectId, i64, Date),
     accounts: &[AccountRow],
     numbers: &HashMap<AccountId, u32>,
     groups: &[AccountGroup],
@@ -942,7 +941,8 @@ fn agreement_entries(
             credit_limit: a.limit_minor,
             effective_on: a.effective_on,
             expires_on: a.expires_on,
-            ended: a.ended,
+            // An agreement past its last day has ended, whether or not the lender said so.
+            ended: a.ended || a.expires_on.is_some_and(|e| e < as_of),
             accounts: drawn,
             used_amount,
         });

@@ -638,6 +638,9 @@ fn credit_agreements_are_shown_with_the_accounts_drawn_under_them() {
     assert_eq!(report.agreements.last(), Some(a1));
     let before = w.report(Some(time::macros::date!(2024 - 06 - 10)));
     assert!(before.agreements.iter().any(|a| a.credit_limit == 500_000), "a past day shows the version of then");
+    w.clock.set(datetime!(2027-02-01 09:00 UTC));
+    let ag2 = w.report(None).agreements.into_iter().find(|a| a.credit_limit == 90_000).unwrap();
+    assert!(ag2.ended, "past its last day (2027-01-09) an agreement has ended, said or not");
     let text = ob_bureau::render::text(&report);
     assert!(text.contains("授信协议信息 Credit agreements") && text.contains("账户 accounts [2] [3]"), "{text}");
 }

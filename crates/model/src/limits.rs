@@ -92,8 +92,10 @@ pub const KEY_ROTATION_PAUSE_MS_MAX: u64 = 1_000;
 /// SQLite's page cache per connection, in KiB. Ingest reads people, consents and accounts in the
 /// order of the furnisher's file, which is not the order they were stored in: a cache that holds
 /// the consents and the accounts' indexes of a few million people saves most reads from the OS.
-/// With [`INGEST_CACHED_MAX`] it keeps an ingest under 512 MB.
-pub const SQLITE_CACHE_KIB: i64 = 256 * 1024;
+/// With [`INGEST_CACHED_MAX`] it keeps an ingest under 512 MB: measured at 1 M people
+/// (docs/benchmarks.md, 2026-12-07), 200 MiB peaked at 496 MB and 38,203 account-months/s, where
+/// 256 MiB peaked at 554 MB and 41,900/s.
+pub const SQLITE_CACHE_KIB: i64 = 200 * 1024;
 
 /// Bureau workers a server runs over PostgreSQL unless told otherwise. A report spends most of its
 /// time waiting on the database's answers, so more workers than cores keep both busy.

@@ -331,6 +331,10 @@ fn a_person_signs_in_and_reads_their_report_and_the_query_log_in_chromium() {
     }
     assert_eq!(browser.css(&plans[0], "margin-left"), "32px", "set in under its line");
     assert!(report.contains("其他个人消费贷款") && report.contains("信用/免担保"), "the line's kind and guarantee");
+    let agreements = browser.text(&browser.one("#agreements"));
+    for s in ["授信协议信息", "循环贷授信额度", "CNY 8000.00", "2025-03-09", "[1] [2]"] {
+        assert!(agreements.contains(s), "the agreement shows {s}: {agreements}");
+    }
     browser.screenshot(&shots.join("3-report.png"));
 
     // The query log: the lender's look and the person's own.

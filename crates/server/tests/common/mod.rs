@@ -112,7 +112,11 @@ fn alpha_file() -> String {
         };
         lines.push(month("ZH-LINE-1", &m, late));
     }
-    // An instalment plan drawn under the line, shown under it, and its early repayment.
+    // The line's credit agreement (授信协议), and an instalment plan drawn under the line, shown
+    // under it, and its early repayment.
+    lines.push(format!(
+        r#"{{"kind":"agreement","agreement_key":"ZH-LINE-1","subject":{p},"limit_type":"10","currency":"CNY","credit_limit":800000,"effective_on":"2022-03-10","expires_on":"2025-03-09"}}"#
+    ));
     lines.push(format!(
         r#"{{"kind":"account","account_key":"ZH-LINE-1-P1","subject":{p},"account_type":"R4","opened_on":"2024-04-12","currency":"CNY","credit_limit":60000,"terms":{{"periods":6,"due_day":10,"maturity_on":"2024-10-10","method":"11"}},"credit_line_key":"ZH-LINE-1"}}"#
     ));
