@@ -14,6 +14,7 @@
 
 pub mod backup;
 pub mod detail;
+mod packed;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

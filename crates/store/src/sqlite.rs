@@ -21,6 +21,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_org_type.sql")),
     (7, include_str!("../migrations/sqlite/0007_web_sessions.sql")),
     (8, include_str!("../migrations/sqlite/0008_report_details.sql")),
+    (9, include_str!("../migrations/sqlite/0009_packed_months.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -66,6 +67,7 @@ impl SqliteStore {
         // on every execution, a statement whose plan a bound value might sway — as the join of
         // `subject_by_document`: a tenth of a report's time in the bureau (docs/benchmarks.md).
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
+        register_pack_month(&conn).map_err(backend)?;
         let mut store = SqliteStore { conn };
         store.migrate()?;
         Ok(store)
@@ -155,9 +157,60 @@ fn digest_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
     v.try_into().map_err(|_| bad(idx, "32-byte digest"))
 }
 
-fn month_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<YearMonth> {
-    let v: u32 = row.get(idx)?;
-    YearMonth::from_yyyymm(v).ok_or_else(|| bad(idx, "yyyymm month"))
+/// The key of a month in `account_months` (schema 9): months since January 1901, two bytes.
+fn month_key(m: YearMonth) -> i32 {
+    m.months_since(YearMonth::MIN)
+}
+
+fn month_key_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<YearMonth> {
+    let k: i32 = row.get(idx)?;
+    if !(0..=YearMonth::MAX.months_since(YearMonth::MIN)).contains(&k) {
+        return Err(bad(idx, "month key"));
+    }
+    Ok(YearMonth::MIN.plus(k))
+}
+
+/// Registers `ob_pack_month`, which migration 9 uses to pack the old columns of an account-month
+/// into its body as [`crate::packed::encode`] does (the arguments are the old columns from
+/// `month` to `detail`, in table order).
+fn register_pack_month(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::{Context, FunctionFlags};
+    fn invalid(what: &str) -> rusqlite::Error {
+        rusqlite::Error::UserFunctionError(format!("ob_pack_month: not a valid {what}").into())
+    }
+    fn code<T>(ctx: &Context<'_>, idx: usize, parse: fn(&str) -> Option<T>, what: &str) -> rusqlite::Result<Option<T>> {
+        let s: Option<String> = ctx.get(idx)?;
+        s.map(|s| parse(&s).ok_or_else(|| invalid(what))).transpose()
+    }
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("ob_pack_month", 15, flags, |ctx| {
+        let month = YearMonth::from_yyyymm(ctx.get(0)?).ok_or_else(|| invalid("yyyymm month"))?;
+        let detail: Option<Vec<u8>> = ctx.get(14)?;
+        let m = MonthRow {
+            account_id: AccountId(0),
+            month,
+            version: 1,
+            subject_id: SubjectId(0),
+            batch_id: None,
+            recorded_at: 0,
+            settled_on: ctx.get(1)?,
+            balance_minor: ctx.get(2)?,
+            used_minor: ctx.get(3)?,
+            due_minor: ctx.get(4)?,
+            paid_minor: ctx.get(5)?,
+            past_due_minor: ctx.get(6)?,
+            days_past_due: ctx.get(7)?,
+            status: code(ctx, 8, RepaymentStatus::parse, "repayment status")?.ok_or_else(|| invalid("status"))?,
+            class5: code(ctx, 9, Classification::parse, "classification")?,
+            last_payment_on: ctx.get(10)?,
+            closed_on: ctx.get(11)?,
+            credit_limit_minor: ctx.get(12)?,
+            deleted: ctx.get(13)?,
+            detail: crate::detail::decode_month(detail.as_deref())
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?,
+        };
+        Ok(crate::packed::encode(&m))
+    })
 }
 
 fn u64_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
@@ -264,28 +317,16 @@ fn detail_col<T>(row: &Row<'_>, idx: usize, decode: fn(Option<&[u8]>) -> Result<
 }
 
 fn month_row(r: &Row<'_>) -> rusqlite::Result<MonthRow> {
-    Ok(MonthRow {
+    let head = crate::packed::MonthHead {
         account_id: AccountId(r.get(0)?),
-        month: month_col(r, 1)?,
+        month: month_key_col(r, 1)?,
         version: r.get(2)?,
         subject_id: SubjectId(r.get(3)?),
         batch_id: r.get::<_, Option<i64>>(4)?.map(BatchId),
         recorded_at: r.get(5)?,
-        settled_on: r.get(6)?,
-        balance_minor: r.get(7)?,
-        used_minor: r.get(8)?,
-        due_minor: r.get(9)?,
-        paid_minor: r.get(10)?,
-        past_due_minor: r.get(11)?,
-        days_past_due: r.get(12)?,
-        status: code_col(r, 13, RepaymentStatus::parse, "repayment status")?,
-        class5: opt_code_col(r, 14, Classification::parse, "classification")?,
-        last_payment_on: r.get(15)?,
-        closed_on: r.get(16)?,
-        credit_limit_minor: r.get(17)?,
-        deleted: r.get(18)?,
-        detail: detail_col(r, 19, crate::detail::decode_month)?,
-    })
+    };
+    let body = r.get_ref(6)?.as_blob()?;
+    crate::packed::decode(head, body).map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, Type::Blob, e.into()))
 }
 
 fn inquiry_row(r: &Row<'_>) -> rusqlite::Result<InquiryRow> {
@@ -399,12 +440,10 @@ fn agreement_row(r: &Row<'_>) -> rusqlite::Result<AgreementRow> {
     })
 }
 
-/// The columns of `account_months`, as a literal so that statements are built at compile time.
+/// The columns of `account_months` (the body packed by [`crate::packed`]), as a literal so that statements are built at compile time.
 macro_rules! month_columns {
     () => {
-        "account_id, month, version, subject_id, batch_id, recorded_at, settled_on, balance_minor, used_minor, \
-         due_minor, paid_minor, past_due_minor, days_past_due, status, class5, last_payment_on, closed_on, \
-         credit_limit_minor, deleted, detail"
+        "account_id, month, version, subject_id, batch_id, recorded_at, body"
     };
 }
 
@@ -530,7 +569,7 @@ impl Reader for Tx<'_> {
     fn month_versions(&self, account: AccountId) -> Result<Vec<(YearMonth, u32)>> {
         let rows: Vec<(YearMonth, u32)> =
             self.all("SELECT month, version FROM account_months WHERE account_id = ?1", [account.0], |r| {
-                Ok((month_col(r, 0)?, r.get(1)?))
+                Ok((month_key_col(r, 0)?, r.get(1)?))
             })?;
         let mut latest = std::collections::BTreeMap::new();
         for (month, version) in rows {
@@ -560,10 +599,10 @@ impl Reader for Tx<'_> {
                     account_key: r.get(17)?,
                     subject_id: SubjectId(r.get(18)?),
                 };
-                let newest_month = r
-                    .get::<_, Option<u32>>(19)?
-                    .map(|m| YearMonth::from_yyyymm(m).ok_or_else(|| bad(19, "month")))
-                    .transpose()?;
+                let newest_month = match r.get_ref(19)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    _ => Some(month_key_col(r, 19)?),
+                };
                 Ok(AccountAhead { account, terms: version_row(r)?, newest_month })
             },
         )?;
@@ -595,7 +634,7 @@ impl Reader for Tx<'_> {
         // The primary key (account_id, month, version) answers MAX(version) from its last entry.
         self.0
             .prepare_cached("SELECT MAX(version) FROM account_months WHERE account_id = ?1 AND month = ?2")
-            .and_then(|mut st| st.query_row(params![account.0, month.yyyymm()], |r| r.get(0)))
+            .and_then(|mut st| st.query_row(params![account.0, month_key(month)], |r| r.get(0)))
             .map_err(backend)
     }
 
@@ -714,7 +753,7 @@ impl Reader for Tx<'_> {
             " FROM account_months
              WHERE account_id = ?1 AND month BETWEEN ?2 AND ?3 AND recorded_at <= ?4"
         );
-        let rows = self.all(SQL, params![account.0, from.yyyymm(), to.yyyymm(), recorded_at_max], month_row)?;
+        let rows = self.all(SQL, params![account.0, month_key(from), month_key(to), recorded_at_max], month_row)?;
         Ok(latest_per_month(rows))
     }
 
@@ -932,12 +971,19 @@ impl Reader for Tx<'_> {
     }
 
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
-        self.all(
-            "SELECT DISTINCT account_id FROM account_months
-             WHERE status IN ('1', '2', '3', '4', '5', '6', '7', 'B', 'D', 'Z') OR past_due_minor > 0",
-            [],
-            |r| Ok(AccountId(r.get(0)?)),
-        )
+        // The body is packed (crate::packed): every month is read and judged here. The rows come in
+        // primary-key order, so an account's months are together.
+        let mut accounts: Vec<AccountId> = Vec::new();
+        let mut st =
+            self.0.prepare_cached(concat!("SELECT ", month_columns!(), " FROM account_months")).map_err(backend)?;
+        let mut rows = st.query([]).map_err(backend)?;
+        while let Some(row) = rows.next().map_err(backend)? {
+            let m = month_row(row).map_err(backend)?;
+            if crate::packed::is_negative(&m) && accounts.last() != Some(&m.account_id) {
+                accounts.push(m.account_id);
+            }
+        }
+        Ok(accounts)
     }
 
     fn subjects_after(&self, after: SubjectId, limit: u32) -> Result<Vec<SubjectId>> {
@@ -1180,34 +1226,18 @@ impl Writer for Tx<'_> {
     }
 
     fn insert_month(&mut self, m: &MonthRow) -> Result<()> {
-        const SQL: &str = concat!(
-            "INSERT INTO account_months (",
-            month_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
-        );
+        const SQL: &str =
+            concat!("INSERT INTO account_months (", month_columns!(), ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         self.exec(
             SQL,
             params![
                 m.account_id.0,
-                m.month.yyyymm(),
+                month_key(m.month),
                 m.version,
                 m.subject_id.0,
                 m.batch_id.map(|b| b.0),
                 m.recorded_at,
-                m.settled_on,
-                m.balance_minor,
-                m.used_minor,
-                m.due_minor,
-                m.paid_minor,
-                m.past_due_minor,
-                m.days_past_due,
-                m.status.as_str(),
-                m.class5.map(Classification::as_str),
-                m.last_payment_on,
-                m.closed_on,
-                m.credit_limit_minor,
-                m.deleted,
-                crate::detail::encode_month(&m.detail)
+                crate::packed::encode(m)
             ],
         )
     }
@@ -1369,7 +1399,7 @@ impl Writer for Tx<'_> {
         let n = self.check(
             self.0
                 .prepare_cached("DELETE FROM account_months WHERE account_id = ?1 AND month = ?2")
-                .and_then(|mut st| st.execute(params![account.0, month.yyyymm()])),
+                .and_then(|mut st| st.execute(params![account.0, month_key(month)])),
         )?;
         Ok(n as u64)
     }

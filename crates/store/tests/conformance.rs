@@ -143,7 +143,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 9, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -207,7 +207,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -229,6 +229,98 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let r = store.read().unwrap();
     assert_eq!(r.api_key(&[1; 32]).unwrap().unwrap().org_id, Some(org.id));
     assert_eq!(r.org_roles(org.id).unwrap(), "furnisher");
+}
+
+/// The frozen migrations 1–8, as a schema-8 build applied them.
+const SQLITE_SCHEMA_8: [&str; 8] = [
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_rights.sql"),
+    include_str!("../migrations/sqlite/0003_score.sql"),
+    include_str!("../migrations/sqlite/0004_access.sql"),
+    include_str!("../migrations/sqlite/0005_audit_chains.sql"),
+    include_str!("../migrations/sqlite/0006_org_type.sql"),
+    include_str!("../migrations/sqlite/0007_web_sessions.sql"),
+    include_str!("../migrations/sqlite/0008_report_details.sql"),
+];
+
+/// Account-months written by a schema-8 build (twenty columns, dates as text) read the same
+/// after migration 9 packs them (ob_store::packed), every field and every version.
+#[test]
+fn sqlite_schema_8_months_read_the_same_once_packed() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT",
+        )
+        .unwrap();
+        for (version, sql) in (1..).zip(SQLITE_SCHEMA_8) {
+            db.execute_batch(sql).unwrap();
+            let checksum: String = Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            db.execute("INSERT INTO schema_migrations VALUES (?1, ?2, 0)", rusqlite::params![version, checksum])
+                .unwrap();
+        }
+        db.execute_batch(
+            "INSERT INTO account_months (account_id, month, version, subject_id, batch_id, recorded_at, settled_on,
+                 balance_minor, used_minor, due_minor, paid_minor, past_due_minor, days_past_due, status, class5,
+                 last_payment_on, closed_on, credit_limit_minor, deleted, detail) VALUES
+             (1, 202401, 1, 4, 2, 1700000000, '2024-01-31', 120000, 100000, 3000, 3000, 0, 0, 'N', '1', '2024-01-20',
+                 NULL, NULL, 0, NULL),
+             (1, 202402, 1, 4, 3, 1700000100, '2024-02-29', 123000, 123000, 3000, 0, 3000, 29, '1', NULL, NULL, NULL,
+                 500000, 0, X'01010100'),
+             (1, 202402, 2, 4, NULL, 1700000200, '2024-03-02', 0, 0, 0, 0, 0, 0, 'C', '9', '2024-02-01',
+                 '2024-03-01', NULL, 1, NULL),
+             (9, 209912, 1, 5, 4, 1700000300, '2100-01-05', -5, 9223372036854775807, -9223372036854775808, 7, 1, 4000,
+                 '7', '5', '1901-01-01', '2099-12-31', 0, 0, NULL);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 9);
+    let r = store.read().unwrap();
+    let ym = |y, m| YearMonth::new(y, m).unwrap();
+    let months = |account| r.months(AccountId(account), YearMonth::MIN, YearMonth::MAX, i64::MAX).unwrap();
+    assert_eq!(r.month_versions(AccountId(1)).unwrap(), vec![(ym(2024, 1), 1), (ym(2024, 2), 2)]);
+    let got = months(1);
+    assert_eq!(got.len(), 2, "the latest version of each month");
+    let d = |y, m, d| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    let first = &got[0];
+    assert_eq!(
+        (first.month, first.version, first.subject_id, first.batch_id, first.recorded_at, first.settled_on),
+        (ym(2024, 1), 1, SubjectId(4), Some(BatchId(2)), 1_700_000_000, d(2024, 1, 31))
+    );
+    assert_eq!(
+        (first.balance_minor, first.used_minor, first.due_minor, first.paid_minor, first.past_due_minor),
+        (120_000, 100_000, 3_000, 3_000, 0)
+    );
+    assert_eq!(
+        (first.status, first.class5, first.last_payment_on, first.closed_on, first.credit_limit_minor, first.deleted),
+        (RepaymentStatus::Normal, Some(ob_model::Classification::Normal), Some(d(2024, 1, 20)), None, None, false)
+    );
+    let second = &got[1];
+    assert_eq!(
+        (second.version, second.batch_id, second.settled_on, second.status, second.closed_on, second.deleted),
+        (2, None, d(2024, 3, 2), RepaymentStatus::Settled, Some(d(2024, 3, 1)), true)
+    );
+    let v1 = r.months(AccountId(1), ym(2024, 2), ym(2024, 2), 1_700_000_150).unwrap();
+    assert_eq!((v1[0].version, v1[0].days_past_due, v1[0].past_due_minor), (1, 29, 3_000));
+    assert_eq!((v1[0].credit_limit_minor, v1[0].detail.overdue_periods), (Some(500_000), Some(1)));
+    let extreme = &months(9)[0];
+    assert_eq!(
+        (extreme.month, extreme.settled_on, extreme.balance_minor, extreme.used_minor, extreme.due_minor),
+        (ym(2099, 12), d(2100, 1, 5), -5, i64::MAX, i64::MIN)
+    );
+    assert_eq!(
+        (extreme.paid_minor, extreme.past_due_minor, extreme.days_past_due, extreme.status, extreme.class5),
+        (7, 1, 4_000, RepaymentStatus::Overdue7, Some(ob_model::Classification::Loss))
+    );
+    assert_eq!(
+        (extreme.last_payment_on, extreme.closed_on, extreme.credit_limit_minor),
+        (Some(d(1901, 1, 1)), Some(d(2099, 12, 31)), Some(0))
+    );
+    assert_eq!(r.accounts_with_negative_months().unwrap(), vec![AccountId(1), AccountId(9)]);
 }
 
 /// A key rotation's walk: every table with sealed values gives them in key order, page by page,
