@@ -194,9 +194,10 @@ pub trait Reader {
     /// one sequential read serves the next records instead of a seek each; and a month newer than
     /// the newest stored is a first version without asking.
     fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>>;
-    /// Every consent the subjects gave, to any organization, in one read (ingest loads those of
-    /// the accounts it reads ahead). Order unspecified.
-    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>>;
+    /// Every consent the subjects gave to `org`, in one read (ingest loads those of the accounts
+    /// it reads ahead; the index on (subject, organization) leaves the others unread). Order
+    /// unspecified.
+    fn consents_of_subjects(&self, org: OrgId, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>>;
     /// The latest version stored of one month of the account: one index seek, however long the
     /// account's history (ingest asks it for each month record).
     fn month_version(&self, account: AccountId, month: ob_model::YearMonth) -> Result<Option<u32>>;

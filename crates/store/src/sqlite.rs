@@ -618,14 +618,20 @@ impl Reader for Tx<'_> {
         Ok(latest)
     }
 
-    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
+    fn consents_of_subjects(&self, org: OrgId, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
         // In the index's order, so that the seeks go one way through it.
         let mut sorted: Vec<SubjectId> = subjects.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
         let mut rows = Vec::new();
         for subject in sorted {
-            rows.extend(self.consents_of(subject)?);
+            rows.extend(self.all(
+                "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
+                        consent_ref, batch_id, recorded_at
+                 FROM consents WHERE subject_id = ?1 AND org_id = ?2",
+                params![subject.0, org.0],
+                consent_row,
+            )?);
         }
         Ok(rows)
     }

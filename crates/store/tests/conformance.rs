@@ -845,7 +845,7 @@ fn store_locations_parse() {
 }
 
 /// Reading ahead gives each account's newest stored month (counting this transaction's rows),
-/// and the consents of many people come in one read.
+/// and the consents of many people to one organization come in one read.
 fn read_ahead_gives_newest_months_and_consents(store: &mut AnyStore) {
     let (account, subject) = setup(store);
     let mut w = store.write().unwrap();
@@ -901,12 +901,15 @@ fn read_ahead_gives_newest_months_and_consents(store: &mut AnyStore) {
     w.insert_consent(&consent(subject)).unwrap();
     w.insert_consent(&consent(second)).unwrap();
     w.insert_consent(&consent(second)).unwrap();
+    // Another organization's consent from the same person is not this one's to read.
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    w.insert_consent(&NewConsent { org_id: other, ..consent(subject) }).unwrap();
     w.commit().unwrap();
     let r = store.read().unwrap();
     assert_eq!(r.accounts_from_key(org, "A", 10).unwrap()[0].newest_month, YearMonth::parse("2024-03"));
     let of = |subjects: &[SubjectId]| {
         let mut v: Vec<i64> =
-            r.consents_of_subjects(subjects).unwrap().iter().map(|c| c.consent.subject_id.0).collect();
+            r.consents_of_subjects(org, subjects).unwrap().iter().map(|c| c.consent.subject_id.0).collect();
         v.sort_unstable();
         v
     };

@@ -160,7 +160,7 @@ impl Batch<'_> {
             return Ok(());
         }
         let wanted: std::collections::HashSet<SubjectId> = subjects.iter().copied().collect();
-        let mut rows = self.w.consents_of_subjects(subjects)?;
+        let mut rows = self.w.consents_of_subjects(self.org, subjects)?;
         // Each person's consents in the order they were recorded, as `consents_of` gives them.
         rows.sort_unstable_by_key(|r| r.id);
         for subject in &wanted {

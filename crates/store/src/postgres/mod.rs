@@ -1017,14 +1017,14 @@ impl Reader for PgTx<'_> {
         Ok(rows)
     }
 
-    fn consents_of_subjects(&self, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
+    fn consents_of_subjects(&self, org: OrgId, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
         let ids: Vec<i64> = subjects.iter().map(|s| s.0).collect();
         let mut rows = self.all(
-            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ANY($1)"),
-            &[&ids],
+            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ANY($1) AND org_id = $2"),
+            &[&ids, &org.0],
             consent_row,
         )?;
-        rows.extend(self.pending.borrow().consents_of(subjects));
+        rows.extend(self.pending.borrow().consents_of(subjects).into_iter().filter(|c| c.consent.org_id == org));
         Ok(rows)
     }
 
