@@ -185,6 +185,12 @@ impl<S: Store> Bureau<S> {
     /// The newest score model, from the cache when its version is still the newest.
     pub fn current_score_model(&mut self) -> Result<Option<Arc<score::ScoreModel>>> {
         let latest = self.store.read()?.latest_score_version()?;
+        self.score_model_of_version(latest)
+    }
+
+    /// The score model of version `latest` (the newest, as a read just saw it), from the cache
+    /// when it holds that version.
+    fn score_model_of_version(&mut self, latest: Option<u32>) -> Result<Option<Arc<score::ScoreModel>>> {
         if latest.is_some() && self.score_cache.as_ref().map(|m| m.version) != latest {
             self.score_cache = self.score_model()?.map(Arc::new);
         }

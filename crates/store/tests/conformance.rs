@@ -954,21 +954,38 @@ fn a_person_s_file_reads_the_same_after_listing_their_accounts(store: &mut AnySt
     for (month, version, at, balance) in [("2024-01", 1, 100, 5), ("2024-02", 1, 100, 6), ("2024-01", 2, 200, 7)] {
         w.insert_month(&month_row(account, subject, month, version, at, balance)).unwrap();
     }
+    for (at, amount) in [(100, 1), (200, 2)] {
+        w.insert_special(&SpecialRow {
+            account_id: account,
+            subject_id: subject,
+            kind: ob_model::SpecialKind::EarlyPartial,
+            on: time::macros::date!(2024 - 02 - 03),
+            amount_minor: Some(amount),
+            months_changed: None,
+            batch_id: None,
+            recorded_at: at,
+        })
+        .unwrap();
+    }
     w.commit().unwrap();
     let (from, to) = (YearMonth::parse("2023-01").unwrap(), YearMonth::parse("2024-12").unwrap());
     let plain = store.read().unwrap();
-    let expected: Vec<_> = [99, 150, 200, i64::MAX]
-        .iter()
-        .map(|at| (plain.months(account, from, to, *at).unwrap(), plain.account_version(account, *at).unwrap()))
-        .collect();
+    let file_at = |r: &dyn Reader, at: i64| {
+        (
+            r.months(account, from, to, at).unwrap(),
+            r.account_version(account, at).unwrap(),
+            r.specials_of(subject, account, at).unwrap(),
+        )
+    };
+    let expected: Vec<_> = [99, 150, 200, i64::MAX].iter().map(|at| file_at(&*plain, *at)).collect();
+    assert_eq!(expected[1].2.len(), 1, "the special recorded by then");
+    assert_eq!(expected[3].2.iter().map(|x| x.amount_minor).collect::<Vec<_>>(), vec![Some(1), Some(2)]);
     drop(plain);
     let r = store.read().unwrap();
     assert_eq!(r.accounts_of(subject).unwrap().len(), 1);
-    let after: Vec<_> = [99, 150, 200, i64::MAX]
-        .iter()
-        .map(|at| (r.months(account, from, to, *at).unwrap(), r.account_version(account, *at).unwrap()))
-        .collect();
+    let after: Vec<_> = [99, 150, 200, i64::MAX].iter().map(|at| file_at(&*r, *at)).collect();
     assert_eq!(after, expected);
+    assert_eq!(r.specials_of(SubjectId(subject.0 + 1), account, i64::MAX).unwrap(), vec![], "another person's");
     let one_month = r.months(account, to.plus(-10), to.plus(-10), i64::MAX).unwrap();
     assert_eq!(one_month.iter().map(|m| m.balance_minor).collect::<Vec<_>>(), vec![6], "2024-02 alone");
 }

@@ -281,8 +281,13 @@ impl Store for PgStore {
     }
 }
 
-/// Every stored version of an account's terms and of its months.
-type AccountHistory = (Vec<AccountVersionRow>, Vec<MonthRow>);
+/// Every stored version of an account's terms and of its months, and its special transactions.
+#[derive(Default)]
+struct AccountHistory {
+    versions: Vec<AccountVersionRow>,
+    months: Vec<MonthRow>,
+    specials: Vec<SpecialRow>,
+}
 
 /// A transaction, for reads and writes alike. Dropped without commit, it rolls back.
 struct PgTx<'c> {
@@ -705,6 +710,28 @@ fn read_ahead_row(r: &Row) -> Result<AccountAhead> {
     Ok(AccountAhead { account, terms: version_row(r)?, newest_month: opt_month_col(r, 19)? })
 }
 
+/// The columns of `specials` that [`special_row`] reads.
+macro_rules! special_columns {
+    () => {
+        "account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at"
+    };
+}
+
+fn special_row(r: &Row) -> Result<SpecialRow> {
+    Ok(SpecialRow {
+        account_id: AccountId(col(r, 0)?),
+        subject_id: SubjectId(col(r, 1)?),
+        kind: code_col(r, 2, ob_model::SpecialKind::parse, "special kind")?,
+        on: col(r, 3)?,
+        amount_minor: col(r, 4)?,
+        months_changed: col::<Option<i32>>(r, 5)?
+            .map(|m| u16::try_from(m).map_err(|_| bad(5, "months changed")))
+            .transpose()?,
+        batch_id: col::<Option<i64>>(r, 6)?.map(BatchId),
+        recorded_at: col(r, 7)?,
+    })
+}
+
 /// The most accounts whose history a reader reads in one go ([`PgTx::load_file`]); a person with
 /// more is read account by account.
 const FILE_ACCOUNTS_MAX: usize = 64;
@@ -786,15 +813,27 @@ impl PgTx<'_> {
             &[&ids],
             month_row,
         )?;
+        let specials = self.all(
+            concat!(
+                "SELECT ",
+                special_columns!(),
+                " FROM specials WHERE account_id = ANY($1) ORDER BY account_id, seq"
+            ),
+            &[&ids],
+            special_row,
+        )?;
         let mut file = self.file.borrow_mut();
         for a in accounts {
             file.entry(a.id).or_default();
         }
         for v in versions {
-            file.entry(v.account_id).or_default().0.push(v);
+            file.entry(v.account_id).or_default().versions.push(v);
         }
         for m in months {
-            file.entry(m.account_id).or_default().1.push(m);
+            file.entry(m.account_id).or_default().months.push(m);
+        }
+        for x in specials {
+            file.entry(x.account_id).or_default().specials.push(x);
         }
         Ok(())
     }
@@ -1061,7 +1100,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn account_version(&self, account: AccountId, recorded_at_max: i64) -> Result<Option<AccountVersionRow>> {
-        if let Some((versions, _)) = self.file.borrow().get(&account) {
+        if let Some(AccountHistory { versions, .. }) = self.file.borrow().get(&account) {
             return Ok(versions.iter().filter(|v| v.recorded_at <= recorded_at_max).max_by_key(|v| v.version).cloned());
         }
         self.sync()?;
@@ -1083,7 +1122,7 @@ impl Reader for PgTx<'_> {
         to: YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>> {
-        if let Some((_, months)) = self.file.borrow().get(&account) {
+        if let Some(AccountHistory { months, .. }) = self.file.borrow().get(&account) {
             let in_view = |m: &&MonthRow| (from..=to).contains(&m.month) && m.recorded_at <= recorded_at_max;
             return Ok(latest_per_month(months.iter().filter(in_view).cloned().collect()));
         }
@@ -1131,24 +1170,18 @@ impl Reader for PgTx<'_> {
     }
 
     fn specials_of(&self, subject: SubjectId, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>> {
+        if let Some(AccountHistory { specials, .. }) = self.file.borrow().get(&account) {
+            let in_view = |x: &&SpecialRow| x.subject_id == subject && x.recorded_at <= recorded_at_max;
+            return Ok(specials.iter().filter(in_view).cloned().collect());
+        }
         self.all(
-            "SELECT account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at
-             FROM specials WHERE account_id = $1 AND subject_id = $2 AND recorded_at <= $3 ORDER BY seq",
+            concat!(
+                "SELECT ",
+                special_columns!(),
+                " FROM specials WHERE account_id = $1 AND subject_id = $2 AND recorded_at <= $3 ORDER BY seq"
+            ),
             &[&account.0, &subject.0, &recorded_at_max],
-            |r| {
-                Ok(SpecialRow {
-                    account_id: AccountId(col(r, 0)?),
-                    subject_id: SubjectId(col(r, 1)?),
-                    kind: code_col(r, 2, ob_model::SpecialKind::parse, "special kind")?,
-                    on: col(r, 3)?,
-                    amount_minor: col(r, 4)?,
-                    months_changed: col::<Option<i32>>(r, 5)?
-                        .map(|m| u16::try_from(m).map_err(|_| bad(5, "months changed")))
-                        .transpose()?,
-                    batch_id: col::<Option<i64>>(r, 6)?.map(BatchId),
-                    recorded_at: col(r, 7)?,
-                })
-            },
+            special_row,
         )
     }
 
