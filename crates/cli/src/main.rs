@@ -23,6 +23,11 @@ mod serve;
 mod sim_pboc;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc instead of glibc's malloc: ingest parses on one thread and stores on another, and
+/// glibc's frees of another thread's blocks cost 12 % of an ingest (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
