@@ -14,7 +14,7 @@
 
 pub mod backup;
 pub mod detail;
-mod packed;
+pub mod packed;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

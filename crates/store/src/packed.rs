@@ -48,17 +48,23 @@ const DAYS_PAST_DUE: u8 = 1 << 7;
 
 /// The key columns of an account-month, kept beside its body.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct MonthHead {
-    pub(crate) account_id: AccountId,
-    pub(crate) month: YearMonth,
-    pub(crate) version: u32,
-    pub(crate) subject_id: SubjectId,
-    pub(crate) batch_id: Option<BatchId>,
-    pub(crate) recorded_at: i64,
+pub struct MonthHead {
+    /// The account.
+    pub account_id: AccountId,
+    /// The month (the settlement date is stored relative to its first day).
+    pub month: YearMonth,
+    /// The version.
+    pub version: u32,
+    /// The person.
+    pub subject_id: SubjectId,
+    /// The batch it came in.
+    pub batch_id: Option<BatchId>,
+    /// When recorded.
+    pub recorded_at: i64,
 }
 
 /// The body of `m` (everything but its key columns).
-pub(crate) fn encode(m: &MonthRow) -> Vec<u8> {
+pub fn encode(m: &MonthRow) -> Vec<u8> {
     let detail = crate::detail::encode_month(&m.detail);
     let flags = flag(m.class5.is_some(), CLASS5)
         | flag(m.last_payment_on.is_some(), LAST_PAYMENT)
@@ -99,7 +105,7 @@ pub(crate) fn encode(m: &MonthRow) -> Vec<u8> {
 }
 
 /// The account-month whose key columns are `head` and whose body is `bytes`.
-pub(crate) fn decode(head: MonthHead, bytes: &[u8]) -> Result<MonthRow> {
+pub fn decode(head: MonthHead, bytes: &[u8]) -> Result<MonthRow> {
     let mut r = Bytes(bytes);
     match r.byte()? {
         FORMAT_VERSION => {}
