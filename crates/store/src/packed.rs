@@ -169,26 +169,6 @@ pub fn decode(head: MonthHead, bytes: &[u8]) -> Result<MonthRow> {
     })
 }
 
-/// Whether a month holds negative information: an overdue or bad status, or an amount past due
-/// (the list `accounts_with_negative_months` looks for).
-pub(crate) fn is_negative(m: &MonthRow) -> bool {
-    use RepaymentStatus as S;
-    let bad_status = matches!(
-        m.status,
-        S::Overdue1
-            | S::Overdue2
-            | S::Overdue3
-            | S::Overdue4
-            | S::Overdue5
-            | S::Overdue6
-            | S::Overdue7
-            | S::BadDebt
-            | S::GuarantorPaid
-            | S::AssetTransfer
-    );
-    bad_status || m.past_due_minor > 0
-}
-
 fn flag(on: bool, bit: u8) -> u8 {
     if on { bit } else { 0 }
 }

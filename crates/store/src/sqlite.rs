@@ -440,6 +440,14 @@ fn agreement_row(r: &Row<'_>) -> rusqlite::Result<AgreementRow> {
     })
 }
 
+/// The columns of `consents` that `consent_row` reads, as a literal.
+macro_rules! consent_columns {
+    () => {
+        "id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256, consent_ref, \
+         batch_id, recorded_at"
+    };
+}
+
 /// The columns of `account_months` (the body packed by [`crate::packed`]), as a literal so that statements are built at compile time.
 macro_rules! month_columns {
     () => {
@@ -537,9 +545,7 @@ impl Reader for Tx<'_> {
 
     fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
         self.all(
-            "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
-                    consent_ref, batch_id, recorded_at
-             FROM consents WHERE subject_id = ?1",
+            concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ?1"),
             [subject.0],
             consent_row,
         )
@@ -626,9 +632,7 @@ impl Reader for Tx<'_> {
         let mut rows = Vec::new();
         for subject in sorted {
             rows.extend(self.all(
-                "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
-                        consent_ref, batch_id, recorded_at
-                 FROM consents WHERE subject_id = ?1 AND org_id = ?2",
+                concat!("SELECT ", consent_columns!(), " FROM consents WHERE subject_id = ?1 AND org_id = ?2"),
                 params![subject.0, org.0],
                 consent_row,
             )?);
@@ -868,13 +872,7 @@ impl Reader for Tx<'_> {
     }
 
     fn consent(&self, id: ConsentId) -> Result<Option<ConsentRow>> {
-        self.one(
-            "SELECT id, subject_id, org_id, scope, purpose, granted_on, expires_on, revoked_on, evidence_sha256,
-                    consent_ref, batch_id, recorded_at
-             FROM consents WHERE id = ?1",
-            [id.0],
-            consent_row,
-        )
+        self.one(concat!("SELECT ", consent_columns!(), " FROM consents WHERE id = ?1"), [id.0], consent_row)
     }
 
     fn inquiry(&self, id: InquiryId) -> Result<Option<InquiryRow>> {
@@ -985,7 +983,7 @@ impl Reader for Tx<'_> {
         let mut rows = st.query([]).map_err(backend)?;
         while let Some(row) = rows.next().map_err(backend)? {
             let m = month_row(row).map_err(backend)?;
-            if crate::packed::is_negative(&m) && accounts.last() != Some(&m.account_id) {
+            if (m.status.is_negative() || m.past_due_minor > 0) && accounts.last() != Some(&m.account_id) {
                 accounts.push(m.account_id);
             }
         }
