@@ -20,14 +20,15 @@
 //!   once.
 
 use crate::*;
-use ::postgres::types::{FromSql, ToSql};
-use ::postgres::{Client, NoTls, Row, Statement};
+use futures_util::future::{try_join, try_join_all};
 use ob_model::{
     AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
     YearMonth,
 };
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
+use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 /// The migrations, in order. A migration once released never changes: its checksum is verified.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -62,7 +63,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 /// Parameters of a statement.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-fn backend(e: ::postgres::Error) -> StoreError {
+fn backend(e: tokio_postgres::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
@@ -71,7 +72,7 @@ fn backend(e: ::postgres::Error) -> StoreError {
 /// serialization failure or a deadlock. The transaction did not commit.
 pub fn is_retryable(e: &StoreError) -> bool {
     let StoreError::Backend(inner) = e else { return false };
-    let Some(pg) = inner.downcast_ref::<::postgres::Error>() else { return false };
+    let Some(pg) = inner.downcast_ref::<tokio_postgres::Error>() else { return false };
     if pg.is_closed() {
         return true;
     }
@@ -98,35 +99,75 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| s.spawn(f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 
-/// A connection and the statements prepared on it.
+/// A connection: its client, the single-threaded runtime that drives its socket while a call
+/// waits, and the statements prepared on it. Statements sent together are pipelined: a
+/// transaction's BEGIN goes with its first statement, a report's reads go in one round trip.
 struct Conn {
+    rt: tokio::runtime::Runtime,
     /// Always `Some` until dropped.
     client: Option<Client>,
+    /// The task that reads and writes the socket; it ends when the client is dropped.
+    driver: Option<tokio::task::JoinHandle<()>>,
     prepared: HashMap<&'static str, Statement>,
 }
 
 impl Conn {
-    /// Runs `f` on the client (see [`off_runtime`]).
-    fn with<T: Send>(&mut self, f: impl FnOnce(&mut Client) -> T + Send) -> T {
-        let client = self.client.as_mut().expect("a connection has its client until dropped");
-        off_runtime(move || f(client))
+    /// Connects, with every table in `schema` when one is given.
+    fn open(url: &str, schema: Option<&str>) -> Result<Conn> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let (client, connection) = off_runtime(|| rt.block_on(tokio_postgres::connect(url, NoTls))).map_err(backend)?;
+        let driver = rt.spawn(async move {
+            // A connection that fails shows as a closed client: the next call says so.
+            let _ = connection.await;
+        });
+        let conn = Conn { rt, client: Some(client), driver: Some(driver), prepared: HashMap::new() };
+        if let Some(schema) = schema {
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}");
+            conn.run(async |c| c.batch_execute(&sql).await).map_err(backend)?;
+        }
+        Ok(conn)
     }
 
-    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
-        if let Some(st) = self.prepared.get(sql) {
-            return Ok(st.clone());
+    /// Runs the future `f` makes on the client until it is done (see [`off_runtime`]).
+    fn run<T: Send>(&self, f: impl AsyncFnOnce(&Client) -> T + Send) -> T {
+        let client = self.client.as_ref().expect("a connection has its client until dropped");
+        let rt = &self.rt;
+        off_runtime(move || rt.block_on(f(client)))
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(Client::is_closed)
+    }
+
+    /// The statements of `sqls`, prepared on this connection once: those not yet prepared are
+    /// prepared together, in one round trip.
+    fn statements(&mut self, sqls: &[&'static str]) -> Result<Vec<Statement>> {
+        let missing: Vec<&'static str> = sqls.iter().copied().filter(|sql| !self.prepared.contains_key(sql)).collect();
+        if !missing.is_empty() {
+            let made =
+                self.run(async |c| try_join_all(missing.iter().map(|sql| c.prepare(sql))).await).map_err(backend)?;
+            self.prepared.extend(missing.into_iter().zip(made));
         }
-        let st = self.with(|c| c.prepare(sql)).map_err(backend)?;
-        self.prepared.insert(sql, st.clone());
-        Ok(st)
+        sqls.iter()
+            .map(|sql| {
+                self.prepared.get(sql).cloned().ok_or_else(|| StoreError::Corrupt(format!("not prepared: {sql}")))
+            })
+            .collect()
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        // Closing the connection talks to the server: the same rule as every other call.
-        if let Some(client) = self.client.take() {
-            off_runtime(move || drop(client));
+        // Dropping the client tells the server goodbye; the driver then writes it and ends.
+        drop(self.client.take());
+        if let Some(driver) = self.driver.take() {
+            let rt = &self.rt;
+            off_runtime(move || {
+                let _ = rt.block_on(driver);
+            });
         }
     }
 }
@@ -137,18 +178,6 @@ pub struct PgStore {
     /// Where to connect again when the connection is lost (a server restart, a failover).
     url: String,
     schema: Option<String>,
-}
-
-/// Connects, with every table in `schema` when one is given.
-fn connect(url: &str, schema: Option<&str>) -> Result<Client> {
-    off_runtime(|| {
-        let mut client = Client::connect(url, NoTls)?;
-        if let Some(schema) = schema {
-            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))?;
-        }
-        Ok(client)
-    })
-    .map_err(backend)
 }
 
 impl PgStore {
@@ -166,9 +195,8 @@ impl PgStore {
         {
             return Err(StoreError::Migration(format!("schema name {schema:?}: letters, digits and _ only")));
         }
-        let client = connect(url, schema)?;
         let store = PgStore {
-            conn: RefCell::new(Conn { client: Some(client), prepared: HashMap::new() }),
+            conn: RefCell::new(Conn::open(url, schema)?),
             url: url.to_owned(),
             schema: schema.map(str::to_owned),
         };
@@ -178,36 +206,39 @@ impl PgStore {
 
     /// The schema version now in the database.
     pub fn schema_version(&self) -> Result<u32> {
-        let mut c = self.conn.borrow_mut();
-        let row =
-            c.with(|c| c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])).map_err(backend)?;
+        let c = self.conn.borrow();
+        let row = c
+            .run(async |c| c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await)
+            .map_err(backend)?;
         u32_of(row.try_get::<_, i32>(0).map_err(backend)?)
     }
 
     fn migrate(&self) -> Result<()> {
-        {
-            let mut c = self.conn.borrow_mut();
-            c.with(|c| c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK_KEY])).map_err(backend)?;
-        }
+        let lock = |sql: &'static str| {
+            let c = self.conn.borrow();
+            c.run(async |c| c.execute(sql, &[&MIGRATION_LOCK_KEY]).await).map_err(backend)
+        };
+        lock("SELECT pg_advisory_lock($1)")?;
         let outcome = self.apply_migrations();
-        let mut c = self.conn.borrow_mut();
-        c.with(|c| c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK_KEY])).map_err(backend)?;
+        lock("SELECT pg_advisory_unlock($1)")?;
         outcome
     }
 
     fn apply_migrations(&self) -> Result<()> {
-        self.conn.borrow_mut().with(|client| -> Result<()> {
+        self.conn.borrow().run(async |client| {
             client
                 .batch_execute(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (
                         version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
                 )
+                .await
                 .map_err(backend)?;
             for (version, sql) in MIGRATIONS {
                 let checksum = hex_digest(sql);
                 let v = i32_of(*version)?;
                 let stored = client
                     .query_opt("SELECT checksum FROM schema_migrations WHERE version = $1", &[&v])
+                    .await
                     .map_err(backend)?
                     .map(|r| r.try_get::<_, String>(0))
                     .transpose()
@@ -221,12 +252,18 @@ impl PgStore {
                     }
                     None => {}
                 }
-                let mut tx = client.transaction().map_err(backend)?;
-                tx.batch_execute(sql).map_err(backend)?;
+                // One transaction: the migration and its record, or neither.
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                tx.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)", &[&v, &checksum, &now])
-                    .map_err(backend)?;
-                tx.commit().map_err(backend)?;
+                let applied = async {
+                    client.batch_execute("BEGIN").await?;
+                    client.batch_execute(sql).await?;
+                    client.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)", &[&v, &checksum, &now]).await?;
+                    client.batch_execute("COMMIT").await
+                };
+                if let Err(e) = applied.await {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    return Err(backend(e));
+                }
             }
             Ok(())
         })?;
@@ -247,20 +284,18 @@ impl PgStore {
             .map_err(|_| StoreError::Backend("a transaction is already open on this connection".into()))?;
         // A connection the server closed (restart, failover, idle timeout) is replaced: the
         // request that found it closed failed with a retryable error, the next one goes on.
-        if conn.client.as_ref().is_none_or(Client::is_closed) {
-            let client = connect(&self.url, self.schema.as_deref())?;
-            conn.client = Some(client);
-            conn.prepared.clear();
+        if conn.is_closed() {
+            *conn = Conn::open(&self.url, self.schema.as_deref())?;
         }
         let begin = if write {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         };
-        conn.with(|c| c.batch_execute(begin)).map_err(backend)?;
         Ok(PgTx {
             conn: RefCell::new(conn),
             writer: write,
+            begin: Cell::new(Some(begin)),
             open: Cell::new(true),
             failed: Cell::new(false),
             audit_locked: RefCell::new(Vec::new()),
@@ -294,6 +329,8 @@ struct PgTx<'c> {
     conn: RefCell<RefMut<'c, Conn>>,
     /// Whether `Store::write` opened it.
     writer: bool,
+    /// Its BEGIN, until sent: it goes with the first statement, in the same round trip.
+    begin: Cell<Option<&'static str>>,
     /// Whether it is still to be committed or rolled back.
     open: Cell<bool>,
     /// Whether a statement failed: PostgreSQL then aborts the transaction, and a COMMIT would
@@ -314,10 +351,11 @@ struct PgTx<'c> {
 
 impl Drop for PgTx<'_> {
     fn drop(&mut self) {
-        if self.open.get() {
+        // A transaction that sent nothing has nothing to roll back.
+        if self.open.get() && self.begin.get().is_none() {
             // A failed rollback leaves nothing to undo: the server discards an open transaction
             // when the connection ends.
-            let _ = self.conn.get_mut().with(|c| c.batch_execute("ROLLBACK"));
+            let _ = self.conn.get_mut().run(async |c| c.batch_execute("ROLLBACK").await);
         }
     }
 }
@@ -753,10 +791,32 @@ impl PgTx<'_> {
         r
     }
 
+    /// Runs the future `f` makes on the client, with the transaction's BEGIN in front of it when
+    /// not yet sent: both go in one round trip.
+    fn call<T: Send>(
+        &self,
+        f: impl AsyncFnOnce(&Client) -> std::result::Result<T, tokio_postgres::Error> + Send,
+    ) -> Result<T> {
+        let begin = self.begin.take();
+        let out = self.conn.borrow().run(async move |c| {
+            match begin {
+                // The join polls BEGIN first, so it is sent first.
+                Some(begin) => try_join(c.batch_execute(begin), f(c)).await.map(|((), t)| t),
+                None => f(c).await,
+            }
+        });
+        self.check(out.map_err(backend))
+    }
+
     fn query(&self, sql: &'static str, p: Params<'_>) -> Result<Vec<Row>> {
-        let mut c = self.conn.borrow_mut();
-        let st = c.statement(sql);
-        self.check(st.and_then(|st| c.with(|c| c.query(&st, p)).map_err(backend)))
+        Ok(self.query_many(&[(sql, p)])?.pop().unwrap_or_default())
+    }
+
+    /// Runs the statements of `batch` in one round trip (pipelined), in order; the rows of each.
+    fn query_many(&self, batch: &[(&'static str, Params<'_>)]) -> Result<Vec<Vec<Row>>> {
+        let sqls: Vec<&'static str> = batch.iter().map(|(sql, _)| *sql).collect();
+        let statements = self.check(self.conn.borrow_mut().statements(&sqls))?;
+        self.call(async |c| try_join_all(statements.iter().zip(batch).map(|(st, (_, p))| c.query(st, *p))).await)
     }
 
     fn one<T>(&self, sql: &'static str, p: Params<'_>, f: fn(&Row) -> Result<T>) -> Result<Option<T>> {
@@ -768,9 +828,8 @@ impl PgTx<'_> {
     }
 
     fn exec(&self, sql: &'static str, p: Params<'_>) -> Result<u64> {
-        let mut c = self.conn.borrow_mut();
-        let st = c.statement(sql);
-        self.check(st.and_then(|st| c.with(|c| c.execute(&st, p)).map_err(backend)))
+        let statements = self.check(self.conn.borrow_mut().statements(&[sql]))?;
+        self.call(async |c| c.execute(&statements[0], p).await)
     }
 
     /// Runs an `INSERT … RETURNING id`.
@@ -792,7 +851,10 @@ impl PgTx<'_> {
             return Ok(());
         }
         let mut rows = std::mem::take(&mut *self.pending.borrow_mut());
-        let sent = self.conn.borrow_mut().with(|c| rows.send(c));
+        if let Some(begin) = self.begin.take() {
+            self.call(async |c| c.batch_execute(begin).await)?;
+        }
+        let sent = rows.send(&self.conn.borrow());
         self.check(sent)
     }
 
@@ -1872,7 +1934,10 @@ impl Writer for PgTx<'_> {
                 "a statement of this transaction failed: it was rolled back, nothing was committed".into(),
             ));
         }
-        self.conn.borrow_mut().with(|c| c.batch_execute("COMMIT")).map_err(backend)?;
+        // A transaction that sent nothing has nothing to commit.
+        if self.begin.get().is_none() {
+            self.conn.borrow().run(async |c| c.batch_execute("COMMIT").await).map_err(backend)?;
+        }
         self.open.set(false);
         Ok(())
     }

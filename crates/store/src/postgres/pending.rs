@@ -8,13 +8,13 @@
 //! reserved in blocks ([`super::ID_BLOCK`]) so that an insert costs no round trip.
 
 use crate::*;
-use ::postgres::Client;
-use ::postgres::binary_copy::BinaryCopyInWriter;
-use ::postgres::types::Type;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::SinkExt;
 use ob_model::{Classification, QueryReason, YearMonth};
 use std::collections::HashMap;
+use tokio_postgres::types::{IsNull, ToSql, Type};
 
-use super::{backend, i32_of, yyyymm};
+use super::{Conn, backend, i32_of, yyyymm};
 
 /// Rows written by the transaction and not yet sent.
 #[derive(Default)]
@@ -122,7 +122,7 @@ impl Pending {
     }
 
     /// Sends every waiting row, one COPY per table, and forgets them.
-    pub(super) fn send(&mut self, client: &mut Client) -> Result<()> {
+    pub(super) fn send(&mut self, client: &Conn) -> Result<()> {
         let pending = std::mem::take(self);
         copy(client, SUBJECTS, &pending.subjects, |w, (id, s)| {
             w.write(&[&id.0, &s.name_enc, &&s.name_mac[..], &s.birth_date, &s.created_at])
@@ -310,22 +310,68 @@ const NOTICES: CopyInto = CopyInto {
     types: &[Type::INT8, Type::INT8, Type::INT8, Type::TEXT, Type::DATE, Type::TEXT, Type::INT8, Type::INT8],
 };
 
+/// Rows in PostgreSQL's binary COPY format, as `COPY … FROM STDIN (FORMAT binary)` reads them:
+/// a signature and two zero words, then for each row its field count and each field's length
+/// (-1 for NULL) and binary value, then -1.
+struct CopyRows {
+    buf: BytesMut,
+    types: &'static [Type],
+}
+
+/// The binary COPY format's signature.
+const COPY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+impl CopyRows {
+    fn new(types: &'static [Type]) -> CopyRows {
+        let mut buf = BytesMut::new();
+        buf.put_slice(COPY_SIGNATURE);
+        buf.put_i32(0); // flags
+        buf.put_i32(0); // header extension length
+        CopyRows { buf, types }
+    }
+
+    /// Adds a row: one value for each of the table's types, in order.
+    fn write(&mut self, values: &[&(dyn ToSql + Sync)]) -> Result<()> {
+        assert_eq!(values.len(), self.types.len(), "a COPY row has a value for each column");
+        let fields = i16::try_from(values.len()).map_err(|_| StoreError::Corrupt("too many COPY columns".into()))?;
+        self.buf.put_i16(fields);
+        for (value, ty) in values.iter().zip(self.types) {
+            let at = self.buf.len();
+            self.buf.put_i32(0);
+            let len = match value.to_sql_checked(ty, &mut self.buf).map_err(StoreError::Backend)? {
+                IsNull::Yes => -1,
+                IsNull::No => i32::try_from(self.buf.len() - at - 4)
+                    .map_err(|_| StoreError::Corrupt("a COPY value over 2 GiB".into()))?,
+            };
+            self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Bytes {
+        self.buf.put_i16(-1);
+        self.buf.freeze()
+    }
+}
+
 /// Sends `rows` with one binary COPY; checks the server stored them all.
-fn copy<T>(
-    client: &mut Client,
-    into: CopyInto,
-    rows: &[T],
-    write: impl Fn(&mut BinaryCopyInWriter<'_>, &T) -> std::result::Result<(), ::postgres::Error>,
-) -> Result<()> {
+fn copy<T>(client: &Conn, into: CopyInto, rows: &[T], write: impl Fn(&mut CopyRows, &T) -> Result<()>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let sink = client.copy_in(into.sql).map_err(backend)?;
-    let mut w = BinaryCopyInWriter::new(sink, into.types);
+    let mut data = CopyRows::new(into.types);
     for row in rows {
-        write(&mut w, row).map_err(backend)?;
+        write(&mut data, row)?;
     }
-    let sent = w.finish().map_err(backend)?;
+    let data = data.finish();
+    let sent = client
+        .run(async |c| {
+            let sink = c.copy_in::<_, Bytes>(into.sql).await?;
+            let mut sink = std::pin::pin!(sink);
+            sink.send(data).await?;
+            sink.as_mut().finish().await
+        })
+        .map_err(backend)?;
     if sent != rows.len() as u64 {
         return Err(StoreError::Corrupt(format!("COPY stored {sent} of {} rows ({})", rows.len(), into.sql)));
     }
