@@ -788,6 +788,7 @@ pub fn assemble(
     ctx: &ReportContext,
 ) -> Result<Report> {
     let cutoff = end_of_day(ctx.as_of);
+    r.prefetch_file(subject)?;
     let notes = FileNotes::load(r, keys, policy, subject, ctx.produced_at, cutoff)?;
     let mut identity = identity_section(r, keys, subject)?;
     identity.disputes = notes.marks(|item| matches!(item, DisputeItem::Identity));

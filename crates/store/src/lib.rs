@@ -178,6 +178,13 @@ pub trait Reader {
     fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>>;
     /// A subject by id.
     fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>>;
+    /// A hint that much of `subject`'s file is about to be read (a report): a store that pays a
+    /// round trip for each read may read it all now, in one, and answer the reads that follow
+    /// from what it read, within this reader's one view. The default reads nothing.
+    fn prefetch_file(&self, subject: SubjectId) -> Result<()> {
+        let _ = subject;
+        Ok(())
+    }
     /// Every document of a subject.
     fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>>;
     /// Every consent a subject gave, to any organization.

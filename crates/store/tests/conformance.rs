@@ -34,6 +34,7 @@ conformance!(
     an_organization_s_kind_is_unset_until_set,
     web_sessions_are_kept_ended_and_pruned_oldest_first,
     every_sealed_value_is_walked_and_resealed_in_key_order,
+    a_prefetched_file_reads_as_the_plain_reads,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -988,4 +989,207 @@ fn a_person_s_file_reads_the_same_after_listing_their_accounts(store: &mut AnySt
     assert_eq!(r.specials_of(SubjectId(subject.0 + 1), account, i64::MAX).unwrap(), vec![], "another person's");
     let one_month = r.months(account, to.plus(-10), to.plus(-10), i64::MAX).unwrap();
     assert_eq!(one_month.iter().map(|m| m.balance_minor).collect::<Vec<_>>(), vec![6], "2024-02 alone");
+}
+
+/// Every read a report makes of a person's file answers the same after
+/// [`Reader::prefetch_file`] (a backend may answer from what it read ahead), at every cutoff, and
+/// another person's reads in the same reader are their own.
+fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
+    use ob_model::*;
+    use time::macros::date;
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let lender = w.insert_org("L1", "Lender one", 0).unwrap();
+    let other = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![4],
+            name_mac: [8; 32],
+            birth_date: date!(1980 - 02 - 03),
+            created_at: 0,
+        })
+        .unwrap();
+    let other_account = w.insert_account(org, "B-1", other).unwrap();
+    for (who, number) in [(subject, 1), (subject, 2), (other, 3)] {
+        let doc_type = if number == 2 { DocumentType::Passport } else { DocumentType::PrcResidentId };
+        w.insert_document(&DocumentRow {
+            number_mac: [number; 32],
+            subject_id: who,
+            doc_type,
+            number_enc: vec![number],
+        })
+        .unwrap();
+    }
+    for (a, who, version, at) in
+        [(account, subject, 1, 100), (account, subject, 2, 200), (other_account, other, 1, 100)]
+    {
+        w.insert_account_version(&AccountVersionRow {
+            account_id: a,
+            version,
+            subject_id: who,
+            batch_id: None,
+            recorded_at: at,
+            account_type: AccountType::R2,
+            opened_on: date!(2023 - 05 - 06),
+            currency: Currency::CNY,
+            credit_limit_minor: 1_000 * i64::from(version),
+            periods: None,
+            due_day: None,
+            responsibility: Responsibility::Individual,
+            credit_line_id: None,
+            deleted: false,
+            contract: Default::default(),
+        })
+        .unwrap();
+    }
+    for (a, who, month, version, at, balance) in [
+        (account, subject, "2024-01", 1, 100, 5),
+        (account, subject, "2024-02", 1, 150, 6),
+        (account, subject, "2024-01", 2, 200, 7),
+        (other_account, other, "2024-01", 1, 100, 9),
+    ] {
+        w.insert_month(&month_row(a, who, month, version, at, balance)).unwrap();
+    }
+    w.insert_special(&SpecialRow {
+        account_id: account,
+        subject_id: subject,
+        kind: SpecialKind::EarlyPartial,
+        on: date!(2024 - 02 - 03),
+        amount_minor: Some(3),
+        months_changed: None,
+        batch_id: None,
+        recorded_at: 150,
+    })
+    .unwrap();
+    for (version, at, limit) in [(1, 100, 10), (2, 200, 20)] {
+        w.insert_agreement(&AgreementRow {
+            org_id: org,
+            agreement_key: "G-1".into(),
+            version,
+            subject_id: subject,
+            batch_id: None,
+            recorded_at: at,
+            kind: AgreementKind::RevolvingLoan,
+            currency: Currency::CNY,
+            limit_minor: limit,
+            effective_on: date!(2023 - 01 - 01),
+            expires_on: None,
+            ended: false,
+            responsibility: Responsibility::Individual,
+        })
+        .unwrap();
+    }
+    let mut inquiries = Vec::new();
+    for (who, by, at) in
+        [(subject, Some(lender), 120), (subject, None, 120), (subject, Some(lender), 180), (other, Some(org), 130)]
+    {
+        let q = NewInquiry {
+            subject_id: who,
+            org_id: by,
+            reason: QueryReason::LoanApproval,
+            consent_id: None,
+            at,
+            hard: true,
+        };
+        inquiries.push(w.insert_inquiry(&q).unwrap());
+    }
+    let dispute = w
+        .insert_dispute(&NewDispute {
+            subject_id: subject,
+            item: DisputeItem::Inquiry(inquiries[0]),
+            org_id: Some(lender),
+            dispute_type: DisputeType::NotMine,
+            filed_at: 130,
+            due_on: date!(2024 - 02 - 20),
+        })
+        .unwrap();
+    let quiet = w
+        .insert_dispute(&NewDispute {
+            subject_id: subject,
+            item: DisputeItem::Identity,
+            org_id: None,
+            dispute_type: DisputeType::NotMine,
+            filed_at: 140,
+            due_on: date!(2024 - 02 - 20),
+        })
+        .unwrap();
+    for (state, at) in [("open", 130), ("corrected", 160)] {
+        let state = DisputeState::parse(state).unwrap();
+        w.insert_dispute_event(&DisputeEventRow { dispute_id: dispute, subject_id: subject, at, state, note: None })
+            .unwrap();
+    }
+    w.insert_statement(&StatementRow {
+        id: StatementId(0),
+        subject_id: subject,
+        account_id: account,
+        month: YearMonth::parse("2024-01"),
+        statement_type: StatementType::AnnualFee,
+        text_enc: vec![1, 2],
+        added_at: 170,
+        withdrawn_at: None,
+    })
+    .unwrap();
+    let flag = FlagRow {
+        id: FlagId(0),
+        subject_id: subject,
+        kind: FlagKind::FraudAlert,
+        placed_at: 110,
+        expires_on: None,
+        lifted_at: None,
+    };
+    w.insert_flag(&flag).unwrap();
+    w.insert_flag(&FlagRow { subject_id: other, ..flag }).unwrap();
+    w.commit().unwrap();
+
+    let reads = |r: &dyn Reader, who: SubjectId, at: i64| {
+        let accounts = r.accounts_of(who).unwrap();
+        let histories: Vec<_> = accounts
+            .iter()
+            .map(|a| {
+                (
+                    r.account_version(a.id, at).unwrap(),
+                    r.months(a.id, YearMonth::MIN, YearMonth::MAX, at).unwrap(),
+                    r.specials_of(who, a.id, at).unwrap(),
+                    r.org(a.org_id).unwrap(),
+                )
+            })
+            .collect();
+        let disputes = r.disputes_of(who).unwrap();
+        let events: Vec<_> = disputes.iter().map(|d| r.dispute_events(d.id).unwrap()).collect();
+        let inquiries = r.inquiries_of(who, 0, at).unwrap();
+        let by: Vec<_> = inquiries.iter().map(|q| q.inquiry.org_id.map(|o| r.org(o).unwrap())).collect();
+        format!(
+            "{:?}",
+            (
+                r.subject(who).unwrap(),
+                r.documents_of(who).unwrap(),
+                accounts,
+                histories,
+                r.agreements_of(who, at).unwrap(),
+                (inquiries, by, r.inquiries_of(who, 121, 180).unwrap()),
+                (disputes, events),
+                r.statements_of(who).unwrap(),
+                r.flags_of(who).unwrap(),
+                r.latest_score_version().unwrap(),
+            )
+        )
+    };
+    let cutoffs = [99, 120, 150, 199, 200, i64::MAX];
+    let plain = store.read().unwrap();
+    let expected: Vec<String> = cutoffs.iter().map(|at| reads(&*plain, subject, *at)).collect();
+    let expected_other: Vec<String> = cutoffs.iter().map(|at| reads(&*plain, other, *at)).collect();
+    assert_ne!(expected[0], expected[5], "the cutoffs see different files");
+    assert!(expected[5].contains("Corrected") && expected[5].contains("L1"), "{}", expected[5]);
+    let _ = quiet;
+    drop(plain);
+    let r = store.read().unwrap();
+    r.prefetch_file(subject).unwrap();
+    for (i, at) in cutoffs.iter().enumerate() {
+        assert_eq!(reads(&*r, subject, *at), expected[i], "cutoff {at}");
+        assert_eq!(reads(&*r, other, *at), expected_other[i], "another person, cutoff {at}");
+    }
+    drop(r);
+    let r = store.read().unwrap();
+    r.prefetch_file(other).unwrap();
+    assert_eq!(reads(&*r, subject, i64::MAX), expected[5], "prefetched another person's");
 }

@@ -103,7 +103,8 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// waits, and the statements prepared on it. Statements sent together are pipelined: a
 /// transaction's BEGIN goes with its first statement, a report's reads go in one round trip.
 struct Conn {
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (then dropped where blocking is allowed, see [`off_runtime`]).
+    rt: Option<tokio::runtime::Runtime>,
     /// Always `Some` until dropped.
     client: Option<Client>,
     /// The task that reads and writes the socket; it ends when the client is dropped.
@@ -123,7 +124,7 @@ impl Conn {
             // A connection that fails shows as a closed client: the next call says so.
             let _ = connection.await;
         });
-        let conn = Conn { rt, client: Some(client), driver: Some(driver), prepared: HashMap::new() };
+        let conn = Conn { rt: Some(rt), client: Some(client), driver: Some(driver), prepared: HashMap::new() };
         if let Some(schema) = schema {
             let sql = format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}");
             conn.run(async |c| c.batch_execute(&sql).await).map_err(backend)?;
@@ -134,7 +135,7 @@ impl Conn {
     /// Runs the future `f` makes on the client until it is done (see [`off_runtime`]).
     fn run<T: Send>(&self, f: impl AsyncFnOnce(&Client) -> T + Send) -> T {
         let client = self.client.as_ref().expect("a connection has its client until dropped");
-        let rt = &self.rt;
+        let rt = self.rt.as_ref().expect("a connection has its runtime until dropped");
         off_runtime(move || rt.block_on(f(client)))
     }
 
@@ -163,12 +164,14 @@ impl Drop for Conn {
     fn drop(&mut self) {
         // Dropping the client tells the server goodbye; the driver then writes it and ends.
         drop(self.client.take());
-        if let Some(driver) = self.driver.take() {
-            let rt = &self.rt;
-            off_runtime(move || {
+        let (rt, driver) = (self.rt.take(), self.driver.take());
+        off_runtime(move || {
+            if let (Some(rt), Some(driver)) = (&rt, driver) {
                 let _ = rt.block_on(driver);
-            });
-        }
+            }
+            // A runtime may not be dropped inside another: this is a thread of its own there.
+            drop(rt);
+        });
     }
 }
 
@@ -301,6 +304,7 @@ impl PgStore {
             audit_locked: RefCell::new(Vec::new()),
             pending: RefCell::new(Pending::default()),
             file: RefCell::new(HashMap::new()),
+            person: RefCell::new(None),
             ids: RefCell::new(HashMap::new()),
         })
     }
@@ -344,6 +348,8 @@ struct PgTx<'c> {
     /// [`Reader::accounts_of`] listed, read in two queries; the per-account reads a report makes
     /// then answer from here (one snapshot: nothing changes under a reader).
     file: RefCell<HashMap<AccountId, AccountHistory>>,
+    /// For a reader: the person's file [`Reader::prefetch_file`] read.
+    person: RefCell<Option<PersonFile>>,
     /// Ids reserved from each table's sequence and not yet used (used from the end), and the size
     /// of the next block to reserve.
     ids: RefCell<HashMap<&'static str, (Vec<i64>, i64)>>,
@@ -770,6 +776,171 @@ fn special_row(r: &Row) -> Result<SpecialRow> {
     })
 }
 
+// ---- a person's file, read in one round trip -------------------------------------------------
+
+const SUBJECT_SQL: &str = "SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = $1";
+const DOCUMENTS_SQL: &str = "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = $1";
+const ACCOUNTS_SQL: &str = "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id";
+const DISPUTES_SQL: &str = concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = $1 ORDER BY id");
+const STATEMENTS_SQL: &str =
+    "SELECT id, subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at
+     FROM statements WHERE subject_id = $1 ORDER BY id";
+const FLAGS_SQL: &str =
+    "SELECT id, subject_id, kind, placed_at, expires_on, lifted_at FROM file_flags WHERE subject_id = $1 ORDER BY id";
+const SCORE_VERSION_SQL: &str = "SELECT MAX(version) FROM score_models";
+
+/// The statements [`Reader::prefetch_file`] sends together, each with the person's id as `$1`
+/// (but the last), in the order [`PersonFile::read`] takes their rows.
+const PERSON_FILE_SQL: [&str; 14] = [
+    SUBJECT_SQL,
+    DOCUMENTS_SQL,
+    ACCOUNTS_SQL,
+    concat!(
+        "SELECT ",
+        version_columns!(),
+        " FROM account_versions WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
+    ),
+    concat!(
+        "SELECT ",
+        month_columns!(),
+        " FROM account_months WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
+    ),
+    concat!(
+        "SELECT ",
+        special_columns!(),
+        " FROM specials WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1) ORDER BY account_id, seq"
+    ),
+    concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE subject_id = $1"),
+    "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE subject_id = $1 ORDER BY at, id",
+    DISPUTES_SQL,
+    "SELECT dispute_id, subject_id, at, state, note FROM dispute_events
+     WHERE dispute_id IN (SELECT id FROM disputes WHERE subject_id = $1) ORDER BY id",
+    STATEMENTS_SQL,
+    FLAGS_SQL,
+    "SELECT id, code, name, org_type FROM organizations WHERE id IN (
+         SELECT org_id FROM accounts WHERE subject_id = $1
+         UNION SELECT org_id FROM inquiries WHERE subject_id = $1
+         UNION SELECT org_id FROM agreements WHERE subject_id = $1)",
+    SCORE_VERSION_SQL,
+];
+
+/// One person's file as a reader saw it, read by [`Reader::prefetch_file`] in one round trip: the
+/// reads a report makes of it then answer from here (one snapshot: nothing changes under a
+/// reader). The terms, months and special transactions of their accounts go to [`PgTx::file`].
+struct PersonFile {
+    subject_id: SubjectId,
+    subject: Option<SubjectRow>,
+    documents: Vec<DocumentRow>,
+    accounts: Vec<AccountRow>,
+    /// Every stored version of every agreement.
+    agreements: Vec<AgreementRow>,
+    /// Every inquiry, by time then id.
+    inquiries: Vec<InquiryRow>,
+    disputes: Vec<DisputeRow>,
+    /// The events of each of `disputes`, in order.
+    dispute_events: HashMap<DisputeId, Vec<DisputeEventRow>>,
+    statements: Vec<StatementRow>,
+    flags: Vec<FlagRow>,
+    /// The organizations the file names (accounts, inquiries, agreements).
+    orgs: HashMap<OrgId, OrgRow>,
+    score_version: Option<u32>,
+}
+
+impl PersonFile {
+    /// Decodes the rows of [`PERSON_FILE_SQL`]'s statements; fills `file` with the accounts'
+    /// histories.
+    fn read(
+        subject_id: SubjectId,
+        results: Vec<Vec<Row>>,
+        file: &mut HashMap<AccountId, AccountHistory>,
+    ) -> Result<PersonFile> {
+        let [
+            subject,
+            documents,
+            accounts,
+            versions,
+            months,
+            specials,
+            agreements,
+            inquiries,
+            disputes,
+            events,
+            statements,
+            flags,
+            orgs,
+            score,
+        ] = <[Vec<Row>; 14]>::try_from(results)
+            .map_err(|_| StoreError::Corrupt("a statement of a person's file went unanswered".into()))?;
+        let accounts: Vec<AccountRow> = accounts.iter().map(account_row).collect::<Result<_>>()?;
+        // What was read of these accounts before is replaced: the same snapshot, read again.
+        for a in &accounts {
+            file.insert(a.id, AccountHistory::default());
+        }
+        for v in versions.iter().map(version_row) {
+            let v = v?;
+            file.entry(v.account_id).or_default().versions.push(v);
+        }
+        for m in months.iter().map(month_row) {
+            let m = m?;
+            file.entry(m.account_id).or_default().months.push(m);
+        }
+        for x in specials.iter().map(special_row) {
+            let x = x?;
+            file.entry(x.account_id).or_default().specials.push(x);
+        }
+        let mut dispute_events: HashMap<DisputeId, Vec<DisputeEventRow>> = HashMap::new();
+        for e in events.iter().map(dispute_event_row) {
+            let e = e?;
+            dispute_events.entry(e.dispute_id).or_default().push(e);
+        }
+        let score_version: Option<i32> = score.first().map(|r| col(r, 0)).transpose()?.flatten();
+        Ok(PersonFile {
+            subject_id,
+            subject: subject.first().map(subject_row).transpose()?,
+            documents: sorted_documents(all(documents, document_row)?),
+            accounts,
+            agreements: all(agreements, agreement_row)?,
+            inquiries: all(inquiries, inquiry_row)?,
+            disputes: all(disputes, dispute_row)?,
+            dispute_events,
+            statements: all(statements, statement_row)?,
+            flags: all(flags, flag_row)?,
+            orgs: all(orgs, org_row)?.into_iter().map(|o| (o.id, o)).collect(),
+            score_version: score_version.map(u32_of).transpose()?,
+        })
+    }
+}
+
+/// Decodes every row of `rows` with `f`.
+fn all<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
+}
+
+/// A person's documents in the order readers give them: by type.
+fn sorted_documents(mut rows: Vec<DocumentRow>) -> Vec<DocumentRow> {
+    rows.sort_by_key(|d| d.doc_type);
+    rows
+}
+
+fn document_row(r: &Row) -> Result<DocumentRow> {
+    Ok(DocumentRow {
+        number_mac: digest_col(r, 0)?,
+        subject_id: SubjectId(col(r, 1)?),
+        doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
+        number_enc: col(r, 3)?,
+    })
+}
+
+fn dispute_event_row(r: &Row) -> Result<DisputeEventRow> {
+    Ok(DisputeEventRow {
+        dispute_id: DisputeId(col(r, 0)?),
+        subject_id: SubjectId(col(r, 1)?),
+        at: col(r, 2)?,
+        state: code_col(r, 3, ob_model::DisputeState::parse, "dispute state")?,
+        note: col(r, 4)?,
+    })
+}
+
 /// The most accounts whose history a reader reads in one go ([`PgTx::load_file`]); a person with
 /// more is read account by account.
 const FILE_ACCOUNTS_MAX: usize = 64;
@@ -861,7 +1032,11 @@ impl PgTx<'_> {
     /// Reads every version of the terms and months of `accounts`, two queries in all, for the
     /// reads that follow in this (read-only) transaction.
     fn load_file(&self, accounts: &[AccountRow]) -> Result<()> {
-        let ids: Vec<i64> = accounts.iter().map(|a| a.id.0).collect();
+        // An account read before is not read again: its rows would be added twice.
+        let ids: Vec<i64> = {
+            let file = self.file.borrow();
+            accounts.iter().filter(|a| !file.contains_key(&a.id)).map(|a| a.id.0).collect()
+        };
         if ids.is_empty() || ids.len() > FILE_ACCOUNTS_MAX {
             return Ok(());
         }
@@ -885,8 +1060,8 @@ impl PgTx<'_> {
             special_row,
         )?;
         let mut file = self.file.borrow_mut();
-        for a in accounts {
-            file.entry(a.id).or_default();
+        for id in &ids {
+            file.entry(AccountId(*id)).or_default();
         }
         for v in versions {
             file.entry(v.account_id).or_default().versions.push(v);
@@ -898,6 +1073,11 @@ impl PgTx<'_> {
             file.entry(x.account_id).or_default().specials.push(x);
         }
         Ok(())
+    }
+
+    /// What `read` finds in the file [`Reader::prefetch_file`] read, when it is `subject`'s.
+    fn from_file<T>(&self, subject: SubjectId, read: impl FnOnce(&PersonFile) -> T) -> Option<T> {
+        self.person.borrow().as_ref().filter(|p| p.subject_id == subject).map(read)
     }
 
     /// Keeps a written row for later sending; sends all when enough have gathered.
@@ -946,6 +1126,9 @@ impl Reader for PgTx<'_> {
     }
 
     fn org(&self, id: OrgId) -> Result<Option<OrgRow>> {
+        if let Some(row) = self.person.borrow().as_ref().and_then(|p| p.orgs.get(&id).cloned()) {
+            return Ok(Some(row));
+        }
         self.one("SELECT id, code, name, org_type FROM organizations WHERE id = $1", &[&id.0], org_row)
     }
 
@@ -1028,27 +1211,35 @@ impl Reader for PgTx<'_> {
         )
     }
 
+    fn prefetch_file(&self, subject: SubjectId) -> Result<()> {
+        if self.writer || self.from_file(subject, |_| ()).is_some() {
+            return Ok(());
+        }
+        let person: [&(dyn ToSql + Sync); 1] = [&subject.0];
+        let batch: Vec<(&'static str, Params<'_>)> = PERSON_FILE_SQL
+            .iter()
+            .map(|sql| (*sql, if *sql == SCORE_VERSION_SQL { &[] } else { &person[..] }))
+            .collect();
+        let results = self.query_many(&batch)?;
+        let file = PersonFile::read(subject, results, &mut self.file.borrow_mut())?;
+        *self.person.borrow_mut() = Some(file);
+        Ok(())
+    }
+
     fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
+        if let Some(row) = self.from_file(id, |p| p.subject.clone()) {
+            return Ok(row);
+        }
         self.sync()?;
-        self.one("SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = $1", &[&id.0], subject_row)
+        self.one(SUBJECT_SQL, &[&id.0], subject_row)
     }
 
     fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
+        if let Some(rows) = self.from_file(subject, |p| p.documents.clone()) {
+            return Ok(rows);
+        }
         self.sync()?;
-        let mut rows = self.all(
-            "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = $1",
-            &[&subject.0],
-            |r| {
-                Ok(DocumentRow {
-                    number_mac: digest_col(r, 0)?,
-                    subject_id: SubjectId(col(r, 1)?),
-                    doc_type: code_col(r, 2, DocumentType::parse, "document type")?,
-                    number_enc: col(r, 3)?,
-                })
-            },
-        )?;
-        rows.sort_by_key(|d| d.doc_type);
-        Ok(rows)
+        Ok(sorted_documents(self.all(DOCUMENTS_SQL, &[&subject.0], document_row)?))
     }
 
     fn consents_of(&self, subject: SubjectId) -> Result<Vec<ConsentRow>> {
@@ -1149,12 +1340,11 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
+        if let Some(rows) = self.from_file(subject, |p| p.accounts.clone()) {
+            return Ok(rows);
+        }
         self.sync()?;
-        let accounts = self.all(
-            "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id",
-            &[&subject.0],
-            account_row,
-        )?;
+        let accounts = self.all(ACCOUNTS_SQL, &[&subject.0], account_row)?;
         if !self.writer {
             self.load_file(&accounts)?;
         }
@@ -1210,6 +1400,11 @@ impl Reader for PgTx<'_> {
     }
 
     fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>> {
+        let in_view =
+            |p: &PersonFile| p.agreements.iter().filter(|a| a.recorded_at <= recorded_at_max).cloned().collect();
+        if let Some(rows) = self.from_file(subject, in_view) {
+            return Ok(latest_agreements(rows));
+        }
         let rows = self.all(
             concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE subject_id = $1 AND recorded_at <= $2"),
             &[&subject.0, &recorded_at_max],
@@ -1301,6 +1496,12 @@ impl Reader for PgTx<'_> {
     }
 
     fn inquiries_of(&self, subject: SubjectId, from_at: i64, to_at: i64) -> Result<Vec<InquiryRow>> {
+        let in_range = |p: &PersonFile| {
+            p.inquiries.iter().filter(|q| (from_at..=to_at).contains(&q.inquiry.at)).cloned().collect()
+        };
+        if let Some(rows) = self.from_file(subject, in_range) {
+            return Ok(rows);
+        }
         self.all(
             "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries
              WHERE subject_id = $1 AND at BETWEEN $2 AND $3 ORDER BY at, id",
@@ -1375,11 +1576,10 @@ impl Reader for PgTx<'_> {
     }
 
     fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>> {
-        self.all(
-            concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE subject_id = $1 ORDER BY id"),
-            &[&subject.0],
-            dispute_row,
-        )
+        if let Some(rows) = self.from_file(subject, |p| p.disputes.clone()) {
+            return Ok(rows);
+        }
+        self.all(DISPUTES_SQL, &[&subject.0], dispute_row)
     }
 
     fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>> {
@@ -1391,36 +1591,34 @@ impl Reader for PgTx<'_> {
     }
 
     fn dispute_events(&self, dispute: DisputeId) -> Result<Vec<DisputeEventRow>> {
+        let prefetched = self.person.borrow().as_ref().and_then(|p| {
+            p.disputes
+                .iter()
+                .any(|d| d.id == dispute)
+                .then(|| p.dispute_events.get(&dispute).cloned().unwrap_or_default())
+        });
+        if let Some(rows) = prefetched {
+            return Ok(rows);
+        }
         self.all(
             "SELECT dispute_id, subject_id, at, state, note FROM dispute_events WHERE dispute_id = $1 ORDER BY id",
             &[&dispute.0],
-            |r| {
-                Ok(DisputeEventRow {
-                    dispute_id: DisputeId(col(r, 0)?),
-                    subject_id: SubjectId(col(r, 1)?),
-                    at: col(r, 2)?,
-                    state: code_col(r, 3, ob_model::DisputeState::parse, "dispute state")?,
-                    note: col(r, 4)?,
-                })
-            },
+            dispute_event_row,
         )
     }
 
     fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>> {
-        self.all(
-            "SELECT id, subject_id, account_id, month, statement_type, text_enc, added_at, withdrawn_at
-             FROM statements WHERE subject_id = $1 ORDER BY id",
-            &[&subject.0],
-            statement_row,
-        )
+        if let Some(rows) = self.from_file(subject, |p| p.statements.clone()) {
+            return Ok(rows);
+        }
+        self.all(STATEMENTS_SQL, &[&subject.0], statement_row)
     }
 
     fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>> {
-        self.all(
-            "SELECT id, subject_id, kind, placed_at, expires_on, lifted_at FROM file_flags WHERE subject_id = $1 ORDER BY id",
-            &[&subject.0],
-            flag_row,
-        )
+        if let Some(rows) = self.from_file(subject, |p| p.flags.clone()) {
+            return Ok(rows);
+        }
+        self.all(FLAGS_SQL, &[&subject.0], flag_row)
     }
 
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
@@ -1442,7 +1640,10 @@ impl Reader for PgTx<'_> {
     }
 
     fn latest_score_version(&self) -> Result<Option<u32>> {
-        let v: Option<Option<i32>> = self.one("SELECT MAX(version) FROM score_models", &[], |r| col(r, 0))?;
+        if let Some(v) = self.person.borrow().as_ref().map(|p| p.score_version) {
+            return Ok(v);
+        }
+        let v: Option<Option<i32>> = self.one(SCORE_VERSION_SQL, &[], |r| col(r, 0))?;
         v.flatten().map(u32_of).transpose()
     }
 
