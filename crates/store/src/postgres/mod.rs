@@ -778,6 +778,7 @@ fn special_row(r: &Row) -> Result<SpecialRow> {
 
 // ---- a person's file, read in one round trip -------------------------------------------------
 
+const META_SQL: &str = "SELECT value FROM meta WHERE key = $1";
 const SUBJECT_SQL: &str = "SELECT id, name_enc, name_mac, birth_date FROM subjects WHERE id = $1";
 const DOCUMENTS_SQL: &str = "SELECT number_mac, subject_id, doc_type, number_enc FROM documents WHERE subject_id = $1";
 const ACCOUNTS_SQL: &str = "SELECT id, org_id, account_key, subject_id FROM accounts WHERE subject_id = $1 ORDER BY id";
@@ -1118,7 +1119,7 @@ impl PgTx<'_> {
 
 impl Reader for PgTx<'_> {
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.one("SELECT value FROM meta WHERE key = $1", &[&key], |r| col(r, 0))
+        self.one(META_SQL, &[&key], |r| col(r, 0))
     }
 
     fn org_by_code(&self, code: &str) -> Result<Option<OrgRow>> {
@@ -1517,17 +1518,21 @@ impl Reader for PgTx<'_> {
     fn audit_last(&self, chain: u32) -> Result<Option<AuditRow>> {
         // A writer reads the head to append after it: hold the chain until commit, then read the
         // head as committed by whoever held it before (READ COMMITTED: a fresh snapshot).
-        if self.writer && !self.audit_locked.borrow().contains(&chain) {
-            self.exec("SELECT pg_advisory_xact_lock($1)", &[&(AUDIT_LOCK_KEY + i64::from(chain))])?;
+        const HEAD: &str = "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
+             WHERE chain = $1 ORDER BY seq DESC LIMIT 1";
+        let lock = self.writer && !self.audit_locked.borrow().contains(&chain);
+        let key = AUDIT_LOCK_KEY + i64::from(chain);
+        let chain_i32 = i32::try_from(chain).map_err(|_| StoreError::Corrupt(format!("audit chain {chain}")))?;
+        let rows = if lock {
+            // Pipelined, and run in order: the head is read (a fresh snapshot) once the lock is
+            // held.
+            let mut both = self.query_many(&[("SELECT pg_advisory_xact_lock($1)", &[&key]), (HEAD, &[&chain_i32])])?;
             self.audit_locked.borrow_mut().push(chain);
-        }
-        let chain = i32::try_from(chain).map_err(|_| StoreError::Corrupt(format!("audit chain {chain}")))?;
-        self.one(
-            "SELECT seq, at, kind, subject_id, org_id, detail, prev_hash, hash, chain FROM audit_events
-             WHERE chain = $1 ORDER BY seq DESC LIMIT 1",
-            &[&chain],
-            audit_row,
-        )
+            both.pop().unwrap_or_default()
+        } else {
+            self.query(HEAD, &[&chain_i32])?
+        };
+        rows.first().map(audit_row).transpose()
     }
 
     fn audit_after(&self, after: u64, limit: u32) -> Result<Vec<AuditRow>> {
@@ -1734,8 +1739,10 @@ impl Writer for PgTx<'_> {
     }
 
     fn meta_locked(&mut self, key: &str) -> Result<Option<String>> {
-        self.exec("SELECT pg_advisory_xact_lock_shared($1)", &[&META_LOCK_KEY])?;
-        self.meta(key)
+        // Pipelined, and run in order: the value is read (a fresh snapshot) once the lock is held.
+        let mut both =
+            self.query_many(&[("SELECT pg_advisory_xact_lock_shared($1)", &[&META_LOCK_KEY]), (META_SQL, &[&key])])?;
+        both.pop().unwrap_or_default().first().map(|r| col(r, 0)).transpose()
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
