@@ -791,7 +791,8 @@ const FLAGS_SQL: &str =
 const SCORE_VERSION_SQL: &str = "SELECT MAX(version) FROM score_models";
 
 /// The statements [`Reader::prefetch_file`] sends together, each with the person's id as `$1`
-/// (but the last), in the order [`PersonFile::read`] takes their rows.
+/// (but the last), in the order [`PersonFile::read`] takes their rows. Each names the person in
+/// the table it reads (its distribution key on Citus: one shard answers).
 const PERSON_FILE_SQL: [&str; 14] = [
     SUBJECT_SQL,
     DOCUMENTS_SQL,
@@ -799,23 +800,24 @@ const PERSON_FILE_SQL: [&str; 14] = [
     concat!(
         "SELECT ",
         version_columns!(),
-        " FROM account_versions WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
+        " FROM account_versions WHERE subject_id = $1 AND account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
     ),
     concat!(
         "SELECT ",
         month_columns!(),
-        " FROM account_months WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
+        " FROM account_months WHERE subject_id = $1 AND account_id IN (SELECT id FROM accounts WHERE subject_id = $1)"
     ),
     concat!(
         "SELECT ",
         special_columns!(),
-        " FROM specials WHERE account_id IN (SELECT id FROM accounts WHERE subject_id = $1) ORDER BY account_id, seq"
+        " FROM specials WHERE subject_id = $1 AND account_id IN (SELECT id FROM accounts WHERE subject_id = $1)
+         ORDER BY account_id, seq"
     ),
     concat!("SELECT ", agreement_columns!(), " FROM agreements WHERE subject_id = $1"),
     "SELECT id, subject_id, org_id, reason, consent_id, at, hard FROM inquiries WHERE subject_id = $1 ORDER BY at, id",
     DISPUTES_SQL,
     "SELECT dispute_id, subject_id, at, state, note FROM dispute_events
-     WHERE dispute_id IN (SELECT id FROM disputes WHERE subject_id = $1) ORDER BY id",
+     WHERE subject_id = $1 AND dispute_id IN (SELECT id FROM disputes WHERE subject_id = $1) ORDER BY id",
     STATEMENTS_SQL,
     FLAGS_SQL,
     "SELECT id, code, name, org_type FROM organizations WHERE id IN (
