@@ -171,12 +171,15 @@ impl Pending {
                 &contract,
             ])
         })?;
-        let months: Vec<(i32, i32, i32, &MonthRow)> = pending
+        let mut months: Vec<(i32, i32, i32, &MonthRow)> = pending
             .months
             .values()
             .flatten()
             .map(|m| Ok((yyyymm(m.month)?, i32_of(m.version)?, i32_of(m.days_past_due)?, m)))
             .collect::<Result<_>>()?;
+        // In primary-key order: the index takes the rows leaf after leaf, not at random (its pages
+        // are then read once a COPY when the index is larger than the server's buffers).
+        months.sort_unstable_by_key(|(month, version, _, m)| (m.account_id, *month, *version));
         copy(client, MONTHS, &months, |w, (month, version, days, m)| {
             let detail = crate::detail::encode_month(&m.detail);
             w.write(&[
