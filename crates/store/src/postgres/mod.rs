@@ -1,15 +1,21 @@
-//! The server backend: PostgreSQL (15 or newer), through the synchronous `postgres` driver.
+//! The server backend: PostgreSQL (15 or newer), through `tokio-postgres`, driven on a small
+//! runtime of each connection's own (the bureau's calls stay synchronous).
 //!
 //! One [`PgStore`] is one connection; several bureau workers each open their own. The contract is
 //! the same as SQLite's, with what a network database needs on top:
 //!
 //! - **Readers** run in a `REPEATABLE READ READ ONLY` transaction: one snapshot, as SQLite's WAL
-//!   readers have.
+//!   readers have. A report's reader reads the person's whole file in one round trip
+//!   ([`Reader::prefetch_file`]: fourteen statements, pipelined) and answers the report's reads
+//!   from it.
 //! - **Writers** run in `READ COMMITTED`. Appending to an audit chain must see its newest event and
 //!   no other writer may append to it at the same time, so a writer's first look at a chain's
 //!   head ([`Reader::audit_last`]) takes a transaction-scoped advisory lock on that chain. The
 //!   store keeps [`AUDIT_CHAINS`] chains, so writers overlap in everything but the end of one
 //!   chain, and each chain stays unbroken.
+//! - **Round trips**: statements sent together are pipelined. A transaction's BEGIN goes with its
+//!   first statement; a lock and the read that must follow it go together, and the server runs
+//!   them in order.
 //! - **Ingest's rows go in bulk**: people, documents, consents, accounts, terms, months and notices
 //!   wait in the transaction (pending.rs) and go with one binary `COPY` per table every
 //!   [`COPY_ROWS_MAX`] rows, before a read that does not know of them, and at commit. The reads
