@@ -996,7 +996,7 @@ impl PgTx<'_> {
     fn query_many(&self, batch: &[(&'static str, Params<'_>)]) -> Result<Vec<Vec<Row>>> {
         let sqls: Vec<&'static str> = batch.iter().map(|(sql, _)| *sql).collect();
         let statements = self.check(self.conn.borrow_mut().statements(&sqls))?;
-        self.call(async |c| try_join_all(statements.iter().zip(batch).map(|(st, (_, p))| c.query(st, *p))).await)
+        self.call(async |c| try_join_all(statements.iter().zip(batch).map(|(st, (_, p))| c.query(st, p))).await)
     }
 
     fn one<T>(&self, sql: &'static str, p: Params<'_>, f: fn(&Row) -> Result<T>) -> Result<Option<T>> {
@@ -1085,7 +1085,7 @@ impl PgTx<'_> {
     }
 
     /// What `read` finds in the file [`Reader::prefetch_file`] read, when it is `subject`'s.
-    fn from_file<T>(&self, subject: SubjectId, read: impl FnOnce(&PersonFile) -> T) -> Option<T> {
+    fn in_file<T>(&self, subject: SubjectId, read: impl FnOnce(&PersonFile) -> T) -> Option<T> {
         self.person.borrow().as_ref().filter(|p| p.subject_id == subject).map(read)
     }
 
@@ -1221,7 +1221,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn prefetch_file(&self, subject: SubjectId) -> Result<()> {
-        if self.writer || self.from_file(subject, |_| ()).is_some() {
+        if self.writer || self.in_file(subject, |_| ()).is_some() {
             return Ok(());
         }
         let person: [&(dyn ToSql + Sync); 1] = [&subject.0];
@@ -1236,7 +1236,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>> {
-        if let Some(row) = self.from_file(id, |p| p.subject.clone()) {
+        if let Some(row) = self.in_file(id, |p| p.subject.clone()) {
             return Ok(row);
         }
         self.sync()?;
@@ -1244,7 +1244,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn documents_of(&self, subject: SubjectId) -> Result<Vec<DocumentRow>> {
-        if let Some(rows) = self.from_file(subject, |p| p.documents.clone()) {
+        if let Some(rows) = self.in_file(subject, |p| p.documents.clone()) {
             return Ok(rows);
         }
         self.sync()?;
@@ -1349,7 +1349,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_of(&self, subject: SubjectId) -> Result<Vec<AccountRow>> {
-        if let Some(rows) = self.from_file(subject, |p| p.accounts.clone()) {
+        if let Some(rows) = self.in_file(subject, |p| p.accounts.clone()) {
             return Ok(rows);
         }
         self.sync()?;
@@ -1411,7 +1411,7 @@ impl Reader for PgTx<'_> {
     fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>> {
         let in_view =
             |p: &PersonFile| p.agreements.iter().filter(|a| a.recorded_at <= recorded_at_max).cloned().collect();
-        if let Some(rows) = self.from_file(subject, in_view) {
+        if let Some(rows) = self.in_file(subject, in_view) {
             return Ok(latest_agreements(rows));
         }
         let rows = self.all(
@@ -1508,7 +1508,7 @@ impl Reader for PgTx<'_> {
         let in_range = |p: &PersonFile| {
             p.inquiries.iter().filter(|q| (from_at..=to_at).contains(&q.inquiry.at)).cloned().collect()
         };
-        if let Some(rows) = self.from_file(subject, in_range) {
+        if let Some(rows) = self.in_file(subject, in_range) {
             return Ok(rows);
         }
         self.all(
@@ -1589,7 +1589,7 @@ impl Reader for PgTx<'_> {
     }
 
     fn disputes_of(&self, subject: SubjectId) -> Result<Vec<DisputeRow>> {
-        if let Some(rows) = self.from_file(subject, |p| p.disputes.clone()) {
+        if let Some(rows) = self.in_file(subject, |p| p.disputes.clone()) {
             return Ok(rows);
         }
         self.all(DISPUTES_SQL, &[&subject.0], dispute_row)
@@ -1621,14 +1621,14 @@ impl Reader for PgTx<'_> {
     }
 
     fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>> {
-        if let Some(rows) = self.from_file(subject, |p| p.statements.clone()) {
+        if let Some(rows) = self.in_file(subject, |p| p.statements.clone()) {
             return Ok(rows);
         }
         self.all(STATEMENTS_SQL, &[&subject.0], statement_row)
     }
 
     fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>> {
-        if let Some(rows) = self.from_file(subject, |p| p.flags.clone()) {
+        if let Some(rows) = self.in_file(subject, |p| p.flags.clone()) {
             return Ok(rows);
         }
         self.all(FLAGS_SQL, &[&subject.0], flag_row)
