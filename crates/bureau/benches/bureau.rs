@@ -115,6 +115,7 @@ fn ingest(b: &mut Bureau<SqliteStore>, file: &[u8]) {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let digest = [9; 32];
     let s = b.ingest_jsonl(file, digest, &options, &mut std::io::sink(), &mut |_| {}).expect("ingest");
@@ -196,6 +197,7 @@ fn bench_ingest_pboc(c: &mut Criterion) {
                     expected_furnisher: None,
                     keep_feedback: false,
                     cached_max: None,
+                    prefetch: None,
                 };
                 let s = b.ingest_path(&path, &options, &mut std::io::sink(), &mut |_| {}).expect("ingest");
                 assert_eq!(s.rejected, 0);

@@ -68,6 +68,7 @@ fn ingest(
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let s = b.ingest_path(path, &options, &mut feedback, &mut |_| {}).unwrap();
     let lines = String::from_utf8_lossy(&feedback).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -175,6 +176,7 @@ fn a_file_with_a_bad_trailer_is_refused_whole() {
             expected_furnisher: None,
             keep_feedback: false,
             cached_max: None,
+            prefetch: None,
         },
         &mut Vec::new(),
         &mut |_| {},

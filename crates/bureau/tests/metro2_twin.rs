@@ -56,6 +56,7 @@ fn simulate_and_ingest(format: OutputFormat, policy: Policy) -> Run {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let mut records = 0;
     for f in &sim.files {

@@ -48,6 +48,7 @@ fn ingest(b: &mut Bureau<Box<dyn ob_store::Store>>, path: &Path) {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let mut feedback = Vec::new();
     let s = b.ingest_path(path, &options, &mut feedback, &mut |_| {}).unwrap();

@@ -79,6 +79,7 @@ impl World {
             expected_furnisher: None,
             keep_feedback: false,
             cached_max: None,
+            prefetch: None,
         };
         let summary = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
         let lines = String::from_utf8(feedback).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -197,6 +198,7 @@ fn a_batch_that_fails_midway_leaves_the_store_unchanged() {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let result = w.bureau.ingest_jsonl(input, [1; 32], &options, &mut Vec::new(), &mut |_| {});
     assert!(result.is_err(), "the broken stream fails the batch");

@@ -90,6 +90,7 @@ impl World {
             expected_furnisher: None,
             keep_feedback: false,
             cached_max: None,
+            prefetch: None,
         };
         let s = self.bureau.ingest_jsonl(text.as_bytes(), digest, &options, &mut feedback, &mut |_| {}).unwrap();
         let codes = String::from_utf8(feedback)

@@ -30,6 +30,7 @@ fn a_built_score_is_on_every_report_and_equals_the_scorecard_on_exported_feature
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());

@@ -47,18 +47,24 @@ fn rejected_lines(feedback: &[u8]) -> BTreeSet<(u64, String)> {
 /// checks each file's rejections against the truth beside it: exactly the lines it names, with
 /// the codes it names.
 fn simulate_and_ingest(config: &SimConfig) -> Ingested {
-    simulate_and_ingest_caching(config, None)
+    simulate_and_ingest_with(config, None, None)
 }
 
-/// [`simulate_and_ingest`] with the batch's caches let go past `cached_max` entries.
-fn simulate_and_ingest_caching(config: &SimConfig, cached_max: Option<usize>) -> Ingested {
+/// [`simulate_and_ingest`] with the batch's caches let go past `cached_max` entries, and with
+/// the look-ups ahead on or off (`None`: as the store prefers).
+fn simulate_and_ingest_with(config: &SimConfig, cached_max: Option<usize>, prefetch: Option<bool>) -> Ingested {
     let dir = tempfile::tempdir().unwrap();
     let sim: SimSummary = ob_sim::simulate(config, dir.path()).unwrap();
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
     let store = ob_store::testing::scratch_from_env();
     let mut bureau = Bureau::new(store, Keys::from_master(&[3; 32]), clock.clone()).unwrap();
-    let options =
-        IngestOptions { register_unknown_furnisher: true, expected_furnisher: None, keep_feedback: false, cached_max };
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max,
+        prefetch,
+    };
     let (mut expected, mut rejections) = (Vec::new(), 0);
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
@@ -228,13 +234,35 @@ fn a_batch_that_forgets_what_it_read_after_every_record_has_the_same_outcomes() 
     let mut cfg = config(120, 24, 11);
     cfg.mistakes =
         MistakeRates { corrections_per_million: 20_000, malformed_per_million: 30_000, phantoms_per_million: 50_000 };
-    let mut run = simulate_and_ingest_caching(&cfg, Some(1));
+    let mut run = simulate_and_ingest_with(&cfg, Some(1), None);
     assert!(run.rejections > 20, "{} rejections compared", run.rejections);
     let mut months = 0;
     for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty()) {
         months += check_person(&report(&mut run.bureau, p, None), p);
     }
     assert!(months > 1_000, "compared {months} months");
+}
+
+#[test]
+fn a_batch_that_looks_ahead_has_the_same_outcomes() {
+    // Look-ups ahead forced on, whatever the store: with caches of one entry (what was looked up
+    // ahead is let go before it is used), then with files of several chunks each (a chunk is
+    // 1,024 lines), so that later chunks meet accounts, people and months the earlier ones wrote.
+    for (people, months, cached_max) in [(120, 24, Some(1)), (2_500, 3, None)] {
+        let mut cfg = config(people, months, 5);
+        cfg.mistakes = MistakeRates {
+            corrections_per_million: 20_000,
+            malformed_per_million: 30_000,
+            phantoms_per_million: 50_000,
+        };
+        let mut run = simulate_and_ingest_with(&cfg, cached_max, Some(true));
+        assert!(run.rejections > 20, "{} rejections compared", run.rejections);
+        let mut compared = 0;
+        for p in run.truth.clone().iter().filter(|p| !p.accounts.is_empty()).take(300) {
+            compared += check_person(&report(&mut run.bureau, p, None), p);
+        }
+        assert!(compared > 500, "compared {compared} months");
+    }
 }
 
 #[test]

@@ -281,6 +281,7 @@ pub fn ingest_one<S: Store>(
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let scratch = feedback_dir.join(format!(
         ".incoming-{}-{}.feedback.jsonl",

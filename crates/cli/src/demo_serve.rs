@@ -31,6 +31,7 @@ pub fn run(ctx: &Context, person: &PersonTruth, listen: SocketAddr) -> Result<()
         expected_furnisher: None,
         keep_feedback: true,
         cached_max: None,
+        prefetch: None,
     };
     let digest: [u8; 32] = Sha256::digest(consents.as_bytes()).into();
     let summary =

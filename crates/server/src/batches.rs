@@ -130,6 +130,7 @@ pub async fn upload(State(state): State<AppState>, headers: HeaderMap, body: Bod
         expected_furnisher: Some(who.org_code),
         keep_feedback: true,
         cached_max: None,
+        prefetch: None,
     };
     let (summary, feedback, row) = blocking(&state, move |bureau| {
         let mut feedback = FirstLines::default();

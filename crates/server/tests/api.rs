@@ -149,6 +149,7 @@ fn app_with(rate: Option<(u32, u32)>, now: time::OffsetDateTime) -> (App, AppSta
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let digest: [u8; 32] = Sha256::digest(lender_file.as_bytes()).into();
     bureau.ingest_jsonl(lender_file.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();

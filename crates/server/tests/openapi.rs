@@ -422,6 +422,7 @@ fn world(rate: Option<(u32, u32)>) -> World {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     let digest: [u8; 32] = Sha256::digest(lender_file.as_bytes()).into();
     let s = bureau.ingest_jsonl(lender_file.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
@@ -1024,6 +1025,7 @@ fn a_scored_report_matches_the_report_schema() {
         expected_furnisher: None,
         keep_feedback: false,
         cached_max: None,
+        prefetch: None,
     };
     for f in &sim.files {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());

@@ -176,6 +176,26 @@ pub trait Reader {
     fn person_login(&self, subject: SubjectId) -> Result<Option<PersonLoginRow>>;
     /// The subject holding a document, by the document's keyed hash.
     fn subject_by_document(&self, number_mac: &[u8; 32]) -> Result<Option<SubjectRow>>;
+    /// The subjects holding any of these documents, each with its document's keyed hash, in one
+    /// read (ingest looks up the people of the records it has read ahead together). A document
+    /// on no file is left out; order unspecified. The default asks [`Reader::subject_by_document`]
+    /// for each.
+    fn subjects_by_documents(&self, number_macs: &[[u8; 32]]) -> Result<Vec<([u8; 32], SubjectRow)>> {
+        let mut found = Vec::new();
+        for mac in number_macs {
+            if let Some(row) = self.subject_by_document(mac)? {
+                found.push((*mac, row));
+            }
+        }
+        Ok(found)
+    }
+    /// Whether each read pays a round trip to another process (a database server): ingest then
+    /// looks up what the records it has read ahead need together, in a few reads, rather than one
+    /// at a time as each record comes. Only speed depends on it. The default (an embedded store)
+    /// says no.
+    fn reads_are_remote(&self) -> bool {
+        false
+    }
     /// A subject by id.
     fn subject(&self, id: SubjectId) -> Result<Option<SubjectRow>>;
     /// A hint that much of `subject`'s file is about to be read (a report): a store that pays a
@@ -222,6 +242,17 @@ pub trait Reader {
         to: ob_model::YearMonth,
         recorded_at_max: i64,
     ) -> Result<Vec<MonthRow>>;
+    /// Every month on file of each account, at its latest version (deleted ones included), as
+    /// [`Reader::months`] gives them over all months and all times, in one read; an account
+    /// named twice is read once. Order unspecified. The default asks `months` for each account.
+    fn months_of_accounts(&self, accounts: &[AccountId]) -> Result<Vec<MonthRow>> {
+        let mut rows = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for account in accounts.iter().filter(|a| seen.insert(**a)) {
+            rows.extend(self.months(*account, ob_model::YearMonth::MIN, ob_model::YearMonth::MAX, i64::MAX)?);
+        }
+        Ok(rows)
+    }
     /// Special transactions and events on an account of `subject` (the distribution key, so that a
     /// sharded store reads one shard), oldest first, recorded at or before `recorded_at_max`.
     fn specials_of(&self, subject: SubjectId, account: AccountId, recorded_at_max: i64) -> Result<Vec<SpecialRow>>;

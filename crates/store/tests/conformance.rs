@@ -35,6 +35,7 @@ conformance!(
     web_sessions_are_kept_ended_and_pruned_oldest_first,
     every_sealed_value_is_walked_and_resealed_in_key_order,
     a_prefetched_file_reads_as_the_plain_reads,
+    batched_reads_answer_as_the_single_ones,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -1192,4 +1193,69 @@ fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
     let r = store.read().unwrap();
     r.prefetch_file(other).unwrap();
     assert_eq!(reads(&*r, subject, i64::MAX), expected[5], "prefetched another person's");
+}
+
+/// `subjects_by_documents` and `months_of_accounts` answer as `subject_by_document` and `months`
+/// asked one at a time: rows stored before, rows this writer has not sent yet, a deleted month,
+/// several versions, an unknown document, an account with no month and one asked twice.
+fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
+    let (account, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    w.insert_document(&DocumentRow {
+        number_mac: [1; 32],
+        subject_id: subject,
+        doc_type: ob_model::DocumentType::PrcResidentId,
+        number_enc: vec![1],
+    })
+    .unwrap();
+    let quiet = w.insert_account(org, "A-2", subject).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-02", 1, 100, 6)).unwrap();
+    w.insert_month(&MonthRow { deleted: true, ..month_row(account, subject, "2024-02", 2, 110, 6) }).unwrap();
+    w.commit().unwrap();
+
+    let mut w = store.write().unwrap();
+    let newcomer = w
+        .insert_subject(&NewSubject {
+            name_enc: vec![5],
+            name_mac: [5; 32],
+            birth_date: time::macros::date!(1970 - 07 - 08),
+            created_at: 1,
+        })
+        .unwrap();
+    w.insert_document(&DocumentRow {
+        number_mac: [2; 32],
+        subject_id: newcomer,
+        doc_type: ob_model::DocumentType::Passport,
+        number_enc: vec![2],
+    })
+    .unwrap();
+    let fresh = w.insert_account(org, "C-1", newcomer).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-01", 2, 200, 7)).unwrap();
+    w.insert_month(&month_row(account, subject, "2024-03", 1, 200, 8)).unwrap();
+    w.insert_month(&month_row(fresh, newcomer, "2024-03", 1, 200, 9)).unwrap();
+    let check = |r: &dyn Reader| {
+        let macs = [[2; 32], [9; 32], [1; 32]];
+        let mut batched = r.subjects_by_documents(&macs).unwrap();
+        batched.sort_by_key(|(mac, _)| *mac);
+        let mut single: Vec<_> =
+            macs.iter().filter_map(|mac| r.subject_by_document(mac).unwrap().map(|row| (*mac, row))).collect();
+        single.sort_by_key(|(mac, _)| *mac);
+        assert_eq!(batched.len(), 2, "{batched:?}");
+        assert_eq!(batched, single);
+        let key = |m: &MonthRow| (m.account_id, m.month);
+        let mut batched = r.months_of_accounts(&[fresh, account, quiet, account]).unwrap();
+        batched.sort_by_key(key);
+        let mut single: Vec<MonthRow> = [fresh, account, quiet]
+            .iter()
+            .flat_map(|a| r.months(*a, YearMonth::MIN, YearMonth::MAX, i64::MAX).unwrap())
+            .collect();
+        single.sort_by_key(key);
+        assert_eq!(batched.len(), 4, "{batched:?}");
+        assert_eq!(batched, single);
+    };
+    check(&*w);
+    w.commit().unwrap();
+    check(&*store.read().unwrap());
 }

@@ -7,7 +7,7 @@ use crate::Result;
 use crate::crypto::{self, Keys};
 use ob_model::records::Identity;
 use ob_model::{Code, FieldError};
-use ob_store::{DocumentRow, NewSubject, SubjectId};
+use ob_store::{DocumentRow, NewSubject, SubjectId, SubjectRow};
 use time::Date;
 
 /// A person known to the batch, by the keyed hash of their document.
@@ -19,6 +19,15 @@ pub(super) struct SubjectInfo {
     birth_date: Date,
 }
 
+impl SubjectInfo {
+    /// What the batch keeps of a person's stored row.
+    pub(super) fn of_row(row: &SubjectRow) -> SubjectInfo {
+        // Mid-rotation a person's row may still be under the key being left.
+        let version = Keys::sealed_version(&row.name_enc).unwrap_or(0);
+        SubjectInfo { id: row.id, name_mac: row.name_mac, version, birth_date: row.birth_date }
+    }
+}
+
 impl Batch<'_> {
     /// Finds the person by document, or opens a file. A known document under another name or
     /// birth date is refused: merging would mix two people's files.
@@ -26,12 +35,10 @@ impl Batch<'_> {
         let doc_mac = self.keys.document_mac(&who.document);
         let name_mac = self.keys.name_mac(&who.name);
         if !self.subjects.contains_key(&doc_mac)
+            && !self.absent_documents.contains(&doc_mac)
             && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
         {
-            // Mid-rotation a person's row may still be under the key being left.
-            let version = Keys::sealed_version(&row.name_enc).unwrap_or(0);
-            let info = SubjectInfo { id: row.id, name_mac: row.name_mac, version, birth_date: row.birth_date };
-            self.subjects.insert(doc_mac, info);
+            self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
         }
         if let Some(known) = self.subjects.get(&doc_mac) {
             // The name's index compares under the key the person's row was sealed with.

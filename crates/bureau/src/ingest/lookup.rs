@@ -4,7 +4,9 @@
 //! through here.
 
 use super::Batch;
+use super::identity::SubjectInfo;
 use crate::Result;
+use ob_model::records::Record;
 use ob_model::{YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, OrgId, SubjectId, Writer};
 use std::collections::{BTreeMap, HashMap};
@@ -116,9 +118,100 @@ impl Batch<'_> {
             self.accounts.clear();
             self.account_index.clear();
             self.subjects.clear();
+            self.absent_documents.clear();
             self.consents.clear();
-            self.keys_read = None;
+            self.keys_read.clear();
         }
+    }
+
+    /// Looks up together what the records read ahead will need, when the batch was asked to
+    /// ([`Batch::prefetch`]): the people their documents name and those people's consents, the
+    /// accounts their keys name (in the order the checks will ask for them, so the read-aheads
+    /// are the same), and the months on file of each account a negative month comes for. Only
+    /// caches are filled, so every outcome stays what it would be without; and no more than
+    /// `cached_max` accounts are read for it.
+    pub(super) fn prefetch_for(&mut self, records: &[&Record]) -> Result<()> {
+        if !self.prefetch || records.is_empty() {
+            return Ok(());
+        }
+        self.prefetch_people(records)?;
+        let mut negative = Vec::new();
+        for record in records {
+            let keys: [Option<&str>; 2] = match record {
+                Record::Account(a) => [a.credit_line_key.as_deref(), Some(&a.account_key)],
+                Record::Month(m) => [None, Some(&m.account_key)],
+                _ => continue,
+            };
+            for key in keys.into_iter().flatten() {
+                if self.accounts.len() > self.cached_max {
+                    return self.prefetch_histories(&negative);
+                }
+                let index = self.load_account(key)?;
+                if let (Record::Month(m), Some(i)) = (record, index)
+                    && MonthMark::of(m).negative
+                    && self.accounts[i].history.is_none()
+                {
+                    negative.push(i);
+                }
+            }
+        }
+        self.prefetch_histories(&negative)
+    }
+
+    /// The people of the records' documents not known yet, and their consents, in two reads.
+    fn prefetch_people(&mut self, records: &[&Record]) -> Result<()> {
+        let mut macs: Vec<[u8; 32]> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Consent(c) => Some(&c.subject.document),
+                Record::Account(a) => Some(&a.subject.document),
+                _ => None,
+            })
+            .map(|d| self.keys.document_mac(d))
+            .filter(|mac| !self.subjects.contains_key(mac) && !self.absent_documents.contains(mac))
+            .collect();
+        macs.sort_unstable();
+        macs.dedup();
+        if macs.is_empty() {
+            return Ok(());
+        }
+        let mut subjects = Vec::new();
+        for (mac, row) in self.w.subjects_by_documents(&macs)? {
+            if !self.consents.contains_key(&row.id) {
+                subjects.push(row.id);
+            }
+            self.subjects.insert(mac, SubjectInfo::of_row(&row));
+        }
+        for mac in macs {
+            if !self.subjects.contains_key(&mac) {
+                self.absent_documents.insert(mac);
+            }
+        }
+        subjects.sort_unstable();
+        subjects.dedup();
+        self.load_consents(&subjects)
+    }
+
+    /// The months on file of the accounts at `indexes` (each still without them), in one read.
+    fn prefetch_histories(&mut self, indexes: &[usize]) -> Result<()> {
+        let ids: Vec<AccountId> = indexes.iter().map(|i| self.accounts[*i].id).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut marks: HashMap<AccountId, BTreeMap<YearMonth, MonthMark>> = HashMap::new();
+        for row in self.w.months_of_accounts(&ids)? {
+            let mark = MonthMark::of_row(&row);
+            if !row.deleted && mark.matters() {
+                marks.entry(row.account_id).or_default().insert(row.month, mark);
+            }
+        }
+        for i in indexes {
+            let info = &mut self.accounts[*i];
+            if info.history.is_none() {
+                info.history = Some(marks.remove(&info.id).unwrap_or_default());
+            }
+        }
+        Ok(())
     }
 
     /// The batch's index of the account with this key, reading it (and the next accounts in key
@@ -150,7 +243,7 @@ impl Batch<'_> {
             }
         }
         self.load_consents(&subjects)?;
-        self.keys_read = Some((key.to_owned(), last));
+        self.keys_read.insert(key.to_owned(), last);
         Ok(self.account_index.get(key).copied())
     }
 
@@ -180,9 +273,11 @@ impl Batch<'_> {
     /// Whether every stored account with this key is already in the cache (so a key not there is
     /// not on file).
     fn key_was_read(&self, key: &str) -> bool {
-        self.keys_read
-            .as_ref()
-            .is_some_and(|(from, to)| key >= from.as_str() && to.as_deref().is_none_or(|to| key <= to))
+        // The span starting nearest below: spans may overlap, and one starting further below
+        // that also holds the key is missed (an extra read, never a wrong answer).
+        let up_to_key = (std::ops::Bound::Unbounded, std::ops::Bound::Included(key));
+        let nearest = self.keys_read.range::<str, _>(up_to_key).next_back();
+        nearest.is_some_and(|(_, to)| to.as_deref().is_none_or(|to| key <= to))
     }
 
     /// Adds an account to the batch under its key; its index.

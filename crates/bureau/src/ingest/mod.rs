@@ -48,7 +48,7 @@ use ob_model::{Code, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
 use source::JsonlSource;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use time::Date;
@@ -68,6 +68,11 @@ pub struct IngestOptions {
     /// are let go; `None`: [`limits::INGEST_CACHED_MAX`]. Only memory and speed depend on it,
     /// never an outcome (tests set it tiny to prove that).
     pub cached_max: Option<usize>,
+    /// Look up what each chunk of records read ahead needs (people, consents, accounts, the
+    /// months on file of accounts with a negative month) in a few reads, before checking its
+    /// records one by one; `None`: when the store's reads each pay a round trip
+    /// ([`ob_store::Reader::reads_are_remote`]). Only speed depends on it, never an outcome.
+    pub prefetch: Option<bool>,
 }
 
 /// What happened to a batch.
@@ -110,6 +115,9 @@ struct Batch<'w> {
     now: i64,
     today: Date,
     subjects: HashMap<[u8; 32], SubjectInfo>,
+    /// Documents a look-up ahead found on no file (the batch opens a file for the first of them,
+    /// which `subjects` then holds); let go with `subjects`.
+    absent_documents: HashSet<[u8; 32]>,
     consents: HashMap<SubjectId, Vec<NewConsent>>,
     /// Accounts touched by this batch (at most `cached_max` of them, then let go), and their
     /// index by the furnisher's key.
@@ -120,9 +128,11 @@ struct Batch<'w> {
     batch_months: std::collections::BTreeSet<(AccountId, YearMonth)>,
     /// How many accounts, people or consent lists the caches hold before they are let go.
     cached_max: usize,
-    /// Keys from the first to the second (inclusive; `None`: to the last) whose stored accounts
-    /// are all in `accounts`: a key in that span not in the cache is not on file.
-    keys_read: Option<(String, Option<String>)>,
+    /// Spans of keys, from the key to the value (inclusive; `None`: to the last), whose stored
+    /// accounts are all in `accounts`: a key in a span and not in the cache is not on file. One
+    /// span per read-ahead since the caches were last let go (a look-up ahead reads several
+    /// before the records that need them come).
+    keys_read: BTreeMap<String, Option<String>>,
     /// What disputes deleted from this furnisher's accounts, read once per batch (disputes do
     /// not change during a batch).
     dispute_deleted: HashMap<AccountId, lookup::DisputeDeleted>,
@@ -130,6 +140,9 @@ struct Batch<'w> {
     pending_notices: HashMap<String, Vec<Date>>,
     /// Whether earlier batches left notices waiting for accounts (checked once per batch).
     stored_pending_notices: bool,
+    /// Whether what the records read ahead need is looked up together
+    /// ([`IngestOptions::prefetch`]).
+    prefetch: bool,
 }
 
 /// The outcome of one record.
@@ -288,8 +301,13 @@ impl<S: Store> Bureau<S> {
         summary.batch_id = batch.0;
         let mut state = Batch::new(w, &self.keys, &self.policy, org, batch, now)?;
         state.cached_max = options.cached_max.unwrap_or(limits::INGEST_CACHED_MAX).max(1);
+        // Mid-rotation a document has two blind indexes: the look-up ahead knows only one.
+        state.prefetch =
+            options.prefetch.unwrap_or_else(|| state.w.reads_are_remote()) && self.keys.previous_version().is_none();
         let mut feedback = Keep::new(feedback, options.keep_feedback);
-        while let Some(entry) = source.next_entry() {
+        loop {
+            state.prefetch_for(&source.ahead())?;
+            let Some(entry) = source.next_entry() else { break };
             let entry = entry?;
             let outcome = match &entry.outcome {
                 Ok(records) => state.apply_all(records)?,
@@ -382,15 +400,17 @@ impl<'w> Batch<'w> {
             now: now.unix_timestamp(),
             today: now.date(),
             subjects: HashMap::new(),
+            absent_documents: HashSet::new(),
             consents: HashMap::new(),
             accounts: Vec::new(),
             account_index: HashMap::new(),
             batch_months: std::collections::BTreeSet::new(),
             cached_max: limits::INGEST_CACHED_MAX,
-            keys_read: None,
+            keys_read: BTreeMap::new(),
             dispute_deleted,
             pending_notices: HashMap::new(),
             stored_pending_notices,
+            prefetch: false,
         })
     }
 

@@ -37,7 +37,12 @@ pub(super) struct ParallelJsonl {
     lines: std::vec::IntoIter<Line>,
     current: Option<Line>,
     bytes_read: u64,
+    /// The reading thread has sent its last message.
     ended: bool,
+    /// Why the reading stopped early, said once the lines before it are handed out.
+    failure: Option<BureauError>,
+    /// `lines` came in a chunk [`Source::ahead`] has not given yet.
+    fresh: bool,
 }
 
 impl ParallelJsonl {
@@ -55,7 +60,33 @@ impl ParallelJsonl {
             current: None,
             bytes_read: 0,
             ended: false,
+            failure: None,
+            fresh: false,
         })
+    }
+
+    /// Takes the reading thread's next message, once every line in hand is handed out.
+    fn receive(&mut self) {
+        if !self.lines.as_slice().is_empty() || self.ended {
+            return;
+        }
+        match self.rx.recv() {
+            Ok(Message::Lines { lines, bytes_read }) => {
+                self.lines = lines.into_iter();
+                self.bytes_read = bytes_read;
+                self.fresh = true;
+            }
+            Ok(Message::End) => self.ended = true,
+            Ok(Message::Failed(e)) => {
+                self.ended = true;
+                self.failure = Some(e.into());
+            }
+            Err(_) => {
+                // The thread ended without `End`: it panicked. Never take a partial file.
+                self.ended = true;
+                self.failure = Some(BureauError::Io(std::io::Error::other("the file's reading thread failed")));
+            }
+        }
     }
 }
 
@@ -101,28 +132,23 @@ impl Source for ParallelJsonl {
                 break;
             }
             if self.ended {
-                return None;
+                return self.failure.take().map(Err);
             }
-            match self.rx.recv() {
-                Ok(Message::Lines { lines, bytes_read }) => {
-                    self.lines = lines.into_iter();
-                    self.bytes_read = bytes_read;
-                }
-                Ok(Message::End) => self.ended = true,
-                Ok(Message::Failed(e)) => {
-                    self.ended = true;
-                    return Some(Err(e.into()));
-                }
-                Err(_) => {
-                    // The thread ended without `End`: it panicked. Never take a partial file.
-                    self.ended = true;
-                    return Some(Err(BureauError::Io(std::io::Error::other("the file's reading thread failed"))));
-                }
-            }
+            self.receive();
         }
+        self.fresh = false;
         let line = self.current.as_mut()?;
         let outcome = line.outcome.take()?;
         Some(Ok(Entry { line: line.line, raw: &line.raw, outcome }))
+    }
+
+    fn ahead(&mut self) -> Vec<&Record> {
+        self.receive();
+        if !std::mem::take(&mut self.fresh) {
+            return Vec::new();
+        }
+        let lines = self.lines.as_slice().iter();
+        lines.filter_map(|l| l.outcome.as_ref()?.as_ref().ok()).flatten().collect()
     }
 
     fn bytes_read(&self) -> u64 {
@@ -168,6 +194,29 @@ mod tests {
         let (lines, failed) = drain(ParallelJsonl::start(reader).unwrap());
         assert!(!failed);
         assert_eq!(lines, (2..=(CHUNK_LINES as u64 * 2 + 6)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn each_chunk_is_given_ahead_once_before_its_first_line() {
+        let line = concat!(
+            r#"{"kind":"consent","subject":{"name":"马俊杰","birth_date":"1979-02-22","document":{"type":"prc_resident_id","#,
+            r#""number":"370102197902227591"}},"scope":"report","granted_on":"2024-11-24","expires_on":"2029-11-24","#,
+            r#""evidence_sha256":"f936c7e03b91a7525e93cb65d017eccf3670c46b4203fd3adf9c08e410c1cbb4","consent_ref":"C1"}"#,
+            "\n"
+        );
+        let body = line.repeat(CHUNK_LINES + 3);
+        let reader = jsonl::Reader::new(std::io::Cursor::new(format!("{HEADER}{body}").into_bytes())).unwrap();
+        let mut source = ParallelJsonl::start(reader).unwrap();
+        let mut given = Vec::new();
+        loop {
+            let ahead = source.ahead().len();
+            let Some(entry) = source.next_entry() else { break };
+            if ahead > 0 {
+                given.push((entry.unwrap().line, ahead));
+            }
+        }
+        assert_eq!(given, [(2, CHUNK_LINES), (2 + CHUNK_LINES as u64, 3)]);
+        assert!(source.ahead().is_empty(), "nothing is given twice, nor after the end");
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub(crate) trait Source {
     fn format(&self) -> &'static str;
     /// The next entry.
     fn next_entry(&mut self) -> Option<Result<Entry<'_>>>;
+    /// The records of the entries this source has read ahead and not yet handed out, given once:
+    /// a source that reads in chunks gives each chunk's records here before its first entry, so
+    /// the batch can look up what they need together. Empty by default, and whenever nothing new
+    /// was read ahead.
+    fn ahead(&mut self) -> Vec<&Record> {
+        Vec::new()
+    }
     /// Bytes read so far.
     fn bytes_read(&self) -> u64;
 }

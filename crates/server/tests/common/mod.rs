@@ -193,6 +193,7 @@ pub fn world(store: impl Store + 'static) -> World {
             expected_furnisher: None,
             keep_feedback: false,
             cached_max: None,
+            prefetch: None,
         };
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         let mut feedback = Vec::new();

@@ -1220,6 +1220,41 @@ impl Reader for PgTx<'_> {
         )
     }
 
+    fn subjects_by_documents(&self, number_macs: &[[u8; 32]]) -> Result<Vec<([u8; 32], SubjectRow)>> {
+        let (mut found, mut ask, mut sent_person) = (Vec::new(), Vec::new(), false);
+        {
+            let pending = self.pending.borrow();
+            for mac in number_macs {
+                match pending.subject_by_document(mac) {
+                    Some(Ok(row)) => found.push((*mac, row)),
+                    Some(Err(_)) => {
+                        sent_person = true;
+                        ask.push(&mac[..]);
+                    }
+                    None => ask.push(&mac[..]),
+                }
+            }
+        }
+        if ask.is_empty() {
+            return Ok(found);
+        }
+        // A document that waits for a person already sent: send the document too, then read.
+        if sent_person {
+            self.sync()?;
+        }
+        found.extend(self.all(
+            "SELECT s.id, s.name_enc, s.name_mac, s.birth_date, d.number_mac FROM documents d
+             JOIN subjects s ON s.id = d.subject_id WHERE d.number_mac = ANY($1)",
+            &[&ask],
+            |r| Ok((digest_col(r, 4)?, subject_row(r)?)),
+        )?);
+        Ok(found)
+    }
+
+    fn reads_are_remote(&self) -> bool {
+        true
+    }
+
     fn prefetch_file(&self, subject: SubjectId) -> Result<()> {
         if self.writer || self.in_file(subject, |_| ()).is_some() {
             return Ok(());
@@ -1406,6 +1441,46 @@ impl Reader for PgTx<'_> {
         let in_view = |m: &&MonthRow| (from..=to).contains(&m.month) && m.recorded_at <= recorded_at_max;
         rows.extend(waiting.iter().filter(in_view).cloned());
         Ok(latest_per_month(rows))
+    }
+
+    fn months_of_accounts(&self, accounts: &[AccountId]) -> Result<Vec<MonthRow>> {
+        let mut unique = std::collections::HashSet::new();
+        let accounts: Vec<AccountId> = accounts.iter().copied().filter(|a| unique.insert(*a)).collect();
+        // Accounts whose file this reader holds answer from it; the others in one query.
+        let (held, ask): (Vec<AccountId>, Vec<AccountId>) =
+            accounts.iter().partition(|a| self.file.borrow().contains_key(a));
+        let mut out = Vec::new();
+        for account in held {
+            out.extend(self.months(account, YearMonth::MIN, YearMonth::MAX, i64::MAX)?);
+        }
+        if ask.is_empty() {
+            return Ok(out);
+        }
+        let ids: Vec<i64> = ask.iter().map(|a| a.0).collect();
+        let rows = self.all(
+            concat!(
+                "SELECT DISTINCT ON (account_id, month) ",
+                month_columns!(),
+                " FROM account_months WHERE account_id = ANY($1) ORDER BY account_id, month, version DESC"
+            ),
+            &[&ids],
+            month_row,
+        )?;
+        let mut stored: HashMap<AccountId, Vec<MonthRow>> = HashMap::new();
+        for row in rows {
+            stored.entry(row.account_id).or_default().push(row);
+        }
+        let pending = self.pending.borrow();
+        for account in ask {
+            let mut months = stored.remove(&account).unwrap_or_default();
+            let waiting = pending.months_of(account);
+            if !waiting.is_empty() {
+                months.extend(waiting.iter().cloned());
+                months = latest_per_month(months);
+            }
+            out.extend(months);
+        }
+        Ok(out)
     }
 
     fn agreements_of(&self, subject: SubjectId, recorded_at_max: i64) -> Result<Vec<AgreementRow>> {
