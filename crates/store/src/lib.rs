@@ -221,6 +221,19 @@ pub trait Reader {
     /// one sequential read serves the next records instead of a seek each; and a month newer than
     /// the newest stored is a first version without asking.
     fn accounts_from_key(&self, org: OrgId, from: &str, limit: u32) -> Result<Vec<AccountAhead>>;
+    /// The organization's accounts under any of these keys, each as [`Reader::accounts_from_key`]
+    /// gives it, in one read (ingest reads those a chunk of records names); a key of no account
+    /// is left out, and one named twice is read once. Order unspecified. The default asks
+    /// `accounts_from_key` for one account at each key.
+    fn accounts_by_keys(&self, org: OrgId, keys: &[&str]) -> Result<Vec<AccountAhead>> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for key in keys.iter().filter(|k| seen.insert(**k)) {
+            let at = self.accounts_from_key(org, key, 1)?;
+            found.extend(at.into_iter().filter(|a| a.account.account_key == *key));
+        }
+        Ok(found)
+    }
     /// Every consent the subjects gave to `org`, in one read (ingest loads those of the accounts
     /// it reads ahead; the index on (subject, organization) leaves the others unread). Order
     /// unspecified.

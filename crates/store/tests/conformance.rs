@@ -1197,7 +1197,8 @@ fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
 
 /// `subjects_by_documents` and `months_of_accounts` answer as `subject_by_document` and `months`
 /// asked one at a time: rows stored before, rows this writer has not sent yet, a deleted month,
-/// several versions, an unknown document, an account with no month and one asked twice.
+/// several versions, an unknown document or key, an account with no month and one asked twice;
+/// and `accounts_by_keys` as `accounts_from_key` at each key.
 fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     let (account, subject) = setup(store);
     let mut w = store.write().unwrap();
@@ -1210,6 +1211,9 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     })
     .unwrap();
     let quiet = w.insert_account(org, "A-2", subject).unwrap();
+    for (a, version) in [(account, 1), (quiet, 1), (account, 2)] {
+        w.insert_account_version(&terms(a, subject, version)).unwrap();
+    }
     w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5)).unwrap();
     w.insert_month(&month_row(account, subject, "2024-02", 1, 100, 6)).unwrap();
     w.insert_month(&MonthRow { deleted: true, ..month_row(account, subject, "2024-02", 2, 110, 6) }).unwrap();
@@ -1232,6 +1236,8 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     })
     .unwrap();
     let fresh = w.insert_account(org, "C-1", newcomer).unwrap();
+    w.insert_account_version(&terms(fresh, newcomer, 1)).unwrap();
+    w.insert_account_version(&terms(quiet, subject, 2)).unwrap();
     w.insert_month(&month_row(account, subject, "2024-01", 2, 200, 7)).unwrap();
     w.insert_month(&month_row(account, subject, "2024-03", 1, 200, 8)).unwrap();
     w.insert_month(&month_row(fresh, newcomer, "2024-03", 1, 200, 9)).unwrap();
@@ -1254,8 +1260,38 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
         single.sort_by_key(key);
         assert_eq!(batched.len(), 4, "{batched:?}");
         assert_eq!(batched, single);
+        let keys = ["C-1", "Z-9", "A-2", "A-1", "A-1"];
+        let mut batched = r.accounts_by_keys(org, &keys).unwrap();
+        batched.sort_by_key(|a| a.account.id);
+        let mut single: Vec<_> =
+            ["C-1", "A-2", "A-1"].iter().flat_map(|k| r.accounts_from_key(org, k, 1).unwrap()).collect();
+        single.sort_by_key(|a| a.account.id);
+        assert_eq!(batched.len(), 3, "{batched:?}");
+        assert_eq!(format!("{batched:?}"), format!("{single:?}"));
     };
     check(&*w);
     w.commit().unwrap();
     check(&*store.read().unwrap());
+}
+
+/// Terms of an account, version `version`, recorded at `100 * version`.
+fn terms(account: AccountId, subject: SubjectId, version: u32) -> AccountVersionRow {
+    use ob_model::*;
+    AccountVersionRow {
+        account_id: account,
+        version,
+        subject_id: subject,
+        batch_id: None,
+        recorded_at: 100 * i64::from(version),
+        account_type: AccountType::R2,
+        opened_on: time::macros::date!(2023 - 05 - 06),
+        currency: Currency::CNY,
+        credit_limit_minor: 1_000 * i64::from(version),
+        periods: None,
+        due_day: None,
+        responsibility: Responsibility::Individual,
+        credit_line_id: None,
+        deleted: false,
+        contract: Default::default(),
+    }
 }

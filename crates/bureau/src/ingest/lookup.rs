@@ -119,6 +119,7 @@ impl Batch<'_> {
             self.account_index.clear();
             self.subjects.clear();
             self.absent_documents.clear();
+            self.absent_keys.clear();
             self.consents.clear();
             self.keys_read.clear();
         }
@@ -126,36 +127,59 @@ impl Batch<'_> {
 
     /// Looks up together what the records read ahead will need, when the batch was asked to
     /// ([`Batch::prefetch`]): the people their documents name and those people's consents, the
-    /// accounts their keys name (in the order the checks will ask for them, so the read-aheads
-    /// are the same), and the months on file of each account a negative month comes for. Only
-    /// caches are filled, so every outcome stays what it would be without; and no more than
-    /// `cached_max` accounts are read for it.
+    /// accounts their keys name (and their people's consents), and the months on file of each
+    /// account a negative month comes for. Only caches are filled, so every outcome stays what it
+    /// would be without; and no more than `cached_max` accounts are kept for it.
     pub(super) fn prefetch_for(&mut self, records: &[&Record]) -> Result<()> {
         if !self.prefetch || records.is_empty() {
             return Ok(());
         }
         self.prefetch_people(records)?;
-        let mut negative = Vec::new();
-        for record in records {
-            let keys: [Option<&str>; 2] = match record {
-                Record::Account(a) => [a.credit_line_key.as_deref(), Some(&a.account_key)],
-                Record::Month(m) => [None, Some(&m.account_key)],
-                _ => continue,
-            };
-            for key in keys.into_iter().flatten() {
-                if self.accounts.len() > self.cached_max {
-                    return self.prefetch_histories(&negative);
-                }
-                let index = self.load_account(key)?;
-                if let (Record::Month(m), Some(i)) = (record, index)
-                    && MonthMark::of(m).negative
-                    && self.accounts[i].history.is_none()
-                {
-                    negative.push(i);
-                }
-            }
-        }
+        self.prefetch_accounts(records)?;
+        let negative: Vec<usize> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Month(m) if MonthMark::of(m).negative => self.account_index.get(&m.account_key).copied(),
+                _ => None,
+            })
+            .filter(|i| self.accounts[*i].history.is_none())
+            .collect();
         self.prefetch_histories(&negative)
+    }
+
+    /// The accounts the records' keys name that the batch does not know yet, in one read, with
+    /// their people's consents in another; a key of no account is remembered as such.
+    fn prefetch_accounts(&mut self, records: &[&Record]) -> Result<()> {
+        let mut keys: Vec<&str> = records
+            .iter()
+            .flat_map(|r| match r {
+                Record::Account(a) => [a.credit_line_key.as_deref(), Some(a.account_key.as_str())],
+                Record::Month(m) => [None, Some(m.account_key.as_str())],
+                _ => [None, None],
+            })
+            .flatten()
+            .filter(|k| !self.account_index.contains_key(*k) && !self.absent_keys.contains(*k) && !self.key_was_read(k))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() || self.accounts.len() + keys.len() > self.cached_max {
+            return Ok(()); // each is read as its record comes
+        }
+        let mut subjects = Vec::new();
+        for ahead in self.w.accounts_by_keys(self.org, &keys)? {
+            let mut info = AccountInfo::new(ahead.account.id, ahead.account.subject_id, ahead.terms, false);
+            info.newest_stored = ahead.newest_month;
+            if !self.consents.contains_key(&info.subject_id) {
+                subjects.push(info.subject_id);
+            }
+            self.add_account(&ahead.account.account_key, info);
+        }
+        let absent: Vec<String> =
+            keys.iter().filter(|k| !self.account_index.contains_key(**k)).map(|k| (*k).to_owned()).collect();
+        self.absent_keys.extend(absent);
+        subjects.sort_unstable();
+        subjects.dedup();
+        self.load_consents(&subjects)
     }
 
     /// The people of the records' documents not known yet, and their consents, in two reads.
@@ -220,7 +244,7 @@ impl Batch<'_> {
         if let Some(i) = self.account_index.get(key) {
             return Ok(Some(*i));
         }
-        if self.key_was_read(key) {
+        if self.absent_keys.contains(key) || self.key_was_read(key) {
             return Ok(None);
         }
         let rows = self.w.accounts_from_key(self.org, key, limits::INGEST_READ_AHEAD_ACCOUNTS)?;

@@ -133,6 +133,9 @@ struct Batch<'w> {
     /// span per read-ahead since the caches were last let go (a look-up ahead reads several
     /// before the records that need them come).
     keys_read: BTreeMap<String, Option<String>>,
+    /// Keys a look-up ahead found on no account of the furnisher (a record of the batch may then
+    /// open one, which `accounts` then holds); let go with `accounts`.
+    absent_keys: HashSet<String>,
     /// What disputes deleted from this furnisher's accounts, read once per batch (disputes do
     /// not change during a batch).
     dispute_deleted: HashMap<AccountId, lookup::DisputeDeleted>,
@@ -407,6 +410,7 @@ impl<'w> Batch<'w> {
             batch_months: std::collections::BTreeSet::new(),
             cached_max: limits::INGEST_CACHED_MAX,
             keys_read: BTreeMap::new(),
+            absent_keys: HashSet::new(),
             dispute_deleted,
             pending_notices: HashMap::new(),
             stored_pending_notices,

@@ -716,12 +716,21 @@ use pending::Pending;
 /// The read-ahead statement up to its LIMIT.
 macro_rules! read_ahead_columns {
     () => {
+        concat!(
+            ahead_columns!(),
+            " FROM (SELECT id, org_id, account_key, subject_id FROM accounts
+               WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key"
+        )
+    };
+}
+
+/// The columns [`read_ahead_row`] reads, of accounts `a` and their latest terms `v`.
+macro_rules! ahead_columns {
+    () => {
         "v.account_id, v.version, v.subject_id, v.batch_id, v.recorded_at, v.account_type, v.opened_on, v.currency,
                 v.credit_limit_minor, v.periods, v.due_day, v.responsibility, v.credit_line_id, v.deleted,
                 v.contract, a.id, a.org_id, a.account_key, a.subject_id,
-                (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)
-         FROM (SELECT id, org_id, account_key, subject_id FROM accounts
-               WHERE org_id = $1 AND account_key >= $2 ORDER BY account_key"
+                (SELECT m.month FROM account_months m WHERE m.account_id = a.id ORDER BY m.month DESC LIMIT 1)"
     };
 }
 
@@ -1351,6 +1360,23 @@ impl Reader for PgTx<'_> {
         )?;
         rows.truncate(limit as usize);
         Ok(rows)
+    }
+
+    fn accounts_by_keys(&self, org: OrgId, keys: &[&str]) -> Result<Vec<AccountAhead>> {
+        // The rows written so far are sent first, as for the read-ahead.
+        self.sync()?;
+        self.all(
+            concat!(
+                "SELECT ",
+                ahead_columns!(),
+                " FROM accounts a
+                 CROSS JOIN LATERAL (SELECT * FROM account_versions v WHERE v.account_id = a.id
+                                     ORDER BY v.version DESC LIMIT 1) AS v
+                 WHERE a.org_id = $1 AND a.account_key = ANY($2)"
+            ),
+            &[&org.0, &keys],
+            read_ahead_row,
+        )
     }
 
     fn consents_of_subjects(&self, org: OrgId, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
