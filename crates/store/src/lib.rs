@@ -241,6 +241,22 @@ pub trait Reader {
     /// The latest version stored of one month of the account: one index seek, however long the
     /// account's history (ingest asks it for each month record).
     fn month_version(&self, account: AccountId, month: ob_model::YearMonth) -> Result<Option<u32>>;
+    /// The latest version of each of these months of these accounts, as [`Reader::month_version`]
+    /// gives it, in one read; a month with no version is left out, one named twice is read once.
+    /// Order unspecified. The default asks `month_version` for each.
+    fn month_versions_of(
+        &self,
+        months: &[(AccountId, ob_model::YearMonth)],
+    ) -> Result<Vec<(AccountId, ob_model::YearMonth, u32)>> {
+        let mut found = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (account, month) in months.iter().filter(|m| seen.insert(**m)) {
+            if let Some(version) = self.month_version(*account, *month)? {
+                found.push((*account, *month, version));
+            }
+        }
+        Ok(found)
+    }
     /// A batch by furnisher and file digest (to recognise a file sent twice).
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>>;
     /// Every account of a subject.
@@ -278,6 +294,19 @@ pub trait Reader {
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>>;
     /// Notices a furnisher gave for an account key before the account was first reported.
     fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>>;
+    /// For each of `org`'s accounts (id and key), its notices and those given under its key
+    /// before it was first reported, as [`Reader::notices_of`] and [`Reader::pending_notices`]
+    /// give them, in one read; an account named twice is read once. Order unspecified. The
+    /// default asks both for each account.
+    fn notices_of_accounts(&self, org: OrgId, accounts: &[(AccountId, &str)]) -> Result<Vec<NoticeRow>> {
+        let mut rows = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (account, key) in accounts.iter().filter(|a| seen.insert(**a)) {
+            rows.extend(self.notices_of(*account)?);
+            rows.extend(self.pending_notices(org, key)?);
+        }
+        Ok(rows)
+    }
     /// Whether a furnisher has any notice waiting for its account to be reported.
     fn has_pending_notices(&self, org: OrgId) -> Result<bool>;
     /// Inquiries into a subject's file with `from_at <= at <= to_at`, oldest first.

@@ -1198,7 +1198,7 @@ fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
 /// `subjects_by_documents` and `months_of_accounts` answer as `subject_by_document` and `months`
 /// asked one at a time: rows stored before, rows this writer has not sent yet, a deleted month,
 /// several versions, an unknown document or key, an account with no month and one asked twice;
-/// and `accounts_by_keys` as `accounts_from_key` at each key.
+/// and `accounts_by_keys`, `notices_of_accounts` and `month_versions_of` likewise.
 fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     let (account, subject) = setup(store);
     let mut w = store.write().unwrap();
@@ -1217,6 +1217,9 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     w.insert_month(&month_row(account, subject, "2024-01", 1, 100, 5)).unwrap();
     w.insert_month(&month_row(account, subject, "2024-02", 1, 100, 6)).unwrap();
     w.insert_month(&MonthRow { deleted: true, ..month_row(account, subject, "2024-02", 2, 110, 6) }).unwrap();
+    w.insert_notice(&notice(org, Some((account, subject)), "A-1", "2024-01-05")).unwrap();
+    w.insert_notice(&notice(org, None, "C-1", "2024-02-05")).unwrap();
+    w.insert_notice(&notice(org, None, "Z-9", "2024-02-06")).unwrap();
     w.commit().unwrap();
 
     let mut w = store.write().unwrap();
@@ -1241,6 +1244,9 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     w.insert_month(&month_row(account, subject, "2024-01", 2, 200, 7)).unwrap();
     w.insert_month(&month_row(account, subject, "2024-03", 1, 200, 8)).unwrap();
     w.insert_month(&month_row(fresh, newcomer, "2024-03", 1, 200, 9)).unwrap();
+    w.insert_notice(&notice(org, Some((account, subject)), "A-1", "2024-03-05")).unwrap();
+    w.insert_notice(&notice(org, None, "C-1", "2024-03-06")).unwrap();
+    w.insert_notice(&notice(org, Some((quiet, subject)), "A-2", "2024-03-07")).unwrap();
     let check = |r: &dyn Reader| {
         let macs = [[2; 32], [9; 32], [1; 32]];
         let mut batched = r.subjects_by_documents(&macs).unwrap();
@@ -1268,6 +1274,27 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
         single.sort_by_key(|a| a.account.id);
         assert_eq!(batched.len(), 3, "{batched:?}");
         assert_eq!(format!("{batched:?}"), format!("{single:?}"));
+        let asked = [(account, "A-1"), (fresh, "C-1"), (account, "A-1")];
+        let day = |n: &NoticeRow| (n.notified_on, n.account_key.clone());
+        let mut batched = r.notices_of_accounts(org, &asked).unwrap();
+        batched.sort_by_key(day);
+        let mut single: Vec<NoticeRow> = asked[..2]
+            .iter()
+            .flat_map(|(a, k)| [r.notices_of(*a).unwrap(), r.pending_notices(org, k).unwrap()].concat())
+            .collect();
+        single.sort_by_key(day);
+        assert_eq!(batched.len(), 4, "{batched:?}");
+        assert_eq!(batched, single);
+        let months = ["2024-01", "2024-02", "2024-03", "2024-04"].map(|m| YearMonth::parse(m).unwrap());
+        let asked: Vec<(AccountId, YearMonth)> =
+            [account, fresh, quiet, account].iter().flat_map(|a| months.map(|m| (*a, m))).collect();
+        let mut batched = r.month_versions_of(&asked).unwrap();
+        batched.sort();
+        let mut single: Vec<_> =
+            asked[..12].iter().filter_map(|(a, m)| r.month_version(*a, *m).unwrap().map(|v| (*a, *m, v))).collect();
+        single.sort();
+        assert_eq!(batched.len(), 4, "{batched:?}");
+        assert_eq!(batched, single);
     };
     check(&*w);
     w.commit().unwrap();
@@ -1293,5 +1320,20 @@ fn terms(account: AccountId, subject: SubjectId, version: u32) -> AccountVersion
         credit_line_id: None,
         deleted: false,
         contract: Default::default(),
+    }
+}
+
+/// A notice of `org` on `day`, for an account (with its person) or, before its first report, for
+/// a key alone.
+fn notice(org: OrgId, account: Option<(AccountId, SubjectId)>, key: &str, day: &str) -> NoticeRow {
+    NoticeRow {
+        account_id: account.map(|(a, _)| a),
+        subject_id: account.map(|(_, s)| s),
+        org_id: org,
+        account_key: key.into(),
+        notified_on: time::Date::parse(day, &time::format_description::well_known::Iso8601::DATE).unwrap(),
+        channel: ob_model::NoticeChannel::Sms,
+        batch_id: None,
+        recorded_at: 100,
     }
 }

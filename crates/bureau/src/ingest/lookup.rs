@@ -136,15 +136,19 @@ impl Batch<'_> {
         }
         self.prefetch_people(records)?;
         self.prefetch_accounts(records)?;
-        let negative: Vec<usize> = records
+        // The accounts a negative month comes for (with the key it names them by).
+        let negative: Vec<(usize, &str)> = records
             .iter()
             .filter_map(|r| match r {
-                Record::Month(m) if MonthMark::of(m).negative => self.account_index.get(&m.account_key).copied(),
+                Record::Month(m) if MonthMark::of(m).negative => {
+                    self.account_index.get(&m.account_key).map(|i| (*i, m.account_key.as_str()))
+                }
                 _ => None,
             })
-            .filter(|i| self.accounts[*i].history.is_none())
             .collect();
-        self.prefetch_histories(&negative)
+        self.prefetch_histories(&negative)?;
+        self.prefetch_notices(&negative)?;
+        self.prefetch_month_versions(records)
     }
 
     /// The accounts the records' keys name that the batch does not know yet, in one read, with
@@ -216,8 +220,12 @@ impl Batch<'_> {
         self.load_consents(&subjects)
     }
 
-    /// The months on file of the accounts at `indexes` (each still without them), in one read.
-    fn prefetch_histories(&mut self, indexes: &[usize]) -> Result<()> {
+    /// The months on file of the accounts at these indexes that lack them, in one read.
+    fn prefetch_histories(&mut self, negative: &[(usize, &str)]) -> Result<()> {
+        let mut indexes: Vec<usize> =
+            negative.iter().map(|(i, _)| *i).filter(|i| self.accounts[*i].history.is_none()).collect();
+        indexes.sort_unstable();
+        indexes.dedup();
         let ids: Vec<AccountId> = indexes.iter().map(|i| self.accounts[*i].id).collect();
         if ids.is_empty() {
             return Ok(());
@@ -230,9 +238,64 @@ impl Batch<'_> {
             }
         }
         for i in indexes {
-            let info = &mut self.accounts[*i];
-            if info.history.is_none() {
-                info.history = Some(marks.remove(&info.id).unwrap_or_default());
+            let info = &mut self.accounts[i];
+            info.history = Some(marks.remove(&info.id).unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// The days of the notices of the accounts at these indexes that lack them (with those given
+    /// under their keys before they were first reported), in one read, as [`Batch::load_notices`]
+    /// reads them.
+    fn prefetch_notices(&mut self, negative: &[(usize, &str)]) -> Result<()> {
+        let mut wanted: Vec<(usize, &str)> =
+            negative.iter().copied().filter(|(i, _)| self.accounts[*i].notices.is_none()).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let asked: Vec<(AccountId, &str)> = wanted.iter().map(|(i, key)| (self.accounts[*i].id, *key)).collect();
+        let mut by_account: HashMap<AccountId, Vec<Date>> = HashMap::new();
+        let mut by_key: HashMap<&str, Vec<Date>> = HashMap::new();
+        let rows = self.w.notices_of_accounts(self.org, &asked)?;
+        for n in &rows {
+            match n.account_id {
+                Some(account) => by_account.entry(account).or_default().push(n.notified_on),
+                None => by_key.entry(n.account_key.as_str()).or_default().push(n.notified_on),
+            }
+        }
+        for (i, key) in wanted {
+            let info = &mut self.accounts[i];
+            let mut days = by_account.remove(&info.id).unwrap_or_default();
+            days.extend(by_key.get(key).into_iter().flatten());
+            info.notices = Some(days);
+        }
+        Ok(())
+    }
+
+    /// The stored versions of the months the records bring that are not after their account's
+    /// newest stored month (corrections, late months), in one read, as
+    /// [`Batch::next_month_version`] would look each up.
+    fn prefetch_month_versions(&mut self, records: &[&Record]) -> Result<()> {
+        let (mut asked, mut by_id) = (Vec::new(), HashMap::new());
+        for r in records {
+            let Record::Month(m) = r else { continue };
+            let Some(&i) = self.account_index.get(&m.account_key) else { continue };
+            let info = &self.accounts[i];
+            let after_newest = info.newest_stored.is_none_or(|newest| m.month > newest);
+            if !info.all_months_loaded && !after_newest && !info.month_versions.contains_key(&m.month) {
+                asked.push((info.id, m.month));
+                by_id.insert(info.id, i);
+            }
+        }
+        if asked.is_empty() {
+            return Ok(());
+        }
+        for (account, month, version) in self.w.month_versions_of(&asked)? {
+            if let Some(i) = by_id.get(&account) {
+                let known = self.accounts[*i].month_versions.entry(month).or_insert(version);
+                *known = (*known).max(version);
             }
         }
         Ok(())

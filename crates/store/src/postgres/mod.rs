@@ -1363,9 +1363,11 @@ impl Reader for PgTx<'_> {
     }
 
     fn accounts_by_keys(&self, org: OrgId, keys: &[&str]) -> Result<Vec<AccountAhead>> {
-        // The rows written so far are sent first, as for the read-ahead.
-        self.sync()?;
-        self.all(
+        // Rows written and not yet sent are merged in, not sent first: ingest's look-up ahead
+        // then never waits for them.
+        let mut unique = std::collections::HashSet::new();
+        let keys: Vec<&str> = keys.iter().copied().filter(|k| unique.insert(*k)).collect();
+        let mut found = self.all(
             concat!(
                 "SELECT ",
                 ahead_columns!(),
@@ -1376,7 +1378,13 @@ impl Reader for PgTx<'_> {
             ),
             &[&org.0, &keys],
             read_ahead_row,
-        )
+        )?;
+        let pending = self.pending.borrow();
+        for ahead in &mut found {
+            pending.merge_ahead(ahead);
+        }
+        found.extend(keys.iter().filter_map(|k| pending.account_ahead(org, k)));
+        Ok(found)
     }
 
     fn consents_of_subjects(&self, org: OrgId, subjects: &[SubjectId]) -> Result<Vec<ConsentRow>> {
@@ -1398,6 +1406,34 @@ impl Reader for PgTx<'_> {
         )?;
         let stored = stored.flatten().map(u32_of).transpose()?;
         Ok(stored.max(self.pending.borrow().month_version(account, month)))
+    }
+
+    fn month_versions_of(&self, months: &[(AccountId, YearMonth)]) -> Result<Vec<(AccountId, YearMonth, u32)>> {
+        let mut unique = std::collections::HashSet::new();
+        let months: Vec<(AccountId, YearMonth)> = months.iter().copied().filter(|m| unique.insert(*m)).collect();
+        if months.is_empty() {
+            return Ok(Vec::new());
+        }
+        let accounts: Vec<i64> = months.iter().map(|(a, _)| a.0).collect();
+        let yms: Vec<i32> = months.iter().map(|(_, m)| yyyymm(*m)).collect::<Result<_>>()?;
+        let stored = self.all(
+            "SELECT m.account_id, m.month, MAX(m.version) FROM account_months m
+             JOIN unnest($1::bigint[], $2::integer[]) AS q (account_id, month)
+               ON m.account_id = q.account_id AND m.month = q.month
+             GROUP BY m.account_id, m.month",
+            &[&accounts, &yms],
+            |r| Ok((AccountId(col(r, 0)?), month_col(r, 1)?, u32_col(r, 2)?)),
+        )?;
+        let mut latest: HashMap<(AccountId, YearMonth), u32> =
+            stored.into_iter().map(|(a, m, v)| ((a, m), v)).collect();
+        let pending = self.pending.borrow();
+        for (account, month) in months {
+            if let Some(waiting) = pending.month_version(account, month) {
+                let v = latest.entry((account, month)).or_insert(waiting);
+                *v = (*v).max(waiting);
+            }
+        }
+        Ok(latest.into_iter().map(|((a, m), v)| (a, m, v)).collect())
     }
 
     fn batch_by_digest(&self, org: OrgId, file_sha256: &[u8; 32]) -> Result<Option<BatchRow>> {
@@ -1570,6 +1606,33 @@ impl Reader for PgTx<'_> {
             }
             rows
         })
+    }
+
+    fn notices_of_accounts(&self, org: OrgId, accounts: &[(AccountId, &str)]) -> Result<Vec<NoticeRow>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: std::collections::HashSet<i64> = accounts.iter().map(|(a, _)| a.0).collect();
+        let keys: std::collections::HashSet<&str> = accounts.iter().map(|(_, k)| *k).collect();
+        let (id_list, key_list): (Vec<i64>, Vec<&str>) =
+            (ids.iter().copied().collect(), keys.iter().copied().collect());
+        let results = self.query_many(&[
+            (concat!("SELECT ", notice_columns!(), " FROM notices WHERE account_id = ANY($1)"), &[&id_list]),
+            (
+                concat!(
+                    "SELECT ",
+                    notice_columns!(),
+                    " FROM notices WHERE org_id = $1 AND account_key = ANY($2) AND account_id IS NULL"
+                ),
+                &[&org.0, &key_list],
+            ),
+        ])?;
+        let mut rows: Vec<NoticeRow> = results.iter().flatten().map(notice_row).collect::<Result<_>>()?;
+        rows.extend(self.pending.borrow().notices(|n| match n.account_id {
+            Some(a) => ids.contains(&a.0),
+            None => n.org_id == org && keys.contains(n.account_key.as_str()),
+        }));
+        Ok(rows)
     }
 
     fn pending_notices(&self, org: OrgId, account_key: &str) -> Result<Vec<NoticeRow>> {

@@ -27,7 +27,11 @@ pub(super) struct Pending {
     /// Indexes into `consents` by person: ingest asks for a person's consents at each record.
     consent_index: HashMap<SubjectId, Vec<usize>>,
     accounts: Vec<AccountRow>,
+    /// Indexes into `accounts` by furnisher and key: ingest looks up the accounts a chunk names.
+    account_index: HashMap<(OrgId, String), usize>,
     versions: Vec<AccountVersionRow>,
+    /// Index into `versions` of each account's newest version waiting (versions come in order).
+    newest_version: HashMap<AccountId, usize>,
     notices: Vec<NoticeRow>,
     /// Account-months by account.
     months: HashMap<AccountId, Vec<MonthRow>>,
@@ -62,11 +66,37 @@ impl Pending {
     }
 
     pub(super) fn add_account(&mut self, a: AccountRow) {
+        self.account_index.insert((a.org_id, a.account_key.clone()), self.accounts.len());
         self.accounts.push(a);
     }
 
     pub(super) fn add_version(&mut self, v: &AccountVersionRow) {
+        let newer = self.newest_version.get(&v.account_id).is_none_or(|i| self.versions[*i].version < v.version);
+        if newer {
+            self.newest_version.insert(v.account_id, self.versions.len());
+        }
         self.versions.push(v.clone());
+    }
+
+    /// An account waiting under `org`'s `key`, read ahead with its newest terms and month
+    /// waiting; `None` when none waits, or it has no terms yet (as a stored one without them
+    /// would not be read).
+    pub(super) fn account_ahead(&self, org: OrgId, key: &str) -> Option<AccountAhead> {
+        let account = &self.accounts[*self.account_index.get(&(org, key.to_owned()))?];
+        let terms = self.versions[*self.newest_version.get(&account.id)?].clone();
+        let newest_month = self.months_of(account.id).iter().map(|m| m.month).max();
+        Some(AccountAhead { account: account.clone(), terms, newest_month })
+    }
+
+    /// A stored account read ahead, with the newer terms and months waiting for it.
+    pub(super) fn merge_ahead(&self, ahead: &mut AccountAhead) {
+        if let Some(i) = self.newest_version.get(&ahead.account.id)
+            && self.versions[*i].version > ahead.terms.version
+        {
+            ahead.terms = self.versions[*i].clone();
+        }
+        let waiting = self.months_of(ahead.account.id).iter().map(|m| m.month).max();
+        ahead.newest_month = ahead.newest_month.max(waiting);
     }
 
     pub(super) fn add_notice(&mut self, n: &NoticeRow) {
