@@ -70,7 +70,44 @@ pub fn scratch(backend: Backend) -> Box<dyn Store> {
 
 /// An empty PostgreSQL store in a schema of its own.
 pub fn scratch_postgres() -> PgStore {
-    PgStore::open_in_schema(&postgres_url(), Some(&unique_name("ob_test"))).expect("scratch PostgreSQL store")
+    let url = postgres_url();
+    sweep_once(&url);
+    PgStore::open_in_schema(&url, Some(&unique_name("ob_test"))).expect("scratch PostgreSQL store")
+}
+
+/// Drops, once per process, the scratch databases and schemas of test processes that are gone:
+/// tests leave theirs (a test may fail or be killed before any cleanup), and on a server kept
+/// between runs they would pile up. A scratch name carries its process's id ([`unique_name`]);
+/// one whose process still runs, or whose liveness cannot be told (not Linux), is left alone.
+fn sweep_once(url: &str) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    // Best effort: a scratch that cannot be dropped now is dropped by a later run.
+    SWEPT.call_once(|| drop(sweep(url)));
+}
+
+fn sweep(url: &str) -> Result<(), ::postgres::Error> {
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls)?;
+    let listed = [
+        ("SELECT datname FROM pg_database WHERE datname LIKE 'ob\\_test\\_%'", "DROP DATABASE IF EXISTS"),
+        ("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'ob\\_test\\_%'", "DROP SCHEMA IF EXISTS"),
+    ];
+    for (list, drop_sql) in listed {
+        let names: Vec<String> = client.query(list, &[])?.iter().map(|r| r.get(0)).collect();
+        for name in names.iter().filter(|n| of_a_gone_process(n)) {
+            let cascade = if drop_sql.contains("SCHEMA") { " CASCADE" } else { "" };
+            let _ = client.batch_execute(&format!("{drop_sql} {name}{cascade}"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a scratch name (`ob_test_PID_…`) is of a process that no longer runs.
+fn of_a_gone_process(name: &str) -> bool {
+    let pid = name.strip_prefix("ob_test_").and_then(|rest| rest.split('_').next()).and_then(|p| p.parse::<u32>().ok());
+    let proc_dir = std::path::Path::new("/proc");
+    pid.is_some_and(|pid| {
+        pid != std::process::id() && proc_dir.join("self").exists() && !proc_dir.join(pid.to_string()).exists()
+    })
 }
 
 /// The location of an empty store on `backend` that programs can open by URL: a new SQLite file
@@ -85,6 +122,7 @@ pub fn scratch_location(backend: Backend, dir: &std::path::Path) -> Location {
 /// Creates an empty PostgreSQL database; its URL.
 pub fn scratch_database() -> String {
     let admin = postgres_url();
+    sweep_once(&admin);
     let name = unique_name("ob_test");
     let mut client = ::postgres::Client::connect(&admin, ::postgres::NoTls).expect("connecting to the test server");
     client.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating a scratch database");
@@ -175,6 +213,19 @@ pub fn execute_by_hand(location: &Location, sql: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_scratches_of_gone_processes_are_swept() {
+        let me = std::process::id();
+        assert!(!super::of_a_gone_process(&format!("ob_test_{me}_0_1")), "this process runs");
+        assert!(!super::of_a_gone_process("ob_test_1_0_1"), "init runs");
+        assert!(!super::of_a_gone_process("openbureau_scale_100000"));
+        assert!(!super::of_a_gone_process("ob_test_x_0_1"));
+        if std::path::Path::new("/proc/self").exists() {
+            // Above Linux's largest pid (2^22): no process has it.
+            assert!(super::of_a_gone_process("ob_test_4194305_0_1"));
+        }
+    }
+
     #[test]
     fn database_replaced_in_urls() {
         let check = |url, expect: &str| assert_eq!(super::with_database(url, "x"), expect);
