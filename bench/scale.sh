@@ -29,7 +29,7 @@ MONTHS=${MONTHS:-24}
 SEED=${SEED:-42}
 END_MONTH=${END_MONTH:-2026-10}
 DURATION=${DURATION:-60s}
-BENCH_DIR=${BENCH_DIR:-$ROOT/target/bench-scale}
+BENCH_DIR=$(realpath -m "${BENCH_DIR:-$ROOT/target/bench-scale}") # absolute: the ingest runs from the simulation folder
 SLICES=10
 source "$ROOT/bench/lib.sh"
 

@@ -451,14 +451,7 @@ fn web_sessions_are_kept_ended_and_pruned_oldest_first(store: &mut AnyStore) {
     drop(r);
     // A person's own sessions beyond the number kept: their oldest go, others' stay.
     let mut w = store.write().unwrap();
-    let other = w
-        .insert_subject(&NewSubject {
-            name_enc: vec![1],
-            name_mac: [8; 32],
-            birth_date: time::macros::date!(1990 - 01 - 01),
-            created_at: 0,
-        })
-        .unwrap();
+    let other = new_subject(&mut *w, 8, 0);
     w.insert_web_session(&WebSessionRow { subject_id: other, ..row(20, 50) }).unwrap();
     for (n, at) in [(10, 500), (11, 600), (12, 700)] {
         w.insert_web_session(&row(n, at)).unwrap();
@@ -947,6 +940,28 @@ fn postgres_a_lost_connection_is_retryable_and_replaced() {
     assert_eq!(accounts, 1, "what was committed before is there");
 }
 
+/// Two transactions opening the same new person (two furnishers' batches at once): the second to
+/// commit fails on the document's key, and the error says it may be retried; run again, it finds
+/// the person on file.
+#[test]
+fn postgres_a_person_opened_twice_at_once_is_a_retryable_conflict() {
+    let url = ob_store::testing::scratch_database();
+    let (mut first, mut second) = (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap());
+    let open_person = |w: &mut dyn Writer| {
+        let subject = new_subject(w, 4, 0);
+        let doc_type = ob_model::DocumentType::PrcResidentId;
+        w.insert_document(&DocumentRow { number_mac: [4; 32], subject_id: subject, doc_type, number_enc: vec![4] })
+    };
+    let mut w = first.write().unwrap();
+    open_person(&mut *w).unwrap();
+    w.commit().unwrap();
+    let mut w = second.write().unwrap();
+    let failed = open_person(&mut *w).and_then(|()| w.commit()).unwrap_err();
+    assert!(ob_store::postgres::is_retryable(&failed), "{failed}");
+    let found = second.read().unwrap().subject_by_document(&[4; 32]).unwrap();
+    assert!(found.is_some(), "run again, the person is on file");
+}
+
 /// A backend may read a person's whole file once their accounts are listed (PostgreSQL does, for
 /// reports): the terms and months read after `accounts_of` are those read without it, at every
 /// cut-off.
@@ -1223,14 +1238,7 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     w.commit().unwrap();
 
     let mut w = store.write().unwrap();
-    let newcomer = w
-        .insert_subject(&NewSubject {
-            name_enc: vec![5],
-            name_mac: [5; 32],
-            birth_date: time::macros::date!(1970 - 07 - 08),
-            created_at: 1,
-        })
-        .unwrap();
+    let newcomer = new_subject(&mut *w, 5, 1);
     w.insert_document(&DocumentRow {
         number_mac: [2; 32],
         subject_id: newcomer,
@@ -1336,4 +1344,10 @@ fn notice(org: OrgId, account: Option<(AccountId, SubjectId)>, key: &str, day: &
         batch_id: None,
         recorded_at: 100,
     }
+}
+
+/// A new person whose name's index is `[mac; 32]`, created at `created_at`.
+fn new_subject(w: &mut dyn Writer, mac: u8, created_at: i64) -> SubjectId {
+    let birth_date = time::macros::date!(1990 - 01 - 01);
+    w.insert_subject(&NewSubject { name_enc: vec![mac], name_mac: [mac; 32], birth_date, created_at }).unwrap()
 }

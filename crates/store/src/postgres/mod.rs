@@ -75,7 +75,10 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
 
 /// Whether a store error is one a client may retry after a moment: the connection was lost
 /// (server restarting, failover), the server is shutting down or not yet accepting connections, a
-/// serialization failure or a deadlock. The transaction did not commit.
+/// serialization failure, a deadlock, or a unique key another transaction took first (two
+/// furnishers' batches opening the same new person at once: run again, the second finds the
+/// person on file). The transaction did not commit. The store checks every key before it writes
+/// it, so a unique violation comes only from such a race.
 pub fn is_retryable(e: &StoreError) -> bool {
     let StoreError::Backend(inner) = e else { return false };
     let Some(pg) = inner.downcast_ref::<tokio_postgres::Error>() else { return false };
@@ -85,9 +88,9 @@ pub fn is_retryable(e: &StoreError) -> bool {
     match pg.code() {
         Some(code) => {
             let c = code.code();
-            // 08: connection exception; 40001 serialization failure; 40P01 deadlock; 57P01-57P03:
-            // admin shutdown, crash shutdown, cannot connect now.
-            c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P0")
+            // 08: connection exception; 40001 serialization failure; 40P01 deadlock; 23505 unique
+            // violation; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
+            c.starts_with("08") || c == "40001" || c == "40P01" || c == "23505" || c.starts_with("57P0")
         }
         // No SQLSTATE: the socket failed before the server answered.
         None => pg.as_db_error().is_none(),
