@@ -81,8 +81,9 @@ pub fn scratch_postgres() -> PgStore {
 /// one whose process still runs, or whose liveness cannot be told (not Linux), is left alone.
 fn sweep_once(url: &str) {
     static SWEPT: std::sync::Once = std::sync::Once::new();
-    // Best effort: a scratch that cannot be dropped now is dropped by a later run.
-    SWEPT.call_once(|| drop(sweep(url)));
+    // Best effort: a scratch that cannot be dropped now is dropped by a later run. On a thread of
+    // its own: the synchronous client starts a runtime, which an async test's thread may not.
+    SWEPT.call_once(|| std::thread::scope(|s| drop(s.spawn(|| sweep(url)).join())));
 }
 
 fn sweep(url: &str) -> Result<(), ::postgres::Error> {
