@@ -949,8 +949,7 @@ fn postgres_a_person_opened_twice_at_once_is_a_retryable_conflict() {
     let (mut first, mut second) = (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap());
     let open_person = |w: &mut dyn Writer| {
         let subject = new_subject(w, 4, 0);
-        let doc_type = ob_model::DocumentType::PrcResidentId;
-        w.insert_document(&DocumentRow { number_mac: [4; 32], subject_id: subject, doc_type, number_enc: vec![4] })
+        w.insert_document(&document(subject, 4, ob_model::DocumentType::PrcResidentId))
     };
     let mut w = first.write().unwrap();
     open_person(&mut *w).unwrap();
@@ -1039,24 +1038,7 @@ fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
     for (a, who, version, at) in
         [(account, subject, 1, 100), (account, subject, 2, 200), (other_account, other, 1, 100)]
     {
-        w.insert_account_version(&AccountVersionRow {
-            account_id: a,
-            version,
-            subject_id: who,
-            batch_id: None,
-            recorded_at: at,
-            account_type: AccountType::R2,
-            opened_on: date!(2023 - 05 - 06),
-            currency: Currency::CNY,
-            credit_limit_minor: 1_000 * i64::from(version),
-            periods: None,
-            due_day: None,
-            responsibility: Responsibility::Individual,
-            credit_line_id: None,
-            deleted: false,
-            contract: Default::default(),
-        })
-        .unwrap();
+        w.insert_account_version(&AccountVersionRow { recorded_at: at, ..terms(a, who, version) }).unwrap();
     }
     for (a, who, month, version, at, balance) in [
         (account, subject, "2024-01", 1, 100, 5),
@@ -1218,13 +1200,7 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
     let (account, subject) = setup(store);
     let mut w = store.write().unwrap();
     let org = w.org_by_code("F1").unwrap().unwrap().id;
-    w.insert_document(&DocumentRow {
-        number_mac: [1; 32],
-        subject_id: subject,
-        doc_type: ob_model::DocumentType::PrcResidentId,
-        number_enc: vec![1],
-    })
-    .unwrap();
+    w.insert_document(&document(subject, 1, ob_model::DocumentType::PrcResidentId)).unwrap();
     let quiet = w.insert_account(org, "A-2", subject).unwrap();
     for (a, version) in [(account, 1), (quiet, 1), (account, 2)] {
         w.insert_account_version(&terms(a, subject, version)).unwrap();
@@ -1239,13 +1215,7 @@ fn batched_reads_answer_as_the_single_ones(store: &mut AnyStore) {
 
     let mut w = store.write().unwrap();
     let newcomer = new_subject(&mut *w, 5, 1);
-    w.insert_document(&DocumentRow {
-        number_mac: [2; 32],
-        subject_id: newcomer,
-        doc_type: ob_model::DocumentType::Passport,
-        number_enc: vec![2],
-    })
-    .unwrap();
+    w.insert_document(&document(newcomer, 2, ob_model::DocumentType::Passport)).unwrap();
     let fresh = w.insert_account(org, "C-1", newcomer).unwrap();
     w.insert_account_version(&terms(fresh, newcomer, 1)).unwrap();
     w.insert_account_version(&terms(quiet, subject, 2)).unwrap();
@@ -1350,4 +1320,9 @@ fn notice(org: OrgId, account: Option<(AccountId, SubjectId)>, key: &str, day: &
 fn new_subject(w: &mut dyn Writer, mac: u8, created_at: i64) -> SubjectId {
     let birth_date = time::macros::date!(1990 - 01 - 01);
     w.insert_subject(&NewSubject { name_enc: vec![mac], name_mac: [mac; 32], birth_date, created_at }).unwrap()
+}
+
+/// A document of `subject` whose keyed hash is `[mac; 32]`.
+fn document(subject: SubjectId, mac: u8, doc_type: ob_model::DocumentType) -> DocumentRow {
+    DocumentRow { number_mac: [mac; 32], subject_id: subject, doc_type, number_enc: vec![mac] }
 }
