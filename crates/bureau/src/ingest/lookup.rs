@@ -114,7 +114,8 @@ impl Batch<'_> {
     /// needed, and the outcome of a record never depends on what was cached.
     pub(super) fn trim_caches(&mut self) {
         let max = self.cached_max;
-        if self.accounts.len() > max || self.subjects.len() > max || self.consents.len() > max {
+        let absent = self.absent_keys.len() + self.absent_documents.len() + self.keys_read.len();
+        if self.accounts.len() > max || self.subjects.len() > max || self.consents.len() > max || absent > max {
             self.accounts.clear();
             self.account_index.clear();
             self.subjects.clear();
@@ -147,7 +148,11 @@ impl Batch<'_> {
             })
             .collect();
         self.prefetch_histories(&negative)?;
-        self.prefetch_notices(&negative)?;
+        // A rekey moves an account to another key, and the notices that wait under a key are
+        // read with the key the first record to need them names: read them as they come then.
+        if !records.iter().any(|r| matches!(r, Record::Rekey(_))) {
+            self.prefetch_notices(&negative)?;
+        }
         self.prefetch_month_versions(records)
     }
 
@@ -200,8 +205,8 @@ impl Batch<'_> {
             .collect();
         macs.sort_unstable();
         macs.dedup();
-        if macs.is_empty() {
-            return Ok(());
+        if macs.is_empty() || self.subjects.len() + macs.len() > self.cached_max {
+            return Ok(()); // each is read as its record comes
         }
         let mut subjects = Vec::new();
         for (mac, row) in self.w.subjects_by_documents(&macs)? {

@@ -73,12 +73,18 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
+/// Unique keys that two transactions may both find free and then both write: a new person's
+/// document (two batches naming them), a new furnisher's code (two first uploads), a file's digest
+/// (the same file sent twice at once). Each is checked before it is written, so only such a race
+/// violates it, and the transaction run again finds the other's row.
+const RACED_KEYS: [&str; 3] = ["documents_pkey", "organizations_code_key", "batches_org_id_file_sha256_key"];
+
 /// Whether a store error is one a client may retry after a moment: the connection was lost
 /// (server restarting, failover), the server is shutting down or not yet accepting connections, a
-/// serialization failure, a deadlock, or a unique key another transaction took first (two
-/// furnishers' batches opening the same new person at once: run again, the second finds the
-/// person on file). The transaction did not commit. The store checks every key before it writes
-/// it, so a unique violation comes only from such a race.
+/// serialization failure, a deadlock, or one of the unique keys two transactions may race for
+/// ([`RACED_KEYS`]: two furnishers' batches opening the same new person at once; run again, the
+/// second finds the person on file). The transaction did not commit. Any other unique violation
+/// would come again on every attempt, and is not retryable.
 pub fn is_retryable(e: &StoreError) -> bool {
     let StoreError::Backend(inner) = e else { return false };
     let Some(pg) = inner.downcast_ref::<tokio_postgres::Error>() else { return false };
@@ -89,8 +95,10 @@ pub fn is_retryable(e: &StoreError) -> bool {
         Some(code) => {
             let c = code.code();
             // 08: connection exception; 40001 serialization failure; 40P01 deadlock; 23505 unique
-            // violation; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
-            c.starts_with("08") || c == "40001" || c == "40P01" || c == "23505" || c.starts_with("57P0")
+            // violation (of a raced key); 57P01-57P03: admin shutdown, crash shutdown, cannot
+            // connect now.
+            let raced = || pg.as_db_error().and_then(|d| d.constraint()).is_some_and(|k| RACED_KEYS.contains(&k));
+            c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P0") || (c == "23505" && raced())
         }
         // No SQLSTATE: the socket failed before the server answered.
         None => pg.as_db_error().is_none(),
@@ -1370,6 +1378,11 @@ impl Reader for PgTx<'_> {
         // then never waits for them.
         let mut unique = std::collections::HashSet::new();
         let keys: Vec<&str> = keys.iter().copied().filter(|k| unique.insert(*k)).collect();
+        // An account sent while its first terms still wait here is neither read by the query
+        // (it joins the stored terms) nor found among the waiting accounts: send them first.
+        if self.pending.borrow().has_account_sent_without_terms() {
+            self.sync()?;
+        }
         let mut found = self.all(
             concat!(
                 "SELECT ",

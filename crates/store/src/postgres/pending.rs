@@ -32,6 +32,9 @@ pub(super) struct Pending {
     versions: Vec<AccountVersionRow>,
     /// Index into `versions` of each account's newest version waiting (versions come in order).
     newest_version: HashMap<AccountId, usize>,
+    /// Whether a first version waits for an account already sent (the rows were sent between the
+    /// account and its terms).
+    account_sent_without_terms: bool,
     notices: Vec<NoticeRow>,
     /// Account-months by account.
     months: HashMap<AccountId, Vec<MonthRow>>,
@@ -70,7 +73,19 @@ impl Pending {
         self.accounts.push(a);
     }
 
+    /// Whether an account already sent has its first terms waiting here.
+    pub(super) fn has_account_sent_without_terms(&self) -> bool {
+        self.account_sent_without_terms
+    }
+
     pub(super) fn add_version(&mut self, v: &AccountVersionRow) {
+        let account_waits = || {
+            self.accounts.last().is_some_and(|a| a.id == v.account_id)
+                || self.accounts.iter().any(|a| a.id == v.account_id)
+        };
+        if v.version == 1 && !account_waits() {
+            self.account_sent_without_terms = true;
+        }
         let newer = self.newest_version.get(&v.account_id).is_none_or(|i| self.versions[*i].version < v.version);
         if newer {
             self.newest_version.insert(v.account_id, self.versions.len());
