@@ -176,12 +176,7 @@ impl Batch<'_> {
         }
         let mut subjects = Vec::new();
         for ahead in self.w.accounts_by_keys(self.org, &keys)? {
-            let mut info = AccountInfo::new(ahead.account.id, ahead.account.subject_id, ahead.terms, false);
-            info.newest_stored = ahead.newest_month;
-            if !self.consents.contains_key(&info.subject_id) {
-                subjects.push(info.subject_id);
-            }
-            self.add_account(&ahead.account.account_key, info);
+            self.keep_ahead(ahead, &mut subjects);
         }
         let absent: Vec<String> =
             keys.iter().filter(|k| !self.account_index.contains_key(**k)).map(|k| (*k).to_owned()).collect();
@@ -324,19 +319,26 @@ impl Batch<'_> {
         };
         let mut subjects = Vec::new();
         for ahead in rows {
-            // An account this batch has in hand is newer than what the read saw: keep it.
-            if !self.account_index.contains_key(&ahead.account.account_key) {
-                let mut info = AccountInfo::new(ahead.account.id, ahead.account.subject_id, ahead.terms, false);
-                info.newest_stored = ahead.newest_month;
-                if !self.consents.contains_key(&info.subject_id) {
-                    subjects.push(info.subject_id);
-                }
-                self.add_account(&ahead.account.account_key, info);
-            }
+            self.keep_ahead(ahead, &mut subjects);
         }
         self.load_consents(&subjects)?;
         self.keys_read.insert(key.to_owned(), last);
         Ok(self.account_index.get(key).copied())
+    }
+
+    /// Adds an account read ahead to the batch, unless the batch has it in hand already (then
+    /// its own is newer than what the read saw); notes its person in `subjects` when their
+    /// consents are not cached.
+    fn keep_ahead(&mut self, ahead: ob_store::AccountAhead, subjects: &mut Vec<SubjectId>) {
+        if self.account_index.contains_key(&ahead.account.account_key) {
+            return;
+        }
+        let mut info = AccountInfo::new(ahead.account.id, ahead.account.subject_id, ahead.terms, false);
+        info.newest_stored = ahead.newest_month;
+        if !self.consents.contains_key(&info.subject_id) {
+            subjects.push(info.subject_id);
+        }
+        self.add_account(&ahead.account.account_key, info);
     }
 
     /// Loads, in one read, this furnisher's consents from each of `subjects` not yet cached.
