@@ -164,17 +164,18 @@ async fn a_one_gigabyte_upload_is_cut_at_the_limit_and_leaves_nothing() {
     assert_eq!(after.text, before.text, "no batch was recorded");
 }
 
-/// Unknown keys that share all but their last digit with a real key take as long to refuse as
+/// Unknown keys that share all but their last four digits with a real key take as long to refuse as
 /// keys sharing nothing: the store is asked by the key's SHA-256, so no comparison ever runs over
 /// the key's own digits. Medians of interleaved samples, each key new (not cached).
 #[tokio::test]
 async fn refusing_a_near_miss_key_takes_as_long_as_a_random_one() {
     let world = world(ob_store::testing::scratch_from_env());
     let app = ob_server::router(world.state.clone());
+    // The last four digits XOR a nonzero i + 1 below 2^16: never the real key, each i distinct.
     let near = |i: usize| {
-        let mut k = world.key_lc.clone();
-        k.truncate(k.len() - 4);
-        format!("{k}{:04x}", i + 1)
+        let (head, tail) = world.key_lc.split_at(world.key_lc.len() - 4);
+        let tail = u16::from_str_radix(tail, 16).unwrap();
+        format!("{head}{:04x}", tail ^ (i as u16 + 1))
     };
     let random = |i: usize| format!("{:064x}", (i as u128 + 1) * 0x9e37_79b9_7f4a_7c15_u128);
     let (mut near_us, mut random_us) = (Vec::new(), Vec::new());
