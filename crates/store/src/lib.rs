@@ -13,7 +13,6 @@
 #![warn(missing_docs)]
 
 pub mod backup;
-mod checkpoint;
 pub mod detail;
 pub mod packed;
 pub mod postgres;
