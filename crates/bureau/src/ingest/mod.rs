@@ -10,6 +10,8 @@
 //! - `source`: the input formats ([`FileKind`], [`file_kind`]) and the `Source` they are read
 //!   through, one entry at a time;
 //! - `parallel`: a canonical file parsed on a thread of its own, beside the checks and writes;
+//! - `chunked`: the other formats read a chunk ahead, so that their records are looked up ahead
+//!   too;
 //! - `check`: each record against the batch so far and the store — dates, duplicates, terms,
 //!   ownership, consent, notice, dispute deletions —, ending in what the record is to write
 //!   (`Accepted`) or why it stops (`Outcome`);
@@ -23,6 +25,7 @@
 //! This module runs the batch: the transaction, the furnisher, the loop over entries, the counts.
 
 mod check;
+mod chunked;
 mod feedback;
 mod identity;
 mod lookup;
@@ -237,7 +240,7 @@ impl<S: Store> Bureau<S> {
         let digest = file_digest(path)?;
         match file_kind(path)? {
             FileKind::Pboc => {
-                let mut source = crate::pboc::PbocSource::open(path)?;
+                let mut source = chunked::Chunked::new(crate::pboc::PbocSource::open(path)?);
                 self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
             }
             FileKind::Jsonl => {
@@ -246,7 +249,7 @@ impl<S: Store> Bureau<S> {
                 self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
             }
             FileKind::Metro2 => {
-                let mut source = crate::metro2::Metro2Source::open(path, self.clock.today())?;
+                let mut source = chunked::Chunked::new(crate::metro2::Metro2Source::open(path, self.clock.today())?);
                 self.ingest_source(&mut source, digest, options, feedback, on_reject, progress)
             }
         }

@@ -10,16 +10,34 @@ use ob_model::records::Record;
 use std::io::BufRead;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-/// Lines sent to the bureau at a time.
-const CHUNK_LINES: usize = 1_024;
+/// Lines sent to the bureau at a time (and entries `chunked.rs` reads at a time).
+pub(super) const CHUNK_LINES: usize = 1_024;
 /// Chunks parsed ahead of the bureau, at most.
 const CHUNKS_AHEAD: usize = 4;
 
-/// One line, owned.
-struct Line {
-    line: u64,
-    raw: Vec<u8>,
-    outcome: Option<std::result::Result<Vec<Record>, Vec<FieldError>>>,
+/// One line (or entry), owned.
+pub(super) struct Line {
+    pub(super) line: u64,
+    pub(super) raw: Vec<u8>,
+    /// Taken when the line is handed out.
+    pub(super) outcome: Option<std::result::Result<Vec<Record>, Vec<FieldError>>>,
+}
+
+impl Line {
+    /// An entry, copied.
+    pub(super) fn of(entry: Entry<'_>) -> Line {
+        Line { line: entry.line, raw: entry.raw.to_vec(), outcome: Some(entry.outcome) }
+    }
+
+    /// Hands the line out as an entry; `None` once it was handed out.
+    pub(super) fn entry(&mut self) -> Option<Entry<'_>> {
+        Some(Entry { line: self.line, raw: &self.raw, outcome: self.outcome.take()? })
+    }
+
+    /// The records of every line not handed out yet, for [`Source::ahead`].
+    pub(super) fn records<'a>(lines: impl Iterator<Item = &'a Line>) -> Vec<&'a Record> {
+        lines.filter_map(|l| l.outcome.as_ref()?.as_ref().ok()).flatten().collect()
+    }
 }
 
 /// What the reading thread sends: lines, then the end (or the error that stopped it).
@@ -137,9 +155,7 @@ impl Source for ParallelJsonl {
             self.receive();
         }
         self.fresh = false;
-        let line = self.current.as_mut()?;
-        let outcome = line.outcome.take()?;
-        Some(Ok(Entry { line: line.line, raw: &line.raw, outcome }))
+        self.current.as_mut()?.entry().map(Ok)
     }
 
     fn ahead(&mut self) -> Vec<&Record> {
@@ -147,8 +163,7 @@ impl Source for ParallelJsonl {
         if !std::mem::take(&mut self.fresh) {
             return Vec::new();
         }
-        let lines = self.lines.as_slice().iter();
-        lines.filter_map(|l| l.outcome.as_ref()?.as_ref().ok()).flatten().collect()
+        Line::records(self.lines.as_slice().iter())
     }
 
     fn bytes_read(&self) -> u64 {
