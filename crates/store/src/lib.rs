@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+mod checkpoint;
 pub mod detail;
 pub mod packed;
 pub mod postgres;

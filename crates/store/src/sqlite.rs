@@ -1,5 +1,6 @@
 //! The embedded backend: SQLite (bundled) in WAL mode.
 
+use crate::checkpoint::Checkpointer;
 use crate::*;
 use ob_model::{
     AccountType, Classification, ConsentScope, Currency, DocumentType, QueryReason, RepaymentStatus, Responsibility,
@@ -40,13 +41,18 @@ fn backend(e: rusqlite::Error) -> StoreError {
 /// An OpenBureau store in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
+    /// Copies the write-ahead log into the database file off the writer's thread (a store in a
+    /// file; an in-memory one has no log). Dropped after `conn`, so that its connection is the
+    /// last to close, and the one that copies what is left and deletes the log.
+    checkpointer: Option<Checkpointer>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path).map_err(backend)?;
-        Self::setup(conn)
+        let mut store = Self::setup(Connection::open(path).map_err(backend)?)?;
+        store.checkpointer = Some(Checkpointer::start(path, &mut store.conn)?);
+        Ok(store)
     }
 
     /// An in-memory store, for tests.
@@ -68,7 +74,7 @@ impl SqliteStore {
         // `subject_by_document`: a tenth of a report's time in the bureau (docs/benchmarks.md).
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(backend)?;
         register_pack_month(&conn).map_err(backend)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore { conn, checkpointer: None };
         store.migrate()?;
         Ok(store)
     }
@@ -127,6 +133,9 @@ impl Store for SqliteStore {
     }
 
     fn write(&mut self) -> Result<Box<dyn Writer + '_>> {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.before_write();
+        }
         Ok(Box::new(Tx(
             self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?,
             Cell::new(false),
