@@ -181,3 +181,67 @@ fn the_canonical_twin_also_passes_the_prc_policy() {
     let run = simulate_and_ingest(OutputFormat::CanonicalUs, Policy::prc());
     assert!(run.records > 2_000, "{} records", run.records);
 }
+
+/// Every file of `sim` ingested on its delivery day into a new bureau under the US policy, with
+/// `prefetch` and `cached_max`; each file's summary and feedback, as text.
+fn ingest_each(
+    sim: &SimSummary,
+    prefetch: bool,
+    cached_max: Option<usize>,
+) -> (Bureau<Box<dyn ob_store::Store>>, Vec<String>) {
+    let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH));
+    let store = ob_store::testing::scratch_from_env();
+    let mut bureau = Bureau::new(store, Keys::from_master(&[7; 32]), clock.clone()).unwrap().with_policy(Policy::us());
+    let options = IngestOptions {
+        register_unknown_furnisher: true,
+        expected_furnisher: None,
+        keep_feedback: false,
+        cached_max,
+        prefetch: Some(prefetch),
+    };
+    let mut outcomes = Vec::new();
+    for f in &sim.files {
+        clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
+        let mut feedback = Vec::new();
+        let s = bureau.ingest_path(&f.path, &options, &mut feedback, &mut |_| {}).unwrap();
+        let counts = (s.records, s.accepted, s.unchanged, s.rejected, s.rejected_by_code);
+        outcomes.push(format!("{}: {counts:?} {}", f.path.display(), String::from_utf8_lossy(&feedback)));
+    }
+    (bureau, outcomes)
+}
+
+#[test]
+fn metro2_files_read_ahead_have_the_same_outcomes() {
+    // Look-ups ahead forced on (whatever the store) against forced off: files of more than a chunk
+    // of 1,024 records, so that later chunks meet accounts and people the earlier ones wrote;
+    // then with caches of one entry (what was looked up ahead is let go before it is used).
+    let mut cfg = config(OutputFormat::Metro2);
+    (cfg.people, cfg.months) = (3_000, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let sim = ob_sim::simulate(&cfg, dir.path()).unwrap();
+    let longest = sim.files.iter().map(|f| std::fs::read(&f.path).unwrap().split(|b| *b == b'\n').count()).max();
+    assert!(longest.unwrap() > 1_024, "files of more than a chunk: {longest:?} records at most");
+    assert!(sim.corrections > 0 && sim.deletions > 0, "{} corrections, {} deletions", sim.corrections, sim.deletions);
+    let (mut plain, want) = ingest_each(&sim, false, None);
+    let truth = ob_sim::read_truth(dir.path().join("truth.jsonl")).unwrap();
+    let requests: Vec<ReportRequest> = truth
+        .iter()
+        .filter(|p| !p.accounts.is_empty() || !p.deleted_accounts.is_empty())
+        .map(|p| ReportRequest {
+            document: DocumentNumber::parse(p.document_type, &p.document_number).unwrap(),
+            as_of: None,
+            requester: Requester::Person,
+        })
+        .collect();
+    assert!(requests.len() > 2_000, "{} people with accounts", requests.len());
+    // Each bureau is asked once for each person, so that the self-queries they count agree.
+    let reports: Vec<Report> = requests.iter().map(|r| plain.produce_report(r).unwrap()).collect();
+    for cached_max in [None, Some(1)] {
+        let (mut ahead, got) = ingest_each(&sim, true, cached_max);
+        assert_eq!(got, want, "cached_max {cached_max:?}: the same outcome for every file");
+        for (request, x) in requests.iter().zip(&reports) {
+            let y = ahead.produce_report(request).unwrap();
+            assert_eq!((&x.account_groups, &x.summary), (&y.account_groups, &y.summary), "cached_max {cached_max:?}");
+        }
+    }
+}

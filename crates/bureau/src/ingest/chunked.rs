@@ -8,9 +8,12 @@ use crate::{BureauError, Result};
 use ob_model::records::Record;
 use std::collections::VecDeque;
 
-/// `S` read up to [`CHUNK_LINES`] entries ahead.
+/// `S` read up to [`CHUNK_LINES`] entries ahead (one at a time when the batch does not look ahead:
+/// a chunk of PBOC-style entries may hold 64 MiB, for nothing then).
 pub(super) struct Chunked<S> {
     inner: S,
+    /// Entries read at a time.
+    chunk: usize,
     lines: VecDeque<Line>,
     current: Option<Line>,
     /// `inner` has given its last entry (or failed).
@@ -24,13 +27,21 @@ pub(super) struct Chunked<S> {
 impl<S: Source> Chunked<S> {
     /// Reads `inner` a chunk at a time.
     pub(super) fn new(inner: S) -> Chunked<S> {
-        Chunked { inner, lines: VecDeque::new(), current: None, ended: false, failure: None, fresh: false }
+        Chunked {
+            inner,
+            chunk: CHUNK_LINES,
+            lines: VecDeque::new(),
+            current: None,
+            ended: false,
+            failure: None,
+            fresh: false,
+        }
     }
 
     /// Reads the next chunk once the last is handed out.
     fn fill(&mut self) {
         while self.lines.is_empty() && !self.ended {
-            for _ in 0..CHUNK_LINES {
+            for _ in 0..self.chunk {
                 match self.inner.next_entry() {
                     Some(Ok(entry)) => self.lines.push_back(Line::of(entry)),
                     Some(Err(e)) => (self.failure, self.ended) = (Some(e), true),
@@ -71,6 +82,10 @@ impl<S: Source> Source for Chunked<S> {
         Line::records(self.lines.iter())
     }
 
+    fn look_ahead(&mut self, on: bool) {
+        self.chunk = if on { CHUNK_LINES } else { 1 };
+    }
+
     fn bytes_read(&self) -> u64 {
         self.inner.bytes_read()
     }
@@ -79,13 +94,16 @@ impl<S: Source> Source for Chunked<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ob_model::{Code, FieldError};
 
-    /// Entries 1..=`count`, each one record, then an error if `fails`.
+    /// Entries 1..=`count`, then an error if `fails`; entry n holds n mod 3 records (none: its
+    /// outcome is a field error). Reading past its end is a bug of the adapter.
     struct Numbered {
         next: u64,
         count: u64,
         fails: bool,
-        records: Vec<Record>,
+        ended: bool,
+        record: Record,
     }
 
     impl Numbered {
@@ -96,7 +114,11 @@ mod tests {
             );
             let mut reader = ob_formats::jsonl::Reader::new(text.as_bytes()).unwrap();
             let record = reader.next_entry().unwrap().unwrap().outcome.unwrap();
-            Numbered { next: 0, count, fails, records: vec![record] }
+            Numbered { next: 0, count, fails, ended: false, record }
+        }
+
+        fn records(line: u64) -> usize {
+            (line % 3) as usize
         }
     }
 
@@ -108,15 +130,17 @@ mod tests {
             "test"
         }
         fn next_entry(&mut self) -> Option<Result<Entry<'_>>> {
+            assert!(!self.ended, "read again after its end or its error");
             if self.next == self.count {
-                self.next += 1;
+                self.ended = true;
                 return self.fails.then(|| Err(BureauError::Io(std::io::Error::other("disk gone"))));
             }
-            if self.next > self.count {
-                return None;
-            }
             self.next += 1;
-            Some(Ok(Entry { line: self.next, raw: b"raw", outcome: Ok(self.records.clone()) }))
+            let outcome = match Self::records(self.next) {
+                0 => Err(vec![FieldError::new(Code::FieldInvalid, "field", "wrong")]),
+                n => Ok(vec![self.record.clone(); n]),
+            };
+            Some(Ok(Entry { line: self.next, raw: b"raw", outcome }))
         }
         fn bytes_read(&self) -> u64 {
             self.next
@@ -124,42 +148,55 @@ mod tests {
     }
 
     /// For each entry, its line and how many records were given ahead just before it; then
-    /// whether the source ended in an error.
-    fn drain(mut source: Chunked<Numbered>) -> (Vec<(u64, usize)>, bool) {
+    /// whether the source ended in an error. Checks that at most `chunk` entries are read ahead.
+    fn drain(mut source: Chunked<Numbered>, chunk: u64) -> (Vec<(u64, usize)>, bool) {
         let mut seen = Vec::new();
         loop {
             let ahead = source.ahead().len();
             match source.next_entry() {
                 Some(Ok(entry)) => {
                     assert_eq!(entry.raw, b"raw");
-                    seen.push((entry.line, ahead));
+                    let line = entry.line;
+                    seen.push((line, ahead));
+                    let read = source.bytes_read();
+                    assert!(read - line < chunk, "entry {line}: {read} read");
                 }
                 Some(Err(_)) => {
                     assert!(source.next_entry().is_none() && source.ahead().is_empty(), "nothing after the error");
                     return (seen, true);
                 }
-                None => return (seen, false),
+                None => {
+                    assert!(source.next_entry().is_none() && source.ahead().is_empty(), "nothing after the end");
+                    return (seen, false);
+                }
             }
         }
     }
 
-    fn check(count: u64, fails: bool) {
-        let (seen, failed) = drain(Chunked::new(Numbered::new(count, fails)));
+    fn check(count: u64, fails: bool, chunk: u64) {
+        let mut source = Chunked::new(Numbered::new(count, fails));
+        source.look_ahead(chunk > 1);
+        let (seen, failed) = drain(source, chunk);
         assert_eq!(failed, fails);
         let lines: Vec<u64> = seen.iter().map(|s| s.0).collect();
         assert_eq!(lines, (1..=count).collect::<Vec<_>>(), "every entry, in order");
         let given: Vec<(u64, usize)> = seen.into_iter().filter(|s| s.1 > 0).collect();
-        let chunk = CHUNK_LINES as u64;
-        let expected: Vec<(u64, usize)> =
-            (0..count.div_ceil(chunk)).map(|c| (c * chunk + 1, (count - c * chunk).min(chunk) as usize)).collect();
+        let records = |from: u64, to: u64| (from..=to).map(Numbered::records).sum::<usize>();
+        let expected: Vec<(u64, usize)> = (0..count.div_ceil(chunk))
+            .map(|c| (c * chunk + 1, records(c * chunk + 1, ((c + 1) * chunk).min(count))))
+            .filter(|e| e.1 > 0)
+            .collect();
         assert_eq!(given, expected, "each chunk's records given once, before its first entry");
     }
 
     #[test]
     fn entries_come_in_order_and_each_chunk_is_given_ahead_once() {
-        for count in [0, 1, CHUNK_LINES as u64, CHUNK_LINES as u64 * 2 + 3] {
-            check(count, false);
-            check(count, true);
+        let chunk = CHUNK_LINES as u64;
+        for count in [0, 1, 3, chunk, chunk * 2 + 3] {
+            for fails in [false, true] {
+                check(count, fails, chunk);
+                check(count, fails, 1);
+            }
         }
     }
 }

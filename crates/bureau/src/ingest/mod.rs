@@ -310,6 +310,7 @@ impl<S: Store> Bureau<S> {
         // Mid-rotation a document has two blind indexes: the look-up ahead knows only one.
         state.prefetch =
             options.prefetch.unwrap_or_else(|| state.w.reads_are_remote()) && self.keys.previous_version().is_none();
+        source.look_ahead(state.prefetch);
         let mut feedback = Keep::new(feedback, options.keep_feedback);
         loop {
             state.prefetch_for(&source.ahead())?;

@@ -93,6 +93,9 @@ pub(crate) trait Source {
     fn ahead(&mut self) -> Vec<&Record> {
         Vec::new()
     }
+    /// Whether the batch looks up ahead what [`Source::ahead`] gives; a source that reads ahead
+    /// only for that reads one entry at a time when it does not. Nothing by default.
+    fn look_ahead(&mut self, _on: bool) {}
     /// Bytes read so far.
     fn bytes_read(&self) -> u64;
 }
