@@ -98,13 +98,13 @@ pub const KEY_ROTATION_PAUSE_MS_MAX: u64 = 1_000;
 pub const SQLITE_CACHE_KIB: i64 = 200 * 1024;
 
 /// Pages SQLite's write-ahead log holds before a commit asks for a checkpoint (SQLite's own
-/// `wal_autocheckpoint` default). The checkpoint runs on a thread of its own (`ob_store::sqlite`).
+/// `wal_autocheckpoint` default). The checkpoint runs on a thread of its own (ob-store's checkpoint.rs).
 pub const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 1_000;
 
 /// Pages SQLite's write-ahead log may hold before a write waits for the checkpoint to catch up:
 /// 1 GiB of 4 KiB pages. SQLite starts the log again from its beginning only in a transaction that
 /// begins once every page of it is copied; below this the writer goes on while the copy runs, so
-/// the log grows by a batch or a few (at 1 M people, one file's commit is some hundred thousand
+/// the log grows by a batch or a few (at 1 M people, one file's commit is 25,000–90,000
 /// pages), and this bounds the file on disk.
 pub const SQLITE_WAL_PAGES_MAX: u32 = 262_144;
 

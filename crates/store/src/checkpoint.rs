@@ -42,6 +42,8 @@ struct State {
     done: u64,
     /// Pages in the log at the writer's last commit.
     log_pages: u32,
+    /// Pages in the log when a checkpoint was last asked for.
+    log_pages_asked: u32,
     /// Set when the store is dropped, or when the thread has ended (nothing is left to wait for).
     stop: bool,
 }
@@ -108,8 +110,15 @@ impl Shared {
     /// The writer's commit hook: `pages` are now in the log.
     fn committed(&self, pages: u32) {
         let mut state = self.lock();
+        // A log that started again counts from its beginning.
+        if pages < state.log_pages_asked {
+            state.log_pages_asked = 0;
+        }
         state.log_pages = pages;
-        if pages >= self.checkpoint_pages {
+        // A checkpoint for every `checkpoint_pages` new pages, as SQLite's own: small commits
+        // (a report's log line) would otherwise each ask for one, and each ends in an `fsync`.
+        if pages >= state.log_pages_asked + self.checkpoint_pages {
+            state.log_pages_asked = pages;
             state.asked += 1;
             self.changed.notify_all();
         }
@@ -198,6 +207,23 @@ mod tests {
         let conn = Connection::open(dir.path().join("db.sqlite")).unwrap();
         let rows: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(rows, 100);
+    }
+
+    #[test]
+    fn small_commits_ask_for_a_checkpoint_once_per_threshold_of_new_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = writer(dir.path());
+        let checkpointer = Checkpointer::start_with(&dir.path().join("db.sqlite"), &mut conn, 50, 1_000).unwrap();
+        let asked_after = |pages: &[u32]| {
+            pages.iter().for_each(|p| checkpointer.shared.committed(*p));
+            checkpointer.shared.lock().asked
+        };
+        assert_eq!(asked_after(&[10, 20, 49]), 0);
+        assert_eq!(asked_after(&[50]), 1);
+        assert_eq!(asked_after(&(51..=99).collect::<Vec<_>>()), 1, "one commit a page: no more until 50 new pages");
+        assert_eq!(asked_after(&[100, 120, 149]), 2);
+        assert_eq!(asked_after(&[3, 40]), 2, "the log started again, counted from its beginning");
+        assert_eq!(asked_after(&[52]), 3);
     }
 
     #[test]
