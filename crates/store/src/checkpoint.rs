@@ -177,6 +177,16 @@ mod tests {
         conn
     }
 
+    /// A writer on a new file and its checkpointer, asking every `checkpoint_pages` and waiting
+    /// past `pages_max`.
+    fn started(checkpoint_pages: u32, pages_max: u32) -> (tempfile::TempDir, Connection, Checkpointer) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = writer(dir.path());
+        let path = dir.path().join("db.sqlite");
+        let checkpointer = Checkpointer::start_with(&path, &mut conn, checkpoint_pages, pages_max).unwrap();
+        (dir, conn, checkpointer)
+    }
+
     /// One transaction of `rows` rows of 3,000 bytes: a page each.
     fn fill(conn: &Connection, from: i64, rows: i64) {
         let tx = conn.unchecked_transaction().unwrap();
@@ -192,9 +202,7 @@ mod tests {
 
     #[test]
     fn the_log_is_copied_off_the_writers_thread_and_removed_at_close() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = writer(dir.path());
-        let checkpointer = Checkpointer::start_with(&dir.path().join("db.sqlite"), &mut conn, 10, 10).unwrap();
+        let (dir, conn, checkpointer) = started(10, 10);
         fill(&conn, 0, 100);
         checkpointer.before_write();
         let state = checkpointer.shared.lock();
@@ -211,9 +219,7 @@ mod tests {
 
     #[test]
     fn small_commits_ask_for_a_checkpoint_once_per_threshold_of_new_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = writer(dir.path());
-        let checkpointer = Checkpointer::start_with(&dir.path().join("db.sqlite"), &mut conn, 50, 1_000).unwrap();
+        let (_dir, _conn, checkpointer) = started(50, 1_000);
         let asked_after = |pages: &[u32]| {
             pages.iter().for_each(|p| checkpointer.shared.committed(*p));
             checkpointer.shared.lock().asked
@@ -228,9 +234,7 @@ mod tests {
 
     #[test]
     fn a_log_past_its_limit_starts_again_and_small_commits_ask_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = writer(dir.path());
-        let checkpointer = Checkpointer::start_with(&dir.path().join("db.sqlite"), &mut conn, 50, 100).unwrap();
+        let (dir, conn, checkpointer) = started(50, 100);
         fill(&conn, 0, 10);
         assert_eq!(checkpointer.shared.lock().asked, 0, "a commit under the threshold asks for no checkpoint");
         for round in 1..40 {
