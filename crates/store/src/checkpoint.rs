@@ -77,19 +77,21 @@ impl Checkpointer {
         let conn = Connection::open(path).map_err(backend)?;
         let state = Mutex::new(State::default());
         let shared = Arc::new(Shared { state, changed: Condvar::new(), checkpoint_pages, pages_max });
-        let hooked = Arc::clone(&shared);
+        let worker = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("ob-checkpoint".into())
+            .spawn(move || worker.run(conn))
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        // The hook last: until it is set, the writer checkpoints as SQLite does by itself.
+        let checkpointer = Checkpointer { shared, thread: Some(thread) };
+        let hooked = Arc::clone(&checkpointer.shared);
         writer
             .wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
                 hooked.committed(u32::try_from(pages).unwrap_or(0));
                 Ok(())
             }))
             .map_err(backend)?;
-        let worker = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("ob-checkpoint".into())
-            .spawn(move || worker.run(conn))
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        Ok(Checkpointer { shared, thread: Some(thread) })
+        Ok(checkpointer)
     }
 
     /// Before a write transaction begins: when the log has grown past its limit, waits for the
@@ -126,6 +128,15 @@ impl Shared {
 
     /// The thread: one passive checkpoint for any number of requests that came while it was busy.
     fn run(&self, conn: Connection) {
+        // Whatever way the thread ends, nothing is left to wait for.
+        struct Ended<'a>(&'a Shared);
+        impl Drop for Ended<'_> {
+            fn drop(&mut self) {
+                self.0.lock().stop = true;
+                self.0.changed.notify_all();
+            }
+        }
+        let _ended = Ended(self);
         loop {
             let mut state = self.lock();
             while state.done == state.asked && !state.stop {
@@ -144,10 +155,6 @@ impl Shared {
             state.done = target;
             self.changed.notify_all();
         }
-        let mut state = self.lock();
-        state.stop = true;
-        self.changed.notify_all();
-        drop(state);
         // Its connection closes here: the last to close copies what is left and deletes the log.
         drop(conn);
     }
@@ -209,6 +216,8 @@ mod tests {
         assert!(state.log_pages >= 100, "the hook saw the commit's pages: {}", state.log_pages);
         assert!(state.asked >= 1 && state.done == state.asked, "{} asked, {} done", state.asked, state.done);
         drop(state);
+        let copied = std::fs::metadata(dir.path().join("db.sqlite")).unwrap().len();
+        assert!(copied >= 100 * 4096, "the thread copied the rows into the file: {copied} bytes");
         drop(conn);
         drop(checkpointer);
         assert_eq!(wal_bytes(dir.path()), None, "the last connection to close deletes the log");

@@ -42,8 +42,9 @@ fn backend(e: rusqlite::Error) -> StoreError {
 pub struct SqliteStore {
     conn: Connection,
     /// Copies the write-ahead log into the database file off the writer's thread (a store in a
-    /// file; an in-memory one has no log). Dropped after `conn`, so that its connection is the
-    /// last to close, and the one that copies what is left and deletes the log.
+    /// file; an in-memory one has no log, and a store whose thread could not start checkpoints as
+    /// SQLite does by itself). Whichever connection closes last copies what is left and deletes
+    /// the log.
     checkpointer: Option<Checkpointer>,
 }
 
@@ -51,7 +52,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let mut store = Self::setup(Connection::open(path).map_err(backend)?)?;
-        store.checkpointer = Some(Checkpointer::start(path, &mut store.conn)?);
+        // Only a matter of speed: without the thread, the writer checkpoints in its commits.
+        store.checkpointer = Checkpointer::start(path, &mut store.conn).ok();
         Ok(store)
     }
 
