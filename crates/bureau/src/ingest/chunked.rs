@@ -40,7 +40,7 @@ impl<S: Source> Chunked<S> {
 
     /// Reads the next chunk once the last is handed out.
     fn fill(&mut self) {
-        while self.lines.is_empty() && !self.ended {
+        if self.lines.is_empty() && !self.ended {
             for _ in 0..self.chunk {
                 match self.inner.next_entry() {
                     Some(Ok(entry)) => self.lines.push_back(Line::of(entry)),
