@@ -7,6 +7,8 @@
 #   bench/pg.sh url PORT         the URL tests use
 #
 # PG_OPTS adds server settings at start (e.g. "-c cluster_name=replica1"; bench/failover.sh).
+# PG_WAL_MAX is the write-ahead log's size between checkpoints (default 8GB, for bulk ingest; the
+# test suite keeps it small, so that the log never needs more disk than a test machine has).
 set -euo pipefail
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -37,17 +39,20 @@ start() {
     as_owner "$PG_BIN/initdb" -D "$dir" --auth=trust -U postgres -E UTF8 --locale=C >/dev/null
   fi
   # fsync and synchronous_commit stay on: a commit is durable, as in production. A larger WAL
-  # between checkpoints spares bulk ingest a checkpoint every few seconds.
+  # between checkpoints spares bulk ingest a checkpoint every few seconds; it also takes that much
+  # disk until the next checkpoint.
   as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=1GB \
-        -c max_wal_size=8GB -c checkpoint_timeout=15min ${PG_OPTS:-}" start >/dev/null
+        -c max_wal_size=${PG_WAL_MAX:-8GB} -c checkpoint_timeout=15min ${PG_OPTS:-}" start >/dev/null
   url "$port"
 }
 
 stop() {
   local dir="$1"
   [ -f "$dir/postmaster.pid" ] || return 0
-  as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+  # A server stuck in crash recovery does not stop fast; then it is stopped at once.
+  as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast -w -t 30 stop >/dev/null \
+    || as_owner "$PG_BIN/pg_ctl" -D "$dir" -m immediate -w stop >/dev/null
 }
 
 case "${1:-}" in
