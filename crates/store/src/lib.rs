@@ -433,8 +433,10 @@ pub trait Writer: Reader {
     fn purge_month(&mut self, account: AccountId, month: ob_model::YearMonth) -> Result<u64>;
     /// Stores a new score model; returns its version.
     fn insert_score_model(&mut self, model: &ScoreModelRow) -> Result<u32>;
-    /// Stores a signed audit checkpoint.
-    fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
+    /// Stores a signed audit checkpoint; returns whether it was stored. One for a sequence number
+    /// already signed is left out: on a store with several writers, two may sign the same chain
+    /// head at once, and the event a sequence number names never changes.
+    fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<bool>;
     /// Reads a metadata value and holds it against change until this transaction ends (a
     /// PostgreSQL row lock; an SQLite write transaction holds the whole store already).
     fn meta_locked(&mut self, key: &str) -> Result<Option<String>> {

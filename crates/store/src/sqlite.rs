@@ -1427,11 +1427,11 @@ impl Writer for Tx<'_> {
         u32::try_from(id).map_err(|_| StoreError::Corrupt("score model version overflow".into()))
     }
 
-    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
-        self.exec(
-            "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![i64_of(c.seq)?, c.at, &c.hash[..], &c.public_key[..], c.signature],
-        )
+    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<bool> {
+        let sql = "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)
+                   ON CONFLICT (seq) DO NOTHING";
+        let params = params![i64_of(c.seq)?, c.at, &c.hash[..], &c.public_key[..], c.signature];
+        Ok(self.changed(sql, params)? == 1)
     }
 
     fn insert_web_session(&mut self, w: &WebSessionRow) -> Result<()> {

@@ -656,7 +656,9 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
     };
     assert_eq!(w.insert_score_model(&score).unwrap(), 1);
     let checkpoint = CheckpointRow { seq, at: 22, hash: [6; 32], public_key: [7; 32], signature: vec![1; 64] };
-    w.insert_checkpoint(&checkpoint).unwrap();
+    assert!(w.insert_checkpoint(&checkpoint).unwrap());
+    // The same head signed again (two writers at once): the first checkpoint stays.
+    assert!(!w.insert_checkpoint(&CheckpointRow { at: 23, signature: vec![2; 64], ..checkpoint.clone() }).unwrap());
     w.set_meta("k", "v1").unwrap();
     w.set_meta("k", "v2").unwrap();
     w.commit().unwrap();
@@ -962,6 +964,32 @@ fn postgres_a_person_opened_twice_at_once_is_a_retryable_conflict() {
     assert!(ob_store::postgres::is_retryable(&failed), "{failed}");
     let found = second.read().unwrap().subject_by_document(&[4; 32]).unwrap();
     assert!(found.is_some(), "run again, the person is on file");
+}
+
+/// Two bureaus that end batches at once both sign the audit chains' heads after their commits: the
+/// second waits for the first's checkpoint row, then leaves it, and commits. (It failed on the
+/// checkpoint's key before, after its batch was stored.)
+#[test]
+fn postgres_two_writers_signing_the_same_head_at_once_both_commit() {
+    let url = ob_store::testing::scratch_database();
+    let (mut first, mut second) = (PgStore::open(&url).unwrap(), PgStore::open(&url).unwrap());
+    let checkpoint = CheckpointRow { seq: 1, at: 1, hash: [6; 32], public_key: [7; 32], signature: vec![1; 64] };
+    let mut w = first.write().unwrap();
+    assert!(w.insert_checkpoint(&checkpoint).unwrap());
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
+            let mut w = second.write().unwrap();
+            let stored = w.insert_checkpoint(&CheckpointRow { at: 2, ..checkpoint.clone() }).unwrap();
+            w.commit().unwrap();
+            stored
+        });
+        // Whether the other writer's insert comes before this commit (it waits) or after, it
+        // stores nothing and commits.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        w.commit().unwrap();
+        assert!(!other.join().unwrap(), "the first writer's checkpoint stays");
+    });
+    assert_eq!(first.read().unwrap().audit_checkpoints().unwrap(), vec![checkpoint]);
 }
 
 /// A backend may read a person's whole file once their accounts are listed (PostgreSQL does, for

@@ -2231,12 +2231,14 @@ impl Writer for PgTx<'_> {
         u32::try_from(id).map_err(|_| StoreError::Corrupt("score model version overflow".into()))
     }
 
-    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
+    fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<bool> {
+        // Another transaction's uncommitted row for the same seq is waited for, then left.
         self.exec(
-            "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (seq) DO NOTHING",
             &[&i64_of(c.seq)?, &c.at, &&c.hash[..], &&c.public_key[..], &c.signature],
         )
-        .map(drop)
+        .map(|rows| rows == 1)
     }
 
     fn insert_web_session(&mut self, w: &WebSessionRow) -> Result<()> {
