@@ -18,7 +18,8 @@
 # (target/bench-scale) KEEP_SIM (unset: the simulated files are removed after the ingest) BIN
 # (skip the build and use this binary) SKIP_LOAD (unset: when set, step 3 is skipped) PG_URL
 # (unset: SQLite; set: a database openbureau_scale_PEOPLE is made anew on that server and used,
-# and the server runs WORKERS bureau workers, default 8).
+# and the server runs WORKERS bureau workers, default 8) JOBS (unset: one batch at a time; set:
+# `ingest --jobs JOBS`, batches of different furnishers at once, PostgreSQL only).
 #
 # The simulated people's document numbers are written only under BENCH_DIR (git-ignored).
 set -euo pipefail
@@ -71,7 +72,7 @@ for ((s = 0; s < SLICES; s++)); do
   from=$((s * n / SLICES)) to=$(((s + 1) * n / SLICES))
   slice=("${files[@]:from:to-from}")
   months=$(cd "$SIM" && cat -- "${slice[@]}" | grep -c '"kind":"month"' || true)
-  (cd "$SIM" && /usr/bin/time -o "$STORE/time.txt" -f '%e %M' "$BIN" --data "$DATA" ingest "${slice[@]}") >>"$STORE/ingest.txt"
+  (cd "$SIM" && /usr/bin/time -o "$STORE/time.txt" -f '%e %M' "$BIN" --data "$DATA" ingest ${JOBS:+--jobs "$JOBS"} "${slice[@]}") >>"$STORE/ingest.txt"
   read -r seconds rss <"$STORE/time.txt"
   rate=$(awk -v m="$months" -v t="$seconds" 'BEGIN {printf "%d", m / (t > 0 ? t : 0.01)}')
   printf '%5d  %5d  %14d  %7.1f  %6d  %11d\n' $((s + 1)) $((to - from)) "$months" "$seconds" "$rate" "$rss"

@@ -51,7 +51,7 @@ fn open(path: &Path) -> Result<Reader<BufReader<File>>> {
 }
 
 /// The identification number of the file's first data record: the furnisher.
-fn first_identification(path: &Path) -> Result<String> {
+pub(crate) fn first_identification(path: &Path) -> Result<String> {
     let mut reader = open(path)?;
     while let Some(next) = reader.next_record() {
         let Ok(rec) = next else { continue };

@@ -164,6 +164,10 @@ pub struct IngestArgs {
     /// batch (`<furnisher>/batch-<id>.feedback.jsonl`); default DATA/feedback.
     #[arg(long)]
     pub feedback_dir: Option<PathBuf>,
+    /// Batches at once, each on its own connection (PostgreSQL only). A furnisher's files still
+    /// go one after the other in the order given; different furnishers' files may go together.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=ob_model::limits::INGEST_JOBS_MAX as i64))]
+    pub jobs: u16,
 }
 
 /// A file created on first write, so that clean batches leave no empty feedback file.
@@ -268,14 +272,53 @@ fn place_feedback(scratch: &Path, dir: &Path, s: &IngestSummary) -> std::io::Res
     Ok(path)
 }
 
+/// How one attempt at a file ended, when it did not fail for good.
+pub enum Attempt {
+    /// Ingested: the summary, and the feedback file's path when one was written.
+    Done(IngestSummary, Option<PathBuf>),
+    /// Failed in a way the store calls retryable (another batch opened the same new person
+    /// first, a lost connection): nothing of it was stored, and it may run again.
+    Retryable(Failure),
+}
+
 /// Ingests one file with a progress bar; returns the summary and the feedback path if written.
-/// Feedback goes under `feedback_dir/<furnisher>/`, named by batch id.
+/// Feedback goes under `feedback_dir/<furnisher>/`, named by batch id. A batch that fails
+/// retryably (see [`Attempt::Retryable`]) runs again, up to `retries` times, after a wait that
+/// doubles each time.
 pub fn ingest_one<S: Store>(
     bureau: &mut Bureau<S>,
     path: &Path,
     feedback_dir: &Path,
     bar: &ProgressBar,
+    retries: u32,
 ) -> Result<(IngestSummary, Option<PathBuf>), Failure> {
+    let mut attempt = 0;
+    loop {
+        match ingest_attempt(bureau, path, feedback_dir, bar)? {
+            Attempt::Done(summary, feedback) => return Ok((summary, feedback)),
+            Attempt::Retryable(failure) if attempt >= retries => return Err(failure),
+            Attempt::Retryable(_) => {
+                let wait_ms = ob_model::limits::INGEST_RETRY_WAIT_MS << attempt;
+                bar.suspend(|| eprintln!("{}: {RETRY_NOTE}; running it again in {wait_ms} ms", path.display()));
+                std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// What is said of a batch that failed retryably. Not the database's words: its detail may quote
+/// a key's value.
+pub const RETRY_NOTE: &str =
+    "nothing stored (another batch opened the same new person at once, or the connection was lost)";
+
+/// One attempt at a file (see [`ingest_one`]).
+pub fn ingest_attempt<S: Store>(
+    bureau: &mut Bureau<S>,
+    path: &Path,
+    feedback_dir: &Path,
+    bar: &ProgressBar,
+) -> Result<Attempt, Failure> {
     let options = IngestOptions {
         register_unknown_furnisher: true,
         expected_furnisher: None,
@@ -289,20 +332,29 @@ pub fn ingest_one<S: Store>(
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     ));
     let mut feedback = LazyFile::new(scratch.clone());
-    let start = bar.position();
     let mut pboc_rejections = Vec::new();
-    let ingested = bureau
-        .ingest_path_with(path, &options, &mut feedback, &mut crate::pboc::collect(&mut pboc_rejections), &mut |p| {
-            bar.set_position(start + p.bytes)
-        })
-        .map_err(|e| classify(e).context(path.display().to_string()));
+    // Other batches may move the bar at the same time: each adds what it read since its last call.
+    let mut shown = 0;
+    let ingested = bureau.ingest_path_with(
+        path,
+        &options,
+        &mut feedback,
+        &mut crate::pboc::collect(&mut pboc_rejections),
+        &mut |p| {
+            bar.inc(p.bytes.saturating_sub(shown));
+            shown = p.bytes;
+        },
+    );
     let flushed = feedback.flush();
     let summary = match ingested {
         Ok(summary) => summary,
         Err(e) => {
             // Nothing of the batch was kept: neither is its feedback.
             let _ = std::fs::remove_file(&scratch);
-            return Err(e);
+            bar.set_position(bar.position().saturating_sub(shown));
+            let retryable = matches!(&e, BureauError::Store(s) if ob_store::postgres::is_retryable(s));
+            let failure = classify(e).context(path.display().to_string());
+            return if retryable { Ok(Attempt::Retryable(failure)) } else { Err(failure) };
         }
     };
     flushed.with_context(|| format!("writing {}", scratch.display()))?;
@@ -317,7 +369,7 @@ pub fn ingest_one<S: Store>(
     if !pboc_rejections.is_empty() && ob_bureau::ingest::file_kind(path)? == ob_bureau::ingest::FileKind::Pboc {
         crate::pboc::write_feedback(path, &feedback_dir.join(folder_name(&summary.furnisher)), &pboc_rejections)?;
     }
-    Ok((summary, placed))
+    Ok(Attempt::Done(summary, placed))
 }
 
 /// One line about a batch.
@@ -352,11 +404,14 @@ pub fn ingest(ctx: &Context, a: &IngestArgs) -> Result<(), Failure> {
         let meta = std::fs::metadata(f).map_err(|e| usage(format!("cannot read {}: {e}", f.display())))?;
         total_bytes += meta.len();
     }
-    let mut bureau = ctx.bureau(true, system_clock())?;
     let feedback_dir = a.feedback_dir.clone().unwrap_or_else(|| ctx.data.join("feedback"));
+    if a.jobs > 1 {
+        return crate::jobs::ingest(ctx, &a.files, &feedback_dir, usize::from(a.jobs), total_bytes);
+    }
+    let mut bureau = ctx.bureau(true, system_clock())?;
     let bar = progress_bar(total_bytes, "ingest");
     for path in &a.files {
-        let (summary, feedback) = ingest_one(&mut bureau, path, &feedback_dir, &bar)?;
+        let (summary, feedback) = ingest_one(&mut bureau, path, &feedback_dir, &bar, 0)?;
         bar.suspend(|| outln!("{}", describe(path, &summary, feedback.as_deref())));
     }
     bar.finish_and_clear();

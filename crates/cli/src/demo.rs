@@ -102,7 +102,7 @@ pub fn run(ctx: &Context, a: &DemoArgs) -> Result<(), Failure> {
     let mut by_code: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for file in &sim.files {
         clock.set(file.deliver_on.with_hms(2, 0, 0).map_err(anyhow::Error::from)?.assume_utc());
-        let (summary, _feedback) = ingest_one(&mut bureau, &file.path, &ctx.data.join(FEEDBACK_DIR), &bar)?;
+        let (summary, _feedback) = ingest_one(&mut bureau, &file.path, &ctx.data.join(FEEDBACK_DIR), &bar, 0)?;
         accepted += summary.accepted;
         rejected += summary.rejected;
         for (code, n) in &summary.rejected_by_code {

@@ -11,6 +11,7 @@ mod demo;
 mod demo_serve;
 pub mod exit_code;
 mod extras;
+mod jobs;
 mod key;
 mod list;
 mod metro2;

@@ -116,6 +116,21 @@ pub const SERVER_WORKERS_DEFAULT_POSTGRES: u32 = 8;
 /// default `max_connections` is 100).
 pub const SERVER_WORKERS_MAX: u32 = 64;
 
+/// The most batches `openbureau ingest --jobs` runs at once: each holds a database connection and
+/// a file's worth of rows in memory (about 50 MB at most at 1 M people).
+pub const INGEST_JOBS_MAX: u16 = 16;
+
+/// Times `openbureau ingest --jobs` runs a batch again after a retryable failure (another batch
+/// opened the same new person first; a lost connection). Nothing of a failed attempt was stored.
+pub const INGEST_RETRIES_MAX: u32 = 8;
+
+/// Times `openbureau ingest --jobs` runs a batch again beside others after it met another batch
+/// opening the same new person; after that, it runs again alone.
+pub const INGEST_JOBS_CONFLICTS_BESIDE: u32 = 1;
+
+/// The wait before the first retry of a batch, in milliseconds; it doubles at each retry.
+pub const INGEST_RETRY_WAIT_MS: u64 = 100;
+
 /// Progress callbacks fire once per this many records, not per record.
 pub const PROGRESS_EVERY_RECORDS: u64 = 10_000;
 

@@ -35,7 +35,7 @@ mod write;
 
 pub use feedback::{FEEDBACK_MEDIA_TYPE, FeedbackError, FeedbackLine, RejectHook, write_feedback};
 pub(crate) use source::{Entry, Source};
-pub use source::{FileKind, file_digest, file_kind};
+pub use source::{FileKind, file_digest, file_kind, furnisher_of};
 pub(crate) use write::tombstone;
 
 use crate::crypto::Keys;

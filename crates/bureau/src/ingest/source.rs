@@ -54,6 +54,20 @@ pub fn file_kind(path: &Path) -> Result<FileKind> {
     ))
 }
 
+/// The code of the furnisher a file names, read from its start only: the header of canonical JSON
+/// lines or of PBOC-style messages, a Metro 2 file's first data record. The rest of the file is
+/// not checked here: ingest does that.
+pub fn furnisher_of(path: &Path) -> Result<String> {
+    match file_kind(path)? {
+        FileKind::Jsonl => {
+            let file = std::io::BufReader::new(std::fs::File::open(path)?);
+            Ok(jsonl::Reader::new(file)?.header().furnisher.clone())
+        }
+        FileKind::Pboc => Ok(crate::pboc::PbocSource::open(path)?.furnisher().0.to_owned()),
+        FileKind::Metro2 => crate::metro2::first_identification(path),
+    }
+}
+
 /// SHA-256 of a file's bytes, streamed.
 pub fn file_digest(path: &Path) -> std::io::Result<[u8; 32]> {
     let mut f = std::fs::File::open(path)?;
