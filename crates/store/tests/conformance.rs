@@ -962,6 +962,15 @@ fn postgres_a_person_opened_twice_at_once_is_a_retryable_conflict() {
     let mut w = second.write().unwrap();
     let failed = open_person(&mut *w).and_then(|()| w.commit()).unwrap_err();
     assert!(ob_store::postgres::is_retryable(&failed), "{failed}");
+    // The server's detail quotes the key's value (the document's blind index): never shown.
+    let mut shown = format!("{failed} {failed:?}");
+    let mut source = std::error::Error::source(&failed);
+    while let Some(s) = source {
+        shown += &format!(" {s} {s:?}");
+        source = s.source();
+    }
+    assert!(shown.contains("23505") && shown.contains("documents_pkey"), "{shown}");
+    assert!(!shown.contains("0404040404"), "{shown}");
     let found = second.read().unwrap().subject_by_document(&[4; 32]).unwrap();
     assert!(found.is_some(), "run again, the person is on file");
 }

@@ -70,8 +70,40 @@ const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 fn backend(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Backend(Box::new(e))
+    StoreError::Backend(Box::new(PgError(e)))
 }
+
+/// A driver error, shown without the server's DETAIL, HINT or context: a unique violation's
+/// detail quotes the key's value (a document's blind index, which stands for the person), and
+/// store errors go to logs and to the command line's error output (ARCHITECTURE.md, "What must
+/// never be logged"). Neither its `Display`, its `Debug` nor a `source` gives the driver's error.
+pub struct PgError(tokio_postgres::Error);
+
+impl PgError {
+    /// The driver's error, for its SQLSTATE and the like.
+    pub fn driver(&self) -> &tokio_postgres::Error {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(db) = self.0.as_db_error() else { return write!(f, "{}", self.0) };
+        write!(f, "{} {}: {}", db.severity(), db.code().code(), db.message())?;
+        match db.constraint() {
+            Some(c) => write!(f, " (constraint {c})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for PgError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PgError({self})")
+    }
+}
+
+impl std::error::Error for PgError {}
 
 /// Unique keys that two transactions may both find free and then both write: a new person's
 /// document (two batches naming them), a new furnisher's code (two first uploads), a file's digest
@@ -87,7 +119,7 @@ const RACED_KEYS: [&str; 3] = ["documents_pkey", "organizations_code_key", "batc
 /// would come again on every attempt, and is not retryable.
 pub fn is_retryable(e: &StoreError) -> bool {
     let StoreError::Backend(inner) = e else { return false };
-    let Some(pg) = inner.downcast_ref::<tokio_postgres::Error>() else { return false };
+    let Some(PgError(pg)) = inner.downcast_ref::<PgError>() else { return false };
     if pg.is_closed() {
         return true;
     }
