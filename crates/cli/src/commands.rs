@@ -326,9 +326,12 @@ pub fn ingest_attempt<S: Store>(
         cached_max: None,
         prefetch: None,
     };
+    // Unique among this process's batches, which may run at once (`--jobs`), and among processes.
+    static ATTEMPTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let scratch = feedback_dir.join(format!(
-        ".incoming-{}-{}.feedback.jsonl",
+        ".incoming-{}-{}-{}.feedback.jsonl",
         std::process::id(),
+        ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         time::OffsetDateTime::now_utc().unix_timestamp_nanos()
     ));
     let mut feedback = LazyFile::new(scratch.clone());

@@ -79,13 +79,6 @@ fn backend(e: tokio_postgres::Error) -> StoreError {
 /// never be logged"). Neither its `Display`, its `Debug` nor a `source` gives the driver's error.
 pub struct PgError(tokio_postgres::Error);
 
-impl PgError {
-    /// The driver's error, for its SQLSTATE and the like.
-    pub fn driver(&self) -> &tokio_postgres::Error {
-        &self.0
-    }
-}
-
 impl std::fmt::Display for PgError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Some(db) = self.0.as_db_error() else { return write!(f, "{}", self.0) };
