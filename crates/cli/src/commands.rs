@@ -354,7 +354,7 @@ pub fn ingest_attempt<S: Store>(
         Err(e) => {
             // Nothing of the batch was kept: neither is its feedback.
             let _ = std::fs::remove_file(&scratch);
-            bar.set_position(bar.position().saturating_sub(shown));
+            bar.dec(shown);
             let retryable = matches!(&e, BureauError::Store(s) if ob_store::postgres::is_retryable(s));
             let failure = classify(e).context(path.display().to_string());
             return if retryable { Ok(Attempt::Retryable(failure)) } else { Err(failure) };

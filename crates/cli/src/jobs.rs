@@ -10,7 +10,9 @@
 //! conflict: the second fails, nothing of it stored (docs/postgres.md, "Two batches opening the
 //! same person"). It runs again at once beside the others (the batch it met has committed, so it
 //! finds that person on file); if it meets another such batch, it runs again alone, once the
-//! batches running then have ended, where nothing of this process can conflict with it.
+//! batches running then have ended, where nothing of this process can conflict with it. Other
+//! retryable failures (a deadlock, a lost connection) take the same path; alone, a batch is tried
+//! up to [`limits::INGEST_RETRIES_MAX`] times more, with waits that double.
 
 use crate::commands::{Attempt, RETRY_NOTE, describe, ingest_attempt, ingest_one, progress_bar};
 use crate::open::{AnyBureau, Context, system_clock};
@@ -46,7 +48,8 @@ pub fn ingest(
     std::thread::scope(|scope| {
         for bureau in &mut bureaus {
             let (shared, bar) = (&shared, &bar);
-            scope.spawn(move || work(bureau, files, shared, feedback_dir, bar));
+            scope
+                .spawn(move || work(shared, |file, alone| ingest_file(bureau, &files[file], alone, feedback_dir, bar)));
         }
     });
     bar.finish_and_clear();
@@ -213,42 +216,67 @@ enum Ended {
     Failed(Failure),
 }
 
-/// One worker: takes the next file that may start, ingests it, and again, until every file is
-/// done or one failed.
-fn work(bureau: &mut AnyBureau, files: &[PathBuf], shared: &Shared, feedback_dir: &Path, bar: &ProgressBar) {
+/// One worker: takes the next file that may start, runs it with `run` (the file's index, whether
+/// it runs alone), and again, until every file is done or one failed.
+fn work(shared: &Shared, mut run: impl FnMut(usize, bool) -> Ended) {
     loop {
-        let taken = {
+        let mut running = {
             let mut plan = shared.lock();
             loop {
                 if plan.finished() {
                     return;
                 }
                 if let Some(taken) = plan.take() {
-                    break taken;
+                    break Running { shared, taken: Some(taken) };
                 }
                 plan = shared.changed.wait(plan).unwrap_or_else(PoisonError::into_inner);
             }
         };
-        let path = &files[taken.file];
-        let outcome = if taken.alone {
-            // Alone, a conflict can only be with another process: retried in place.
-            ingest_one(bureau, path, feedback_dir, bar, limits::INGEST_RETRIES_MAX).map(|(s, f)| Attempt::Done(s, f))
-        } else {
-            ingest_attempt(bureau, path, feedback_dir, bar)
-        };
-        let ended = match outcome {
-            Ok(Attempt::Done(summary, feedback)) => {
-                bar.suspend(|| outln!("{}", describe(path, &summary, feedback.as_deref())));
-                Ended::Done
-            }
-            Ok(Attempt::Retryable(_)) => {
-                bar.suspend(|| eprintln!("{}: {RETRY_NOTE}; it runs again", path.display()));
-                Ended::Again
-            }
-            Err(failure) => Ended::Failed(failure),
-        };
-        shared.lock().ended(&taken, ended);
-        shared.changed.notify_all();
+        let Some((file, alone)) = running.taken.as_ref().map(|t| (t.file, t.alone)) else { return };
+        running.end(run(file, alone));
+    }
+}
+
+/// Ingests one file, saying how it went.
+fn ingest_file(bureau: &mut AnyBureau, path: &Path, alone: bool, feedback_dir: &Path, bar: &ProgressBar) -> Ended {
+    let outcome = if alone {
+        // Alone, a conflict can only be with another process: retried in place.
+        ingest_one(bureau, path, feedback_dir, bar, limits::INGEST_RETRIES_MAX).map(|(s, f)| Attempt::Done(s, f))
+    } else {
+        ingest_attempt(bureau, path, feedback_dir, bar)
+    };
+    match outcome {
+        Ok(Attempt::Done(summary, feedback)) => {
+            bar.suspend(|| outln!("{}", describe(path, &summary, feedback.as_deref())));
+            Ended::Done
+        }
+        Ok(Attempt::Retryable(_)) => {
+            bar.suspend(|| eprintln!("{}: {RETRY_NOTE}; it runs again", path.display()));
+            Ended::Again
+        }
+        Err(failure) => Ended::Failed(failure),
+    }
+}
+
+/// A file a worker runs. Dropped without [`Running::end`] (the worker panicked), it ends the file
+/// as failed, so that the other workers stop instead of waiting for it forever.
+struct Running<'a> {
+    shared: &'a Shared,
+    taken: Option<Taken>,
+}
+
+impl Running<'_> {
+    fn end(&mut self, ended: Ended) {
+        if let Some(taken) = self.taken.take() {
+            self.shared.lock().ended(&taken, ended);
+            self.shared.changed.notify_all();
+        }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.end(Ended::Failed(Failure::Internal(anyhow::anyhow!("an ingest worker stopped unexpectedly"))));
     }
 }
 
@@ -291,6 +319,52 @@ mod tests {
         // then it goes beside file 1, before file 2.
         check(&[0, 0, 0, 1], 3, &[], &[0, 1, 3, 2]);
         check(&[], 2, &[], &[]);
+    }
+
+    /// Three workers on threads over twelve files of three furnishers, `run` deciding each run's
+    /// end; the files in the order they started, and the plan at the end.
+    fn on_threads(run: impl Fn(usize, bool) -> Ended + Sync) -> (Vec<usize>, Plan) {
+        let furnishers: Vec<usize> = (0..12).map(|i| i % 3).collect();
+        let shared = Shared { plan: Mutex::new(Plan::of(furnishers, 3, 3)), changed: Condvar::new() };
+        let started = Mutex::new(Vec::new());
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::thread::scope(|scope| {
+                for _ in 0..3 {
+                    scope.spawn(|| {
+                        work(&shared, |file, alone| {
+                            started.lock().unwrap().push(file);
+                            run(file, alone)
+                        })
+                    });
+                }
+            })
+        }));
+        let plan = shared.plan.into_inner().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(outcome.is_err(), plan.failure.is_some(), "a worker panicked exactly when the plan failed");
+        (started.into_inner().unwrap(), plan)
+    }
+
+    #[test]
+    fn workers_on_threads_run_each_file_once_a_furnisher_s_in_order() {
+        let (started, plan) = on_threads(|_, _| Ended::Done);
+        assert!(plan.done.iter().all(|d| *d) && plan.failure.is_none());
+        let mut sorted = started.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..12).collect::<Vec<_>>(), "each file once: {started:?}");
+        for f in 0..3 {
+            let of_f: Vec<usize> = started.iter().copied().filter(|i| i % 3 == f).collect();
+            assert!(of_f.is_sorted(), "furnisher {f}'s files in order: {started:?}");
+        }
+    }
+
+    #[test]
+    fn a_worker_that_panics_stops_the_others_instead_of_leaving_them_waiting() {
+        let (started, plan) = on_threads(|file, _| {
+            assert_ne!(file, 4, "file 4's ingest panics");
+            Ended::Done
+        });
+        assert!(plan.failure.is_some());
+        assert!(!plan.done[4] && started.len() < 12, "nothing starts after the failure: {started:?}");
     }
 
     #[test]

@@ -120,8 +120,9 @@ pub const SERVER_WORKERS_MAX: u32 = 64;
 /// a file's worth of rows in memory (about 50 MB at most at 1 M people).
 pub const INGEST_JOBS_MAX: u16 = 16;
 
-/// Times `openbureau ingest --jobs` runs a batch again after a retryable failure (another batch
-/// opened the same new person first; a lost connection). Nothing of a failed attempt was stored.
+/// Times `openbureau ingest --jobs` runs a batch again, alone, after a retryable failure there (a
+/// lost connection, a deadlock, another process's batch opening the same new person). Nothing of
+/// a failed attempt was stored.
 pub const INGEST_RETRIES_MAX: u32 = 8;
 
 /// Times `openbureau ingest --jobs` runs a batch again beside others after it met another batch

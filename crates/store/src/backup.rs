@@ -87,8 +87,8 @@ pub fn restore(from: &Path, to: &Location) -> Result<()> {
 /// Empties a PostgreSQL database a failed restore left tables in (the `public` schema anew).
 pub fn clear(location: &Location) -> Result<()> {
     let Location::Postgres(url) = location else { return Ok(()) };
-    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(backend)?;
-    client.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;").map_err(backend)
+    let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(crate::postgres::backend)?;
+    client.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;").map_err(crate::postgres::backend)
 }
 
 /// `FILE.partial`, beside `file`.

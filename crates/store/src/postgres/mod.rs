@@ -69,7 +69,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x4f42_4d49_4752_4101;
 /// Parameters of a statement.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
-fn backend(e: tokio_postgres::Error) -> StoreError {
+pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
     StoreError::Backend(Box::new(PgError(e)))
 }
 
@@ -81,7 +81,16 @@ pub struct PgError(tokio_postgres::Error);
 
 impl std::fmt::Display for PgError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some(db) = self.0.as_db_error() else { return write!(f, "{}", self.0) };
+        let Some(db) = self.0.as_db_error() else {
+            // The driver's own errors (connecting, I/O) hold no stored values: their causes too.
+            write!(f, "{}", self.0)?;
+            let mut cause = std::error::Error::source(&self.0);
+            while let Some(c) = cause {
+                write!(f, ": {c}")?;
+                cause = c.source();
+            }
+            return Ok(());
+        };
         write!(f, "{} {}: {}", db.severity(), db.code().code(), db.message())?;
         match db.constraint() {
             Some(c) => write!(f, " (constraint {c})"),
@@ -2257,7 +2266,8 @@ impl Writer for PgTx<'_> {
     }
 
     fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<bool> {
-        // Another transaction's uncommitted row for the same seq is waited for, then left.
+        // Another transaction's uncommitted row for the same seq is waited for, then left (or,
+        // if that transaction rolls back, this row is stored).
         self.exec(
             "INSERT INTO audit_checkpoints (seq, at, hash, public_key, signature) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (seq) DO NOTHING",
