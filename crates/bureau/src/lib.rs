@@ -234,15 +234,14 @@ impl<S: Store> Bureau<S> {
         }
     }
 
-    /// [`Bureau::checkpoint_audit`] after a committed batch or run. A key rotation that marked the
-    /// store meanwhile refuses this bureau's writes until it takes the new key; the rotation
-    /// signs every chain's head with the old key itself, so the work done is covered and the
-    /// refusal must not report committed work as undone.
-    pub(crate) fn checkpoint_after_commit(&mut self) -> Result<()> {
-        match self.checkpoint_audit() {
-            Ok(_) | Err(BureauError::RotationUnfinished) => Ok(()),
-            Err(e) => Err(e),
-        }
+    /// [`Bureau::checkpoint_audit`] after a committed batch or run. What was committed stands
+    /// whatever happens here, and must not be reported as undone (a batch would be sent again as
+    /// "already ingested", its feedback dropped). A checkpoint that fails is left to the next,
+    /// which signs every head not signed yet: after a lost connection, the next write's; after a
+    /// key rotation marked the store (this bureau's writes are refused until it takes the new
+    /// key), the rotation's own, with the old key.
+    pub(crate) fn checkpoint_after_commit(&mut self) {
+        let _ = self.checkpoint_audit();
     }
 
     /// Signs a checkpoint of the audit chain's newest event; `None` when the chain is empty.

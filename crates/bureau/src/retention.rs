@@ -109,7 +109,7 @@ impl<S: Store> Bureau<S> {
             });
             Ok((s, detail))
         })?;
-        self.checkpoint_after_commit()?;
+        self.checkpoint_after_commit();
         Ok(summary)
     }
 }
