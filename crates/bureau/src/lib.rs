@@ -70,6 +70,10 @@ pub enum BureauError {
     /// change).
     #[error("score: {0}")]
     Score(#[from] ob_score::ScoreError),
+    /// An invariant of the bureau's own code failed (a fault here, not in the input); what was
+    /// being done is undone.
+    #[error("internal: {0}")]
+    Invariant(&'static str),
 }
 
 impl BureauError {

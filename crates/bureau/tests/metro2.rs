@@ -186,3 +186,53 @@ fn a_file_with_a_bad_trailer_is_refused_whole() {
         "{result:?}"
     );
 }
+
+#[test]
+fn a_data_record_is_stored_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let (may, june, july) = (dir.path().join("may.m2"), dir.path().join("june.m2"), dir.path().join("july.m2"));
+    write(&may, &[record(base(date!(2024 - 05 - 31), "11", 1_200, 0))]);
+    // June's month, then the same account again under a new number (L1) with a higher limit,
+    // its month June again: the second record's month is a duplicate, so neither the new number
+    // nor the new limit may be kept.
+    let mut moved = record(base(date!(2024 - 06 - 30), "11", 1_100, 0));
+    moved.base.credit_limit_dollars = 9_000;
+    moved.l1 = Some(L1Segment {
+        change_indicator: 1,
+        new_consumer_account_number: "NEWACCT0001".into(),
+        ..L1Segment::default()
+    });
+    write(&june, &[record(base(date!(2024 - 06 - 30), "11", 1_100, 0)), moved]);
+    write(&july, &[record(base(date!(2024 - 07 - 31), "11", 1_000, 0))]);
+    let (mut b, clock) = bureau();
+    ingest(&mut b, &clock, &may, datetime!(2024-06-05 02:00 UTC));
+    let (s, f) = ingest(&mut b, &clock, &june, datetime!(2024-07-05 02:00 UTC));
+    assert_eq!((s.accepted, s.rejected), (1, 1), "{f:?}");
+    assert_eq!((f[0]["line"].as_u64(), f[0]["code"].as_str()), (Some(3), Some("MONTH_DUPLICATE")), "{f:?}");
+    let account = report(&mut b).own_accounts().next().unwrap().clone();
+    assert_eq!(account.credit_limit, 500_000, "the rejected record's limit is not kept");
+    // The account still answers to its old number: July's record under it is its next month.
+    let (s, f) = ingest(&mut b, &clock, &july, datetime!(2024-08-05 02:00 UTC));
+    assert_eq!((s.accepted, s.rejected), (1, 0), "{f:?}");
+    let r = report(&mut b);
+    assert_eq!(r.own_accounts().count(), 1, "no second account under the old number");
+    let latest = r.own_accounts().next().unwrap().latest.clone().unwrap();
+    assert_eq!(latest.balance, 100_000);
+}
+
+#[test]
+fn a_new_account_whose_month_is_rejected_leaves_no_account_and_no_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let june = dir.path().join("june.m2");
+    // A person and an account not on file; the month uses 180 % of the limit.
+    let mut over = base(date!(2024 - 06 - 30), "11", 9_000, 0);
+    over.consumer_account_number = "ACCT-OVER".into();
+    over.social_security_number = support::ssn(2);
+    write(&june, &[record(base(date!(2024 - 06 - 30), "11", 1_100, 0)), record(over)]);
+    let (mut b, clock) = bureau();
+    let (s, f) = ingest(&mut b, &clock, &june, datetime!(2024-07-05 02:00 UTC));
+    assert_eq!((s.accepted, s.rejected), (1, 1), "{f:?}");
+    assert_eq!((f[0]["line"].as_u64(), f[0]["code"].as_str()), (Some(3), Some("USED_OVER_LIMIT")), "{f:?}");
+    let counts = b.store().read().unwrap().counts().unwrap();
+    assert_eq!((counts.subjects, counts.accounts, counts.account_months), (1, 1, 1), "the first record's only");
+}

@@ -125,6 +125,7 @@ fn a_record_without_consent_is_rejected_with_its_code() {
     assert_eq!((s.accepted, s.rejected), (0, 2));
     assert_eq!(codes(&feedback), vec![line(2, "NO_CONSENT", "subject"), line(3, "UNKNOWN_ACCOUNT", "account_key")]);
     assert_eq!(feedback[0]["record"].as_str().unwrap(), account("A1", ZHANG), "the original record comes back");
+    assert_eq!(w.counts().subjects, 0, "a rejected record leaves no person's file behind");
     // A consent granted after the month's settlement date does not cover it.
     let (s, feedback) = w.ingest_with_feedback(&file(
         "HB",

@@ -225,7 +225,7 @@ pub fn classify(e: BureauError) -> Failure {
         },
         BureauError::NoFile => Failure::Refused(e.into()),
         BureauError::WrongKey | BureauError::Key(_) | BureauError::RotationUnfinished => usage(e),
-        BureauError::Store(_) | BureauError::Score(_) => Failure::Internal(e.into()),
+        BureauError::Store(_) | BureauError::Score(_) | BureauError::Invariant(_) => Failure::Internal(e.into()),
     }
 }
 

@@ -148,7 +148,8 @@ impl From<BureauError> for ApiError {
             | BureauError::Io(_)
             | BureauError::Key(_)
             | BureauError::WrongKey
-            | BureauError::Score(_)) => {
+            | BureauError::Score(_)
+            | BureauError::Invariant(_)) => {
                 // Store, key and score errors name tables, files and columns, never identifiers.
                 crate::log_line(&serde_json::json!({"event": "internal_error", "error": e.to_string()}));
                 ApiError::internal()

@@ -2,15 +2,15 @@
 //! before opening nor twice in a batch, used amounts within reason, the furnisher's own accounts
 //! (`NOT_OWN_ACCOUNT`), a reporting consent in force (`NO_CONSENT`), a notice before the first
 //! negative month (`NO_NOTICE`), items deleted after a dispute (`DISPUTE_DELETED`). A record that
-//! passes comes out as what it is to write ([`Accepted`]); nothing is written here but a new
-//! person's file (see `identity`).
+//! passes comes out as what it is to write ([`Accepted`]); nothing is written here but the file
+//! of a person not on file yet, and only for a record that passed (see `identity`).
 
 use super::lookup::MonthMark;
 use super::{Accepted, Batch, Outcome, Verdict, reject};
 use crate::Result;
 use ob_model::records::{
-    AccountRecord, AgreementRecord, ConsentRecord, DeleteRecord, MonthRecord, NoticeRecord, Record, RekeyRecord,
-    SpecialRecord,
+    AccountRecord, AgreementRecord, ConsentRecord, DeleteRecord, Identity, MonthRecord, NoticeRecord, Record,
+    RekeyRecord, SpecialRecord,
 };
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, NewConsent, SubjectId};
@@ -39,6 +39,25 @@ impl Batch<'_> {
         Ok(self.consents_of(subject)?.iter().any(|c| c.scope == ConsentScope::Report && c.active_on(day)))
     }
 
+    /// The person of a record that opens something (an account, an agreement), with a reporting
+    /// consent in force today when the policy wants one. A person not on file (`None`) has given
+    /// none; their file is opened only when none is needed, so a rejected record leaves no name
+    /// or document behind.
+    fn consenting_person(&mut self, person: Option<SubjectId>, who: &Identity) -> Result<Verdict<SubjectId>> {
+        let required = self.policy.report_consent_required;
+        let consented = match person {
+            Some(subject) => !required || self.has_report_consent(subject, self.today)?,
+            None => !required,
+        };
+        if !consented {
+            return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
+        }
+        Ok(Ok(match person {
+            Some(subject) => subject,
+            None => self.open_subject(who)?,
+        }))
+    }
+
     /// Whether a reporting consent covers, on `day`, an account of `subject` opened on
     /// `opened_on`: one in force on `day`, or one granted by `day` that was still in force when
     /// the account opened. Revoking an authorization (or its expiry) stops new accounts and
@@ -55,8 +74,9 @@ impl Batch<'_> {
         if let Some(e) = self.not_future("granted_on", c.granted_on) {
             return Ok(Err(Outcome::Rejected(vec![e])));
         }
-        let subject = match self.subject(&c.subject)? {
-            Ok(s) => s,
+        let subject = match self.find_subject(&c.subject)? {
+            Ok(Some(s)) => s,
+            Ok(None) => self.open_subject(&c.subject)?,
             Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
         };
         let new = NewConsent {
@@ -86,14 +106,16 @@ impl Batch<'_> {
         if let Some(e) = self.not_future("opened_on", a.opened_on) {
             return Ok(Err(Outcome::Rejected(vec![e])));
         }
-        let subject = match self.subject(&a.subject)? {
-            Ok(s) => s,
+        // A person not on file (`None`) has given no consent and holds no account: their file is
+        // opened only when the record passes.
+        let person = match self.find_subject(&a.subject)? {
+            Ok(p) => p,
             Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
         };
         let mut terms = AccountVersionRow {
             account_id: AccountId(0),
             version: 1,
-            subject_id: subject,
+            subject_id: SubjectId(0),
             batch_id: Some(self.batch),
             recorded_at: self.now,
             account_type: a.account_type,
@@ -126,9 +148,10 @@ impl Batch<'_> {
         }
         let required = self.policy.report_consent_required;
         let Some(index) = self.load_account(&a.account_key)? else {
-            if required && !self.has_report_consent(subject, self.today)? {
-                return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
-            }
+            terms.subject_id = match self.consenting_person(person, &a.subject)? {
+                Ok(subject) => subject,
+                Err(outcome) => return Ok(Err(outcome)),
+            };
             return Ok(Ok(Accepted::NewAccount { key: &a.account_key, terms }));
         };
         if self.dispute_deleted(index).is_some_and(|d| d.account) {
@@ -139,9 +162,11 @@ impl Batch<'_> {
             );
         }
         let info = &self.accounts[index];
-        if info.subject_id != subject {
+        let subject = info.subject_id;
+        if person != Some(subject) {
             return reject(Code::AccountConflict, "subject", "this account key is on file for another person");
         }
+        terms.subject_id = subject;
         let opened_on = info.terms.opened_on;
         if required && !self.consent_covers(subject, self.today, opened_on)? {
             return reject(Code::NoConsent, "subject", "no reporting consent from this person covers this account");
@@ -207,6 +232,9 @@ impl Batch<'_> {
         }
         if !self.batch_months.insert((info.id, m.month)) {
             return reject(Code::MonthDuplicate, "month", "this month of this account is already in this batch");
+        }
+        if self.dry.on {
+            self.dry.marks.push((info.id, m.month));
         }
         if self.policy.report_consent_required && !self.consent_covers(subject, m.settled_on, opened_on)? {
             return reject(
@@ -304,15 +332,15 @@ impl Batch<'_> {
         if let Some(e) = self.not_future("effective_on", a.effective_on) {
             return Ok(Err(Outcome::Rejected(vec![e])));
         }
-        let subject = match self.subject(&a.subject)? {
-            Ok(s) => s,
+        let person = match self.find_subject(&a.subject)? {
+            Ok(p) => p,
             Err(e) => return Ok(Err(Outcome::Rejected(vec![e]))),
         };
-        let row = ob_store::AgreementRow {
+        let mut row = ob_store::AgreementRow {
             org_id: self.org,
             agreement_key: a.agreement_key.clone(),
             version: 1,
-            subject_id: subject,
+            subject_id: SubjectId(0),
             batch_id: Some(self.batch),
             recorded_at: self.now,
             kind: a.kind,
@@ -324,14 +352,17 @@ impl Batch<'_> {
             responsibility: a.responsibility,
         };
         let Some(old) = self.w.agreement_by_key(self.org, &a.agreement_key)? else {
-            if self.policy.report_consent_required && !self.has_report_consent(subject, self.today)? {
-                return reject(Code::NoConsent, "subject", "no reporting consent from this person is in force");
-            }
+            row.subject_id = match self.consenting_person(person, &a.subject)? {
+                Ok(subject) => subject,
+                Err(outcome) => return Ok(Err(outcome)),
+            };
             return Ok(Ok(Accepted::Agreement(row)));
         };
-        if old.subject_id != subject {
+        let subject = old.subject_id;
+        if person != Some(subject) {
             return reject(Code::AccountConflict, "subject", "this agreement key is on file for another person");
         }
+        row.subject_id = subject;
         if self.policy.report_consent_required && !self.consent_covers(subject, self.today, old.effective_on)? {
             return reject(Code::NoConsent, "subject", "no reporting consent from this person covers this agreement");
         }

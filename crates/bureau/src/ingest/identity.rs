@@ -1,6 +1,6 @@
 //! Matching the person a record names: by the keyed hash of the document. A known document under
 //! another name or birth date is refused (`IDENTITY_CONFLICT`), never merged; an unknown one opens
-//! a new file.
+//! a new file, once a record naming them has passed its checks.
 
 use super::Batch;
 use crate::Result;
@@ -29,37 +29,58 @@ impl SubjectInfo {
 }
 
 impl Batch<'_> {
-    /// Finds the person by document, or opens a file. A known document under another name or
-    /// birth date is refused: merging would mix two people's files.
-    pub(super) fn subject(&mut self, who: &Identity) -> Result<std::result::Result<SubjectId, FieldError>> {
+    /// The person a record names, when on file (`None`: not on file; a record that passes its
+    /// checks opens their file with [`Batch::open_subject`]). A known document under another name
+    /// or birth date is refused: merging would mix two people's files. Nothing is written.
+    pub(super) fn find_subject(
+        &mut self,
+        who: &Identity,
+    ) -> Result<std::result::Result<Option<SubjectId>, FieldError>> {
         let doc_mac = self.keys.document_mac(&who.document);
-        let name_mac = self.keys.name_mac(&who.name);
+        if let Some(id) = self.dry.people.get(&doc_mac) {
+            return Ok(Ok(Some(*id)));
+        }
         if !self.subjects.contains_key(&doc_mac)
             && !self.absent_documents.contains(&doc_mac)
             && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
         {
             self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
         }
-        if let Some(known) = self.subjects.get(&doc_mac) {
-            // The name's index compares under the key the person's row was sealed with.
-            let name_mac = if known.version == self.keys.sealing_version() {
-                name_mac
-            } else {
-                self.keys.name_mac_of_version(known.version, &who.name)?
-            };
-            let (field, differs) = if known.name_mac != name_mac {
-                ("subject.name", "name")
-            } else if known.birth_date != who.birth_date {
-                ("subject.birth_date", "birth date")
-            } else {
-                return Ok(Ok(known.id));
-            };
-            return Ok(Err(FieldError::new(
-                Code::IdentityConflict,
-                field,
-                format!("this document is on file with a different {differs}; not merged (possible mixed file)"),
-            )));
+        let Some(known) = self.subjects.get(&doc_mac) else { return Ok(Ok(None)) };
+        // The name's index compares under the key the person's row was sealed with.
+        let name_mac = if known.version == self.keys.sealing_version() {
+            self.keys.name_mac(&who.name)
+        } else {
+            self.keys.name_mac_of_version(known.version, &who.name)?
+        };
+        let (field, differs) = if known.name_mac != name_mac {
+            ("subject.name", "name")
+        } else if known.birth_date != who.birth_date {
+            ("subject.birth_date", "birth date")
+        } else {
+            return Ok(Ok(Some(known.id)));
+        };
+        Ok(Err(FieldError::new(
+            Code::IdentityConflict,
+            field,
+            format!("this document is on file with a different {differs}; not merged (possible mixed file)"),
+        )))
+    }
+
+    /// Opens a file for a person [`Batch::find_subject`] found on none, for a record that passed
+    /// every check: a rejected record never leaves a person's name and document behind. While an
+    /// entry is checked before it is written (`Batch::dry`), the person gets a stand-in id instead
+    /// and nothing is written.
+    pub(super) fn open_subject(&mut self, who: &Identity) -> Result<SubjectId> {
+        let doc_mac = self.keys.document_mac(&who.document);
+        if self.dry.on {
+            let id = self.dry.stand_in_subject();
+            self.dry.people.insert(doc_mac, id);
+            // A person not on file has given no consent yet.
+            self.consents.insert(id, Vec::new());
+            return Ok(id);
         }
+        let name_mac = self.keys.name_mac(&who.name);
         let id = self.w.insert_subject(&NewSubject {
             name_enc: self.keys.encrypt_text(crypto::NAME_CONTEXT, &who.name)?,
             name_mac,
@@ -78,6 +99,6 @@ impl Batch<'_> {
         self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, version, birth_date: who.birth_date });
         // A person just opened has given no consent yet: nothing to read.
         self.consents.insert(id, Vec::new());
-        Ok(Ok(id))
+        Ok(id)
     }
 }

@@ -26,6 +26,7 @@
 
 mod check;
 mod chunked;
+mod entry;
 mod feedback;
 mod identity;
 mod lookup;
@@ -46,7 +47,7 @@ use identity::SubjectInfo;
 use lookup::AccountInfo;
 use ob_formats::jsonl;
 use ob_model::policy::Policy;
-use ob_model::records::{MonthRecord, NoticeRecord, Record, SpecialRecord};
+use ob_model::records::{MonthRecord, NoticeRecord, SpecialRecord};
 use ob_model::{Code, FieldError, YearMonth, limits};
 use ob_store::*;
 use serde::Serialize;
@@ -149,6 +150,8 @@ struct Batch<'w> {
     /// Whether what the records read ahead need is looked up together
     /// ([`IngestOptions::prefetch`]).
     prefetch: bool,
+    /// The dry check of an entry of several records (`entry`).
+    dry: entry::Dry,
 }
 
 /// The outcome of one record.
@@ -419,27 +422,7 @@ impl<'w> Batch<'w> {
             pending_notices: HashMap::new(),
             stored_pending_notices,
             prefetch: false,
+            dry: entry::Dry::default(),
         })
-    }
-
-    /// Applies the records of one entry; the entry is rejected if any of them is.
-    fn apply_all(&mut self, records: &[Record]) -> Result<Outcome> {
-        let mut result = Outcome::Unchanged;
-        for record in records {
-            match self.apply(record)? {
-                Outcome::Rejected(errors) => return Ok(Outcome::Rejected(errors)),
-                Outcome::Stored => result = Outcome::Stored,
-                Outcome::Unchanged => {}
-            }
-        }
-        Ok(result)
-    }
-
-    /// Checks one record, then writes it if it passed.
-    fn apply(&mut self, record: &Record) -> Result<Outcome> {
-        match self.check(record)? {
-            Ok(accepted) => self.write(accepted),
-            Err(outcome) => Ok(outcome),
-        }
     }
 }

@@ -1,0 +1,285 @@
+//! One entry of a file, all or nothing. An entry (a Metro 2 data record, a PBOC account message)
+//! may stand for several records — a new key, the account's terms, its month, its special
+//! transactions — and is rejected whole when any of them is: then nothing of it is written.
+//!
+//! A later record is checked against what the earlier ones change (a month against the terms
+//! the same entry brings), so an entry whose records before the last would write is checked in
+//! full first, *dry*: each accepted record's effect is applied to the batch's view only, a person
+//! not on file gets a stand-in id instead of a file, and nothing reaches the store. The view is
+//! then put back and the entry checked again and written, record by record. Only such entries
+//! pay for the second check: one whose earlier records are unchanged (an account's terms sent
+//! again with each month, the usual case) writes what its last record's check accepted.
+//!
+//! Stand-in ids are negative, never reused within a batch and never stored: a store's ids are
+//! positive.
+
+use super::lookup::{AccountInfo, MonthMark};
+use super::{Accepted, Batch, Outcome};
+use crate::{BureauError, Result};
+use ob_model::YearMonth;
+use ob_model::records::Record;
+use ob_store::{AccountId, AccountVersionRow, SubjectId};
+use std::collections::{BTreeMap, HashMap};
+
+/// The state of a dry check of an entry.
+#[derive(Default)]
+pub(super) struct Dry {
+    /// Whether an entry is being checked dry.
+    pub(super) on: bool,
+    /// The stand-in ids given to people not on file, by the keyed hash of their document.
+    pub(super) people: HashMap<[u8; 32], SubjectId>,
+    /// The (account, month) pairs the dry check added to the batch's months.
+    pub(super) marks: Vec<(AccountId, YearMonth)>,
+    /// How many stand-in ids were given in the batch.
+    stand_ins: i64,
+}
+
+impl Dry {
+    fn next_stand_in(&mut self) -> i64 {
+        self.stand_ins += 1;
+        -self.stand_ins
+    }
+
+    /// A stand-in id for a person not on file.
+    pub(super) fn stand_in_subject(&mut self) -> SubjectId {
+        SubjectId(self.next_stand_in())
+    }
+
+    /// A stand-in id for an account not on file.
+    fn stand_in_account(&mut self) -> AccountId {
+        AccountId(self.next_stand_in())
+    }
+}
+
+/// How to put back the effect of one record on the batch's view.
+enum Undo {
+    Consent(SubjectId),
+    NewAccount { key: String, index: usize },
+    Terms { index: usize, old: Box<AccountVersionRow> },
+    Month { index: usize, month: YearMonth, old: Option<Option<MonthMark>> },
+    Months { index: usize, history: Option<BTreeMap<YearMonth, MonthMark>>, marks: Vec<(AccountId, YearMonth)> },
+    Rekey { index: usize, old_key: String, new_key: String },
+    Notice { index: Option<usize>, key: String },
+    Nothing,
+}
+
+/// What the dry check of an entry found.
+enum Checked<'r> {
+    /// A record is rejected: so is the entry.
+    Rejected(Vec<ob_model::FieldError>),
+    /// Every record is unchanged.
+    Unchanged,
+    /// Every record but the last is unchanged and the last was accepted with nothing standing in:
+    /// what to write.
+    Last(Accepted<'r>),
+    /// Records before the last would write: check again and write, record by record.
+    Again,
+}
+
+impl Batch<'_> {
+    /// Applies the records of one entry, all or nothing: the entry is rejected if any of them
+    /// is, and then nothing of it is written.
+    pub(super) fn apply_all(&mut self, records: &[Record]) -> Result<Outcome> {
+        let checked = self.check_dry(records);
+        match checked? {
+            Checked::Rejected(errors) => Ok(Outcome::Rejected(errors)),
+            Checked::Unchanged => Ok(Outcome::Unchanged),
+            Checked::Last(accepted) => self.write(accepted),
+            Checked::Again => self.write_entry(records),
+        }
+    }
+
+    /// Checks an entry's records in order, each against the effects of those before it, writing
+    /// nothing; the view is put back before returning.
+    fn check_dry<'r>(&mut self, records: &'r [Record]) -> Result<Checked<'r>> {
+        // A single record is checked as it is written: its check opens nothing that it rejects.
+        self.dry.on = records.len() > 1;
+        let mut undo = Vec::new();
+        let checked = self.check_each(records, &mut undo);
+        let again = matches!(checked, Ok(Checked::Again));
+        self.put_back(undo, again);
+        self.dry.on = false;
+        checked
+    }
+
+    fn check_each<'r>(&mut self, records: &'r [Record], undo: &mut Vec<Undo>) -> Result<Checked<'r>> {
+        let mut again = false;
+        for (i, record) in records.iter().enumerate() {
+            match self.check(record)? {
+                Err(Outcome::Rejected(errors)) => return Ok(Checked::Rejected(errors)),
+                Err(_) => {}
+                Ok(accepted) if i + 1 == records.len() => {
+                    // A stand-in in what the last record would write (a person or an account
+                    // not on file) is no id to store: check again for real.
+                    return Ok(if again || !self.dry.people.is_empty() {
+                        Checked::Again
+                    } else {
+                        Checked::Last(accepted)
+                    });
+                }
+                Ok(accepted) => {
+                    undo.push(self.apply_to_view(&accepted));
+                    again = true;
+                }
+            }
+        }
+        Ok(if again { Checked::Again } else { Checked::Unchanged })
+    }
+
+    /// Checks again and writes an entry that passed its dry check. Each record passes again: the
+    /// view it is checked against is what the dry check saw, now written; a record rejected now
+    /// is a fault of this module, and the batch fails whole rather than keep half an entry.
+    fn write_entry(&mut self, records: &[Record]) -> Result<Outcome> {
+        let mut result = Outcome::Unchanged;
+        for record in records {
+            let accepted = match self.check(record)? {
+                Ok(accepted) => accepted,
+                Err(Outcome::Rejected(_)) => {
+                    return Err(BureauError::Invariant("a record of an entry that passed its dry check was rejected"));
+                }
+                Err(_) => continue,
+            };
+            if let Outcome::Stored = self.write(accepted)? {
+                result = Outcome::Stored;
+            }
+        }
+        Ok(result)
+    }
+
+    /// Applies an accepted record's effect to the batch's view (what later checks read), as
+    /// [`Batch::write`] would, without writing; how to put it back.
+    fn apply_to_view(&mut self, accepted: &Accepted<'_>) -> Undo {
+        match accepted {
+            Accepted::Consent(new) => {
+                self.consents.entry(new.subject_id).or_default().push(new.clone());
+                Undo::Consent(new.subject_id)
+            }
+            Accepted::NewAccount { key, terms } => {
+                let id = self.dry.stand_in_account();
+                let mut info = AccountInfo::new(id, terms.subject_id, terms.clone(), true);
+                if self.stored_pending_notices {
+                    info.notices = None;
+                } else if let Some(days) = self.pending_notices.get(*key) {
+                    info.notices = Some(days.clone());
+                }
+                let index = self.add_account(key, info);
+                Undo::NewAccount { key: (*key).to_owned(), index }
+            }
+            Accepted::AccountTerms { index, terms } => {
+                let info = &mut self.accounts[*index];
+                let new = AccountVersionRow { account_id: info.id, version: info.terms.version + 1, ..terms.clone() };
+                let old = std::mem::replace(&mut info.terms, new);
+                Undo::Terms { index: *index, old: Box::new(old) }
+            }
+            Accepted::DeleteAccount { index } => {
+                let info = &mut self.accounts[*index];
+                let new = AccountVersionRow { deleted: true, ..info.terms.clone() };
+                let old = std::mem::replace(&mut info.terms, new);
+                Undo::Terms { index: *index, old: Box::new(old) }
+            }
+            Accepted::Month { index, month } => {
+                let mark = MonthMark::of(month);
+                let old = self.accounts[*index].history.as_mut().map(|history| {
+                    if mark.matters() { history.insert(month.month, mark) } else { history.remove(&month.month) }
+                });
+                Undo::Month { index: *index, month: month.month, old }
+            }
+            Accepted::DeleteMonths { index, from, to } => {
+                let info = &mut self.accounts[*index];
+                let history = info.history.clone();
+                if let Some(h) = info.history.as_mut() {
+                    h.retain(|m, _| !(*from..=*to).contains(m));
+                }
+                let marks: Vec<_> = self.batch_months.range((info.id, *from)..=(info.id, *to)).copied().collect();
+                for mark in &marks {
+                    self.batch_months.remove(mark);
+                }
+                Undo::Months { index: *index, history, marks }
+            }
+            Accepted::Rekey { index, old_key, new_key } => {
+                self.account_index.remove(*old_key);
+                self.account_index.insert((*new_key).to_owned(), *index);
+                Undo::Rekey { index: *index, old_key: (*old_key).to_owned(), new_key: (*new_key).to_owned() }
+            }
+            Accepted::Notice { index, notice } => {
+                let days = match index {
+                    // An account's notices not loaded yet are read with this batch's when needed.
+                    Some(i) => match self.accounts[*i].notices.as_mut() {
+                        Some(days) => days,
+                        None => return Undo::Nothing,
+                    },
+                    None => self.pending_notices.entry(notice.account_key.clone()).or_default(),
+                };
+                days.push(notice.notified_on);
+                Undo::Notice { index: *index, key: notice.account_key.clone() }
+            }
+            // Later checks read agreements and special transactions from the store: a record
+            // after one of them in the same entry (no format sends one) would see it only when
+            // checked again, and a disagreement fails the batch (`write_entry`).
+            Accepted::Agreement(_) | Accepted::Special { .. } => Undo::Nothing,
+        }
+    }
+
+    /// Puts the batch's view back as it was before the entry's dry check, last effect first.
+    /// The (account, month) pairs the dry check named stay named when the entry is rejected (a
+    /// month named twice in a batch is a duplicate, stored or not), and are taken back when the
+    /// entry is to be checked again.
+    fn put_back(&mut self, undo: Vec<Undo>, again: bool) {
+        for u in undo.into_iter().rev() {
+            self.undo(u);
+        }
+        // Drained, not taken: most entries come and go without allocating.
+        for mark in self.dry.marks.drain(..) {
+            if again {
+                self.batch_months.remove(&mark);
+            }
+        }
+        for (_, id) in self.dry.people.drain() {
+            self.consents.remove(&id);
+        }
+    }
+
+    fn undo(&mut self, u: Undo) {
+        match u {
+            Undo::Consent(subject) => {
+                if let Some(list) = self.consents.get_mut(&subject) {
+                    list.pop();
+                }
+            }
+            Undo::NewAccount { key, index } => {
+                self.account_index.remove(&key);
+                // Accounts read ahead after it stay (unindexed, it is never read again).
+                if index + 1 == self.accounts.len() {
+                    self.accounts.pop();
+                }
+            }
+            Undo::Terms { index, old } => self.accounts[index].terms = *old,
+            Undo::Month { index, month, old } => {
+                if let (Some(history), Some(old)) = (self.accounts[index].history.as_mut(), old) {
+                    match old {
+                        Some(mark) => history.insert(month, mark),
+                        None => history.remove(&month),
+                    };
+                }
+            }
+            Undo::Months { index, history, marks } => {
+                self.accounts[index].history = history;
+                self.batch_months.extend(marks);
+            }
+            Undo::Rekey { index, old_key, new_key } => {
+                self.account_index.remove(&new_key);
+                self.account_index.insert(old_key, index);
+            }
+            Undo::Notice { index, key } => {
+                let days = match index {
+                    Some(i) => self.accounts[i].notices.as_mut(),
+                    None => self.pending_notices.get_mut(&key),
+                };
+                if let Some(days) = days {
+                    days.pop();
+                }
+            }
+            Undo::Nothing => {}
+        }
+    }
+}
