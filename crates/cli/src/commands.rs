@@ -602,8 +602,10 @@ pub fn audit(ctx: &Context, a: &AuditCommand) -> Result<(), Failure> {
                     outln!("audit chain intact: {events} events verified");
                     Ok(())
                 }
+                // The stored data fails its check, as a tampered backup does on restore: invalid
+                // data (1), not a fault of this program (70).
                 Verification::Broken { seq, reason } => {
-                    Err(Failure::Internal(anyhow::anyhow!("audit chain broken at event {seq}: {reason}")))
+                    Err(Failure::Invalid(anyhow::anyhow!("audit chain broken at event {seq}: {reason}")))
                 }
             }
         }

@@ -6,7 +6,8 @@
 
 /// Done. A file ingested with some records rejected is done: the rejections are in its feedback.
 pub const OK: u8 = 0;
-/// The data is invalid: `validate` found errors, or a file was refused as a whole.
+/// The data is invalid: `validate` found errors, a file was refused as a whole, or the audit
+/// chain does not verify.
 pub const INVALID: u8 = 1;
 /// Usage: bad arguments, or a file, folder, store or key that cannot be read or written.
 pub const USAGE: u8 = 2;
@@ -20,7 +21,8 @@ pub const INTERNAL: u8 = 70;
 pub const HELP: &str = "\
 Exit codes:
   0   done (a file ingested with some records rejected is done: see its feedback file)
-  1   the data is invalid (validate found errors, or a file was refused as a whole)
+  1   the data is invalid (validate found errors, a file was refused as a whole, or the
+      audit chain does not verify)
   2   usage error, or a file, folder, store or key that cannot be read or written
   3   refused by the rules (no consent, a freeze, a closed dispute, or a person, organization
       or record that does not exist)

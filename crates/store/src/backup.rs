@@ -136,8 +136,28 @@ fn pg_tool(tool: &str, args: &[&str], file: &Path, url: &str) -> Result<()> {
     if out.status.success() {
         return Ok(());
     }
-    let said = String::from_utf8_lossy(&out.stderr);
-    Err(StoreError::Backend(format!("{tool} failed ({}): {}", out.status, said.trim()).into()))
+    let said = tool_said(tool, &String::from_utf8_lossy(&out.stderr));
+    Err(StoreError::Backend(format!("{tool} failed ({}): {said}", out.status).into()))
+}
+
+/// What a failed client tool said, without what could quote stored values (ARCHITECTURE.md,
+/// "What must never be logged"): only its own lines (`pg_restore: error: …`), not the server's
+/// DETAIL, HINT and CONTEXT nor the command it ran (a COPY row), and quoted text left out (a
+/// value the server could not take is quoted in its message).
+fn tool_said(tool: &str, stderr: &str) -> String {
+    let prefix = format!("{tool}: ");
+    let lines: Vec<String> = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .filter(|rest| !["detail:", "hint:", "context:"].iter().any(|p| rest.to_ascii_lowercase().starts_with(p)))
+        .map(|rest| format!("{prefix}{}", unquoted(rest)))
+        .collect();
+    if lines.is_empty() { "(no message of its own)".to_owned() } else { lines.join("; ") }
+}
+
+/// `text` with what stands between double quotes left out.
+fn unquoted(text: &str) -> String {
+    text.split('"').enumerate().map(|(i, part)| if i % 2 == 0 { part } else { "…" }).collect::<Vec<_>>().join("\"")
 }
 
 /// A PostgreSQL client tool: on the `PATH`, else in Debian's versioned folders (newest first).
@@ -154,4 +174,25 @@ fn pg_program(tool: &str) -> Option<PathBuf> {
         versions.sort();
         versions.pop()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tool_said;
+
+    #[test]
+    fn a_tool_s_message_keeps_its_own_lines_without_quoted_values() {
+        let stderr = "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type bytea: \"\\xc8ba77\"\n\
+                      CONTEXT:  COPY documents, line 1, column number_mac: \"\\xc8ba77\"\n\
+                      pg_restore: detail: Command was: COPY public.documents (number_mac) FROM stdin;\n\
+                      pg_restore: warning: errors ignored on restore: 1\n";
+        let said = tool_said("pg_restore", stderr);
+        assert_eq!(
+            said,
+            "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type bytea: \"…\"; \
+             pg_restore: warning: errors ignored on restore: 1"
+        );
+        assert!(!said.contains("c8ba"), "{said}");
+        assert_eq!(tool_said("pg_dump", "something else\n"), "(no message of its own)");
+    }
 }

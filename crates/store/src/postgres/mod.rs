@@ -134,9 +134,23 @@ pub fn is_retryable(e: &StoreError) -> bool {
             let raced = || pg.as_db_error().and_then(|d| d.constraint()).is_some_and(|k| RACED_KEYS.contains(&k));
             c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P0") || (c == "23505" && raced())
         }
-        // No SQLSTATE: the socket failed before the server answered.
-        None => pg.as_db_error().is_none(),
+        // No SQLSTATE: retryable only when the socket failed before the server answered (a
+        // connection refused or reset). A value the driver could not convert, a statement's
+        // wrong parameter count, are faults here: the same again fails the same way.
+        None => socket_failed(pg),
     }
+}
+
+/// Whether an error without SQLSTATE comes from the socket: an I/O error among its causes.
+fn socket_failed(e: &tokio_postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Runs `f` where the synchronous driver may block: on this thread, or on a scoped thread of its
@@ -2373,5 +2387,28 @@ impl Writer for PgTx<'_> {
         }
         self.open.set(false);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_error(e: tokio_postgres::Error) -> StoreError {
+        StoreError::Backend(Box::new(PgError(e)))
+    }
+
+    #[test]
+    fn a_refused_connection_is_retryable_and_a_value_of_the_wrong_type_is_not() {
+        // Port 1 on loopback: nothing listens there, the connection is refused.
+        let refused = ::postgres::Client::connect("postgres://postgres@127.0.0.1:1/none", ::postgres::NoTls)
+            .err()
+            .expect("nothing listens on port 1");
+        assert!(is_retryable(&store_error(refused)));
+        let mut client = ::postgres::Client::connect(&crate::testing::postgres_url(), ::postgres::NoTls).unwrap();
+        let row = client.query_one("SELECT 1::int4", &[]).unwrap();
+        let wrong_type = row.try_get::<_, i64>(0).err().expect("an int4 is no i64");
+        assert!(wrong_type.code().is_none(), "no SQLSTATE: the driver's own error");
+        assert!(!is_retryable(&store_error(wrong_type)), "the same conversion fails again");
     }
 }
