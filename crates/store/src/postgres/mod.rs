@@ -2407,7 +2407,7 @@ mod tests {
         assert!(is_retryable(&store_error(refused)));
         let mut client = ::postgres::Client::connect(&crate::testing::postgres_url(), ::postgres::NoTls).unwrap();
         let row = client.query_one("SELECT 1::int4", &[]).unwrap();
-        let wrong_type = row.try_get::<_, i64>(0).err().expect("an int4 is no i64");
+        let wrong_type = row.try_get::<_, i64>(0).expect_err("an int4 is no i64");
         assert!(wrong_type.code().is_none(), "no SQLSTATE: the driver's own error");
         assert!(!is_retryable(&store_error(wrong_type)), "the same conversion fails again");
     }
