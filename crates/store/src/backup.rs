@@ -150,9 +150,21 @@ fn tool_said(tool: &str, stderr: &str) -> String {
         .lines()
         .filter_map(|line| line.strip_prefix(&prefix))
         .filter(|rest| !["detail:", "hint:", "context:"].iter().any(|p| rest.to_ascii_lowercase().starts_with(p)))
-        .map(|rest| format!("{prefix}{}", unquoted(rest)))
+        .map(|rest| format!("{prefix}{}", unquoted(without_values(rest))))
         .collect();
     if lines.is_empty() { "(no message of its own)".to_owned() } else { lines.join("; ") }
+}
+
+/// A tool's line cut after the server's message proper: what follows its first `: ` is the
+/// value the message is about (`invalid input syntax for type bytea: "…"`, `invalid byte sequence
+/// for encoding "UTF8": 0xc8 0xba`).
+fn without_values(line: &str) -> &str {
+    let Some(at) = line.find("ERROR:") else { return line };
+    let message_at = at + "ERROR:".len();
+    match line[message_at..].find(": ") {
+        Some(colon) => &line[..message_at + colon],
+        None => line,
+    }
 }
 
 /// `text` with what stands between double quotes left out.
@@ -189,10 +201,23 @@ mod tests {
         let said = tool_said("pg_restore", stderr);
         assert_eq!(
             said,
-            "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type bytea: \"…\"; \
+            "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type bytea; \
              pg_restore: warning: errors ignored on restore: 1"
         );
         assert!(!said.contains("c8ba"), "{said}");
         assert_eq!(tool_said("pg_dump", "something else\n"), "(no message of its own)");
+        // Bytes outside quotes, and a quote inside a value, are cut with the value.
+        let said = tool_said(
+            "pg_restore",
+            "pg_restore: error: ERROR:  invalid byte sequence for encoding \"UTF8\": 0xc8 0xba\n\
+             pg_restore: error: ERROR:  duplicate key value violates unique constraint \"documents_pkey\"\n\
+             pg_restore: error: ERROR:  invalid input syntax for type integer: \"1\"2\"3\"\n",
+        );
+        assert_eq!(
+            said,
+            "pg_restore: error: ERROR:  invalid byte sequence for encoding \"…\"; \
+             pg_restore: error: ERROR:  duplicate key value violates unique constraint \"…\"; \
+             pg_restore: error: ERROR:  invalid input syntax for type integer"
+        );
     }
 }

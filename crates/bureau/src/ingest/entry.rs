@@ -13,6 +13,7 @@
 //! Stand-in ids are negative, never reused within a batch and never stored: a store's ids are
 //! positive.
 
+use super::identity::SubjectInfo;
 use super::lookup::{AccountInfo, MonthMark};
 use super::{Accepted, Batch, Outcome};
 use crate::{BureauError, Result};
@@ -26,8 +27,8 @@ use std::collections::{BTreeMap, HashMap};
 pub(super) struct Dry {
     /// Whether an entry is being checked dry.
     pub(super) on: bool,
-    /// The stand-in ids given to people not on file, by the keyed hash of their document.
-    pub(super) people: HashMap<[u8; 32], SubjectId>,
+    /// The people not on file given stand-in ids, by the keyed hash of their document.
+    pub(super) people: HashMap<[u8; 32], SubjectInfo>,
     /// The (account, month) pairs the dry check added to the batch's months.
     pub(super) marks: Vec<(AccountId, YearMonth)>,
     /// How many stand-in ids were given in the batch.
@@ -118,7 +119,7 @@ impl Batch<'_> {
                     });
                 }
                 Ok(accepted) => {
-                    undo.push(self.apply_to_view(&accepted));
+                    undo.push(self.apply_to_view(&accepted)?);
                     again = true;
                 }
             }
@@ -147,9 +148,11 @@ impl Batch<'_> {
     }
 
     /// Applies an accepted record's effect to the batch's view (what later checks read), as
-    /// [`Batch::write`] would, without writing; how to put it back.
-    fn apply_to_view(&mut self, accepted: &Accepted<'_>) -> Undo {
-        match accepted {
+    /// [`Batch::write`] would, without writing; how to put it back. What [`Batch::write`] leaves
+    /// to be read from the transaction later (an account's months and notices not loaded yet) is
+    /// loaded first: the store will not hold this record when a later one reads it.
+    fn apply_to_view(&mut self, accepted: &Accepted<'_>) -> Result<Undo> {
+        Ok(match accepted {
             Accepted::Consent(new) => {
                 self.consents.entry(new.subject_id).or_default().push(new.clone());
                 Undo::Consent(new.subject_id)
@@ -178,6 +181,7 @@ impl Batch<'_> {
                 Undo::Terms { index: *index, old: Box::new(old) }
             }
             Accepted::Month { index, month } => {
+                self.load_history(*index)?;
                 let mark = MonthMark::of(month);
                 let old = self.accounts[*index].history.as_mut().map(|history| {
                     if mark.matters() { history.insert(month.month, mark) } else { history.remove(&month.month) }
@@ -185,6 +189,7 @@ impl Batch<'_> {
                 Undo::Month { index: *index, month: month.month, old }
             }
             Accepted::DeleteMonths { index, from, to } => {
+                self.load_history(*index)?;
                 let info = &mut self.accounts[*index];
                 let history = info.history.clone();
                 if let Some(h) = info.history.as_mut() {
@@ -203,11 +208,10 @@ impl Batch<'_> {
             }
             Accepted::Notice { index, notice } => {
                 let days = match index {
-                    // An account's notices not loaded yet are read with this batch's when needed.
-                    Some(i) => match self.accounts[*i].notices.as_mut() {
-                        Some(days) => days,
-                        None => return Undo::Nothing,
-                    },
+                    Some(i) => {
+                        self.load_notices(*i, &notice.account_key)?;
+                        self.accounts[*i].notices.get_or_insert_with(Vec::new)
+                    }
                     None => self.pending_notices.entry(notice.account_key.clone()).or_default(),
                 };
                 days.push(notice.notified_on);
@@ -217,7 +221,7 @@ impl Batch<'_> {
             // after one of them in the same entry (no format sends one) would see it only when
             // checked again, and a disagreement fails the batch (`write_entry`).
             Accepted::Agreement(_) | Accepted::Special { .. } => Undo::Nothing,
-        }
+        })
     }
 
     /// Puts the batch's view back as it was before the entry's dry check, last effect first.
@@ -234,8 +238,8 @@ impl Batch<'_> {
                 self.batch_months.remove(&mark);
             }
         }
-        for (_, id) in self.dry.people.drain() {
-            self.consents.remove(&id);
+        for (_, person) in self.dry.people.drain() {
+            self.consents.remove(&person.id());
         }
     }
 
@@ -281,5 +285,137 @@ impl Batch<'_> {
             }
             Undo::Nothing => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Entries of shapes the formats make and of some they do not, each checked against a batch
+    //! that already took `before` (one record an entry): the outcome, and what the store holds.
+
+    use super::super::Batch;
+    use super::Outcome;
+    use crate::crypto::Keys;
+    use ob_model::policy::Policy;
+    use ob_model::records::Record;
+    use ob_store::{NewBatch, Store, Writer};
+
+    const ZHANG: &str = r#"{"name":"张三","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+    const ZHANG_RENAMED: &str = r#"{"name":"李四","birth_date":"1949-12-31","document":{"type":"prc_resident_id","number":"11010519491231002X"}}"#;
+
+    fn consent() -> String {
+        format!(
+            r#"{{"kind":"consent","subject":{ZHANG},"scope":"report","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}"#
+        )
+    }
+
+    fn account(key: &str, subject: &str, limit: i64) -> String {
+        format!(
+            r#"{{"kind":"account","account_key":"{key}","subject":{subject},"account_type":"R1","opened_on":"2024-01-10","currency":"CNY","credit_limit":{limit}}}"#
+        )
+    }
+
+    fn month(key: &str, month: &str, balance: i64) -> String {
+        format!(
+            r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":{balance},"amount_due":100,"status":"N"}}"#
+        )
+    }
+
+    fn late(key: &str, month: &str) -> String {
+        format!(
+            r#"{{"kind":"month","account_key":"{key}","month":"{month}","balance":1000,"amount_due":100,"past_due_amount":100,"days_past_due":20,"status":"1"}}"#
+        )
+    }
+
+    fn notice(key: &str, day: &str) -> String {
+        format!(r#"{{"kind":"notice","account_key":"{key}","notified_on":"{day}","channel":"sms"}}"#)
+    }
+
+    fn records(lines: &[String]) -> Vec<Record> {
+        lines.iter().map(|l| ob_formats::jsonl::parse_record(l.as_bytes()).expect("a valid line")).collect()
+    }
+
+    /// The outcome of `entry` after `before`, and the store's people, accounts and months then.
+    fn run(policy: Policy, before: &[String], entry: &[String]) -> String {
+        let mut store = ob_store::sqlite::SqliteStore::in_memory().unwrap();
+        let mut w: Box<dyn Writer + '_> = store.write().unwrap();
+        let org = w.insert_org("HB", "HB", 0).unwrap();
+        let batch = w
+            .insert_batch(&NewBatch { org_id: org, file_sha256: [0; 32], format: "test".into(), received_at: 0 })
+            .unwrap();
+        let keys = Keys::from_master(&[3; 32]);
+        let now = time::macros::datetime!(2024-07-05 02:00 UTC);
+        let mut b = Batch::new(w, &keys, &policy, org, batch, now).unwrap();
+        for record in records(before) {
+            let outcome = b.apply_all(std::slice::from_ref(&record)).unwrap();
+            assert!(!matches!(outcome, Outcome::Rejected(_)), "{record:?} is rejected");
+        }
+        let outcome = match b.apply_all(&records(entry)) {
+            Ok(Outcome::Stored) => "stored".to_owned(),
+            Ok(Outcome::Unchanged) => "unchanged".to_owned(),
+            Ok(Outcome::Rejected(errors)) => format!("rejected {}", errors[0].code.as_str()),
+            Err(e) => format!("error {e}"),
+        };
+        let c = b.w.counts().unwrap();
+        format!("{outcome}; people {}, accounts {}, months {}", c.subjects, c.accounts, c.account_months)
+    }
+
+    fn check(before: &[String], entry: &[String], expect: &str) {
+        assert_eq!(run(Policy::prc(), before, entry), expect, "before {before:?}, entry {entry:?}");
+    }
+
+    #[test]
+    fn an_entry_is_stored_whole_or_not_at_all() {
+        let on_file = [consent(), account("A1", ZHANG, 500_000), month("A1", "2024-05", 1_000)];
+        // A new account with its month; the same with the month twice.
+        check(
+            &[consent()],
+            &[account("A2", ZHANG, 500_000), month("A2", "2024-05", 1_000)],
+            "stored; people 1, accounts 1, months 1",
+        );
+        check(
+            &[consent()],
+            &[account("A2", ZHANG, 500_000), month("A2", "2024-05", 1_000), month("A2", "2024-05", 2_000)],
+            "rejected MONTH_DUPLICATE; people 1, accounts 0, months 0",
+        );
+        // The month is checked against the terms its entry brings: 2,000 yuan is over 150 % of
+        // the new 1,000 yuan limit, though not of the 5,000 on file.
+        check(
+            &on_file,
+            &[account("A1", ZHANG, 100_000), month("A1", "2024-06", 200_000)],
+            "rejected USED_OVER_LIMIT; people 1, accounts 1, months 1",
+        );
+        check(
+            &on_file,
+            &[account("A1", ZHANG, 100_000), month("A1", "2024-06", 1_000)],
+            "stored; people 1, accounts 1, months 2",
+        );
+        // A notice earlier in the entry counts for the late month after it.
+        check(&on_file, &[notice("A1", "2024-06-01"), late("A1", "2024-06")], "stored; people 1, accounts 1, months 2");
+        check(
+            &on_file,
+            &[month("A1", "2024-06", 1_000), late("A1", "2024-06")],
+            "rejected MONTH_DUPLICATE; people 1, accounts 1, months 1",
+        );
+    }
+
+    #[test]
+    fn a_person_not_on_file_is_opened_only_with_an_entry_that_passes() {
+        // Without a consent, nobody is opened; a person given a stand-in during the dry check
+        // is compared as one on file: the same document under another name is a conflict.
+        check(
+            &[],
+            &[account("A1", ZHANG, 500_000), month("A1", "2024-05", 1_000)],
+            "rejected NO_CONSENT; people 0, accounts 0, months 0",
+        );
+        let us = |before: &[String], entry: &[String]| run(Policy::us(), before, entry);
+        assert_eq!(
+            us(&[], &[account("A1", ZHANG, 500_000), account("A2", ZHANG_RENAMED, 500_000)]),
+            "rejected IDENTITY_CONFLICT; people 0, accounts 0, months 0"
+        );
+        assert_eq!(
+            us(&[], &[account("A1", ZHANG, 500_000), month("A1", "2024-05", 1_000)]),
+            "stored; people 1, accounts 1, months 1"
+        );
     }
 }

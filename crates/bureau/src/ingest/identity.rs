@@ -20,6 +20,11 @@ pub(super) struct SubjectInfo {
 }
 
 impl SubjectInfo {
+    /// The person's id (a stand-in one during an entry's dry check).
+    pub(super) fn id(&self) -> SubjectId {
+        self.id
+    }
+
     /// What the batch keeps of a person's stored row.
     pub(super) fn of_row(row: &SubjectRow) -> SubjectInfo {
         // Mid-rotation a person's row may still be under the key being left.
@@ -37,16 +42,19 @@ impl Batch<'_> {
         who: &Identity,
     ) -> Result<std::result::Result<Option<SubjectId>, FieldError>> {
         let doc_mac = self.keys.document_mac(&who.document);
-        if let Some(id) = self.dry.people.get(&doc_mac) {
-            return Ok(Ok(Some(*id)));
+        let in_hand = self.subjects.contains_key(&doc_mac) || self.dry.people.contains_key(&doc_mac);
+        if !in_hand && !self.absent_documents.contains(&doc_mac) {
+            match crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)? {
+                Some(row) => drop(self.subjects.insert(doc_mac, SubjectInfo::of_row(&row))),
+                // Not read again for the rest of the batch: a record that passes opens the file,
+                // which `subjects` then holds.
+                None => drop(self.absent_documents.insert(doc_mac)),
+            }
         }
-        if !self.subjects.contains_key(&doc_mac)
-            && !self.absent_documents.contains(&doc_mac)
-            && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
-        {
-            self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
-        }
-        let Some(known) = self.subjects.get(&doc_mac) else { return Ok(Ok(None)) };
+        // A person given a stand-in by the entry's dry check is compared as one on file.
+        let Some(known) = self.subjects.get(&doc_mac).or_else(|| self.dry.people.get(&doc_mac)) else {
+            return Ok(Ok(None));
+        };
         // The name's index compares under the key the person's row was sealed with.
         let name_mac = if known.version == self.keys.sealing_version() {
             self.keys.name_mac(&who.name)
@@ -73,14 +81,15 @@ impl Batch<'_> {
     /// and nothing is written.
     pub(super) fn open_subject(&mut self, who: &Identity) -> Result<SubjectId> {
         let doc_mac = self.keys.document_mac(&who.document);
+        let name_mac = self.keys.name_mac(&who.name);
+        let version = self.keys.sealing_version();
         if self.dry.on {
             let id = self.dry.stand_in_subject();
-            self.dry.people.insert(doc_mac, id);
+            self.dry.people.insert(doc_mac, SubjectInfo { id, name_mac, version, birth_date: who.birth_date });
             // A person not on file has given no consent yet.
             self.consents.insert(id, Vec::new());
             return Ok(id);
         }
-        let name_mac = self.keys.name_mac(&who.name);
         let id = self.w.insert_subject(&NewSubject {
             name_enc: self.keys.encrypt_text(crypto::NAME_CONTEXT, &who.name)?,
             name_mac,
@@ -95,7 +104,6 @@ impl Batch<'_> {
                 .keys
                 .encrypt_text(&crypto::document_context(who.document.doc_type()), who.document.expose())?,
         })?;
-        let version = self.keys.sealing_version();
         self.subjects.insert(doc_mac, SubjectInfo { id, name_mac, version, birth_date: who.birth_date });
         // A person just opened has given no consent yet: nothing to read.
         self.consents.insert(id, Vec::new());

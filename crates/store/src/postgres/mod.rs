@@ -141,16 +141,28 @@ pub fn is_retryable(e: &StoreError) -> bool {
     }
 }
 
-/// Whether an error without SQLSTATE comes from the socket: an I/O error among its causes.
+/// Whether an error without SQLSTATE comes from the socket: its cause an I/O error of a
+/// connection (refused, reset, cut off). The driver also wraps in I/O errors what it could not
+/// encode or parse; those fail the same way again.
 fn socket_failed(e: &tokio_postgres::Error) -> bool {
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        if c.is::<std::io::Error>() {
-            return true;
-        }
-        cause = c.source();
-    }
-    false
+    use std::io::ErrorKind as K;
+    let Some(io) = std::error::Error::source(e).and_then(|c| c.downcast_ref::<std::io::Error>()) else {
+        return false;
+    };
+    matches!(
+        io.kind(),
+        K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe
+            | K::TimedOut
+            | K::UnexpectedEof
+            | K::AddrNotAvailable
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown
+    )
 }
 
 /// Runs `f` where the synchronous driver may block: on this thread, or on a scoped thread of its
