@@ -322,7 +322,7 @@ pub fn ingest_attempt<S: Store>(
     let options = IngestOptions {
         register_unknown_furnisher: true,
         expected_furnisher: None,
-        keep_feedback: false,
+        keep_feedback: keeps_feedback(bureau),
         cached_max: None,
         prefetch: None,
     };
@@ -361,6 +361,10 @@ pub fn ingest_attempt<S: Store>(
         }
     };
     flushed.with_context(|| format!("writing {}", scratch.display()))?;
+    if summary.already_ingested {
+        let restored = restore_feedback(bureau, feedback_dir, &summary)?;
+        return Ok(Attempt::Done(summary, restored));
+    }
     let placed = if feedback.created() {
         Some(
             place_feedback(&scratch, feedback_dir, &summary)
@@ -375,10 +379,49 @@ pub fn ingest_attempt<S: Store>(
     Ok(Attempt::Done(summary, placed))
 }
 
+/// Whether batches keep their feedback in the store too: over PostgreSQL, where a connection
+/// lost while COMMIT is on its way leaves the outcome unknown. The attempt's feedback file is
+/// deleted as if nothing were stored; when the batch was stored after all, the next attempt (or
+/// run) finds it already ingested and writes its feedback file again from the store
+/// ([`restore_feedback`]). SQLite commits in this process: it knows.
+fn keeps_feedback<S: Store>(bureau: &Bureau<S>) -> bool {
+    bureau.store().read().is_ok_and(|r| r.reads_are_remote())
+}
+
+/// For a file found already ingested: its batch's feedback file, written again from the copy the
+/// store kept when the feedback folder lacks it. `None` when the batch rejected nothing, its file
+/// is there, or the store kept none.
+fn restore_feedback<S: Store>(
+    bureau: &Bureau<S>,
+    feedback_dir: &Path,
+    s: &IngestSummary,
+) -> Result<Option<PathBuf>, Failure> {
+    let dir = feedback_dir.join(folder_name(&s.furnisher));
+    let name = format!("batch-{}.feedback.jsonl", s.batch_id);
+    if s.rejected == 0 || dir.join(&name).exists() {
+        return Ok(None);
+    }
+    let Some(body) = bureau.kept_feedback(&s.furnisher, ob_store::BatchId(s.batch_id)).map_err(classify)? else {
+        return Ok(None);
+    };
+    let write = |path: &Path| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        file.write_all(&body)?;
+        file.sync_all()
+    };
+    let ((), path) =
+        claim_name(&dir, &name, write).with_context(|| format!("writing {}", dir.join(&name).display()))?;
+    Ok(Some(path))
+}
+
 /// One line about a batch.
 pub fn describe(path: &Path, s: &IngestSummary, feedback: Option<&Path>) -> String {
     if s.already_ingested {
-        return format!("{}: already ingested as batch {} — nothing changed", path.display(), s.batch_id);
+        let mut line = format!("{}: already ingested as batch {} — nothing changed", path.display(), s.batch_id);
+        if let Some(f) = feedback {
+            line += &format!("; its feedback written again from the store: {}", f.display());
+        }
+        return line;
     }
     let mut line = format!(
         "{}: batch {} ({}) — {} records: {} accepted ({} unchanged), {} rejected",

@@ -39,9 +39,24 @@ fn demo_ingest_report_and_audit_over_postgres() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
+    // Their feedback files deleted first, as an attempt whose COMMIT's answer was lost deletes
+    // its own: the files sent again find their batches stored and write the feedback again from
+    // the copy the store kept.
+    let feedback_dir = data.join("feedback/HUABEI");
+    let feedback: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&feedback_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect();
+    assert!(!feedback.is_empty(), "the demo's files have rejected records");
+    std::fs::remove_dir_all(&feedback_dir).unwrap();
     let again = openbureau(&data).args(["--store", &url, "ingest"]).args(&files).output().unwrap();
     assert!(again.status.success(), "{}", text(&again));
     assert!(text(&again).contains("already ingested"), "{}", text(&again));
+    assert!(text(&again).contains("its feedback written again from the store"), "{}", text(&again));
+    for (path, body) in &feedback {
+        assert_eq!(&std::fs::read(path).unwrap(), body, "{} as it was", path.display());
+    }
 
     let verify = run(&["audit", "verify"]);
     assert!(verify.status.success() && text(&verify).contains("intact"), "{}", text(&verify));

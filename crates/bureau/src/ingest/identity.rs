@@ -43,13 +43,13 @@ impl Batch<'_> {
     ) -> Result<std::result::Result<Option<SubjectId>, FieldError>> {
         let doc_mac = self.keys.document_mac(&who.document);
         let in_hand = self.subjects.contains_key(&doc_mac) || self.dry.people.contains_key(&doc_mac);
-        if !in_hand && !self.absent_documents.contains(&doc_mac) {
-            match crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)? {
-                Some(row) => drop(self.subjects.insert(doc_mac, SubjectInfo::of_row(&row))),
-                // Not read again for the rest of the batch: a record that passes opens the file,
-                // which `subjects` then holds.
-                None => drop(self.absent_documents.insert(doc_mac)),
-            }
+        // A miss is not remembered here: `absent_documents` counts towards the caches' limit,
+        // and every new person would then count twice, letting the caches go twice as often.
+        if !in_hand
+            && !self.absent_documents.contains(&doc_mac)
+            && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
+        {
+            self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
         }
         // A person given a stand-in by the entry's dry check is compared as one on file.
         let Some(known) = self.subjects.get(&doc_mac).or_else(|| self.dry.people.get(&doc_mac)) else {

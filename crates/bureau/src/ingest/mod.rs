@@ -196,6 +196,17 @@ fn reject<T>(code: Code, field: &str, message: impl Into<String>) -> Result<Verd
 }
 
 impl<S: Store> Bureau<S> {
+    /// The feedback file kept with batch `batch` of the furnisher whose code is `furnisher`, as
+    /// [`Bureau::batch_feedback`] gives it; `None` when there is no such furnisher or batch, or
+    /// none was kept.
+    pub fn kept_feedback(&self, furnisher: &str, batch: BatchId) -> Result<Option<Vec<u8>>> {
+        let org = match self.store.read()?.org_by_code(furnisher)? {
+            Some(org) => org.id,
+            None => return Ok(None),
+        };
+        self.batch_feedback(org, batch)
+    }
+
     /// The feedback file kept with one of `org`'s batches (see [`IngestOptions::keep_feedback`]);
     /// `None` when the batch is not `org`'s or kept none.
     pub fn batch_feedback(&self, org: OrgId, batch: BatchId) -> Result<Option<Vec<u8>>> {
