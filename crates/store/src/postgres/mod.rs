@@ -134,35 +134,26 @@ pub fn is_retryable(e: &StoreError) -> bool {
             let raced = || pg.as_db_error().and_then(|d| d.constraint()).is_some_and(|k| RACED_KEYS.contains(&k));
             c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P0") || (c == "23505" && raced())
         }
-        // No SQLSTATE: retryable only when the socket failed before the server answered (a
-        // connection refused or reset). A value the driver could not convert, a statement's
-        // wrong parameter count, are faults here: the same again fails the same way.
-        None => socket_failed(pg),
+        // No SQLSTATE: the driver's own error. Retryable when it is about the connection
+        // (refused, reset, closed, a standby that does not allow writes yet); a value it could
+        // not convert, a statement's wrong parameter count, fail the same way again.
+        None => connection_failed(pg),
     }
 }
 
-/// Whether an error without SQLSTATE comes from the socket: its cause an I/O error of a
-/// connection (refused, reset, cut off). The driver also wraps in I/O errors what it could not
-/// encode or parse; those fail the same way again.
-fn socket_failed(e: &tokio_postgres::Error) -> bool {
-    use std::io::ErrorKind as K;
-    let Some(io) = std::error::Error::source(e).and_then(|c| c.downcast_ref::<std::io::Error>()) else {
-        return false;
-    };
-    matches!(
-        io.kind(),
-        K::ConnectionRefused
-            | K::ConnectionReset
-            | K::ConnectionAborted
-            | K::NotConnected
-            | K::BrokenPipe
-            | K::TimedOut
-            | K::UnexpectedEof
-            | K::AddrNotAvailable
-            | K::HostUnreachable
-            | K::NetworkUnreachable
-            | K::NetworkDown
-    )
+/// Whether a driver error without SQLSTATE is about the connection. The driver gives no kind,
+/// only its message's start: connecting, communicating, closed, timed out
+/// (`tokio_postgres::error::Kind`'s `Display`; the unit test below pins what this build's driver
+/// says).
+fn connection_failed(e: &tokio_postgres::Error) -> bool {
+    const ABOUT_THE_CONNECTION: [&str; 4] = [
+        "error connecting to server",
+        "error communicating with the server",
+        "connection closed",
+        "timeout waiting for server",
+    ];
+    let said = e.to_string();
+    ABOUT_THE_CONNECTION.iter().any(|start| said.starts_with(start))
 }
 
 /// Runs `f` where the synchronous driver may block: on this thread, or on a scoped thread of its
@@ -2416,11 +2407,13 @@ mod tests {
         let refused = ::postgres::Client::connect("postgres://postgres@127.0.0.1:1/none", ::postgres::NoTls)
             .err()
             .expect("nothing listens on port 1");
+        assert!(refused.to_string().starts_with("error connecting to server"), "{refused}");
         assert!(is_retryable(&store_error(refused)));
         let mut client = ::postgres::Client::connect(&crate::testing::postgres_url(), ::postgres::NoTls).unwrap();
         let row = client.query_one("SELECT 1::int4", &[]).unwrap();
         let wrong_type = row.try_get::<_, i64>(0).expect_err("an int4 is no i64");
         assert!(wrong_type.code().is_none(), "no SQLSTATE: the driver's own error");
+        assert!(wrong_type.to_string().starts_with("error deserializing column"), "{wrong_type}");
         assert!(!is_retryable(&store_error(wrong_type)), "the same conversion fails again");
     }
 }
