@@ -404,14 +404,12 @@ fn restore_feedback<S: Store>(
     let Some(body) = bureau.kept_feedback(&s.furnisher, ob_store::BatchId(s.batch_id)).map_err(classify)? else {
         return Ok(None);
     };
-    let write = |path: &Path| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    let written = create_new_file(&dir, &name).and_then(|(mut file, path)| {
         file.write_all(&body)?;
-        file.sync_all()
-    };
-    let ((), path) =
-        claim_name(&dir, &name, write).with_context(|| format!("writing {}", dir.join(&name).display()))?;
-    Ok(Some(path))
+        file.sync_all()?;
+        Ok(path)
+    });
+    Ok(Some(written.with_context(|| format!("writing {}", dir.join(&name).display()))?))
 }
 
 /// One line about a batch.

@@ -57,7 +57,7 @@ enum Undo {
     Consent(SubjectId),
     NewAccount { key: String, index: usize },
     Terms { index: usize, old: Box<AccountVersionRow> },
-    Month { index: usize, month: YearMonth, old: Option<Option<MonthMark>> },
+    Month { index: usize, month: YearMonth, old: Option<MonthMark> },
     Months { index: usize, history: Option<BTreeMap<YearMonth, MonthMark>>, marks: Vec<(AccountId, YearMonth)> },
     Rekey { index: usize, old_key: String, new_key: String },
     Notice { index: Option<usize>, key: String },
@@ -183,9 +183,8 @@ impl Batch<'_> {
             Accepted::Month { index, month } => {
                 self.load_history(*index)?;
                 let mark = MonthMark::of(month);
-                let old = self.accounts[*index].history.as_mut().map(|history| {
-                    if mark.matters() { history.insert(month.month, mark) } else { history.remove(&month.month) }
-                });
+                let history = self.accounts[*index].history.get_or_insert_with(BTreeMap::new);
+                let old = if mark.matters() { history.insert(month.month, mark) } else { history.remove(&month.month) };
                 Undo::Month { index: *index, month: month.month, old }
             }
             Accepted::DeleteMonths { index, from, to } => {
@@ -259,7 +258,7 @@ impl Batch<'_> {
             }
             Undo::Terms { index, old } => self.accounts[index].terms = *old,
             Undo::Month { index, month, old } => {
-                if let (Some(history), Some(old)) = (self.accounts[index].history.as_mut(), old) {
+                if let Some(history) = self.accounts[index].history.as_mut() {
                     match old {
                         Some(mark) => history.insert(month, mark),
                         None => history.remove(&month),
