@@ -256,7 +256,8 @@ fn write_account(out: &mut String, a: &AccountDetail) -> std::fmt::Result {
         let (zh, en) = x.kind.title();
         let amount = x.amount.map(|v| format!("  金额 amount {}", money(a.currency, v))).unwrap_or_default();
         let moved = x.months_changed.map(|m| format!("  变更月数 months moved {m}")).unwrap_or_default();
-        writeln!(out, "      特殊交易/事件 Special {}: {zh} {en}{amount}{moved}", x.on)?;
+        writeln!(out, "      特殊交易/事件 Special {}: {zh} {en}{amount}{moved}  ref {}", x.on, x.special_ref)?;
+        write_disputes(out, &x.disputes)?;
     }
     writeln!(out, "      账户参考 ref {}", a.account_ref)?;
     writeln!(
@@ -282,12 +283,14 @@ fn write_agreement(out: &mut String, a: &crate::report::AgreementEntry) -> std::
     let drawn = if drawn.is_empty() { "—".to_owned() } else { drawn.join(" ") };
     writeln!(
         out,
-        "  {}  {zh} {en}  额度 limit {}  已用 used {}  {} – {until}  {state}  账户 accounts {drawn}",
+        "  {}  {zh} {en}  额度 limit {}  已用 used {}  {} – {until}  {state}  账户 accounts {drawn}  ref {}",
         a.institution,
         money(a.currency, a.credit_limit),
         money(a.currency, a.used_amount),
-        a.effective_on
-    )
+        a.effective_on,
+        a.agreement_ref
+    )?;
+    write_disputes(out, &a.disputes)
 }
 
 /// The contract's terms: kind, guarantee, maturity, instalments, frequency, method, due day.

@@ -102,6 +102,8 @@ pub struct Report {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgreementEntry {
+    /// Reference for disputing it, e.g. `G3f9c0a12b7d4` (not the lender's contract number).
+    pub agreement_ref: String,
     /// The lender, named as on this copy.
     pub institution: String,
     /// What the limit is for (授信额度类型).
@@ -122,6 +124,8 @@ pub struct AgreementEntry {
     pub accounts: Vec<u32>,
     /// 已用额度: the used amounts of those accounts still open (minor units).
     pub used_amount: i64,
+    /// Disputes on it.
+    pub disputes: Vec<DisputeMark>,
 }
 
 impl Report {
@@ -412,6 +416,8 @@ pub struct AccountDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpecialEntry {
+    /// Reference for disputing it, e.g. `A12.S2`.
+    pub special_ref: String,
     /// What happened.
     pub kind: SpecialKind,
     /// When.
@@ -420,6 +426,36 @@ pub struct SpecialEntry {
     pub amount: Option<i64>,
     /// Months the maturity moved, for an extension or deferral.
     pub months_changed: Option<u16>,
+    /// Disputes on it.
+    pub disputes: Vec<DisputeMark>,
+}
+
+/// A special transaction or event deleted, corrected (the corrected one is another) or
+/// suppressed after a dispute is not shown.
+const SPECIAL_HIDDEN: [DisputeState; 3] = [DisputeState::Suppressed, DisputeState::Deleted, DisputeState::Corrected];
+
+/// An account's special transactions and events as of the view, with their disputes.
+fn special_entries(r: &dyn Reader, account: &AccountRow, view: &View<'_>) -> Result<Vec<SpecialEntry>> {
+    let today = YearMonth::of(view.today);
+    let kept_months = 12 * i32::from(view.policy.retention.years());
+    let mut out = Vec::new();
+    for x in r.specials_of(account.subject_id, account.id, view.cutoff)? {
+        let item = DisputeItem::Special(account.id, x.seq);
+        // Kept as long as negative information is, from its own day (a debt relief in 2015 is not
+        // news in 2026).
+        if YearMonth::of(x.on).plus(kept_months) <= today || view.notes.hides(&item, &SPECIAL_HIDDEN) {
+            continue;
+        }
+        out.push(SpecialEntry {
+            special_ref: crate::rights::special_ref(account.id, x.seq),
+            kind: x.kind,
+            on: x.on,
+            amount: x.amount_minor,
+            months_changed: x.months_changed,
+            disputes: view.notes.marks(|i| *i == item),
+        });
+    }
+    Ok(out)
 }
 
 /// The overdue principal by age (逾期本金 by 31–60, 61–90, 91–180 and over 180 days), minor units;
@@ -798,7 +834,7 @@ pub fn assemble(
     let accounts = r.accounts_of(subject)?;
     for account in &accounts {
         let Some(terms) = r.account_version(account.id, cutoff)?.filter(|t| !t.deleted) else { continue };
-        if notes.suppressed(DisputeItem::Account(account.id)) {
+        if notes.suppressed(&DisputeItem::Account(account.id)) {
             continue;
         }
         let institution = names.name(account.org_id)?;
@@ -813,17 +849,18 @@ pub fn assemble(
     }
     details.sort_by_key(|(id, _, d)| (d.opened_on, *id));
     let mut inquiries = r.inquiries_of(subject, 0, cutoff)?;
-    inquiries.retain(|q| !notes.suppressed(DisputeItem::Inquiry(q.id)) && !notes.deleted(DisputeItem::Inquiry(q.id)));
+    inquiries.retain(|q| !notes.hides(&DisputeItem::Inquiry(q.id), &[DisputeState::Suppressed, DisputeState::Deleted]));
     let mut queries = query_records(&inquiries, &mut names, ctx.as_of)?;
     for (q, row) in queries.iter_mut().zip(inquiries.iter().rev()) {
-        q.disputed = notes.open(DisputeItem::Inquiry(row.id));
+        q.disputed = notes.open(&DisputeItem::Inquiry(row.id));
     }
     let (guaranteed, own): (Vec<_>, Vec<_>) =
         details.into_iter().partition(|(_, _, d)| d.responsibility == Responsibility::Guarantor);
     let (groups, numbers) = number_and_group(own);
     let guarantees =
         number_guarantees(guaranteed, groups.iter().flat_map(|g| &g.accounts).map(|a| 1 + a.sub_accounts.len()).sum());
-    let agreements = agreement_entries(r, (subject, cutoff, ctx.as_of), &accounts, &numbers, &groups, &mut names)?;
+    let agreements =
+        agreement_entries(r, (subject, cutoff, ctx.as_of), &accounts, (&numbers, &groups), &notes, &mut names)?;
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -915,18 +952,22 @@ fn number_and_group(
 
 /// The person's credit agreements as of the cut-off, each with the accounts drawn under it: the
 /// furnisher's account of the same key (a line reports its months under its agreement's code)
-/// and that line's instalment plans.
+/// and that line's instalment plans. One deleted or suppressed after a dispute is not shown.
 fn agreement_entries(
     r: &dyn Reader,
     (subject, cutoff, as_of): (SubjectId, i64, Date),
     accounts: &[AccountRow],
-    numbers: &HashMap<AccountId, u32>,
-    groups: &[AccountGroup],
+    (numbers, groups): (&HashMap<AccountId, u32>, &[AccountGroup]),
+    notes: &FileNotes,
     names: &mut Institutions<'_>,
 ) -> Result<Vec<AgreementEntry>> {
     let shown: HashMap<u32, &AccountDetail> = flatten(groups).map(|a| (a.number, a)).collect();
     let mut out = Vec::new();
     for a in r.agreements_of(subject, cutoff)? {
+        let item = DisputeItem::Agreement(a.org_id, a.agreement_key.clone());
+        if notes.hides(&item, &[DisputeState::Suppressed, DisputeState::Deleted]) {
+            continue;
+        }
         let line = accounts.iter().find(|x| x.org_id == a.org_id && x.account_key == a.agreement_key);
         let line_number = line.and_then(|l| numbers.get(&l.id).copied());
         let mut drawn: Vec<u32> = line_number.into_iter().collect();
@@ -940,6 +981,7 @@ fn agreement_entries(
             .map(|d| d.latest.as_ref().map_or(0, |l| l.used_amount))
             .sum();
         out.push(AgreementEntry {
+            agreement_ref: crate::rights::agreement_ref(a.org_id, &a.agreement_key),
             institution: names.name(a.org_id)?,
             kind: a.kind,
             responsibility: a.responsibility,
@@ -951,6 +993,7 @@ fn agreement_entries(
             ended: a.ended || a.expires_on.is_some_and(|e| e < as_of),
             accounts: drawn,
             used_amount,
+            disputes: notes.marks(|i| *i == item),
         });
     }
     out.sort_by_key(|e| (e.ended, e.effective_on));
@@ -1062,7 +1105,7 @@ fn account_detail(
     // Expired negative information (retention) and items suppressed after an unanswered dispute
     // are not shown, whatever day the report is as of.
     let expired = crate::retention::expired_months(&months, view.policy, view.today);
-    months.retain(|m| !expired.contains(&m.month) && !view.notes.suppressed(DisputeItem::Month(account.id, m.month)));
+    months.retain(|m| !expired.contains(&m.month) && !view.notes.suppressed(&DisputeItem::Month(account.id, m.month)));
     let latest_row = months.last();
     let history = history(&months, terms.opened_on);
     let status_line: String = history
@@ -1109,16 +1152,7 @@ fn account_detail(
         repayment_method: terms.contract.method,
         credit_line_number: None,
         sub_accounts: Vec::new(),
-        specials: r
-            .specials_of(account.subject_id, account.id, view.cutoff)?
-            .into_iter()
-            // Kept as long as negative information is, from its own day (a debt relief in 2015 is
-            // not news in 2026).
-            .filter(|x| {
-                YearMonth::of(x.on).plus(12 * i32::from(view.policy.retention.years())) > YearMonth::of(view.today)
-            })
-            .map(|x| SpecialEntry { kind: x.kind, on: x.on, amount: x.amount_minor, months_changed: x.months_changed })
-            .collect(),
+        specials: special_entries(r, account, view)?,
         closed,
         state: AccountState::derive(
             terms.account_type,
@@ -1500,19 +1534,21 @@ impl FileNotes {
         Ok(FileNotes { disputes, statements, fraud_alert, freeze })
     }
 
-    fn state(&self, item: DisputeItem) -> Option<DisputeState> {
-        self.disputes.iter().rev().find(|(i, _)| *i == item).map(|(_, m)| m.state)
+    fn state(&self, item: &DisputeItem) -> Option<DisputeState> {
+        self.disputes.iter().rev().find(|(i, _)| i == item).map(|(_, m)| m.state)
     }
 
-    fn suppressed(&self, item: DisputeItem) -> bool {
+    fn suppressed(&self, item: &DisputeItem) -> bool {
         self.state(item) == Some(DisputeState::Suppressed)
     }
 
-    fn deleted(&self, item: DisputeItem) -> bool {
-        self.state(item) == Some(DisputeState::Deleted)
+    /// Whether the item's latest dispute left it in one of `states`: items a dispute hides by its
+    /// state alone (no deleting version is stored for them).
+    fn hides(&self, item: &DisputeItem, states: &[DisputeState]) -> bool {
+        self.state(item).is_some_and(|s| states.contains(&s))
     }
 
-    fn open(&self, item: DisputeItem) -> bool {
+    fn open(&self, item: &DisputeItem) -> bool {
         self.state(item) == Some(DisputeState::Open)
     }
 

@@ -27,6 +27,10 @@ pub enum DisputeTarget {
     Inquiry(String),
     /// The identity section.
     Identity,
+    /// A special transaction or event (`special_ref` from the report, e.g. `A12.S2`).
+    Special(String),
+    /// A credit agreement (`agreement_ref` from the report, e.g. `G3f9c0a12b7d4`).
+    Agreement(String),
 }
 
 /// A furnisher's answer to a dispute.
@@ -60,14 +64,21 @@ impl Answer {
 pub struct DisputeView {
     /// Id.
     pub id: i64,
-    /// `account`, `month`, `inquiry` or `identity`.
+    /// `account`, `month`, `inquiry`, `identity`, `special` or `agreement`.
     pub item: &'static str,
-    /// The account, as reports name it.
+    /// The account, as reports name it (for an account, a month or a special).
     pub account_ref: Option<String>,
     /// The month.
     pub month: Option<YearMonth>,
     /// The inquiry, as reports name it.
     pub inquiry_ref: Option<String>,
+    /// The special transaction or event, as reports name it.
+    pub special_ref: Option<String>,
+    /// The credit agreement, as reports name it.
+    pub agreement_ref: Option<String>,
+    /// In the furnisher's queue only: its own key for the account or agreement disputed, so it
+    /// can find the item in its books (never shown to anyone else).
+    pub furnisher_key: Option<String>,
     /// Type.
     pub dispute_type: DisputeType,
     /// State now (an open dispute past its deadline is `suppressed`).
@@ -107,6 +118,20 @@ pub fn account_ref(id: AccountId) -> String {
 /// The reference reports give an inquiry.
 pub fn inquiry_ref(id: InquiryId) -> String {
     format!("Q{}", id.0)
+}
+
+/// The reference reports give a special transaction or event: its account's and its number.
+pub fn special_ref(account: AccountId, seq: u32) -> String {
+    format!("{}.S{seq}", account_ref(account))
+}
+
+/// The reference reports give a credit agreement: a digest of its furnisher and key, so that a
+/// report never shows one lender's contract number to another.
+pub fn agreement_ref(org: OrgId, agreement_key: &str) -> String {
+    use sha2::Digest;
+    let digest =
+        sha2::Sha256::new().chain_update(org.0.to_be_bytes()).chain_update(agreement_key.as_bytes()).finalize();
+    format!("G{}", hex::encode(&digest[..6]))
 }
 
 fn parse_ref(prefix: char, s: &str) -> Option<i64> {
@@ -178,24 +203,58 @@ pub fn sweep(w: &mut dyn Writer, policy: &Policy, subject: SubjectId, now: i64, 
 
 fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy) -> DisputeView {
     let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date());
-    let (item, account_ref, month, inquiry_ref) = match d.dispute.item {
-        DisputeItem::Account(a) => ("account", Some(account_ref(a)), None, None),
-        DisputeItem::Month(a, m) => ("month", Some(account_ref(a)), Some(m), None),
-        DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(inquiry_ref(q))),
-        DisputeItem::Identity => ("identity", None, None, None),
-    };
-    DisputeView {
+    let mut v = DisputeView {
         id: d.id.0,
-        item,
-        account_ref,
-        month,
-        inquiry_ref,
+        item: "",
+        account_ref: None,
+        month: None,
+        inquiry_ref: None,
+        special_ref: None,
+        agreement_ref: None,
+        furnisher_key: None,
         dispute_type: d.dispute.dispute_type,
         state: effective_state(events, d.dispute.due_on, today, policy),
         filed_on: day(d.dispute.filed_at),
         due_on: d.dispute.due_on,
         history: events.iter().map(|e| (day(e.at), e.state, e.note.clone())).collect(),
-    }
+    };
+    v.item = match &d.dispute.item {
+        DisputeItem::Account(a) => {
+            v.account_ref = Some(account_ref(*a));
+            "account"
+        }
+        DisputeItem::Month(a, m) => {
+            (v.account_ref, v.month) = (Some(account_ref(*a)), Some(*m));
+            "month"
+        }
+        DisputeItem::Inquiry(q) => {
+            v.inquiry_ref = Some(inquiry_ref(*q));
+            "inquiry"
+        }
+        DisputeItem::Identity => "identity",
+        DisputeItem::Special(a, seq) => {
+            (v.account_ref, v.special_ref) = (Some(account_ref(*a)), Some(special_ref(*a, *seq)));
+            "special"
+        }
+        DisputeItem::Agreement(org, key) => {
+            v.agreement_ref = Some(agreement_ref(*org, key));
+            "agreement"
+        }
+    };
+    v
+}
+
+/// [`view`] for the answering furnisher: with its own key for the item.
+fn furnisher_view(r: &dyn Reader, d: &DisputeRow, today: Date, policy: &Policy) -> Result<DisputeView> {
+    let mut v = view(d, &r.dispute_events(d.id)?, today, policy);
+    v.furnisher_key = match &d.dispute.item {
+        DisputeItem::Account(a) | DisputeItem::Month(a, _) | DisputeItem::Special(a, _) => {
+            r.account(*a)?.map(|a| a.account_key)
+        }
+        DisputeItem::Agreement(_, key) => Some(key.clone()),
+        DisputeItem::Inquiry(_) | DisputeItem::Identity => None,
+    };
+    Ok(v)
 }
 
 impl<S: Store> Bureau<S> {
@@ -298,8 +357,7 @@ impl<S: Store> Bureau<S> {
     /// One dispute of `answerer`'s queue as it stands.
     pub fn dispute_view(&self, answerer: &str, dispute: DisputeId) -> Result<DisputeView> {
         let (d, _) = self.answerable(Some(answerer), dispute)?;
-        let events = self.store.read()?.dispute_events(dispute)?;
-        Ok(view(&d, &events, self.clock.today(), &self.policy))
+        furnisher_view(self.store.read()?.as_ref(), &d, self.clock.today(), &self.policy)
     }
 
     /// The disputes an organization must answer (its queue), oldest first.
@@ -307,7 +365,7 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let org = crate::access::org_by_code(r.as_ref(), org_code)?.id;
         let today = self.clock.today();
-        r.disputes_for_org(org)?.iter().map(|d| Ok(view(d, &r.dispute_events(d.id)?, today, &self.policy))).collect()
+        r.disputes_for_org(org)?.iter().map(|d| furnisher_view(r.as_ref(), d, today, &self.policy)).collect()
     }
 
     /// The person's disputes and every step of them.
@@ -502,6 +560,24 @@ fn resolve_target(
             Ok((DisputeItem::Inquiry(inquiry.id), inquiry.inquiry.org_id))
         }
         DisputeTarget::Identity => Ok((DisputeItem::Identity, None)),
+        DisputeTarget::Special(s) => {
+            let unknown = || BureauError::refused(Refusal::UnknownItem, "no such special transaction on this file");
+            let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
+            let seq: u32 = seq.parse().map_err(|_| unknown())?;
+            let account = own_account(r, subject, a)?;
+            if !r.specials_of(subject, account.id, i64::MAX)?.iter().any(|x| x.seq == seq) {
+                return Err(unknown());
+            }
+            Ok((DisputeItem::Special(account.id, seq), Some(account.org_id)))
+        }
+        DisputeTarget::Agreement(g) => {
+            let agreement = r
+                .agreements_of(subject, i64::MAX)?
+                .into_iter()
+                .find(|a| agreement_ref(a.org_id, &a.agreement_key) == *g)
+                .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such credit agreement on this file"))?;
+            Ok((DisputeItem::Agreement(agreement.org_id, agreement.agreement_key), Some(agreement.org_id)))
+        }
     }
 }
 
@@ -530,12 +606,17 @@ fn require_month_on_file(
 /// A "corrected" answer needs the corrected record on file, recorded after the dispute was filed.
 fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
     let after = d.dispute.filed_at;
-    let corrected = match d.dispute.item {
-        DisputeItem::Month(a, m) => r.months(a, m, m, i64::MAX)?.iter().any(|v| v.recorded_at > after),
+    let corrected = match &d.dispute.item {
+        DisputeItem::Month(a, m) => r.months(*a, *m, *m, i64::MAX)?.iter().any(|v| v.recorded_at > after),
         DisputeItem::Account(a) => {
-            r.account_version(a, i64::MAX)?.is_some_and(|v| v.recorded_at > after)
-                || r.months(a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?.iter().any(|v| v.recorded_at > after)
+            r.account_version(*a, i64::MAX)?.is_some_and(|v| v.recorded_at > after)
+                || r.months(*a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?.iter().any(|v| v.recorded_at > after)
         }
+        // The corrected special is a new one on the account; the one disputed is no longer shown.
+        DisputeItem::Special(a, _) => {
+            r.specials_of(d.dispute.subject_id, *a, i64::MAX)?.iter().any(|x| x.recorded_at > after)
+        }
+        DisputeItem::Agreement(org, key) => r.agreement_by_key(*org, key)?.is_some_and(|v| v.recorded_at > after),
         DisputeItem::Inquiry(_) | DisputeItem::Identity => true,
     };
     if corrected {
@@ -545,8 +626,9 @@ fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
     }
 }
 
-/// Deletes the disputed item: a deleting version of the month or the account. Inquiries and
-/// identity items are hidden by the dispute's state alone.
+/// Deletes the disputed item: a deleting version of the month or the account. Inquiries,
+/// special transactions and agreements are hidden by the dispute's state alone (until a
+/// reinsertion is certified); identity items are corrected, not deleted.
 fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
     match d.dispute.item {
         DisputeItem::Month(account, month) => {
@@ -562,7 +644,7 @@ fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
                 w.insert_account_version(&terms)?;
             }
         }
-        DisputeItem::Inquiry(_) => {}
+        DisputeItem::Inquiry(_) | DisputeItem::Special(..) | DisputeItem::Agreement(..) => {}
         DisputeItem::Identity => {
             return Err(BureauError::refused(Refusal::NotDeletable, "identity items are corrected, not deleted"));
         }

@@ -689,3 +689,122 @@ fn an_unknown_organization_is_refused_naming_the_code_given_and_the_codes_on_fil
     let text = w.bureau.dispute_queue(&"X".repeat(100)).unwrap_err().to_string();
     assert!(text.contains(&format!(r#""{}…""#, "X".repeat(20))), "the code given, cut: {text}");
 }
+
+fn special(key: &str, on: &str, amount: i64) -> String {
+    format!(r#"{{"kind":"special","account_key":"{key}","special_type":"14","on":"{on}","amount":{amount}}}"#)
+}
+
+fn agreement(key: &str, limit: i64) -> String {
+    format!(
+        r#"{{"kind":"agreement","agreement_key":"{key}","subject":{ZHANG},"limit_type":"10","currency":"CNY","credit_limit":{limit},"effective_on":"2024-01-10","expires_on":"2027-01-09"}}"#
+    )
+}
+
+fn specials(r: &Report) -> Vec<(String, i64, usize)> {
+    r.own_accounts()
+        .flat_map(|a| &a.specials)
+        .map(|x| (x.special_ref.clone(), x.amount.unwrap_or(0), x.disputes.len()))
+        .collect()
+}
+
+fn refused(r: ob_bureau::Result<ob_store::DisputeId>) -> Option<&'static str> {
+    r.err().and_then(|e| e.refusal()).map(|r| r.code())
+}
+
+/// A person may dispute any item of their file (征信业管理条例 art. 25): a special transaction
+/// on its own, not only with its whole account. Deleted, it stays off every report, cannot simply
+/// be sent again, and comes back only when certified.
+#[test]
+fn a_special_transaction_can_be_disputed_and_deleted_on_its_own() {
+    let mut w = world();
+    w.with_history();
+    let (s, codes) = w.ingest(&file("HB", &[special("A1", "2024-03-18", 10_000), special("A1", "2024-04-02", 200)]));
+    assert_eq!((s.accepted, codes.len()), (2, 0));
+    let shown = specials(&w.report());
+    assert_eq!(shown.iter().map(|x| x.1).collect::<Vec<_>>(), vec![10_000, 200]);
+    let disputed = shown[0].0.clone();
+    assert!(disputed.ends_with(".S1"), "{disputed}");
+    let (account, _) = disputed.split_once('.').unwrap();
+    for wrong in [format!("{account}.S9"), format!("{account}.S"), "A999.S1".to_owned(), account.to_owned()] {
+        let target = DisputeTarget::Special(wrong.clone());
+        assert_eq!(
+            refused(w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongBasicInfo)),
+            Some("UNKNOWN_ITEM")
+        );
+    }
+    let target = DisputeTarget::Special(disputed.clone());
+    let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongBasicInfo).unwrap();
+    let marked = w.report();
+    assert_eq!(marked.header.dispute_marks, 1);
+    assert_eq!(specials(&marked).iter().map(|x| x.2).collect::<Vec<_>>(), vec![1, 0], "the mark is on that one");
+    assert!(marked.own_accounts().all(|a| a.disputes.is_empty()), "not on the whole account");
+    let queue = w.bureau.dispute_queue("HB").unwrap();
+    assert_eq!((queue[0].item, queue[0].special_ref.as_deref()), ("special", Some(disputed.as_str())));
+    assert_eq!(queue[0].furnisher_key.as_deref(), Some("A1"), "the furnisher is told its own key");
+    let mine = w.bureau.disputes_of_person(&zhang()).unwrap();
+    assert_eq!(mine[0].furnisher_key, None, "the person's list does not carry it");
+
+    w.at(datetime!(2024-06-10 09:00 UTC));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
+    assert_eq!(specials(&w.report()).iter().map(|x| x.1).collect::<Vec<_>>(), vec![200], "deleted");
+    let (s, codes) = w.ingest(&file("HB", &[special("A1", "2024-04-02", 200), special("A1", "2024-03-18", 10_000)]));
+    assert_eq!((s.rejected, codes), (1, vec!["DISPUTE_DELETED".to_owned()]), "not simply sent again");
+    w.bureau.certify_reinsertion("HB", id, "the contract's schedule attached").unwrap();
+    assert_eq!(specials(&w.report()).len(), 2, "back once certified");
+    let (s, codes) = w.ingest(&file("HB", &[special("A1", "2024-03-18", 10_000)]));
+    assert_eq!((s.rejected, codes.len()), (0, 0));
+}
+
+/// "Corrected" needs the corrected special on file; the one disputed is then no longer shown.
+#[test]
+fn a_corrected_special_transaction_replaces_the_one_disputed() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("HB", &[special("A1", "2024-03-18", 10_000)]));
+    let disputed = specials(&w.report())[0].0.clone();
+    let id = w.bureau.file_dispute(&zhang(), &DisputeTarget::Special(disputed), DisputeType::WrongBasicInfo).unwrap();
+    w.at(datetime!(2024-06-08 09:00 UTC));
+    let refusal = w.bureau.answer_dispute(Some("HB"), id, Answer::Corrected, None).err().and_then(|e| e.refusal());
+    assert_eq!(refusal.map(|r| r.code()), Some("NO_CORRECTION"));
+    w.ingest(&file("HB", &[special("A1", "2024-03-18", 1_000)]));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Corrected, None).unwrap();
+    assert_eq!(specials(&w.report()).iter().map(|x| x.1).collect::<Vec<_>>(), vec![1_000]);
+    let before = w.report_as_of(date!(2024 - 06 - 07));
+    assert_eq!(specials(&before).iter().map(|x| x.1).collect::<Vec<_>>(), vec![10_000], "as it stood then");
+}
+
+/// A credit agreement can be disputed: marked at once; unanswered past the deadline it is
+/// suppressed where the policy says so; deleted, the lender cannot send it again uncertified.
+#[test]
+fn a_credit_agreement_can_be_disputed_suppressed_and_deleted() {
+    for (policy, suppressed) in [(Policy::us(), true), (Policy::prc(), false)] {
+        let name = policy.name.clone();
+        let mut w = world_with(policy);
+        w.with_history();
+        let (s, codes) = w.ingest(&file("HB", &[agreement("L1", 500_000), agreement("L2", 80_000)]));
+        assert_eq!((s.accepted, codes.len()), (2, 0), "{name}");
+        let report = w.report();
+        let refs: Vec<String> = report.agreements.iter().map(|a| a.agreement_ref.clone()).collect();
+        assert!(refs.iter().all(|r| r.len() == 13 && !r.contains('L')), "{name}: no contract number in {refs:?}");
+        let disputed = report.agreements.iter().find(|a| a.credit_limit == 500_000).unwrap().agreement_ref.clone();
+        let bogus = DisputeTarget::Agreement("G000000000000".into());
+        assert_eq!(refused(w.bureau.file_dispute(&zhang(), &bogus, DisputeType::NotMine)), Some("UNKNOWN_ITEM"));
+        let id = w.bureau.file_dispute(&zhang(), &DisputeTarget::Agreement(disputed.clone()), DisputeType::NotMine);
+        let id = id.unwrap();
+        let marked = w.report();
+        let entry = marked.agreements.iter().find(|a| a.agreement_ref == disputed).unwrap();
+        assert_eq!((marked.header.dispute_marks, entry.disputes.len()), (1, 1), "{name}");
+        assert_eq!(w.bureau.dispute_queue("HB").unwrap()[0].furnisher_key.as_deref(), Some("L1"), "{name}");
+        w.at(datetime!(2024-07-06 09:00 UTC));
+        let limits: Vec<i64> = w.report().agreements.iter().map(|a| a.credit_limit).collect();
+        if suppressed {
+            assert_eq!(limits, vec![80_000], "{name}: suppressed after the deadline");
+        } else {
+            assert_eq!(limits.len(), 2, "{name}: stays, marked");
+        }
+        w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, Some("opened by fraud")).unwrap();
+        assert_eq!(w.report().agreements.len(), 1, "{name}: deleted");
+        let (s, codes) = w.ingest(&file("HB", &[agreement("L1", 600_000)]));
+        assert_eq!((s.rejected, codes), (1, vec!["DISPUTE_DELETED".to_owned()]), "{name}");
+    }
+}

@@ -61,6 +61,12 @@ pub enum DisputeCommand {
         /// The identity section.
         #[arg(long)]
         identity: bool,
+        /// A special transaction or event, by the reference your report shows (e.g. A12.S2).
+        #[arg(long, conflicts_with_all = ["account", "inquiry", "identity", "agreement"])]
+        special: Option<String>,
+        /// A credit agreement, by the reference your report shows (e.g. G3f9c0a12b7d4).
+        #[arg(long, conflicts_with_all = ["account", "inquiry", "identity"])]
+        agreement: Option<String>,
         /// Dispute type: not_mine, wrong_basic_info, settled_shows_balance, account_closed,
         /// wrong_status, deny_overdue, missing_info, duplicated, fraud, unauthorized_query.
         #[arg(long = "type", value_parser = parse_dispute_type)]
@@ -122,7 +128,20 @@ pub enum Outcome {
 }
 
 fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure> {
-    let header = ["id", "item", "account", "month", "inquiry", "type", "state", "filed_on", "due_on"];
+    let header = [
+        "id",
+        "item",
+        "account",
+        "month",
+        "inquiry",
+        "special",
+        "agreement",
+        "key",
+        "type",
+        "state",
+        "filed_on",
+        "due_on",
+    ];
     list::print(disputes, f.format, &header, |d| {
         vec![
             d.id.to_string(),
@@ -130,6 +149,9 @@ fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure>
             cell(d.account_ref.as_ref()),
             cell(d.month),
             cell(d.inquiry_ref.as_ref()),
+            cell(d.special_ref.as_ref()),
+            cell(d.agreement_ref.as_ref()),
+            cell(d.furnisher_key.as_ref()),
             d.dispute_type.to_string(),
             d.state.to_string(),
             d.filed_on.to_string(),
@@ -142,13 +164,19 @@ fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure>
 pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
     match c {
-        DisputeCommand::File { person, account, month, inquiry, identity, kind } => {
-            let target = match (account, month, inquiry, identity) {
-                (Some(a), Some(m), _, _) => DisputeTarget::Month(a.clone(), *m),
-                (Some(a), None, _, _) => DisputeTarget::Account(a.clone()),
-                (None, _, Some(q), _) => DisputeTarget::Inquiry(q.clone()),
-                (None, _, None, true) => DisputeTarget::Identity,
-                _ => return Err(usage("name the item: --account [--month], --inquiry or --identity")),
+        DisputeCommand::File { person, account, month, inquiry, identity, special, agreement, kind } => {
+            let target = match (account, month, inquiry, identity, special, agreement) {
+                (Some(a), Some(m), ..) => DisputeTarget::Month(a.clone(), *m),
+                (Some(a), None, ..) => DisputeTarget::Account(a.clone()),
+                (None, _, Some(q), ..) => DisputeTarget::Inquiry(q.clone()),
+                (None, _, None, true, ..) => DisputeTarget::Identity,
+                (None, _, None, false, Some(x), _) => DisputeTarget::Special(x.clone()),
+                (None, _, None, false, None, Some(g)) => DisputeTarget::Agreement(g.clone()),
+                _ => {
+                    return Err(usage(
+                        "name the item: --account [--month], --inquiry, --identity, --special or --agreement",
+                    ));
+                }
             };
             let id = bureau.file_dispute(&person.document()?, &target, *kind).map_err(classify)?;
             let due = bureau.policy().dispute_answer_days;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub struct DisputeItem {
     /// The dispute's id.
     pub id: i64,
-    /// `account`, `month`, `inquiry` or `identity`.
+    /// `account`, `month`, `inquiry`, `identity`, `special` or `agreement`.
     pub item: String,
     /// The account, as reports name it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,6 +32,15 @@ pub struct DisputeItem {
     /// The inquiry, as reports name it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inquiry_ref: Option<String>,
+    /// The special transaction or event, as reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub special_ref: Option<String>,
+    /// The credit agreement, as reports name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_ref: Option<String>,
+    /// The furnisher's own key for the account or agreement disputed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// What the person says is wrong.
     #[schema(value_type = ob_model::DisputeType)]
     pub dispute_type: String,
@@ -116,6 +125,9 @@ fn item(d: &DisputeView) -> DisputeItem {
         account_ref: d.account_ref.clone(),
         month: d.month.map(|m| m.to_string()),
         inquiry_ref: d.inquiry_ref.clone(),
+        special_ref: d.special_ref.clone(),
+        agreement_ref: d.agreement_ref.clone(),
+        key: d.furnisher_key.clone(),
         dispute_type: text(&d.dispute_type),
         state: text(&d.state),
         filed_on: d.filed_on.to_string(),

@@ -286,6 +286,9 @@ pub struct AgreementRow {
 pub struct SpecialRow {
     /// The account.
     pub account_id: AccountId,
+    /// 1, 2, … within the account, in order recorded: how a dispute names it. Given by the store
+    /// on insert (the value passed there is ignored).
+    pub seq: u32,
     /// The person (distribution key).
     pub subject_id: SubjectId,
     /// What happened.
@@ -426,7 +429,7 @@ pub struct Counts {
 }
 
 /// What a dispute is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DisputeItem {
     /// A whole account.
     Account(AccountId),
@@ -436,6 +439,79 @@ pub enum DisputeItem {
     Inquiry(InquiryId),
     /// The identity section (answered by the bureau).
     Identity,
+    /// One special transaction or event of an account: the account and the special's `seq`.
+    Special(AccountId, u32),
+    /// A credit agreement: its furnisher and the furnisher's key.
+    Agreement(OrgId, String),
+}
+
+/// A dispute item as the `disputes` table stores it: a kind and the columns that name the item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeColumns<'a> {
+    /// `account`, `month`, `inquiry`, `identity`, `special` or `agreement`.
+    pub kind: &'a str,
+    /// The account (account, month, special).
+    pub account_id: Option<i64>,
+    /// The month (month).
+    pub month: Option<YearMonth>,
+    /// The inquiry (inquiry).
+    pub inquiry_id: Option<i64>,
+    /// The special's number within its account (special).
+    pub item_seq: Option<u32>,
+    /// The agreement's key (agreement; its furnisher is the dispute's `org_id`).
+    pub item_key: Option<&'a str>,
+}
+
+impl DisputeItem {
+    /// The columns that store this item.
+    pub fn columns(&self) -> DisputeColumns<'_> {
+        let mut c = DisputeColumns {
+            kind: "",
+            account_id: None,
+            month: None,
+            inquiry_id: None,
+            item_seq: None,
+            item_key: None,
+        };
+        c.kind = match self {
+            DisputeItem::Account(a) => {
+                c.account_id = Some(a.0);
+                "account"
+            }
+            DisputeItem::Month(a, m) => {
+                (c.account_id, c.month) = (Some(a.0), Some(*m));
+                "month"
+            }
+            DisputeItem::Inquiry(q) => {
+                c.inquiry_id = Some(q.0);
+                "inquiry"
+            }
+            DisputeItem::Identity => "identity",
+            DisputeItem::Special(a, seq) => {
+                (c.account_id, c.item_seq) = (Some(a.0), Some(*seq));
+                "special"
+            }
+            DisputeItem::Agreement(_, key) => {
+                c.item_key = Some(key);
+                "agreement"
+            }
+        };
+        c
+    }
+
+    /// The item stored in `c`, with `org` the dispute's answerer; `None` when the columns do not
+    /// name one (a corrupt row).
+    pub fn from_columns(c: &DisputeColumns<'_>, org: Option<OrgId>) -> Option<DisputeItem> {
+        Some(match (c.kind, c.account_id.map(AccountId)) {
+            ("account", Some(a)) => DisputeItem::Account(a),
+            ("month", Some(a)) => DisputeItem::Month(a, c.month?),
+            ("inquiry", _) => DisputeItem::Inquiry(InquiryId(c.inquiry_id?)),
+            ("identity", _) => DisputeItem::Identity,
+            ("special", Some(a)) => DisputeItem::Special(a, c.item_seq?),
+            ("agreement", _) => DisputeItem::Agreement(org?, c.item_key?.to_owned()),
+            _ => return None,
+        })
+    }
 }
 
 /// A dispute to file.

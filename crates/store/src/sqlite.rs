@@ -23,6 +23,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_web_sessions.sql")),
     (8, include_str!("../migrations/sqlite/0008_report_details.sql")),
     (9, include_str!("../migrations/sqlite/0009_packed_months.sql")),
+    (10, include_str!("../migrations/sqlite/0010_dispute_items.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -391,27 +392,29 @@ fn notice_row(r: &Row<'_>) -> rusqlite::Result<NoticeRow> {
 /// The columns of `disputes`, as a literal.
 macro_rules! dispute_columns {
     () => {
-        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on"
+        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on, item_seq,
+         item_key"
     };
 }
 
 fn dispute_row(r: &Row<'_>) -> rusqlite::Result<DisputeRow> {
     let kind: String = r.get(2)?;
-    let account = r.get::<_, Option<i64>>(3)?.map(AccountId);
-    let month = r.get::<_, Option<u32>>(4)?.and_then(YearMonth::from_yyyymm);
-    let item = match (kind.as_str(), account, month, r.get::<_, Option<i64>>(5)?) {
-        ("account", Some(a), _, _) => DisputeItem::Account(a),
-        ("month", Some(a), Some(m), _) => DisputeItem::Month(a, m),
-        ("inquiry", _, _, Some(q)) => DisputeItem::Inquiry(InquiryId(q)),
-        ("identity", _, _, _) => DisputeItem::Identity,
-        _ => return Err(bad(2, "dispute item")),
+    let key: Option<String> = r.get(11)?;
+    let columns = DisputeColumns {
+        kind: &kind,
+        account_id: r.get(3)?,
+        month: r.get::<_, Option<u32>>(4)?.and_then(YearMonth::from_yyyymm),
+        inquiry_id: r.get(5)?,
+        item_seq: r.get(10)?,
+        item_key: key.as_deref(),
     };
+    let org_id = r.get::<_, Option<i64>>(6)?.map(OrgId);
     Ok(DisputeRow {
         id: DisputeId(r.get(0)?),
         dispute: NewDispute {
             subject_id: SubjectId(r.get(1)?),
-            item,
-            org_id: r.get::<_, Option<i64>>(6)?.map(OrgId),
+            item: DisputeItem::from_columns(&columns, org_id).ok_or_else(|| bad(2, "dispute item"))?,
+            org_id,
             dispute_type: code_col(r, 7, ob_model::DisputeType::parse, "dispute type")?,
             filed_at: r.get(8)?,
             due_on: r.get(9)?,
@@ -798,6 +801,7 @@ impl Reader for Tx<'_> {
             |r| {
                 let row = SpecialRow {
                     account_id: AccountId(r.get(0)?),
+                    seq: r.get(8)?,
                     subject_id: SubjectId(r.get(1)?),
                     kind: code_col(r, 2, SpecialKind::parse, "special kind")?,
                     on: r.get(3)?,
@@ -806,10 +810,10 @@ impl Reader for Tx<'_> {
                     batch_id: r.get::<_, Option<i64>>(6)?.map(BatchId),
                     recorded_at: r.get(7)?,
                 };
-                Ok((r.get::<_, i64>(8)?, row))
+                Ok(row)
             },
         )?;
-        Ok(sorted(rows, |(seq, _)| *seq)?.into_iter().map(|(_, row)| row).collect())
+        sorted(rows, |row| row.seq)
     }
 
     fn notices_of(&self, account: AccountId) -> Result<Vec<NoticeRow>> {
@@ -1352,16 +1356,24 @@ impl Writer for Tx<'_> {
     }
 
     fn insert_dispute(&mut self, d: &NewDispute) -> Result<DisputeId> {
-        let (kind, account, month, inquiry) = match d.item {
-            DisputeItem::Account(a) => ("account", Some(a.0), None, None),
-            DisputeItem::Month(a, m) => ("month", Some(a.0), Some(m.yyyymm()), None),
-            DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(q.0)),
-            DisputeItem::Identity => ("identity", None, None, None),
-        };
+        let c = d.item.columns();
         self.insert(
-            "INSERT INTO disputes (subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![d.subject_id.0, kind, account, month, inquiry, d.org_id.map(|o| o.0), d.dispute_type.as_str(), d.filed_at, d.due_on],
+            "INSERT INTO disputes (subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on,
+                                   item_seq, item_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                d.subject_id.0,
+                c.kind,
+                c.account_id,
+                c.month.map(YearMonth::yyyymm),
+                c.inquiry_id,
+                d.org_id.map(|o| o.0),
+                d.dispute_type.as_str(),
+                d.filed_at,
+                d.due_on,
+                c.item_seq,
+                c.item_key
+            ],
         )
         .map(DisputeId)
     }

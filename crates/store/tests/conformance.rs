@@ -148,7 +148,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 10, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -212,7 +212,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9);
+    assert_eq!(store.schema_version().unwrap(), 10);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -283,7 +283,7 @@ fn sqlite_schema_8_months_read_the_same_once_packed() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9);
+    assert_eq!(store.schema_version().unwrap(), 10);
     let r = store.read().unwrap();
     let ym = |y, m| YearMonth::new(y, m).unwrap();
     let months = |account| r.months(AccountId(account), YearMonth::MIN, YearMonth::MAX, i64::MAX).unwrap();
@@ -686,8 +686,30 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
     assert_eq!(r.audit_last(3).unwrap(), Some(audit.clone()));
     assert_eq!(r.audit_last(0).unwrap(), None, "chains are apart");
     assert_eq!(r.audit_after(0, 10).unwrap(), vec![audit]);
-    assert_eq!(r.dispute(dispute_id).unwrap().map(|d| d.dispute), Some(dispute));
+    assert_eq!(r.dispute(dispute_id).unwrap().map(|d| d.dispute), Some(dispute.clone()));
     assert_eq!(r.disputes_for_org(org).unwrap().len(), 1);
+    drop(r);
+    // Every kind of item a dispute may name reads back as filed.
+    let items = [
+        (DisputeItem::Account(account), Some(org)),
+        (DisputeItem::Inquiry(inquiry_id), Some(org)),
+        (DisputeItem::Identity, None),
+        (DisputeItem::Special(account, 3), Some(org)),
+        (DisputeItem::Agreement(org, "G-7.2".into()), Some(org)),
+    ];
+    let mut w = store.write().unwrap();
+    let filed: Vec<(DisputeId, NewDispute)> = items
+        .into_iter()
+        .map(|(item, org_id)| {
+            let d = NewDispute { item, org_id, ..dispute.clone() };
+            (w.insert_dispute(&d).unwrap(), d)
+        })
+        .collect();
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    for (id, d) in filed {
+        assert_eq!(r.dispute(id).unwrap().map(|d| d.dispute), Some(d));
+    }
     assert_eq!(r.dispute_events(dispute_id).unwrap(), vec![event]);
     assert_eq!(r.pending_notices(org, "A-9").unwrap(), vec![notice]);
     assert!(r.has_pending_notices(org).unwrap());
@@ -753,7 +775,7 @@ fn postgres_reopening_applies_no_migration_twice() {
         setup(&mut store);
     }
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
     drop(store);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
@@ -1013,6 +1035,7 @@ fn a_person_s_file_reads_the_same_after_listing_their_accounts(store: &mut AnySt
     for (at, amount) in [(100, 1), (200, 2)] {
         w.insert_special(&SpecialRow {
             account_id: account,
+            seq: 0,
             subject_id: subject,
             kind: ob_model::SpecialKind::EarlyPartial,
             on: time::macros::date!(2024 - 02 - 03),
@@ -1036,6 +1059,7 @@ fn a_person_s_file_reads_the_same_after_listing_their_accounts(store: &mut AnySt
     let expected: Vec<_> = [99, 150, 200, i64::MAX].iter().map(|at| file_at(&*plain, *at)).collect();
     assert_eq!(expected[1].2.len(), 1, "the special recorded by then");
     assert_eq!(expected[3].2.iter().map(|x| x.amount_minor).collect::<Vec<_>>(), vec![Some(1), Some(2)]);
+    assert_eq!(expected[3].2.iter().map(|x| x.seq).collect::<Vec<_>>(), vec![1, 2], "numbered by the store");
     drop(plain);
     let r = store.read().unwrap();
     assert_eq!(r.accounts_of(subject).unwrap().len(), 1);
@@ -1090,6 +1114,7 @@ fn a_prefetched_file_reads_as_the_plain_reads(store: &mut AnyStore) {
     }
     w.insert_special(&SpecialRow {
         account_id: account,
+        seq: 0,
         subject_id: subject,
         kind: SpecialKind::EarlyPartial,
         on: date!(2024 - 02 - 03),

@@ -362,6 +362,13 @@ impl Batch<'_> {
         if person != Some(subject) {
             return reject(Code::AccountConflict, "subject", "this agreement key is on file for another person");
         }
+        if self.agreement_deleted(&a.agreement_key) {
+            return reject(
+                Code::DisputeDeleted,
+                "agreement_key",
+                "this agreement was deleted after a dispute; certify it to report it again",
+            );
+        }
         row.subject_id = subject;
         if self.policy.report_consent_required && !self.consent_covers(subject, self.today, old.effective_on)? {
             return reject(Code::NoConsent, "subject", "no reporting consent from this person covers this agreement");
@@ -396,15 +403,18 @@ impl Batch<'_> {
             return reject(Code::NoConsent, "on", "no reporting consent from this person covers this account");
         }
         let key = |k: &ob_store::SpecialRow| (k.kind, k.on, k.amount_minor, k.months_changed);
-        if self
-            .w
-            .specials_of(subject, id, i64::MAX)?
-            .iter()
-            .any(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed))
-        {
-            return Ok(Err(Outcome::Unchanged));
+        let on_file = self.w.specials_of(subject, id, i64::MAX)?;
+        let Some(same) = on_file.iter().find(|k| key(k) == (x.kind, x.on, x.amount_minor, x.months_changed)) else {
+            return Ok(Ok(Accepted::Special { index, special: x }));
+        };
+        if self.dispute_deleted(index).is_some_and(|d| d.specials.contains(&same.seq)) {
+            return reject(
+                Code::DisputeDeleted,
+                "on",
+                "this special transaction was deleted after a dispute; certify it to report it again",
+            );
         }
-        Ok(Ok(Accepted::Special { index, special: x }))
+        Ok(Err(Outcome::Unchanged))
     }
 
     /// A notice for an account on file must be for one of the furnisher's own; one for an account

@@ -9,7 +9,7 @@ use crate::Result;
 use ob_model::records::Record;
 use ob_model::{YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, OrgId, SubjectId, Writer};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use time::Date;
 
 /// An account touched by the batch.
@@ -72,20 +72,35 @@ impl MonthMark {
 pub(super) struct DisputeDeleted {
     pub(super) account: bool,
     pub(super) months: Vec<YearMonth>,
+    /// The `seq` of each special transaction or event deleted.
+    pub(super) specials: Vec<u32>,
 }
 
-/// What disputes deleted from the organization's accounts and it did not certify back: the
-/// organization answers every dispute on its accounts, so its disputes are all there are.
-pub(super) fn dispute_deleted_of(r: &dyn Writer, org: OrgId) -> Result<HashMap<AccountId, DisputeDeleted>> {
-    let mut deleted: HashMap<AccountId, DisputeDeleted> = HashMap::new();
+/// What disputes deleted from an organization's file and it did not certify back.
+#[derive(Default)]
+pub(super) struct DeletedItems {
+    pub(super) accounts: HashMap<AccountId, DisputeDeleted>,
+    /// The keys of its credit agreements deleted.
+    pub(super) agreements: HashSet<String>,
+}
+
+/// What disputes deleted from the organization's accounts and agreements and it did not certify
+/// back: the organization answers every dispute on its items, so its disputes are all there are.
+pub(super) fn dispute_deleted_of(r: &dyn Writer, org: OrgId) -> Result<DeletedItems> {
+    let mut deleted = DeletedItems::default();
     for d in r.disputes_for_org(org)? {
         if r.dispute_events(d.id)?.last().map(|e| e.state) != Some(ob_model::DisputeState::Deleted) {
             continue;
         }
+        let accounts = &mut deleted.accounts;
         match d.dispute.item {
-            DisputeItem::Account(a) => deleted.entry(a).or_default().account = true,
-            DisputeItem::Month(a, m) => deleted.entry(a).or_default().months.push(m),
-            _ => {}
+            DisputeItem::Account(a) => accounts.entry(a).or_default().account = true,
+            DisputeItem::Month(a, m) => accounts.entry(a).or_default().months.push(m),
+            DisputeItem::Special(a, seq) => accounts.entry(a).or_default().specials.push(seq),
+            DisputeItem::Agreement(_, key) => {
+                deleted.agreements.insert(key);
+            }
+            DisputeItem::Inquiry(_) | DisputeItem::Identity => {}
         }
     }
     Ok(deleted)
@@ -426,7 +441,12 @@ impl Batch<'_> {
 
     /// What disputes deleted from the account (and the furnisher did not certify back).
     pub(super) fn dispute_deleted(&self, index: usize) -> Option<&DisputeDeleted> {
-        self.dispute_deleted.get(&self.accounts[index].id)
+        self.dispute_deleted.accounts.get(&self.accounts[index].id)
+    }
+
+    /// Whether a dispute deleted the furnisher's agreement of this key (not certified back).
+    pub(super) fn agreement_deleted(&self, key: &str) -> bool {
+        self.dispute_deleted.agreements.contains(key)
     }
 
     /// The next version of a month of the account, counted as taken. A month not yet known is

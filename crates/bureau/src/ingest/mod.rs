@@ -142,7 +142,7 @@ struct Batch<'w> {
     absent_keys: HashSet<String>,
     /// What disputes deleted from this furnisher's accounts, read once per batch (disputes do
     /// not change during a batch).
-    dispute_deleted: HashMap<AccountId, lookup::DisputeDeleted>,
+    dispute_deleted: lookup::DeletedItems,
     /// Notices given in this batch for accounts not reported yet, by account key.
     pending_notices: HashMap<String, Vec<Date>>,
     /// Whether earlier batches left notices waiting for accounts (checked once per batch).

@@ -55,6 +55,7 @@ impl Batch<'_> {
                 let info = &self.accounts[index];
                 self.w.insert_special(&SpecialRow {
                     account_id: info.id,
+                    seq: 0,
                     subject_id: info.subject_id,
                     kind: special.kind,
                     on: special.on,

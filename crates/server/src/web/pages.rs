@@ -50,6 +50,23 @@ fn reference(s: Option<&str>, prefix: char) -> String {
         .to_owned()
 }
 
+/// A special's reference as reports give it (`A12.S2`), or empty.
+fn special_reference(s: &str) -> String {
+    let s = s.trim();
+    let number = |n: &str| (1..=9).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit());
+    match s.split_once(".S") {
+        Some((account, seq)) if !reference(Some(account), 'A').is_empty() && number(seq) => s.to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// An agreement's reference as reports give it (`G` and twelve hex digits), or empty.
+fn agreement_reference(s: &str) -> String {
+    let s = s.trim();
+    let hex = s.strip_prefix('G').unwrap_or_default();
+    if hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit()) { s.to_owned() } else { String::new() }
+}
+
 /// `GET /`: the sign-in form, or the person's start page when signed in.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = session::token_of(&headers) {
@@ -345,6 +362,8 @@ fn item_kind(s: Option<&str>) -> &'static str {
     match s {
         Some("inquiry") => "inquiry",
         Some("identity") => "identity",
+        Some("special") => "special",
+        Some("agreement") => "agreement",
         _ => "account",
     }
 }
@@ -412,6 +431,8 @@ pub async fn file_dispute(
     let target = match form.item.as_str() {
         "identity" => DisputeTarget::Identity,
         "inquiry" => DisputeTarget::Inquiry(non_empty(reference(Some(&form.reference), 'Q'))?),
+        "special" => DisputeTarget::Special(non_empty(special_reference(&form.reference))?),
+        "agreement" => DisputeTarget::Agreement(non_empty(agreement_reference(&form.reference))?),
         "account" => {
             let account = non_empty(reference(Some(&form.reference), 'A'))?;
             match month {

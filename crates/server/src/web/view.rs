@@ -327,8 +327,22 @@ pub struct AccountView {
     pub statements: Vec<StatementLine>,
     /// The contract's terms the lender reported (业务种类, 担保方式, 到期日期, …): label, value.
     pub terms: Vec<(Label, String)>,
-    /// Special transactions and events: day, kind, amount or months moved.
-    pub specials: Vec<(Date, Label, String)>,
+    /// Special transactions and events.
+    pub specials: Vec<SpecialView>,
+}
+
+/// A special transaction or event, as the page shows it.
+pub struct SpecialView {
+    /// The day.
+    pub on: Date,
+    /// What happened.
+    pub kind: Label,
+    /// The amount or the months moved.
+    pub detail: String,
+    /// Reference to dispute it.
+    pub special_ref: String,
+    /// Dispute marks.
+    pub disputes: Vec<MarkView>,
 }
 
 /// The contract's terms of an account, as rows of label and value.
@@ -451,7 +465,13 @@ fn account_view(a: &AccountDetail) -> AccountView {
             .map(|x| {
                 let amount = x.amount.map(|v| money(a.currency, v));
                 let moved = x.months_changed.map(|m| format!("{m} 个月 months"));
-                (x.on, x.kind.title(), amount.or(moved).unwrap_or_default())
+                SpecialView {
+                    on: x.on,
+                    kind: x.kind.title(),
+                    detail: amount.or(moved).unwrap_or_default(),
+                    special_ref: x.special_ref.clone(),
+                    disputes: marks(&x.disputes),
+                }
             })
             .collect(),
     }
@@ -475,6 +495,10 @@ pub struct AgreementRowView {
     pub state: Label,
     /// The accounts drawn under it, as report numbers.
     pub accounts: String,
+    /// Reference to dispute it.
+    pub agreement_ref: String,
+    /// Dispute marks.
+    pub disputes: Vec<MarkView>,
 }
 
 /// The accounts of one type.
@@ -783,6 +807,8 @@ impl ReportPage {
                     until: day(a.expires_on),
                     state: if a.ended { ("已结束", "ended") } else { ("有效", "in force") },
                     accounts: a.accounts.iter().map(|n| format!("[{n}]")).collect::<Vec<_>>().join(" "),
+                    agreement_ref: a.agreement_ref.clone(),
+                    disputes: marks(&a.disputes),
                 })
                 .collect(),
             legend: legend(),
@@ -830,6 +856,8 @@ pub struct DisputeLine {
 /// A dispute as listed.
 pub fn dispute_line(d: &DisputeView) -> DisputeLine {
     let item = match (d.item, &d.account_ref, d.month, &d.inquiry_ref) {
+        ("special", ..) => d.special_ref.clone().unwrap_or_default(),
+        ("agreement", ..) => d.agreement_ref.clone().unwrap_or_default(),
         (_, Some(a), Some(m), _) => format!("{a} {m}"),
         (_, Some(a), None, _) => a.clone(),
         (_, None, _, Some(q)) => q.clone(),
@@ -1020,7 +1048,7 @@ pub struct DisputesPage {
     pub nav: Option<Nav>,
     /// A message after an action.
     pub done: Option<Label>,
-    /// Prefilled item kind: `account`, `inquiry` or `identity`.
+    /// Prefilled item kind: `account`, `inquiry`, `identity`, `special` or `agreement`.
     pub item: &'static str,
     /// Prefilled reference.
     pub reference: String,

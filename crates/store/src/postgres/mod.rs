@@ -43,6 +43,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/postgres/0003_org_type.sql")),
     (4, include_str!("../../migrations/postgres/0004_web_sessions.sql")),
     (5, include_str!("../../migrations/postgres/0005_report_details.sql")),
+    (6, include_str!("../../migrations/postgres/0006_dispute_items.sql")),
 ];
 
 /// Account-month rows buffered before a `COPY` is sent.
@@ -720,27 +721,27 @@ fn notice_row(r: &Row) -> Result<NoticeRow> {
 /// The columns of `disputes`, as a literal.
 macro_rules! dispute_columns {
     () => {
-        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on"
+        "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on, item_seq,
+         item_key"
     };
 }
 
 fn dispute_row(r: &Row) -> Result<DisputeRow> {
-    let kind: &str = col(r, 2)?;
-    let account = col::<Option<i64>>(r, 3)?.map(AccountId);
-    let month = opt_month_col(r, 4)?;
-    let item = match (kind, account, month, col::<Option<i64>>(r, 5)?) {
-        ("account", Some(a), _, _) => DisputeItem::Account(a),
-        ("month", Some(a), Some(m), _) => DisputeItem::Month(a, m),
-        ("inquiry", _, _, Some(q)) => DisputeItem::Inquiry(InquiryId(q)),
-        ("identity", _, _, _) => DisputeItem::Identity,
-        _ => return Err(bad(2, "dispute item")),
+    let columns = DisputeColumns {
+        kind: col(r, 2)?,
+        account_id: col(r, 3)?,
+        month: opt_month_col(r, 4)?,
+        inquiry_id: col(r, 5)?,
+        item_seq: col::<Option<i32>>(r, 10)?.map(|n| u32::try_from(n).map_err(|_| bad(10, "item seq"))).transpose()?,
+        item_key: col(r, 11)?,
     };
+    let org_id = col::<Option<i64>>(r, 6)?.map(OrgId);
     Ok(DisputeRow {
         id: DisputeId(col(r, 0)?),
         dispute: NewDispute {
             subject_id: SubjectId(col(r, 1)?),
-            item,
-            org_id: col::<Option<i64>>(r, 6)?.map(OrgId),
+            item: DisputeItem::from_columns(&columns, org_id).ok_or_else(|| bad(2, "dispute item"))?,
+            org_id,
             dispute_type: code_col(r, 7, ob_model::DisputeType::parse, "dispute type")?,
             filed_at: col(r, 8)?,
             due_on: col(r, 9)?,
@@ -834,7 +835,7 @@ fn read_ahead_row(r: &Row) -> Result<AccountAhead> {
 /// The columns of `specials` that [`special_row`] reads.
 macro_rules! special_columns {
     () => {
-        "account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at"
+        "account_id, subject_id, kind, on_date, amount_minor, months_changed, batch_id, recorded_at, seq"
     };
 }
 
@@ -850,6 +851,7 @@ fn special_row(r: &Row) -> Result<SpecialRow> {
             .transpose()?,
         batch_id: col::<Option<i64>>(r, 6)?.map(BatchId),
         recorded_at: col(r, 7)?,
+        seq: u32::try_from(col::<i32>(r, 8)?).map_err(|_| bad(8, "special seq"))?,
     })
 }
 
@@ -2194,26 +2196,25 @@ impl Writer for PgTx<'_> {
     }
 
     fn insert_dispute(&mut self, d: &NewDispute) -> Result<DisputeId> {
-        let (kind, account, month, inquiry) = match d.item {
-            DisputeItem::Account(a) => ("account", Some(a.0), None, None),
-            DisputeItem::Month(a, m) => ("month", Some(a.0), Some(yyyymm(m)?), None),
-            DisputeItem::Inquiry(q) => ("inquiry", None, None, Some(q.0)),
-            DisputeItem::Identity => ("identity", None, None, None),
-        };
+        let c = d.item.columns();
+        let month = c.month.map(yyyymm).transpose()?;
+        let seq = c.item_seq.map(|n| i32::try_from(n).map_err(|_| bad(10, "item seq"))).transpose()?;
         self.insert(
             "INSERT INTO disputes (subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type,
-                 filed_at, due_on)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 filed_at, due_on, item_seq, item_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
             &[
                 &d.subject_id.0,
-                &kind,
-                &account,
+                &c.kind,
+                &c.account_id,
                 &month,
-                &inquiry,
+                &c.inquiry_id,
                 &d.org_id.map(|o| o.0),
                 &d.dispute_type.as_str(),
                 &d.filed_at,
                 &d.due_on,
+                &seq,
+                &c.item_key,
             ],
         )
         .map(DisputeId)
