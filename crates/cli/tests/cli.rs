@@ -142,6 +142,10 @@ fn rights_on_the_command_line() {
     lines.push(r#"{"kind":"notice","account_key":"A1","notified_on":"2024-06-01","channel":"app"}"#.to_owned());
     lines.push(r#"{"kind":"month","account_key":"A1","month":"2024-06","balance":100,"past_due_amount":10,"days_past_due":15,"status":"1"}"#.to_owned());
     lines.push(format!(r#"{{"kind":"consent","subject":{ZHANG},"scope":"inquire","purpose":"02","granted_on":"2024-01-01","expires_on":"2030-01-01","evidence_sha256":"{}"}}"#, "cd".repeat(32)));
+    lines.push(
+        r#"{"kind":"special","account_key":"A1","special_type":"14","on":"2024-05-18","amount":10000}"#.to_owned(),
+    );
+    lines.push(format!(r#"{{"kind":"agreement","agreement_key":"HB-L1","subject":{ZHANG},"limit_type":"10","currency":"CNY","credit_limit":500000,"effective_on":"2024-01-10"}}"#));
     let file = write_file(dir.path(), "hb.jsonl", &lines);
     let out = run(&data, &["ingest", file.to_str().unwrap()]);
     assert!(text(&out).contains("0 rejected"), "{}", text(&out));
@@ -162,6 +166,22 @@ fn rights_on_the_command_line() {
     assert!(ok(&["dispute", "queue", "--org", "HB"]).contains("deny_overdue"));
     ok(&["dispute", "answer", "--org", "HB", "--id", "1", "--outcome", "verified", "--note", "checked"]);
     assert!(ok(&["dispute", "list", id[0], id[1]]).contains("verified"));
+    let special = report["account_groups"][0]["accounts"][0]["specials"][0]["special_ref"].as_str().unwrap();
+    let agreement = report["agreements"][0]["agreement_ref"].as_str().unwrap();
+    assert!(
+        ok(&["dispute", "file", id[0], id[1], "--special", special, "--type", "wrong_basic_info"])
+            .contains("dispute 2")
+    );
+    assert!(
+        ok(&["dispute", "file", id[0], id[1], "--agreement", agreement, "--type", "not_mine"]).contains("dispute 3")
+    );
+    let queue = ok(&["dispute", "queue", "--org", "HB", "--format", "json"]);
+    assert!(queue.contains(special) && queue.contains(agreement) && queue.contains("\"HB-L1\""), "{queue}");
+    let both = run(
+        &data,
+        &["dispute", "file", id[0], id[1], "--special", special, "--account", &account, "--type", "not_mine"],
+    );
+    assert_eq!(both.status.code(), Some(2), "one item at a time");
     ok(&[
         "statement",
         "add",

@@ -713,3 +713,36 @@ async fn a_sign_in_from_another_site_is_refused() {
         .unwrap();
     assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::SEE_OTHER);
 }
+
+/// The reference after `marker` on a page, up to the next quote or ampersand.
+fn reference_after(page: &Page, marker: &str) -> String {
+    let at = page.text.find(marker).unwrap_or_else(|| panic!("{marker} on the page")) + marker.len();
+    page.text[at..].split(['"', '&', '<']).next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_special_transaction_and_a_credit_agreement_are_disputed_from_the_report() {
+    let (app, _) = app();
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
+    let csrf = p.csrf().await;
+    let report = p.get("/me/report").await;
+    let special = reference_after(&report, "/me/disputes?item=special&amp;reference=");
+    let agreement = reference_after(&report, "/me/disputes?item=agreement&amp;reference=");
+    assert!(special.starts_with('A') && special.contains(".S"), "{special}");
+    assert!(agreement.starts_with('G') && agreement.len() == 13, "{agreement}");
+    assert!(!report.has("ZH-LINE-1\""), "no contract number in a reference");
+    let prefilled = p.get(&format!("/me/disputes?item=special&reference={special}")).await;
+    assert!(prefilled.has(r#"<option value="special" selected>"#));
+
+    for (item, reference) in [("special", &special), ("agreement", &agreement)] {
+        let form = [("csrf", csrf.as_str()), ("item", item), ("reference", reference), ("dispute_type", "not_mine")];
+        assert_eq!(p.post("/me/disputes", &form).await.location(), Some("/me/disputes?done=filed"), "{item}");
+        let bad = [("csrf", csrf.as_str()), ("item", item), ("reference", "A1"), ("dispute_type", "not_mine")];
+        html_error(&p.post("/me/disputes", &bad).await, 400, "BAD_REQUEST");
+    }
+    let list = p.get("/me/disputes").await;
+    assert!(list.has(&format!("#1 {special}")) && list.has(&format!("#2 {agreement}")));
+    let report = p.get("/me/report").await;
+    assert!(report.has("<br>异议标注 <span lang=\"en\">Disputed</span> #1: "), "the special is marked");
+    assert!(report.has("<br>异议标注 <span lang=\"en\">Disputed</span> #2: "), "the agreement is marked");
+}
