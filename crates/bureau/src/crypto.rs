@@ -327,6 +327,15 @@ impl Keys {
         mac[..4].iter().map(|b| char::from(b'A' + b % 26)).collect()
     }
 
+    /// The reference reports give a credit agreement: `G` and 12 hex digits of a MAC of its
+    /// lender and key, so that no one without the bureau's key can test a guess of a lender's
+    /// contract number against it. It changes with a key rotation (disputes store the agreement,
+    /// not its reference).
+    pub fn agreement_ref(&self, org: i64, agreement_key: &str) -> String {
+        let mac = self.mac(&[b"agreement-ref", &org.to_be_bytes(), agreement_key.as_bytes()]);
+        format!("G{}", hex::encode(&mac[..6]))
+    }
+
     /// A value stored in the database to recognise the key that wrote it.
     pub fn check_value(&self) -> String {
         hex::encode(mac_with(&self.current.mac_key, &[b"key-check"]))

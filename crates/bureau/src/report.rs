@@ -860,7 +860,7 @@ pub fn assemble(
     let guarantees =
         number_guarantees(guaranteed, groups.iter().flat_map(|g| &g.accounts).map(|a| 1 + a.sub_accounts.len()).sum());
     let agreements =
-        agreement_entries(r, (subject, cutoff, ctx.as_of), &accounts, (&numbers, &groups), &notes, &mut names)?;
+        agreement_entries((r, keys), (subject, cutoff, ctx.as_of), &accounts, (&numbers, &groups), &notes, &mut names)?;
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
     let report = Report {
         format_version: REPORT_FORMAT_VERSION,
@@ -954,7 +954,7 @@ fn number_and_group(
 /// furnisher's account of the same key (a line reports its months under its agreement's code)
 /// and that line's instalment plans. One deleted or suppressed after a dispute is not shown.
 fn agreement_entries(
-    r: &dyn Reader,
+    (r, keys): (&dyn Reader, &Keys),
     (subject, cutoff, as_of): (SubjectId, i64, Date),
     accounts: &[AccountRow],
     (numbers, groups): (&HashMap<AccountId, u32>, &[AccountGroup]),
@@ -981,7 +981,7 @@ fn agreement_entries(
             .map(|d| d.latest.as_ref().map_or(0, |l| l.used_amount))
             .sum();
         out.push(AgreementEntry {
-            agreement_ref: crate::rights::agreement_ref(a.org_id, &a.agreement_key),
+            agreement_ref: crate::rights::agreement_ref(keys, a.org_id, &a.agreement_key),
             institution: names.name(a.org_id)?,
             kind: a.kind,
             responsibility: a.responsibility,
@@ -1542,10 +1542,12 @@ impl FileNotes {
         self.state(item) == Some(DisputeState::Suppressed)
     }
 
-    /// Whether the item's latest dispute left it in one of `states`: items a dispute hides by its
-    /// state alone (no deleting version is stored for them).
+    /// Whether any dispute of the item left it in one of `states`: items a dispute hides by its
+    /// state alone (no deleting version is stored for them). Any, not only the latest: a second
+    /// dispute on an item deleted by the first must not bring it back (only a certified
+    /// reinsertion does, and it ends the first dispute's deletion).
     fn hides(&self, item: &DisputeItem, states: &[DisputeState]) -> bool {
-        self.state(item).is_some_and(|s| states.contains(&s))
+        self.disputes.iter().any(|(i, m)| i == item && states.contains(&m.state))
     }
 
     fn open(&self, item: &DisputeItem) -> bool {

@@ -125,13 +125,19 @@ pub fn special_ref(account: AccountId, seq: u32) -> String {
     format!("{}.S{seq}", account_ref(account))
 }
 
-/// The reference reports give a credit agreement: a digest of its furnisher and key, so that a
-/// report never shows one lender's contract number to another.
-pub fn agreement_ref(org: OrgId, agreement_key: &str) -> String {
-    use sha2::Digest;
-    let digest =
-        sha2::Sha256::new().chain_update(org.0.to_be_bytes()).chain_update(agreement_key.as_bytes()).finalize();
-    format!("G{}", hex::encode(&digest[..6]))
+/// The reference reports give a credit agreement ([`Keys::agreement_ref`]): never the lender's
+/// contract number, which no report shows to another lender.
+pub fn agreement_ref(keys: &Keys, org: OrgId, agreement_key: &str) -> String {
+    keys.agreement_ref(org.0, agreement_key)
+}
+
+/// An agreement's reference as typed: `G` or `g`, then the hex digits in lower case.
+fn normalized_agreement_ref(s: &str) -> String {
+    let s = s.trim();
+    match s.strip_prefix(['G', 'g']) {
+        Some(hex) => format!("G{}", hex.to_ascii_lowercase()),
+        None => s.to_owned(),
+    }
 }
 
 fn parse_ref(prefix: char, s: &str) -> Option<i64> {
@@ -201,7 +207,7 @@ pub fn sweep(w: &mut dyn Writer, policy: &Policy, subject: SubjectId, now: i64, 
     Ok(n)
 }
 
-fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy) -> DisputeView {
+fn view(keys: &Keys, d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy) -> DisputeView {
     let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date());
     let mut v = DisputeView {
         id: d.id.0,
@@ -237,7 +243,7 @@ fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy
             "special"
         }
         DisputeItem::Agreement(org, key) => {
-            v.agreement_ref = Some(agreement_ref(*org, key));
+            v.agreement_ref = Some(agreement_ref(keys, *org, key));
             "agreement"
         }
     };
@@ -245,8 +251,13 @@ fn view(d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy
 }
 
 /// [`view`] for the answering furnisher: with its own key for the item.
-fn furnisher_view(r: &dyn Reader, d: &DisputeRow, today: Date, policy: &Policy) -> Result<DisputeView> {
-    let mut v = view(d, &r.dispute_events(d.id)?, today, policy);
+fn furnisher_view(
+    (r, keys): (&dyn Reader, &Keys),
+    d: &DisputeRow,
+    today: Date,
+    policy: &Policy,
+) -> Result<DisputeView> {
+    let mut v = view(keys, d, &r.dispute_events(d.id)?, today, policy);
     v.furnisher_key = match &d.dispute.item {
         DisputeItem::Account(a) | DisputeItem::Month(a, _) | DisputeItem::Special(a, _) => {
             r.account(*a)?.map(|a| a.account_key)
@@ -267,8 +278,8 @@ impl<S: Store> Bureau<S> {
         kind: DisputeType,
     ) -> Result<DisputeId> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
-        self.audited("dispute.filed", Some(subject), None, |w, _, policy, now| {
-            let (item, org) = resolve_target(w, subject, target, kind, now.date())?;
+        self.audited("dispute.filed", Some(subject), None, |w, keys, policy, now| {
+            let (item, org) = resolve_target((w, keys), subject, target, kind, now.date())?;
             let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
             let id = w.insert_dispute(&NewDispute {
                 subject_id: subject,
@@ -357,7 +368,7 @@ impl<S: Store> Bureau<S> {
     /// One dispute of `answerer`'s queue as it stands.
     pub fn dispute_view(&self, answerer: &str, dispute: DisputeId) -> Result<DisputeView> {
         let (d, _) = self.answerable(Some(answerer), dispute)?;
-        furnisher_view(self.store.read()?.as_ref(), &d, self.clock.today(), &self.policy)
+        furnisher_view((self.store.read()?.as_ref(), &self.keys), &d, self.clock.today(), &self.policy)
     }
 
     /// The disputes an organization must answer (its queue), oldest first.
@@ -365,7 +376,10 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let org = crate::access::org_by_code(r.as_ref(), org_code)?.id;
         let today = self.clock.today();
-        r.disputes_for_org(org)?.iter().map(|d| furnisher_view(r.as_ref(), d, today, &self.policy)).collect()
+        r.disputes_for_org(org)?
+            .iter()
+            .map(|d| furnisher_view((r.as_ref(), &self.keys), d, today, &self.policy))
+            .collect()
     }
 
     /// The person's disputes and every step of them.
@@ -373,7 +387,10 @@ impl<S: Store> Bureau<S> {
         let r = self.store.read()?;
         let subject = subject_of(r.as_ref(), &self.keys, document)?;
         let today = self.clock.today();
-        Ok(disputes_with_events(r.as_ref(), subject)?.iter().map(|(d, e)| view(d, e, today, &self.policy)).collect())
+        Ok(disputes_with_events(r.as_ref(), subject)?
+            .iter()
+            .map(|(d, e)| view(&self.keys, d, e, today, &self.policy))
+            .collect())
     }
 
     /// Adds a personal statement beside a negative item of the person's file.
@@ -534,7 +551,7 @@ impl<S: Store> Bureau<S> {
 
 /// The stored item and who must answer for it.
 fn resolve_target(
-    r: &dyn Reader,
+    (r, keys): (&dyn Reader, &Keys),
     subject: SubjectId,
     target: &DisputeTarget,
     kind: DisputeType,
@@ -571,10 +588,11 @@ fn resolve_target(
             Ok((DisputeItem::Special(account.id, seq), Some(account.org_id)))
         }
         DisputeTarget::Agreement(g) => {
+            let g = normalized_agreement_ref(g);
             let agreement = r
                 .agreements_of(subject, i64::MAX)?
                 .into_iter()
-                .find(|a| agreement_ref(a.org_id, &a.agreement_key) == *g)
+                .find(|a| agreement_ref(keys, a.org_id, &a.agreement_key) == g)
                 .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such credit agreement on this file"))?;
             Ok((DisputeItem::Agreement(agreement.org_id, agreement.agreement_key), Some(agreement.org_id)))
         }
@@ -612,9 +630,12 @@ fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
             r.account_version(*a, i64::MAX)?.is_some_and(|v| v.recorded_at > after)
                 || r.months(*a, YearMonth::MIN, YearMonth::MAX, i64::MAX)?.iter().any(|v| v.recorded_at > after)
         }
-        // The corrected special is a new one on the account; the one disputed is no longer shown.
-        DisputeItem::Special(a, _) => {
-            r.specials_of(d.dispute.subject_id, *a, i64::MAX)?.iter().any(|x| x.recorded_at > after)
+        // The corrected special is a new one of the same kind on the account; the one disputed is
+        // then no longer shown.
+        DisputeItem::Special(a, seq) => {
+            let specials = r.specials_of(d.dispute.subject_id, *a, i64::MAX)?;
+            let kind = specials.iter().find(|x| x.seq == *seq).map(|x| x.kind);
+            specials.iter().any(|x| x.recorded_at > after && Some(x.kind) == kind)
         }
         DisputeItem::Agreement(org, key) => r.agreement_by_key(*org, key)?.is_some_and(|v| v.recorded_at > after),
         DisputeItem::Inquiry(_) | DisputeItem::Identity => true,

@@ -747,6 +747,10 @@ fn a_special_transaction_can_be_disputed_and_deleted_on_its_own() {
     w.at(datetime!(2024-06-10 09:00 UTC));
     w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
     assert_eq!(specials(&w.report()).iter().map(|x| x.1).collect::<Vec<_>>(), vec![200], "deleted");
+    let again = w.bureau.file_dispute(&zhang(), &DisputeTarget::Special(disputed.clone()), DisputeType::Fraud).unwrap();
+    assert_eq!(specials(&w.report()).len(), 1, "a second dispute does not bring it back");
+    w.bureau.answer_dispute(Some("HB"), again, Answer::Verified, None).unwrap();
+    assert_eq!(specials(&w.report()).len(), 1, "nor does its answer: only a certified reinsertion");
     let (s, codes) = w.ingest(&file("HB", &[special("A1", "2024-04-02", 200), special("A1", "2024-03-18", 10_000)]));
     assert_eq!((s.rejected, codes), (1, vec!["DISPUTE_DELETED".to_owned()]), "not simply sent again");
     w.bureau.certify_reinsertion("HB", id, "the contract's schedule attached").unwrap();
@@ -789,7 +793,8 @@ fn a_credit_agreement_can_be_disputed_suppressed_and_deleted() {
         let disputed = report.agreements.iter().find(|a| a.credit_limit == 500_000).unwrap().agreement_ref.clone();
         let bogus = DisputeTarget::Agreement("G000000000000".into());
         assert_eq!(refused(w.bureau.file_dispute(&zhang(), &bogus, DisputeType::NotMine)), Some("UNKNOWN_ITEM"));
-        let id = w.bureau.file_dispute(&zhang(), &DisputeTarget::Agreement(disputed.clone()), DisputeType::NotMine);
+        let typed = DisputeTarget::Agreement(disputed.to_ascii_uppercase());
+        let id = w.bureau.file_dispute(&zhang(), &typed, DisputeType::NotMine);
         let id = id.unwrap();
         let marked = w.report();
         let entry = marked.agreements.iter().find(|a| a.agreement_ref == disputed).unwrap();

@@ -127,23 +127,15 @@ pub enum Outcome {
     Deleted,
 }
 
-fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure> {
-    let header = [
-        "id",
-        "item",
-        "account",
-        "month",
-        "inquiry",
-        "special",
-        "agreement",
-        "key",
-        "type",
-        "state",
-        "filed_on",
-        "due_on",
-    ];
+/// A person's disputes, or (`furnisher`) a furnisher's queue, with its own key for each item.
+fn print_disputes(disputes: &[DisputeView], f: FormatArg, furnisher: bool) -> Result<(), Failure> {
+    let mut header = vec!["id", "item", "account", "month", "inquiry", "special", "agreement"];
+    if furnisher {
+        header.push("key");
+    }
+    header.extend(["type", "state", "filed_on", "due_on"]);
     list::print(disputes, f.format, &header, |d| {
-        vec![
+        let mut row = vec![
             d.id.to_string(),
             d.item.to_string(),
             cell(d.account_ref.as_ref()),
@@ -151,12 +143,12 @@ fn print_disputes(disputes: &[DisputeView], f: FormatArg) -> Result<(), Failure>
             cell(d.inquiry_ref.as_ref()),
             cell(d.special_ref.as_ref()),
             cell(d.agreement_ref.as_ref()),
-            cell(d.furnisher_key.as_ref()),
-            d.dispute_type.to_string(),
-            d.state.to_string(),
-            d.filed_on.to_string(),
-            d.due_on.to_string(),
-        ]
+        ];
+        if furnisher {
+            row.push(cell(d.furnisher_key.as_ref()));
+        }
+        row.extend([d.dispute_type.to_string(), d.state.to_string(), d.filed_on.to_string(), d.due_on.to_string()]);
+        row
     })
 }
 
@@ -183,10 +175,10 @@ pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
             outln!("dispute {} filed; the item is marked disputed; the answer is due within {due} days", id.0);
         }
         DisputeCommand::List { person, format } => {
-            print_disputes(&bureau.disputes_of_person(&person.document()?).map_err(classify)?, *format)?
+            print_disputes(&bureau.disputes_of_person(&person.document()?).map_err(classify)?, *format, false)?
         }
         DisputeCommand::Queue { org, format } => {
-            print_disputes(&bureau.dispute_queue(org).map_err(classify)?, *format)?
+            print_disputes(&bureau.dispute_queue(org).map_err(classify)?, *format, true)?
         }
         DisputeCommand::Answer { org, id, outcome, note } => {
             let answer = match outcome {

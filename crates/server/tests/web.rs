@@ -731,8 +731,11 @@ async fn a_special_transaction_and_a_credit_agreement_are_disputed_from_the_repo
     assert!(special.starts_with('A') && special.contains(".S"), "{special}");
     assert!(agreement.starts_with('G') && agreement.len() == 13, "{agreement}");
     assert!(!report.has("ZH-LINE-1\""), "no contract number in a reference");
-    let prefilled = p.get(&format!("/me/disputes?item=special&reference={special}")).await;
-    assert!(prefilled.has(r#"<option value="special" selected>"#));
+    for (item, reference) in [("special", &special), ("agreement", &agreement)] {
+        let prefilled = p.get(&format!("/me/disputes?item={item}&reference={reference}")).await;
+        assert!(prefilled.has(&format!(r#"<option value="{item}" selected>"#)), "{item}");
+        assert!(prefilled.has(&format!(r#"name="reference" type="text" value="{reference}""#)), "{item}");
+    }
 
     for (item, reference) in [("special", &special), ("agreement", &agreement)] {
         let form = [("csrf", csrf.as_str()), ("item", item), ("reference", reference), ("dispute_type", "not_mine")];

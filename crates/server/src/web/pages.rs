@@ -390,12 +390,18 @@ pub async fn disputes(
     let doc = who.document.clone();
     let list = blocking(&state, move |b| Ok(b.disputes_of_person(&doc)?)).await?;
     let item = item_kind(q.item.as_deref());
-    let prefix = if item == "inquiry" { 'Q' } else { 'A' };
+    let given = q.reference.as_deref();
+    let reference = match item {
+        "inquiry" => reference(given, 'Q'),
+        "special" => special_reference(given.unwrap_or_default()),
+        "agreement" => agreement_reference(given.unwrap_or_default()),
+        _ => reference(given, 'A'),
+    };
     Ok(render(&DisputesPage {
         nav: Some(nav(&who, "disputes")),
         done: done_label(q.done.as_deref()),
         item,
-        reference: reference(q.reference.as_deref(), prefix),
+        reference,
         month: month_of(q.month.as_deref()).map(|m| m.to_string()).unwrap_or_default(),
         types: view::dispute_types(),
         disputes: list.iter().map(view::dispute_line).collect(),
