@@ -1492,13 +1492,16 @@ impl FileNotes {
         cutoff: i64,
     ) -> Result<FileNotes> {
         let today = now.date();
+        // A dispute's state as it stood on the report's day: a report as of an earlier day does
+        // not suppress an item whose deadline had not passed then.
+        let as_of = OffsetDateTime::from_unix_timestamp(cutoff).map_or(today, |t| t.date()).min(today);
         let mut disputes = Vec::new();
         for d in r.disputes_of(subject)? {
             let events: Vec<DisputeEventRow> = r.dispute_events(d.id)?.into_iter().filter(|e| e.at <= cutoff).collect();
             if d.dispute.filed_at > cutoff {
                 continue;
             }
-            let state = crate::rights::effective_state(&events, d.dispute.due_on, today, policy);
+            let state = crate::rights::effective_state(&events, d.dispute.due_on, as_of, policy);
             let month = match d.dispute.item {
                 DisputeItem::Month(_, m) => Some(m),
                 _ => None,

@@ -210,6 +210,21 @@ fn an_unanswered_dispute_suppresses_the_item_only_where_the_policy_says_so() {
     }
 }
 
+/// A report as of an earlier day shows a dispute as it stood that day: under the US policy an
+/// item is suppressed only from the day after its deadline, not in a report as of a day before.
+#[test]
+fn a_report_as_of_an_earlier_day_shows_the_dispute_as_it_stood_then() {
+    let mut w = world_with(Policy::us());
+    w.with_history();
+    let target = month_target(&w.report(), "2024-03");
+    w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus).unwrap();
+    w.at(datetime!(2024-07-10 09:00 UTC));
+    assert_eq!(statuses(&w.report())[2], ("2024-03".into(), "#".into()), "suppressed now");
+    let then = w.report_as_of(date!(2024 - 06 - 20));
+    assert_eq!(statuses(&then)[2], ("2024-03".into(), "1".into()), "shown on 2024-06-20, before the deadline");
+    assert_eq!(then.header.dispute_marks, 1, "and marked, the dispute open then");
+}
+
 /// A month can be disputed only when the account reports it; a month the furnisher left out can
 /// be disputed as missing, within the account's life.
 #[test]
