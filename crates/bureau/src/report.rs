@@ -434,16 +434,18 @@ pub struct SpecialEntry {
 /// suppressed after a dispute is not shown.
 const SPECIAL_HIDDEN: [DisputeState; 3] = [DisputeState::Suppressed, DisputeState::Deleted, DisputeState::Corrected];
 
+/// Whether reports still show a special transaction of day `on`: as long as negative information,
+/// from its own day (a debt relief in 2015 is not news in 2026).
+pub(crate) fn special_kept(on: Date, today: Date, policy: &Policy) -> bool {
+    YearMonth::of(on).plus(12 * i32::from(policy.retention.years())) > YearMonth::of(today)
+}
+
 /// An account's special transactions and events as of the view, with their disputes.
 fn special_entries(r: &dyn Reader, account: &AccountRow, view: &View<'_>) -> Result<Vec<SpecialEntry>> {
-    let today = YearMonth::of(view.today);
-    let kept_months = 12 * i32::from(view.policy.retention.years());
     let mut out = Vec::new();
     for x in r.specials_of(account.subject_id, account.id, view.cutoff)? {
         let item = DisputeItem::Special(account.id, x.seq);
-        // Kept as long as negative information is, from its own day (a debt relief in 2015 is not
-        // news in 2026).
-        if YearMonth::of(x.on).plus(kept_months) <= today || view.notes.hides(&item, &SPECIAL_HIDDEN) {
+        if !special_kept(x.on, view.today, view.policy) || view.notes.hides(&item, &SPECIAL_HIDDEN) {
             continue;
         }
         out.push(SpecialEntry {

@@ -279,7 +279,7 @@ impl<S: Store> Bureau<S> {
     ) -> Result<DisputeId> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("dispute.filed", Some(subject), None, |w, keys, policy, now| {
-            let (item, org) = resolve_target((w, keys), subject, target, kind, now.date())?;
+            let (item, org) = resolve_target((w, keys, policy), subject, target, kind, now.date())?;
             let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
             let id = w.insert_dispute(&NewDispute {
                 subject_id: subject,
@@ -551,7 +551,7 @@ impl<S: Store> Bureau<S> {
 
 /// The stored item and who must answer for it.
 fn resolve_target(
-    (r, keys): (&dyn Reader, &Keys),
+    (r, keys, policy): (&dyn Reader, &Keys, &Policy),
     subject: SubjectId,
     target: &DisputeTarget,
     kind: DisputeType,
@@ -582,7 +582,13 @@ fn resolve_target(
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
             let account = own_account(r, subject, a)?;
-            if !r.specials_of(subject, account.id, i64::MAX)?.iter().any(|x| x.seq == seq) {
+            // Only one a report shows: on an account not deleted, and not past retention.
+            if r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted) {
+                return Err(unknown());
+            }
+            let specials = r.specials_of(subject, account.id, i64::MAX)?;
+            let found = specials.iter().find(|x| x.seq == seq);
+            if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {
                 return Err(unknown());
             }
             Ok((DisputeItem::Special(account.id, seq), Some(account.org_id)))

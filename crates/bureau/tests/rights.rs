@@ -774,6 +774,22 @@ fn a_special_transaction_can_be_disputed_and_deleted_on_its_own() {
     assert_eq!((s.rejected, codes.len()), (0, 0));
 }
 
+/// Only a special a report shows can be disputed: not one on an account a dispute deleted.
+#[test]
+fn a_special_transaction_no_report_shows_cannot_be_disputed() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("HB", &[special("A1", "2024-03-18", 10_000)]));
+    let report = w.report();
+    let (account, special) =
+        (report.own_accounts().next().unwrap().account_ref.clone(), specials(&report)[0].0.clone());
+    let id = w.bureau.file_dispute(&zhang(), &DisputeTarget::Account(account), DisputeType::NotMine).unwrap();
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
+    assert!(specials(&w.report()).is_empty());
+    let target = DisputeTarget::Special(special);
+    assert_eq!(refused(w.bureau.file_dispute(&zhang(), &target, DisputeType::NotMine)), Some("UNKNOWN_ITEM"));
+}
+
 /// "Corrected" needs the corrected special on file; the one disputed is then no longer shown.
 #[test]
 fn a_corrected_special_transaction_replaces_the_one_disputed() {
