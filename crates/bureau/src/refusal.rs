@@ -104,6 +104,10 @@ refusals! {
     /// The dispute has already been answered.
     DisputeClosed = "DISPUTE_CLOSED", Conflict,
         "该异议已经答复", "this dispute has already been answered";
+    /// The item already has a dispute waiting for its answer: it is marked, and the furnisher
+    /// answers that one.
+    DisputeOpen = "DISPUTE_OPEN", Conflict,
+        "该项目已有待答复的异议", "this item already has a dispute waiting for its answer";
     /// Only an item deleted after a dispute can be reinserted.
     DisputeNotDeleted = "DISPUTE_NOT_DELETED", Conflict,
         "只有因异议删除的项目才能恢复", "only an item deleted after a dispute can be reinserted";
@@ -182,7 +186,8 @@ mod tests {
             FileInvalid | StatementEmpty | StatementTooLong | PasswordInvalid | OrgInvalid | FutureDate
             | AsOfBeforeBirth | ExpiryPassed => Invalid,
             UnknownOrganization | UnknownItem | UnknownDispute => NotFound,
-            DisputeClosed | DisputeNotDeleted | NotPlaced | AlreadyRevoked | OrgNoRole | TooFewOutcomes => Conflict,
+            DisputeClosed | DisputeOpen | DisputeNotDeleted | NotPlaced | AlreadyRevoked | OrgNoRole
+            | TooFewOutcomes => Conflict,
             FurnisherMismatch | UnknownFurnisher | NoConsent | NoOpenAccount | Frozen | NoCorrection | NotDeletable
             | NotNegative => Forbidden,
         }

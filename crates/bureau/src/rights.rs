@@ -280,6 +280,7 @@ impl<S: Store> Bureau<S> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("dispute.filed", Some(subject), None, |w, keys, policy, now| {
             let (item, org) = resolve_target((w, keys, policy), subject, target, kind, now.date())?;
+            refuse_a_second_open(w, subject, &item)?;
             let due_on = now.date().saturating_add(Duration::days(i64::from(policy.dispute_answer_days)));
             let id = w.insert_dispute(&NewDispute {
                 subject_id: subject,
@@ -603,6 +604,21 @@ fn resolve_target(
             Ok((DisputeItem::Agreement(agreement.org_id, agreement.agreement_key), Some(agreement.org_id)))
         }
     }
+}
+
+/// One open dispute an item at a time: a second would mark it twice and ask the furnisher twice
+/// (one past its deadline, suppressed or not, has not been answered either).
+fn refuse_a_second_open(r: &dyn Reader, subject: SubjectId, item: &DisputeItem) -> Result<()> {
+    for d in r.disputes_of(subject)?.iter().filter(|d| d.dispute.item == *item) {
+        let last = r.dispute_events(d.id)?.last().map(|e| e.state);
+        if matches!(last, Some(DisputeState::Open | DisputeState::Suppressed)) {
+            return Err(BureauError::refused(
+                Refusal::DisputeOpen,
+                format!("dispute {} on this item is waiting for its answer", d.id.0),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A disputed month must be one the account reports: on file (a month the furnisher left out

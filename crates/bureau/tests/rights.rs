@@ -749,6 +749,7 @@ fn a_special_transaction_can_be_disputed_and_deleted_on_its_own() {
     }
     let target = DisputeTarget::Special(disputed.clone());
     let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongBasicInfo).unwrap();
+    assert_eq!(refused(w.bureau.file_dispute(&zhang(), &target, DisputeType::Fraud)), Some("DISPUTE_OPEN"));
     let marked = w.report();
     assert_eq!(marked.header.dispute_marks, 1);
     assert_eq!(specials(&marked).iter().map(|x| x.2).collect::<Vec<_>>(), vec![1, 0], "the mark is on that one");
