@@ -171,6 +171,15 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
         .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such account on this file"))
 }
 
+/// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher).
+fn shown_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<AccountRow> {
+    let account = own_account(r, subject, account_ref)?;
+    if r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted) {
+        return Err(BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports"));
+    }
+    Ok(account)
+}
+
 fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
     code.map(|c| Ok(crate::access::org_by_code(r, c)?.id)).transpose()
 }
@@ -559,9 +568,9 @@ fn resolve_target(
     today: Date,
 ) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
-        DisputeTarget::Account(a) => own_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
+        DisputeTarget::Account(a) => shown_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
         DisputeTarget::Month(a, m) => {
-            let account = own_account(r, subject, a)?;
+            let account = shown_account(r, subject, a)?;
             require_month_on_file(r, &account, *m, kind, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
         }
@@ -582,11 +591,8 @@ fn resolve_target(
             let unknown = || BureauError::refused(Refusal::UnknownItem, "no such special transaction on this file");
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
-            let account = own_account(r, subject, a)?;
             // Only one a report shows: on an account not deleted, and not past retention.
-            if r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted) {
-                return Err(unknown());
-            }
+            let account = shown_account(r, subject, a)?;
             let specials = r.specials_of(subject, account.id, i64::MAX)?;
             let found = specials.iter().find(|x| x.seq == seq);
             if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {

@@ -775,7 +775,8 @@ fn a_special_transaction_can_be_disputed_and_deleted_on_its_own() {
     assert_eq!((s.rejected, codes.len()), (0, 0));
 }
 
-/// Only a special a report shows can be disputed: not one on an account a dispute deleted.
+/// Only a special a report shows can be disputed: not one on an account a dispute deleted, nor
+/// a month of that account.
 #[test]
 fn a_special_transaction_no_report_shows_cannot_be_disputed() {
     let mut w = world();
@@ -789,6 +790,12 @@ fn a_special_transaction_no_report_shows_cannot_be_disputed() {
     assert!(specials(&w.report()).is_empty());
     let target = DisputeTarget::Special(special);
     assert_eq!(refused(w.bureau.file_dispute(&zhang(), &target, DisputeType::NotMine)), Some("UNKNOWN_ITEM"));
+    let month = month_target(&report, "2024-03");
+    assert_eq!(
+        refused(w.bureau.file_dispute(&zhang(), &month, DisputeType::NotMine)),
+        Some("UNKNOWN_ITEM"),
+        "nor its months"
+    );
 }
 
 /// "Corrected" needs the corrected special on file; the one disputed is then no longer shown.
