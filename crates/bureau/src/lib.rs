@@ -268,6 +268,13 @@ impl<S: Store> Bureau<S> {
     ) -> Result<T> {
         let now = self.clock.now();
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
+        // About one person: the chain their event goes to is held from the start (PostgreSQL: until
+        // commit), so that what `f` checks (a dispute still open, a consent not yet revoked) holds
+        // when it writes: two requests about one person at once take their turns. (Work about no
+        // one, a retention run say, takes the shared chain only to append, as before.)
+        if subject.is_some() {
+            w.audit_last(audit::chain_of(subject, w.audit_chains()))?;
+        }
         let (value, detail) = f(w.as_mut(), &self.keys, &self.policy, now)?;
         audit::append(w.as_mut(), now.unix_timestamp(), kind, subject, org, &detail)?;
         w.commit()?;

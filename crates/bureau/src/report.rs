@@ -129,6 +129,19 @@ pub struct AgreementEntry {
 }
 
 impl Report {
+    /// The open dispute marks on the items this report shows: the header's count, so that it never
+    /// counts a mark no item carries.
+    fn open_marks(&self) -> u32 {
+        let open = |marks: &[DisputeMark]| marks.iter().filter(|m| m.state == DisputeState::Open).count();
+        let on_account =
+            |a: &AccountDetail| open(&a.disputes) + a.specials.iter().map(|x| open(&x.disputes)).sum::<usize>();
+        let n = open(&self.identity.disputes)
+            + self.own_accounts().chain(&self.guarantees).map(on_account).sum::<usize>()
+            + self.agreements.iter().map(|a| open(&a.disputes)).sum::<usize>()
+            + self.queries.iter().filter(|q| q.disputed).count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Every account the person borrows on, instalment plans under their lines included, in
     /// report order.
     pub fn own_accounts(&self) -> impl Iterator<Item = &AccountDetail> {
@@ -864,7 +877,7 @@ pub fn assemble(
     let agreements =
         agreement_entries((r, keys), (subject, cutoff, ctx.as_of), &accounts, (&numbers, &groups), &notes, &mut names)?;
     let summary = summarize(&groups, &guarantees, &inquiries, ctx.as_of);
-    let report = Report {
+    let mut report = Report {
         format_version: REPORT_FORMAT_VERSION,
         header: ReportHeader {
             report_id: ctx.report_id.clone(),
@@ -875,7 +888,7 @@ pub fn assemble(
             query_institution: ctx.institution.clone(),
             fraud_alert: notes.fraud_alert,
             freeze: notes.freeze,
-            dispute_marks: notes.open_count(),
+            dispute_marks: 0,
             free_self_view: None,
             self_view_number: None,
         },
@@ -887,6 +900,7 @@ pub fn assemble(
         agreements,
         queries,
     };
+    report.header.dispute_marks = report.open_marks();
     debug_assert_eq!(report.summary, summarize(&report.account_groups, &report.guarantees, &inquiries, ctx.as_of));
     Ok(report)
 }
@@ -1472,7 +1486,8 @@ pub struct StatementEntry {
     pub added_on: Date,
 }
 
-/// Disputes, statements and flags of one file, as they stand when the report is produced.
+/// Disputes and statements of one file as they stood at the report's cut-off, and its flags as
+/// they stand when the report is produced (they say what a lender must do now).
 struct FileNotes {
     disputes: Vec<(DisputeItem, DisputeMark)>,
     statements: Vec<(AccountId, StatementEntry)>,
@@ -1557,10 +1572,6 @@ impl FileNotes {
 
     fn open(&self, item: &DisputeItem) -> bool {
         self.state(item) == Some(DisputeState::Open)
-    }
-
-    fn open_count(&self) -> u32 {
-        self.disputes.iter().filter(|(_, m)| m.state == DisputeState::Open).count() as u32
     }
 
     fn marks(&self, mut keep: impl FnMut(&DisputeItem) -> bool) -> Vec<DisputeMark> {

@@ -172,9 +172,12 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
 }
 
 /// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher).
-fn shown_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<AccountRow> {
+/// A deleted account may still be disputed as `missing_info`: a lender that dropped a good
+/// account leaves the file incomplete.
+fn shown_account(r: &dyn Reader, subject: SubjectId, account_ref: &str, kind: DisputeType) -> Result<AccountRow> {
     let account = own_account(r, subject, account_ref)?;
-    if r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted) {
+    let deleted = r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted);
+    if deleted && kind != DisputeType::MissingInfo {
         return Err(BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports"));
     }
     Ok(account)
@@ -568,9 +571,11 @@ fn resolve_target(
     today: Date,
 ) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
-        DisputeTarget::Account(a) => shown_account(r, subject, a).map(|a| (DisputeItem::Account(a.id), Some(a.org_id))),
+        DisputeTarget::Account(a) => {
+            shown_account(r, subject, a, kind).map(|a| (DisputeItem::Account(a.id), Some(a.org_id)))
+        }
         DisputeTarget::Month(a, m) => {
-            let account = shown_account(r, subject, a)?;
+            let account = shown_account(r, subject, a, kind)?;
             require_month_on_file(r, &account, *m, kind, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
         }
@@ -592,7 +597,7 @@ fn resolve_target(
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
             // Only one a report shows: on an account not deleted, and not past retention.
-            let account = shown_account(r, subject, a)?;
+            let account = shown_account(r, subject, a, kind)?;
             let specials = r.specials_of(subject, account.id, i64::MAX)?;
             let found = specials.iter().find(|x| x.seq == seq);
             if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {

@@ -796,6 +796,29 @@ fn a_special_transaction_no_report_shows_cannot_be_disputed() {
         Some("UNKNOWN_ITEM"),
         "nor its months"
     );
+    let account = DisputeTarget::Account(report.own_accounts().next().unwrap().account_ref.clone());
+    assert!(w.bureau.file_dispute(&zhang(), &account, DisputeType::MissingInfo).is_ok(), "but as missing");
+    assert_eq!(w.report().header.dispute_marks, 0, "the header counts only the marks it shows");
+}
+
+/// One open dispute an item at a time, whatever its type; another item (a month, the account)
+/// is another dispute. A dispute past its deadline still waits for its answer.
+#[test]
+fn one_open_dispute_an_item_at_a_time() {
+    let mut w = world_with(Policy::us());
+    w.with_history();
+    let report = w.report();
+    let march = month_target(&report, "2024-03");
+    let first = w.bureau.file_dispute(&zhang(), &march, DisputeType::WrongStatus).unwrap();
+    assert_eq!(refused(w.bureau.file_dispute(&zhang(), &march, DisputeType::DenyOverdue)), Some("DISPUTE_OPEN"));
+    let account = DisputeTarget::Account(report.own_accounts().next().unwrap().account_ref.clone());
+    w.bureau.file_dispute(&zhang(), &month_target(&report, "2024-02"), DisputeType::WrongStatus).unwrap();
+    w.bureau.file_dispute(&zhang(), &account, DisputeType::WrongBasicInfo).unwrap();
+    assert_eq!(w.report().header.dispute_marks, 3);
+    w.at(datetime!(2024-07-10 09:00 UTC));
+    assert_eq!(refused(w.bureau.file_dispute(&zhang(), &march, DisputeType::DenyOverdue)), Some("DISPUTE_OPEN"));
+    w.bureau.answer_dispute(Some("HB"), first, Answer::Verified, Some("late, but checked")).unwrap();
+    assert!(w.bureau.file_dispute(&zhang(), &march, DisputeType::DenyOverdue).is_ok(), "answered: again");
 }
 
 /// "Corrected" needs the corrected special on file; the one disputed is then no longer shown.

@@ -11,8 +11,8 @@ pub const OK: u8 = 0;
 pub const INVALID: u8 = 1;
 /// Usage: bad arguments, or a file, folder, store or key that cannot be read or written.
 pub const USAGE: u8 = 2;
-/// Refused by the rules: no consent, a freeze, a closed dispute, or a person, organization or
-/// record that does not exist.
+/// Refused by the rules: no consent, a freeze, a closed dispute or one still open, or a person,
+/// organization or record that does not exist.
 pub const REFUSED: u8 = 3;
 /// Internal error: a bug or a failing store; please report it.
 pub const INTERNAL: u8 = 70;
@@ -24,7 +24,7 @@ Exit codes:
   1   the data is invalid (validate found errors, a file was refused as a whole, or the
       audit chain does not verify)
   2   usage error, or a file, folder, store or key that cannot be read or written
-  3   refused by the rules (no consent, a freeze, a closed dispute, or a person, organization
-      or record that does not exist)
+  3   refused by the rules (no consent, a freeze, a closed dispute or one still open, or a
+      person, organization or record that does not exist)
   70  internal error (a bug or a failing store; please report it)
 A reader that closes the output early (`| head`) ends the command quietly with 0.";

@@ -60,6 +60,11 @@ const CASES: &[Case] = &[
     case("explain --doc-number 110101199003070011", 3, "no credit file"),
     // Disputes, statements, consents, flags, retention.
     case("dispute file --doc-number 11010519491231002X --account A1 --month 2024-02 --type deny_overdue", 0, "filed"),
+    case(
+        "dispute file --doc-number 11010519491231002X --account A1 --month 2024-02 --type wrong_status",
+        3,
+        "DISPUTE_OPEN",
+    ),
     case("dispute file --doc-number 11010519491231002X --type deny_overdue", 2, "--account"),
     case("dispute list --doc-number 11010519491231002X", 0, "id\titem\taccount"),
     case("dispute list --doc-number 11010519491231002X --format json", 0, "\"history\""),
