@@ -443,6 +443,9 @@ pub struct SpecialEntry {
     pub disputes: Vec<DisputeMark>,
 }
 
+/// An item a dispute hides by its state alone (an inquiry, an agreement): suppressed or deleted.
+const HIDDEN: [DisputeState; 2] = [DisputeState::Suppressed, DisputeState::Deleted];
+
 /// A special transaction or event deleted, corrected (the corrected one is another) or
 /// suppressed after a dispute is not shown.
 const SPECIAL_HIDDEN: [DisputeState; 3] = [DisputeState::Suppressed, DisputeState::Deleted, DisputeState::Corrected];
@@ -864,7 +867,7 @@ pub fn assemble(
     }
     details.sort_by_key(|(id, _, d)| (d.opened_on, *id));
     let mut inquiries = r.inquiries_of(subject, 0, cutoff)?;
-    inquiries.retain(|q| !notes.hides(&DisputeItem::Inquiry(q.id), &[DisputeState::Suppressed, DisputeState::Deleted]));
+    inquiries.retain(|q| !notes.hides(&DisputeItem::Inquiry(q.id), &HIDDEN));
     let mut queries = query_records(&inquiries, &mut names, ctx.as_of)?;
     for (q, row) in queries.iter_mut().zip(inquiries.iter().rev()) {
         q.disputed = notes.open(&DisputeItem::Inquiry(row.id));
@@ -981,7 +984,7 @@ fn agreement_entries(
     let mut out = Vec::new();
     for a in r.agreements_of(subject, cutoff)? {
         let item = DisputeItem::Agreement(a.org_id, a.agreement_key.clone());
-        if notes.hides(&item, &[DisputeState::Suppressed, DisputeState::Deleted]) {
+        if notes.hides(&item, &HIDDEN) {
             continue;
         }
         let line = accounts.iter().find(|x| x.org_id == a.org_id && x.account_key == a.agreement_key);
