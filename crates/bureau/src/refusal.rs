@@ -154,6 +154,12 @@ refusals! {
     /// A report "as of" a day before the person was born.
     AsOfBeforeBirth = "AS_OF_BEFORE_BIRTH", Invalid,
         "报告日期早于本人出生日期", "the report date is before the person was born";
+    /// An organization asks for its copy "as of" an earlier day. A lender's copy is the file as
+    /// it stands: an item deleted or suppressed since that day (found inaccurate, or not verified
+    /// in time) must not be furnished again (FCRA §611(a)(5)(A); 征信业管理条例 art. 25). Only
+    /// the person may read their file as it stood.
+    AsOfOwnCopy = "AS_OF_OWN_COPY", Forbidden,
+        "机构查询只提供当前信用报告，历史日期的报告仅限本人查询", "an organization's copy is the file as it stands today: only the person may ask for an earlier day";
     /// Too few good and bad outcomes on file to train a score.
     TooFewOutcomes = "TOO_FEW_OUTCOMES", Conflict,
         "档案中的好坏结果太少，无法训练评分", "too few outcomes on file to train a score";
@@ -189,7 +195,7 @@ mod tests {
             DisputeClosed | DisputeOpen | DisputeNotDeleted | NotPlaced | AlreadyRevoked | OrgNoRole
             | TooFewOutcomes => Conflict,
             FurnisherMismatch | UnknownFurnisher | NoConsent | NoOpenAccount | Frozen | NoCorrection | NotDeletable
-            | NotNegative => Forbidden,
+            | NotNegative | AsOfOwnCopy => Forbidden,
         }
     }
 

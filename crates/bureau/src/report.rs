@@ -54,7 +54,8 @@ pub enum ConsentProof {
 pub struct ReportRequest {
     /// The document that keys the file.
     pub document: DocumentNumber,
-    /// The day the report is as of; today when `None`.
+    /// The day the report is as of; today when `None`. Only the person's own copy may be as of
+    /// an earlier day: an organization's is refused with `AS_OF_OWN_COPY`.
     pub as_of: Option<Date>,
     /// Who asks.
     pub requester: Requester,
@@ -673,6 +674,13 @@ impl<S: Store> Bureau<S> {
     fn produce_logged(&mut self, req: &ReportRequest, proof: Option<&ConsentProof>) -> Result<(Report, InquiryId)> {
         let now = self.clock.now();
         let as_of = req.as_of.unwrap_or(now.date());
+        // Before anything is read: the request's shape, not the person, is refused.
+        if as_of != now.date() && matches!(req.requester, Requester::Organization { .. }) {
+            return Err(BureauError::refused(
+                Refusal::AsOfOwnCopy,
+                format!("an organization's copy is as of today ({}), not {as_of}", now.date()),
+            ));
+        }
         let mut w = crate::checked_write(&mut self.store, &self.keys)?;
         let subject = match (crate::subject_by_document(w.as_ref(), &self.keys, &req.document)?, &req.requester) {
             (Some(s), _) => s,

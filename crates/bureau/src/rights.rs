@@ -577,6 +577,7 @@ fn resolve_target(
         DisputeTarget::Month(a, m) => {
             let account = shown_account(r, subject, a, kind)?;
             require_month_on_file(r, &account, *m, kind, today)?;
+            refuse_if_expired(r, policy, &account, *m, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
         }
         DisputeTarget::Inquiry(q) => {
@@ -652,6 +653,28 @@ fn require_month_on_file(
         return Ok(());
     }
     Err(BureauError::refused(Refusal::UnknownItem, format!("no month {month} on file for this account")))
+}
+
+/// A month past retention is on no report from the day it expires, though `retention run` may
+/// not have purged it yet: the furnisher would answer for an item no one sees. The rule and the
+/// months it reads are the report's (`account_detail`).
+fn refuse_if_expired(
+    r: &dyn Reader,
+    policy: &Policy,
+    account: &AccountRow,
+    month: YearMonth,
+    today: Date,
+) -> Result<()> {
+    let to = YearMonth::of(today);
+    let from = to.plus(-(ob_model::limits::REPORT_HISTORY_MONTHS as i32) * 2);
+    let months = r.months(account.id, from, to, i64::MAX)?;
+    if crate::retention::expired_months(&months, policy, today).contains(&month) {
+        return Err(BureauError::refused(
+            Refusal::UnknownItem,
+            format!("month {month} is past retention: no report shows it"),
+        ));
+    }
+    Ok(())
 }
 
 /// A "corrected" answer needs the corrected record on file, recorded after the dispute was filed.

@@ -223,6 +223,24 @@ fn a_report_as_of_an_earlier_day_shows_the_dispute_as_it_stood_then() {
     let then = w.report_as_of(date!(2024 - 06 - 20));
     assert_eq!(statuses(&then)[2], ("2024-03".into(), "1".into()), "shown on 2024-06-20, before the deadline");
     assert_eq!(then.header.dispute_marks, 1, "and marked, the dispute open then");
+
+    // A lender is never given the file as it stood: the month suppressed since would be
+    // furnished again. Refused before anything is logged; its copy as of today is given.
+    w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
+    let inquiries = w.report().queries.len();
+    let lender = |as_of| ReportRequest {
+        document: zhang(),
+        as_of,
+        requester: Requester::Organization { code: "HB".into(), reason: QueryReason::PostLoan },
+    };
+    let refused = w.bureau.produce_report(&lender(Some(date!(2024 - 06 - 20))));
+    assert!(
+        matches!(refused, Err(ob_bureau::BureauError::Refused { refusal: ob_bureau::Refusal::AsOfOwnCopy, .. })),
+        "{refused:?}"
+    );
+    let today = w.bureau.produce_report(&lender(Some(date!(2024 - 07 - 10)))).unwrap();
+    assert_eq!(statuses(&today)[2], ("2024-03".into(), "#".into()), "as of today: suppressed");
+    assert_eq!(w.report().queries.len(), inquiries + 2, "the lender's one look and this self-view");
 }
 
 /// A month can be disputed only when the account reports it; a month the furnisher left out can
@@ -354,6 +372,10 @@ fn retention_purges_exactly_the_expired_negative_months() {
         1,
         "as-of reports follow the same rule"
     );
+    // Expired but not yet purged: no report shows 2019-03, so it cannot be disputed; 2019-06 can.
+    let expired = w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-03"), DisputeType::WrongStatus);
+    assert_eq!(refused(expired), Some("UNKNOWN_ITEM"));
+    assert!(w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-06"), DisputeType::WrongStatus).is_ok());
     let purged = w.bureau.run_retention().unwrap();
     assert_eq!((purged.months_purged, purged.versions_deleted), (2, 2));
     let counts = w.bureau.store().read().unwrap().counts().unwrap();

@@ -483,7 +483,8 @@ pub struct ReportArgs {
     /// Document number.
     #[arg(long)]
     pub doc_number: String,
-    /// Report as of this day (YYYY-MM-DD): only what was recorded by its end counts.
+    /// Report as of this day (YYYY-MM-DD): only what was recorded by its end counts. The person's
+    /// own copy only: an organization's copy is the file as it stands today.
     #[arg(long, value_parser = crate::args::date)]
     pub as_of: Option<time::Date>,
     /// Output format.

@@ -44,6 +44,7 @@ const CASES: &[Case] = &[
     case("report --doc-number 11010519491231002X --org HB --reason 02", 3, "NO_CONSENT"),
     case("report --doc-number 11010519491231002X --org NOPE --reason 02", 3, "UNKNOWN_ORGANIZATION"),
     case("report --doc-number 11010519491231002X --as-of 2024-13-01", 2, "2024-13-01"),
+    case("report --doc-number 11010519491231002X --org HB --reason 02 --as-of 2024-04-30", 3, "AS_OF_OWN_COPY"),
     // A furnisher's stale accounts (its account A1 was last reported for 2024-02).
     case("stale", 2, "--org"),
     case("stale --org NOPE", 3, "UNKNOWN_ORGANIZATION"),
