@@ -424,6 +424,21 @@ fn a_revoked_consent_stops_inquiries_and_new_accounts_not_the_open_ones() {
     assert_eq!(s.accepted, 4);
     let grid = statuses(&w.report());
     assert_eq!(grid.len(), 6, "the open account's late month and payoff are on file: {grid:?}");
+
+    // The lender cannot undo the revocation by sending a consent again: not the same signed
+    // authorization (whatever its dates), nor another of the same purpose dated before it.
+    let later_expiry = consent("inquire", Some("02")).replace("2030-01-01", "2031-01-01");
+    let back_dated =
+        consent("inquire", Some("02")).replace(EVIDENCE, &"b".repeat(64)).replace("2024-01-01", "2024-06-10");
+    let (_, codes) = w.ingest(&file("BANK", &[later_expiry, back_dated]));
+    assert_eq!(codes, vec!["CONSENT_REVOKED".to_owned(); 2]);
+    assert!(w.ask("BANK", QueryReason::LoanApproval).is_err(), "still refused");
+    // A new authorization, signed after the revocation, is taken.
+    let signed_after =
+        consent("inquire", Some("02")).replace(EVIDENCE, &"c".repeat(64)).replace("2024-01-01", "2024-06-11");
+    let (s, codes) = w.ingest(&file("BANK", &[signed_after]));
+    assert_eq!((s.accepted, codes), (1, Vec::<String>::new()));
+    assert!(w.ask("BANK", QueryReason::LoanApproval).is_ok());
 }
 
 /// A guarantee (相关还款责任) is responsibility for someone else's debt: it shows in its own section

@@ -57,13 +57,17 @@ pub enum Code {
     NoNotice,
     /// The item was deleted after a dispute; it comes back only if the furnisher certifies it.
     DisputeDeleted,
+    /// A consent the person revoked, sent again (the same signed authorization, or one granted
+    /// on or before the revocation for the same scope and purpose): only a new authorization,
+    /// signed after the revocation, is taken.
+    ConsentRevoked,
     /// A code of a furnisher format's own validator (e.g. Metro 2's `M2_…` codes), kept as is.
     Format(&'static str),
 }
 
 impl Code {
     /// Every code, for documentation and tests.
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 26] = [
         Code::JsonSyntax,
         Code::LineTooLong,
         Code::UnknownKind,
@@ -89,6 +93,7 @@ impl Code {
         Code::AccountConflict,
         Code::NoNotice,
         Code::DisputeDeleted,
+        Code::ConsentRevoked,
     ];
 
     /// The code as written in files and output, e.g. `NO_CONSENT`.
@@ -119,6 +124,7 @@ impl Code {
             Code::AccountConflict => "ACCOUNT_CONFLICT",
             Code::NoNotice => "NO_NOTICE",
             Code::DisputeDeleted => "DISPUTE_DELETED",
+            Code::ConsentRevoked => "CONSENT_REVOKED",
             Code::Format(code) => code,
         }
     }

@@ -1,7 +1,8 @@
 //! Each record against the batch so far and the store: dates not in the future, months not
 //! before opening nor twice in a batch, used amounts within reason, the furnisher's own accounts
 //! (`NOT_OWN_ACCOUNT`), a reporting consent in force (`NO_CONSENT`), a notice before the first
-//! negative month (`NO_NOTICE`), items deleted after a dispute (`DISPUTE_DELETED`). A record that
+//! negative month (`NO_NOTICE`), items deleted after a dispute (`DISPUTE_DELETED`), no consent
+//! the person revoked brought back (`CONSENT_REVOKED`). A record that
 //! passes comes out as what it is to write ([`Accepted`]); nothing is written here but the file
 //! of a person not on file yet, and only for a record that passed (see `identity`).
 
@@ -15,6 +16,18 @@ use ob_model::records::{
 use ob_model::{AccountType, Code, ConsentScope, FieldError, YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, NewConsent, SubjectId};
 use time::Date;
+
+/// Whether `new` would bring back `stored`, a consent the person revoked: the same signed
+/// authorization sent again (with any dates), or another of the same scope and purpose granted on
+/// or before the revocation. Either would undo the person's withdrawal without their asking (PIPL
+/// art. 15; 征信业管理条例 art. 18); an authorization signed after it is a new one.
+fn revives(stored: &NewConsent, new: &NewConsent) -> bool {
+    stored.revoked_on.is_some_and(|on| {
+        stored.org_id == new.org_id
+            && (stored.evidence_sha256 == new.evidence_sha256
+                || ((stored.scope, stored.purpose) == (new.scope, new.purpose) && new.granted_on <= on))
+    })
+}
 
 impl Batch<'_> {
     /// Checks one record.
@@ -96,7 +109,17 @@ impl Batch<'_> {
             (k.scope, k.purpose, k.granted_on, k.expires_on, k.evidence_sha256)
                 == (new.scope, new.purpose, new.granted_on, new.expires_on, new.evidence_sha256)
         };
-        if self.consents_of(subject)?.iter().any(same) {
+        let consents = self.consents_of(subject)?;
+        if let Some(revoked) = consents.iter().find(|k| revives(k, &new)) {
+            let on = revoked.revoked_on.map_or_else(String::new, |d| d.to_string());
+            let e = FieldError::new(
+                Code::ConsentRevoked,
+                "granted_on",
+                format!("the person revoked this authorization on {on}: send one signed after it"),
+            );
+            return Ok(Err(Outcome::Rejected(vec![e])));
+        }
+        if consents.iter().any(same) {
             return Ok(Err(Outcome::Unchanged));
         }
         Ok(Ok(Accepted::Consent(new)))

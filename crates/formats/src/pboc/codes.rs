@@ -409,6 +409,8 @@ error_codes! {
     NoNotice = "OBB007",
     /// An item deleted after a dispute (bureau: DISPUTE_DELETED).
     DisputeDeleted = "OBB008",
+    /// A consent the person revoked, sent again (bureau: CONSENT_REVOKED).
+    ConsentRevoked = "OBB009",
     /// Any other bureau code.
     Other = "OBB999",
 }
@@ -442,6 +444,7 @@ pub fn feedback_code(code: Code) -> &'static str {
         Code::AccountConflict => ErrorCode::AccountConflict,
         Code::NoNotice => ErrorCode::NoNotice,
         Code::DisputeDeleted => ErrorCode::DisputeDeleted,
+        Code::ConsentRevoked => ErrorCode::ConsentRevoked,
         _ => ErrorCode::Other,
     };
     e.as_str()
