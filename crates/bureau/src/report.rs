@@ -863,8 +863,11 @@ pub fn assemble(
         if notes.suppressed(&DisputeItem::Account(account.id)) {
             continue;
         }
-        let institution = names.name(account.org_id)?;
         let view = View { as_of: ctx.as_of, cutoff, policy, today: ctx.produced_at.date(), notes: &notes };
+        if terms.account_type == AccountType::C1 && !collection_shown(r, account.id, &terms, &view)? {
+            continue;
+        }
+        let institution = names.name(account.org_id)?;
         let mut detail = account_detail(r, account, &terms, institution, &view)?;
         detail.disputes = notes.marks(|item| match item {
             DisputeItem::Account(a) | DisputeItem::Month(a, _) => *a == account.id,
@@ -1118,6 +1121,21 @@ struct View<'a> {
     notes: &'a FileNotes,
 }
 
+/// [`crate::retention::collection_shown`] over the months a report reads (those of
+/// [`account_detail`]).
+fn collection_shown(r: &dyn Reader, account: AccountId, terms: &AccountVersionRow, view: &View<'_>) -> Result<bool> {
+    let (from, to) = report_window(view.as_of);
+    let months = r.months(account, from, to, view.cutoff)?;
+    Ok(crate::retention::collection_shown(&months, terms.opened_on, view.policy, view.today))
+}
+
+/// The months a report reads of an account: twice the history it shows, up to the report's
+/// month, so that a delinquency that began before the history is judged whole.
+pub(crate) fn report_window(as_of: Date) -> (YearMonth, YearMonth) {
+    let to = YearMonth::of(as_of);
+    (to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2), to)
+}
+
 fn account_detail(
     r: &dyn Reader,
     account: &AccountRow,
@@ -1125,8 +1143,7 @@ fn account_detail(
     institution: String,
     view: &View<'_>,
 ) -> Result<AccountDetail> {
-    let to = YearMonth::of(view.as_of);
-    let from = to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2);
+    let (from, to) = report_window(view.as_of);
     let mut months = r.months(account.id, from, to, view.cutoff)?;
     months.retain(|m| !m.deleted);
     // Expired negative information (retention) and items suppressed after an unanswered dispute

@@ -71,6 +71,22 @@ pub fn leaving_dates(months: &[MonthRow], policy: &Policy) -> Vec<(YearMonth, Op
     out
 }
 
+/// Whether a collection account (C1: a debt passed to a collector, negative information in
+/// itself) is still shown on `today`: while one of its negative months (`months`, latest
+/// versions) is within retention, or within the policy's period counted from its placement
+/// (`opened_on`) — the rule once its negative months have left reports, or the store. Without it
+/// an expired collection would show for ever, its amount and its state, with no month left.
+pub fn collection_shown(months: &[MonthRow], opened_on: Date, policy: &Policy, today: Date) -> bool {
+    let negative_kept = leaving_dates(months, policy).iter().any(|(_, last)| last.is_none_or(|d| today <= d));
+    let from_placement = match policy.retention {
+        Retention::AfterDelinquencyEnded { years } => plus_years(opened_on, years),
+        Retention::FromFirstDelinquency { years, start_after_days } => {
+            plus_years(opened_on.saturating_add(Duration::days(i64::from(start_after_days))), years)
+        }
+    };
+    negative_kept || today <= from_placement
+}
+
 /// Whether a month with this status settles the account: after it the delinquency is over.
 fn ends_the_debt(status: RepaymentStatus) -> bool {
     matches!(status, RepaymentStatus::Settled | RepaymentStatus::EndedOther | RepaymentStatus::AssetTransfer)

@@ -6,7 +6,8 @@ use crate::crypto::Keys;
 use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::policy::Policy;
 use ob_model::{
-    ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType, YearMonth,
+    AccountType, ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType,
+    YearMonth,
 };
 use ob_store::*;
 use serde::Serialize;
@@ -171,14 +172,27 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
         .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such account on this file"))
 }
 
-/// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher).
-/// A deleted account may still be disputed as `missing_info`: a lender that dropped a good
-/// account leaves the file incomplete.
-fn shown_account(r: &dyn Reader, subject: SubjectId, account_ref: &str, kind: DisputeType) -> Result<AccountRow> {
+/// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher),
+/// and not a collection past retention. A deleted account may still be disputed as
+/// `missing_info`: a lender that dropped a good account leaves the file incomplete.
+fn shown_account(
+    (r, policy, today): (&dyn Reader, &Policy, Date),
+    subject: SubjectId,
+    account_ref: &str,
+    kind: DisputeType,
+) -> Result<AccountRow> {
     let account = own_account(r, subject, account_ref)?;
-    let deleted = r.account_version(account.id, i64::MAX)?.is_none_or(|t| t.deleted);
-    if deleted && kind != DisputeType::MissingInfo {
-        return Err(BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports"));
+    let gone = || BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports");
+    let terms = r.account_version(account.id, i64::MAX)?;
+    if terms.as_ref().is_none_or(|t| t.deleted) && kind != DisputeType::MissingInfo {
+        return Err(gone());
+    }
+    if let Some(t) = terms.filter(|t| t.account_type == AccountType::C1) {
+        let (from, to) = crate::report::report_window(today);
+        let months = r.months(account.id, from, to, i64::MAX)?;
+        if !crate::retention::collection_shown(&months, t.opened_on, policy, today) {
+            return Err(gone());
+        }
     }
     Ok(account)
 }
@@ -572,10 +586,10 @@ fn resolve_target(
 ) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
         DisputeTarget::Account(a) => {
-            shown_account(r, subject, a, kind).map(|a| (DisputeItem::Account(a.id), Some(a.org_id)))
+            shown_account((r, policy, today), subject, a, kind).map(|a| (DisputeItem::Account(a.id), Some(a.org_id)))
         }
         DisputeTarget::Month(a, m) => {
-            let account = shown_account(r, subject, a, kind)?;
+            let account = shown_account((r, policy, today), subject, a, kind)?;
             require_month_on_file(r, &account, *m, kind, today)?;
             refuse_if_expired(r, policy, &account, *m, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
@@ -598,7 +612,7 @@ fn resolve_target(
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
             // Only one a report shows: on an account not deleted, and not past retention.
-            let account = shown_account(r, subject, a, kind)?;
+            let account = shown_account((r, policy, today), subject, a, kind)?;
             let specials = r.specials_of(subject, account.id, i64::MAX)?;
             let found = specials.iter().find(|x| x.seq == seq);
             if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {
@@ -665,8 +679,7 @@ fn refuse_if_expired(
     month: YearMonth,
     today: Date,
 ) -> Result<()> {
-    let to = YearMonth::of(today);
-    let from = to.plus(-(ob_model::limits::REPORT_HISTORY_MONTHS as i32) * 2);
+    let (from, to) = crate::report::report_window(today);
     let months = r.months(account.id, from, to, i64::MAX)?;
     if crate::retention::expired_months(&months, policy, today).contains(&month) {
         return Err(BureauError::refused(

@@ -565,6 +565,47 @@ fn collections_and_bad_debts_have_their_own_layout_and_summary_lines() {
     assert!(text.contains("被追偿信息汇总") && text.contains("呆账信息汇总"), "{text}");
 }
 
+/// A collection account is negative information in itself: it leaves reports with its negative
+/// months (US: 7 years from 180 days after the first), not only its months; under the PRC rule a
+/// delinquency that has not ended does not expire, and the collection stays.
+#[test]
+fn a_collection_leaves_reports_with_its_negative_months() {
+    for (policy, kept) in [(Policy::us(), false), (Policy::prc(), true)] {
+        let name = policy.name.clone();
+        let mut w = world_with(policy);
+        let collected =
+            account("C-1").replace(r#""account_type":"R1""#, r#""account_type":"C1""#).replace("2024-01-10", "2024-03-15");
+        let (s, codes) = w.ingest(&file(
+            "HB",
+            &[
+                consent("report", None),
+                collected,
+                notice("C-1", "2024-03-16"),
+                month("C-1", "2024-03", 200),
+                month("C-1", "2024-04", 230),
+            ],
+        ));
+        assert_eq!((s.rejected, codes), (0, Vec::<String>::new()));
+        let collections = |r: &Report| (r.own_accounts().count(), r.summary.collections.len());
+        w.at(datetime!(2031-09-27 12:00 UTC));
+        let last_day = w.report();
+        assert_eq!(collections(&last_day), (1, 1), "{name}: shown on 2031-09-27");
+        let target = DisputeTarget::Account(last_day.account_groups[0].accounts[0].account_ref.clone());
+        w.at(datetime!(2031-09-28 12:00 UTC));
+        let next_day = w.report();
+        let disputed = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus);
+        if kept {
+            assert_eq!(collections(&next_day), (1, 1), "{name}: the delinquency has not ended");
+            assert!(disputed.is_ok(), "{name}");
+        } else {
+            assert_eq!(collections(&next_day), (0, 0), "{name}: gone with its months");
+            assert_eq!(refused(disputed), Some("UNKNOWN_ITEM"), "{name}: no report shows it");
+            assert_eq!(w.bureau.run_retention().unwrap().months_purged, 2);
+            assert_eq!(collections(&w.report()), (0, 0), "{name}: and stays gone once its months are purged");
+        }
+    }
+}
+
 /// A report's time is Beijing time under the PRC policy, UTC under the US one, to the second.
 #[test]
 fn report_times_follow_the_policy_s_offset() {
