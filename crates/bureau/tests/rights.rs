@@ -573,8 +573,9 @@ fn a_collection_leaves_reports_with_its_negative_months() {
     for (policy, kept) in [(Policy::us(), false), (Policy::prc(), true)] {
         let name = policy.name.clone();
         let mut w = world_with(policy);
-        let collected =
-            account("C-1").replace(r#""account_type":"R1""#, r#""account_type":"C1""#).replace("2024-01-10", "2024-03-15");
+        let collected = account("C-1")
+            .replace(r#""account_type":"R1""#, r#""account_type":"C1""#)
+            .replace("2024-01-10", "2024-03-15");
         let (s, codes) = w.ingest(&file(
             "HB",
             &[

@@ -101,6 +101,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// The caller, when it holds `role`: 401 without a known key, 429 over its rate, 403 without
 /// the role.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> Result<Principal, ApiError> {
+    authenticate_any(state, headers, &[role]).await
+}
+
+/// [`authenticate`], for a caller holding any of `roles`.
+pub async fn authenticate_any(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Principal, ApiError> {
     let key = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
     let digest = key_digest(key);
     let principal = match state.keys.cached(&digest) {
@@ -117,10 +122,11 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, role: Role) -> 
         let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
         return Err(ApiError::rate_limited(wait.as_secs().max(1)));
     }
-    if !principal.has(role) {
+    if !roles.iter().any(|r| principal.has(*r)) {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         return Err(ApiError::forbidden(
             "ROLE_REQUIRED",
-            format!("this key may not do this: it needs the {} role", role.as_str()),
+            format!("this key may not do this: it needs the {} role", names.join(" or ")),
         ));
     }
     Ok(principal)

@@ -2,7 +2,11 @@
 //! verified, deleted; a deleted item comes back only when certified). Another furnisher's dispute
 //! answers 404 like one that does not exist.
 
-use crate::auth::authenticate;
+use crate::auth::authenticate_any;
+
+/// Who answers disputes: a furnisher for the items it reported, a lender for its inquiries (a
+/// person who did not authorize a look disputes it with the one who looked).
+const ANSWERERS: &[Role] = &[Role::Furnisher, Role::Lender];
 use crate::error::{ApiError, json_body};
 use crate::{AppState, blocking};
 use axum::Json;
@@ -156,7 +160,7 @@ fn dispute_id(text: &str) -> Result<DisputeId, ApiError> {
         (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
     security(("api_key" = [])))]
 pub async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<DisputeList>, ApiError> {
-    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let who = authenticate_any(&state, &headers, ANSWERERS).await?;
     let views = blocking(&state, move |b| Ok(b.dispute_queue(&who.org_code)?)).await?;
     Ok(Json(DisputeList { disputes: views.iter().map(item).collect() }))
 }
@@ -176,7 +180,7 @@ pub async fn answer(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<DisputeItem>, ApiError> {
-    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let who = authenticate_any(&state, &headers, ANSWERERS).await?;
     let id = dispute_id(&id)?;
     let body: AnswerBody = json_body(&body, "{answer, note}")?;
     let answer = Answer::parse(&body.answer)
@@ -199,7 +203,7 @@ pub async fn reinsert(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<DisputeItem>, ApiError> {
-    let who = authenticate(&state, &headers, Role::Furnisher).await?;
+    let who = authenticate_any(&state, &headers, ANSWERERS).await?;
     let id = dispute_id(&id)?;
     let body: ReinsertBody = json_body(&body, "{note}")?;
     act_on(&state, who.org_code, id, move |b, org| b.certify_reinsertion(org, id, &body.note)).await

@@ -741,11 +741,7 @@ async fn furnishers_answer_only_their_own_disputes() {
     holds_none(&queue, &[ZHANG_ID, "张三"]);
     let other = check(&app, get(FurnisherB, "/v1/disputes"), 200, None).await;
     assert_eq!(other.json, serde_json::json!({"disputes": []}));
-    for (who, status, code) in [
-        (Anonymous, 401, "UNAUTHENTICATED"),
-        (LenderWithoutConsent, 403, "ROLE_REQUIRED"),
-        (Admin, 403, "ROLE_REQUIRED"),
-    ] {
+    for (who, status, code) in [(Anonymous, 401, "UNAUTHENTICATED"), (Admin, 403, "ROLE_REQUIRED")] {
         check(&app, get(who, "/v1/disputes"), status, Some(code)).await;
     }
     let path: &'static str = Box::leak(format!("/v1/disputes/{id}/answer").into_boxed_str());
@@ -764,6 +760,44 @@ async fn furnishers_answer_only_their_own_disputes() {
         Some("UNKNOWN_DISPUTE"),
     )
     .await;
+}
+
+/// A person who did not authorize a look disputes it with the lender that looked: a lender that
+/// is no furnisher reads its queue and answers it.
+#[tokio::test]
+async fn a_lender_answers_the_disputes_of_its_inquiries() {
+    let (app, state) = app();
+    let zhang = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
+    let id = {
+        let mut bureau = state.bureau().lock().unwrap();
+        let consent = file(header("LENDN", "Nosy Lender"), &[inquire_consent(ZHANG, "02")]);
+        let digest: [u8; 32] = Sha256::digest(consent.as_bytes()).into();
+        let options = IngestOptions {
+            register_unknown_furnisher: false,
+            expected_furnisher: Some("LENDN".into()),
+            keep_feedback: false,
+            cached_max: None,
+            prefetch: None,
+        };
+        bureau.ingest_jsonl(consent.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
+        let ask = |requester| ob_bureau::report::ReportRequest { document: zhang.clone(), as_of: None, requester };
+        let lender = ob_bureau::report::Requester::Organization {
+            code: "LENDN".into(),
+            reason: ob_model::QueryReason::LoanApproval,
+        };
+        bureau.produce_report(&ask(lender)).unwrap();
+        let mine = bureau.produce_report(&ask(ob_bureau::report::Requester::Person)).unwrap();
+        let looked = mine.queries.iter().find(|q| q.institution == "Nosy Lender").expect("the lender's look");
+        let target = ob_bureau::rights::DisputeTarget::Inquiry(looked.inquiry_ref.clone());
+        bureau.file_dispute(&zhang, &target, ob_model::DisputeType::UnauthorizedQuery).unwrap().0
+    };
+    let queue = check(&app, get(Who::LenderWithoutConsent, "/v1/disputes"), 200, None).await;
+    assert_eq!(queue.json["disputes"][0]["id"], id, "{}", queue.text);
+    holds_none(&queue, &[ZHANG_ID, "张三"]);
+    let path: &'static str = Box::leak(format!("/v1/disputes/{id}/answer").into_boxed_str());
+    let deleted = serde_json::json!({"answer": "deleted", "note": "no signed form found"});
+    let answered = check(&app, post(Who::LenderWithoutConsent, path, deleted), 200, None).await;
+    assert_eq!(answered.json["state"], "deleted", "{}", answered.text);
 }
 
 #[tokio::test]
