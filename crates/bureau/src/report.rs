@@ -1610,12 +1610,15 @@ impl FileNotes {
             .collect()
     }
 
-    /// The account's statements whose item is shown: the account, or a month still in its history.
+    /// The account's statements whose item is shown: a month still in its history, negative; the
+    /// account, while its history still shows a negative month (a statement stands beside negative
+    /// information, and leaves with it once retention removes the last).
     fn statements_for(&self, account: AccountId, history: &[HistoryEntry]) -> Vec<StatementEntry> {
         let shown = |m: &YearMonth| history.iter().any(|h| h.month == *m && h.status.is_negative());
+        let any_shown = history.iter().any(|h| h.status.is_negative());
         self.statements
             .iter()
-            .filter(|(a, s)| *a == account && s.month.as_ref().is_none_or(shown))
+            .filter(|(a, s)| *a == account && s.month.as_ref().map_or(any_shown, shown))
             .map(|(_, s)| s.clone())
             .collect()
     }

@@ -376,6 +376,10 @@ fn retention_purges_exactly_the_expired_negative_months() {
     let expired = w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-03"), DisputeType::WrongStatus);
     assert_eq!(refused(expired), Some("UNKNOWN_ITEM"));
     assert!(w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-06"), DisputeType::WrongStatus).is_ok());
+    // A statement on the whole account stands while a negative month is shown, and leaves with the last.
+    let a = report.account_groups[0].accounts[0].account_ref.clone();
+    w.bureau.add_statement(&zhang(), &a, None, StatementType::ThirdPartyLate, "salary paid late").unwrap();
+    assert_eq!(w.report().account_groups[0].accounts[0].statements.len(), 1);
     let purged = w.bureau.run_retention().unwrap();
     assert_eq!((purged.months_purged, purged.versions_deleted), (2, 2));
     let counts = w.bureau.store().read().unwrap().counts().unwrap();
@@ -385,6 +389,7 @@ fn retention_purges_exactly_the_expired_negative_months() {
     assert_eq!(w.bureau.run_retention().unwrap().months_purged, 0, "nothing left to purge");
     assert!(w.report().summary.overdue.is_empty());
     assert_eq!(statuses(&w.report()).iter().filter(|(_, s)| s == "N").count(), 3, "normal months stay");
+    assert!(w.report().account_groups[0].accounts[0].statements.is_empty(), "the statement left with them");
     assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Intact { .. }));
 }
 
