@@ -209,11 +209,12 @@ impl ScoreModel {
         let row = features(report);
         let explained = self.model.explain(&table(&[row])?, 0)?;
         let percentile = self.percentiles.iter().filter(|p| **p <= explained.score).count().min(PERCENTILES) as u8;
-        let holds = |code: &String| {
-            let i = FEATURES.iter().position(|f| f.name == code.as_str());
+        // Each reason true of the file, picked among the true ones (not the four costliest, cut after).
+        let holds = |code: &str| {
+            let i = FEATURES.iter().position(|f| f.name == code);
             i.is_some_and(|i| row[i].is_some_and(|v| (FEATURES[i].holds)(v)))
         };
-        let reasons = explained.reasons.iter().filter(|c| holds(c)).map(|code| reason(code)).collect();
+        let reasons = self.model.reasons_where(&explained, holds).iter().map(|code| reason(code)).collect();
         Ok(ScoreSection {
             model_version: self.version,
             score: Some(explained.score),

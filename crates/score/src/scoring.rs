@@ -205,6 +205,28 @@ impl Model {
         Ok(Scorer::new(self, table)?.explain(row))
     }
 
+    /// The reason codes of `explanation` (of a row scored by this model) among the variables
+    /// `keep` accepts, picked as [`Scorer::score_row`] picks them among all: the
+    /// `MAX_MAIN_REASONS` costliest, earlier variables winning ties, then the costliest
+    /// inquiries variable left out. For reasons that must each be true of the file: dropping the
+    /// untrue ones after the cut would list fewer key factors than cost points (FCRA §609(f)).
+    pub fn reasons_where(&self, explanation: &Explanation, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let contributions = &explanation.contributions;
+        let mut costs: Vec<(usize, i32)> = contributions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.best_points - c.points))
+            .filter(|&(i, cost)| cost > 0 && keep(&contributions[i].variable))
+            .collect();
+        costs.sort_by_key(|&(i, cost)| (std::cmp::Reverse(cost), i));
+        let mut picked: Vec<usize> = costs.iter().take(MAX_MAIN_REASONS).map(|&(i, _)| i).collect();
+        if picked.len() == MAX_MAIN_REASONS {
+            let inquiries = |i: usize| self.variables.get(i).is_some_and(|v| v.inquiries);
+            picked.extend(costs.iter().skip(MAX_MAIN_REASONS).map(|&(i, _)| i).find(|&i| inquiries(i)));
+        }
+        picked.into_iter().map(|i| contributions[i].variable.clone()).collect()
+    }
+
     /// The variable names of reason codes.
     pub fn reason_names<'m>(&'m self, reasons: &Reasons) -> impl Iterator<Item = &'m str> + use<'m> {
         let names: Vec<&'m str> = reasons

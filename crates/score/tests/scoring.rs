@@ -89,6 +89,20 @@ fn an_inquiries_variable_left_out_of_the_top_four_is_a_fifth_reason() {
     assert_eq!(reasons(&m, &row(&[1.0, 1.0, -1.0, 1.0, 1.0, -1.0])), ["v5", "v2"]);
 }
 
+/// Reasons among the variables a filter keeps are picked among those, not cut to four first: a
+/// reason dropped leaves room for the next that cost points.
+#[test]
+fn reasons_where_picks_among_the_kept_variables_only() {
+    let m = six_variables(Some(2));
+    let table = row(&[-1.0; 6]);
+    let explained = m.explain(&table, 0).unwrap();
+    assert_eq!(m.reasons_where(&explained, |_| true), reasons(&m, &table), "no filter: the same reasons");
+    // v5 (the costliest) is not kept: v0 (cost 10) comes in fourth, and v2 counts inquiries.
+    assert_eq!(m.reasons_where(&explained, |v| v != "v5"), ["v1", "v3", "v4", "v0", "v2"]);
+    // Fewer than four kept: no fifth.
+    assert_eq!(m.reasons_where(&explained, |v| v == "v3" || v == "v2"), ["v3", "v2"]);
+}
+
 #[test]
 fn missing_values_and_unseen_categories_score_neutral_not_as_errors() {
     let mut with_missing_bin = numeric("v0", [-10, 10], false);
