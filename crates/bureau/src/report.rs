@@ -133,7 +133,7 @@ impl Report {
     /// The open dispute marks on the items this report shows: the header's count, so that it never
     /// counts a mark no item carries.
     fn open_marks(&self) -> u32 {
-        let open = |marks: &[DisputeMark]| marks.iter().filter(|m| m.state == DisputeState::Open).count();
+        let open = |marks: &[DisputeMark]| marks.iter().filter(|m| standing(m.state)).count();
         let on_account =
             |a: &AccountDetail| open(&a.disputes) + a.specials.iter().map(|x| open(&x.disputes)).sum::<usize>();
         let n = open(&self.identity.disputes)
@@ -442,6 +442,12 @@ pub struct SpecialEntry {
     pub months_changed: Option<u16>,
     /// Disputes on it.
     pub disputes: Vec<DisputeMark>,
+}
+
+/// A dispute whose mark stands on its item: open, or past its deadline unresolved (the PRC rule
+/// records the dispute beside the item; the US rule suppresses the item instead).
+fn standing(state: DisputeState) -> bool {
+    matches!(state, DisputeState::Open | DisputeState::Unresolved)
 }
 
 /// An item a dispute hides by its state alone (an inquiry, an agreement): suppressed or deleted.
@@ -1598,8 +1604,9 @@ impl FileNotes {
         self.disputes.iter().any(|(i, m)| i == item && states.contains(&m.state))
     }
 
+    /// Whether the item's latest dispute marks it still: open, or unresolved past its deadline.
     fn open(&self, item: &DisputeItem) -> bool {
-        self.state(item) == Some(DisputeState::Open)
+        self.state(item).is_some_and(standing)
     }
 
     fn marks(&self, mut keep: impl FnMut(&DisputeItem) -> bool) -> Vec<DisputeMark> {

@@ -146,15 +146,25 @@ fn parse_ref(prefix: char, s: &str) -> Option<i64> {
 }
 
 /// A dispute's state: its latest step, with an open dispute past its deadline counting as
-/// suppressed where the policy suppresses unanswered disputes (elsewhere it stays open: marked).
+/// [`unanswered_state`].
 pub fn effective_state(events: &[DisputeEventRow], due_on: Date, today: Date, policy: &Policy) -> DisputeState {
     match events.last().map(|e| e.state) {
-        Some(DisputeState::Open) | None if today > due_on && policy.suppress_unanswered_disputes => {
-            DisputeState::Suppressed
-        }
+        Some(DisputeState::Open) | None if today > due_on => unanswered_state(policy),
         Some(state) => state,
         None => DisputeState::Open,
     }
+}
+
+/// What an open dispute becomes the day after its deadline: suppressed where the policy
+/// suppresses unanswered disputes (FCRA §611(a)(5)); elsewhere unresolved, the item staying on
+/// reports with its mark (征信业管理条例 art. 25: the check and the dispute are recorded).
+fn unanswered_state(policy: &Policy) -> DisputeState {
+    if policy.suppress_unanswered_disputes { DisputeState::Suppressed } else { DisputeState::Unresolved }
+}
+
+/// Waiting for the furnisher's answer: open, or past its deadline without one.
+pub(crate) fn awaits_answer(state: DisputeState) -> bool {
+    matches!(state, DisputeState::Open | DisputeState::Suppressed | DisputeState::Unresolved)
 }
 
 pub(crate) fn subject_of(w: &dyn Reader, keys: &Keys, document: &DocumentNumber) -> Result<SubjectId> {
@@ -209,24 +219,20 @@ pub(crate) fn disputes_with_events(
     r.disputes_of(subject)?.into_iter().map(|d| Ok((d.clone(), r.dispute_events(d.id)?))).collect()
 }
 
-/// Records `suppressed` for the subject's open disputes past their deadline, where the policy
-/// suppresses unanswered disputes. Returns how many.
+/// Records what the subject's open disputes past their deadline became ([`unanswered_state`]), so
+/// that the person's list shows the result as a step. Returns how many.
 pub fn sweep(w: &mut dyn Writer, policy: &Policy, subject: SubjectId, now: i64, today: Date) -> Result<u64> {
-    if !policy.suppress_unanswered_disputes {
-        return Ok(0);
-    }
+    let state = unanswered_state(policy);
+    let note = match state {
+        DisputeState::Suppressed => "no answer by the deadline: the item is suppressed",
+        _ => "no answer by the deadline: not confirmed; the dispute is recorded and the item stays marked",
+    };
     let mut n = 0;
     for (d, events) in disputes_with_events(w, subject)? {
         let last = events.last().map(|e| e.state);
         if last == Some(DisputeState::Open) && today > d.dispute.due_on {
-            let note = Some("no answer by the deadline: the item is suppressed".to_owned());
-            w.insert_dispute_event(&DisputeEventRow {
-                dispute_id: d.id,
-                subject_id: subject,
-                at: now,
-                state: DisputeState::Suppressed,
-                note,
-            })?;
+            let note = Some(note.to_owned());
+            w.insert_dispute_event(&DisputeEventRow { dispute_id: d.id, subject_id: subject, at: now, state, note })?;
             n += 1;
         }
     }
@@ -342,7 +348,7 @@ impl<S: Store> Bureau<S> {
         self.audited("dispute.answered", Some(subject), org, |w, _, policy, now| {
             let events = w.dispute_events(dispute)?;
             match events.last().map(|e| e.state) {
-                Some(DisputeState::Open | DisputeState::Suppressed) => {}
+                Some(s) if awaits_answer(s) => {}
                 _ => {
                     return Err(BureauError::refused(Refusal::DisputeClosed, "this dispute has already been answered"));
                 }
@@ -633,11 +639,11 @@ fn resolve_target(
 }
 
 /// One open dispute an item at a time: a second would mark it twice and ask the furnisher twice
-/// (one past its deadline, suppressed or not, has not been answered either).
+/// (one past its deadline, suppressed or unresolved, has not been answered either).
 fn refuse_a_second_open(r: &dyn Reader, subject: SubjectId, item: &DisputeItem) -> Result<()> {
     for d in r.disputes_of(subject)?.iter().filter(|d| d.dispute.item == *item) {
         let last = r.dispute_events(d.id)?.last().map(|e| e.state);
-        if matches!(last, Some(DisputeState::Open | DisputeState::Suppressed)) {
+        if last.is_some_and(awaits_answer) {
             return Err(BureauError::refused(
                 Refusal::DisputeOpen,
                 format!("dispute {} on this item is waiting for its answer", d.id.0),

@@ -205,8 +205,19 @@ fn an_unanswered_dispute_suppresses_the_item_only_where_the_policy_says_so() {
         } else {
             assert_eq!(statuses(&report)[2], ("2024-03".into(), "1".into()), "{name}: the item stays");
             assert_eq!((report.header.dispute_marks, report.summary.overdue.len()), (1, 1), "{name}: marked");
-            assert_eq!((mine[0].state, mine[0].history.len()), (DisputeState::Open, 1), "{name}: still open");
+            let marks = &report.account_groups[0].accounts[0].disputes;
+            assert_eq!(marks[0].state, DisputeState::Unresolved, "{name}: recorded beside it, unresolved");
+            assert_eq!(mine[0].state, DisputeState::Unresolved, "{name}: the person's result");
+            assert_eq!(mine[0].history.last().unwrap().1, DisputeState::Unresolved, "{name}: recorded as a step");
         }
+        // Either way the item has a dispute waiting for its answer, and a late answer takes effect.
+        let again = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus);
+        assert_eq!(refused(again), Some("DISPUTE_OPEN"), "{name}");
+        let id = ob_store::DisputeId(mine[0].id);
+        w.bureau.answer_dispute(Some("HB"), id, Answer::Verified, None).unwrap();
+        let report = w.report();
+        assert_eq!(statuses(&report)[2], ("2024-03".into(), "1".into()), "{name}: verified, shown");
+        assert_eq!(report.header.dispute_marks, 0, "{name}: no mark left");
     }
 }
 

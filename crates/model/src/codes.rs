@@ -454,6 +454,10 @@ code_list! {
         Suppressed = "suppressed",
         /// A deleted item came back because the furnisher certified it; the person was told.
         Reinserted = "reinserted",
+        /// No answer by the deadline where the policy does not suppress (PRC: 经核查仍不能确认,
+        /// 征信业管理条例 art. 25): the result the person is given; the dispute stays recorded
+        /// and the item marked, and the furnisher may still answer.
+        Unresolved = "unresolved",
     }
 }
 

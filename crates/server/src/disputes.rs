@@ -48,13 +48,14 @@ pub struct DisputeItem {
     /// What the person says is wrong.
     #[schema(value_type = ob_model::DisputeType)]
     pub dispute_type: String,
-    /// `open`, `corrected`, `verified`, `deleted`, `reinserted`, `suppressed`…
+    /// `open`, `corrected`, `verified`, `deleted`, `reinserted`, `suppressed`, `unresolved`
     #[schema(value_type = ob_model::DisputeState)]
     pub state: String,
     /// Filed on, `YYYY-MM-DD`.
     #[schema(format = Date)]
     pub filed_on: String,
-    /// The answer is due by this day; an open dispute past it is suppressed from reports.
+    /// The answer is due by this day; an open dispute past it is suppressed from reports (US) or
+    /// unresolved, the item staying marked (PRC).
     #[schema(format = Date)]
     pub due_on: String,
     /// Every step, oldest first.

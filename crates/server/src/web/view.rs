@@ -93,6 +93,10 @@ pub fn dispute_state_label(s: DisputeState) -> Label {
         DisputeState::Deleted => ("已删除", "deleted"),
         DisputeState::Suppressed => ("逾期未答复，已屏蔽", "no answer in time: hidden from reports"),
         DisputeState::Reinserted => ("经机构核实后恢复", "reinserted: the furnisher certified it"),
+        DisputeState::Unresolved => (
+            "逾期未答复，经核查仍不能确认，异议已记载并标注",
+            "no answer in time: not confirmed; the dispute is recorded and the item marked",
+        ),
     }
 }
 
