@@ -870,11 +870,7 @@ pub fn assemble(
             continue;
         }
         let view = View { as_of: ctx.as_of, cutoff, policy, today: ctx.produced_at.date(), notes: &notes };
-        if terms.account_type == AccountType::C1 && !collection_shown(r, account.id, &terms, &view)? {
-            continue;
-        }
-        let institution = names.name(account.org_id)?;
-        let mut detail = account_detail(r, account, &terms, institution, &view)?;
+        let Some(mut detail) = account_detail(r, account, &terms, &mut names, &view)? else { continue };
         detail.disputes = notes.marks(|item| match item {
             DisputeItem::Account(a) | DisputeItem::Month(a, _) => *a == account.id,
             _ => false,
@@ -1127,14 +1123,6 @@ struct View<'a> {
     notes: &'a FileNotes,
 }
 
-/// [`crate::retention::collection_shown`] over the months a report reads (those of
-/// [`account_detail`]).
-fn collection_shown(r: &dyn Reader, account: AccountId, terms: &AccountVersionRow, view: &View<'_>) -> Result<bool> {
-    let (from, to) = report_window(view.as_of);
-    let months = r.months(account, from, to, view.cutoff)?;
-    Ok(crate::retention::collection_shown(&months, terms.opened_on, view.policy, view.today))
-}
-
 /// The months a report reads of an account: twice the history it shows, up to the report's
 /// month, so that a delinquency that began before the history is judged whole.
 pub(crate) fn report_window(as_of: Date) -> (YearMonth, YearMonth) {
@@ -1142,16 +1130,22 @@ pub(crate) fn report_window(as_of: Date) -> (YearMonth, YearMonth) {
     (to.plus(-(limits::REPORT_HISTORY_MONTHS as i32) * 2), to)
 }
 
+/// The account as a report shows it, or `None` when retention has taken it off reports whole
+/// ([`crate::retention::account_shown`]); its institution is named only when it is shown.
 fn account_detail(
     r: &dyn Reader,
     account: &AccountRow,
     terms: &AccountVersionRow,
-    institution: String,
+    names: &mut Institutions<'_>,
     view: &View<'_>,
-) -> Result<AccountDetail> {
+) -> Result<Option<AccountDetail>> {
     let (from, to) = report_window(view.as_of);
     let mut months = r.months(account.id, from, to, view.cutoff)?;
     months.retain(|m| !m.deleted);
+    if !crate::retention::account_shown(&months, terms.account_type, terms.opened_on, view.policy, view.today) {
+        return Ok(None);
+    }
+    let institution = names.name(account.org_id)?;
     // Expired negative information (retention) and items suppressed after an unanswered dispute
     // are not shown, whatever day the report is as of.
     let expired = crate::retention::expired_months(&months, view.policy, view.today);
@@ -1182,7 +1176,7 @@ fn account_detail(
     let silent_months =
         latest_row.map_or(to.months_since(YearMonth::of(terms.opened_on)), |m| to.months_since(m.month) - 1);
     let stale = !closed && silent_months >= limits::REPORT_STALE_MONTHS;
-    Ok(AccountDetail {
+    Ok(Some(AccountDetail {
         account_ref: crate::rights::account_ref(account.id),
         disputes: Vec::new(),
         statements: Vec::new(),
@@ -1246,7 +1240,7 @@ fn account_detail(
         status_line_from,
         status_line,
         history,
-    })
+    }))
 }
 
 /// The 60 months ending with the last reported month: `/` before opening, `#` where nothing was

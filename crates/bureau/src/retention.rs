@@ -6,7 +6,7 @@
 use crate::rights::is_negative;
 use crate::{Bureau, Result};
 use ob_model::policy::{Policy, Retention};
-use ob_model::{RepaymentStatus, YearMonth};
+use ob_model::{AccountType, RepaymentStatus, YearMonth};
 use ob_store::{MonthRow, Store};
 use serde::Serialize;
 use serde_json::json;
@@ -21,6 +21,9 @@ pub struct RetentionSummary {
     pub months_purged: u64,
     /// Stored versions deleted.
     pub versions_deleted: u64,
+    /// Accounts whose newest month expired, removed from reports for good (a deleting version of
+    /// their terms): what is left of them would show them open and current.
+    pub accounts_removed: u64,
 }
 
 /// `day` plus whole years (29 February becomes 28 February in common years).
@@ -71,13 +74,38 @@ pub fn leaving_dates(months: &[MonthRow], policy: &Policy) -> Vec<(YearMonth, Op
     out
 }
 
-/// Whether a collection account (C1: a debt passed to a collector, negative information in
-/// itself) is still shown on `today`: while one of its negative months (`months`, latest
-/// versions) is within retention, or within the policy's period counted from its placement
-/// (`opened_on`) — the rule once its negative months have left reports, or the store. Without it
-/// an expired collection would show for ever, its amount and its state, with no month left.
-pub fn collection_shown(months: &[MonthRow], opened_on: Date, policy: &Policy, today: Date) -> bool {
-    let negative_kept = leaving_dates(months, policy).iter().any(|(_, last)| last.is_none_or(|d| today <= d));
+/// Whether an account is still shown on `today`, judged by its months (`months`, latest versions)
+/// and the policy:
+/// - not once its newest month has expired: its last state was negative (a charge-off, a
+///   foreclosure, a debt repaid by assets) and is gone, and the months before it would show the
+///   account open and current, owing an old balance;
+/// - a collection account (C1: a debt passed to a collector, negative information in itself)
+///   only while one of its negative months is within retention, or, with none left, within the
+///   policy's period counted from its placement (`opened_on`).
+pub fn account_shown(
+    months: &[MonthRow],
+    account_type: AccountType,
+    opened_on: Date,
+    policy: &Policy,
+    today: Date,
+) -> bool {
+    let dates = leaving_dates(months, policy);
+    if newest_expired(months, &dates, today) {
+        return false;
+    }
+    account_type != AccountType::C1 || collection_kept(&dates, opened_on, policy, today)
+}
+
+/// Whether the newest month among `months` (not deleted) is one of `dates` that has expired.
+fn newest_expired(months: &[MonthRow], dates: &[(YearMonth, Option<Date>)], today: Date) -> bool {
+    let newest = months.iter().filter(|m| !m.deleted).map(|m| m.month).max();
+    newest.is_some_and(|n| dates.iter().any(|(m, last)| *m == n && last.is_some_and(|d| today > d)))
+}
+
+/// A collection's rule: a negative month still within retention, or its placement within the
+/// policy's period.
+fn collection_kept(dates: &[(YearMonth, Option<Date>)], opened_on: Date, policy: &Policy, today: Date) -> bool {
+    let negative_kept = dates.iter().any(|(_, last)| last.is_none_or(|d| today <= d));
     let from_placement = match policy.retention {
         Retention::AfterDelinquencyEnded { years } => plus_years(opened_on, years),
         Retention::FromFirstDelinquency { years, start_after_days } => {
@@ -108,26 +136,44 @@ impl<S: Store> Bureau<S> {
     /// purged by count.
     pub fn run_retention(&mut self) -> Result<RetentionSummary> {
         let today = self.clock.today();
-        let summary = self.audited("retention.purged", None, None, |w, _, policy, _| {
+        let summary = self.audited("retention.purged", None, None, |w, _, policy, now| {
             let mut s = RetentionSummary::default();
             let (from, to) = (YearMonth::MIN, YearMonth::MAX);
             for account in w.accounts_with_negative_months()? {
                 s.accounts_examined += 1;
                 let months = w.months(account, from, to, i64::MAX)?;
+                let remove = newest_expired(&months, &leaving_dates(&months, policy), today);
                 for month in expired_months(&months, policy, today) {
                     s.versions_deleted += w.purge_month(account, month)?;
                     s.months_purged += 1;
+                }
+                if remove {
+                    s.accounts_removed += remove_account(w, account, now.unix_timestamp())?;
                 }
             }
             let detail = json!({
                 "policy": policy.name, "accounts_examined": s.accounts_examined,
                 "months_purged": s.months_purged, "versions_deleted": s.versions_deleted,
+                "accounts_removed": s.accounts_removed,
             });
             Ok((s, detail))
         })?;
         self.checkpoint_after_commit();
         Ok(summary)
     }
+}
+
+/// Records a deleting version of the terms of an account whose newest month expired, so that
+/// the months left from before its delinquency never show it again once the expired ones are
+/// purged ([`account_shown`] can no longer tell). 1 when recorded, 0 when already deleted.
+fn remove_account(w: &mut dyn ob_store::Writer, account: ob_store::AccountId, at: i64) -> Result<u64> {
+    let Some(mut terms) = w.account_version(account, i64::MAX)?.filter(|t| !t.deleted) else { return Ok(0) };
+    terms.version += 1;
+    terms.deleted = true;
+    terms.batch_id = None;
+    terms.recorded_at = at;
+    w.insert_account_version(&terms)?;
+    Ok(1)
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@ use crate::crypto::Keys;
 use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::policy::Policy;
 use ob_model::{
-    AccountType, ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType,
-    YearMonth,
+    ConsentScope, DisputeState, DisputeType, DocumentNumber, FlagKind, QueryReason, StatementType, YearMonth,
 };
 use ob_store::*;
 use serde::Serialize;
@@ -183,7 +182,7 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
 }
 
 /// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher),
-/// and not a collection past retention. A deleted account may still be disputed as
+/// and not taken off reports by retention. A deleted account may still be disputed as
 /// `missing_info`: a lender that dropped a good account leaves the file incomplete.
 fn shown_account(
     (r, policy, today): (&dyn Reader, &Policy, Date),
@@ -197,10 +196,10 @@ fn shown_account(
     if terms.as_ref().is_none_or(|t| t.deleted) && kind != DisputeType::MissingInfo {
         return Err(gone());
     }
-    if let Some(t) = terms.filter(|t| t.account_type == AccountType::C1) {
+    if let Some(t) = terms {
         let (from, to) = crate::report::report_window(today);
         let months = r.months(account.id, from, to, i64::MAX)?;
-        if !crate::retention::collection_shown(&months, t.opened_on, policy, today) {
+        if !crate::retention::account_shown(&months, t.account_type, t.opened_on, policy, today) {
             return Err(gone());
         }
     }

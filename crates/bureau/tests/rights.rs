@@ -623,6 +623,49 @@ fn a_collection_leaves_reports_with_its_negative_months() {
     }
 }
 
+/// An account whose last months were negative leaves reports whole once they expire: the months
+/// before them would show it open and current, owing an old balance. After `retention run` purges
+/// those months, it stays off.
+#[test]
+fn an_account_whose_last_months_expire_leaves_reports_whole() {
+    for (policy, kept) in [(Policy::us(), false), (Policy::prc(), true)] {
+        let name = policy.name.clone();
+        let mut w = world_with(policy);
+        let card = account("K-1").replace(r#""account_type":"R1""#, r#""account_type":"R2""#);
+        let written_off = month("K-1", "2024-04", 50).replace(r#""status":"2""#, r#""status":"B""#);
+        let (s, codes) = w.ingest(&file(
+            "HB",
+            &[
+                consent("report", None),
+                card,
+                month("K-1", "2024-02", 0),
+                notice("K-1", "2024-03-01"),
+                month("K-1", "2024-03", 20),
+                written_off,
+            ],
+        ));
+        assert_eq!((s.rejected, codes), (0, Vec::<String>::new()), "{name}");
+        let shown = |r: &Report| (r.own_accounts().count(), r.summary.bad_debts.len());
+        w.at(datetime!(2031-09-27 12:00 UTC));
+        let last_day = w.report();
+        assert_eq!(shown(&last_day), (1, 1), "{name}: the charge-off on 2031-09-27");
+        let target = DisputeTarget::Account(last_day.account_groups[0].accounts[0].account_ref.clone());
+        w.at(datetime!(2031-09-28 12:00 UTC));
+        let next_day = w.report();
+        if kept {
+            assert_eq!(shown(&next_day), (1, 1), "{name}: a bad debt has not ended: it stays");
+            continue;
+        }
+        assert_eq!(shown(&next_day), (0, 0), "{name}: not an open card with February's balance");
+        let disputed = w.bureau.file_dispute(&zhang(), &target, DisputeType::WrongStatus);
+        assert_eq!(refused(disputed), Some("UNKNOWN_ITEM"), "{name}");
+        let purged = w.bureau.run_retention().unwrap();
+        assert_eq!((purged.months_purged, purged.accounts_removed), (2, 1), "{name}");
+        assert_eq!(shown(&w.report()), (0, 0), "{name}: off for good once purged");
+        assert_eq!(w.bureau.run_retention().unwrap().accounts_removed, 0, "{name}: removed once");
+    }
+}
+
 /// A report's time is Beijing time under the PRC policy, UTC under the US one, to the second.
 #[test]
 fn report_times_follow_the_policy_s_offset() {

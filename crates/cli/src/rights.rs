@@ -404,11 +404,13 @@ pub fn retention(ctx: &Context, _c: &RetentionCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
     let s = bureau.run_retention().map_err(classify)?;
     outln!(
-        "retention ({}): {} accounts examined, {} account-months purged ({} stored versions deleted)",
+        "retention ({}): {} accounts examined, {} account-months purged ({} stored versions deleted), \
+         {} accounts removed (their newest month expired)",
         bureau.policy().name,
         s.accounts_examined,
         s.months_purged,
-        s.versions_deleted
+        s.versions_deleted,
+        s.accounts_removed
     );
     Ok(())
 }
