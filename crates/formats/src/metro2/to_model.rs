@@ -154,6 +154,23 @@ pub fn to_records(rec: &DataRecord) -> Result<Vec<Record>, Vec<FieldError>> {
     Ok(out)
 }
 
+/// The person's part in the account by its ECOA code: 2 joint and 7 maker (with a co-maker) share
+/// the debt; 5, co-maker or guarantor, is liable only if the maker defaults, a guarantee kept out
+/// of the person's own debt; 3, an authorized user, is not liable at all, and a lender must not
+/// read the account as the person's debt.
+fn responsibility(ecoa: &str) -> Result<Responsibility, FieldError> {
+    match ecoa {
+        "2" | "7" => Ok(Responsibility::Joint),
+        "5" => Ok(Responsibility::Guarantor),
+        "3" => Err(err(
+            Code::FieldInvalid,
+            "ecoaCode",
+            "ECOA 3 (authorized user): not liable for the account, which is not filed as the person's",
+        )),
+        _ => Ok(Responsibility::Individual),
+    }
+}
+
 fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<AccountRecord, Vec<FieldError>> {
     let account_type = account_type(&b.portfolio_type, &b.account_type).ok_or_else(|| {
         vec![err(Code::FieldInvalid, "portfolioType", "no PBOC account type for this portfolio type")]
@@ -167,10 +184,7 @@ fn account_record(b: &BaseSegment, key: &str, subject: Identity) -> Result<Accou
         (AccountType::D1, None) => Some(1),
         (_, p) => p,
     };
-    let responsibility = match b.ecoa_code.as_str() {
-        "2" | "5" | "7" => Responsibility::Joint,
-        _ => Responsibility::Individual,
-    };
+    let responsibility = responsibility(&b.ecoa_code).map_err(|e| vec![e])?;
     let account = AccountRecord {
         account_key: key.to_owned(),
         subject,
@@ -245,6 +259,15 @@ mod tests {
         assert_eq!(contract_terms("12", "").frequency, None);
         let unsecured = contract_terms("01", "B");
         assert_eq!((unsecured.loan_kind, unsecured.guarantee, unsecured.frequency), (None, None, Some(F::Other)));
+    }
+
+    #[test]
+    fn ecoa_codes_give_the_person_s_part() {
+        assert_eq!(responsibility("1"), Ok(Responsibility::Individual));
+        assert_eq!(responsibility("2"), Ok(Responsibility::Joint));
+        assert_eq!(responsibility("7"), Ok(Responsibility::Joint));
+        assert_eq!(responsibility("5"), Ok(Responsibility::Guarantor), "a guarantee, not own debt");
+        assert_eq!(responsibility("3").map_err(|e| (e.code, e.field)), Err((Code::FieldInvalid, "ecoaCode".into())));
     }
 
     #[test]
