@@ -764,7 +764,7 @@ fn require_open_account(r: &dyn Reader, subject: SubjectId, org: OrgId, now: i64
         }
         let months = r.months(account.id, YearMonth::MIN, YearMonth::MAX, now)?;
         let newest = months.iter().max_by_key(|m| (m.month, m.version));
-        if newest.is_none_or(|m| !m.status.is_terminal()) {
+        if newest.is_none_or(|m| !m.status.closes_with(m.balance_minor)) {
             return Ok(());
         }
     }
@@ -1171,7 +1171,7 @@ fn account_detail(
     };
     let (used_6m_avg, due_6m_avg) = (average(|m| m.used_minor), average(|m| m.due_minor));
     let credit_limit = months.iter().rev().find_map(|m| m.credit_limit_minor).unwrap_or(terms.credit_limit_minor);
-    let closed = latest_row.is_some_and(|m| m.status.is_terminal());
+    let closed = latest_row.is_some_and(|m| m.status.closes_with(m.balance_minor));
     // Months missing between the latest reported and the report's month.
     let silent_months =
         latest_row.map_or(to.months_since(YearMonth::of(terms.opened_on)), |m| to.months_since(m.month) - 1);

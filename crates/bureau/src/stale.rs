@@ -111,7 +111,7 @@ fn stale(r: &dyn Reader, a: &AccountAhead, to: YearMonth) -> Result<Option<Stale
         let Some(row) = months.iter().rev().find(|row| !row.deleted) else {
             return Ok(stale_entry(a, None, silent_since(None)));
         };
-        if row.status.is_terminal() {
+        if row.status.closes_with(row.balance_minor) {
             // Closed accounts are not expected to report.
             return Ok(None);
         }

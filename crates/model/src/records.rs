@@ -480,8 +480,9 @@ impl MonthRecord {
             S::NotOpen => errors.push(inconsistent("\"/\" is shown by reports, not reported")),
             _ => {}
         }
-        if self.closed_on.is_some() && !self.status.is_terminal() {
-            errors.push(err(Code::StatusInconsistent, "closed_on", "a closing month has status C or G"));
+        if self.closed_on.is_some() && !self.status.closes_with(self.balance_minor) {
+            let why = "a closing month has status C or G, or D or Z with nothing left owing";
+            errors.push(err(Code::StatusInconsistent, "closed_on", why));
         }
     }
 }

@@ -211,7 +211,7 @@ fn month_record(b: &BaseSegment, key: &str, account_type: AccountType) -> Result
     let (status, days_past_due) = status(&b.account_status)
         .ok_or_else(|| vec![err(Code::FieldInvalid, "accountStatus", "not an account status that reports a month")])?;
     let balance = cents(b.current_balance_dollars);
-    let terminal = status.is_terminal();
+    let terminal = status.closes_with(balance);
     let month = MonthRecord {
         account_key: key.to_owned(),
         month: YearMonth::of(settled_on),
