@@ -866,6 +866,9 @@ pub fn assemble(
     let accounts = r.accounts_of(subject)?;
     for account in &accounts {
         let Some(terms) = r.account_version(account.id, cutoff)?.filter(|t| !t.deleted) else { continue };
+        if ctx.as_of < ctx.produced_at.date() && deleted_by_the_bureau(r, account.id)? {
+            continue;
+        }
         if notes.suppressed(&DisputeItem::Account(account.id)) {
             continue;
         }
@@ -1121,6 +1124,14 @@ struct View<'a> {
     policy: &'a Policy,
     today: Date,
     notes: &'a FileNotes,
+}
+
+/// Whether the account's terms now end in a deletion the bureau recorded (no batch: a dispute
+/// answered "deleted", or `retention run` removing an account whose newest month expired). A
+/// report as of an earlier day leaves it out too: retention may have purged the months that made
+/// it negative, and what is left would show it open and current; a dispute found it inaccurate.
+fn deleted_by_the_bureau(r: &dyn Reader, account: AccountId) -> Result<bool> {
+    Ok(r.account_version(account, i64::MAX)?.is_some_and(|t| t.deleted && t.batch_id.is_none()))
 }
 
 /// The months a report reads of an account: twice the history it shows, up to the report's
@@ -1615,8 +1626,9 @@ impl FileNotes {
     /// account, while its history still shows a negative month (a statement stands beside negative
     /// information, and leaves with it once retention removes the last).
     fn statements_for(&self, account: AccountId, history: &[HistoryEntry]) -> Vec<StatementEntry> {
-        let shown = |m: &YearMonth| history.iter().any(|h| h.month == *m && h.status.is_negative());
-        let any_shown = history.iter().any(|h| h.status.is_negative());
+        let negative = |h: &HistoryEntry| h.status.is_negative() || h.overdue_amount > 0;
+        let shown = |m: &YearMonth| history.iter().any(|h| h.month == *m && negative(h));
+        let any_shown = history.iter().any(negative);
         self.statements
             .iter()
             .filter(|(a, s)| *a == account && s.month.as_ref().map_or(any_shown, shown))

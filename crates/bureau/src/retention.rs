@@ -6,7 +6,7 @@
 use crate::rights::is_negative;
 use crate::{Bureau, Result};
 use ob_model::policy::{Policy, Retention};
-use ob_model::{AccountType, RepaymentStatus, YearMonth};
+use ob_model::{AccountType, YearMonth};
 use ob_store::{MonthRow, Store};
 use serde::Serialize;
 use serde_json::json;
@@ -46,8 +46,9 @@ pub fn expired_months(months: &[MonthRow], policy: &Policy, today: Date) -> Vec<
 /// day it shows under `policy` (it is gone the day after); `None` while its delinquency lasts, the
 /// clock not yet started. A run of consecutive negative months is one delinquency: under the PRC
 /// rule it shows until `years` after it ended — at the first non-negative month after it, or at a
-/// negative month that settles the account (C, G, Z: paid off with arrears, sold or settled for
-/// less, repaid by assets), the last month there will be —; under the US rule, `years` after 180
+/// negative month that closes the account ([`ob_model::RepaymentStatus::closes_with`]: C, G, Z — paid off
+/// with arrears, sold or settled for less, repaid by assets —, or D, repaid by a guarantor, with
+/// nothing left owing), the last month there will be —; under the US rule, `years` after 180
 /// days past its first month, whether or not it has ended.
 pub fn leaving_dates(months: &[MonthRow], policy: &Policy) -> Vec<(YearMonth, Option<Date>)> {
     let mut sorted: Vec<&MonthRow> = months.iter().filter(|m| !m.deleted).collect();
@@ -61,7 +62,7 @@ pub fn leaving_dates(months: &[MonthRow], policy: &Policy) -> Vec<(YearMonth, Op
     for m in sorted {
         if is_negative(m) {
             run.push(m);
-            if ends_the_debt(m.status) {
+            if m.status.closes_with(m.balance_minor) {
                 close(&mut run, Some(m.settled_on));
             }
         } else if !run.is_empty() {
@@ -113,11 +114,6 @@ fn collection_kept(dates: &[(YearMonth, Option<Date>)], opened_on: Date, policy:
         }
     };
     negative_kept || today <= from_placement
-}
-
-/// Whether a month with this status settles the account: after it the delinquency is over.
-fn ends_the_debt(status: RepaymentStatus) -> bool {
-    matches!(status, RepaymentStatus::Settled | RepaymentStatus::EndedOther | RepaymentStatus::AssetTransfer)
 }
 
 /// The last day a delinquency (`run`, ended on `ended_on` if it has) shows under `policy`.
@@ -179,6 +175,7 @@ fn remove_account(w: &mut dyn ob_store::Writer, account: ob_store::AccountId, at
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ob_model::RepaymentStatus;
     use ob_store::{AccountId, SubjectId};
 
     fn m(month: &str, status: &str) -> MonthRow {
@@ -256,6 +253,12 @@ mod tests {
         rows[1].past_due_minor = 500;
         let got = expired_months(&rows, &Policy::prc(), date!(2024 - 07 - 01));
         assert_eq!(got.iter().map(ToString::to_string).collect::<Vec<_>>(), ["2019-05", "2019-06"]);
+        // Repaid by a guarantor (D) with nothing left owing ends it as well; with a balance left, not.
+        let mut rows: Vec<MonthRow> = [("2019-05", "3"), ("2019-06", "D")].iter().map(|(mo, st)| m(mo, st)).collect();
+        let on = date!(2024 - 07 - 01);
+        assert_eq!(expired_months(&rows, &Policy::prc(), on).len(), 0, "a balance left: not ended");
+        rows[1].balance_minor = 0;
+        assert_eq!(expired_months(&rows, &Policy::prc(), on).len(), 2, "nothing owing: ended 2019-06-30");
         // Under the US rule the clock still runs from the first delinquency.
         check(&mortgage, Policy::us(), date!(2027 - 07 - 29), &[]);
         check(&mortgage, Policy::us(), date!(2027 - 07 - 30), &all);

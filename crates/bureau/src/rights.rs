@@ -638,11 +638,13 @@ fn resolve_target(
 }
 
 /// One open dispute an item at a time: a second would mark it twice and ask the furnisher twice
-/// (one past its deadline, suppressed or unresolved, has not been answered either).
+/// (one suppressed past its deadline has not been answered either). One that ended unresolved
+/// (PRC) gave the person their result: they may dispute the item again, and the furnisher may
+/// still answer the first.
 fn refuse_a_second_open(r: &dyn Reader, subject: SubjectId, item: &DisputeItem) -> Result<()> {
     for d in r.disputes_of(subject)?.iter().filter(|d| d.dispute.item == *item) {
         let last = r.dispute_events(d.id)?.last().map(|e| e.state);
-        if last.is_some_and(awaits_answer) {
+        if matches!(last, Some(DisputeState::Open | DisputeState::Suppressed)) {
             return Err(BureauError::refused(
                 Refusal::DisputeOpen,
                 format!("dispute {} on this item is waiting for its answer", d.id.0),

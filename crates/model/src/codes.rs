@@ -199,12 +199,14 @@ impl RepaymentStatus {
     }
 
     /// Whether a month of this status leaving `balance_minor` owing closes the account: a terminal
-    /// status, or a debt repaid by assets (`Z`) or by a guarantor (`D`) with nothing left owing,
-    /// which a report shows settled ([`AccountState::derive`]). Every reading of "closed" (the
-    /// report's open accounts and limits, stale accounts, post-loan inquiries) goes by this.
+    /// status, a debt repaid by assets (`Z`), or one repaid by a guarantor (`D`) with nothing left
+    /// owing — the months a report shows settled ([`AccountState::derive`]). Every reading of
+    /// "closed" (the report's open accounts and limits, stale accounts, post-loan inquiries, the
+    /// end of a delinquency for retention) goes by this.
     pub fn closes_with(self, balance_minor: i64) -> bool {
         self.is_terminal()
-            || (matches!(self, RepaymentStatus::AssetTransfer | RepaymentStatus::GuarantorPaid) && balance_minor == 0)
+            || self == RepaymentStatus::AssetTransfer
+            || (self == RepaymentStatus::GuarantorPaid && balance_minor == 0)
     }
 }
 
@@ -248,13 +250,9 @@ impl AccountState {
             (_, S::BadDebt) => AccountState::BadDebt,
             (_, S::EndedOther) => AccountState::Transferred,
             (_, S::Settled) if card => AccountState::Cancelled,
-            (_, S::Settled) => AccountState::Settled,
-            (_, S::AssetTransfer | S::GuarantorPaid) if balance == 0 => AccountState::Settled,
-            // Repaid in part by assets or a guarantor: the rest is still owed, and late.
-            _ if status.overdue_periods().is_some()
-                || past_due > 0
-                || matches!(status, S::GuarantorPaid | S::AssetTransfer) =>
-            {
+            (_, S::Settled | S::AssetTransfer) => AccountState::Settled,
+            (_, S::GuarantorPaid) if balance == 0 => AccountState::Settled,
+            _ if status.overdue_periods().is_some() || past_due > 0 || status == S::GuarantorPaid => {
                 AccountState::Overdue
             }
             _ => AccountState::Normal,
@@ -566,7 +564,6 @@ mod tests {
         check(D1, Some(("Z", 0, 0)), A::Settled);
         check(D1, Some(("D", 0, 0)), A::Settled);
         check(D1, Some(("D", 0, 700)), A::Overdue);
-        check(D1, Some(("Z", 0, 700)), A::Overdue);
         check(C1, Some(("7", 700, 700)), A::InCollection);
         check(C1, Some(("C", 0, 0)), A::CollectionEnded);
         check(C1, Some(("G", 0, 0)), A::CollectionEnded);

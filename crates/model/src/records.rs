@@ -481,7 +481,7 @@ impl MonthRecord {
             _ => {}
         }
         if self.closed_on.is_some() && !self.status.closes_with(self.balance_minor) {
-            let why = "a closing month has status C or G, or D or Z with nothing left owing";
+            let why = "a closing month has status C, G or Z, or D with nothing left owing";
             errors.push(err(Code::StatusInconsistent, "closed_on", why));
         }
     }

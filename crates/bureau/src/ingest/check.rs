@@ -109,7 +109,12 @@ impl Batch<'_> {
             (k.scope, k.purpose, k.granted_on, k.expires_on, k.evidence_sha256)
                 == (new.scope, new.purpose, new.granted_on, new.expires_on, new.evidence_sha256)
         };
+        // A consent on file sent again (revoked or not) changes nothing, as before; only a new one
+        // that would revive a revoked one is refused.
         let consents = self.consents_of(subject)?;
+        if consents.iter().any(same) {
+            return Ok(Err(Outcome::Unchanged));
+        }
         if let Some(revoked) = consents.iter().find(|k| revives(k, &new)) {
             let on = revoked.revoked_on.map_or_else(String::new, |d| d.to_string());
             let e = FieldError::new(
@@ -118,9 +123,6 @@ impl Batch<'_> {
                 format!("the person revoked this authorization on {on}: send one signed after it"),
             );
             return Ok(Err(Outcome::Rejected(vec![e])));
-        }
-        if consents.iter().any(same) {
-            return Ok(Err(Outcome::Unchanged));
         }
         Ok(Ok(Accepted::Consent(new)))
     }
@@ -182,6 +184,13 @@ impl Batch<'_> {
                 Code::DisputeDeleted,
                 "account_key",
                 "this account was deleted after a dispute; certify it to report it again",
+            );
+        }
+        if self.removed_by_retention(index) {
+            return reject(
+                Code::AccountConflict,
+                "account_key",
+                "this account left the file when its negative information expired (retention): it is not reported again",
             );
         }
         let info = &self.accounts[index];

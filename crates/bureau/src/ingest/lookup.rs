@@ -82,6 +82,9 @@ pub(super) struct DeletedItems {
     pub(super) accounts: HashMap<AccountId, DisputeDeleted>,
     /// The keys of its credit agreements deleted.
     pub(super) agreements: HashSet<String>,
+    /// Accounts a dispute deleted and the organization certified back: the deleting version of
+    /// their terms is a dispute's, and the account may be sent again.
+    pub(super) reinserted_accounts: HashSet<AccountId>,
 }
 
 /// What disputes deleted from the organization's accounts and agreements and it did not certify
@@ -89,7 +92,11 @@ pub(super) struct DeletedItems {
 pub(super) fn dispute_deleted_of(r: &dyn Writer, org: OrgId) -> Result<DeletedItems> {
     let mut deleted = DeletedItems::default();
     for d in r.disputes_for_org(org)? {
-        if r.dispute_events(d.id)?.last().map(|e| e.state) != Some(ob_model::DisputeState::Deleted) {
+        let last = r.dispute_events(d.id)?.last().map(|e| e.state);
+        if let (Some(ob_model::DisputeState::Reinserted), DisputeItem::Account(a)) = (last, &d.dispute.item) {
+            deleted.reinserted_accounts.insert(*a);
+        }
+        if last != Some(ob_model::DisputeState::Deleted) {
             continue;
         }
         let accounts = &mut deleted.accounts;
@@ -442,6 +449,17 @@ impl Batch<'_> {
     /// What disputes deleted from the account (and the furnisher did not certify back).
     pub(super) fn dispute_deleted(&self, index: usize) -> Option<&DisputeDeleted> {
         self.dispute_deleted.accounts.get(&self.accounts[index].id)
+    }
+
+    /// Whether `retention run` removed the account (its newest month expired): its terms end in a
+    /// deletion no batch made and no dispute made either (one certified back is the only kind of
+    /// bureau deletion left, the others being refused as `DISPUTE_DELETED` first). Sent again, it
+    /// would show the months left from before its delinquency as an open, current account.
+    pub(super) fn removed_by_retention(&self, index: usize) -> bool {
+        let info = &self.accounts[index];
+        info.terms.deleted
+            && info.terms.batch_id.is_none()
+            && !self.dispute_deleted.reinserted_accounts.contains(&info.id)
     }
 
     /// Whether a dispute deleted the furnisher's agreement of this key (not certified back).

@@ -142,7 +142,9 @@ pub fn to_records(rec: &DataRecord) -> Result<Vec<Record>, Vec<FieldError>> {
         Some(Record::Rekey(k)) => k.new_account_key.clone(),
         _ => key,
     };
-    if matches!(b.account_status.as_str(), "DA" | "DF") || b.ecoa_code == "Z" {
+    // An authorized user (ECOA 3) is not liable: the account is not the person's, and one filed
+    // before as theirs is taken off their file.
+    if matches!(b.account_status.as_str(), "DA" | "DF") || matches!(b.ecoa_code.as_str(), "Z" | "3") {
         out.push(Record::Delete(DeleteRecord { account_key: key, months: None }));
         return Ok(out);
     }
@@ -157,7 +159,7 @@ pub fn to_records(rec: &DataRecord) -> Result<Vec<Record>, Vec<FieldError>> {
 /// The person's part in the account by its ECOA code: 2 joint and 7 maker (with a co-maker) share
 /// the debt; 5, co-maker or guarantor, is liable only if the maker defaults, a guarantee kept out
 /// of the person's own debt; 3, an authorized user, is not liable at all, and a lender must not
-/// read the account as the person's debt.
+/// read the account as the person's debt (a record with it is a deletion, before this is asked).
 fn responsibility(ecoa: &str) -> Result<Responsibility, FieldError> {
     match ecoa {
         "2" | "7" => Ok(Responsibility::Joint),

@@ -197,7 +197,7 @@ pub(crate) fn monthly(h: &MonthlySegment, t: AccountType, prefix: &str, errors: 
         err(errors, E::DateOrder, &f("CloseDate"), "close date after the settlement date");
     }
     overdue(h.status, h.overdue_periods, h.overdue_total_fen, h.balance_fen, prefix, errors);
-    closing(t, &h.account_state, h.close_date, h.status, prefix, errors);
+    closing(t, &h.account_state, h.close_date, (h.status, h.balance_fen), prefix, errors);
     if let Some(p) = h.overdue_principal_fen {
         if p > h.overdue_total_fen {
             err(errors, E::Inconsistent, &f("OverdPrinc"), "overdue principal above the overdue total");
@@ -212,7 +212,7 @@ pub(crate) fn monthly(h: &MonthlySegment, t: AccountType, prefix: &str, errors: 
 fn non_monthly(j: &NonMonthlySegment, t: AccountType, errors: &mut Vec<FieldError>) {
     let prefix = format!("{J}.");
     overdue(j.status, j.overdue_periods, j.overdue_total_fen, j.balance_fen, &prefix, errors);
-    closing(t, &j.account_state, j.close_date, j.status, &prefix, errors);
+    closing(t, &j.account_state, j.close_date, (j.status, j.balance_fen), &prefix, errors);
     if j.close_date.is_some_and(|c| j.last_payment.is_some_and(|p| p > c)) {
         err(errors, E::DateOrder, &format!("{J}.LatRpyDate"), "last repayment after the close date");
     }
@@ -249,7 +249,7 @@ fn closing(
     t: AccountType,
     state: &str,
     close: Option<Date>,
-    status: RepaymentStatus,
+    (status, balance_fen): (RepaymentStatus, i64),
     prefix: &str,
     errors: &mut Vec<FieldError>,
 ) {
@@ -257,8 +257,9 @@ fn closing(
     if closing_state != close.is_some() {
         err(errors, E::Inconsistent, &format!("{prefix}CloseDate"), "a close date goes with a closing account state");
     }
-    if close.is_some() && !status.is_terminal() {
-        err(errors, E::Inconsistent, &format!("{prefix}RpyStatus"), "a closing month has status C or G");
+    if close.is_some() && !status.closes_with(balance_fen) {
+        let why = "a closing month has status C, G or Z, or D with nothing left owing";
+        err(errors, E::Inconsistent, &format!("{prefix}RpyStatus"), why);
     }
 }
 
