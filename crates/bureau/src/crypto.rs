@@ -336,6 +336,15 @@ impl Keys {
         format!("G{}", hex::encode(&mac[..6]))
     }
 
+    /// A reference of the bureau's (`A12`, `Q7`, `A12.S2`, `G…`) as one lender's copy shows it:
+    /// `prefix` and 12 hex digits of a MAC of the lender and the reference, the same in every
+    /// report that lender gets, another for every other lender, and nothing without the key — so
+    /// that two lenders comparing copies cannot link what one names to the code the other sees.
+    pub fn lender_ref(&self, org: i64, prefix: char, reference: &str) -> String {
+        let mac = self.mac(&[b"lender-ref", &org.to_be_bytes(), reference.as_bytes()]);
+        format!("{prefix}{}", hex::encode(&mac[..6]))
+    }
+
     /// A value stored in the database to recognise the key that wrote it.
     pub fn check_value(&self) -> String {
         hex::encode(mac_with(&self.current.mac_key, &[b"key-check"]))

@@ -399,7 +399,7 @@ pub struct AccountDetail {
     /// 特殊交易 and 特殊事件: extensions, early repayments, debt relief, the borrower's death…,
     /// oldest first.
     pub specials: Vec<SpecialEntry>,
-    /// Whether closed (last status C or G).
+    /// Whether closed: its latest month closes it (C, G, Z, or D with nothing left owing).
     pub closed: bool,
     /// For a collection (C1, 被追偿): what the PBOC report shows of it instead of a repayment
     /// grid (a collector's months are not instalments).
@@ -920,8 +920,29 @@ pub fn assemble(
         queries,
     };
     report.header.dispute_marks = report.open_marks();
+    if let (Copy::Institution, Some(org)) = (ctx.copy, ctx.querying_org) {
+        scope_references(&mut report, keys, org);
+    }
     debug_assert_eq!(report.summary, summarize(&report.account_groups, &report.guarantees, &inquiries, ctx.as_of));
     Ok(report)
+}
+
+/// Gives an institution's copy references of its own ([`Keys::lender_ref`]) instead of the
+/// bureau's, which are the same on every copy: two lenders comparing copies would otherwise link
+/// an account one copy names to the code the other gives its lender (docs/rights.md, "Whose
+/// copy"). Lenders dispute nothing; the person's copy keeps the bureau's references to dispute by.
+fn scope_references(report: &mut Report, keys: &Keys, org: OrgId) {
+    let scoped = |prefix: char, r: &mut String| *r = keys.lender_ref(org.0, prefix, r);
+    let mut account = |a: &mut AccountDetail| {
+        scoped('A', &mut a.account_ref);
+        a.specials.iter_mut().for_each(|x| scoped('S', &mut x.special_ref));
+    };
+    for a in report.account_groups.iter_mut().flat_map(|g| g.accounts.iter_mut()).chain(&mut report.guarantees) {
+        account(a);
+        a.sub_accounts.iter_mut().for_each(&mut account);
+    }
+    report.agreements.iter_mut().for_each(|g| scoped('G', &mut g.agreement_ref));
+    report.queries.iter_mut().for_each(|q| scoped('Q', &mut q.inquiry_ref));
 }
 
 /// Numbers the accounts in report order (groups in risk order, oldest first within a group) and

@@ -765,6 +765,26 @@ fn post_loan_management_needs_an_open_account_at_the_lender() {
     assert!(w.ask("HB", QueryReason::PostLoan).is_ok(), "HB holds A1, open");
 }
 
+/// A lender's copy carries references of its own: stable for it, another for every other lender,
+/// so that two lenders comparing copies cannot link an account one names to the other's code.
+#[test]
+fn each_lender_s_copy_has_references_of_its_own() {
+    let mut w = world();
+    w.with_history();
+    w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
+    w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
+    let refs = |r: &Report| {
+        let a = &r.account_groups[0].accounts[0];
+        (a.account_ref.clone(), r.queries.last().map(|q| q.inquiry_ref.clone()))
+    };
+    let bank = refs(&w.ask("BANK", QueryReason::LoanApproval).unwrap());
+    assert_eq!(refs(&w.ask("BANK", QueryReason::LoanApproval).unwrap()), bank, "stable for one lender");
+    let hb = refs(&w.ask("HB", QueryReason::PostLoan).unwrap());
+    let own = refs(&w.report());
+    assert!(bank.0 != hb.0 && bank.1 != hb.1, "another for another lender: {bank:?} {hb:?}");
+    assert!(own.0 != bank.0 && own.0 != hb.0 && own.0.len() < bank.0.len(), "the person's own: {own:?}");
+}
+
 #[test]
 fn a_frozen_file_refuses_approval_inquiries_until_lifted() {
     let mut w = world();

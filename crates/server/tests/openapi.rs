@@ -897,9 +897,14 @@ async fn every_answer_matches_the_schema_the_document_declares() {
     let path = format!("/v1/disputes/{month_dispute}/reinsert");
     w.expect("post", reinsert, &path, f, json!({"note": "accurate"}), 409).await;
     let account_dispute = {
+        // The person disputes by the references of their own copy; the lender's are its own.
         let zhang = DocumentNumber::parse(DocumentType::PrcResidentId, ZHANG_ID).unwrap();
-        let target = DisputeTarget::Account(account["account_ref"].as_str().unwrap().to_owned());
-        w.state.bureau().lock().unwrap().file_dispute(&zhang, &target, DisputeType::NotMine).unwrap().0
+        let mut b = w.state.bureau().lock().unwrap();
+        let own =
+            b.produce_report(&ReportRequest { document: zhang.clone(), as_of: None, requester: Requester::Person });
+        let account_ref = own.unwrap().account_groups[0].accounts[0].account_ref.clone();
+        assert_ne!(account["account_ref"].as_str(), Some(account_ref.as_str()), "{report}");
+        b.file_dispute(&zhang, &DisputeTarget::Account(account_ref), DisputeType::NotMine).unwrap().0
     };
     let path = format!("/v1/disputes/{account_dispute}/answer");
     w.expect("post", answer, &path, f, json!({"answer": "deleted"}), 200).await;
