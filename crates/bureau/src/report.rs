@@ -103,7 +103,8 @@ pub struct Report {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgreementEntry {
-    /// Reference for disputing it, e.g. `G3f9c0a12b7d4` (not the lender's contract number).
+    /// Reference for disputing it, e.g. `G3f9c0a12b7d4` (not the lender's contract number); on an
+    /// institution's copy, one of its own.
     pub agreement_ref: String,
     /// The lender, named as on this copy.
     pub institution: String,
@@ -355,6 +356,7 @@ pub struct AccountDetail {
     /// Position in this report (1, 2, …): not the furnisher's key.
     pub number: u32,
     /// Stable reference to dispute the account or add a statement to it (not the furnisher's key).
+    /// On an institution's copy, one of that institution's own (`Keys::lender_ref`).
     pub account_ref: String,
     /// Disputes on the account or its months (异议标注), with their state.
     pub disputes: Vec<DisputeMark>,
@@ -430,7 +432,7 @@ pub struct AccountDetail {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpecialEntry {
-    /// Reference for disputing it, e.g. `A12.S2`.
+    /// Reference for disputing it, e.g. `A12.S2`; on an institution's copy, one of its own.
     pub special_ref: String,
     /// What happened.
     pub kind: SpecialKind,
@@ -579,7 +581,8 @@ pub struct HistoryEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueryRecord {
-    /// Stable reference, to dispute the query ("I did not authorize this").
+    /// Stable reference, to dispute the query ("I did not authorize this"). On an institution's
+    /// copy, one of that institution's own.
     pub inquiry_ref: String,
     /// Whether the person disputes it.
     pub disputed: bool,
