@@ -163,12 +163,8 @@ impl<S: Store> Bureau<S> {
 /// the months left from before its delinquency never show it again once the expired ones are
 /// purged ([`account_shown`] can no longer tell). 1 when recorded, 0 when already deleted.
 fn remove_account(w: &mut dyn ob_store::Writer, account: ob_store::AccountId, at: i64) -> Result<u64> {
-    let Some(mut terms) = w.account_version(account, i64::MAX)?.filter(|t| !t.deleted) else { return Ok(0) };
-    terms.version += 1;
-    terms.deleted = true;
-    terms.batch_id = None;
-    terms.recorded_at = at;
-    w.insert_account_version(&terms)?;
+    let Some(terms) = w.account_version(account, i64::MAX)?.filter(|t| !t.deleted) else { return Ok(0) };
+    w.insert_account_version(&crate::rights::bureau_deletion(terms, at))?;
     Ok(1)
 }
 

@@ -181,7 +181,7 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
         .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such account on this file"))
 }
 
-/// [`own_account`], as long as reports show it: not deleted (by a dispute, or by its furnisher),
+/// [`own_account`] with the months a report reads of it, as long as reports show it: not deleted (by a dispute, or by its furnisher),
 /// and not taken off reports by retention. A deleted account may still be disputed as
 /// `missing_info`: a lender that dropped a good account leaves the file incomplete.
 fn shown_account(
@@ -189,21 +189,21 @@ fn shown_account(
     subject: SubjectId,
     account_ref: &str,
     kind: DisputeType,
-) -> Result<AccountRow> {
+) -> Result<(AccountRow, Vec<MonthRow>)> {
     let account = own_account(r, subject, account_ref)?;
     let gone = || BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports");
     let terms = r.account_version(account.id, i64::MAX)?;
     if terms.as_ref().is_none_or(|t| t.deleted) && kind != DisputeType::MissingInfo {
         return Err(gone());
     }
-    if let Some(t) = terms {
-        let (from, to) = crate::report::report_window(today);
-        let months = r.months(account.id, from, to, i64::MAX)?;
-        if !crate::retention::account_shown(&months, t.account_type, t.opened_on, policy, today) {
-            return Err(gone());
-        }
+    let (from, to) = crate::report::report_window(today);
+    let months = r.months(account.id, from, to, i64::MAX)?;
+    if let Some(t) = terms
+        && !crate::retention::account_shown(&months, t.account_type, t.opened_on, policy, today)
+    {
+        return Err(gone());
     }
-    Ok(account)
+    Ok((account, months))
 }
 
 fn org_id(r: &dyn Reader, code: Option<&str>) -> Result<Option<OrgId>> {
@@ -590,13 +590,12 @@ fn resolve_target(
     today: Date,
 ) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
-        DisputeTarget::Account(a) => {
-            shown_account((r, policy, today), subject, a, kind).map(|a| (DisputeItem::Account(a.id), Some(a.org_id)))
-        }
+        DisputeTarget::Account(a) => shown_account((r, policy, today), subject, a, kind)
+            .map(|(a, _)| (DisputeItem::Account(a.id), Some(a.org_id))),
         DisputeTarget::Month(a, m) => {
-            let account = shown_account((r, policy, today), subject, a, kind)?;
+            let (account, months) = shown_account((r, policy, today), subject, a, kind)?;
             require_month_on_file(r, &account, *m, kind, today)?;
-            refuse_if_expired(r, policy, &account, *m, today)?;
+            refuse_if_expired(&months, policy, *m, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
         }
         DisputeTarget::Inquiry(q) => {
@@ -617,7 +616,7 @@ fn resolve_target(
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
             // Only one a report shows: on an account not deleted, and not past retention.
-            let account = shown_account((r, policy, today), subject, a, kind)?;
+            let (account, _) = shown_account((r, policy, today), subject, a, kind)?;
             let specials = r.specials_of(subject, account.id, i64::MAX)?;
             let found = specials.iter().find(|x| x.seq == seq);
             if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {
@@ -678,17 +677,9 @@ fn require_month_on_file(
 
 /// A month past retention is on no report from the day it expires, though `retention run` may
 /// not have purged it yet: the furnisher would answer for an item no one sees. The rule and the
-/// months it reads are the report's (`account_detail`).
-fn refuse_if_expired(
-    r: &dyn Reader,
-    policy: &Policy,
-    account: &AccountRow,
-    month: YearMonth,
-    today: Date,
-) -> Result<()> {
-    let (from, to) = crate::report::report_window(today);
-    let months = r.months(account.id, from, to, i64::MAX)?;
-    if crate::retention::expired_months(&months, policy, today).contains(&month) {
+/// months it reads (`months`, those [`shown_account`] read) are the report's (`account_detail`).
+fn refuse_if_expired(months: &[MonthRow], policy: &Policy, month: YearMonth, today: Date) -> Result<()> {
+    if crate::retention::expired_months(months, policy, today).contains(&month) {
         return Err(BureauError::refused(
             Refusal::UnknownItem,
             format!("month {month} is past retention: no report shows it"),
@@ -726,6 +717,16 @@ fn require_correction(r: &dyn Reader, d: &DisputeRow) -> Result<()> {
 /// Deletes the disputed item: a deleting version of the month or the account. Inquiries,
 /// special transactions and agreements are hidden by the dispute's state alone (until a
 /// reinsertion is certified); identity items are corrected, not deleted.
+/// The next version of an account's terms, deleting it, as the bureau records it (no batch): a
+/// dispute answered "deleted", or retention removing an account whose newest month expired.
+pub(crate) fn bureau_deletion(mut terms: AccountVersionRow, at: i64) -> AccountVersionRow {
+    terms.version += 1;
+    terms.deleted = true;
+    terms.batch_id = None;
+    terms.recorded_at = at;
+    terms
+}
+
 fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
     match d.dispute.item {
         DisputeItem::Month(account, month) => {
@@ -733,12 +734,8 @@ fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
             w.insert_month(&crate::ingest::tombstone(account, d.dispute.subject_id, month, version, None, now))?;
         }
         DisputeItem::Account(account) => {
-            if let Some(mut terms) = w.account_version(account, i64::MAX)? {
-                terms.version += 1;
-                terms.deleted = true;
-                terms.batch_id = None;
-                terms.recorded_at = now;
-                w.insert_account_version(&terms)?;
+            if let Some(terms) = w.account_version(account, i64::MAX)? {
+                w.insert_account_version(&bureau_deletion(terms, now))?;
             }
         }
         DisputeItem::Inquiry(_) | DisputeItem::Special(..) | DisputeItem::Agreement(..) => {}
