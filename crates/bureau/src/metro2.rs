@@ -112,7 +112,7 @@ impl Source for Metro2Source {
             Ok(rec) => rec,
             Err(metro2::Error::Io(e)) => return Some(Err(e.into())),
             Err(metro2::Error::Skipped(d)) => {
-                return Some(Ok(Entry { line: d.record, raw: &[], outcome: Err(vec![field_error(&d)]) }));
+                return Some(Ok(Entry { line: d.record, raw: &[], outcome: Err(vec![field_error(&d)]), named: None }));
             }
             Err(metro2::Error::Fatal(d)) => return Some(Err(refused(format!("record {}: {}", d.record, d.message)))),
         };
@@ -131,7 +131,8 @@ impl Source for Metro2Source {
                 Ok(data) => to_model::to_records(&data),
             },
         };
-        Some(Ok(Entry { line, raw: rec.bytes(), outcome }))
+        // Every Metro 2 record gives its account's terms with the person: checked there.
+        Some(Ok(Entry { line, raw: rec.bytes(), outcome, named: None }))
     }
 
     fn bytes_read(&self) -> u64 {

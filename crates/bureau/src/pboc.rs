@@ -5,7 +5,7 @@
 //! not match — is only known at the end, and refuses the whole file: the batch's transaction is
 //! dropped, so nothing of it is kept. The furnisher is the header's institution code.
 
-use crate::ingest::{Entry, Source};
+use crate::ingest::{Entry, Named, Source};
 use crate::{BureauError, Refusal, Result};
 use ob_formats::pboc::{ReadError, Reader, to_model};
 use std::fs::File;
@@ -51,7 +51,11 @@ impl Source for PbocSource {
 
     fn next_entry(&mut self) -> Option<Result<Entry<'_>>> {
         Some(match self.reader.next_entry()? {
-            Ok(e) => Ok(Entry { line: e.seq, raw: e.raw, outcome: e.outcome.and_then(|r| to_model::to_records(&r)) }),
+            Ok(e) => {
+                let named = e.outcome.as_ref().ok().and_then(to_model::named);
+                let named = named.map(|s| Named { name: s.name.clone(), document: s.document.clone() });
+                Ok(Entry { line: e.seq, raw: e.raw, outcome: e.outcome.and_then(|r| to_model::to_records(&r)), named })
+            }
             Err(ReadError::Io(io)) => Err(BureauError::Io(io)),
             Err(ReadError::File { error, .. }) => Err(refused(&error)),
         })

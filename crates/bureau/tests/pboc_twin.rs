@@ -18,11 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Notices have no PBOC-style form and are tested elsewhere; consents travel as canonical records.
+type TestBureau = Bureau<Box<dyn ob_store::Store>>;
+
 fn policy() -> Policy {
     Policy { notice_before_negative: false, ..Policy::prc() }
 }
 
-fn bureau(clock: &Arc<ManualClock>) -> Bureau<Box<dyn ob_store::Store>> {
+fn bureau(clock: &Arc<ManualClock>) -> TestBureau {
     Bureau::new(ob_store::testing::scratch_from_env(), Keys::from_master(&[6; 32]), clock.clone())
         .unwrap()
         .with_policy(policy())
@@ -43,7 +45,7 @@ fn institution(code: &str) -> String {
 }
 
 /// Ingests a file, looking ahead if `prefetch` whatever the store.
-fn ingest(b: &mut Bureau<Box<dyn ob_store::Store>>, path: &Path, prefetch: bool) {
+fn ingest(b: &mut TestBureau, path: &Path, prefetch: bool) {
     let options = IngestOptions {
         register_unknown_furnisher: true,
         expected_furnisher: None,
@@ -108,7 +110,7 @@ fn without_names(groups: &[AccountGroup]) -> Vec<AccountGroup> {
     g
 }
 
-fn report(b: &mut Bureau<Box<dyn ob_store::Store>>, document: &DocumentNumber, as_of: Option<time::Date>) -> Report {
+fn report(b: &mut TestBureau, document: &DocumentNumber, as_of: Option<time::Date>) -> Report {
     b.produce_report(&ReportRequest { document: document.clone(), as_of, requester: Requester::Person }).unwrap()
 }
 
@@ -157,22 +159,21 @@ fn a_simulated_population_in_pboc_style_gives_the_reports_of_its_canonical_twin(
     assert!(compared > 100, "compared {compared} accounts");
 }
 
-#[test]
-fn a_212_correction_changes_todays_report_and_not_the_day_before() {
-    let dir = tempfile::tempdir().unwrap();
+/// A bureau holding a small simulated population sent in PBOC-style files (the collection
+/// agency's files left out), and every account message sent with a month paid as due, in order,
+/// with its furnisher.
+fn population(dir: &Path, clock: &Arc<ManualClock>) -> (TestBureau, Vec<(String, pboc::LoanAccount)>) {
     let end_month = YearMonth::parse("2025-06").unwrap();
     let config =
         SimConfig { people: 40, months: 6, seed: 9, end_month, mistakes: MistakeRates::NONE, ..Default::default() };
-    let sim = ob_sim::simulate(&config, &dir.path().join("canonical")).unwrap();
-    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
-    let mut b = bureau(&clock);
+    let sim = ob_sim::simulate(&config, &dir.join("canonical")).unwrap();
+    let mut b = bureau(clock);
     let mut accounts: HashMap<String, HashMap<String, AccountRecord>> = HashMap::new();
-    let mut last: Option<(String, pboc::LoanAccount)> = None;
+    let mut sent = Vec::new();
     for (i, f) in sim.files.iter().filter(|f| f.furnisher != "HXAMC").enumerate() {
         clock.set(f.deliver_on.with_hms(2, 0, 0).unwrap().assume_utc());
         let known = accounts.entry(f.furnisher.clone()).or_default();
-        let (consents, pboc_file) =
-            twin_files(dir.path(), &format!("{i:03}"), &f.furnisher, &read_records(&f.path), known);
+        let (consents, pboc_file) = twin_files(dir, &format!("{i:03}"), &f.furnisher, &read_records(&f.path), known);
         ingest(&mut b, &consents, false);
         ingest(&mut b, &pboc_file, true);
         let mut reader = pboc::Reader::new(std::io::BufReader::new(std::fs::File::open(&pboc_file).unwrap())).unwrap();
@@ -180,11 +181,71 @@ fn a_212_correction_changes_todays_report_and_not_the_day_before() {
             if let Ok(PbocRecord::Account(a)) = e.unwrap().outcome
                 && a.monthly.as_ref().is_some_and(|m| m.status == ob_model::RepaymentStatus::Normal)
             {
-                last = Some((f.furnisher.clone(), *a));
+                sent.push((f.furnisher.clone(), *a));
             }
         }
     }
-    let (furnisher, account) = last.expect("an account was reported");
+    (b, sent)
+}
+
+/// Writes one PBOC-style file of account messages.
+fn account_file(path: &Path, furnisher: &str, messages: Vec<pboc::LoanAccount>) {
+    let header = pboc::Header {
+        record_type: RecordType::Account,
+        institution: institution(furnisher),
+        created: time::macros::datetime!(2026-01-01 00:00),
+        count: 0,
+    };
+    let records: Vec<_> = messages.into_iter().map(|m| PbocRecord::Account(Box::new(m))).collect();
+    pboc::write_file(std::fs::File::create(path).unwrap(), header, &records).unwrap();
+}
+
+#[test]
+fn a_message_of_months_alone_is_refused_unless_it_names_the_accounts_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let (mut b, sent) = population(dir.path(), &clock);
+    let (furnisher, x) = sent.last().expect("an account was reported").clone();
+    let other = sent
+        .iter()
+        .find(|(f, a)| *f == furnisher && a.base.subject.document != x.base.subject.document)
+        .map(|(_, a)| a.base.subject.clone())
+        .expect("the furnisher reports on two people");
+    // Months alone (no segment C): the model keeps no person with them.
+    let alone = |subject: pboc::Subject| {
+        let mut m = x.clone();
+        (m.info, m.agreement_code, m.base.subject) = (None, None, subject);
+        m.base.reason = pboc::ReportReason::Monthly;
+        m.monthly.as_mut().expect("a month paid as due").paid_fen += 1;
+        m
+    };
+    let renamed = pboc::Subject { name: format!("{}甲", x.base.subject.name), ..x.base.subject.clone() };
+    let check = |b: &mut TestBureau, stem: &str, subject: pboc::Subject, expect: Option<&str>| {
+        let path = dir.path().join(format!("{stem}.pboc.txt"));
+        account_file(&path, &furnisher, vec![alone(subject)]);
+        let options = IngestOptions { register_unknown_furnisher: false, ..IngestOptions::default() };
+        let mut feedback = Vec::new();
+        let s = b.ingest_path(&path, &options, &mut feedback, &mut |_| {}).unwrap();
+        let feedback = String::from_utf8_lossy(&feedback);
+        match expect {
+            None => assert_eq!(s.rejected, 0, "{stem}: {feedback}"),
+            Some(element) => {
+                assert_eq!(s.rejected_by_code.get("ACCOUNT_CONFLICT"), Some(&1), "{stem}: {feedback}");
+                assert!(feedback.contains(element), "{stem}: {feedback}");
+            }
+        }
+    };
+    check(&mut b, "another-person", other, Some("AcctBsSgmt.IDNum"));
+    check(&mut b, "another-name", renamed, Some("AcctBsSgmt.Name"));
+    check(&mut b, "the-holder", x.base.subject.clone(), None);
+}
+
+#[test]
+fn a_212_correction_changes_todays_report_and_not_the_day_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let (mut b, sent) = population(dir.path(), &clock);
+    let (furnisher, account) = sent.last().expect("an account was reported").clone();
     let mut monthly = account.monthly.clone().expect("a 210 carries its month");
     let before = clock.today();
     monthly.balance_fen += 12_345;

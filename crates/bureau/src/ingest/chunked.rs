@@ -140,7 +140,7 @@ mod tests {
                 0 => Err(vec![FieldError::new(Code::FieldInvalid, "field", "wrong")]),
                 n => Ok(vec![self.record.clone(); n]),
             };
-            Some(Ok(Entry { line: self.next, raw: b"raw", outcome }))
+            Some(Ok(Entry { line: self.next, raw: b"raw", outcome, named: None }))
         }
         fn bytes_read(&self) -> u64 {
             self.next

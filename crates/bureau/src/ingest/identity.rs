@@ -3,14 +3,16 @@
 //! a new file, once a record naming them has passed its checks.
 
 use super::Batch;
+use super::{Named, Outcome};
 use crate::Result;
 use crate::crypto::{self, Keys};
-use ob_model::records::Identity;
-use ob_model::{Code, FieldError};
+use ob_model::records::{Identity, Record};
+use ob_model::{Code, DocumentNumber, FieldError};
 use ob_store::{DocumentRow, NewSubject, SubjectId, SubjectRow};
 use time::Date;
 
 /// A person known to the batch, by the keyed hash of their document.
+#[derive(Clone, Copy)]
 pub(super) struct SubjectInfo {
     id: SubjectId,
     name_mac: [u8; 32],
@@ -41,27 +43,10 @@ impl Batch<'_> {
         &mut self,
         who: &Identity,
     ) -> Result<std::result::Result<Option<SubjectId>, FieldError>> {
-        let doc_mac = self.keys.document_mac(&who.document);
-        let in_hand = self.subjects.contains_key(&doc_mac) || self.dry.people.contains_key(&doc_mac);
-        // A miss is not remembered here: `absent_documents` counts towards the caches' limit,
-        // and every new person would then count twice, letting the caches go twice as often.
-        if !in_hand
-            && !self.absent_documents.contains(&doc_mac)
-            && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, &who.document)?
-        {
-            self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
-        }
-        // A person given a stand-in by the entry's dry check is compared as one on file.
-        let Some(known) = self.subjects.get(&doc_mac).or_else(|| self.dry.people.get(&doc_mac)) else {
+        let Some(known) = self.known_by_document(&who.document)? else {
             return Ok(Ok(None));
         };
-        // The name's index compares under the key the person's row was sealed with.
-        let name_mac = if known.version == self.keys.sealing_version() {
-            self.keys.name_mac(&who.name)
-        } else {
-            self.keys.name_mac_of_version(known.version, &who.name)?
-        };
-        let (field, differs) = if known.name_mac != name_mac {
+        let (field, differs) = if !self.same_name(known, &who.name)? {
             ("subject.name", "name")
         } else if known.birth_date != who.birth_date {
             ("subject.birth_date", "birth date")
@@ -73,6 +58,60 @@ impl Batch<'_> {
             field,
             format!("this document is on file with a different {differs}; not merged (possible mixed file)"),
         )))
+    }
+
+    /// The person on file (or given a stand-in by the entry's dry check) under a document.
+    fn known_by_document(&mut self, document: &DocumentNumber) -> Result<Option<SubjectInfo>> {
+        let doc_mac = self.keys.document_mac(document);
+        let in_hand = self.subjects.contains_key(&doc_mac) || self.dry.people.contains_key(&doc_mac);
+        // A miss is not remembered here: `absent_documents` counts towards the caches' limit,
+        // and every new person would then count twice, letting the caches go twice as often.
+        if !in_hand
+            && !self.absent_documents.contains(&doc_mac)
+            && let Some(row) = crate::subject_by_document(self.w.as_ref(), self.keys, document)?
+        {
+            self.subjects.insert(doc_mac, SubjectInfo::of_row(&row));
+        }
+        // A person given a stand-in by the entry's dry check is compared as one on file.
+        Ok(self.subjects.get(&doc_mac).or_else(|| self.dry.people.get(&doc_mac)).copied())
+    }
+
+    /// Whether `name` is the name on file of `known`, compared under the key its row was sealed
+    /// with.
+    fn same_name(&self, known: SubjectInfo, name: &str) -> Result<bool> {
+        let name_mac = if known.version == self.keys.sealing_version() {
+            self.keys.name_mac(name)
+        } else {
+            self.keys.name_mac_of_version(known.version, name)?
+        };
+        Ok(known.name_mac == name_mac)
+    }
+
+    /// The rule for an entry that names its person beside records that do not keep it (a
+    /// PBOC-style message of months alone): the account it is about must be that person's, on
+    /// file under that name. Otherwise a furnisher's mixed-up account code would put one
+    /// person's months on another's file. `None` when the entry passes this rule (or has no
+    /// account on file: its records' own checks say what is wrong); an entry that gives the
+    /// account's terms is checked with them, against the whole identity.
+    pub(super) fn check_named(&mut self, named: Option<&Named>, records: &[Record]) -> Result<Option<Outcome>> {
+        let Some(named) = named else { return Ok(None) };
+        if records.iter().any(|r| matches!(r, Record::Account(_))) {
+            return Ok(None);
+        }
+        let Some(key) = records.iter().find_map(account_key_of) else { return Ok(None) };
+        let Some(index) = self.load_account(key)? else { return Ok(None) };
+        let holder = self.accounts[index].subject_id;
+        // Only PBOC-style messages name their person beside their records: the fields are its.
+        let (field, why) = match self.known_by_document(&named.document)? {
+            Some(known) if known.id == holder => {
+                if self.same_name(known, &named.name)? {
+                    return Ok(None);
+                }
+                ("AcctBsSgmt.Name", "this account's holder is on file under another name (possible mixed file)")
+            }
+            _ => ("AcctBsSgmt.IDNum", "this account is on file for another person than the one named"),
+        };
+        Ok(Some(Outcome::Rejected(vec![FieldError::new(Code::AccountConflict, field, why)])))
     }
 
     /// Opens a file for a person [`Batch::find_subject`] found on none, for a record that passed
@@ -108,5 +147,14 @@ impl Batch<'_> {
         // A person just opened has given no consent yet: nothing to read.
         self.consents.insert(id, Vec::new());
         Ok(id)
+    }
+}
+
+/// The account a month or special transaction is about.
+fn account_key_of(record: &Record) -> Option<&str> {
+    match record {
+        Record::Month(m) => Some(&m.account_key),
+        Record::Special(s) => Some(&s.account_key),
+        _ => None,
     }
 }

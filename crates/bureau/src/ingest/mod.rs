@@ -35,7 +35,7 @@ mod source;
 mod write;
 
 pub use feedback::{FEEDBACK_MEDIA_TYPE, FeedbackError, FeedbackLine, RejectHook, write_feedback};
-pub(crate) use source::{Entry, Source};
+pub(crate) use source::{Entry, Named, Source};
 pub use source::{FileKind, file_digest, file_kind, furnisher_of};
 pub(crate) use write::tombstone;
 
@@ -331,7 +331,10 @@ impl<S: Store> Bureau<S> {
             let Some(entry) = source.next_entry() else { break };
             let entry = entry?;
             let outcome = match &entry.outcome {
-                Ok(records) => state.apply_all(records)?,
+                Ok(records) => match state.check_named(entry.named.as_ref(), records)? {
+                    Some(refused) => refused,
+                    None => state.apply_all(records)?,
+                },
                 Err(errors) => Outcome::Rejected(errors.clone()),
             };
             if let Outcome::Rejected(errors) = &outcome {

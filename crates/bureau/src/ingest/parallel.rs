@@ -2,7 +2,7 @@
 //! (a sixth of an ingest's time) runs beside the bureau's checks and writes, on the machine's
 //! other core. Lines travel in chunks through a bounded channel, so memory stays bounded.
 
-use super::source::{Entry, FORMAT_JSONL, Source};
+use super::source::{Entry, FORMAT_JSONL, Named, Source};
 use crate::{BureauError, Result};
 use ob_formats::jsonl;
 use ob_model::FieldError;
@@ -21,17 +21,19 @@ pub(super) struct Line {
     pub(super) raw: Vec<u8>,
     /// Taken when the line is handed out.
     pub(super) outcome: Option<std::result::Result<Vec<Record>, Vec<FieldError>>>,
+    /// The person the entry names beside its records ([`Entry::named`]).
+    pub(super) named: Option<Named>,
 }
 
 impl Line {
     /// An entry, copied.
     pub(super) fn of(entry: Entry<'_>) -> Line {
-        Line { line: entry.line, raw: entry.raw.to_vec(), outcome: Some(entry.outcome) }
+        Line { line: entry.line, raw: entry.raw.to_vec(), outcome: Some(entry.outcome), named: entry.named }
     }
 
     /// Hands the line out as an entry; `None` once it was handed out.
     pub(super) fn entry(&mut self) -> Option<Entry<'_>> {
-        Some(Entry { line: self.line, raw: &self.raw, outcome: self.outcome.take()? })
+        Some(Entry { line: self.line, raw: &self.raw, outcome: self.outcome.take()?, named: self.named.take() })
     }
 
     /// The records of every line not handed out yet, for [`Source::ahead`].
@@ -122,7 +124,8 @@ fn read_all<R: BufRead>(mut reader: jsonl::Reader<R>, tx: &SyncSender<Message>) 
                 return;
             }
         };
-        lines.push(Line { line: entry.line, raw: entry.raw.to_vec(), outcome: Some(entry.outcome.map(|r| vec![r])) });
+        let outcome = Some(entry.outcome.map(|r| vec![r]));
+        lines.push(Line { line: entry.line, raw: entry.raw.to_vec(), outcome, named: None });
         if lines.len() == CHUNK_LINES {
             let full = std::mem::replace(&mut lines, Vec::with_capacity(CHUNK_LINES));
             if tx.send(Message::Lines { lines: full, bytes_read: reader.bytes_read() }).is_err() {

@@ -90,6 +90,18 @@ pub(crate) struct Entry<'a> {
     pub(crate) raw: &'a [u8],
     /// The records it stands for, or every problem found in it.
     pub(crate) outcome: std::result::Result<Vec<Record>, Vec<FieldError>>,
+    /// The person the entry names where its records may not keep it: a PBOC-style account
+    /// message names its person in every message, its records only with the account's terms.
+    pub(crate) named: Option<Named>,
+}
+
+/// A person an entry names, by name and document.
+#[derive(Clone, Debug)]
+pub(crate) struct Named {
+    /// The name as sent.
+    pub(crate) name: String,
+    /// The document as sent.
+    pub(crate) document: ob_model::DocumentNumber,
 }
 
 /// A furnisher file being read.
@@ -129,7 +141,7 @@ impl<R: BufRead> Source for JsonlSource<R> {
 
     fn next_entry(&mut self) -> Option<Result<Entry<'_>>> {
         Some(match self.0.next_entry()? {
-            Ok(e) => Ok(Entry { line: e.line, raw: e.raw, outcome: e.outcome.map(|r| vec![r]) }),
+            Ok(e) => Ok(Entry { line: e.line, raw: e.raw, outcome: e.outcome.map(|r| vec![r]), named: None }),
             Err(e) => Err(e.into()),
         })
     }

@@ -57,6 +57,16 @@ pub fn to_records(record: &PbocRecord) -> Result<Vec<Record>, Vec<FieldError>> {
     if errors.is_empty() { Ok(records) } else { Err(errors) }
 }
 
+/// The person an account message (210) names in its base segment, which the model's records keep
+/// only with the account's terms (segment C): a message of months alone names its person too,
+/// and the bureau checks that the account is that person's.
+pub fn named(record: &PbocRecord) -> Option<&Subject> {
+    match record {
+        PbocRecord::Account(a) => Some(&a.base.subject),
+        _ => None,
+    }
+}
+
 /// The person a 110 record describes.
 pub fn identity(p: &PersonInfo) -> Identity {
     Identity { name: p.subject.name.clone(), birth_date: p.birth_date, document: p.subject.document.clone() }
