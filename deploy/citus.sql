@@ -34,6 +34,7 @@ SELECT create_distributed_table('disputes', 'subject_id', colocate_with => 'subj
 SELECT create_distributed_table('dispute_events', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('statements', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('file_flags', 'subject_id', colocate_with => 'subjects');
+SELECT create_distributed_table('correction_notices', 'subject_id', colocate_with => 'subjects');
 SELECT create_distributed_table('person_logins', 'subject_id', colocate_with => 'subjects');
 
 -- Tables found by another key than the person.

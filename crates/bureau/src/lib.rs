@@ -16,6 +16,7 @@ pub mod ingest;
 mod metro2;
 mod pboc;
 pub mod person;
+pub mod recipients;
 pub mod refusal;
 pub mod render;
 pub mod report;

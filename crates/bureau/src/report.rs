@@ -754,7 +754,7 @@ impl<S: Store> Bureau<S> {
 }
 
 /// A report's number: the day it was logged and its inquiry's id.
-fn report_id(logged_at: OffsetDateTime, inquiry: InquiryId) -> String {
+pub(crate) fn report_id(logged_at: OffsetDateTime, inquiry: InquiryId) -> String {
     format!("OB{}{:010}", logged_at.date().to_string().replace('-', ""), inquiry.0)
 }
 

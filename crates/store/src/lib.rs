@@ -340,6 +340,16 @@ pub trait Reader {
     fn statements_of(&self, subject: SubjectId) -> Result<Vec<StatementRow>>;
     /// Every flag ever placed on a subject's file.
     fn flags_of(&self, subject: SubjectId) -> Result<Vec<FlagRow>>;
+    /// The correction notices made about a person's disputes, oldest first.
+    fn correction_notices_of(&self, subject: SubjectId) -> Result<Vec<CorrectionNoticeRow>>;
+    /// The correction notices an organization was sent, after id `after`, oldest first, at most
+    /// `limit`.
+    fn correction_notices_for(
+        &self,
+        org: OrgId,
+        after: CorrectionNoticeId,
+        limit: u32,
+    ) -> Result<Vec<CorrectionNoticeRow>>;
     /// Accounts holding at least one stored month with a negative status (retention candidates).
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>>;
     /// Subjects with an id above `after`, in id order, at most `limit` (to walk the population).
@@ -427,6 +437,8 @@ pub trait Writer: Reader {
     fn insert_flag(&mut self, flag: &FlagRow) -> Result<FlagId>;
     /// Lifts a flag.
     fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()>;
+    /// Records a correction notice (`id` ignored); one per dispute, organization and state.
+    fn insert_correction_notice(&mut self, notice: &CorrectionNoticeRow) -> Result<CorrectionNoticeId>;
     /// Records a consent's revocation (the only change made to a stored consent).
     fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()>;
     /// Deletes every version of one month of an account (retention); returns rows deleted.

@@ -50,6 +50,10 @@ id_type!(
     /// A flag's id.
     FlagId
 );
+id_type!(
+    /// A correction notice's id, shown to the organization told (its queue's cursor).
+    CorrectionNoticeId
+);
 
 /// An organization: furnisher, lender, or both.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -574,6 +578,26 @@ pub struct StatementRow {
     pub added_at: i64,
     /// When withdrawn.
     pub withdrawn_at: Option<i64>,
+}
+
+/// A notice, made at the person's request, to an organization that received a report holding an
+/// item the person disputed (FCRA §611(d)): what became of the dispute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorrectionNoticeRow {
+    /// Id (0 before insertion).
+    pub id: CorrectionNoticeId,
+    /// Whose file.
+    pub subject_id: SubjectId,
+    /// The dispute.
+    pub dispute_id: DisputeId,
+    /// The organization told.
+    pub org_id: OrgId,
+    /// The newest report it received that held the item (its inquiry).
+    pub inquiry_id: InquiryId,
+    /// The dispute's state it is told of.
+    pub state: ob_model::DisputeState,
+    /// When made.
+    pub created_at: i64,
 }
 
 /// A fraud alert or freeze.

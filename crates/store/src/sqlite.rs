@@ -24,6 +24,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_report_details.sql")),
     (9, include_str!("../migrations/sqlite/0009_packed_months.sql")),
     (10, include_str!("../migrations/sqlite/0010_dispute_items.sql")),
+    (11, include_str!("../migrations/sqlite/0011_correction_notices.sql")),
 ];
 
 /// Prepared statements kept per connection (every query of this module fits).
@@ -419,6 +420,25 @@ fn dispute_row(r: &Row<'_>) -> rusqlite::Result<DisputeRow> {
             filed_at: r.get(8)?,
             due_on: r.get(9)?,
         },
+    })
+}
+
+/// The columns of `correction_notices`, as a literal.
+macro_rules! correction_notice_columns {
+    () => {
+        "id, subject_id, dispute_id, org_id, inquiry_id, state, created_at"
+    };
+}
+
+fn correction_notice_row(r: &Row<'_>) -> rusqlite::Result<CorrectionNoticeRow> {
+    Ok(CorrectionNoticeRow {
+        id: CorrectionNoticeId(r.get(0)?),
+        subject_id: SubjectId(r.get(1)?),
+        dispute_id: DisputeId(r.get(2)?),
+        org_id: OrgId(r.get(3)?),
+        inquiry_id: InquiryId(r.get(4)?),
+        state: code_col(r, 5, ob_model::DisputeState::parse, "dispute state")?,
+        created_at: r.get(6)?,
     })
 }
 
@@ -989,6 +1009,34 @@ impl Reader for Tx<'_> {
         )
     }
 
+    fn correction_notices_of(&self, subject: SubjectId) -> Result<Vec<CorrectionNoticeRow>> {
+        sorted(
+            self.all(
+                concat!("SELECT ", correction_notice_columns!(), " FROM correction_notices WHERE subject_id = ?1"),
+                [subject.0],
+                correction_notice_row,
+            )?,
+            |n| n.id,
+        )
+    }
+
+    fn correction_notices_for(
+        &self,
+        org: OrgId,
+        after: CorrectionNoticeId,
+        limit: u32,
+    ) -> Result<Vec<CorrectionNoticeRow>> {
+        self.all(
+            concat!(
+                "SELECT ",
+                correction_notice_columns!(),
+                " FROM correction_notices WHERE org_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            params![org.0, after.0, limit],
+            correction_notice_row,
+        )
+    }
+
     fn accounts_with_negative_months(&self) -> Result<Vec<AccountId>> {
         // The body is packed (crate::packed): every month is read and judged here. The rows come in
         // primary-key order, so an account's months are together.
@@ -1416,6 +1464,15 @@ impl Writer for Tx<'_> {
 
     fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()> {
         self.exec("UPDATE file_flags SET lifted_at = ?2 WHERE id = ?1 AND lifted_at IS NULL", params![id.0, at])
+    }
+
+    fn insert_correction_notice(&mut self, n: &CorrectionNoticeRow) -> Result<CorrectionNoticeId> {
+        self.insert(
+            "INSERT INTO correction_notices (subject_id, dispute_id, org_id, inquiry_id, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![n.subject_id.0, n.dispute_id.0, n.org_id.0, n.inquiry_id.0, n.state.as_str(), n.created_at],
+        )
+        .map(CorrectionNoticeId)
     }
 
     fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()> {

@@ -37,6 +37,7 @@ conformance!(
     a_prefetched_file_reads_as_the_plain_reads,
     batched_reads_answer_as_the_single_ones,
     an_account_sent_apart_from_its_terms_is_found_by_key,
+    correction_notices_read_back_per_person_and_per_organization_in_order,
 );
 
 type AnyStore = Box<dyn Store>;
@@ -722,6 +723,55 @@ fn every_row_reads_back_as_written(store: &mut AnyStore) {
     assert_eq!(r.subjects_after(SubjectId(0), 10).unwrap(), vec![subject]);
     let counts = r.counts().unwrap();
     assert_eq!((counts.accounts, counts.account_months, counts.inquiries, counts.audit_events), (1, 1, 1, 1));
+}
+
+/// Correction notices read back as written: all of a person's, and an organization's own as a
+/// queue in id order, page by page; a second notice of the same dispute, organization and state
+/// is refused.
+fn correction_notices_read_back_per_person_and_per_organization_in_order(store: &mut AnyStore) {
+    use ob_model::DisputeState;
+    let (_, subject) = setup(store);
+    let mut w = store.write().unwrap();
+    let org = w.org_by_code("F1").unwrap().unwrap().id;
+    let other = w.insert_org("F2", "Furnisher two", 0).unwrap();
+    let notice = |dispute: i64, org_id: OrgId, state: DisputeState| CorrectionNoticeRow {
+        id: CorrectionNoticeId(0),
+        subject_id: subject,
+        dispute_id: DisputeId(dispute),
+        org_id,
+        inquiry_id: InquiryId(dispute * 10),
+        state,
+        created_at: 100 + dispute,
+    };
+    let mut written = Vec::new();
+    for (dispute, org_id, state) in [
+        (1, org, DisputeState::Open),
+        (1, other, DisputeState::Open),
+        (1, org, DisputeState::Deleted),
+        (2, org, DisputeState::Corrected),
+        (3, org, DisputeState::Suppressed),
+    ] {
+        let n = notice(dispute, org_id, state);
+        written.push(CorrectionNoticeRow { id: w.insert_correction_notice(&n).unwrap(), ..n });
+    }
+    w.commit().unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.correction_notices_of(subject).unwrap(), written);
+    assert_eq!(r.correction_notices_of(SubjectId(subject.0 + 1)).unwrap(), vec![]);
+    let mut seen = Vec::new();
+    let mut after = CorrectionNoticeId(0);
+    loop {
+        let page = r.correction_notices_for(org, after, 2).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        seen.extend(page);
+    }
+    let own: Vec<_> = written.iter().filter(|n| n.org_id == org).cloned().collect();
+    assert_eq!(seen, own);
+    drop(r);
+    let mut w = store.write().unwrap();
+    let twice = w.insert_correction_notice(&notice(1, org, DisputeState::Open)).and_then(|_| w.commit());
+    assert!(twice.is_err(), "one notice per dispute, organization and state");
 }
 
 /// A writer whose statement failed cannot commit the rest: a batch is all or nothing. A backend

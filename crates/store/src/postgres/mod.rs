@@ -44,6 +44,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../migrations/postgres/0004_web_sessions.sql")),
     (5, include_str!("../../migrations/postgres/0005_report_details.sql")),
     (6, include_str!("../../migrations/postgres/0006_dispute_items.sql")),
+    (7, include_str!("../../migrations/postgres/0007_correction_notices.sql")),
 ];
 
 /// Account-month rows buffered before a `COPY` is sent.
@@ -719,6 +720,25 @@ fn notice_row(r: &Row) -> Result<NoticeRow> {
 }
 
 /// The columns of `disputes`, as a literal.
+/// The columns of `correction_notices`, as a literal.
+macro_rules! correction_notice_columns {
+    () => {
+        "id, subject_id, dispute_id, org_id, inquiry_id, state, created_at"
+    };
+}
+
+fn correction_notice_row(r: &Row) -> Result<CorrectionNoticeRow> {
+    Ok(CorrectionNoticeRow {
+        id: CorrectionNoticeId(col(r, 0)?),
+        subject_id: SubjectId(col(r, 1)?),
+        dispute_id: DisputeId(col(r, 2)?),
+        org_id: OrgId(col(r, 3)?),
+        inquiry_id: InquiryId(col(r, 4)?),
+        state: code_col(r, 5, ob_model::DisputeState::parse, "dispute state")?,
+        created_at: col(r, 6)?,
+    })
+}
+
 macro_rules! dispute_columns {
     () => {
         "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on, item_seq,
@@ -1828,6 +1848,31 @@ impl Reader for PgTx<'_> {
         self.all(DISPUTES_SQL, &[&subject.0], dispute_row)
     }
 
+    fn correction_notices_of(&self, subject: SubjectId) -> Result<Vec<CorrectionNoticeRow>> {
+        self.all(
+            concat!("SELECT ", correction_notice_columns!(), " FROM correction_notices WHERE subject_id = $1 ORDER BY id"),
+            &[&subject.0],
+            correction_notice_row,
+        )
+    }
+
+    fn correction_notices_for(
+        &self,
+        org: OrgId,
+        after: CorrectionNoticeId,
+        limit: u32,
+    ) -> Result<Vec<CorrectionNoticeRow>> {
+        self.all(
+            concat!(
+                "SELECT ",
+                correction_notice_columns!(),
+                " FROM correction_notices WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            ),
+            &[&org.0, &after.0, &i64::from(limit)],
+            correction_notice_row,
+        )
+    }
+
     fn disputes_for_org(&self, org: OrgId) -> Result<Vec<DisputeRow>> {
         self.all(
             concat!("SELECT ", dispute_columns!(), " FROM disputes WHERE org_id = $1 ORDER BY id"),
@@ -2262,6 +2307,15 @@ impl Writer for PgTx<'_> {
 
     fn lift_flag(&mut self, id: FlagId, at: i64) -> Result<()> {
         self.exec("UPDATE file_flags SET lifted_at = $2 WHERE id = $1 AND lifted_at IS NULL", &[&id.0, &at]).map(drop)
+    }
+
+    fn insert_correction_notice(&mut self, n: &CorrectionNoticeRow) -> Result<CorrectionNoticeId> {
+        self.insert(
+            "INSERT INTO correction_notices (subject_id, dispute_id, org_id, inquiry_id, state, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&n.subject_id.0, &n.dispute_id.0, &n.org_id.0, &n.inquiry_id.0, &n.state.as_str(), &n.created_at],
+        )
+        .map(CorrectionNoticeId)
     }
 
     fn revoke_consent(&mut self, id: ConsentId, on: time::Date) -> Result<()> {
