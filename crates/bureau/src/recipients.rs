@@ -74,7 +74,7 @@ fn day_of(at: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, OffsetDateTime::date)
 }
 
-/// Until when (unix seconds, exclusive) a report held the item as it was before the dispute's
+/// Until when (unix seconds, inclusive: a report logged the same second counts) a report held the item as it was before the dispute's
 /// current state: when a deletion, suppression or correction was recorded; when the dispute was
 /// filed for an item that stands.
 fn held_until(d: &DisputeRow, events: &[DisputeEventRow], state: DisputeState) -> i64 {
@@ -120,7 +120,7 @@ fn recipients(
         .map(|n| n.org_id)
         .collect();
     let mut newest: BTreeMap<OrgId, InquiryRow> = BTreeMap::new();
-    for q in r.inquiries_of(d.dispute.subject_id, from, until.min(now.unix_timestamp()) - 1)? {
+    for q in r.inquiries_of(d.dispute.subject_id, from, until.min(now.unix_timestamp()))? {
         let Some(org) = q.inquiry.org_id else { continue };
         if q.inquiry.reason == QueryReason::SelfQuery || Some(org) == d.dispute.org_id || told.contains(&org) {
             continue;
@@ -148,12 +148,17 @@ fn person_view(r: &dyn Reader, n: &CorrectionNoticeRow) -> Result<RecipientNotic
 
 /// The notice as organization `org` reads it: references of its own copy.
 fn org_view(r: &dyn Reader, keys: &Keys, n: &CorrectionNoticeRow) -> Result<CorrectionNotice> {
-    let d = r.dispute(n.dispute_id)?.ok_or_else(|| BureauError::Store(StoreError::Corrupt("a correction notice of no dispute".into())))?;
+    let d = r
+        .dispute(n.dispute_id)?
+        .ok_or_else(|| BureauError::Store(StoreError::Corrupt("a correction notice of no dispute".into())))?;
     let at = r.inquiry(n.inquiry_id)?.map_or(0, |q| q.inquiry.at);
     let own = |prefix: char, reference: String| Some(keys.lender_ref(n.org_id.0, prefix, &reference));
     let mut v = CorrectionNotice {
         id: n.id.0,
-        report_id: report_id(OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH), n.inquiry_id),
+        report_id: report_id(
+            OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            n.inquiry_id,
+        ),
         item: "",
         account_ref: None,
         month: None,
@@ -228,7 +233,9 @@ impl<S: Store> Bureau<S> {
                 if let Some(other) = refs.iter().find(|r| !eligible.contains(r)) {
                     return Err(BureauError::refused(
                         Refusal::UnknownItem,
-                        format!("{other} is not a report of the last six months that held this item and was not told yet"),
+                        format!(
+                            "{other} is not a report of the last six months that held this item and was not told yet"
+                        ),
                     ));
                 }
                 chosen.retain(|_, q| refs.contains(&inquiry_ref(q.id)));

@@ -1066,7 +1066,6 @@ fn those_who_had_a_disputed_item_are_told_at_the_persons_request() {
     let old = w.ask("OLD", QueryReason::LoanApproval).unwrap();
     w.at(datetime!(2024-12-10 09:00 UTC));
     let bank = w.ask("BANK", QueryReason::LoanApproval).unwrap();
-    w.at(datetime!(2024-12-10 10:00 UTC));
     let target = month_target(&w.report(), "2024-03");
     let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::DenyOverdue).unwrap();
     let none = w.bureau.tell_recipients(&zhang(), id, None).unwrap();

@@ -6,6 +6,7 @@ use crate::list::{self, FormatArg, cell};
 use crate::open::{Context, system_clock};
 use crate::{Failure, usage};
 use clap::{Args, Subcommand, ValueEnum};
+use ob_bureau::recipients::{CorrectionNotice, RecipientNotice};
 use ob_bureau::rights::{Answer, DisputeTarget, DisputeView};
 use ob_model::{DisputeType, DocumentNumber, DocumentType, FlagKind, QueryReason, StatementType, YearMonth};
 use ob_store::{DisputeId, StatementId};
@@ -102,6 +103,39 @@ pub enum DisputeCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Tell the organizations that had a report holding the disputed item in the last six months
+    /// what became of the dispute (FCRA §611(d)); each is told once per outcome.
+    Tell {
+        #[command(flatten)]
+        person: Person,
+        /// Dispute id.
+        #[arg(long)]
+        id: i64,
+        /// Only these reports, by the references your report shows (e.g. Q7); repeat for more.
+        #[arg(long = "inquiry")]
+        inquiries: Vec<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The notices sent at your request.
+    Notices {
+        #[command(flatten)]
+        person: Person,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The notices an organization was sent, oldest first, the items named as its copies
+    /// named them.
+    NoticeQueue {
+        /// The organization's code.
+        #[arg(long)]
+        org: String,
+        /// The last notice already read.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// Certify a deleted item as accurate so it may be reported again (the person is told).
     Certify {
         /// The furnisher's code.
@@ -152,6 +186,40 @@ fn print_disputes(disputes: &[DisputeView], f: FormatArg, furnisher: bool) -> Re
     })
 }
 
+/// The notices sent at a person's request.
+fn print_recipient_notices(notices: &[RecipientNotice], f: FormatArg) -> Result<(), Failure> {
+    let header = ["dispute", "organization", "inquiry", "inquired_on", "state", "noticed_on"];
+    list::print(notices, f.format, &header, |n| {
+        vec![
+            n.dispute.to_string(),
+            n.organization.clone(),
+            n.inquiry_ref.clone(),
+            n.inquired_on.to_string(),
+            n.state.to_string(),
+            n.noticed_on.to_string(),
+        ]
+    })
+}
+
+/// An organization's notices, the items named as its copies named them.
+fn print_correction_notices(notices: &[CorrectionNotice], f: FormatArg) -> Result<(), Failure> {
+    let header = ["id", "report", "item", "account", "month", "inquiry", "special", "agreement", "state", "noticed_on"];
+    list::print(notices, f.format, &header, |n| {
+        vec![
+            n.id.to_string(),
+            n.report_id.clone(),
+            n.item.to_string(),
+            cell(n.account_ref.as_ref()),
+            cell(n.month),
+            cell(n.inquiry_ref.as_ref()),
+            cell(n.special_ref.as_ref()),
+            cell(n.agreement_ref.as_ref()),
+            n.state.to_string(),
+            n.noticed_on.to_string(),
+        ]
+    })
+}
+
 /// Runs `openbureau dispute`.
 pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
     let mut bureau = ctx.bureau(false, system_clock())?;
@@ -188,6 +256,19 @@ pub fn dispute(ctx: &Context, c: &DisputeCommand) -> Result<(), Failure> {
             };
             bureau.answer_dispute(org.as_deref(), DisputeId(*id), answer, note.as_deref()).map_err(classify)?;
             outln!("dispute {id} answered");
+        }
+        DisputeCommand::Tell { person, id, inquiries, format } => {
+            let only = (!inquiries.is_empty()).then_some(inquiries.as_slice());
+            let made = bureau.tell_recipients(&person.document()?, DisputeId(*id), only).map_err(classify)?;
+            print_recipient_notices(&made, *format)?;
+        }
+        DisputeCommand::Notices { person, format } => {
+            let document = person.document()?;
+            print_recipient_notices(&bureau.recipient_notices_of_person(&document).map_err(classify)?, *format)?;
+        }
+        DisputeCommand::NoticeQueue { org, after, format } => {
+            let notices = bureau.correction_notices_for(org, *after).map_err(classify)?;
+            print_correction_notices(&notices, *format)?;
         }
         DisputeCommand::Certify { org, id, note } => {
             bureau.certify_reinsertion(org, DisputeId(*id), note).map_err(classify)?;

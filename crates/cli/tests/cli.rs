@@ -166,6 +166,13 @@ fn rights_on_the_command_line() {
     assert!(ok(&["dispute", "queue", "--org", "HB"]).contains("deny_overdue"));
     ok(&["dispute", "answer", "--org", "HB", "--id", "1", "--outcome", "verified", "--note", "checked"]);
     assert!(ok(&["dispute", "list", id[0], id[1]]).contains("verified"));
+    // No organization but the answering furnisher had the item: nobody to tell.
+    let told = ok(&["dispute", "tell", id[0], id[1], "--id", "1", "--format", "json"]);
+    assert_eq!(told.trim(), "[]", "{told}");
+    assert_eq!(ok(&["dispute", "notices", id[0], id[1], "--format", "json"]).trim(), "[]");
+    assert_eq!(ok(&["dispute", "notice-queue", "--org", "HB", "--format", "json"]).trim(), "[]");
+    let stranger = run(&data, &["dispute", "tell", id[0], id[1], "--id", "99"]);
+    assert_eq!(stranger.status.code(), Some(3), "no such dispute: {}", text(&stranger));
     let special = report["account_groups"][0]["accounts"][0]["specials"][0]["special_ref"].as_str().unwrap();
     let agreement = report["agreements"][0]["agreement_ref"].as_str().unwrap();
     assert!(

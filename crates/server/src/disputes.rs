@@ -11,10 +11,11 @@ use crate::error::{ApiError, json_body};
 use crate::{AppState, blocking};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use ob_bureau::Refusal;
 use ob_bureau::access::Role;
+use ob_bureau::recipients::CorrectionNotice;
 use ob_bureau::rights::{Answer, DisputeView};
 use ob_store::DisputeId;
 use serde::{Deserialize, Serialize};
@@ -223,4 +224,97 @@ async fn act_on(
     })
     .await?;
     Ok(Json(item(&view)))
+}
+
+/// Who reads correction notices: those who receive reports.
+const RECIPIENTS: &[Role] = &[Role::Lender];
+
+/// A notice, sent at the person's request, that a disputed item a report of this organization held
+/// was deleted, corrected or is disputed (FCRA §611(d)): never the person's identity, the item
+/// named as this organization's copy named it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CorrectionNoticeItem {
+    /// The notice's id: pass the last one read as `after`.
+    pub id: i64,
+    /// The report it concerns: the id the organization's copy carried.
+    pub report_id: String,
+    /// `account`, `month`, `inquiry`, `identity`, `special` or `agreement`.
+    pub item: String,
+    /// The account, as the organization's copy named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_ref: Option<String>,
+    /// The month, `YYYY-MM`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ob_model::YearMonth>)]
+    pub month: Option<String>,
+    /// The inquiry, as the organization's copy named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inquiry_ref: Option<String>,
+    /// The special transaction or event, as the organization's copy named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub special_ref: Option<String>,
+    /// The credit agreement, as the organization's copy named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_ref: Option<String>,
+    /// `deleted` or `suppressed` (off the file), `corrected` (today's report shows it corrected),
+    /// or `open`, `verified`, `unresolved`, `reinserted` (it stands, disputed by the person).
+    #[schema(value_type = ob_model::DisputeState)]
+    pub state: String,
+    /// The day the notice was made, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub noticed_on: String,
+}
+
+/// A page of an organization's correction notices.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CorrectionNoticeList {
+    /// Oldest first.
+    pub notices: Vec<CorrectionNoticeItem>,
+    /// When the page is full: the `after` of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<i64>,
+}
+
+/// Query of `GET /v1/correction-notices`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NoticeQuery {
+    /// Notices with ids above this one (the last one read).
+    pub after: Option<i64>,
+}
+
+fn notice_item(n: &CorrectionNotice) -> CorrectionNoticeItem {
+    CorrectionNoticeItem {
+        id: n.id,
+        report_id: n.report_id.clone(),
+        item: n.item.to_owned(),
+        account_ref: n.account_ref.clone(),
+        month: n.month.map(|m| m.to_string()),
+        inquiry_ref: n.inquiry_ref.clone(),
+        special_ref: n.special_ref.clone(),
+        agreement_ref: n.agreement_ref.clone(),
+        state: text(&n.state),
+        noticed_on: n.noticed_on.to_string(),
+    }
+}
+
+/// `GET /v1/correction-notices`: what became of disputed items the key's organization had in its
+/// reports, oldest first, a page of at most 1,000 (`limits::CORRECTION_NOTICES_PAGE_MAX`).
+#[utoipa::path(get, path = "/v1/correction-notices", tag = "lenders", operation_id = "correction_notices",
+    params(NoticeQuery),
+    responses(
+        (status = 200, description = "A page of notices", body = CorrectionNoticeList),
+        (status = 401, description = "UNAUTHENTICATED", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "ROLE_REQUIRED", body = crate::error::ErrorEnvelope)),
+    security(("api_key" = [])))]
+pub async fn notices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Json<CorrectionNoticeList>, ApiError> {
+    let who = authenticate_any(&state, &headers, RECIPIENTS).await?;
+    let after = q.after.unwrap_or(0);
+    let page = blocking(&state, move |b| Ok(b.correction_notices_for(&who.org_code, after)?)).await?;
+    let full = page.len() == ob_model::limits::CORRECTION_NOTICES_PAGE_MAX as usize;
+    let next_after = full.then(|| page.last().map(|n| n.id)).flatten();
+    Ok(Json(CorrectionNoticeList { notices: page.iter().map(notice_item).collect(), next_after }))
 }

@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/disputes", get(disputes::queue))
         .route("/v1/disputes/{id}/answer", post(disputes::answer))
         .route("/v1/disputes/{id}/reinsert", post(disputes::reinsert))
+        .route("/v1/correction-notices", get(disputes::notices))
         .route("/v1/admin/orgs", get(admin::list_orgs).post(admin::add_org))
         .route("/v1/admin/orgs/{code}/keys", post(admin::issue_key))
         .route("/v1/admin/keys/revoke", post(admin::revoke_key))

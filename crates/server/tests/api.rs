@@ -800,6 +800,47 @@ async fn a_lender_answers_the_disputes_of_its_inquiries() {
     assert_eq!(answered.json["state"], "deleted", "{}", answered.text);
 }
 
+/// FCRA §611(d): a lender that had a disputed item reads the notice sent at the person's request,
+/// the item named as its own copy named it; nobody else reads it.
+#[tokio::test]
+async fn a_lender_that_had_a_disputed_item_reads_its_correction_notice() {
+    let (app, state) = app();
+    let li = DocumentNumber::parse(DocumentType::PrcResidentId, LI_ID).unwrap();
+    let copy = {
+        let mut bureau = state.bureau().lock().unwrap();
+        let consent = file(header("LENDN", "Nosy Lender"), &[inquire_consent(LI, "02")]);
+        let digest: [u8; 32] = Sha256::digest(consent.as_bytes()).into();
+        let options = IngestOptions { expected_furnisher: Some("LENDN".into()), ..IngestOptions::default() };
+        bureau.ingest_jsonl(consent.as_bytes(), digest, &options, &mut Vec::new(), &mut |_| {}).unwrap();
+        let ask = |requester| ob_bureau::report::ReportRequest { document: li.clone(), as_of: None, requester };
+        let lender = ob_bureau::report::Requester::Organization {
+            code: "LENDN".into(),
+            reason: ob_model::QueryReason::LoanApproval,
+        };
+        let copy = bureau.produce_report(&ask(lender)).unwrap();
+        let mine = bureau.produce_report(&ask(ob_bureau::report::Requester::Person)).unwrap();
+        let account = mine.account_groups[0].accounts[0].account_ref.clone();
+        let target = ob_bureau::rights::DisputeTarget::Account(account);
+        let id = bureau.file_dispute(&li, &target, ob_model::DisputeType::NotMine).unwrap();
+        let told = bureau.tell_recipients(&li, id, None).unwrap();
+        assert_eq!(told.len(), 1, "{told:?}");
+        copy
+    };
+    check(&app, get(Who::Anonymous, "/v1/correction-notices"), 401, Some("UNAUTHENTICATED")).await;
+    check(&app, get(Who::FurnisherA, "/v1/correction-notices"), 403, Some("ROLE_REQUIRED")).await;
+    let none = check(&app, get(Who::LenderWithConsent, "/v1/correction-notices"), 200, None).await;
+    assert_eq!(none.json["notices"], serde_json::json!([]), "the furnisher answers the dispute itself");
+    let page = check(&app, get(Who::LenderWithoutConsent, "/v1/correction-notices"), 200, None).await;
+    let notice = &page.json["notices"][0];
+    assert_eq!(notice["account_ref"].as_str(), Some(copy.account_groups[0].accounts[0].account_ref.as_str()));
+    assert_eq!((notice["item"].as_str(), notice["state"].as_str()), (Some("account"), Some("open")));
+    assert_eq!(notice["report_id"].as_str(), Some(copy.header.report_id.as_str()));
+    holds_none(&page, &[LI_ID, "李四"]);
+    let path: &'static str = Box::leak(format!("/v1/correction-notices?after={}", notice["id"]).into_boxed_str());
+    let after = check(&app, get(Who::LenderWithoutConsent, path), 200, None).await;
+    assert_eq!(after.json["notices"], serde_json::json!([]), "read on from the last one");
+}
+
 #[tokio::test]
 async fn what_axum_refuses_itself_is_an_envelope_too() {
     let (app, _) = app();

@@ -49,6 +49,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/disputes"),
     ("post", "/v1/disputes/{id}/answer"),
     ("post", "/v1/disputes/{id}/reinsert"),
+    ("get", "/v1/correction-notices"),
     ("get", "/v1/admin/orgs"),
     ("post", "/v1/admin/orgs"),
     ("post", "/v1/admin/orgs/{code}/keys"),

@@ -315,11 +315,17 @@ async fn a_person_holds_a_bounded_number_of_sessions_the_oldest_going_first() {
 
 /// Every page route, with a form that would change something if it were accepted.
 const GETS: [&str; 6] = ["/me", "/me/report", "/me/inquiries", "/me/authorizations", "/me/disputes", "/me/statements"];
-const POSTS: [&str; 5] =
-    ["/signout", "/me/authorizations/revoke", "/me/disputes", "/me/statements", "/me/statements/withdraw"];
+const POSTS: [&str; 6] = [
+    "/signout",
+    "/me/authorizations/revoke",
+    "/me/disputes",
+    "/me/disputes/tell",
+    "/me/statements",
+    "/me/statements/withdraw",
+];
 
 /// Every endpoint of the JSON API that needs a key.
-const API: [(&str, &str); 12] = [
+const API: [(&str, &str); 13] = [
     ("POST", "/v1/batches"),
     ("GET", "/v1/batches"),
     ("GET", "/v1/batches/1"),
@@ -328,6 +334,7 @@ const API: [(&str, &str); 12] = [
     ("GET", "/v1/disputes"),
     ("POST", "/v1/disputes/1/answer"),
     ("POST", "/v1/disputes/1/reinsert"),
+    ("GET", "/v1/correction-notices"),
     ("GET", "/v1/admin/orgs"),
     ("POST", "/v1/admin/orgs"),
     ("POST", "/v1/admin/orgs/FURNA/keys"),
@@ -607,6 +614,13 @@ async fn disputes_and_statements_through_the_forms() {
     assert!(page.has("open (marked on reports)") && page.has("2024-06-25"), "answer due in 20 days");
     let report = p.get("/me/report").await;
     assert!(report.has("异议标注 <span lang=\"en\">Disputed</span> #1 2023-08"));
+    // FCRA §611(d): the lender that looked before the dispute is told, at the person's request.
+    let told = p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "1")]).await;
+    assert_eq!(told.location(), Some("/me/disputes?done=told"));
+    let page = p.get("/me/disputes?done=told").await;
+    assert!(page.has("Those who had the item") && page.has("Cautious Lender（Q"), "{}", page.text);
+    html_error(&p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "x")]).await, 400, "BAD_REQUEST");
+    html_error(&p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "99")]).await, 404, "UNKNOWN_DISPUTE");
 
     let bad = p
         .post("/me/disputes", &[("csrf", &csrf), ("item", "account"), ("reference", ""), ("dispute_type", "not_mine")])

@@ -127,6 +127,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/authorizations", page(get(pages::authorizations)))
         .route("/me/authorizations/revoke", page(post(pages::revoke)))
         .route("/me/disputes", page(get(pages::disputes).post(pages::file_dispute)))
+        .route("/me/disputes/tell", page(post(pages::tell_recipients)))
         .route("/me/statements", page(get(pages::statements).post(pages::add_statement)))
         .route("/me/statements/withdraw", page(post(pages::withdraw_statement)))
         .layer(DefaultBodyLimit::max(FORM_BYTES_MAX))

@@ -38,6 +38,10 @@ fn done_label(done: Option<&str>) -> Option<Label> {
         "filed" => Some(("异议已提交，该项目已在报告中标注", "Dispute filed: the item is marked on your report")),
         "added" => Some(("本人声明已添加，将显示在该项目旁", "Statement added: it shows beside the item")),
         "withdrawn" => Some(("本人声明已撤回", "Statement withdrawn")),
+        "told" => Some((
+            "已通知近六个月内获得该项目的机构（见异议下方）",
+            "Those who had the item in a report in the last six months are told (listed under the dispute)",
+        )),
         _ => None,
     }
 }
@@ -388,7 +392,8 @@ pub async fn disputes(
 ) -> Result<Response, WebError> {
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let doc = who.document.clone();
-    let list = blocking(&state, move |b| Ok(b.disputes_of_person(&doc)?)).await?;
+    let (list, notices) =
+        blocking(&state, move |b| Ok((b.disputes_of_person(&doc)?, b.recipient_notices_of_person(&doc)?))).await?;
     let item = item_kind(q.item.as_deref());
     let given = q.reference.as_deref();
     let reference = match item {
@@ -404,8 +409,45 @@ pub async fn disputes(
         reference,
         month: month_of(q.month.as_deref()).map(|m| m.to_string()).unwrap_or_default(),
         types: view::dispute_types(),
-        disputes: list.iter().map(view::dispute_line).collect(),
+        disputes: list
+            .iter()
+            .map(|d| {
+                let mut line = view::dispute_line(d);
+                line.notices = notices.iter().filter(|n| n.dispute == d.id).map(view::NoticeLine::of).collect();
+                line
+            })
+            .collect(),
     }))
+}
+
+/// The form that asks for those who had a disputed item to be told.
+#[derive(Deserialize)]
+pub struct TellForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    dispute: String,
+}
+
+/// Tells, at the person's request, every organization that had a report holding the disputed
+/// item in the last six months what became of the dispute (FCRA §611(d)).
+pub async fn tell_recipients(
+    State(state): State<AppState>,
+    who: SignedIn,
+    form: Result<Form<TellForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    let Form(form) = form.map_err(incomplete)?;
+    who.check_csrf(&form.csrf)?;
+    let dispute = form
+        .dispute
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| WebError::bad_request("请选择异议", "choose the dispute"))?;
+    let doc = who.document.clone();
+    blocking(&state, move |b| Ok(b.tell_recipients(&doc, ob_store::DisputeId(dispute), None)?)).await?;
+    Ok(done("/me/disputes", "told"))
 }
 
 /// The dispute form.

@@ -855,6 +855,35 @@ pub struct DisputeLine {
     pub due_on: Date,
     /// Steps: (day, state, note).
     pub steps: Vec<(Date, Label, String)>,
+    /// Notices sent at the person's request to those who had the item (FCRA §611(d)).
+    pub notices: Vec<NoticeLine>,
+}
+
+/// A notice sent at the person's request, as listed under its dispute.
+pub struct NoticeLine {
+    /// The organization told.
+    pub organization: String,
+    /// Its report, as the person's report names the inquiry (`Q7`).
+    pub inquiry_ref: String,
+    /// The day it had the report.
+    pub inquired_on: Date,
+    /// What it was told.
+    pub state: Label,
+    /// The day it was told.
+    pub noticed_on: Date,
+}
+
+impl NoticeLine {
+    /// A notice as listed.
+    pub fn of(n: &ob_bureau::recipients::RecipientNotice) -> NoticeLine {
+        NoticeLine {
+            organization: n.organization.clone(),
+            inquiry_ref: n.inquiry_ref.clone(),
+            inquired_on: n.inquired_on,
+            state: dispute_state_label(n.state),
+            noticed_on: n.noticed_on,
+        }
+    }
 }
 
 /// A dispute as listed.
@@ -879,6 +908,7 @@ pub fn dispute_line(d: &DisputeView) -> DisputeLine {
             .iter()
             .map(|(day, s, note)| (*day, dispute_state_label(*s), note.clone().unwrap_or_default()))
             .collect(),
+        notices: Vec::new(),
     }
 }
 

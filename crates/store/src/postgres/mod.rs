@@ -1850,7 +1850,11 @@ impl Reader for PgTx<'_> {
 
     fn correction_notices_of(&self, subject: SubjectId) -> Result<Vec<CorrectionNoticeRow>> {
         self.all(
-            concat!("SELECT ", correction_notice_columns!(), " FROM correction_notices WHERE subject_id = $1 ORDER BY id"),
+            concat!(
+                "SELECT ",
+                correction_notice_columns!(),
+                " FROM correction_notices WHERE subject_id = $1 ORDER BY id"
+            ),
             &[&subject.0],
             correction_notice_row,
         )
