@@ -3,19 +3,24 @@
 //! before the request, is sent a notice of what became of the dispute — the item deleted, corrected,
 //! or disputed (the notation the person's dispute put beside it).
 //!
-//! Which reports held the item: a report logged in the window, by an organization (not the person,
-//! not the organization that answers the dispute, which knows), after the item was on file and
-//! before the dispute changed it. An item deleted, suppressed or corrected changed when that step
-//! was recorded; an item that stands (open, verified, unresolved, reinserted) was last shown
-//! without its mark when the dispute was filed, and a later report showed the mark itself. Each
-//! organization is told once per dispute and state, of its newest such report; an organization
-//! whose reports never held the item learns nothing of it.
+//! Which reports held the item: a report logged in the window (six calendar months, from the start
+//! of the day), by an organization (not the person, not the organization that answers the
+//! dispute, which knows), when the item was on file and shown as it was disputed. An item now
+//! deleted, suppressed or corrected: every report that showed it before that, marked or not (a
+//! report logged while the dispute had it suppressed, or after its correction, did not). An item
+//! that stands (open, verified, unresolved, reinserted): the reports up to the filing; a later
+//! report showed the dispute's mark itself. Each organization is told once per dispute and state,
+//! of its newest such report; an organization whose reports never held the item learns nothing of
+//! it. Other disputes on the same item are not looked at: a report that one of them hid counts as
+//! holding the item.
 //!
 //! The organization reads its notices as a queue (`GET /v1/correction-notices`), the item named
-//! by the references its own copy gave it, and the report by the id its copy carried.
+//! by the references its own copy gave it, and the report by the id its copy carried. The
+//! references are computed when the notice is read: after a key rotation they are those of the
+//! copies made since, not of the copy the organization had (as agreement references change).
 
 use crate::crypto::Keys;
-use crate::report::report_id;
+use crate::report::{months_before, report_id};
 use crate::rights::{account_ref, agreement_ref, effective_state, inquiry_ref, special_ref, subject_of};
 use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::policy::Policy;
@@ -24,7 +29,7 @@ use ob_store::*;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 /// A notice the person asked for, as the person sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -74,63 +79,82 @@ fn day_of(at: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, OffsetDateTime::date)
 }
 
-/// Until when (unix seconds, inclusive: a report logged the same second counts) a report held the item as it was before the dispute's
-/// current state: when a deletion, suppression or correction was recorded; when the dispute was
-/// filed for an item that stands.
-fn held_until(d: &DisputeRow, events: &[DisputeEventRow], state: DisputeState) -> i64 {
-    let changed = matches!(state, DisputeState::Deleted | DisputeState::Suppressed | DisputeState::Corrected);
-    let recorded = events.iter().rev().find(|e| e.state == state).map(|e| e.at);
-    match (changed, recorded) {
-        (true, Some(at)) => at,
-        // Suppressed without a recorded step: from the day after the deadline.
-        (true, None) => d.dispute.due_on.next_day().map_or(i64::MAX, |n| n.midnight().assume_utc().unix_timestamp()),
-        (false, _) => d.dispute.filed_at,
-    }
+/// Whether a dispute in `state` keeps a report from showing the item as it was disputed: deleted,
+/// suppressed, or replaced by its correction.
+fn hides(state: DisputeState) -> bool {
+    matches!(state, DisputeState::Deleted | DisputeState::Suppressed | DisputeState::Corrected)
 }
 
-/// Whether the report logged at `at` held the item (it was on file by then).
-fn held_item(r: &dyn Reader, d: &DisputeRow, at: i64) -> Result<bool> {
+/// Whether the report logged at `at` showed the item as disputed: not yet filed, or filed and
+/// neither deleted, suppressed nor corrected by then (the steps recorded by then, and the deadline
+/// as it stood that day, as the report itself judged them; a step recorded the same second, by the
+/// sweep that report ran, counts).
+fn shown_as_disputed(d: &DisputeRow, events: &[DisputeEventRow], at: i64, policy: &Policy) -> bool {
+    let by_then: Vec<DisputeEventRow> = events.iter().filter(|e| e.at <= at).cloned().collect();
+    by_then.is_empty() || !hides(effective_state(&by_then, d.dispute.due_on, day_of(at), policy))
+}
+
+/// Whether the report logged at `at` had the item on file (a deleted month, a deleted account's
+/// months and specials, an inquiry past the report's two years: not).
+fn on_file(r: &dyn Reader, d: &DisputeRow, at: i64) -> Result<bool> {
     let subject = d.dispute.subject_id;
+    let account_live = |a: AccountId| -> Result<bool> { Ok(r.account_version(a, at)?.is_some_and(|v| !v.deleted)) };
     Ok(match &d.dispute.item {
-        DisputeItem::Account(a) => r.account_version(*a, at)?.is_some_and(|v| !v.deleted),
-        DisputeItem::Month(a, m) => !r.months(*a, *m, *m, at)?.is_empty(),
-        DisputeItem::Special(a, seq) => r.specials_of(subject, *a, at)?.iter().any(|s| s.seq == *seq),
+        DisputeItem::Account(a) => account_live(*a)?,
+        DisputeItem::Month(a, m) => account_live(*a)? && r.months(*a, *m, *m, at)?.iter().any(|m| !m.deleted),
+        DisputeItem::Special(a, seq) => {
+            account_live(*a)? && r.specials_of(subject, *a, at)?.iter().any(|s| s.seq == *seq)
+        }
         DisputeItem::Agreement(org, key) => {
             r.agreements_of(subject, at)?.iter().any(|g| g.org_id == *org && g.agreement_key == *key)
         }
-        DisputeItem::Inquiry(q) => r.inquiry(*q)?.is_some_and(|q| q.inquiry.at < at),
+        DisputeItem::Inquiry(q) => r.inquiry(*q)?.is_some_and(|q| {
+            q.inquiry.at <= at && q.inquiry.at >= months_before(day_of(at), limits::REPORT_QUERY_MONTHS)
+        }),
         DisputeItem::Identity => true,
     })
 }
 
-/// The newest report of each organization that held the item, within the window, not yet told of
-/// `state`.
-fn recipients(
+/// Every report of an organization, within the window, that held the item as disputed, by one not
+/// yet told of `state` (oldest first).
+fn reports_that_held(
     r: &dyn Reader,
-    d: &DisputeRow,
+    (d, events): (&DisputeRow, &[DisputeEventRow]),
     state: DisputeState,
-    until: i64,
-    now: OffsetDateTime,
-) -> Result<BTreeMap<OrgId, InquiryRow>> {
-    let from = (now - Duration::days(limits::RECIPIENT_NOTICE_DAYS)).unix_timestamp();
+    (now, policy): (OffsetDateTime, &Policy),
+) -> Result<Vec<InquiryRow>> {
+    let from = months_before(now.date(), limits::RECIPIENT_NOTICE_MONTHS);
+    // An item that stands was last shown without its mark when the dispute was filed.
+    let until = if hides(state) { now.unix_timestamp() } else { d.dispute.filed_at.min(now.unix_timestamp()) };
     let told: Vec<OrgId> = r
         .correction_notices_of(d.dispute.subject_id)?
         .into_iter()
         .filter(|n| n.dispute_id == d.id && n.state == state)
         .map(|n| n.org_id)
         .collect();
-    let mut newest: BTreeMap<OrgId, InquiryRow> = BTreeMap::new();
-    for q in r.inquiries_of(d.dispute.subject_id, from, until.min(now.unix_timestamp()))? {
+    let mut held = Vec::new();
+    for q in r.inquiries_of(d.dispute.subject_id, from, until)? {
         let Some(org) = q.inquiry.org_id else { continue };
         if q.inquiry.reason == QueryReason::SelfQuery || Some(org) == d.dispute.org_id || told.contains(&org) {
             continue;
         }
-        if newest.get(&org).is_some_and(|n| n.inquiry.at >= q.inquiry.at) || !held_item(r, d, q.inquiry.at)? {
-            continue;
+        if shown_as_disputed(d, events, q.inquiry.at, policy) && on_file(r, d, q.inquiry.at)? {
+            held.push(q);
         }
-        newest.insert(org, q);
     }
-    Ok(newest)
+    held.sort_by_key(|q| (q.inquiry.at, q.id));
+    Ok(held)
+}
+
+/// The report each organization is told of: its newest among `reports` (oldest first).
+fn newest_per_organization(reports: Vec<InquiryRow>) -> BTreeMap<OrgId, InquiryRow> {
+    let mut newest = BTreeMap::new();
+    for q in reports {
+        if let Some(org) = q.inquiry.org_id {
+            newest.insert(org, q);
+        }
+    }
+    newest
 }
 
 fn person_view(r: &dyn Reader, n: &CorrectionNoticeRow) -> Result<RecipientNotice> {
@@ -226,20 +250,20 @@ impl<S: Store> Bureau<S> {
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
         self.audited("dispute.recipients_told", Some(subject), None, |w, _, policy, now| {
             let (d, events, state) = own_dispute(w, subject, dispute, now.date(), policy)?;
-            let until = held_until(&d, &events, state);
-            let mut chosen = recipients(w, &d, state, until, now)?;
+            let mut held = reports_that_held(w, (&d, &events), state, (now, policy))?;
             if let Some(refs) = inquiries {
-                let eligible: Vec<String> = chosen.values().map(|q| inquiry_ref(q.id)).collect();
+                let eligible: Vec<String> = held.iter().map(|q| inquiry_ref(q.id)).collect();
                 if let Some(other) = refs.iter().find(|r| !eligible.contains(r)) {
                     return Err(BureauError::refused(
                         Refusal::UnknownItem,
                         format!(
-                            "{other} is not a report of the last six months that held this item and was not told yet"
+                            "{other} is not a report of the last six months that held this item, by an organization not told of it yet"
                         ),
                     ));
                 }
-                chosen.retain(|_, q| refs.contains(&inquiry_ref(q.id)));
+                held.retain(|q| refs.contains(&inquiry_ref(q.id)));
             }
+            let chosen = newest_per_organization(held);
             let mut made = Vec::with_capacity(chosen.len());
             for (org, q) in chosen {
                 let mut row = CorrectionNoticeRow {

@@ -1452,7 +1452,9 @@ fn add_overdue(o: &mut OverdueSummary, a: &AccountDetail) {
     }
 }
 
-fn months_before(day: Date, months: u32) -> i64 {
+/// The start (unix seconds) of the same day `months` calendar months before `day` (the month's
+/// last day when it is shorter).
+pub(crate) fn months_before(day: Date, months: u32) -> i64 {
     let m = YearMonth::of(day).plus(-(months as i32));
     m.day(day.day()).midnight().assume_utc().unix_timestamp()
 }

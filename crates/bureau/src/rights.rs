@@ -181,19 +181,20 @@ fn own_account(r: &dyn Reader, subject: SubjectId, account_ref: &str) -> Result<
         .ok_or_else(|| BureauError::refused(Refusal::UnknownItem, "no such account on this file"))
 }
 
-/// [`own_account`] with the months a report reads of it, as long as reports show it: not deleted (by a dispute, or by its furnisher),
-/// and not taken off reports by retention. A deleted account may still be disputed as
-/// `missing_info`: a lender that dropped a good account leaves the file incomplete.
+/// [`own_account`] with the months a report reads of it, as long as reports show it: not deleted
+/// (by a dispute, or by its furnisher) unless `deleted_too`, and not taken off reports by
+/// retention. A deleted account may still be disputed as `missing_info`: a lender that dropped a
+/// good account leaves the file incomplete.
 fn shown_account(
     (r, policy, today): (&dyn Reader, &Policy, Date),
     subject: SubjectId,
     account_ref: &str,
-    kind: DisputeType,
+    deleted_too: bool,
 ) -> Result<(AccountRow, Vec<MonthRow>)> {
     let account = own_account(r, subject, account_ref)?;
     let gone = || BureauError::refused(Refusal::UnknownItem, "this account is no longer on reports");
     let terms = r.account_version(account.id, i64::MAX)?;
-    if terms.as_ref().is_none_or(|t| t.deleted) && kind != DisputeType::MissingInfo {
+    if terms.as_ref().is_none_or(|t| t.deleted) && !deleted_too {
         return Err(gone());
     }
     let (from, to) = crate::report::report_window(today);
@@ -436,9 +437,13 @@ impl<S: Store> Bureau<S> {
     ) -> Result<StatementId> {
         check_statement_text(&self.policy, text)?;
         let subject = subject_of(self.store.read()?.as_ref(), &self.keys, document)?;
-        self.audited("statement.added", Some(subject), None, |w, keys, _, now| {
-            let account = own_account(w, subject, account_ref)?;
-            require_negative(w, account.id, month)?;
+        self.audited("statement.added", Some(subject), None, |w, keys, policy, now| {
+            // Beside what reports show: an account on them, negative information not past retention.
+            let (account, months) = shown_account((w, policy, now.date()), subject, account_ref, false)?;
+            if let Some(m) = month {
+                refuse_if_expired(&months, policy, m, now.date())?;
+            }
+            require_negative(&months, policy, month, now.date())?;
             let row = StatementRow {
                 id: StatementId(0),
                 subject_id: subject,
@@ -590,10 +595,10 @@ fn resolve_target(
     today: Date,
 ) -> Result<(DisputeItem, Option<OrgId>)> {
     match target {
-        DisputeTarget::Account(a) => shown_account((r, policy, today), subject, a, kind)
+        DisputeTarget::Account(a) => shown_account((r, policy, today), subject, a, kind == DisputeType::MissingInfo)
             .map(|(a, _)| (DisputeItem::Account(a.id), Some(a.org_id))),
         DisputeTarget::Month(a, m) => {
-            let (account, months) = shown_account((r, policy, today), subject, a, kind)?;
+            let (account, months) = shown_account((r, policy, today), subject, a, kind == DisputeType::MissingInfo)?;
             require_month_on_file(r, &account, *m, kind, today)?;
             refuse_if_expired(&months, policy, *m, today)?;
             Ok((DisputeItem::Month(account.id, *m), Some(account.org_id)))
@@ -616,7 +621,7 @@ fn resolve_target(
             let (a, seq) = s.split_once(".S").ok_or_else(unknown)?;
             let seq: u32 = seq.parse().map_err(|_| unknown())?;
             // Only one a report shows: on an account not deleted, and not past retention.
-            let (account, _) = shown_account((r, policy, today), subject, a, kind)?;
+            let (account, _) = shown_account((r, policy, today), subject, a, kind == DisputeType::MissingInfo)?;
             let specials = r.specials_of(subject, account.id, i64::MAX)?;
             let found = specials.iter().find(|x| x.seq == seq);
             if !found.is_some_and(|x| crate::report::special_kept(x.on, today, policy)) {
@@ -746,13 +751,14 @@ fn delete_item(w: &mut dyn Writer, d: &DisputeRow, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Statements go beside negative items only.
-fn require_negative(r: &dyn Reader, account: AccountId, month: Option<YearMonth>) -> Result<()> {
-    let (from, to) = match month {
-        Some(m) => (m, m),
-        None => (YearMonth::MIN, YearMonth::MAX),
-    };
-    let negative = r.months(account, from, to, i64::MAX)?.iter().any(|m| !m.deleted && is_negative(m));
+/// Statements go beside negative items only, and only those reports show (`months`: the account's
+/// months a report reads, [`shown_account`]'s): a month past retention, not yet purged, is none.
+fn require_negative(months: &[MonthRow], policy: &Policy, month: Option<YearMonth>, today: Date) -> Result<()> {
+    let expired = crate::retention::expired_months(months, policy, today);
+    let negative = months
+        .iter()
+        .filter(|m| month.is_none_or(|x| m.month == x) && !expired.contains(&m.month))
+        .any(|m| !m.deleted && is_negative(m));
     if negative {
         Ok(())
     } else {

@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Notices have no PBOC-style form and are tested elsewhere; consents travel as canonical records.
 type TestBureau = Bureau<Box<dyn ob_store::Store>>;
 
+/// Notices have no PBOC-style form and are tested elsewhere; consents travel as canonical records.
 fn policy() -> Policy {
     Policy { notice_before_negative: false, ..Policy::prc() }
 }
@@ -223,7 +223,8 @@ fn a_message_of_months_alone_is_refused_unless_it_names_the_accounts_holder() {
     let check = |b: &mut TestBureau, stem: &str, subject: pboc::Subject, expect: Option<&str>| {
         let path = dir.path().join(format!("{stem}.pboc.txt"));
         account_file(&path, &furnisher, vec![alone(subject)]);
-        let options = IngestOptions { register_unknown_furnisher: false, ..IngestOptions::default() };
+        // Read ahead (as over PostgreSQL): the people the messages name are looked up together.
+        let options = IngestOptions { prefetch: Some(true), ..IngestOptions::default() };
         let mut feedback = Vec::new();
         let s = b.ingest_path(&path, &options, &mut feedback, &mut |_| {}).unwrap();
         let feedback = String::from_utf8_lossy(&feedback);

@@ -393,6 +393,11 @@ fn retention_purges_exactly_the_expired_negative_months() {
     let expired = w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-03"), DisputeType::WrongStatus);
     assert_eq!(refused(expired), Some("UNKNOWN_ITEM"));
     assert!(w.bureau.file_dispute(&zhang(), &month_target(&report, "2019-06"), DisputeType::WrongStatus).is_ok());
+    // Nor can a statement go beside it: it would show beside nothing.
+    let a = report.account_groups[0].accounts[0].account_ref.clone();
+    let m = YearMonth::parse("2019-03");
+    let beside = w.bureau.add_statement(&zhang(), &a, m, StatementType::ThirdPartyLate, "salary paid late");
+    assert_eq!(beside.err().and_then(|e| e.refusal()).map(|r| r.code()), Some("UNKNOWN_ITEM"));
     // A statement on the whole account stands while a negative month is shown, and leaves with the last.
     let a = report.account_groups[0].accounts[0].account_ref.clone();
     w.bureau.add_statement(&zhang(), &a, None, StatementType::ThirdPartyLate, "salary paid late").unwrap();
@@ -1052,43 +1057,53 @@ fn a_credit_agreement_can_be_disputed_suppressed_and_deleted() {
 }
 
 /// FCRA §611(d): at the person's request, the organizations that had a report holding a disputed
-/// item in the last six months are told what became of it — only those whose report held the item,
-/// each once per outcome, the item named as its own copy named it.
+/// item in the last six months are told what became of it — only those whose report showed the
+/// item, each once per outcome, the item named as its own copy named it.
 #[test]
 fn those_who_had_a_disputed_item_are_told_at_the_persons_request() {
     let mut w = world_with(Policy::us());
     w.with_history();
-    w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
-    w.ingest(&file("CARD", &[consent("inquire", Some("03"))]));
-    w.ingest(&file("OLD", &[consent("inquire", Some("02"))]));
-    // OLD looked long ago, BANK and CARD within six months, CARD after the deletion too.
-    w.at(datetime!(2024-06-06 09:00 UTC));
+    for (org, purpose) in [("BANK", "02"), ("CARD", "03"), ("OLD", "02")] {
+        w.ingest(&file(org, &[consent("inquire", Some(purpose))]));
+    }
+    // OLD looked a day more than six months before the requests; BANK twice within them.
+    w.at(datetime!(2024-06-09 09:00 UTC));
     let old = w.ask("OLD", QueryReason::LoanApproval).unwrap();
+    w.at(datetime!(2024-11-20 09:00 UTC));
+    let bank_first = w.ask("BANK", QueryReason::LoanApproval).unwrap();
     w.at(datetime!(2024-12-10 09:00 UTC));
     let bank = w.ask("BANK", QueryReason::LoanApproval).unwrap();
     let target = month_target(&w.report(), "2024-03");
     let id = w.bureau.file_dispute(&zhang(), &target, DisputeType::DenyOverdue).unwrap();
     let none = w.bureau.tell_recipients(&zhang(), id, None).unwrap();
-    let told: Vec<_> = none.iter().map(|n| (n.organization.as_str(), n.state)).collect();
-    assert_eq!(told, vec![("BANK", DisputeState::Open)], "open: the reports before it was filed");
-    w.at(datetime!(2024-12-12 09:00 UTC));
-    w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
-    w.at(datetime!(2024-12-13 09:00 UTC));
+    let told: Vec<_> = none.iter().map(|n| (n.organization.as_str(), n.state, n.inquired_on)).collect();
+    assert_eq!(told, vec![("BANK", DisputeState::Open, date!(2024 - 12 - 10))], "open: the newest report before it");
+    // Unanswered past the deadline, the month is suppressed: CARD's report that day did not show it.
+    w.at(datetime!(2025-01-11 09:00 UTC));
     w.ask("CARD", QueryReason::CardApproval).unwrap();
-    assert!(w.bureau.tell_recipients(&zhang(), id, Some(&["Q99".into()])).is_err(), "not a report that held it");
-    let made = w.bureau.tell_recipients(&zhang(), id, None).unwrap();
+    w.at(datetime!(2025-01-12 09:00 UTC));
+    w.bureau.answer_dispute(Some("HB"), id, Answer::Deleted, None).unwrap();
+    let looks = w.report().queries;
+    let look = |who: &str, on: Date| {
+        looks.iter().find(|q| q.institution == who && q.on == on).map(|q| q.inquiry_ref.clone()).unwrap()
+    };
+    let older = look("BANK", date!(2024 - 11 - 20));
+    for refs in [vec!["Q99".to_owned()], vec![look("CARD", date!(2025 - 01 - 11))]] {
+        assert!(w.bureau.tell_recipients(&zhang(), id, Some(&refs)).is_err(), "{refs:?} is not a report that held it");
+    }
+    let made = w.bureau.tell_recipients(&zhang(), id, Some(std::slice::from_ref(&older))).unwrap();
     let told: Vec<_> = made.iter().map(|n| (n.organization.as_str(), n.state, n.inquired_on)).collect();
-    assert_eq!(told, vec![("BANK", DisputeState::Deleted, date!(2024 - 12 - 10))], "CARD's report came after");
+    assert_eq!(told, vec![("BANK", DisputeState::Deleted, date!(2024 - 11 - 20))], "the report the person chose");
     assert!(w.bureau.tell_recipients(&zhang(), id, None).unwrap().is_empty(), "told once");
     assert_eq!(w.bureau.recipient_notices_of_person(&zhang()).unwrap().len(), 2);
-    // BANK reads them by the references of its own copy; OLD and CARD were sent nothing.
+    // BANK reads them by the references of its own copies; OLD and CARD were sent nothing.
     let queue = w.bureau.correction_notices_for("BANK", 0).unwrap();
     let states: Vec<_> = queue.iter().map(|n| n.state).collect();
     assert_eq!(states, vec![DisputeState::Open, DisputeState::Deleted]);
     let own_ref = &bank.account_groups[0].accounts[0].account_ref;
     assert_eq!(queue[1].account_ref.as_ref(), Some(own_ref));
     assert_eq!((queue[1].item, queue[1].month), ("month", YearMonth::parse("2024-03")));
-    assert_eq!(queue[1].report_id, bank.header.report_id);
+    assert_eq!((&queue[0].report_id, &queue[1].report_id), (&bank.header.report_id, &bank_first.header.report_id));
     assert!(w.bureau.correction_notices_for("BANK", queue[1].id).unwrap().is_empty(), "a queue read on");
     assert!(w.bureau.correction_notices_for("OLD", 0).unwrap().is_empty(), "{}", old.header.report_id);
     assert!(w.bureau.correction_notices_for("CARD", 0).unwrap().is_empty());

@@ -576,10 +576,18 @@ pub struct ExplainArgs {
     pub format: ReportFormat,
 }
 
-/// Runs `openbureau explain`: the person's own reading, no inquiry logged.
+/// Runs `openbureau explain`. The command is run by whoever holds the store and its key, not by
+/// the person signed in (the web's explanation logs nothing: the person reads their own): the look
+/// is logged as a self-view, as `openbureau report` logs one, so that it shows in the person's
+/// query log and counts as one of the year's views.
 pub fn explain(ctx: &Context, a: &ExplainArgs) -> Result<(), Failure> {
     let document = crate::args::document(a.doc_type, &a.doc_number)?;
-    let bureau = ctx.bureau(false, system_clock())?;
+    if matches!(a.format, ReportFormat::Pdf) {
+        return Err(usage("explain is text or JSON"));
+    }
+    let mut bureau = ctx.bureau(false, system_clock())?;
+    let look = ReportRequest { document: document.clone(), as_of: None, requester: Requester::Person };
+    bureau.produce_report(&look).map_err(classify)?;
     let explanation = bureau.explain(&document).map_err(classify)?;
     match a.format {
         ReportFormat::Text => out!("{}", explanation.text()),

@@ -775,10 +775,17 @@ fn a_report_as_a_pdf_holds_the_accounts_and_explain_says_what_is_recorded() {
     let embedded: Vec<&str> =
         fonts.lines().skip(2).filter(|l| l.split_whitespace().rev().nth(4) == Some("yes")).collect();
     assert!(!embedded.is_empty() && embedded.len() == fonts.lines().skip(2).count(), "every font embedded:\n{fonts}");
+    let looks = || {
+        let out = run(&data, &["report", "--doc-number", "11010519491231002X", "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["queries"].as_array().map_or(0, Vec::len)
+    };
+    let before = looks();
     let explain = run(&data, &["explain", "--doc-number", "11010519491231002X"]);
     assert_eq!(explain.status.code(), Some(0), "{}", text(&explain));
     let said = text(&explain);
     assert!(said.contains("you authorized it on 2024-01-01") && said.contains("merchant"), "{said}");
+    assert_eq!(looks(), before + 2, "the explanation's look is logged, as the report's own is");
 }
 
 /// Issue 17: a backup of the live store, restored into an empty data folder, opens with the key,

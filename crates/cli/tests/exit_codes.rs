@@ -75,6 +75,13 @@ const CASES: &[Case] = &[
     case("dispute answer --org HB --id 1 --outcome verified --note checked", 0, "answered"),
     case("dispute answer --org HB --id 1 --outcome verified", 3, "DISPUTE_CLOSED"),
     case("dispute answer --org HB --id 99 --outcome verified", 3, ""),
+    case("dispute tell --doc-number 11010519491231002X --id 1", 0, "dispute"),
+    case("dispute tell --doc-number 11010519491231002X --id 99", 3, "UNKNOWN_DISPUTE"),
+    case("dispute tell --doc-number 11010519491231002X --id 1 --inquiry Q99", 3, "UNKNOWN_ITEM"),
+    case("dispute tell --doc-number 11010519491231002X", 2, "--id"),
+    case("dispute notices --doc-number 11010519491231002X --format json", 0, "[]"),
+    case("dispute notice-queue --org HB", 0, "id\treport"),
+    case("dispute notice-queue --org NOPE", 3, "UNKNOWN_ORGANIZATION"),
     case(
         "statement add --doc-number 11010519491231002X --account A1 --month 2024-02 --type other --text late",
         0,

@@ -184,10 +184,10 @@ pub const BATCHES_PAGE_MAX: u32 = 1_000;
 /// Correction notices (FCRA §611(d)) an organization reads per page.
 pub const CORRECTION_NOTICES_PAGE_MAX: u32 = 1_000;
 
-/// Days back from a person's request that a report counts as received "within six months"
-/// (FCRA §611(d)): 183, so that no six calendar months are shorter. The law's two years for
-/// reports for employment do not arise: no purpose on the closed list is employment.
-pub const RECIPIENT_NOTICE_DAYS: i64 = 183;
+/// Calendar months back from a person's request (from the start of that day) that a report counts
+/// as received "within six months" (FCRA §611(d)). The law's two years for reports for employment
+/// do not arise: no purpose on the closed list is employment.
+pub const RECIPIENT_NOTICE_MONTHS: u32 = 6;
 
 /// Stale-account warnings (`STALE_ACCOUNT`) given per page.
 pub const STALE_PAGE_MAX: u32 = 1_000;

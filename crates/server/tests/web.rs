@@ -619,6 +619,9 @@ async fn disputes_and_statements_through_the_forms() {
     assert_eq!(told.location(), Some("/me/disputes?done=told"));
     let page = p.get("/me/disputes?done=told").await;
     assert!(page.has("Those who had the item") && page.has("Cautious Lender（Q"), "{}", page.text);
+    let again = p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "1")]).await;
+    assert_eq!(again.location(), Some("/me/disputes?done=none-to-tell"), "told once");
+    assert!(p.get("/me/disputes?done=none-to-tell").await.has("all were told already"));
     html_error(&p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "x")]).await, 400, "BAD_REQUEST");
     html_error(&p.post("/me/disputes/tell", &[("csrf", &csrf), ("dispute", "99")]).await, 404, "UNKNOWN_DISPUTE");
 

@@ -149,7 +149,7 @@ fn sqlite_reopening_applies_no_migration_twice_and_keeps_data() {
         setup(&mut store);
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 10, "every migration applied once");
+    assert_eq!(store.schema_version().unwrap(), 11, "every migration applied once");
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
 }
 
@@ -213,7 +213,7 @@ fn sqlite_a_schema_3_store_opens_and_migrates() {
     let path = dir.path().join("store.sqlite");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/schema3.sqlite"), &path).unwrap();
     let mut store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 10);
+    assert_eq!(store.schema_version().unwrap(), 11);
     let r = store.read().unwrap();
     assert_eq!((r.counts().unwrap().accounts, r.counts().unwrap().subjects), (1, 1));
     let org = r.org_by_code("F1").unwrap().unwrap();
@@ -284,7 +284,7 @@ fn sqlite_schema_8_months_read_the_same_once_packed() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 10);
+    assert_eq!(store.schema_version().unwrap(), 11);
     let r = store.read().unwrap();
     let ym = |y, m| YearMonth::new(y, m).unwrap();
     let months = |account| r.months(AccountId(account), YearMonth::MIN, YearMonth::MAX, i64::MAX).unwrap();
@@ -825,7 +825,7 @@ fn postgres_reopening_applies_no_migration_twice() {
         setup(&mut store);
     }
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     assert_eq!(store.read().unwrap().counts().unwrap().accounts, 1);
     drop(store);
     let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();

@@ -127,7 +127,7 @@ fn postgres_a_schema_1_store_opens_and_migrates() {
         .unwrap();
     drop(client);
     let store = PgStore::open(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     let r = store.read().unwrap();
     let account = r.account_by_key(OrgId(1), "A-1").unwrap().expect("the account survives the migration");
     let months = r.months(account.id, ob_model::YearMonth::MIN, ob_model::YearMonth::MAX, i64::MAX).unwrap();

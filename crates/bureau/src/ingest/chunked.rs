@@ -82,6 +82,10 @@ impl<S: Source> Source for Chunked<S> {
         Line::records(self.lines.iter())
     }
 
+    fn ahead_named(&self) -> Vec<&ob_model::DocumentNumber> {
+        self.lines.iter().filter_map(|l| l.named.as_ref()).map(|n| &n.document).collect()
+    }
+
     fn look_ahead(&mut self, on: bool) {
         self.chunk = if on { CHUNK_LINES } else { 1 };
     }

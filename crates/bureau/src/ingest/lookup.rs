@@ -7,7 +7,7 @@ use super::Batch;
 use super::identity::SubjectInfo;
 use crate::Result;
 use ob_model::records::Record;
-use ob_model::{YearMonth, limits};
+use ob_model::{DocumentNumber, YearMonth, limits};
 use ob_store::{AccountId, AccountVersionRow, DisputeItem, NewConsent, OrgId, SubjectId, Writer};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::Date;
@@ -210,13 +210,27 @@ impl Batch<'_> {
 
     /// The people of the records' documents not known yet, and their consents, in two reads.
     fn prefetch_people(&mut self, records: &[&Record]) -> Result<()> {
-        let mut macs: Vec<[u8; 32]> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Consent(c) => Some(&c.subject.document),
-                Record::Account(a) => Some(&a.subject.document),
-                _ => None,
-            })
+        let documents = records.iter().filter_map(|r| match r {
+            Record::Consent(c) => Some(&c.subject.document),
+            Record::Account(a) => Some(&a.subject.document),
+            _ => None,
+        });
+        self.prefetch_documents(documents)
+    }
+
+    /// The people entries read ahead name beside their records ([`super::Entry::named`]: a
+    /// PBOC-style message of months alone), in one read, as [`Batch::prefetch_for`] reads those
+    /// records name.
+    pub(super) fn prefetch_named(&mut self, documents: &[&DocumentNumber]) -> Result<()> {
+        if !self.prefetch || documents.is_empty() {
+            return Ok(());
+        }
+        self.prefetch_documents(documents.iter().copied())
+    }
+
+    /// The people of these documents the batch does not know yet, and their consents.
+    fn prefetch_documents<'d>(&mut self, documents: impl Iterator<Item = &'d DocumentNumber>) -> Result<()> {
+        let mut macs: Vec<[u8; 32]> = documents
             .map(|d| self.keys.document_mac(d))
             .filter(|mac| !self.subjects.contains_key(mac) && !self.absent_documents.contains(mac))
             .collect();

@@ -327,7 +327,14 @@ impl<S: Store> Bureau<S> {
         source.look_ahead(state.prefetch);
         let mut feedback = Keep::new(feedback, options.keep_feedback);
         loop {
-            state.prefetch_for(&source.ahead())?;
+            let fresh = {
+                let ahead = source.ahead();
+                state.prefetch_for(&ahead)?;
+                !ahead.is_empty()
+            };
+            if fresh {
+                state.prefetch_named(&source.ahead_named())?;
+            }
             let Some(entry) = source.next_entry() else { break };
             let entry = entry?;
             let outcome = match &entry.outcome {

@@ -119,6 +119,11 @@ pub(crate) trait Source {
     fn ahead(&mut self) -> Vec<&Record> {
         Vec::new()
     }
+    /// The documents of the people the entries [`Source::ahead`] last gave name beside their
+    /// records ([`Entry::named`]); asked right after it gave some. Empty by default.
+    fn ahead_named(&self) -> Vec<&ob_model::DocumentNumber> {
+        Vec::new()
+    }
     /// Whether the batch looks up ahead what [`Source::ahead`] gives; a source that reads ahead
     /// only for that reads one entry at a time when it does not. Nothing by default.
     fn look_ahead(&mut self, _on: bool) {}

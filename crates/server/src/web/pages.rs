@@ -42,6 +42,10 @@ fn done_label(done: Option<&str>) -> Option<Label> {
             "已通知近六个月内获得该项目的机构（见异议下方）",
             "Those who had the item in a report in the last six months are told (listed under the dispute)",
         )),
+        "none-to-tell" => Some((
+            "近六个月内没有尚未通知的、获得过该项目的机构",
+            "No organization had this item in a report in the last six months, or all were told already",
+        )),
         _ => None,
     }
 }
@@ -446,8 +450,8 @@ pub async fn tell_recipients(
         .filter(|n| *n > 0)
         .ok_or_else(|| WebError::bad_request("请选择异议", "choose the dispute"))?;
     let doc = who.document.clone();
-    blocking(&state, move |b| Ok(b.tell_recipients(&doc, ob_store::DisputeId(dispute), None)?)).await?;
-    Ok(done("/me/disputes", "told"))
+    let made = blocking(&state, move |b| Ok(b.tell_recipients(&doc, ob_store::DisputeId(dispute), None)?)).await?;
+    Ok(done("/me/disputes", if made.is_empty() { "none-to-tell" } else { "told" }))
 }
 
 /// The dispute form.

@@ -719,7 +719,6 @@ fn notice_row(r: &Row) -> Result<NoticeRow> {
     })
 }
 
-/// The columns of `disputes`, as a literal.
 /// The columns of `correction_notices`, as a literal.
 macro_rules! correction_notice_columns {
     () => {
@@ -739,6 +738,7 @@ fn correction_notice_row(r: &Row) -> Result<CorrectionNoticeRow> {
     })
 }
 
+/// The columns of `disputes`, as a literal.
 macro_rules! dispute_columns {
     () => {
         "id, subject_id, item_kind, account_id, month, inquiry_id, org_id, dispute_type, filed_at, due_on, item_seq,
