@@ -21,7 +21,7 @@
 
 use crate::crypto::Keys;
 use crate::report::{months_before, report_id};
-use crate::rights::{account_ref, agreement_ref, effective_state, inquiry_ref, special_ref, subject_of};
+use crate::rights::{ItemRefs, effective_state, inquiry_ref, subject_of};
 use crate::{Bureau, BureauError, Refusal, Result};
 use ob_model::policy::Policy;
 use ob_model::{DisputeState, DocumentNumber, QueryReason, YearMonth, limits};
@@ -176,46 +176,23 @@ fn org_view(r: &dyn Reader, keys: &Keys, n: &CorrectionNoticeRow) -> Result<Corr
         .dispute(n.dispute_id)?
         .ok_or_else(|| BureauError::Store(StoreError::Corrupt("a correction notice of no dispute".into())))?;
     let at = r.inquiry(n.inquiry_id)?.map_or(0, |q| q.inquiry.at);
-    let own = |prefix: char, reference: String| Some(keys.lender_ref(n.org_id.0, prefix, &reference));
-    let mut v = CorrectionNotice {
+    let ItemRefs { item, account_ref, month, inquiry_ref, special_ref, agreement_ref } =
+        ItemRefs::of(keys, &d.dispute.item, Some(n.org_id));
+    Ok(CorrectionNotice {
         id: n.id.0,
         report_id: report_id(
             OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
             n.inquiry_id,
         ),
-        item: "",
-        account_ref: None,
-        month: None,
-        inquiry_ref: None,
-        special_ref: None,
-        agreement_ref: None,
+        item,
+        account_ref,
+        month,
+        inquiry_ref,
+        special_ref,
+        agreement_ref,
         state: n.state,
         noticed_on: day_of(n.created_at),
-    };
-    v.item = match &d.dispute.item {
-        DisputeItem::Account(a) => {
-            v.account_ref = own('A', account_ref(*a));
-            "account"
-        }
-        DisputeItem::Month(a, m) => {
-            (v.account_ref, v.month) = (own('A', account_ref(*a)), Some(*m));
-            "month"
-        }
-        DisputeItem::Inquiry(q) => {
-            v.inquiry_ref = own('Q', inquiry_ref(*q));
-            "inquiry"
-        }
-        DisputeItem::Identity => "identity",
-        DisputeItem::Special(a, seq) => {
-            (v.account_ref, v.special_ref) = (own('A', account_ref(*a)), own('S', special_ref(*a, *seq)));
-            "special"
-        }
-        DisputeItem::Agreement(org, key) => {
-            v.agreement_ref = own('G', agreement_ref(keys, *org, key));
-            "agreement"
-        }
-    };
-    Ok(v)
+    })
 }
 
 /// The person's dispute `dispute`, with its steps and its state today.

@@ -239,47 +239,84 @@ pub fn sweep(w: &mut dyn Writer, policy: &Policy, subject: SubjectId, now: i64, 
     Ok(n)
 }
 
+/// A disputed item as a copy names it: its kind, and the references of the copy's reader.
+pub(crate) struct ItemRefs {
+    /// `account`, `month`, `inquiry`, `identity`, `special` or `agreement`.
+    pub(crate) item: &'static str,
+    /// The account (of an account, a month or a special).
+    pub(crate) account_ref: Option<String>,
+    /// The month.
+    pub(crate) month: Option<YearMonth>,
+    /// The inquiry.
+    pub(crate) inquiry_ref: Option<String>,
+    /// The special transaction or event.
+    pub(crate) special_ref: Option<String>,
+    /// The credit agreement.
+    pub(crate) agreement_ref: Option<String>,
+}
+
+impl ItemRefs {
+    /// `item` by the bureau's references (the person's copy, the furnisher's queue), or, with
+    /// `lender`, by those that lender's copies give it ([`Keys::lender_ref`]).
+    pub(crate) fn of(keys: &Keys, item: &DisputeItem, lender: Option<OrgId>) -> ItemRefs {
+        let named = |prefix: char, reference: String| match lender {
+            Some(org) => Some(keys.lender_ref(org.0, prefix, &reference)),
+            None => Some(reference),
+        };
+        let mut v = ItemRefs {
+            item: "",
+            account_ref: None,
+            month: None,
+            inquiry_ref: None,
+            special_ref: None,
+            agreement_ref: None,
+        };
+        v.item = match item {
+            DisputeItem::Account(a) => {
+                v.account_ref = named('A', account_ref(*a));
+                "account"
+            }
+            DisputeItem::Month(a, m) => {
+                (v.account_ref, v.month) = (named('A', account_ref(*a)), Some(*m));
+                "month"
+            }
+            DisputeItem::Inquiry(q) => {
+                v.inquiry_ref = named('Q', inquiry_ref(*q));
+                "inquiry"
+            }
+            DisputeItem::Identity => "identity",
+            DisputeItem::Special(a, seq) => {
+                (v.account_ref, v.special_ref) = (named('A', account_ref(*a)), named('S', special_ref(*a, *seq)));
+                "special"
+            }
+            DisputeItem::Agreement(org, key) => {
+                v.agreement_ref = named('G', agreement_ref(keys, *org, key));
+                "agreement"
+            }
+        };
+        v
+    }
+}
+
 fn view(keys: &Keys, d: &DisputeRow, events: &[DisputeEventRow], today: Date, policy: &Policy) -> DisputeView {
     let day = |at: i64| time::OffsetDateTime::from_unix_timestamp(at).map_or(Date::MIN, |t| t.date());
-    let mut v = DisputeView {
+    let ItemRefs { item, account_ref, month, inquiry_ref, special_ref, agreement_ref } =
+        ItemRefs::of(keys, &d.dispute.item, None);
+    DisputeView {
         id: d.id.0,
-        item: "",
-        account_ref: None,
-        month: None,
-        inquiry_ref: None,
-        special_ref: None,
-        agreement_ref: None,
+        item,
+        account_ref,
+        month,
+        inquiry_ref,
+        special_ref,
+        agreement_ref,
         furnisher_key: None,
         dispute_type: d.dispute.dispute_type,
         state: effective_state(events, d.dispute.due_on, today, policy),
         filed_on: day(d.dispute.filed_at),
         due_on: d.dispute.due_on,
         history: events.iter().map(|e| (day(e.at), e.state, e.note.clone())).collect(),
-    };
-    v.item = match &d.dispute.item {
-        DisputeItem::Account(a) => {
-            v.account_ref = Some(account_ref(*a));
-            "account"
-        }
-        DisputeItem::Month(a, m) => {
-            (v.account_ref, v.month) = (Some(account_ref(*a)), Some(*m));
-            "month"
-        }
-        DisputeItem::Inquiry(q) => {
-            v.inquiry_ref = Some(inquiry_ref(*q));
-            "inquiry"
-        }
-        DisputeItem::Identity => "identity",
-        DisputeItem::Special(a, seq) => {
-            (v.account_ref, v.special_ref) = (Some(account_ref(*a)), Some(special_ref(*a, *seq)));
-            "special"
-        }
-        DisputeItem::Agreement(org, key) => {
-            v.agreement_ref = Some(agreement_ref(keys, *org, key));
-            "agreement"
-        }
-    };
-    v
+    }
 }
 
 /// [`view`] for the answering furnisher: with its own key for the item.
