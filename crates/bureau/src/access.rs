@@ -285,7 +285,9 @@ impl<S: Store> Bureau<S> {
         Ok(Some(Principal { org_id: Some(org_id), org_code: org.code, roles }))
     }
 
-    /// Sets the web password of the person holding `document` (from [`hash_password`]).
+    /// Sets the web password of the person holding `document` (from [`hash_password`]), and ends
+    /// every web session of theirs in the same transaction: a password is changed after it leaked,
+    /// and a session opened with the old one must not outlive it.
     pub fn set_password(&mut self, document: &DocumentNumber, password_phc: &str) -> Result<()> {
         PasswordHash::new(password_phc)
             .map_err(|_| BureauError::refused(Refusal::PasswordInvalid, "not a PHC password hash"))?;
@@ -299,7 +301,15 @@ impl<S: Store> Bureau<S> {
             created_at,
             updated_at: now,
         })?;
-        audit::append(w.as_mut(), now, "login.set", Some(subject.id), None, &serde_json::json!({}))?;
+        let ended = w.prune_web_sessions_of(subject.id, 0)?;
+        audit::append(
+            w.as_mut(),
+            now,
+            "login.set",
+            Some(subject.id),
+            None,
+            &serde_json::json!({"sessions_ended": ended}),
+        )?;
         w.commit()?;
         Ok(())
     }

@@ -887,6 +887,10 @@ pub fn assemble(
     details.sort_by_key(|(id, _, d)| (d.opened_on, *id));
     let mut inquiries = r.inquiries_of(subject, 0, cutoff)?;
     inquiries.retain(|q| !notes.hides(&DisputeItem::Inquiry(q.id), &HIDDEN));
+    if ctx.copy == Copy::Institution && !policy.institution_copy_soft_inquiries {
+        // Shown to the person alone (US): the lender's copy lists and counts hard inquiries only.
+        inquiries.retain(|q| q.inquiry.hard);
+    }
     let mut queries = query_records(&inquiries, &mut names, ctx.as_of)?;
     for (q, row) in queries.iter_mut().zip(inquiries.iter().rev()) {
         q.disputed = notes.open(&DisputeItem::Inquiry(row.id));

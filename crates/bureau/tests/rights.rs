@@ -1110,3 +1110,32 @@ fn those_who_had_a_disputed_item_are_told_at_the_persons_request() {
     assert!(w.bureau.correction_notices_for("HB", 0).unwrap().is_empty(), "the furnisher answered it itself");
     assert!(matches!(w.bureau.verify_audit().unwrap(), Verification::Intact { .. }));
 }
+
+/// A lender's copy lists and counts soft inquiries (post-loan management, the person's own views)
+/// where the PBOC institution report does (PRC), and only hard ones under the FCRA (US), where
+/// soft inquiries are shown to the person alone; the person's copy lists every one either way.
+#[test]
+fn soft_inquiries_reach_a_lenders_copy_only_where_the_policy_says_so() {
+    for (policy, shown) in [(Policy::prc(), true), (Policy::us(), false)] {
+        let name = policy.name.clone();
+        let mut w = world_with(policy);
+        w.with_history();
+        w.ingest(&file("HB", &[consent("inquire", Some("01"))]));
+        w.ingest(&file("BANK", &[consent("inquire", Some("02"))]));
+        w.report();
+        w.ask("HB", QueryReason::PostLoan).unwrap();
+        let copy = w.ask("BANK", QueryReason::LoanApproval).unwrap();
+        let reasons: Vec<QueryReason> = copy.queries.iter().map(|q| q.reason).collect();
+        let q = &copy.summary.queries;
+        if shown {
+            let all = vec![QueryReason::LoanApproval, QueryReason::PostLoan, QueryReason::SelfQuery];
+            assert_eq!(reasons, all, "{name}");
+            assert_eq!((q.self_queries_1m, q.post_loan_queries_2y), (1, 1), "{name}");
+        } else {
+            assert_eq!(reasons, vec![QueryReason::LoanApproval], "{name}: hard ones only");
+            assert_eq!((q.self_queries_1m, q.post_loan_queries_2y), (0, 0), "{name}");
+        }
+        assert_eq!(q.loan_approval_queries_1m, 1, "{name}");
+        assert_eq!(w.report().queries.len(), 4, "{name}: the person sees every look, this one too");
+    }
+}

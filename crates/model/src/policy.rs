@@ -37,6 +37,10 @@ fn suppress_by_default() -> bool {
     true
 }
 
+fn shown_by_default() -> bool {
+    true
+}
+
 /// A bureau's policy values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +74,14 @@ pub struct Policy {
     /// US: 0). Policy files written before this field existed read as 0.
     #[serde(default)]
     pub report_utc_offset_minutes: i16,
+    /// Whether an institution's copy lists soft inquiries — post-loan management, the person's own
+    /// views, and every purpose that is not a hard one — and counts them in its summary. PRC: yes,
+    /// the PBOC institution report does (查询记录, 查询记录概要). US: no; a consumer's own requests,
+    /// account reviews and other inquiries the consumer did not start for credit are shown to the
+    /// consumer only (FCRA §604(c)(3); design.md: "soft ones are shown to the person only").
+    /// Policy files written before this field existed read as true, the only rule then.
+    #[serde(default = "shown_by_default")]
+    pub institution_copy_soft_inquiries: bool,
 }
 
 impl Policy {
@@ -87,6 +99,7 @@ impl Policy {
             statement_chars_max: 200,
             fraud_alert_days: 365,
             report_utc_offset_minutes: 480,
+            institution_copy_soft_inquiries: true,
         }
     }
 
@@ -106,6 +119,7 @@ impl Policy {
             statement_chars_max: 600,
             fraud_alert_days: 365,
             report_utc_offset_minutes: 0,
+            institution_copy_soft_inquiries: false,
         }
     }
 

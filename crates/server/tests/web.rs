@@ -313,6 +313,20 @@ async fn a_person_holds_a_bounded_number_of_sessions_the_oldest_going_first() {
     assert_eq!(world.state.web_sessions().await.unwrap(), limits::SESSIONS_PER_PERSON_MAX + 1);
 }
 
+/// A password changed (after it leaked) ends the sessions opened with the old one, the person's
+/// only: another person's session stays.
+#[tokio::test]
+async fn a_new_password_ends_the_persons_sessions() {
+    let (app, world) = app();
+    let p = Person::sign_in(&app, P_ID, P_PASSWORD).await;
+    let q = Person::sign_in(&app, Q_ID, Q_PASSWORD).await;
+    let new_password = ob_bureau::access::hash_password("a brand new password").unwrap();
+    world.state.bureau().lock().unwrap().set_password(&common::doc(P_ID), &new_password).unwrap();
+    assert_eq!(p.get("/me").await.location(), Some("/"), "signed out");
+    assert_eq!(q.get("/me").await.status, StatusCode::OK, "Q is not");
+    assert_eq!(Person::sign_in(&app, P_ID, "a brand new password").await.get("/me").await.status, StatusCode::OK);
+}
+
 /// Every page route, with a form that would change something if it were accepted.
 const GETS: [&str; 6] = ["/me", "/me/report", "/me/inquiries", "/me/authorizations", "/me/disputes", "/me/statements"];
 const POSTS: [&str; 6] = [

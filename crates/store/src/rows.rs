@@ -739,12 +739,23 @@ impl SealedTable {
 }
 
 /// The key of a row holding a sealed value.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SealedKey {
     /// An integer id (subjects, statements, batch feedback).
     Id(i64),
     /// A digest (documents by blind index, web sessions by token digest).
     Digest([u8; 32]),
+}
+
+/// Never shows a digest: a document's blind index and a session token's digest are on the list of
+/// what is never printed or logged (ARCHITECTURE.md), and errors naming a row print its key.
+impl std::fmt::Debug for SealedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SealedKey::Id(id) => write!(f, "Id({id})"),
+            SealedKey::Digest(_) => f.write_str("Digest(not shown)"),
+        }
+    }
 }
 
 /// One sealed value and the key of its row.

@@ -3,9 +3,9 @@
 //!
 //! A person signs in with their document and password (argon2id, verified outside the bureau's
 //! lock; unknown documents are verified against a decoy hash so the timing does not tell; a
-//! document is locked for `SIGNIN_LOCK_S` after `SIGNIN_FAILURES_MAX` failures, see
-//! `ob_model::limits`).
-//! The session lives in memory ([`session`]), keyed by the SHA-256 of a random token that only
+//! document is locked, for the address that failed, for `SIGNIN_LOCK_S` after
+//! `SIGNIN_FAILURES_MAX` failures, see `ob_model::limits`).
+//! The session lives in the store ([`session`]), keyed by the SHA-256 of a random token that only
 //! the `ob_session` cookie holds (HttpOnly, SameSite=Strict, Path=/, Secure when configured).
 //! Every form that changes something carries a token derived from the session, and it is checked.
 //!
