@@ -128,6 +128,13 @@ fn the_server_log_names_no_one_and_holds_no_secret() {
         .to_owned();
     let report_page = page(&addr, "/me/report", &cookie);
     assert!(report_page.starts_with("HTTP/1.1 200") && report_page.contains("张三"), "{report_page}");
+    // A caller's request id is echoed; logged only when it has the shape of a random id.
+    const UUID: &str = "3f2b8c1e-9a4d-4e6f-8b7a-0c1d2e3f4a5b";
+    for id in [ZHANG_ID, UUID] {
+        let health =
+            http(&addr, &format!("GET /health HTTP/1.1\r\nhost: x\r\nx-request-id: {id}\r\nconnection: close\r\n\r\n"));
+        assert!(health.starts_with("HTTP/1.1 200") && health.contains(&format!("x-request-id: {id}")), "{health}");
+    }
 
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
@@ -136,7 +143,8 @@ fn the_server_log_names_no_one_and_holds_no_secret() {
     assert!(status.success(), "{status:?}: {log}");
     let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let requests = lines.iter().filter(|l| l.get("request_id").is_some()).count();
-    assert_eq!(requests, 6, "one line per request: {log}");
+    assert_eq!(requests, 8, "one line per request: {log}");
+    assert!(log.contains(UUID) && log.contains("the caller's id, not logged"), "{log}");
     assert_eq!(lines.last().unwrap()["event"], "stopped", "{log}");
     for secret in [ZHANG_ID, "张三", "Zhang", key.as_str(), PASSWORD, "correct+horse", cookie.as_str(), "/v1/people"]
     {

@@ -305,12 +305,14 @@ fn envelope_of(response: Response) -> Response {
 /// Request ids, counters and the log line, around every request.
 async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let id = req
+    let sent = req
         .headers()
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(new_request_id, str::to_owned);
+        .map(str::to_owned);
+    let generated = sent.is_none();
+    let id = sent.unwrap_or_else(new_request_id);
     // The route template, never the raw path (it could hold an identifier).
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().clone();
@@ -325,11 +327,27 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
         response.headers_mut().insert(REQUEST_ID, value);
     }
     if state.log {
-        let line = serde_json::json!({"request_id": id, "method": method.as_str(), "route": route,
+        // A caller's id is logged only in the shape of a random id: any other text could carry
+        // what must never be logged (a caller that numbers requests by applicant ID number).
+        let logged = if generated || loggable_request_id(&id) {
+            id
+        } else {
+            format!("{} (the caller's id, not logged)", new_request_id())
+        };
+        let line = serde_json::json!({"request_id": logged, "method": method.as_str(), "route": route,
             "status": status, "ms": started.elapsed().as_micros() as f64 / 1000.0});
         log_line(&line);
     }
     response
+}
+
+/// Whether a caller's request id may go into the log as it is: in the shape of ours (32 hex
+/// digits) or a UUID (8-4-4-4-12 hex digits), random ids that carry nothing about anyone.
+fn loggable_request_id(id: &str) -> bool {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let groups: Vec<&str> = id.split('-').collect();
+    let uuid = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]) && groups.iter().all(|g| hex(g));
+    (id.len() == 32 && hex(id)) || uuid
 }
 
 /// Writes one JSON line to stderr with one system call. Stderr is unbuffered: formatting a value
